@@ -1,0 +1,104 @@
+# wasmrec: every entry point. `make demo` and `make test` are the two commands a newcomer needs;
+# both install what is missing first (deps).
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+CC       ?= gcc
+EMCC     ?= emcc
+export NODE_PATH := /usr/share/nodejs
+
+LIB_SRC  := $(sort $(filter-out src/cli/host_%.c src/cli/main.c,$(wildcard src/*/*.c)))
+HDRS     := $(wildcard src/*.h src/*/*.h)
+TESTS    := $(sort $(basename $(notdir $(wildcard tests/c/test_*.c))))
+
+# -ffp-contract=off: SIMD128 has no fused multiply-add, so neither may the native build.
+CFLAGS_COMMON := -std=c11 -Wall -Wextra -Wno-unused-parameter -ffp-contract=off -fno-math-errno
+NATIVE_CFLAGS := $(CFLAGS_COMMON) -O3 -D_POSIX_C_SOURCE=200809L
+ASAN_CFLAGS   := $(CFLAGS_COMMON) -O1 -g -D_POSIX_C_SOURCE=200809L -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+WASM_CFLAGS   := $(CFLAGS_COMMON) -O3 -msimd128
+WASM_EXPORTS  := $(shell sed -n 's/^\(WR_NODISCARD \)\{0,1\}[a-z_0-9 *]*[ *]\(wr_[a-z_0-9]*\)(.*/_\2/p' src/wasmrec.h | sort -u | paste -sd, -),_malloc,_free
+WASM_LDFLAGS  := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=16MB \
+                 -sMAXIMUM_MEMORY=4GB -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS)
+
+NATIVE_OBJ := $(patsubst src/%.c,build/native/%.o,$(LIB_SRC))
+ASAN_OBJ   := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC) src/cli/host_stdio.c)
+WASMT_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_stdio.c)
+WASMP_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_wasm.c)
+
+.PHONY: all deps native wasm test test-c test-node test-browser demo bench clean
+all: native wasm
+
+# ---- set-up ---------------------------------------------------------------------------------
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps: build/.apt-ok node_modules/.package-lock.json
+build/.apt-ok:
+	@mkdir -p build
+	@if ! command -v $(EMCC) >/dev/null || [ ! -x /usr/bin/chromium ]; then \
+	  echo "deps: installing emscripten and chromium from Debian"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq emscripten chromium >/dev/null; \
+	fi
+	@touch $@
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# ---- native ---------------------------------------------------------------------------------
+native: build/wasmrec build/libwasmrec.a
+build/native/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(NATIVE_CFLAGS) -c $< -o $@
+build/libwasmrec.a: $(NATIVE_OBJ)
+	ar rcs $@ $^
+build/wasmrec: src/cli/main.c build/native/cli/host_stdio.o build/libwasmrec.a
+	$(CC) $(NATIVE_CFLAGS) $^ -lm -o $@
+
+# ---- wasm -----------------------------------------------------------------------------------
+wasm: wasm/wasmrec.wasm
+build/wasm/%.o: src/%.c $(HDRS) | build/.apt-ok
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WASM_CFLAGS) -c $< -o $@
+wasm/wasmrec.wasm: $(WASMP_OBJ)
+	$(EMCC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $^ -o $@ 2> >(grep -v 'undefined symbol: \|LLD_REPORT_UNDEFINED\|ERROR_ON_UNDEFINED' >&2)
+
+# ---- tests ----------------------------------------------------------------------------------
+# Each tests/c/test_X.c runs twice: natively under AddressSanitizer + UBSan, and built for wasm
+# (SIMD kernels) under node:wasi.
+build/asan/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) -c $< -o $@
+build/test/asan/%: tests/c/%.c tests/c/check.h $(ASAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $< $(ASAN_OBJ) -lm -o $@
+build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(WASMT_OBJ)
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WASM_CFLAGS) -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB $< $(WASMT_OBJ) -o $@
+
+test-c: $(TESTS:%=build/test/asan/%) $(TESTS:%=build/test/wasm/%.wasm)
+	@fail=0; for t in $(TESTS); do \
+	  build/test/asan/$$t || { echo "FAILED native: $$t"; fail=1; }; \
+	  node tests/c/run_wasi.mjs build/test/wasm/$$t.wasm || { echo "FAILED wasm: $$t"; fail=1; }; \
+	done; exit $$fail
+
+test-node: native wasm
+	node --test tests/node/
+
+test-browser: wasm
+	node --test tests/browser/
+
+test: deps
+	@$(MAKE) --no-print-directory native wasm
+	@$(MAKE) --no-print-directory test-c
+	@$(MAKE) --no-print-directory test-node
+	@$(MAKE) --no-print-directory test-browser
+
+# ---- demo and benchmarks --------------------------------------------------------------------
+demo: deps
+	@$(MAKE) --no-print-directory wasm
+	node web/serve.mjs
+
+bench: deps
+	@$(MAKE) --no-print-directory native wasm
+	@for b in bench/*/run.sh; do bash $$b; done
+
+clean:
+	rm -rf build wasm/wasmrec.wasm

@@ -1,0 +1,69 @@
+/* ctx.c: the context, its last error, status texts and allocation helpers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+int wr_ctx_new(wr_ctx **out) {
+    if (!out) return WR_ERR_ARG;
+    *out = wr__calloc(1, sizeof(wr_ctx));
+    return *out ? WR_OK : WR_ERR_NOMEM;
+}
+
+void wr_ctx_free(wr_ctx *ctx) { free(ctx); }
+
+const char *wr_last_error(const wr_ctx *ctx) { return ctx ? ctx->err : "no context"; }
+
+const char *wr_version(void) { return "0.1.0"; }
+
+const char *wr_status_str(int status) {
+    switch (status) {
+    case WR_OK: return "ok";
+    case WR_ERR_ARG: return "bad argument";
+    case WR_ERR_NOMEM: return "out of memory";
+    case WR_ERR_PARSE: return "malformed input data";
+    case WR_ERR_FORMAT: return "invalid model file";
+    case WR_ERR_STATE: return "call made in the wrong state";
+    case WR_ERR_NAN: return "training diverged (NaN)";
+    case WR_ERR_IO: return "file could not be read or written";
+    default: return "unknown status";
+    }
+}
+
+int wr__err(wr_ctx *ctx, int code, const char *fmt, ...) {
+    if (ctx) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+int wr__oom(wr_ctx *ctx, const char *what) {
+    return wr__err(ctx, WR_ERR_NOMEM, "out of memory while %s", what);
+}
+
+void *wr_malloc(size_t n) { return malloc(n ? n : 1); }
+void wr_free(void *p) { free(p); }
+
+void *wr__calloc(size_t count, size_t size) {
+    if (count == 0 || size == 0) return calloc(1, 1);
+    return calloc(count, size);
+}
+
+void *wr__realloc_array(void *p, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size) return NULL;
+    return realloc(p, count * size ? count * size : 1);
+}
+
+char *wr__strndup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (!d) return NULL;
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *wr__strdup(const char *s) { return wr__strndup(s, strlen(s)); }

@@ -1,0 +1,55 @@
+/* data.h: private view of interaction data: the id vocabulary (string -> dense int) and the
+ * events grouped per user/session in time order. */
+#ifndef WR_DATA_H
+#define WR_DATA_H
+
+#include <stdint.h>
+
+#include "../core/core.h"
+
+#define WR_MAX_ID_LEN 256 /* longer ids are a parse error naming the line and field */
+
+/* String -> dense id (0..n-1) in order of first appearance. Open-addressing hash table. */
+typedef struct {
+    char **keys;    /* n NUL-terminated copies, owned */
+    int n, cap;
+    int *slots;     /* nslots entries: -1 empty, else an id */
+    int nslots;     /* power of two */
+} wr_vocab;
+
+/* Returns the id of key (adding it if new) or -1 on OOM. */
+int wr__vocab_add(wr_vocab *v, const char *key, size_t len);
+/* Returns the id of key or -1. */
+int wr__vocab_find(const wr_vocab *v, const char *key, size_t len);
+int wr__vocab_copy(wr_vocab *dst, const wr_vocab *src);
+void wr__vocab_free(wr_vocab *v);
+
+struct wr_data {
+    wr_ctx *ctx;
+    const char *format;    /* static string: "csv", "movielens", "seq", "otto" */
+    wr_vocab items, users;
+    int64_t n_events;
+    int64_t *user_start;   /* n_users + 1 offsets into seq and ts */
+    int32_t *seq;          /* n_events item ids, grouped per user, ordered by time (stable) */
+    int64_t *ts;           /* n_events timestamps (0 when the format has none) */
+    char **titles;         /* n items, or NULL; "" where unknown */
+    char **categories;     /* n items, or NULL */
+    int64_t skipped;
+    char skip_reason[256];
+};
+
+/* A set of sequences the models train on: user u has len[u] items at items[start[u]...].
+ * The leave-one-out training part is the same arrays with shorter lengths. */
+typedef struct {
+    int n;                 /* sequences */
+    int n_items;
+    const int64_t *start;  /* n */
+    const int32_t *len;    /* n */
+    const int32_t *items;
+} wr_seqs;
+
+/* Fills seqs over data; drop_last = 0: every event, 2: the leave-one-out training part
+ * (users with fewer than 3 events keep all). len is allocated here (free with wr_free). */
+int wr__seqs_from_data(const wr_data *data, int drop_last, wr_seqs *seqs, int32_t **len);
+
+#endif

@@ -1,0 +1,57 @@
+/* kernels.h: the numeric kernels. Every kernel has a plain scalar twin named *_ref, kept as the
+ * reference the tests compare against. The fast versions use wasm_simd128 under
+ * __wasm_simd128__ and, elsewhere, plain C written in the same 4-lane order (so gcc vectorises it
+ * and native and wasm results are bit-identical). Intrinsics appear only under src/kernels/.
+ *
+ * Matrices are row-major. Shapes in comments: (rows, cols). */
+#ifndef WR_KERNELS_H
+#define WR_KERNELS_H
+
+#include <stddef.h>
+
+/* sum_i a[i]*b[i] */
+float wr_dot(const float *a, const float *b, int n);
+float wr_dot_ref(const float *a, const float *b, int n);
+/* y += a*x */
+void wr_axpy(float *y, float a, const float *x, int n);
+void wr_axpy_ref(float *y, float a, const float *x, int n);
+/* x *= a */
+void wr_scale(float *x, float a, int n);
+void wr_scale_ref(float *x, float a, int n);
+
+/* C (M,N) = [C +] A (M,K) * B (K,N)        accumulate = 0 overwrites C, 1 adds to it */
+void wr_gemm_nn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+void wr_gemm_nn_ref(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+/* C (M,N) = [C +] A (M,K) * B (N,K)^T      scores against an embedding table; linear forward */
+void wr_gemm_nt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+void wr_gemm_nt_ref(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+/* C (M,N) = [C +] A (K,M)^T * B (K,N)      weight gradients dW = dY^T X */
+void wr_gemm_tn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+void wr_gemm_tn_ref(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
+
+/* exp and log of our own, identical on every build (libm's differ in the last bits). */
+float wr_expf(float x);
+float wr_logf(float x);
+
+/* out (n) = softmax(in (n)); out may equal in. */
+void wr_softmax(float *out, const float *in, int n);
+void wr_softmax_ref(float *out, const float *in, int n);
+/* out (n) = log_softmax(in (n)); out may equal in. */
+void wr_log_softmax(float *out, const float *in, int n);
+void wr_log_softmax_ref(float *out, const float *in, int n);
+
+/* One row: out (n) = (in - mean) * rstd * w + b; stores mean and rstd for the backward pass. */
+void wr_layernorm(float *out, float *mean, float *rstd, const float *in, const float *w,
+                  const float *b, int n);
+void wr_layernorm_ref(float *out, float *mean, float *rstd, const float *in, const float *w,
+                      const float *b, int n);
+
+/* The k largest of scores (n), best first; equal scores are ordered by the lower index.
+ * Entries whose mask[i] is nonzero are skipped (mask may be NULL). Returns how many were written
+ * (min(k, number of unmasked entries)). NaN scores rank below everything. */
+int wr_topk(const float *scores, const unsigned char *mask, int n, int k, int *out_idx,
+            float *out_val);
+int wr_topk_ref(const float *scores, const unsigned char *mask, int n, int k, int *out_idx,
+                float *out_val);
+
+#endif

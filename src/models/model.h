@@ -1,0 +1,56 @@
+/* model.h: what every model family implements (a small vtable), and the shared model object.
+ * Hyper-parameters are declared as a table per family, so setting, printing and saving them is
+ * one loop for all models. */
+#ifndef WR_MODEL_H
+#define WR_MODEL_H
+
+#include "../core/core.h"
+#include "../data/data.h"
+#include "../io/safetensors.h"
+
+#define WR_MAX_PARAMS 32
+
+typedef enum { WR_PARAM_INT, WR_PARAM_FLOAT, WR_PARAM_ENUM } wr_param_type;
+
+typedef struct {
+    const char *name;
+    wr_param_type type;
+    double def, min, max;   /* for ENUM, def is the index of the default choice */
+    const char *choices;    /* ENUM only: "ce|bce|bpr-max" */
+    const char *help;
+} wr_param_def;
+
+typedef struct wr_model_vt {
+    const char *name;
+    const wr_param_def *params;
+    int n_params;
+    /* Trains on train (item ids are the model's). Called once; state is created here. */
+    int (*fit)(wr_model *m, const wr_seqs *train);
+    /* scores (n_items) for the next item after history (len >= 0, ids valid). */
+    int (*score)(wr_model *m, const int *history, int len, float *scores);
+    /* Adds the model's tensors to w. */
+    int (*save)(wr_model *m, wr_st_writer *w);
+    /* Reads the model's tensors from f (shapes checked against m->n_items and params). */
+    int (*load)(wr_model *m, const wr_st_file *f);
+    void (*free_state)(wr_model *m);
+} wr_model_vt;
+
+struct wr_model {
+    wr_ctx *ctx;           /* borrowed: must outlive the model */
+    const wr_model_vt *vt;
+    uint64_t seed;
+    wr_rng rng;
+    double hp[WR_MAX_PARAMS];  /* hyper-parameter values, indexed like vt->params */
+    wr_vocab items;        /* the model's item vocabulary */
+    int fitted;
+    void *state;
+    char *params_json;
+};
+
+/* Value of hyper-parameter `name` (must exist in the table). */
+double wr__hp(const wr_model *m, const char *name);
+
+/* The model families, one file each in src/models/. */
+extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
+
+#endif

@@ -1,0 +1,166 @@
+/* wasmrec.h: the whole public C API of the wasmrec engine.
+ *
+ * A recommender engine that trains small models and gives session-based next-item
+ * recommendations. The same sources build natively (gcc) and as one SIMD WebAssembly module.
+ *
+ * Conventions
+ * - Every fallible call returns an int status: WR_OK (0) or a negative wr_status. The text of
+ *   the last error is read with wr_last_error(ctx); it names the file, line and field where the
+ *   input was bad. The text is owned by the context and valid until the next failing call.
+ * - The engine does no file I/O: loaders take bytes and a length, savers hand back bytes.
+ * - Objects are opaque. Each constructor has a matching *_free; the doc comment says who owns what.
+ * - Item and user ids are strings outside, dense ints (0..n-1) inside.
+ * - Randomness comes only from seeds given here: same seed, same bits, native or wasm.
+ */
+#ifndef WASMREC_H
+#define WASMREC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define WR_NODISCARD __attribute__((warn_unused_result))
+#else
+#define WR_NODISCARD
+#endif
+
+enum wr_status {
+    WR_OK = 0,
+    WR_ERR_ARG = -1,      /* a bad argument or option (name, value, range) */
+    WR_ERR_NOMEM = -2,    /* allocation failed */
+    WR_ERR_PARSE = -3,    /* malformed input data: the message names source, line and field */
+    WR_ERR_FORMAT = -4,   /* a model file that is not valid (truncated, bad offsets, dtype, shape) */
+    WR_ERR_STATE = -5,    /* call made in the wrong state (e.g. recommend before fit) */
+    WR_ERR_NAN = -6,      /* training diverged; the model refuses to score */
+    WR_ERR_IO = -7,       /* the host could not read or write a file (CLI only) */
+};
+
+typedef struct wr_ctx wr_ctx;
+typedef struct wr_data wr_data;
+typedef struct wr_model wr_model;
+
+/* ---- context ------------------------------------------------------------------------------ */
+
+/* Creates a context: it owns the last error message. *out is set even when a later step fails,
+ * so the error can be read; free it with wr_ctx_free. */
+WR_NODISCARD int wr_ctx_new(wr_ctx **out);
+void wr_ctx_free(wr_ctx *ctx);
+/* The message of the last failing call on this context ("" if none). */
+const char *wr_last_error(const wr_ctx *ctx);
+/* A static description of a status code. */
+const char *wr_status_str(int status);
+/* The engine's version string, e.g. "0.1.0". */
+const char *wr_version(void);
+
+/* ---- data --------------------------------------------------------------------------------- */
+
+enum wr_format { WR_FORMAT_AUTO = 0, WR_FORMAT_CSV, WR_FORMAT_MOVIELENS, WR_FORMAT_SEQ, WR_FORMAT_OTTO };
+
+/* Parses interaction data from bytes.
+ *   format:  "auto", "csv", "movielens", "seq" or "otto" (see README "Input formats")
+ *   source:  the name used in error messages (a file name), may be NULL
+ *   skip_bad: 0 = the first bad line is an error naming source, line and field;
+ *             1 = bad lines are skipped and counted (wr_data_skipped)
+ * Events are grouped per user/session and ordered by timestamp, stable on ties.
+ * On success *out owns a copy of everything it needs; free with wr_data_free. */
+WR_NODISCARD int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const char *format,
+                              const char *source, int skip_bad, wr_data **out);
+/* Adds item titles (MovieLens u.item / movies.dat: "id|title|..." or "id::title::genres").
+ * Unknown item ids in the titles file are ignored. */
+WR_NODISCARD int wr_data_load_titles(wr_data *data, const char *bytes, size_t len, const char *source);
+void wr_data_free(wr_data *data);
+
+int wr_data_n_users(const wr_data *data);
+int wr_data_n_items(const wr_data *data);
+int64_t wr_data_n_events(const wr_data *data);
+/* Lines skipped with skip_bad=1, and the reason of the first one ("" if none). */
+int64_t wr_data_skipped(const wr_data *data);
+const char *wr_data_first_skip_reason(const wr_data *data);
+/* The detected or given format name ("csv", "movielens", "seq", "otto"). */
+const char *wr_data_format(const wr_data *data);
+/* Item metadata by dense index; title and category are "" when the data has none. */
+const char *wr_data_item_id(const wr_data *data, int item);
+const char *wr_data_item_title(const wr_data *data, int item);
+const char *wr_data_item_category(const wr_data *data, int item);
+/* Dense index of an item id, or -1. */
+int wr_data_item_index(const wr_data *data, const char *id);
+
+/* Generates the demo store: CSV text with header "session,item,category,title,timestamp".
+ * Sessions have planted sequential structure (see src/data/gen.c). *out_text is malloc'd and
+ * NUL-terminated; free with wr_free. */
+WR_NODISCARD int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
+                        size_t *out_len);
+
+/* ---- models ------------------------------------------------------------------------------- */
+
+/* Creates an untrained model by name ("pop", "itemknn", "markov", ...), with default
+ * hyper-parameters and the given seed. Free with wr_model_free. */
+WR_NODISCARD int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out);
+/* Sets one hyper-parameter from text ("dim", "64"); an unknown key or bad value is an error. */
+WR_NODISCARD int wr_model_set(wr_model *model, const char *key, const char *value);
+/* Hyper-parameters as a JSON object (owned by the model, valid until the next call on it). */
+const char *wr_model_params_json(wr_model *model);
+const char *wr_model_name(const wr_model *model);
+void wr_model_free(wr_model *model);
+/* The names of all models, comma separated. */
+const char *wr_model_names(void);
+
+/* Trains on every event of data. */
+WR_NODISCARD int wr_model_fit(wr_model *model, const wr_data *data);
+/* Trains on the training part of the leave-one-out split: per user, all but the last two events
+ * (users with fewer than 3 events keep all of them, as in the SASRec code). */
+WR_NODISCARD int wr_model_fit_loo(wr_model *model, const wr_data *data);
+
+int wr_model_n_items(const wr_model *model);
+const char *wr_model_item_id(const wr_model *model, int item);
+/* Dense index of an item id in the model's vocabulary, or -1. */
+int wr_model_item_index(const wr_model *model, const char *id);
+
+/* Scores every item as the next one after a history of dense item indices (oldest first).
+ * scores has wr_model_n_items floats. */
+WR_NODISCARD int wr_model_score(wr_model *model, const int *history, int len, float *scores);
+/* Top-k next items after history. out_items / out_scores have room for k; *out_n is how many
+ * were written (k, or fewer when the catalogue is smaller). exclude_seen drops history items.
+ * Ties are broken by the lower index. */
+WR_NODISCARD int wr_model_recommend(wr_model *model, const int *history, int len, int k,
+                                    int exclude_seen, int *out_items, float *out_scores, int *out_n);
+
+/* Saves as safetensors into a malloc'd buffer (free with wr_free). */
+WR_NODISCARD int wr_model_save(wr_model *model, uint8_t **out_bytes, size_t *out_len);
+/* Loads a safetensors model file; every offset, size, dtype and shape is checked first. */
+WR_NODISCARD int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *source,
+                               wr_model **out);
+
+/* ---- evaluation --------------------------------------------------------------------------- */
+
+enum wr_split { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
+
+/* Leave-one-out evaluation of model on data (last event = test, second-last = validation,
+ * history = everything before the target). Items of data are mapped to the model's vocabulary
+ * by id. Writes one JSON object to *out_json (malloc'd, free with wr_free):
+ *   {"HR@K", "NDCG@K", "MRR@K", "Recall@K", "coverage@K", "users"} for full ranking, and with
+ *   sampled > 0 a second object for the sampled protocol (target vs `sampled` items the user
+ *   never touched, at most 10,000 users, fixed seed).
+ * Ties count against the target. exclude_seen removes history items from the ranking. */
+WR_NODISCARD int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k,
+                             int exclude_seen, int sampled, uint64_t seed, char **out_json);
+
+/* ---- memory ------------------------------------------------------------------------------- */
+
+void *wr_malloc(size_t n);
+void wr_free(void *p);
+
+/* ---- command line ------------------------------------------------------------------------- */
+
+/* Runs the `wasmrec` command line (gen, train, eval, recommend) with the host's file and print
+ * hooks (src/cli/host.h). Returns the process exit code. */
+int wr_cli_main(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
