@@ -55,7 +55,7 @@ void *wr__calloc(size_t count, size_t size) {
 
 void *wr__realloc_array(void *p, size_t count, size_t size) {
     if (size && count > SIZE_MAX / size) return NULL;
-    return realloc(p, count * size ? count * size : 1);
+    return realloc(p, count && size ? count * size : 1);
 }
 
 char *wr__strndup(const char *s, size_t n) {

@@ -29,7 +29,7 @@ typedef struct wr_model_vt {
     /* scores (n_items) for the next item after history (len >= 0, ids valid). */
     int (*score)(wr_model *m, const int *history, int len, float *scores);
     /* Adds the model's tensors to w. */
-    int (*save)(wr_model *m, wr_st_writer *w);
+    int (*save)(wr_model *m, wr_st_file *w);
     /* Reads the model's tensors from f (shapes checked against m->n_items and params). */
     int (*load)(wr_model *m, const wr_st_file *f);
     void (*free_state)(wr_model *m);
@@ -49,6 +49,13 @@ struct wr_model {
 
 /* Value of hyper-parameter `name` (must exist in the table). */
 double wr__hp(const wr_model *m, const char *name);
+
+/* Counts of each item in train into counts (n_items floats): most-popular, and the fallback
+ * ranking of the neighbourhood models for items they have no evidence about. */
+void wr__count_items(const wr_seqs *train, float *counts);
+/* Loads an F32 tensor of shape (n) into a malloc'd array (*out); error if missing or wrong. */
+int wr__load_f32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, float **out);
+int wr__load_i32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, int32_t **out);
 
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;

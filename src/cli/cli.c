@@ -1,0 +1,397 @@
+/* cli.c: the `wasmrec` command line (gen, train, eval, recommend), shared by the native binary
+ * and `node wasm/cli.mjs`. Files go through the host hooks (host.h); progress goes to stderr,
+ * results to stdout (one JSON object with --json). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "../data/data.h"
+#include "../models/model.h"
+#include "host.h"
+
+#define MAX_SETS 64
+
+typedef struct {
+    const char *cmd;
+    const char *data, *format, *model, *out, *eval, *history, *titles;
+    const char *sets[MAX_SETS];
+    int n_sets;
+    long long sessions, items, seed, epochs, k;
+    int json, skip_bad, exclude_seen, has_epochs;
+} options;
+
+static void say(int fd, const char *fmt, ...) {
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    wr__host_print(fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void print_buf(int fd, const wr_buf *b) {
+    if (b->data) wr__host_print(fd, b->data, b->len);
+}
+
+static const char *usage =
+    "usage: wasmrec <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  gen        --out FILE [--sessions N] [--items M] [--seed S]\n"
+    "             write the synthetic demo store (CSV)\n"
+    "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE]\n"
+    "             [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
+    "             [--eval loo] [--k 10] [--exclude-seen] [--skip-bad] [--json]\n"
+    "  eval       --model MODEL.safetensors --data FILE [--format ...] [--k 10] [--seed S]\n"
+    "             [--exclude-seen] [--skip-bad] [--json]\n"
+    "  recommend  --model MODEL.safetensors --history ID,ID,... [--k 10] [--exclude-seen] [--json]\n"
+    "\n"
+    "models: pop, itemknn, markov. Progress goes to stderr, results to stdout.\n";
+
+static int usage_error(const char *fmt, ...) {
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    say(2, "wasmrec: %s\n(run `wasmrec --help` for usage)\n", buf);
+    return 2;
+}
+
+static int parse_int(const char *flag, const char *v, long long min, long long max, long long *out) {
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end || x < min || x > max) {
+        usage_error("%s must be an integer in [%lld, %lld], got \"%s\"", flag, min, max, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* Which flags each command takes: a flag another command takes is an error, not ignored. */
+static int flag_allowed(const char *cmd, const char *flag) {
+    static const char *const allowed[][2] = {
+        {"gen", " --out --sessions --items --seed "},
+        {"train", " --data --format --titles --model --set --epochs --seed --out --eval --k --exclude-seen --skip-bad --json "},
+        {"eval", " --model --data --format --titles --k --seed --exclude-seen --skip-bad --json "},
+        {"recommend", " --model --history --k --exclude-seen --json "},
+    };
+    char key[64];
+    snprintf(key, sizeof key, " %s ", flag);
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++)
+        if (!strcmp(allowed[i][0], cmd)) return strstr(allowed[i][1], key) != NULL;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+    o->format = "auto";
+    o->sessions = 5000;
+    o->items = 1000;
+    o->seed = 42;
+    o->k = 10;
+    o->cmd = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2)) return usage_error("unexpected argument \"%s\"", a);
+        if (!flag_allowed(o->cmd, a)) return usage_error("%s does not take %s", o->cmd, a);
+        if (!strcmp(a, "--json")) { o->json = 1; continue; }
+        if (!strcmp(a, "--skip-bad")) { o->skip_bad = 1; continue; }
+        if (!strcmp(a, "--exclude-seen")) { o->exclude_seen = 1; continue; }
+        if (i + 1 >= argc) return usage_error("%s needs a value", a);
+        const char *v = argv[++i];
+        if (!strcmp(a, "--data")) o->data = v;
+        else if (!strcmp(a, "--format")) o->format = v;
+        else if (!strcmp(a, "--titles")) o->titles = v;
+        else if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--out")) o->out = v;
+        else if (!strcmp(a, "--eval")) o->eval = v;
+        else if (!strcmp(a, "--history")) o->history = v;
+        else if (!strcmp(a, "--set")) {
+            if (o->n_sets == MAX_SETS) return usage_error("at most %d --set options", MAX_SETS);
+            if (!strchr(v, '=')) return usage_error("--set needs key=value, got \"%s\"", v);
+            o->sets[o->n_sets++] = v;
+        } else if (!strcmp(a, "--sessions")) { if (parse_int(a, v, 1, 10000000, &o->sessions)) return 2; }
+        else if (!strcmp(a, "--items")) { if (parse_int(a, v, 1, 1000000, &o->items)) return 2; }
+        else if (!strcmp(a, "--seed")) { if (parse_int(a, v, 0, 9007199254740991LL, &o->seed)) return 2; }
+        else if (!strcmp(a, "--epochs")) { if (parse_int(a, v, 1, 1000000, &o->epochs)) return 2; o->has_epochs = 1; }
+        else if (!strcmp(a, "--k")) { if (parse_int(a, v, 1, 100000, &o->k)) return 2; }
+    }
+    if (o->eval && strcmp(o->eval, "loo")) return usage_error("--eval takes \"loo\" (leave-one-out), got \"%s\"", o->eval);
+    return 0;
+}
+
+static int fail(wr_ctx *ctx, int rc) {
+    say(2, "wasmrec: error: %s\n", rc == WR_ERR_IO || !ctx ? "(see above)" : wr_last_error(ctx));
+    return 1;
+}
+
+static int read_file(const char *path, char **bytes, size_t *len) {
+    char err[512];
+    if (wr__host_read_file(path, bytes, len, err, sizeof err) < 0) {
+        say(2, "wasmrec: error: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
+    char *bytes = NULL;
+    size_t len = 0;
+    if (read_file(o->data, &bytes, &len) < 0) return WR_ERR_IO;
+    say(2, "loading %s (%zu bytes)...\n", o->data, len);
+    int rc = wr_data_load(ctx, bytes, len, o->format, o->data, o->skip_bad, data);
+    free(bytes);
+    if (rc) return rc;
+    if (o->titles) {
+        if (read_file(o->titles, &bytes, &len) < 0) return WR_ERR_IO;
+        rc = wr_data_load_titles(*data, bytes, len, o->titles);
+        free(bytes);
+        if (rc) return rc;
+    }
+    const wr_data *d = *data;
+    say(2, "%s: format %s, %d users, %d items, %lld events\n", o->data, wr_data_format(d), wr_data_n_users(d),
+        wr_data_n_items(d), (long long)wr_data_n_events(d));
+    if (wr_data_skipped(d)) say(2, "%s: skipped %lld bad lines; first: %s\n", o->data, (long long)wr_data_skipped(d), wr_data_first_skip_reason(d));
+    return WR_OK;
+}
+
+static int load_model(wr_ctx *ctx, const char *path, wr_model **m) {
+    char *bytes = NULL;
+    size_t len = 0;
+    if (read_file(path, &bytes, &len) < 0) return WR_ERR_IO;
+    int rc = wr_model_load(ctx, (const uint8_t *)bytes, len, path, m);
+    free(bytes);
+    return rc;
+}
+
+static int save_model(wr_model *m, const char *path) {
+    uint8_t *bytes;
+    size_t len;
+    int rc = wr_model_save(m, &bytes, &len);
+    if (rc) return rc;
+    char err[512];
+    if (wr__host_write_file(path, (const char *)bytes, len, err, sizeof err) < 0) {
+        say(2, "wasmrec: error: %s\n", err);
+        rc = WR_ERR_IO;
+    } else {
+        say(2, "saved %s (%zu bytes)\n", path, len);
+    }
+    wr_free(bytes);
+    return rc;
+}
+
+static void dataset_json(wr_buf *b, const options *o, const wr_data *d) {
+    wr__buf_puts(b, "\"dataset\":{\"source\":");
+    wr__buf_json_str(b, o->data);
+    wr__buf_printf(b, ",\"format\":\"%s\",\"users\":%d,\"items\":%d,\"events\":%lld,\"skipped_lines\":%lld}",
+                   wr_data_format(d), wr_data_n_users(d), wr_data_n_items(d), (long long)wr_data_n_events(d),
+                   (long long)wr_data_skipped(d));
+}
+
+/* Evaluates the test split and appends "test" and "test_sampled100" (and "valid" when asked). */
+static int eval_json(wr_model *m, const wr_data *d, const options *o, int with_valid, wr_buf *b, char **human) {
+    char *test = NULL, *valid = NULL;
+    int rc = wr_eval_loo(m, d, WR_SPLIT_TEST, (int)o->k, o->exclude_seen, 100, (uint64_t)o->seed, &test);
+    if (rc == WR_OK && with_valid) rc = wr_eval_loo(m, d, WR_SPLIT_VALID, (int)o->k, o->exclude_seen, 0, (uint64_t)o->seed, &valid);
+    if (rc) return rc;
+    /* test = {"full":{...},"sampled100":{...}}: split it into the two documented keys */
+    char *samp = strstr(test, ",\"sampled100\":");
+    char *full = test + strlen("{\"full\":");
+    wr__buf_puts(b, ",\"protocol\":{\"split\":\"leave-one-out\",\"ranking\":\"full ranking over all items; ties count against the target\",");
+    wr__buf_printf(b, "\"exclude_seen\":%s,\"sampled\":\"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed %lld\"}",
+                   o->exclude_seen ? "true" : "false", o->seed);
+    wr__buf_puts(b, ",\"test\":");
+    wr__buf_append(b, full, (size_t)(samp - full));
+    wr__buf_puts(b, ",\"test_sampled100\":");
+    wr__buf_append(b, samp + strlen(",\"sampled100\":"), strlen(samp + strlen(",\"sampled100\":")) - 1);
+    if (valid) {
+        wr__buf_puts(b, ",\"valid\":");
+        wr__buf_append(b, valid + strlen("{\"full\":"), strlen(valid) - strlen("{\"full\":") - 1);
+    }
+    *human = test;
+    free(valid);
+    return WR_OK;
+}
+
+static void print_metrics_human(const char *label, const wr_buf *json) {
+    say(1, "%s\n", label);
+    print_buf(1, json);
+    say(1, "\n");
+}
+
+static int cmd_gen(wr_ctx *ctx, const options *o) {
+    if (!o->out) return usage_error("gen needs --out FILE");
+    char *text;
+    size_t len;
+    int rc = wr_gen(ctx, (int)o->sessions, (int)o->items, (uint64_t)o->seed, &text, &len);
+    if (rc) return fail(ctx, rc);
+    char err[512];
+    int bad = wr__host_write_file(o->out, text, len, err, sizeof err);
+    wr_free(text);
+    if (bad) {
+        say(2, "wasmrec: error: %s\n", err);
+        return 1;
+    }
+    say(2, "wrote %s: %lld sessions over %lld items (seed %lld)\n", o->out, o->sessions, o->items, o->seed);
+    return 0;
+}
+
+static int cmd_train(wr_ctx *ctx, const options *o) {
+    if (!o->data) return usage_error("train needs --data FILE");
+    if (!o->model) return usage_error("train needs --model NAME (one of %s)", wr_model_names());
+    wr_data *d = NULL;
+    wr_model *m = NULL;
+    char *human = NULL;
+    wr_buf out = {0};
+    int rc = wr_model_new(ctx, o->model, (uint64_t)o->seed, &m);
+    for (int i = 0; rc == WR_OK && i < o->n_sets; i++) {
+        const char *eq = strchr(o->sets[i], '=');
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
+        rc = wr_model_set(m, key, eq + 1);
+    }
+    if (rc == WR_OK && o->has_epochs) {
+        char v[32];
+        snprintf(v, sizeof v, "%lld", o->epochs);
+        if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", o->model);
+    }
+    if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) {
+        say(2, "training %s on %s%s...\n", o->model, o->eval ? "the leave-one-out training part of " : "", o->data);
+        double t0 = wr__now_ms();
+        rc = o->eval ? wr_model_fit_loo(m, d) : wr_model_fit(m, d);
+        double secs = (wr__now_ms() - t0) / 1000.0;
+        if (rc == WR_OK) {
+            say(2, "trained %s in %.3f s\n", o->model, secs);
+            wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", o->model, wr_model_params_json(m));
+            dataset_json(&out, o, d);
+            wr__buf_printf(&out, ",\"train_seconds\":%.3f", secs);
+            if (o->eval) {
+                say(2, "evaluating (leave-one-out, full ranking and sampled-100)...\n");
+                wr__buf_puts(&out, ",\"eval\":\"loo\"");
+                rc = eval_json(m, d, o, 1, &out, &human);
+            }
+            wr__buf_puts(&out, "}");
+        }
+    }
+    if (rc == WR_OK && o->out) rc = save_model(m, o->out);
+    if (rc == WR_OK) {
+        if (o->json || o->eval) print_buf(1, &out), say(1, "\n");
+        else say(1, "trained %s on %s\n", o->model, o->data);
+    }
+    free(human);
+    wr__buf_free(&out);
+    wr_model_free(m);
+    wr_data_free(d);
+    return rc ? fail(ctx, rc) : 0;
+}
+
+static int cmd_eval(wr_ctx *ctx, const options *o) {
+    if (!o->model) return usage_error("eval needs --model MODEL.safetensors");
+    if (!o->data) return usage_error("eval needs --data FILE");
+    wr_data *d = NULL;
+    wr_model *m = NULL;
+    char *human = NULL;
+    wr_buf out = {0};
+    int rc = load_model(ctx, o->model, &m);
+    if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) {
+        say(2, "evaluating %s on %s (leave-one-out test targets)...\n", wr_model_name(m), o->data);
+        wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", wr_model_name(m), wr_model_params_json(m));
+        dataset_json(&out, o, d);
+        wr__buf_puts(&out, ",\"eval\":\"loo\"");
+        rc = eval_json(m, d, o, 0, &out, &human);
+        wr__buf_puts(&out, "}");
+    }
+    if (rc == WR_OK) print_metrics_human(o->json ? "" : "leave-one-out test metrics:", &out);
+    free(human);
+    wr__buf_free(&out);
+    wr_model_free(m);
+    wr_data_free(d);
+    return rc ? fail(ctx, rc) : 0;
+}
+
+static int cmd_recommend(wr_ctx *ctx, const options *o) {
+    if (!o->model) return usage_error("recommend needs --model MODEL.safetensors");
+    if (!o->history) return usage_error("recommend needs --history ID,ID,... (may be empty: --history \"\")");
+    wr_model *m = NULL;
+    int rc = load_model(ctx, o->model, &m);
+    if (rc) return fail(ctx, rc);
+    size_t hl = strlen(o->history);
+    int *hist = malloc((hl + 1) * sizeof *hist), *items = malloc((size_t)o->k * sizeof *items), h = 0;
+    float *scores = malloc((size_t)o->k * sizeof *scores);
+    char *copy = wr__strdup(o->history);
+    wr_buf unknown = {0}, out = {0};
+    int n_unknown = 0, got = 0;
+    if (!hist || !items || !scores || !copy) rc = wr__oom(ctx, "recommending");
+    for (char *tok = copy, *next; rc == WR_OK && tok && *tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next) *next++ = 0;
+        int idx = wr_model_item_index(m, tok);
+        if (idx >= 0) hist[h++] = idx;
+        else {
+            wr__buf_puts(&unknown, n_unknown++ ? "," : "");
+            wr__buf_json_str(&unknown, tok);
+            say(2, "note: item \"%s\" is not in the model's vocabulary; it is left out of the history\n", tok);
+        }
+    }
+    if (rc == WR_OK) rc = wr_model_recommend(m, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
+    if (rc == WR_OK) {
+        if (o->json) {
+            wr__buf_printf(&out, "{\"model\":\"%s\",\"history\":%d,\"unknown\":[%s],\"items\":[", wr_model_name(m), h, unknown.data ? unknown.data : "");
+            for (int i = 0; i < got; i++) {
+                wr__buf_puts(&out, i ? ",{\"item\":" : "{\"item\":");
+                wr__buf_json_str(&out, wr_model_item_id(m, items[i]));
+                wr__buf_puts(&out, ",\"score\":");
+                wr__buf_json_num(&out, scores[i]);
+                wr__buf_puts(&out, "}");
+            }
+            wr__buf_puts(&out, "]}\n");
+        } else {
+            for (int i = 0; i < got; i++) wr__buf_printf(&out, "%2d  %-24s %.6g\n", i + 1, wr_model_item_id(m, items[i]), scores[i]);
+        }
+        print_buf(1, &out);
+    }
+    free(hist);
+    free(items);
+    free(scores);
+    free(copy);
+    wr__buf_free(&unknown);
+    wr__buf_free(&out);
+    wr_model_free(m);
+    return rc ? fail(ctx, rc) : 0;
+}
+
+int wr_cli_main(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        say(argc < 2 ? 2 : 1, "%s", usage);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        say(1, "wasmrec %s\n", wr_version());
+        return 0;
+    }
+    static const char *const cmds[] = {"gen", "train", "eval", "recommend"};
+    int known = 0;
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known |= !strcmp(argv[1], cmds[i]);
+    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, recommend)", argv[1]);
+    options o;
+    memset(&o, 0, sizeof o);
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+    wr_ctx *ctx = NULL;
+    if (wr_ctx_new(&ctx) != WR_OK) {
+        say(2, "wasmrec: error: out of memory\n");
+        return 1;
+    }
+    if (!strcmp(o.cmd, "gen")) rc = cmd_gen(ctx, &o);
+    else if (!strcmp(o.cmd, "train")) rc = cmd_train(ctx, &o);
+    else if (!strcmp(o.cmd, "eval")) rc = cmd_eval(ctx, &o);
+    else rc = cmd_recommend(ctx, &o);
+    wr_ctx_free(ctx);
+    return rc;
+}

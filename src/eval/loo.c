@@ -1,0 +1,153 @@
+/* loo.c: the leave-one-out protocol. Per user: last event = test target, second-last =
+ * validation target, history = every event before the target; users with fewer than 3 events
+ * are only trained on (as in the SASRec code). Full ranking over all items is the headline;
+ * the papers' sampled variant ranks the target against `sampled` items the user never touched,
+ * on at most 10,000 users drawn with a fixed seed, and is always labelled as such. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "../models/model.h"
+#include "metrics.h"
+
+#define WR_SAMPLED_MAX_USERS 10000
+
+static void metrics_json(wr_buf *b, const wr_metrics *m, int with_recall, double coverage) {
+    double u = m->users ? (double)m->users : 1.0;
+    wr__buf_printf(b, "{\"users\":%lld,\"HR@%d\":", (long long)m->users, m->k);
+    wr__buf_json_num(b, m->hr / u);
+    wr__buf_printf(b, ",\"NDCG@%d\":", m->k);
+    wr__buf_json_num(b, m->ndcg / u);
+    wr__buf_printf(b, ",\"MRR@%d\":", m->k);
+    wr__buf_json_num(b, m->mrr / u);
+    if (with_recall) {
+        wr__buf_printf(b, ",\"Recall@%d\":", m->k);
+        wr__buf_json_num(b, m->hr / u);
+        wr__buf_printf(b, ",\"coverage@%d\":", m->k);
+        wr__buf_json_num(b, coverage);
+    }
+    wr__buf_puts(b, "}");
+}
+
+int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen,
+                int sampled, uint64_t seed, char **out_json) {
+    if (!model || !data || !out_json) return wr__err(model ? model->ctx : NULL, WR_ERR_ARG, "wr_eval_loo: model, data and out_json are required");
+    wr_ctx *ctx = model->ctx;
+    if (split != WR_SPLIT_TEST && split != WR_SPLIT_VALID) return wr__err(ctx, WR_ERR_ARG, "split must be test (0) or valid (1), got %d", split);
+    if (k < 1) return wr__err(ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
+    if (sampled < 0) return wr__err(ctx, WR_ERR_ARG, "sampled must be 0 or a positive count, got %d", sampled);
+    if (!model->fitted) return wr__err(ctx, WR_ERR_STATE, "%s: the model is not trained yet", model->vt->name);
+    int n = model->items.n, n_users = data->users.n, rc = WR_OK;
+    int offset = split == WR_SPLIT_TEST ? 1 : 2; /* target = len - offset */
+    /* Data items -> model items by id; -1 where the model never saw the item. */
+    int32_t *map = malloc((size_t)data->items.n * sizeof *map + 1);
+    float *scores = malloc((size_t)n * sizeof *scores + 1);
+    unsigned char *skip = calloc((size_t)n + 1, 1), *hit = calloc((size_t)n + 1, 1), *touched = calloc((size_t)n + 1, 1);
+    int *hist = NULL, *top = malloc((size_t)k * sizeof *top), *eligible = malloc(((size_t)n_users + 1) * sizeof *eligible);
+    float *topv = malloc((size_t)k * sizeof *topv);
+    unsigned char *in_sample = calloc((size_t)n_users + 1, 1);
+    int32_t *cand = malloc(((size_t)n + 1) * sizeof *cand);
+    int64_t maxlen = 0;
+    for (int u = 0; u < n_users; u++) {
+        int64_t l = data->user_start[u + 1] - data->user_start[u];
+        if (l > maxlen) maxlen = l;
+    }
+    hist = malloc((size_t)maxlen * sizeof *hist + 1);
+    if (!map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
+        rc = wr__oom(ctx, "evaluating");
+        goto done;
+    }
+    for (int i = 0; i < data->items.n; i++) map[i] = wr__vocab_find(&model->items, data->items.keys[i], strlen(data->items.keys[i]));
+
+    /* The sampled protocol's users: all eligible ones, or a fixed random 10,000 of them. */
+    int n_elig = 0;
+    for (int u = 0; u < n_users; u++)
+        if (data->user_start[u + 1] - data->user_start[u] >= 3) eligible[n_elig++] = u;
+    wr_rng rng;
+    wr__rng_seed(&rng, seed);
+    if (sampled) {
+        int take = n_elig < WR_SAMPLED_MAX_USERS ? n_elig : WR_SAMPLED_MAX_USERS;
+        for (int i = 0; i < take; i++) { /* partial Fisher-Yates */
+            int j = i + (int)wr__rng_below(&rng, (uint32_t)(n_elig - i));
+            int t = eligible[i];
+            eligible[i] = eligible[j];
+            eligible[j] = t;
+            in_sample[eligible[i]] = 1;
+        }
+    }
+    wr_metrics full = {.k = k}, samp = {.k = k};
+    for (int u = 0; u < n_users && rc == WR_OK; u++) {
+        int64_t b = data->user_start[u], len = data->user_start[u + 1] - b;
+        if (len < 3) continue;
+        int64_t tpos = len - offset;
+        int h = 0;
+        for (int64_t t = 0; t < tpos; t++)
+            if (map[data->seq[b + t]] >= 0) hist[h++] = map[data->seq[b + t]];
+        int target = map[data->seq[b + tpos]];
+        if ((rc = wr_model_score(model, hist, h, scores))) break;
+        for (int i = 0; i < n; i++)
+            if (scores[i] != scores[i]) {
+                rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", model->vt->name, i);
+                break;
+            }
+        if (rc) break;
+        if (exclude_seen)
+            for (int i = 0; i < h; i++) skip[hist[i]] = 1;
+        if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
+        wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(scores, skip, n, target) : -1);
+        int got = wr_topk(scores, skip, n, k, top, topv);
+        for (int i = 0; i < got; i++) hit[top[i]] = 1;
+        if (exclude_seen)
+            for (int i = 0; i < h; i++) skip[hist[i]] = 0;
+        if (sampled && in_sample[u]) {
+            /* Candidates: the target and `sampled` distinct items the user never touched. */
+            for (int64_t t = 0; t < len; t++)
+                if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 1;
+            int nc = 0;
+            for (int i = 0; i < n; i++)
+                if (!touched[i]) cand[nc++] = i;
+            int take = nc < sampled ? nc : sampled;
+            int64_t rank = -1;
+            if (target >= 0) {
+                rank = 0;
+                for (int i = 0; i < take; i++) {
+                    int j = i + (int)wr__rng_below(&rng, (uint32_t)(nc - i));
+                    int32_t t = cand[i];
+                    cand[i] = cand[j];
+                    cand[j] = t;
+                    if (scores[cand[i]] >= scores[target]) rank++;
+                }
+            }
+            wr__metrics_add(&samp, rank);
+            for (int64_t t = 0; t < len; t++)
+                if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
+        }
+    }
+    if (rc == WR_OK) {
+        int covered = 0;
+        for (int i = 0; i < n; i++) covered += hit[i];
+        wr_buf out = {0};
+        wr__buf_puts(&out, "{\"full\":");
+        metrics_json(&out, &full, 1, n ? (double)covered / n : 0.0);
+        if (sampled) {
+            wr__buf_printf(&out, ",\"sampled%d\":", sampled);
+            metrics_json(&out, &samp, 0, 0);
+        }
+        wr__buf_puts(&out, "}");
+        *out_json = wr__buf_take(&out, NULL);
+        if (!*out_json) rc = wr__oom(ctx, "writing evaluation results");
+    }
+done:
+    free(map);
+    free(scores);
+    free(skip);
+    free(hit);
+    free(touched);
+    free(hist);
+    free(top);
+    free(topv);
+    free(eligible);
+    free(in_sample);
+    free(cand);
+    return rc;
+}

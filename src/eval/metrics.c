@@ -1,0 +1,21 @@
+/* metrics.c: HR@K, NDCG@K, MRR@K for a single held-out target (Recall@K equals HR@K then). */
+#include "../core/core.h"
+#include "metrics.h"
+
+int64_t wr__rank_conservative(const float *scores, const unsigned char *skip, int n, int target) {
+    float t = scores[target];
+    if (t != t) return n;
+    int64_t rank = 0;
+    for (int i = 0; i < n; i++)
+        if (i != target && !(skip && skip[i]) && scores[i] >= t) rank++;
+    return rank;
+}
+
+void wr__metrics_add(wr_metrics *m, int64_t rank) {
+    m->users++;
+    if (rank < 0 || rank >= m->k) return;
+    m->hr += 1.0;
+    /* log2 through wr__log so native and wasm print the same digits */
+    m->ndcg += 0.69314718055994530942 / wr__log((double)rank + 2.0);
+    m->mrr += 1.0 / ((double)rank + 1.0);
+}

@@ -1,0 +1,22 @@
+/* metrics.h: ranking metrics for one target per user, accumulated over users. */
+#ifndef WR_METRICS_H
+#define WR_METRICS_H
+
+#include <stdint.h>
+
+/* Conservative rank (0-based) of scores[target] among the candidates: the number of other
+ * candidates whose score is >= the target's, so ties count against the target and a model
+ * that scores everything equal earns nothing. skip (may be NULL) marks non-candidates.
+ * A NaN target ranks last; NaN others never outrank it. */
+int64_t wr__rank_conservative(const float *scores, const unsigned char *skip, int n, int target);
+
+typedef struct {
+    int k;
+    int64_t users;
+    double hr, ndcg, mrr; /* sums over users */
+} wr_metrics;
+
+/* Adds one user whose target has 0-based rank `rank` (rank < 0: target unknown, a miss). */
+void wr__metrics_add(wr_metrics *m, int64_t rank);
+
+#endif

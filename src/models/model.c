@@ -1,0 +1,325 @@
+/* model.c: the model object shared by every family: creation by name, hyper-parameters,
+ * fitting on data, scoring, top-k recommendation, and the model file (safetensors + metadata). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../io/json.h"
+#include "../kernels/kernels.h"
+#include "model.h"
+
+#define WR_MODEL_FORMAT_VERSION "1"
+
+static const wr_model_vt *const families[] = {&wr__pop_vt, &wr__itemknn_vt, &wr__markov_vt};
+#define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
+
+const char *wr_model_names(void) { return "pop,itemknn,markov"; }
+
+static const wr_model_vt *find_family(const char *name) {
+    for (int i = 0; i < N_FAMILIES; i++)
+        if (!strcmp(families[i]->name, name)) return families[i];
+    return NULL;
+}
+
+static int param_index(const wr_model_vt *vt, const char *name) {
+    for (int i = 0; i < vt->n_params; i++)
+        if (!strcmp(vt->params[i].name, name)) return i;
+    return -1;
+}
+
+double wr__hp(const wr_model *m, const char *name) {
+    int i = param_index(m->vt, name);
+    return i >= 0 ? m->hp[i] : 0.0;
+}
+
+int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out) {
+    if (!out) return wr__err(ctx, WR_ERR_ARG, "wr_model_new: out is NULL");
+    *out = NULL;
+    if (!ctx || !name) return wr__err(ctx, WR_ERR_ARG, "wr_model_new: ctx and name are required");
+    const wr_model_vt *vt = find_family(name);
+    if (!vt) return wr__err(ctx, WR_ERR_ARG, "unknown model \"%s\"; the models are %s", name, wr_model_names());
+    wr_model *m = wr__calloc(1, sizeof *m);
+    if (!m) return wr__oom(ctx, "creating a model");
+    m->ctx = ctx;
+    m->vt = vt;
+    m->seed = seed;
+    wr__rng_seed(&m->rng, seed);
+    for (int i = 0; i < vt->n_params; i++) m->hp[i] = vt->params[i].def;
+    *out = m;
+    return WR_OK;
+}
+
+static void free_state(wr_model *m) {
+    if (m->state) m->vt->free_state(m);
+    m->state = NULL;
+    m->fitted = 0;
+}
+
+void wr_model_free(wr_model *m) {
+    if (!m) return;
+    free_state(m);
+    wr__vocab_free(&m->items);
+    free(m->params_json);
+    free(m);
+}
+
+const char *wr_model_name(const wr_model *m) { return m ? m->vt->name : ""; }
+
+int wr_model_set(wr_model *m, const char *key, const char *value) {
+    if (!m || !key || !value) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_set: model, key and value are required");
+    const wr_model_vt *vt = m->vt;
+    int i = param_index(vt, key);
+    if (i < 0) {
+        wr_buf names = {0};
+        for (int p = 0; p < vt->n_params; p++) wr__buf_printf(&names, "%s%s", p ? ", " : "", vt->params[p].name);
+        int rc = wr__err(m->ctx, WR_ERR_ARG, "%s has no parameter \"%s\"; its parameters are: %s", vt->name, key,
+                         vt->n_params ? names.data : "(none)");
+        wr__buf_free(&names);
+        return rc;
+    }
+    const wr_param_def *p = &vt->params[i];
+    if (p->type == WR_PARAM_ENUM) {
+        const char *c = p->choices;
+        size_t vlen = strlen(value);
+        for (int idx = 0; c && *c; idx++) {
+            const char *bar = strchr(c, '|');
+            size_t n = bar ? (size_t)(bar - c) : strlen(c);
+            if (n == vlen && !strncmp(c, value, n)) {
+                m->hp[i] = idx;
+                return WR_OK;
+            }
+            c = bar ? bar + 1 : c + n;
+        }
+        return wr__err(m->ctx, WR_ERR_ARG, "%s: %s must be one of %s, got \"%s\"", vt->name, key, p->choices, value);
+    }
+    char *end = NULL;
+    double v = strtod(value, &end);
+    int bad = end == value || *end != 0 || v != v;
+    if (!bad && p->type == WR_PARAM_INT && v != (double)(long long)v) bad = 1;
+    if (bad || v < p->min || v > p->max)
+        return wr__err(m->ctx, WR_ERR_ARG, "%s: %s must be %s in [%g, %g], got \"%s\"", vt->name, key,
+                       p->type == WR_PARAM_INT ? "an integer" : "a number", p->min, p->max, value);
+    m->hp[i] = v;
+    return WR_OK;
+}
+
+static void params_to_json(const wr_model *m, wr_buf *b) {
+    wr__buf_puts(b, "{");
+    for (int i = 0; i < m->vt->n_params; i++) {
+        const wr_param_def *p = &m->vt->params[i];
+        wr__buf_printf(b, "%s", i ? "," : "");
+        wr__buf_json_str(b, p->name);
+        wr__buf_puts(b, ":");
+        if (p->type == WR_PARAM_ENUM) {
+            const char *c = p->choices;
+            for (int idx = 0; idx < (int)m->hp[i]; idx++) c = strchr(c, '|') + 1;
+            const char *bar = strchr(c, '|');
+            wr__buf_printf(b, "\"%.*s\"", bar ? (int)(bar - c) : (int)strlen(c), c);
+        } else {
+            wr__buf_printf(b, "%.9g", m->hp[i]);
+        }
+    }
+    wr__buf_puts(b, "}");
+}
+
+const char *wr_model_params_json(wr_model *m) {
+    if (!m) return "{}";
+    wr_buf b = {0};
+    params_to_json(m, &b);
+    char *s = wr__buf_take(&b, NULL);
+    if (!s) return "{}";
+    free(m->params_json);
+    m->params_json = s;
+    return s;
+}
+
+static int fit_seqs(wr_model *m, const wr_data *data, int drop_last) {
+    if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fit: model and data are required");
+    free_state(m);
+    wr__vocab_free(&m->items);
+    if (wr__vocab_copy(&m->items, &data->items) < 0) return wr__oom(m->ctx, "copying the item vocabulary");
+    wr_seqs seqs;
+    int32_t *len = NULL;
+    if (wr__seqs_from_data(data, drop_last, &seqs, &len) < 0) return wr__oom(m->ctx, "preparing training sequences");
+    wr__rng_seed(&m->rng, m->seed);
+    int rc = m->vt->fit(m, &seqs);
+    wr_free(len);
+    if (rc == WR_OK) m->fitted = 1;
+    else free_state(m);
+    return rc;
+}
+
+int wr_model_fit(wr_model *m, const wr_data *data) { return fit_seqs(m, data, 0); }
+int wr_model_fit_loo(wr_model *m, const wr_data *data) { return fit_seqs(m, data, 2); }
+
+int wr_model_n_items(const wr_model *m) { return m ? m->items.n : 0; }
+
+const char *wr_model_item_id(const wr_model *m, int item) {
+    return m && item >= 0 && item < m->items.n ? m->items.keys[item] : "";
+}
+
+int wr_model_item_index(const wr_model *m, const char *id) {
+    return m && id ? wr__vocab_find(&m->items, id, strlen(id)) : -1;
+}
+
+static int check_history(wr_model *m, const int *history, int len) {
+    if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: the model is not trained yet (fit or load it first)", m->vt->name);
+    if (len < 0 || (len > 0 && !history)) return wr__err(m->ctx, WR_ERR_ARG, "history length %d is invalid", len);
+    for (int i = 0; i < len; i++)
+        if (history[i] < 0 || history[i] >= m->items.n)
+            return wr__err(m->ctx, WR_ERR_ARG, "history[%d] = %d is not an item index (the model has %d items)", i, history[i], m->items.n);
+    return WR_OK;
+}
+
+int wr_model_score(wr_model *m, const int *history, int len, float *scores) {
+    if (!m || !scores) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_score: model and scores are required");
+    int rc = check_history(m, history, len);
+    return rc ? rc : m->vt->score(m, history, len, scores);
+}
+
+int wr_model_recommend(wr_model *m, const int *history, int len, int k, int exclude_seen,
+                       int *out_items, float *out_scores, int *out_n) {
+    if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");
+    if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
+    int rc = check_history(m, history, len);
+    if (rc) return rc;
+    int n = m->items.n;
+    float *scores = malloc((size_t)n * sizeof *scores);
+    unsigned char *mask = exclude_seen ? calloc((size_t)n, 1) : NULL;
+    if (!scores || (exclude_seen && !mask)) {
+        free(scores);
+        free(mask);
+        return wr__oom(m->ctx, "recommending");
+    }
+    rc = m->vt->score(m, history, len, scores);
+    if (rc == WR_OK) {
+        for (int i = 0; mask && i < len; i++) mask[history[i]] = 1;
+        *out_n = wr_topk(scores, mask, n, k, out_items, out_scores);
+    }
+    free(scores);
+    free(mask);
+    return rc;
+}
+
+/* ---- model files ---------------------------------------------------------------------------- */
+
+int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
+    if (!m || !out_bytes || !out_len) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_save: model and outputs are required");
+    if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: nothing to save, the model is not trained yet", m->vt->name);
+    wr_st_file f;
+    wr__st_init(&f);
+    wr_buf items = {0}, params = {0};
+    wr__buf_puts(&items, "[");
+    for (int i = 0; i < m->items.n; i++) {
+        if (i) wr__buf_puts(&items, ",");
+        wr__buf_json_str(&items, m->items.keys[i]);
+    }
+    wr__buf_puts(&items, "]");
+    params_to_json(m, &params);
+    char nbuf[32];
+    snprintf(nbuf, sizeof nbuf, "%d", m->items.n);
+    int rc = WR_OK;
+    if (items.failed || params.failed || wr__st_set_meta(&f, "format", "wasmrec") < 0 ||
+        wr__st_set_meta(&f, "version", WR_MODEL_FORMAT_VERSION) < 0 || wr__st_set_meta(&f, "model", m->vt->name) < 0 ||
+        wr__st_set_meta(&f, "params", params.data) < 0 || wr__st_set_meta(&f, "n_items", nbuf) < 0 ||
+        wr__st_set_meta(&f, "items", items.data) < 0)
+        rc = wr__oom(m->ctx, "saving the model");
+    if (rc == WR_OK) rc = m->vt->save(m, &f);
+    if (rc == WR_OK && wr__st_serialize(&f, out_bytes, out_len) < 0) rc = wr__oom(m->ctx, "saving the model");
+    wr__st_free(&f);
+    wr__buf_free(&items);
+    wr__buf_free(&params);
+    return rc;
+}
+
+static int load_params(wr_model *m, const char *src, const char *json) {
+    wr_json_tok *t = NULL;
+    int n = 0;
+    char err[160];
+    if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_OBJ) {
+        free(t);
+        return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"params\" is not a JSON object", src);
+    }
+    int rc = WR_OK, i = 1;
+    for (int k = 0; k < t[0].size && rc == WR_OK; k++) {
+        int v = t[i].skip;
+        char *key = wr__json_str(json, &t[i]);
+        char *val = t[v].type == WR_JSON_STR ? wr__json_str(json, &t[v]) : wr__strndup(json + t[v].start, t[v].end - t[v].start);
+        if (!key || !val) rc = wr__oom(m->ctx, "reading model parameters");
+        else if ((rc = wr_model_set(m, key, val)) != WR_OK) {
+            char msg[WR_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", m->ctx->err);
+            rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"params\": %s", src, msg);
+        }
+        free(key);
+        free(val);
+        i = t[v].skip;
+    }
+    free(t);
+    return rc;
+}
+
+static int load_items(wr_model *m, const char *src, const char *json, long long n_items) {
+    wr_json_tok *t = NULL;
+    int n = 0;
+    char err[160];
+    if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR) {
+        free(t);
+        return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\" is not a JSON array of item ids", src);
+    }
+    int rc = WR_OK;
+    if (t[0].size != n_items) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\" has %d ids but n_items is %lld", src, t[0].size, n_items);
+    for (int i = 0; rc == WR_OK && i < t[0].size; i++) {
+        const wr_json_tok *s = &t[1 + i];
+        char *id = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
+        if (!id || !*id || strlen(id) > WR_MAX_ID_LEN) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\"[%d] is not a valid item id", src, i);
+        else {
+            int before = m->items.n, got = wr__vocab_add(&m->items, id, strlen(id));
+            if (got < 0) rc = wr__oom(m->ctx, "reading the item vocabulary");
+            else if (got != before) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\": item id \"%s\" appears twice", src, id);
+        }
+        free(id);
+    }
+    free(t);
+    return rc;
+}
+
+int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *source, wr_model **out) {
+    if (!out) return wr__err(ctx, WR_ERR_ARG, "wr_model_load: out is NULL");
+    *out = NULL;
+    if (!ctx || (!bytes && len)) return wr__err(ctx, WR_ERR_ARG, "wr_model_load: ctx and bytes are required");
+    const char *src = source ? source : "model";
+    wr_st_file f;
+    int rc = wr__st_parse(ctx, bytes, len, src, &f);
+    if (rc) return rc;
+    const char *format = wr__st_meta(&f, "format"), *version = wr__st_meta(&f, "version"),
+               *name = wr__st_meta(&f, "model"), *params = wr__st_meta(&f, "params"),
+               *items = wr__st_meta(&f, "items"), *nitems = wr__st_meta(&f, "n_items");
+    wr_model *m = NULL;
+    long long n_items = -1;
+    if (!format || strcmp(format, "wasmrec"))
+        rc = wr__err(ctx, WR_ERR_FORMAT, "%s: not a wasmrec model: __metadata__ \"format\" is %s%s%s", src, format ? "\"" : "missing", format ? format : "", format ? "\"" : "");
+    else if (!version || strcmp(version, WR_MODEL_FORMAT_VERSION))
+        rc = wr__err(ctx, WR_ERR_FORMAT, "%s: model format version \"%s\" is not supported (this engine reads version %s)", src, version ? version : "?", WR_MODEL_FORMAT_VERSION);
+    else if (!name || !params || !items || !nitems)
+        rc = wr__err(ctx, WR_ERR_FORMAT, "%s: __metadata__ lacks \"%s\"", src, !name ? "model" : !params ? "params" : !items ? "items" : "n_items");
+    else if (!find_family(name))
+        rc = wr__err(ctx, WR_ERR_FORMAT, "%s: unknown model \"%s\" (this engine has %s)", src, name, wr_model_names());
+    else {
+        char *end;
+        n_items = strtoll(nitems, &end, 10);
+        if (*end || n_items < 1 || n_items > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: n_items \"%s\" is not a valid count", src, nitems);
+    }
+    if (rc == WR_OK) rc = wr_model_new(ctx, name, 0, &m);
+    if (rc == WR_OK) rc = load_params(m, src, params);
+    if (rc == WR_OK) rc = load_items(m, src, items, n_items);
+    if (rc == WR_OK) rc = m->vt->load(m, &f);
+    if (rc == WR_OK) m->fitted = 1;
+    wr__st_free(&f);
+    if (rc != WR_OK) {
+        wr_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return WR_OK;
+}

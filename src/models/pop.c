@@ -1,0 +1,84 @@
+/* pop.c: most-popular. Scores every item by how often it occurs in the training data, whatever
+ * the session: the floor every other model must clear. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+typedef struct {
+    float *counts; /* (n_items) */
+} pop_state;
+
+void wr__count_items(const wr_seqs *train, float *counts) {
+    memset(counts, 0, (size_t)train->n_items * sizeof *counts);
+    for (int u = 0; u < train->n; u++)
+        for (int t = 0; t < train->len[u]; t++) counts[train->items[train->start[u] + t]] += 1.0f;
+}
+
+int wr__load_f32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, float **out) {
+    const wr_st_tensor *t;
+    int64_t shape[1] = {n};
+    int rc = wr__st_get(m->ctx, f, name, WR_DT_F32, 1, &shape[0], &t);
+    if (rc) return rc;
+    *out = malloc(t->nbytes ? t->nbytes : 1);
+    if (!*out) return wr__oom(m->ctx, "loading a model");
+    wr__st_copy(*out, t);
+    return WR_OK;
+}
+
+int wr__load_i32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, int32_t **out) {
+    const wr_st_tensor *t;
+    int64_t shape[1] = {n};
+    int rc = wr__st_get(m->ctx, f, name, WR_DT_I32, 1, &shape[0], &t);
+    if (rc) return rc;
+    *out = malloc(t->nbytes ? t->nbytes : 1);
+    if (!*out) return wr__oom(m->ctx, "loading a model");
+    wr__st_copy(*out, t);
+    return WR_OK;
+}
+
+static int pop_fit(wr_model *m, const wr_seqs *train) {
+    pop_state *s = wr__calloc(1, sizeof *s);
+    if (!s) return wr__oom(m->ctx, "fitting pop");
+    m->state = s;
+    s->counts = malloc((size_t)train->n_items * sizeof *s->counts + 1);
+    if (!s->counts) return wr__oom(m->ctx, "fitting pop");
+    wr__count_items(train, s->counts);
+    return WR_OK;
+}
+
+static int pop_score(wr_model *m, const int *history, int len, float *scores) {
+    pop_state *s = m->state;
+    memcpy(scores, s->counts, (size_t)m->items.n * sizeof *scores);
+    return WR_OK;
+}
+
+static int pop_save(wr_model *m, wr_st_file *f) {
+    pop_state *s = m->state;
+    int64_t shape[1] = {m->items.n};
+    return wr__st_add(f, "pop.counts", WR_DT_F32, 1, shape, s->counts) < 0 ? wr__oom(m->ctx, "saving pop") : WR_OK;
+}
+
+static void pop_free(wr_model *m) {
+    pop_state *s = m->state;
+    free(s->counts);
+    free(s);
+}
+
+static int pop_load(wr_model *m, const wr_st_file *f) {
+    pop_state *s = wr__calloc(1, sizeof *s);
+    if (!s) return wr__oom(m->ctx, "loading pop");
+    m->state = s;
+    return wr__load_f32(m, f, "pop.counts", m->items.n, &s->counts);
+}
+
+const wr_model_vt wr__pop_vt = {
+    .name = "pop",
+    .params = NULL,
+    .n_params = 0,
+    .fit = pop_fit,
+    .score = pop_score,
+    .save = pop_save,
+    .load = pop_load,
+    .free_state = pop_free,
+};
