@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// cli.mjs: the `wasmrec` command line on Node: the same C code as the native build/wasmrec, run
+// from wasm/wasmrec.wasm. The C side (wr_cli_main) parses every flag and runs gen / train / eval /
+// recommend; this file only supplies the host hooks (files through node:fs, output through
+// process.stdout/stderr, time through performance.now) and marshals argv into wasm memory.
+//   node wasm/cli.mjs gen --out store.csv --sessions 500
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { instantiate } from './wasmrec.mjs';
+
+const nodeHost = {
+    print(fd, bytes) { (fd === 2 ? process.stderr : process.stdout).write(bytes); },
+    readFile(file) {
+        try {
+            return fs.readFileSync(file);
+        } catch (e) {
+            throw new Error(`cannot read ${file}: ${reason(e)}`);
+        }
+    },
+    // Atomic: a failed write never leaves a half-written file in place of the old one.
+    writeFile(file, bytes) {
+        const tmp = `${file}.tmp`;
+        try {
+            fs.writeFileSync(tmp, bytes);
+            fs.renameSync(tmp, file);
+        } catch (e) {
+            try { fs.unlinkSync(tmp); } catch { /* nothing to clean up */ }
+            throw new Error(`cannot write ${file}: ${reason(e)}`);
+        }
+    },
+    nowMs() { return performance.now(); },
+};
+
+function reason(e) {
+    const texts = { ENOENT: 'no such file or directory', EACCES: 'permission denied',
+        EISDIR: 'is a directory', ENOTDIR: 'not a directory', ENOSPC: 'no space left on device' };
+    return texts[e.code] || e.message;
+}
+
+async function main(args) {
+    const wasmPath = new URL('./wasmrec.wasm', import.meta.url);
+    let wasmBytes;
+    try {
+        wasmBytes = fs.readFileSync(wasmPath);
+    } catch {
+        process.stderr.write(`wasmrec: ${path.relative(process.cwd(), wasmPath.pathname) || wasmPath.pathname} ` +
+            'is missing; build it with `make wasm`\n');
+        return 1;
+    }
+    const rt = await instantiate({ wasmBytes, host: nodeHost });
+    const argv = ['wasmrec', ...args];
+    return rt.scoped((s) => {
+        const ptrs = argv.map((a) => s.string(a));
+        const table = s.zeros(4 * (argv.length + 1)); // argv[argc] = NULL, as C expects
+        const view = new DataView(rt.memory.buffer);
+        ptrs.forEach((p, i) => view.setUint32(table + 4 * i, p, true));
+        return rt.exports.wr_cli_main(argv.length, table);
+    });
+}
+
+try {
+    process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+    process.stderr.write(`wasmrec: ${e && e.message ? e.message : e}\n`);
+    process.exitCode = 1;
+}

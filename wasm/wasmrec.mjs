@@ -1,0 +1,678 @@
+// wasmrec.mjs: the JavaScript binding of the wasmrec engine (wasm/wasmrec.wasm).
+//
+// One ES module with no dependencies; it runs in a page, in a worker and in Node 20.
+//
+//   const engine = await loadEngine();                 // finds ./wasmrec.wasm next to this file
+//   const data = engine.dataset(engine.generate({ sessions: 2000 }));
+//   const model = engine.model('itemknn');
+//   model.fit(data);
+//   model.recommend(['i12', 'i40'], { k: 10 });        // [{ item: 'i7', score: 0.81 }, ...]
+//
+// Contract
+// - Users see objects and verbs (Engine, Dataset, Model), never pointers. Each object wraps one
+//   C handle and has an idempotent dispose(); using it after dispose() throws.
+// - A nonzero C status throws WasmrecError (.code = the wr_status, .status = its name, message =
+//   wr_last_error). Bad JS arguments throw TypeError / RangeError naming the argument, before C
+//   is called.
+// - Memory discipline: the wasm memory may grow during any call, which detaches every view over
+//   memory.buffer. So no view is ever cached: each one is made right before use, data goes in
+//   with .set() and comes out with .slice(), and every temporary malloc is freed in `finally`.
+// - Lower level: instantiate({ host }) gives the raw exports plus these heap helpers; the Node
+//   command line (cli.mjs) uses it with file hooks.
+
+// ---- loading ----------------------------------------------------------------------------------
+
+// (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): valid only where SIMD128 is.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1,
+    0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+const IS_NODE = typeof process === 'object' && process !== null &&
+    typeof process.versions === 'object' && process.versions !== null && !!process.versions.node;
+
+const STATUS_NAMES = {
+    [-1]: 'WR_ERR_ARG', [-2]: 'WR_ERR_NOMEM', [-3]: 'WR_ERR_PARSE', [-4]: 'WR_ERR_FORMAT',
+    [-5]: 'WR_ERR_STATE', [-6]: 'WR_ERR_NAN', [-7]: 'WR_ERR_IO',
+};
+
+/** A nonzero status from the engine. */
+export class WasmrecError extends Error {
+    constructor(code, message) {
+        super(message || `wasmrec error ${code}`);
+        this.name = 'WasmrecError';
+        this.code = code;
+        this.status = STATUS_NAMES[code] || 'WR_ERR_UNKNOWN';
+    }
+}
+
+/** True when this JavaScript engine runs WebAssembly SIMD128. */
+export function simdSupported() {
+    try { return WebAssembly.validate(SIMD_PROBE); } catch { return false; }
+}
+
+function defaultWasmUrl() { return new URL('./wasmrec.wasm', import.meta.url); }
+
+async function fetchWasmBytes(wasmUrl) {
+    const url = wasmUrl === undefined ? defaultWasmUrl() : wasmUrl;
+    if (IS_NODE) {
+        const { readFile } = await import('node:fs/promises');
+        const target = url instanceof URL || /^file:/.test(String(url)) ? new URL(url) : String(url);
+        if (target instanceof URL && target.protocol !== 'file:') {
+            const res = await fetch(target);
+            if (!res.ok) throw new Error(`could not fetch ${target}: HTTP ${res.status}`);
+            return new Uint8Array(await res.arrayBuffer());
+        }
+        try {
+            return await readFile(target);
+        } catch (e) {
+            throw new Error(`could not read ${target instanceof URL ? target.pathname : target}: ` +
+                `${e.code === 'ENOENT' ? 'no such file (run `make wasm`)' : e.message}`);
+        }
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+}
+
+const compiled = new Map(); // url string -> Promise<WebAssembly.Module>, for the default path only
+
+async function compileModule({ wasmUrl, wasmBytes } = {}) {
+    if (!simdSupported()) {
+        throw new Error('WebAssembly SIMD is not supported by this browser or runtime; ' +
+            'wasmrec needs it (Chrome 91+, Firefox 89+, Safari 16.4+, Node 16.4+).');
+    }
+    if (wasmBytes !== undefined) {
+        if (wasmBytes instanceof WebAssembly.Module) return wasmBytes;
+        if (!(wasmBytes instanceof ArrayBuffer || ArrayBuffer.isView(wasmBytes))) {
+            throw new TypeError('wasmBytes must be an ArrayBuffer, a Uint8Array or a WebAssembly.Module');
+        }
+        return WebAssembly.compile(wasmBytes);
+    }
+    const key = String(wasmUrl === undefined ? defaultWasmUrl() : wasmUrl);
+    let p = compiled.get(key);
+    if (!p) {
+        p = fetchWasmBytes(wasmUrl).then((bytes) => WebAssembly.compile(bytes));
+        compiled.set(key, p);
+        p.catch(() => compiled.delete(key)); // a failed load may be retried (e.g. after `make wasm`)
+    }
+    return p;
+}
+
+// ---- host hooks -------------------------------------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
+/** Host of a page or worker (and of the library in Node): no file access, print to the console. */
+export function pageHost() {
+    const pending = { 1: '', 2: '' };
+    return {
+        print(fd, bytes) {
+            const text = pending[fd === 2 ? 2 : 1] + decoder.decode(bytes);
+            const lines = text.split('\n');
+            pending[fd === 2 ? 2 : 1] = lines.pop();
+            for (const line of lines) (fd === 2 ? console.error : console.log)(line);
+        },
+        readFile() { throw new Error('no file access in a page'); },
+        writeFile() { throw new Error('no file access in a page'); },
+        nowMs() { return globalThis.performance ? performance.now() : Date.now(); },
+    };
+}
+
+// ---- runtime: one instance and its heap helpers -------------------------------------------------
+
+class Runtime {
+    constructor() { this.instance = null; this.exports = null; this.memory = null; }
+    attach(instance) {
+        this.instance = instance;
+        this.exports = instance.exports;
+        this.memory = instance.exports.memory;
+    }
+    // Fresh views every time: memory.grow detaches the old buffer.
+    u8() { return new Uint8Array(this.memory.buffer); }
+    view() { return new DataView(this.memory.buffer); }
+
+    malloc(n) {
+        const p = this.exports.malloc(Math.max(1, n));
+        if (!p) throw new WasmrecError(-2, `out of memory allocating ${n} bytes in the wasm heap`);
+        return p;
+    }
+    free(p) { if (p) this.exports.free(p); }
+
+    /** Copies bytes into a new heap block with a NUL after them; returns the pointer. */
+    allocBytes(bytes) {
+        const p = this.malloc(bytes.length + 1);
+        const heap = this.u8();
+        heap.set(bytes, p);
+        heap[p + bytes.length] = 0;
+        return p;
+    }
+    allocString(s) { return this.allocBytes(encoder.encode(s)); }
+
+    /** Reads the NUL-terminated UTF-8 string at ptr (a copy). */
+    string(ptr) {
+        if (!ptr) return '';
+        const heap = this.u8();
+        let end = ptr;
+        while (heap[end] !== 0) end++;
+        return decoder.decode(heap.slice(ptr, end));
+    }
+    bytes(ptr, n) { return this.u8().slice(ptr, ptr + n); }
+    u32(ptr) { return this.view().getUint32(ptr, true); }
+    i32(ptr) { return this.view().getInt32(ptr, true); }
+    setU32(ptr, v) { this.view().setUint32(ptr, v >>> 0, true); }
+
+    /** Writes a message into err (size errlen), truncated on a UTF-8 boundary and NUL-terminated. */
+    writeError(ptr, errlen, message) {
+        if (!ptr || errlen <= 0) return;
+        let bytes = encoder.encode(message);
+        if (bytes.length > errlen - 1) {
+            let n = errlen - 1;
+            while (n > 0 && (bytes[n] & 0xc0) === 0x80) n--; // do not cut a character in two
+            bytes = bytes.subarray(0, n);
+        }
+        const heap = this.u8();
+        heap.set(bytes, ptr);
+        heap[ptr + bytes.length] = 0;
+    }
+
+    /** Runs fn(scope) where scope.alloc* blocks are freed when fn ends, thrown or not. */
+    scoped(fn) {
+        const ptrs = [];
+        const scope = {
+            bytes: (b) => { const p = this.allocBytes(b); ptrs.push(p); return p; },
+            string: (s) => { const p = this.allocString(s); ptrs.push(p); return p; },
+            optString: (s) => (s === undefined || s === null ? 0 : scope.string(s)),
+            zeros: (n) => {
+                const p = this.malloc(n); ptrs.push(p);
+                this.u8().fill(0, p, p + n);
+                return p;
+            },
+        };
+        try { return fn(scope); } finally { for (const p of ptrs) this.exports.free(p); }
+    }
+}
+
+function hostImports(rt, host) {
+    const errOf = (e) => (e && e.message) || String(e);
+    return {
+        env: {
+            // Nothing to refresh: the binding never caches views over memory.buffer.
+            emscripten_notify_memory_growth() {},
+        },
+        wasmrec: {
+            print(fd, ptr, n) { host.print(fd, rt.bytes(ptr, n >>> 0)); },
+            read_file(pathPtr, outPtrPtr, lenPtr, errPtr, errlen) {
+                try {
+                    const data = host.readFile(rt.string(pathPtr));
+                    const p = rt.allocBytes(data); // malloc'd here, the C side frees it
+                    rt.setU32(outPtrPtr, p);
+                    rt.setU32(lenPtr, data.length);
+                    return 0;
+                } catch (e) {
+                    rt.writeError(errPtr, errlen, errOf(e));
+                    return -1;
+                }
+            },
+            write_file(pathPtr, dataPtr, len, errPtr, errlen) {
+                try {
+                    host.writeFile(rt.string(pathPtr), rt.bytes(dataPtr, len >>> 0));
+                    return 0;
+                } catch (e) {
+                    rt.writeError(errPtr, errlen, errOf(e));
+                    return -1;
+                }
+            },
+            now_ms() { return host.nowMs(); },
+        },
+    };
+}
+
+/**
+ * Low level: compiles (once per URL) and instantiates the module with the given host hooks
+ * ({ print(fd, bytes), readFile(path) -> Uint8Array, writeFile(path, bytes), nowMs() }; throwing
+ * in readFile/writeFile becomes the C-side error message). Returns the runtime: .exports (raw
+ * wr_* functions, malloc, free, memory) and heap helpers. Most callers want loadEngine().
+ */
+export async function instantiate({ wasmUrl, wasmBytes, host = pageHost() } = {}) {
+    const module = await compileModule({ wasmUrl, wasmBytes });
+    const rt = new Runtime(); // the imports need it; attached once the instance exists
+    const imports = hostImports(rt, host);
+    // The build links with ERROR_ON_UNDEFINED_SYMBOLS=0 (the host hooks are imports), so a C
+    // function missing from the build turns into an import too. Give it a stand-in that fails
+    // with a sentence when called, instead of a LinkError that stops the whole module.
+    for (const imp of WebAssembly.Module.imports(module)) {
+        const ns = (imports[imp.module] ||= {});
+        if (imp.kind === 'function' && !(imp.name in ns)) {
+            ns[imp.name] = () => {
+                throw new Error(`${imp.name} is missing from this build of wasmrec.wasm ` +
+                    '(undefined when the module was linked); rebuild with `make wasm`');
+            };
+        }
+    }
+    rt.attach(await WebAssembly.instantiate(module, imports));
+    if (typeof rt.exports._initialize === 'function') rt.exports._initialize();
+    return rt;
+}
+
+// ---- argument checks ---------------------------------------------------------------------------
+
+function posInt(name, v) {
+    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${show(v)}`);
+    return v;
+}
+function nonNegInt(name, v) {
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${show(v)}`);
+    return v;
+}
+function seed64(name, v) {
+    if (typeof v === 'bigint') {
+        if (v < 0n || v >= 1n << 64n) throw new RangeError(`${name} must fit in 64 unsigned bits, got ${v}`);
+        return v;
+    }
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${show(v)}`);
+    return BigInt(v);
+}
+function bool(name, v) {
+    if (typeof v !== 'boolean') throw new TypeError(`${name} must be true or false, got ${show(v)}`);
+    return v ? 1 : 0;
+}
+function str(name, v) {
+    if (typeof v !== 'string') throw new TypeError(`${name} must be a string, got ${show(v)}`);
+    if (v.includes('\0')) throw new TypeError(`${name} must not contain a NUL character`);
+    return v;
+}
+function toBytes(name, v) {
+    if (typeof v === 'string') return encoder.encode(v);
+    if (v instanceof Uint8Array) return v;
+    if (v instanceof ArrayBuffer) return new Uint8Array(v);
+    if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    throw new TypeError(`${name} must be a string, a Uint8Array or an ArrayBuffer, got ${show(v)}`);
+}
+function show(v) {
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (typeof v === 'bigint') return `${v}n`;
+    if (v === null || typeof v !== 'object') return String(v);
+    return Array.isArray(v) ? 'an array' : `a ${v.constructor ? v.constructor.name : 'object'}`;
+}
+
+// ---- engine -------------------------------------------------------------------------------------
+
+/**
+ * Loads the module and creates an Engine (one wr_ctx).
+ *   wasmUrl:   where wasmrec.wasm is (default: next to this file)
+ *   wasmBytes: the module itself (ArrayBuffer / Uint8Array / WebAssembly.Module); skips fetching
+ */
+export async function loadEngine({ wasmUrl, wasmBytes, host } = {}) {
+    const rt = await instantiate({ wasmUrl, wasmBytes, host });
+    return new Engine(rt);
+}
+
+class Handle {
+    constructor(engine, ptr, kind) {
+        this._engine = engine;
+        this._ptr = ptr;
+        this._kind = kind;
+    }
+    get disposed() { return this._ptr === 0; }
+    _live() {
+        if (this._ptr === 0) throw new Error(`this ${this._kind} was disposed; it can no longer be used`);
+        this._engine._live();
+        return this._ptr;
+    }
+}
+
+export class Engine {
+    constructor(rt) {
+        this._rt = rt;
+        this._ptr = 0;
+        this._owned = new Set(); // live Datasets and Models, disposed with the engine
+        const out = rt.malloc(4);
+        try {
+            rt.setU32(out, 0);
+            const rc = rt.exports.wr_ctx_new(out);
+            this._ptr = rt.u32(out);
+            if (rc !== 0) {
+                const msg = this._ptr ? rt.string(rt.exports.wr_last_error(this._ptr)) : '';
+                if (this._ptr) rt.exports.wr_ctx_free(this._ptr);
+                this._ptr = 0;
+                throw new WasmrecError(rc, msg || rt.string(rt.exports.wr_status_str(rc)));
+            }
+        } finally {
+            rt.free(out);
+        }
+    }
+
+    /** The engine's version string. */
+    get version() { return this._rt.string(this._rt.exports.wr_version()); }
+    get disposed() { return this._ptr === 0; }
+    /** The low-level runtime (raw exports and heap helpers). */
+    get runtime() { return this._rt; }
+
+    _live() {
+        if (this._ptr === 0) throw new Error('this Engine was disposed; it can no longer be used');
+        return this._ptr;
+    }
+    _check(rc) {
+        if (rc === 0) return;
+        const rt = this._rt;
+        const msg = rt.string(rt.exports.wr_last_error(this._ptr));
+        throw new WasmrecError(rc, msg || rt.string(rt.exports.wr_status_str(rc)));
+    }
+
+    /** The names of all models. */
+    modelNames() {
+        this._live();
+        return this._rt.string(this._rt.exports.wr_model_names()).split(',').map((s) => s.trim()).filter(Boolean);
+    }
+
+    /**
+     * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
+     * source names the input in error messages; skipBad skips and counts bad lines.
+     */
+    dataset(input, { format = 'auto', source = 'data', skipBad = false } = {}) {
+        const ctx = this._live();
+        const bytes = toBytes('input', input);
+        str('format', format);
+        str('source', source);
+        const skip = bool('skipBad', skipBad);
+        const rt = this._rt;
+        const ptr = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_data_load(ctx, s.bytes(bytes), bytes.length, s.string(format),
+                s.string(source), skip, out);
+            const p = rt.u32(out);
+            if (rc !== 0) {
+                if (p) rt.exports.wr_data_free(p);
+                this._check(rc);
+            }
+            return p;
+        });
+        return this._adopt(new Dataset(this, ptr));
+    }
+
+    /** The demo store as CSV text (session,item,category,title,timestamp). */
+    generate({ sessions = 5000, items = 1000, seed = 42 } = {}) {
+        const ctx = this._live();
+        posInt('sessions', sessions);
+        posInt('items', items);
+        const s64 = seed64('seed', seed);
+        const rt = this._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(8);
+            const rc = rt.exports.wr_gen(ctx, sessions, items, s64, out, out + 4);
+            const p = rt.u32(out);
+            try {
+                this._check(rc);
+                return decoder.decode(rt.bytes(p, rt.u32(out + 4)));
+            } finally {
+                if (p) rt.exports.wr_free(p);
+            }
+        });
+    }
+
+    /**
+     * An untrained model. params: hyper-parameters ({ dim: 64, ... }), each set with
+     * wr_model_set as text; params.seed (default 42) is the model's seed.
+     */
+    model(name, params = {}) {
+        const ctx = this._live();
+        str('name', name);
+        const names = this.modelNames();
+        if (!names.includes(name)) {
+            throw new RangeError(`name: unknown model ${JSON.stringify(name)}; the models are ${names.join(', ')}`);
+        }
+        if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+            throw new TypeError(`params must be an object of hyper-parameters, got ${show(params)}`);
+        }
+        const { seed = 42, ...rest } = params;
+        const s64 = seed64('params.seed', seed);
+        const entries = Object.entries(rest).map(([k, v]) => {
+            if (!['string', 'number', 'boolean', 'bigint'].includes(typeof v)) {
+                throw new TypeError(`params.${k} must be a string, number or boolean, got ${show(v)}`);
+            }
+            return [k, String(v)];
+        });
+        const rt = this._rt;
+        const ptr = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_model_new(ctx, s.string(name), s64, out);
+            const p = rt.u32(out);
+            if (rc !== 0) {
+                if (p) rt.exports.wr_model_free(p);
+                this._check(rc);
+            }
+            return p;
+        });
+        const model = this._adopt(new Model(this, ptr));
+        try {
+            for (const [k, v] of entries) {
+                rt.scoped((s) => this._check(rt.exports.wr_model_set(ptr, s.string(k), s.string(v))));
+            }
+        } catch (e) {
+            model.dispose();
+            throw e;
+        }
+        return model;
+    }
+
+    /** A model from a safetensors file's bytes (as made by Model.save or the CLI). */
+    loadModel(bytes, { source = 'model' } = {}) {
+        const ctx = this._live();
+        const b = toBytes('bytes', bytes);
+        if (typeof bytes === 'string') throw new TypeError('bytes must be a Uint8Array or an ArrayBuffer, got a string');
+        str('source', source);
+        const rt = this._rt;
+        const ptr = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_model_load(ctx, s.bytes(b), b.length, s.string(source), out);
+            const p = rt.u32(out);
+            if (rc !== 0) {
+                if (p) rt.exports.wr_model_free(p);
+                this._check(rc);
+            }
+            return p;
+        });
+        return this._adopt(new Model(this, ptr));
+    }
+
+    /** Frees every Dataset and Model of this engine, then the context. Idempotent. */
+    dispose() {
+        if (this._ptr === 0) return;
+        for (const h of [...this._owned]) h.dispose();
+        this._rt.exports.wr_ctx_free(this._ptr);
+        this._ptr = 0;
+    }
+
+    _adopt(h) { this._owned.add(h); return h; }
+}
+
+export class Dataset extends Handle {
+    constructor(engine, ptr) {
+        super(engine, ptr, 'Dataset');
+        const x = engine._rt.exports;
+        // Immutable after loading, so read once.
+        this.users = x.wr_data_n_users(ptr);
+        this.items = x.wr_data_n_items(ptr);
+        this.events = Number(x.wr_data_n_events(ptr));
+        this.format = engine._rt.string(x.wr_data_format(ptr));
+        this.skipped = Number(x.wr_data_skipped(ptr));
+        this.skipReason = engine._rt.string(x.wr_data_first_skip_reason(ptr));
+    }
+    _item(name, i) {
+        const p = this._live();
+        if (!Number.isInteger(i) || i < 0 || i >= this.items) {
+            throw new RangeError(`${name}: item index must be an integer in [0, ${this.items}), got ${show(i)}`);
+        }
+        return p;
+    }
+    itemId(i) { const p = this._item('itemId', i); return this._engine._rt.string(this._engine._rt.exports.wr_data_item_id(p, i)); }
+    itemTitle(i) { const p = this._item('itemTitle', i); return this._engine._rt.string(this._engine._rt.exports.wr_data_item_title(p, i)); }
+    itemCategory(i) { const p = this._item('itemCategory', i); return this._engine._rt.string(this._engine._rt.exports.wr_data_item_category(p, i)); }
+    /** Dense index of an item id, or -1. */
+    itemIndex(id) {
+        const p = this._live();
+        str('id', id);
+        const rt = this._engine._rt;
+        return rt.scoped((s) => rt.exports.wr_data_item_index(p, s.string(id)));
+    }
+    /** Every item as { index, id, title, category } (title/category '' when the data has none). */
+    catalogue() {
+        this._live();
+        const out = new Array(this.items);
+        for (let i = 0; i < this.items; i++) {
+            out[i] = { index: i, id: this.itemId(i), title: this.itemTitle(i), category: this.itemCategory(i) };
+        }
+        return out;
+    }
+    /** Adds titles (MovieLens u.item / movies.dat). */
+    loadTitles(input, { source = 'titles' } = {}) {
+        const p = this._live();
+        const bytes = toBytes('input', input);
+        str('source', source);
+        const rt = this._engine._rt;
+        rt.scoped((s) => this._engine._check(rt.exports.wr_data_load_titles(p, s.bytes(bytes), bytes.length, s.string(source))));
+        return this;
+    }
+    dispose() {
+        if (this._ptr === 0) return;
+        this._engine._rt.exports.wr_data_free(this._ptr);
+        this._ptr = 0;
+        this._engine._owned.delete(this);
+    }
+}
+
+export class Model extends Handle {
+    constructor(engine, ptr) { super(engine, ptr, 'Model'); }
+
+    get name() { const p = this._live(); return this._engine._rt.string(this._engine._rt.exports.wr_model_name(p)); }
+    /** Hyper-parameters (parsed from wr_model_params_json). */
+    get params() { const p = this._live(); return JSON.parse(this._engine._rt.string(this._engine._rt.exports.wr_model_params_json(p)) || '{}'); }
+    /** Size of the model's item vocabulary (0 before fit). */
+    get items() { const p = this._live(); return this._engine._rt.exports.wr_model_n_items(p); }
+    itemId(i) {
+        const p = this._live();
+        const n = this.items;
+        if (!Number.isInteger(i) || i < 0 || i >= n) throw new RangeError(`itemId: item index must be an integer in [0, ${n}), got ${show(i)}`);
+        return this._engine._rt.string(this._engine._rt.exports.wr_model_item_id(p, i));
+    }
+    /** Dense index of an item id in the model's vocabulary, or -1. */
+    itemIndex(id) {
+        const p = this._live();
+        str('id', id);
+        const rt = this._engine._rt;
+        return rt.scoped((s) => rt.exports.wr_model_item_index(p, s.string(id)));
+    }
+
+    _data(dataset) {
+        if (!(dataset instanceof Dataset)) throw new TypeError(`dataset must be a Dataset, got ${show(dataset)}`);
+        if (dataset._engine !== this._engine) throw new TypeError('dataset belongs to another Engine');
+        return dataset._live();
+    }
+    /** Trains on every event of dataset. */
+    fit(dataset) {
+        const p = this._live();
+        const d = this._data(dataset);
+        this._engine._check(this._engine._rt.exports.wr_model_fit(p, d));
+        return this;
+    }
+    /** Trains on the leave-one-out training part (all but the last two events per user). */
+    fitLeaveOneOut(dataset) {
+        const p = this._live();
+        const d = this._data(dataset);
+        this._engine._check(this._engine._rt.exports.wr_model_fit_loo(p, d));
+        return this;
+    }
+
+    /**
+     * Top-k next items after a history of item ids (oldest first). Ids the model does not know are
+     * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
+     */
+    recommendDetailed(history, { k = 10, excludeSeen = false } = {}) {
+        const p = this._live();
+        if (!Array.isArray(history)) throw new TypeError(`history must be an array of item id strings, got ${show(history)}`);
+        history.forEach((id, i) => {
+            if (typeof id !== 'string') throw new TypeError(`history[${i}] must be an item id string, got ${show(id)}`);
+        });
+        posInt('k', k);
+        const ex = bool('excludeSeen', excludeSeen);
+        const rt = this._engine._rt;
+        const n = this.items;
+        const kk = Math.min(k, Math.max(n, 1)); // C writes at most n items; do not allocate for more
+        return rt.scoped((s) => {
+            const known = [];
+            const unknown = [];
+            for (const id of history) {
+                const idx = rt.exports.wr_model_item_index(p, s.string(id));
+                if (idx >= 0) known.push(idx); else unknown.push(id);
+            }
+            const hist = s.zeros(4 * Math.max(known.length, 1));
+            rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), hist);
+            const outItems = s.zeros(4 * kk);
+            const outScores = s.zeros(4 * kk);
+            const outN = s.zeros(4);
+            this._engine._check(rt.exports.wr_model_recommend(p, hist, known.length, kk, ex, outItems, outScores, outN));
+            const got = rt.i32(outN);
+            const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
+            const sc = new Float32Array(rt.memory.buffer.slice(outScores, outScores + 4 * got));
+            const items = new Array(got);
+            for (let i = 0; i < got; i++) {
+                items[i] = { item: rt.string(rt.exports.wr_model_item_id(p, idx[i])), score: sc[i] };
+            }
+            return { items, unknown };
+        });
+    }
+    /** Top-k next items after history (item id strings, oldest first): [{ item, score }]. */
+    recommend(history, opts) { return this.recommendDetailed(history, opts).items; }
+
+    /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
+    evaluate(dataset, { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } = {}) {
+        const p = this._live();
+        const d = this._data(dataset);
+        const splits = { test: 0, valid: 1, validation: 1 };
+        if (!(split in splits)) throw new RangeError(`split must be 'test' or 'valid', got ${show(split)}`);
+        posInt('k', k);
+        const ex = bool('excludeSeen', excludeSeen);
+        nonNegInt('sampled', sampled);
+        const s64 = seed64('seed', seed);
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_eval_loo(p, d, splits[split], k, ex, sampled, s64, out);
+            const j = rt.u32(out);
+            try {
+                this._engine._check(rc);
+                return JSON.parse(rt.string(j));
+            } finally {
+                if (j) rt.exports.wr_free(j);
+            }
+        });
+    }
+
+    /** The model as a safetensors file (a copy; the C buffer is freed). */
+    save() {
+        const p = this._live();
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(8);
+            const rc = rt.exports.wr_model_save(p, out, out + 4);
+            const b = rt.u32(out);
+            try {
+                this._engine._check(rc);
+                return rt.bytes(b, rt.u32(out + 4));
+            } finally {
+                if (b) rt.exports.wr_free(b);
+            }
+        });
+    }
+
+    dispose() {
+        if (this._ptr === 0) return;
+        this._engine._rt.exports.wr_model_free(this._ptr);
+        this._ptr = 0;
+        this._engine._owned.delete(this);
+    }
+}
+
+if (typeof Symbol.dispose === 'symbol') {
+    for (const C of [Engine, Dataset, Model]) C.prototype[Symbol.dispose] = function () { this.dispose(); };
+}
