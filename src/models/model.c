@@ -313,7 +313,11 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
     if (rc == WR_OK) rc = wr_model_new(ctx, name, 0, &m);
     if (rc == WR_OK) rc = load_params(m, src, params);
     if (rc == WR_OK) rc = load_items(m, src, items, n_items);
-    if (rc == WR_OK) rc = m->vt->load(m, &f);
+    if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {
+        char msg[WR_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", ctx->err + 12);
+        wr__err(ctx, rc, "%s: %s", src, msg); /* name the file the user gave */
+    }
     if (rc == WR_OK) m->fitted = 1;
     wr__st_free(&f);
     if (rc != WR_OK) {

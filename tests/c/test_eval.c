@@ -1,0 +1,120 @@
+/* test_eval.c: the leave-one-out protocol and the metrics against figures worked out by hand
+ * on a tiny example (see the comments), conservative ties, and the error paths. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/core/core.h"
+#include "../../src/eval/metrics.h"
+#include "../../src/io/json.h"
+#include "check.h"
+
+static wr_ctx *ctx;
+
+/* Reads obj[key][metric] from the JSON of wr_eval_loo. */
+static double metric(const char *json, const char *key, const char *name) {
+    wr_json_tok *t;
+    int n;
+    char err[128];
+    if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0) return -1;
+    int o = wr__json_get(json, t, 0, key);
+    int v = o >= 0 ? wr__json_get(json, t, o, name) : -1;
+    double x = -1;
+    if (v < 0 || wr__json_num(json, &t[v], &x) < 0) x = -1;
+    free(t);
+    return x;
+}
+
+static void test_rank_and_metrics(void) {
+    float s[5] = {0.5f, 0.9f, 0.5f, 0.1f, 0.5f};
+    CHECK(wr__rank_conservative(s, NULL, 5, 1) == 0);
+    CHECK(wr__rank_conservative(s, NULL, 5, 0) == 3); /* items 1, 2, 4: ties count against */
+    unsigned char skip[5] = {0, 1, 0, 0, 0};
+    CHECK(wr__rank_conservative(s, skip, 5, 0) == 2);
+    float flat[4] = {1, 1, 1, 1};
+    CHECK(wr__rank_conservative(flat, NULL, 4, 2) == 3); /* constant scores earn nothing at k<4 */
+    float nan[3] = {0.f / 0.f, 1, 2};
+    CHECK(wr__rank_conservative(nan, NULL, 3, 0) == 3);
+
+    wr_metrics m = {.k = 3};
+    wr__metrics_add(&m, 0);  /* hit at rank 1: ndcg 1, rr 1 */
+    wr__metrics_add(&m, 2);  /* hit at rank 3: ndcg 1/log2(4) = .5, rr 1/3 */
+    wr__metrics_add(&m, 3);  /* miss */
+    wr__metrics_add(&m, -1); /* unknown target: miss */
+    CHECK(m.users == 4);
+    CHECK_CLOSE(m.hr, 2.0, 1e-12, 0);
+    CHECK_CLOSE(m.ndcg, 1.5, 1e-12, 0);
+    CHECK_CLOSE(m.mrr, 1.0 + 1.0 / 3, 1e-12, 0);
+}
+
+/* users (seq format, time order):
+ *   u1: a b c a b   u2: a b c d   u3: c d a   u4: x y (too short: train only)
+ * training part (all but the last two): u1 a b c, u2 a b, u3 c, u4 x y
+ * markov transitions: a->b twice, b->c once, x->y once; counts a2 b2 c2 x1 y1 d0
+ * scores after last item i: successors count + 1, others pop / 3 (a,b,c .667; x,y .333; d 0) */
+static const char *tiny = "u1 a\nu1 b\nu1 c\nu1 a\nu1 b\nu2 a\nu2 b\nu2 c\nu2 d\nu3 c\nu3 d\nu3 a\nu4 x\nu4 y\n";
+
+static void test_loo_by_hand(void) {
+    wr_data *d;
+    CHECK(wr_data_load(ctx, tiny, strlen(tiny), "seq", "tiny", 0, &d) == WR_OK);
+    if (!d) return;
+    wr_model *m;
+    CHECK(wr_model_new(ctx, "markov", 1, &m) == WR_OK);
+    CHECK(wr_model_fit_loo(m, d) == WR_OK);
+    char *json = NULL;
+    /* test, k=5: u1 last a, target b: rank 0. u2 last c (no successors), target d (0): rank 5,
+     * a miss at k=5. u3 last d, target a (.667) tied with b, c: rank 2.
+     * HR 2/3, NDCG (1 + 1/log2 4)/3 = .5, MRR (1 + 1/3)/3; top-5 lists cover a b c x y: 5/6. */
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, 0, 100, 7, &json) == WR_OK);
+    CHECK_CLOSE(metric(json, "full", "users"), 3, 0, 0);
+    CHECK_CLOSE(metric(json, "full", "HR@5"), 2.0 / 3, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "NDCG@5"), 0.5, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "MRR@5"), 4.0 / 9, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "Recall@5"), 2.0 / 3, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "coverage@5"), 5.0 / 6, 1e-6, 0);
+    /* sampled (all untouched items, fewer than 100): u1 {d,x,y} rank 0; u2 {x,y} both above
+     * d: rank 2; u3 {b,x,y}: b ties a: rank 1. NDCG (1 + .5 + 1/log2 3)/3 */
+    CHECK_CLOSE(metric(json, "sampled100", "HR@5"), 1.0, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "sampled100", "NDCG@5"), (1 + 0.5 + 0.63092975) / 3, 1e-6, 0);
+    free(json);
+    /* exclude_seen: u1 drops a, c (b is the target and stays): rank 0. u2 drops a b c: d below
+     * x, y: rank 2. u3 drops c, d: a ties b: rank 1. */
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, 1, 0, 7, &json) == WR_OK);
+    CHECK_CLOSE(metric(json, "full", "HR@5"), 1.0, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "MRR@5"), (1 + 1.0 / 3 + 0.5) / 3, 1e-6, 0);
+    CHECK(strstr(json, "sampled") == NULL);
+    free(json);
+    /* validation: u1 target a after a b c: rank 2 (b, c tie). u2 target c after a b: successor
+     * of b: rank 0. u3 target d after c: rank 5, a miss at k=5. */
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_VALID, 5, 0, 0, 7, &json) == WR_OK);
+    CHECK_CLOSE(metric(json, "full", "HR@5"), 2.0 / 3, 1e-6, 0);
+    CHECK_CLOSE(metric(json, "full", "MRR@5"), (1.0 / 3 + 1) / 3, 1e-6, 0);
+    free(json);
+    /* k = 1 with a constant model earns nothing: pop scores d after history... use pop, where
+     * every target ties or loses on this data except u1's b (count 2 ties a, c). */
+    wr_model *pop;
+    CHECK(wr_model_new(ctx, "pop", 1, &pop) == WR_OK);
+    CHECK(wr_model_fit_loo(pop, d) == WR_OK);
+    CHECK(wr_eval_loo(pop, d, WR_SPLIT_TEST, 1, 0, 0, 7, &json) == WR_OK);
+    CHECK_CLOSE(metric(json, "full", "HR@1"), 0.0, 0, 0);
+    free(json);
+    /* errors */
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 0, 0, 0, 7, &json) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "k must be a positive integer");
+    CHECK(wr_eval_loo(m, d, 5, 10, 0, 0, 7, &json) == WR_ERR_ARG);
+    wr_model *fresh;
+    CHECK(wr_model_new(ctx, "itemknn", 1, &fresh) == WR_OK);
+    CHECK(wr_eval_loo(fresh, d, WR_SPLIT_TEST, 10, 0, 0, 7, &json) == WR_ERR_STATE);
+    CHECK_CONTAINS(wr_last_error(ctx), "not trained");
+    wr_model_free(fresh);
+    wr_model_free(pop);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
+int main(void) {
+    CHECK(wr_ctx_new(&ctx) == WR_OK);
+    test_rank_and_metrics();
+    test_loo_by_hand();
+    wr_ctx_free(ctx);
+    TEST_END("eval");
+}
