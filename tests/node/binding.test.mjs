@@ -1,0 +1,259 @@
+// binding.test.mjs: the JS binding (wasm/wasmrec.mjs) against the real built wasm/wasmrec.wasm.
+// Run with `make test-node` (builds the module first) or `node --test tests/node/`.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { loadEngine, WasmrecError } from '../../wasm/wasmrec.mjs';
+
+const SMALL_CSV = `session,item,timestamp
+u1,apple,1
+u1,banana,2
+u1,cherry,3
+u1,date,4
+u2,apple,1
+u2,banana,2
+u2,cherry,3
+u3,banana,1
+u3,cherry,2
+u3,date,3
+u4,apple,5
+u4,cherry,6
+u4,elderberry,7
+`;
+
+const engine = await loadEngine();
+const store = engine.generate({ sessions: 1000, items: 200, seed: 7 });
+const data = engine.dataset(store, { source: 'store.csv' });
+
+function assertRecs(recs, k) {
+    assert.ok(Array.isArray(recs));
+    assert.equal(recs.length, k);
+    for (const r of recs) {
+        assert.equal(typeof r.item, 'string');
+        assert.equal(typeof r.score, 'number');
+        assert.ok(Number.isFinite(r.score));
+    }
+    for (let i = 1; i < recs.length; i++) assert.ok(recs[i - 1].score >= recs[i].score, 'scores descend');
+    assert.equal(new Set(recs.map((r) => r.item)).size, recs.length, 'no item twice');
+}
+
+test('engine basics', () => {
+    assert.match(engine.version, /^\d+\.\d+\.\d+/);
+    const names = engine.modelNames();
+    for (const n of ['pop', 'itemknn', 'markov']) assert.ok(names.includes(n), n);
+});
+
+test('generate + dataset: counts agree with the CSV text', () => {
+    const lines = store.trimEnd().split('\n');
+    assert.equal(lines[0], 'session,item,category,title,timestamp');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    assert.equal(data.events, rows.length);
+    assert.equal(data.users, new Set(rows.map((r) => r[0])).size);
+    assert.equal(data.items, new Set(rows.map((r) => r[1])).size);
+    assert.equal(data.users, 1000);
+    assert.ok(data.items > 0 && data.items <= 200);
+    assert.equal(data.format, 'csv');
+    assert.equal(data.skipped, 0);
+    assert.equal(data.skipReason, '');
+    // metadata round trip
+    const id = data.itemId(0);
+    assert.equal(data.itemIndex(id), 0);
+    assert.equal(data.itemIndex('no such item'), -1);
+    assert.equal(typeof data.itemTitle(0), 'string');
+    assert.equal(typeof data.itemCategory(0), 'string');
+    assert.ok(data.itemTitle(0).length > 0, 'the demo store has titles');
+    const cat = data.catalogue();
+    assert.equal(cat.length, data.items);
+    assert.deepEqual(Object.keys(cat[0]).sort(), ['category', 'id', 'index', 'title']);
+    assert.throws(() => data.itemId(data.items), RangeError);
+    assert.throws(() => data.itemId(-1), RangeError);
+    // same seed, same text
+    assert.equal(engine.generate({ sessions: 1000, items: 200, seed: 7 }), store);
+    assert.notEqual(engine.generate({ sessions: 1000, items: 200, seed: 8 }), store);
+});
+
+test('a small literal CSV dataset', () => {
+    const d = engine.dataset(SMALL_CSV, { format: 'csv', source: 'small.csv' });
+    try {
+        assert.equal(d.users, 4);
+        assert.equal(d.items, 5);
+        assert.equal(d.events, 13);
+        assert.ok(d.itemIndex('elderberry') >= 0);
+        assert.equal(d.itemTitle(d.itemIndex('apple')), '');
+        // bytes in work the same as text
+        const d2 = engine.dataset(new TextEncoder().encode(SMALL_CSV));
+        assert.equal(d2.events, 13);
+        d2.dispose();
+    } finally {
+        d.dispose();
+    }
+});
+
+test('skipBad counts bad lines and keeps the first reason', () => {
+    const text = 'session,item,timestamp\nu1,a,1\nu1,b,2\nbroken\nu2,a,1\nu2,b,2\n';
+    assert.throws(() => engine.dataset(text, { source: 'bad.csv' }), (e) => e instanceof WasmrecError && /4/.test(e.message));
+    const d = engine.dataset(text, { source: 'bad.csv', skipBad: true });
+    assert.equal(d.skipped, 1);
+    assert.equal(d.events, 4);
+    assert.notEqual(d.skipReason, '');
+    d.dispose();
+});
+
+for (const name of ['pop', 'markov', 'itemknn']) {
+    test(`fit + recommend: ${name}`, () => {
+        const m = engine.model(name);
+        try {
+            assert.equal(m.name, name);
+            assert.equal(typeof m.params, 'object');
+            m.fit(data);
+            assert.equal(m.items, data.items);
+            const history = [data.itemId(3), data.itemId(5), data.itemId(8)];
+            const recs = m.recommend(history, { k: 10 });
+            assertRecs(recs, 10);
+            for (const r of recs) assert.ok(data.itemIndex(r.item) >= 0, 'recommended ids are catalogue ids');
+            assertRecs(m.recommend(history), 10); // k defaults to 10
+            assertRecs(m.recommend(history, { k: 3 }), 3);
+            // excludeSeen drops the history
+            const ex = m.recommend(history, { k: 20, excludeSeen: true });
+            assertRecs(ex, 20);
+            for (const r of ex) assert.ok(!history.includes(r.item), `${r.item} was in the history`);
+            // k beyond the catalogue gives the whole catalogue
+            assert.equal(m.recommend(history, { k: data.items + 50 }).length, data.items);
+            // unknown ids are reported and left out
+            const det = m.recommendDetailed([...history, 'nope-1', 'nope-2'], { k: 10 });
+            assert.deepEqual(det.unknown, ['nope-1', 'nope-2']);
+            assert.deepEqual(det.items, recs);
+        } finally {
+            m.dispose();
+        }
+    });
+}
+
+test('save -> loadModel round trip gives identical recommendations', () => {
+    for (const name of ['pop', 'markov', 'itemknn']) {
+        const m = engine.model(name).fit(data);
+        const bytes = m.save();
+        assert.ok(bytes instanceof Uint8Array && bytes.length > 8);
+        const m2 = engine.loadModel(bytes);
+        assert.equal(m2.name, name);
+        assert.deepEqual(m2.params, m.params);
+        assert.equal(m2.items, m.items);
+        for (const h of [[data.itemId(1)], [data.itemId(2), data.itemId(9), data.itemId(4)], []]) {
+            if (h.length === 0 && name !== 'pop') continue;
+            assert.deepEqual(m2.recommend(h, { k: 10 }), m.recommend(h, { k: 10 }), `${name} ${h}`);
+        }
+        assert.deepEqual(m2.save(), bytes, `${name}: saving a loaded model gives the same bytes`);
+        m.dispose();
+        m2.dispose();
+    }
+});
+
+test('evaluate returns the engine JSON report', () => {
+    const m = engine.model('markov').fitLeaveOneOut(data);
+    const r = m.evaluate(data, { split: 'test', k: 10, sampled: 100, seed: 42 });
+    assert.equal(typeof r, 'object');
+    const text = JSON.stringify(r);
+    assert.match(text, /HR@10/);
+    assert.match(text, /NDCG@10/);
+    assert.deepEqual(m.evaluate(data), r, 'defaults are test/k=10/sampled=100/seed=42 and deterministic');
+    assert.throws(() => m.evaluate(data, { split: 'train' }), /split/);
+    assert.throws(() => m.evaluate(data, { sampled: -1 }), /sampled/);
+    m.dispose();
+});
+
+test('errors from the engine are WasmrecError with the engine message', () => {
+    assert.throws(() => engine.dataset(SMALL_CSV, { format: 'excel' }), (e) =>
+        e instanceof WasmrecError && e.code === -1 && e.status === 'WR_ERR_ARG' && /excel/.test(e.message));
+    // malformed CSV: the message names the source and the line
+    const bad = 'session,item,timestamp\nu1,a,1\nu1,b,2\nu1\n';
+    assert.throws(() => engine.dataset(bad, { format: 'csv', source: 'bad.csv' }), (e) =>
+        e instanceof WasmrecError && e.code === -3 && /bad\.csv/.test(e.message) && /\b4\b/.test(e.message));
+    // garbage model bytes
+    assert.throws(() => engine.loadModel(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]), { source: 'junk.safetensors' }),
+        (e) => e instanceof WasmrecError && e.code === -4 && e.message.length > 0);
+    // a truncated real model file
+    const m = engine.model('pop').fit(data);
+    const bytes = m.save();
+    assert.throws(() => engine.loadModel(bytes.slice(0, bytes.length - 3)), WasmrecError);
+    // a bad hyper-parameter
+    assert.throws(() => engine.model('itemknn', { no_such_knob: 3 }), (e) => e instanceof WasmrecError && /no_such_knob/.test(e.message));
+    // recommend before fit
+    const fresh = engine.model('markov');
+    assert.throws(() => fresh.recommend(['x']), WasmrecError);
+    fresh.dispose();
+    m.dispose();
+});
+
+test('bad JS arguments throw before calling C, naming the argument', () => {
+    const m = engine.model('pop').fit(data);
+    for (const k of [0, -1, 1.5, '3', NaN, null]) {
+        assert.throws(() => m.recommend([data.itemId(0)], { k }), (e) => !(e instanceof WasmrecError) && /\bk\b/.test(e.message), String(k));
+    }
+    assert.throws(() => m.recommend('i1'), /history/);
+    assert.throws(() => m.recommend([1, 2]), /history\[0\]/);
+    assert.throws(() => m.recommend([], { excludeSeen: 'yes' }), /excludeSeen/);
+    assert.throws(() => m.fit({}), /dataset/);
+    assert.throws(() => engine.model('gpt5'), (e) => e instanceof RangeError && /gpt5/.test(e.message) && /name/.test(e.message));
+    assert.throws(() => engine.model(42), /name/);
+    assert.throws(() => engine.dataset(42), /input/);
+    assert.throws(() => engine.dataset('a', { format: 3 }), /format/);
+    assert.throws(() => engine.generate({ sessions: 0 }), /sessions/);
+    assert.throws(() => engine.generate({ items: 2.5 }), /items/);
+    assert.throws(() => engine.generate({ seed: -1 }), /seed/);
+    assert.throws(() => engine.loadModel('not bytes'), /bytes/);
+    m.dispose();
+});
+
+test('memory growth keeps earlier objects working', () => {
+    const d = engine.dataset(SMALL_CSV);
+    const m = engine.model('itemknn').fit(data);
+    const h = [data.itemId(10), data.itemId(11)];
+    const before = m.recommend(h, { k: 10 });
+    const size0 = engine.runtime.memory.buffer.byteLength;
+    const bigText = engine.generate({ sessions: 50000, items: 2000, seed: 3 });
+    const big = engine.dataset(bigText);
+    const knnBig = engine.model('itemknn').fit(big);
+    assert.ok(engine.runtime.memory.buffer.byteLength > size0, 'memory grew');
+    assert.equal(big.users, 50000);
+    assertRecs(knnBig.recommend([big.itemId(0)], { k: 10 }), 10);
+    assert.deepEqual(m.recommend(h, { k: 10 }), before);
+    assert.equal(d.users, 4);
+    assert.equal(d.itemId(d.itemIndex('apple')), 'apple');
+    assert.equal(data.itemIndex(data.itemId(0)), 0);
+    knnBig.dispose();
+    big.dispose();
+    m.dispose();
+    d.dispose();
+});
+
+test('dispose is idempotent and use after dispose throws a clear error', () => {
+    const d = engine.dataset(SMALL_CSV);
+    const m = engine.model('pop').fit(d);
+    m.dispose();
+    m.dispose();
+    assert.equal(m.disposed, true);
+    assert.throws(() => m.recommend(['apple']), /Model was disposed/);
+    assert.throws(() => m.save(), /disposed/);
+    d.dispose();
+    d.dispose();
+    assert.throws(() => d.itemId(0), /Dataset was disposed/);
+    assert.throws(() => engine.model('pop').fit(d), /Dataset was disposed/);
+    if (typeof Symbol.dispose === 'symbol') {
+        const x = engine.model('pop');
+        x[Symbol.dispose]();
+        assert.equal(x.disposed, true);
+    }
+});
+
+test('a second engine is independent; disposing an engine frees its objects', async () => {
+    const e2 = await loadEngine();
+    const d = e2.dataset(SMALL_CSV);
+    const m = e2.model('pop').fit(d);
+    assert.throws(() => m.fit(data), /another Engine/);
+    e2.dispose();
+    e2.dispose();
+    assert.throws(() => m.recommend(['apple']), /disposed/);
+    assert.throws(() => e2.generate(), /Engine was disposed/);
+    // the first engine is untouched
+    assert.equal(data.users, 1000);
+    assert.equal(engine.model('pop').fit(data).recommend([], { k: 2 }).length, 2);
+});
