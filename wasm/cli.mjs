@@ -15,7 +15,7 @@ const nodeHost = {
         try {
             return fs.readFileSync(file);
         } catch (e) {
-            throw new Error(`cannot read ${file}: ${reason(e)}`);
+            throw new Error(`${file}: cannot open: ${reason(e)}`);
         }
     },
     // Atomic: a failed write never leaves a half-written file in place of the old one.
@@ -26,15 +26,18 @@ const nodeHost = {
             fs.renameSync(tmp, file);
         } catch (e) {
             try { fs.unlinkSync(tmp); } catch { /* nothing to clean up */ }
-            throw new Error(`cannot write ${file}: ${reason(e)}`);
+            throw new Error(`${file}: cannot write: ${reason(e)}`);
         }
     },
     nowMs() { return performance.now(); },
 };
 
+// The messages of the native host (src/cli/host_stdio.c: "<path>: cannot open: <strerror>"), so
+// both command lines fail with the same words.
 function reason(e) {
-    const texts = { ENOENT: 'no such file or directory', EACCES: 'permission denied',
-        EISDIR: 'is a directory', ENOTDIR: 'not a directory', ENOSPC: 'no space left on device' };
+    const texts = { ENOENT: 'No such file or directory', EACCES: 'Permission denied', EPERM: 'Operation not permitted',
+        EISDIR: 'Is a directory', ENOTDIR: 'Not a directory', ENOSPC: 'No space left on device',
+        EROFS: 'Read-only file system', EMFILE: 'Too many open files', ENAMETOOLONG: 'File name too long' };
     return texts[e.code] || e.message;
 }
 

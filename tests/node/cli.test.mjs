@@ -1,0 +1,116 @@
+// cli.test.mjs: the Node command line (wasm/cli.mjs on wasm/wasmrec.wasm) against its native twin
+// (build/wasmrec, same C code): same files, same metrics, same recommendations, same errors.
+// Run with `make test-node` (builds both first).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const NATIVE = path.join(ROOT, 'build/wasmrec');
+const WASM_CLI = path.join(ROOT, 'wasm/cli.mjs');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmrec-cli-'));
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const runners = {
+    native: (args) => spawnSync(NATIVE, args, { cwd: dir, encoding: 'utf8' }),
+    wasm: (args) => spawnSync(process.execPath, [WASM_CLI, ...args], { cwd: dir, encoding: 'utf8' }),
+};
+
+function run(kind, args) {
+    const r = runners[kind](args);
+    if (r.error) throw new Error(`${kind}: could not run (${r.error.message}); build it with \`make ${kind}\``);
+    return r;
+}
+function ok(kind, args) {
+    const r = run(kind, args);
+    assert.equal(r.status, 0, `${kind} ${args.join(' ')} exited ${r.status}\n${r.stderr}`);
+    return r;
+}
+const read = (f) => fs.readFileSync(path.join(dir, f));
+
+test('gen: native and wasm write identical files', () => {
+    for (const kind of ['native', 'wasm']) ok(kind, ['gen', '--out', `${kind}.csv`, '--sessions', '500', '--items', '200', '--seed', '1']);
+    const a = read('native.csv');
+    assert.ok(a.length > 0);
+    assert.match(a.toString('utf8'), /^session,item,category,title,timestamp\n/);
+    assert.deepEqual(read('wasm.csv'), a);
+    assert.ok(!fs.existsSync(path.join(dir, 'wasm.csv.tmp')), 'no temporary file left behind');
+});
+
+test('train --eval loo --json: same report natively and in wasm', () => {
+    const reports = {};
+    for (const kind of ['native', 'wasm']) {
+        const r = ok(kind, ['train', '--data', 'native.csv', '--model', 'markov', '--eval', 'loo', '--json', '--out', `${kind}.safetensors`]);
+        const j = JSON.parse(r.stdout);
+        assert.equal(j.model, 'markov');
+        assert.equal(j.dataset.users, 500);
+        assert.ok(j.dataset.items > 0 && j.dataset.items <= 200);
+        assert.ok(j.dataset.events > 500);
+        assert.equal(typeof j.train_seconds, 'number');
+        for (const m of ['HR@10', 'NDCG@10', 'MRR@10']) {
+            assert.equal(typeof j.test[m], 'number', `test.${m}`);
+            assert.ok(j.test[m] >= 0 && j.test[m] <= 1);
+        }
+        for (const m of ['HR@10', 'NDCG@10']) assert.equal(typeof j.test_sampled100[m], 'number', `test_sampled100.${m}`);
+        delete j.train_seconds;
+        reports[kind] = j;
+    }
+    assert.deepEqual(reports.wasm, reports.native);
+    assert.deepEqual(read('wasm.safetensors'), read('native.safetensors'), 'same model file');
+});
+
+test('recommend --json: same answer natively and in wasm', () => {
+    const csv = read('native.csv').toString('utf8').split('\n').slice(1, 4).map((l) => l.split(',')[1]);
+    const history = csv.slice(0, 2).join(',');
+    const out = {};
+    for (const kind of ['native', 'wasm']) {
+        const r = ok(kind, ['recommend', '--model', 'native.safetensors', '--history', history, '--json']);
+        out[kind] = JSON.parse(r.stdout);
+    }
+    assert.deepEqual(out.wasm, out.native);
+    const items = out.native.items ?? out.native.recommendations ?? out.native;
+    assert.ok(Array.isArray(items) && items.length > 0, 'a list of recommendations');
+    // and the wasm CLI reads the model file the wasm CLI wrote
+    const r = ok('wasm', ['recommend', '--model', 'wasm.safetensors', '--history', history, '--json']);
+    assert.deepEqual(JSON.parse(r.stdout), out.native);
+});
+
+test('bad input: nonzero exit and a message on stderr, the same way in both', () => {
+    const cases = [
+        ['train', '--data', 'missing.csv', '--model', 'pop'],
+        ['recommend', '--model', 'missing.safetensors', '--history', 'a'],
+        ['train', '--data', 'native.csv', '--model', 'pop', '--no-such-flag'],
+        ['no-such-command'],
+        ['gen', '--sessions', 'many', '--out', 'x.csv'],
+    ];
+    fs.writeFileSync(path.join(dir, 'garbage.safetensors'), 'not a model at all');
+    cases.push(['recommend', '--model', 'garbage.safetensors', '--history', 'a']);
+    for (const args of cases) {
+        const res = {};
+        for (const kind of ['native', 'wasm']) {
+            const r = run(kind, args);
+            assert.notEqual(r.status, 0, `${kind} ${args.join(' ')} should fail`);
+            assert.ok(r.stderr.trim().length > 0, `${kind} ${args.join(' ')}: a message on stderr`);
+            assert.equal(r.stdout, '', `${kind} ${args.join(' ')}: nothing on stdout`);
+            res[kind] = r;
+        }
+        assert.equal(res.wasm.status, res.native.status, `${args.join(' ')}: same exit code`);
+        assert.equal(res.wasm.stderr, res.native.stderr.replace(/\r/g, ''), `${args.join(' ')}: same message`);
+    }
+    const miss = run('wasm', ['train', '--data', 'missing.csv', '--model', 'pop']);
+    assert.match(miss.stderr, /missing\.csv/);
+});
+
+test('wasm CLI with no module explains how to build it', () => {
+    // A copy of cli.mjs next to a folder without wasmrec.wasm.
+    const alone = fs.mkdtempSync(path.join(dir, 'alone-'));
+    fs.copyFileSync(WASM_CLI, path.join(alone, 'cli.mjs'));
+    fs.copyFileSync(path.join(ROOT, 'wasm/wasmrec.mjs'), path.join(alone, 'wasmrec.mjs'));
+    const r = spawnSync(process.execPath, [path.join(alone, 'cli.mjs'), 'gen'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /make wasm/);
+});
