@@ -1,0 +1,75 @@
+/* load.h: private to src/data: the state shared by the parsers while wr_data_load runs.
+ * Parsers validate a whole line first and only then add its events, so a line skipped with
+ * skip_bad leaves nothing behind. */
+#ifndef WR_DATA_LOAD_H
+#define WR_DATA_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.h"
+
+typedef struct {
+    int32_t user, item;
+    int64_t ts;   /* integer part (floor) of the timestamp */
+    int32_t frac; /* fraction in 1e-9 units, so decimal timestamps order correctly */
+} wr__event;
+
+typedef struct {
+    wr_ctx *ctx;
+    const char *src;
+    int skip_bad;
+    wr_data *d;
+    wr__event *ev;
+    int64_t nev, evcap;
+    int64_t lines_ok;      /* lines that gave at least a valid record */
+    char **titles, **cats; /* per item while loading, grown with the vocabulary; NULL = none yet */
+    int meta_cap;
+    char err[WR_ERR_MSG_MAX]; /* the message of the current bad line */
+} wr__loader;
+
+/* A line iterator over bytes: strips "\r\n"/"\n", counts lines from 1. */
+typedef struct {
+    const char *p, *end;
+    int64_t line;
+} wr__lines;
+
+int wr__next_line(wr__lines *it, const char **s, size_t *n);
+int wr__is_blank(const char *s, size_t n);
+/* Trims whitespace, then one pair of surrounding double quotes, then whitespace again. */
+void wr__trim_id(const char **s, size_t *n);
+void wr__trim_ws(const char **s, size_t *n);
+/* Integer or decimal number ("-12", "1659304800.25"); 0, -1 not a number, -2 out of range. */
+int wr__parse_ts(const char *s, size_t n, int64_t *ip, int32_t *frac);
+
+/* Formats "<src>:<line>: <message>" as the current bad-line message; returns WR_ERR_PARSE. */
+int wr__bad(wr__loader *L, int64_t line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* After a parser step returned rc: a parse error is skipped (counted, first reason kept) when
+ * skip_bad is set, else reported. Returns 0 to go on, or the status to return. */
+int wr__line_done(wr__loader *L, int rc);
+/* Checks an id (already trimmed): not empty, no NUL, at most WR_MAX_ID_LEN bytes. `field` is the
+ * prefix like "field 2 (item)", `what` is "item" or "user". */
+int wr__check_id(wr__loader *L, int64_t line, const char *field, const char *what, const char *s,
+                 size_t n);
+/* Adds one event (ids already checked). title/cat may be NULL. Fails only on OOM. */
+int wr__add_event(wr__loader *L, const char *user, size_t ulen, const char *item, size_t ilen,
+                  int64_t ts, int32_t frac, const char *title, size_t tlen, const char *cat,
+                  size_t clen);
+
+/* Header column names. */
+int wr__is_user_col(const char *s, size_t n);
+int wr__is_item_col(const char *s, size_t n);
+
+int wr__parse_csv(wr__loader *L, const char *p, size_t len);
+int wr__parse_movielens(wr__loader *L, const char *p, size_t len);
+int wr__parse_seq(wr__loader *L, const char *p, size_t len);
+int wr__parse_otto(wr__loader *L, const char *p, size_t len);
+/* Splits the first CSV line into header names (auto-detection); returns the delimiter. */
+char wr__csv_delim(const char *line, size_t n);
+int wr__csv_header_has_item(const char *line, size_t n);
+
+#endif

@@ -1,0 +1,277 @@
+/* parse_csv.c: CSV/TSV with a header. The delimiter (tab, comma or semicolon) is taken from the
+ * header line; fields may be double-quoted ("a, b", "" for a quote, newlines inside quotes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+static const char *const ts_cols[] = {"timestamp", "ts", "time", "unix_time", NULL};
+static const char *const title_cols[] = {"title", "name", "item_name", NULL};
+static const char *const cat_cols[] = {"category", "genre", "genres", "cat", NULL};
+
+static int name_is(const char *s, size_t n, const char *const *names) {
+    for (int i = 0; names[i]; i++) {
+        size_t k = strlen(names[i]), j = 0;
+        if (k != n) continue;
+        while (j < n && ((s[j] >= 'A' && s[j] <= 'Z') ? s[j] + 32 : s[j]) == names[i][j]) j++;
+        if (j == n) return 1;
+    }
+    return 0;
+}
+
+/* One parsed record: field texts (unquoted) back to back in buf. */
+typedef struct {
+    wr_buf buf;
+    size_t *off, *len;
+    int n, cap;
+} record;
+
+static int rec_push(record *r, size_t off, size_t len) {
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 16;
+        size_t *o = wr__realloc_array(r->off, (size_t)cap, sizeof(size_t));
+        if (!o) return -1;
+        r->off = o;
+        size_t *l = wr__realloc_array(r->len, (size_t)cap, sizeof(size_t));
+        if (!l) return -1;
+        r->len = l;
+        r->cap = cap;
+    }
+    r->off[r->n] = off;
+    r->len[r->n++] = len;
+    return 0;
+}
+
+static void rec_free(record *r) {
+    wr__buf_free(&r->buf);
+    free(r->off);
+    free(r->len);
+}
+
+static const char *rec_field(const record *r, int i, size_t *n) {
+    *n = r->len[i];
+    return r->buf.data ? r->buf.data + r->off[i] : "";
+}
+
+/* Parses one record starting at *pp; advances *pp past its line end and *line by the newlines
+ * consumed. Returns 0, -1 OOM, or 1 with a message in msg (bad quoting). */
+static int read_record(const char **pp, const char *end, char delim, record *r, int64_t *line,
+                       char *msg, size_t msglen) {
+    const char *p = *pp;
+    r->n = 0;
+    r->buf.len = 0;
+    r->buf.failed = 0;
+    int status = 0;
+    for (;;) {
+        size_t off = r->buf.len;
+        const char *q = p;
+        while (q < end && (*q == ' ') && delim != ' ') q++;
+        if (q < end && *q == '"') {
+            /* quoted field */
+            p = q + 1;
+            for (;;) {
+                if (p >= end) {
+                    if (!status) snprintf(msg, msglen, "field %d: unterminated quoted field", r->n + 1);
+                    status = 1;
+                    break;
+                }
+                if (*p == '"') {
+                    if (p + 1 < end && p[1] == '"') {
+                        wr__buf_append(&r->buf, "\"", 1);
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                if (*p == '\n') ++*line;
+                const char *stop = p + 1;
+                while (stop < end && *stop != '"' && *stop != '\n') stop++;
+                wr__buf_append(&r->buf, p, (size_t)(stop - p));
+                p = stop;
+            }
+            while (p < end && (*p == ' ' || *p == '\r') && *p != delim) p++;
+            if (p < end && *p != delim && *p != '\n') {
+                if (!status)
+                    snprintf(msg, msglen, "field %d: unexpected character after the closing quote",
+                             r->n + 1);
+                status = 1;
+                while (p < end && *p != delim && *p != '\n') p++;
+            }
+        } else {
+            while (p < end && *p != delim && *p != '\n') p++;
+            const char *stop = p;
+            if (stop > q && stop[-1] == '\r' && (p >= end || *p == '\n')) stop--;
+            wr__buf_append(&r->buf, q, (size_t)(stop - q));
+        }
+        if (r->buf.failed || rec_push(r, off, r->buf.len - off) < 0) return -1;
+        if (p < end && *p == delim) {
+            p++;
+            continue;
+        }
+        if (p < end) p++; /* the newline */
+        break;
+    }
+    *pp = p;
+    return status;
+}
+
+char wr__csv_delim(const char *s, size_t n) {
+    size_t tabs = 0, commas = 0, semis = 0;
+    int inq = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"') inq = !inq;
+        else if (!inq && s[i] == '\t') tabs++;
+        else if (!inq && s[i] == ',') commas++;
+        else if (!inq && s[i] == ';') semis++;
+    }
+    if (tabs && tabs >= commas && tabs >= semis) return '\t';
+    if (semis > commas) return ';';
+    return ',';
+}
+
+int wr__csv_header_has_item(const char *s, size_t n) {
+    char delim = wr__csv_delim(s, n);
+    record r = {0};
+    const char *p = s;
+    int64_t line = 0;
+    char msg[64];
+    int found = 0;
+    if (read_record(&p, s + n, delim, &r, &line, msg, sizeof msg) == 0) {
+        for (int i = 0; i < r.n && !found; i++) {
+            size_t fl;
+            const char *f = rec_field(&r, i, &fl);
+            wr__trim_ws(&f, &fl);
+            found = wr__is_item_col(f, fl);
+        }
+    }
+    rec_free(&r);
+    return found;
+}
+
+typedef struct {
+    int user, item, ts, title, cat; /* column indices, -1 = absent */
+    char uname[40], iname[40], tname[40];
+} columns;
+
+static void col_name(char *dst, size_t cap, const char *s, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, s, n);
+    dst[n] = 0;
+}
+
+static int parse_row(wr__loader *L, const record *r, const columns *c, int64_t line) {
+    char field[64];
+    size_t un, in, tn = 0, cn = 0;
+    int need = c->user > c->item ? c->user : c->item;
+    if (c->ts > need) need = c->ts;
+    if (r->n <= need) {
+        int miss = r->n <= c->user ? c->user : r->n <= c->item ? c->item : c->ts;
+        const char *nm = miss == c->user ? c->uname : miss == c->item ? c->iname : c->tname;
+        return wr__bad(L, line, "field %d (%s): missing (the line has %d field%s, the header %s)",
+                       miss + 1, nm, r->n, r->n == 1 ? "" : "s", "names more");
+    }
+    const char *u = rec_field(r, c->user, &un), *it = rec_field(r, c->item, &in);
+    wr__trim_id(&u, &un);
+    wr__trim_id(&it, &in);
+    snprintf(field, sizeof field, "field %d (%s)", c->user + 1, c->uname);
+    int rc = wr__check_id(L, line, field, "user", u, un);
+    if (rc) return rc;
+    snprintf(field, sizeof field, "field %d (%s)", c->item + 1, c->iname);
+    rc = wr__check_id(L, line, field, "item", it, in);
+    if (rc) return rc;
+    int64_t ts = 0;
+    int32_t frac = 0;
+    if (c->ts >= 0) {
+        size_t n;
+        const char *t = rec_field(r, c->ts, &n);
+        wr__trim_id(&t, &n);
+        if (!n) return wr__bad(L, line, "field %d (%s): empty timestamp", c->ts + 1, c->tname);
+        int k = wr__parse_ts(t, n, &ts, &frac);
+        if (k)
+            return wr__bad(L, line, "field %d (%s): %s: \"%.*s\"", c->ts + 1, c->tname,
+                           k == -1 ? "not a number" : "out of range", (int)(n > 40 ? 40 : n), t);
+    }
+    const char *title = NULL, *cat = NULL;
+    if (c->title >= 0) title = c->title < r->n ? rec_field(r, c->title, &tn) : "";
+    if (c->cat >= 0) cat = c->cat < r->n ? rec_field(r, c->cat, &cn) : "";
+    return wr__add_event(L, u, un, it, in, ts, frac, title, tn, cat, cn);
+}
+
+int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
+    const char *end = p + len;
+    int64_t line = 0;
+    /* the header is the first non-blank line */
+    wr__lines it = {p, end, 0};
+    const char *s = NULL;
+    size_t n = 0;
+    while (wr__next_line(&it, &s, &n) && wr__is_blank(s, n)) {
+    }
+    line = it.line - 1;
+    p = s;
+    char delim = wr__csv_delim(s, n);
+    record r = {0};
+    char msg[WR_ERR_MSG_MAX];
+    columns c = {-1, -1, -1, -1, -1, "", "", ""};
+    int64_t hline = line + 1;
+    int st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
+    line++;
+    if (st < 0) {
+        rec_free(&r);
+        return wr__oom(L->ctx, "reading the header");
+    }
+    if (st > 0) {
+        rec_free(&r);
+        return wr__err(L->ctx, WR_ERR_PARSE, "%s:%lld: header: %s", L->src, (long long)hline, msg);
+    }
+    wr_buf found = {0};
+    for (int i = 0; i < r.n; i++) {
+        size_t fl;
+        const char *f = rec_field(&r, i, &fl);
+        wr__trim_ws(&f, &fl);
+        if (c.user < 0 && wr__is_user_col(f, fl)) c.user = i, col_name(c.uname, sizeof c.uname, f, fl);
+        else if (c.item < 0 && wr__is_item_col(f, fl)) c.item = i, col_name(c.iname, sizeof c.iname, f, fl);
+        else if (c.ts < 0 && name_is(f, fl, ts_cols)) c.ts = i, col_name(c.tname, sizeof c.tname, f, fl);
+        else if (c.title < 0 && name_is(f, fl, title_cols)) c.title = i;
+        else if (c.cat < 0 && name_is(f, fl, cat_cols)) c.cat = i;
+        if (i < 12) {
+            wr__buf_printf(&found, "%s\"%.*s\"", i ? ", " : "", (int)(fl > 30 ? 30 : fl), f);
+        } else if (i == 12) {
+            wr__buf_puts(&found, ", ...");
+        }
+    }
+    const char *dname = delim == '\t' ? "tab" : delim == ';' ? "semicolon" : "comma";
+    int rc = WR_OK;
+    if (c.item < 0 || c.user < 0) {
+        rc = wr__err(L->ctx, WR_ERR_PARSE,
+                     "%s:%lld: the header has no %s column (found %s, %s-separated); expected one "
+                     "of %s; the file needs a header line naming its columns",
+                     L->src, (long long)hline, c.item < 0 ? "item" : "user/session",
+                     found.data ? found.data : "nothing", dname,
+                     c.item < 0 ? "item, item_id, itemid, aid, movie_id, movieid, product_id, productid"
+                                : "user, user_id, userid, session, session_id, sessionid, visitor, visitorid");
+    }
+    wr__buf_free(&found);
+    while (rc == WR_OK && p < end) {
+        /* blank lines are skipped silently */
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (wr__is_blank(p, (size_t)(le - p))) {
+            line++;
+            p = nl ? nl + 1 : end;
+            continue;
+        }
+        int64_t rline = line + 1;
+        st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
+        line++;
+        if (st < 0) {
+            rc = wr__oom(L->ctx, "reading a line");
+            break;
+        }
+        int lrc = st > 0 ? wr__bad(L, rline, "%s", msg) : parse_row(L, &r, &c, rline);
+        rc = wr__line_done(L, lrc);
+    }
+    rec_free(&r);
+    return rc;
+}
