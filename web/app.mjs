@@ -65,6 +65,12 @@ function renderCatalogue() {
     }
     if (!groups.size) frag.append(el('p', { class: 'muted' }, 'No item matches this filter.'));
     ui.items.replaceChildren(frag);
+    renderSessionMarks();
+}
+
+function renderSessionMarks() {
+    const inSession = new Set(state.session);
+    for (const b of ui.items.querySelectorAll('button.item')) b.classList.toggle('in-session', inSession.has(b.dataset.id));
 }
 
 // ---- session and recommendations ----------------------------------------------------------------
@@ -74,6 +80,7 @@ function renderSession() {
         el('span', { class: 'chip-n', 'aria-hidden': 'true' }, String(i + 1)),
         state.byId.get(id)?.title ?? id));
     ui.session.replaceChildren(...chips);
+    renderSessionMarks();
     ui.sessionEmpty.hidden = state.session.length > 0;
     ui.clear.disabled = state.session.length === 0;
 }

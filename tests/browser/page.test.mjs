@@ -65,7 +65,7 @@ test('demo page: loads, trains, recommends after clicks, stays on its origin', a
     const picks = [];
     for (let i = 0; i < 3; i++) {
         const button = page.locator('#items button.item').nth(7 + 23 * i);
-        picks.push((await button.textContent()).trim());
+        picks.push((await button.textContent()).replace(/^✓\s*/, '').trim());
         await button.click();
         await page.waitForFunction((n) => document.querySelectorAll('#session li').length === n, i + 1);
         const now = await recsText();
@@ -85,7 +85,10 @@ test('demo page: loads, trains, recommends after clicks, stays on its origin', a
     assert.equal(await page.locator('#items h3').count(), 1);
     await page.selectOption('#category', '');
 
+    assert.equal(await page.locator('#items button.item.in-session').count(), 3, 'session items are marked');
     fs.mkdirSync(SHOTS, { recursive: true });
+    await page.evaluate(() => { window.scrollTo(0, 0); document.getElementById('items').scrollTop = 0; });
+    await page.mouse.move(1, 1);
     await page.screenshot({ path: path.join(SHOTS, 'page.png'), fullPage: false });
 
     // clear empties the session and goes back to popular items

@@ -1,0 +1,167 @@
+// wasmrec.d.ts: types of the JS binding (wasmrec.mjs). Ids are strings; objects wrap C handles
+// and must be disposed (or the Engine disposed, which frees everything it made).
+
+/** The wr_status codes (negative) of src/wasmrec.h. */
+export type WasmrecStatus =
+    | 'WR_ERR_ARG' | 'WR_ERR_NOMEM' | 'WR_ERR_PARSE' | 'WR_ERR_FORMAT'
+    | 'WR_ERR_STATE' | 'WR_ERR_NAN' | 'WR_ERR_IO' | 'WR_ERR_UNKNOWN';
+
+/** A nonzero status from the engine; message is wr_last_error (it names source, line, field). */
+export class WasmrecError extends Error {
+    readonly name: 'WasmrecError';
+    /** The wr_status value: -1 arg, -2 nomem, -3 parse, -4 format, -5 state, -6 nan, -7 io. */
+    readonly code: number;
+    readonly status: WasmrecStatus;
+    constructor(code: number, message: string);
+}
+
+export type DataFormat = 'auto' | 'csv' | 'movielens' | 'seq' | 'otto';
+export type Bytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** Host hooks of the command line (instantiate). Throwing in readFile/writeFile reports the message to C. */
+export interface Host {
+    print(fd: 1 | 2 | number, bytes: Uint8Array): void;
+    readFile(path: string): Uint8Array;
+    /** Must be atomic: write path + ".tmp", then rename. */
+    writeFile(path: string, bytes: Uint8Array): void;
+    nowMs(): number;
+}
+
+export interface LoadOptions {
+    /** Where wasmrec.wasm is; default: next to wasmrec.mjs (new URL('./wasmrec.wasm', import.meta.url)). */
+    wasmUrl?: string | URL;
+    /** The module itself; skips fetching. */
+    wasmBytes?: Bytes | WebAssembly.Module;
+    /** Host hooks; default pageHost() (no file access, print to the console). */
+    host?: Host;
+}
+
+/** Loads the module (checks WebAssembly SIMD first) and creates an Engine with one wr_ctx. */
+export function loadEngine(options?: LoadOptions): Promise<Engine>;
+/** True when WebAssembly SIMD128 is available. */
+export function simdSupported(): boolean;
+/** The host of a page or worker: no file access ("no file access in a page"), console output. */
+export function pageHost(): Host;
+
+/** Low level: the instance with raw exports (wr_*, malloc, free, memory) and heap helpers. */
+export interface Runtime {
+    readonly instance: WebAssembly.Instance;
+    readonly exports: WebAssembly.Exports & Record<string, any>;
+    readonly memory: WebAssembly.Memory;
+    /** Fresh views: never keep them across calls (memory growth detaches them). */
+    u8(): Uint8Array;
+    view(): DataView;
+    malloc(n: number): number;
+    free(ptr: number): void;
+    allocBytes(bytes: Uint8Array): number;
+    allocString(s: string): number;
+    string(ptr: number): string;
+    bytes(ptr: number, n: number): Uint8Array;
+    u32(ptr: number): number;
+    i32(ptr: number): number;
+    setU32(ptr: number, value: number): void;
+    /** Runs fn; the blocks it allocates through the scope are freed when it ends. */
+    scoped<T>(fn: (scope: {
+        bytes(b: Uint8Array): number; string(s: string): number;
+        optString(s?: string | null): number; zeros(n: number): number;
+    }) => T): T;
+}
+export function instantiate(options?: LoadOptions): Promise<Runtime>;
+
+export interface DatasetOptions {
+    format?: DataFormat;
+    /** The name used in error messages (a file name). Default 'data'. */
+    source?: string;
+    /** Skip and count bad lines instead of failing on the first. Default false. */
+    skipBad?: boolean;
+}
+
+export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint }
+
+export interface Recommendation { item: string; score: number }
+
+export interface RecommendOptions {
+    /** A positive integer; default 10. Fewer come back when the catalogue is smaller. */
+    k?: number;
+    /** Leave the history's items out. Default false. */
+    excludeSeen?: boolean;
+}
+
+export interface EvaluateOptions {
+    split?: 'test' | 'valid' | 'validation';
+    k?: number;
+    excludeSeen?: boolean;
+    /** Negatives for the sampled protocol; 0 = full ranking only. Default 100. */
+    sampled?: number;
+    seed?: number | bigint;
+}
+
+/** Hyper-parameters; values are passed to C as text. `seed` goes to wr_model_new (default 42). */
+export type ModelParams = Record<string, string | number | boolean | bigint> & { seed?: number | bigint };
+
+export interface CatalogueItem { index: number; id: string; title: string; category: string }
+
+export class Engine {
+    readonly version: string;
+    readonly disposed: boolean;
+    readonly runtime: Runtime;
+    modelNames(): string[];
+    /** Parses interaction data (text is UTF-8 encoded). */
+    dataset(input: string | Bytes, options?: DatasetOptions): Dataset;
+    /** The demo store as CSV text (session,item,category,title,timestamp). Defaults 5000 / 1000 / 42. */
+    generate(options?: GenerateOptions): string;
+    /** An untrained model; an unknown name throws RangeError before calling C. */
+    model(name: string, params?: ModelParams): Model;
+    /** A model from safetensors bytes (Model.save or the CLI's --out). */
+    loadModel(bytes: Bytes, options?: { source?: string }): Model;
+    /** Frees every Dataset and Model of this engine, then the context. Idempotent. */
+    dispose(): void;
+    [Symbol.dispose](): void;
+}
+
+export class Dataset {
+    readonly users: number;
+    readonly items: number;
+    readonly events: number;
+    readonly format: Exclude<DataFormat, 'auto'>;
+    readonly skipped: number;
+    /** Reason of the first skipped line, '' if none. */
+    readonly skipReason: string;
+    readonly disposed: boolean;
+    itemId(index: number): string;
+    /** '' when the data has no titles. */
+    itemTitle(index: number): string;
+    /** '' when the data has no categories. */
+    itemCategory(index: number): string;
+    /** Dense index of an item id, or -1. */
+    itemIndex(id: string): number;
+    catalogue(): CatalogueItem[];
+    /** Adds titles (MovieLens u.item / movies.dat). */
+    loadTitles(input: string | Bytes, options?: { source?: string }): this;
+    dispose(): void;
+    [Symbol.dispose](): void;
+}
+
+export class Model {
+    readonly name: string;
+    /** Hyper-parameters as parsed JSON. */
+    readonly params: Record<string, unknown>;
+    /** Size of the item vocabulary (0 before fit). */
+    readonly items: number;
+    readonly disposed: boolean;
+    itemId(index: number): string;
+    itemIndex(id: string): number;
+    fit(dataset: Dataset): this;
+    /** Trains on all but the last two events of each user (leave-one-out training part). */
+    fitLeaveOneOut(dataset: Dataset): this;
+    /** Top-k next items after history (item ids, oldest first); unknown ids are ignored. */
+    recommend(history: string[], options?: RecommendOptions): Recommendation[];
+    /** The same, plus the history ids the model does not know (left out of the history). */
+    recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };
+    /** Leave-one-out evaluation: the engine's JSON report, parsed. */
+    evaluate(dataset: Dataset, options?: EvaluateOptions): Record<string, any>;
+    /** A safetensors file (a copy owned by JS). */
+    save(): Uint8Array;
+    dispose(): void;
+    [Symbol.dispose](): void;
+}
