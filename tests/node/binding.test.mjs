@@ -2,7 +2,8 @@
 // Run with `make test-node` (builds the module first) or `node --test tests/node/`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { loadEngine, WasmrecError } from '../../wasm/wasmrec.mjs';
+import { readFile } from 'node:fs/promises';
+import { instantiate, loadEngine, simdSupported, WasmrecError } from '../../wasm/wasmrec.mjs';
 
 const SMALL_CSV = `session,item,timestamp
 u1,apple,1
@@ -256,4 +257,37 @@ test('a second engine is independent; disposing an engine frees its objects', as
     // the first engine is untouched
     assert.equal(data.users, 1000);
     assert.equal(engine.model('pop').fit(data).recommend([], { k: 2 }).length, 2);
+});
+
+test('loading: SIMD probe, wasmUrl and wasmBytes overrides', async () => {
+    assert.equal(simdSupported(), true);
+    const url = new URL('../../wasm/wasmrec.wasm', import.meta.url);
+    const e1 = await loadEngine({ wasmUrl: url });
+    const e2 = await loadEngine({ wasmBytes: await readFile(url) });
+    assert.equal(e1.version, engine.version);
+    assert.deepEqual(e2.modelNames(), engine.modelNames());
+    e1.dispose();
+    e2.dispose();
+    await assert.rejects(loadEngine({ wasmUrl: new URL('./no-such.wasm', import.meta.url) }), /no-such\.wasm/);
+    await assert.rejects(loadEngine({ wasmBytes: 'wasm' }), /wasmBytes/);
+});
+
+test('the default (page) host answers file access with an error', async () => {
+    const rt = await instantiate();
+    const lines = [];
+    const orig = console.error;
+    console.error = (...a) => lines.push(a.join(' '));
+    let rc;
+    try {
+        rc = rt.scoped((s) => {
+            const argv = ['wasmrec', 'train', '--data', 'x.csv', '--model', 'pop'].map((a) => s.string(a));
+            const table = s.zeros(4 * (argv.length + 1));
+            argv.forEach((p, i) => rt.setU32(table + 4 * i, p));
+            return rt.exports.wr_cli_main(argv.length, table);
+        });
+    } finally {
+        console.error = orig;
+    }
+    assert.notEqual(rc, 0);
+    assert.match(lines.join('\n'), /no file access in a page/);
 });
