@@ -1,7 +1,8 @@
 // page.test.mjs: the demo page end to end in headless Chromium (Debian's, via playwright-core).
 // Starts web/serve.mjs on a free port, opens /web/, waits until the model is trained, clicks three
 // items and checks that the recommendations appear and change, that the page fetched nothing from
-// any other origin and logged no errors, and saves tests/browser/screenshots/page.png.
+// any other origin and logged no errors, that the binding also runs in a module Worker, and saves
+// tests/browser/screenshots/page.png.
 // Run with `make test-browser`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +96,16 @@ test('demo page: loads, trains, recommends after clicks, stays on its origin', a
     await page.click('#clear');
     assert.equal(await page.locator('#session li').count(), 0);
     assert.equal((await recsText()).length, 10);
+
+    // the same binding in a module Worker
+    const fromWorker = await page.evaluate(() => new Promise((resolve) => {
+        const w = new Worker('/tests/browser/worker-probe.mjs', { type: 'module' });
+        w.onmessage = (e) => { resolve(e.data); w.terminate(); };
+        w.onerror = (e) => resolve({ ok: false, err: e.message || 'worker failed to start' });
+        w.postMessage('go');
+    }));
+    assert.equal(fromWorker.ok, true, fromWorker.err);
+    assert.equal(fromWorker.recs.length, 5);
 
     const origin = new URL(server.url).origin;
     const foreign = requests.filter((u) => new URL(u).origin !== origin && !u.startsWith('data:'));
