@@ -62,6 +62,11 @@ async function main(args) {
     });
 }
 
+// `wasmrec ... | head`: a closed pipe ends the program quietly, as it does the native one.
+for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+}
+
 try {
     process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
