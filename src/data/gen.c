@@ -8,9 +8,10 @@
  *    (each main product has specific ones) or a similar product (a neighbour in the category);
  *    after an accessory, a similar accessory;
  *  - long range (a Markov model cannot see it): a session's first item is its intent m. Many
- *    sessions end with a detour to a random popular item and then the item R(m) the intent
- *    leads to (a fixed random item of another category). Right before R(m) sits the random
- *    detour item, so the next item depends on the first one, not the last.
+ *    sessions take a detour to a random popular item and then come to the item R(m) the intent
+ *    leads to (a fixed random item of another category), half of them as their last event.
+ *    Right before R(m) sits the random detour item, so that next item depends on the first
+ *    one, not the last.
  * Everything comes from wr_rng and exact arithmetic (+,-,*,/ on doubles, no libm): the same seed
  * gives the same bytes natively and in wasm. */
 #include <stdlib.h>
@@ -56,7 +57,7 @@ static const char series[] = "XSMRTQ";
 #define P_ACCESSORY 0.50 /* main product -> one of its accessories */
 #define P_SIMILAR 0.30   /* main product -> a neighbour in its category (else a detour) */
 #define P_ACC_SIMILAR 0.45 /* accessory -> a neighbour accessory (else a detour) */
-#define P_RETURN 0.40    /* the session ends with detour + R(intent) */
+#define P_RETURN 0.50    /* the session has a detour + R(intent) */
 #define MEAN_EXTRA 6.0   /* session length = 3 + geometric extra, mean ~9 */
 
 typedef struct {
@@ -256,14 +257,17 @@ int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
     for (int sess = 1; sess <= sessions && !b.failed; sess++) {
         int len = 3;
         while (len < 50 && (double)wr__rng_float(&rng) < MEAN_EXTRA / (MEAN_EXTRA + 1.0)) len++;
-        int ret = len >= 4 && (double)wr__rng_float(&rng) < P_RETURN;
-        int body = ret ? len - 2 : len;
+        /* the return (detour + R(intent)) ends the session half the time, so it is often the
+         * test target; otherwise it sits mid-session, where the training part sees it */
+        int ret_at = -1;
+        if (len >= 4 && (double)wr__rng_float(&rng) < P_RETURN)
+            ret_at = wr__rng_float(&rng) < 0.5f ? len - 2 : 2 + (int)wr__rng_below(&rng, (uint32_t)(len - 3));
         int intent = pick(s.cum_main, s.n, &rng);
         seq[0] = intent;
-        for (int k = 1; k < body; k++) seq[k] = next_item(&s, seq[k - 1], &rng);
-        if (ret) {
-            seq[body] = pick(s.cum_all, s.n, &rng); /* a detour hides the intent from the last item */
-            seq[body + 1] = s.ret[intent];
+        for (int k = 1; k < len; k++) {
+            if (k == ret_at) seq[k] = pick(s.cum_all, s.n, &rng); /* the detour hides the intent */
+            else if (k == ret_at + 1) seq[k] = s.ret[intent];
+            else seq[k] = next_item(&s, seq[k - 1], &rng);
         }
         t += 1 + (int64_t)wr__rng_below(&rng, 120);
         int64_t ts = t;

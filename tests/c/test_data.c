@@ -340,8 +340,8 @@ static void test_fuzz(void) {
         "1\t2\t3\t4\n1\t3\t3\t5\n2\t2\t1\t6\n2\t4\t1\t6\n",
         "1::2::3::4\n1::3::3::5\n",
         "1 2\n1 3\n2 2\n2 4\n",
-        "{\"session\": 1, \"events\": [{\"aid\": 1, \"ts\": 1.5, \"type\": \"c\"}, {\"aid\": \"\\ud83d\\ude00\", \"ts\": 2}]}\n"
-        "{\"session\": \"2\", \"x\": {\"y\": [true, null, -0.5e-3]}, \"events\": [{\"aid\": 3}, {\"aid\": 1}]}\n",
+        ("{\"session\": 1, \"events\": [{\"aid\": 1, \"ts\": 1.5, \"type\": \"c\"}, {\"aid\": \"\\ud83d\\ude00\", \"ts\": 2}]}\n"
+        "{\"session\": \"2\", \"x\": {\"y\": [true, null, -0.5e-3]}, \"events\": [{\"aid\": 3}, {\"aid\": 1}]}\n"),
     };
     char buf[512];
     for (size_t k = 0; k < sizeof inputs / sizeof inputs[0]; k++) {
