@@ -221,16 +221,23 @@ static const char *detect(wr_ctx *ctx, const char *src, const char *p, size_t le
     for (size_t j = 0; j + 1 < n; j++)
         if (s[j] == ':' && s[j + 1] == ':') return "movielens";
     {
-        int fields = 1, ints = 1;
+        /* u.data: 4 tab-separated fields ending in a numeric rating and timestamp (the ids may
+         * be any strings); a header line has words there instead */
+        const char *f[4];
+        size_t fl[4];
+        int fields = 0;
         size_t a = 0;
         for (size_t j = 0; j <= n; j++) {
             if (j == n || s[j] == '\t') {
-                if (!is_int_field(s + a, j - a)) ints = 0;
-                if (j < n) fields++;
+                if (fields < 4) f[fields] = s + a, fl[fields] = j - a;
+                fields++;
                 a = j + 1;
             }
         }
-        if (fields == 4 && ints) return "movielens";
+        int64_t ip;
+        int32_t fr;
+        if (fields == 4 && wr__parse_ts(f[2], fl[2], &ip, &fr) == 0 && is_int_field(f[3], fl[3]))
+            return "movielens";
     }
     if (wr__csv_header_has_item(s, n)) return "csv";
     if (seq_like && !memchr(s, ',', n) && !memchr(s, ';', n)) return "seq";

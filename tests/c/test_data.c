@@ -171,6 +171,13 @@ static void test_movielens(void) {
         CHECK_STR(wr_data_item_category(d, 1), "Animation");
         wr_data_free(d);
     }
+    d = load("u1\tcam-1\t5\t10\nu1\tlens-2\t4.5\t11\n", "auto", "ids.data", 0);
+    CHECK(d && !strcmp(wr_data_format(d), "movielens") && wr_data_n_items(d) == 2);
+    wr_data_free(d);
+    d = load("7::1::5::9\n7::2::5::8\n", "auto", "ratings.dat", 0);
+    CHECK(d && !strcmp(wr_data_format(d), "movielens"));
+    if (d) CHECK_STR(user_items(d, 0), "2 1");
+    wr_data_free(d);
     const char *m = load_err("1\t2\t3\t4\n1\t3\t3\t5\n1\t2\n", "movielens", "u.data", 0, WR_ERR_PARSE);
     CHECK_CONTAINS(m, "u.data:3: expected 4 tab-separated fields");
     CHECK_CONTAINS(m, "found 2");
