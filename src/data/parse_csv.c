@@ -55,7 +55,8 @@ static const char *rec_field(const record *r, int i, size_t *n) {
 }
 
 /* Parses one record starting at *pp; advances *pp past its line end and *line by the newlines
- * consumed. Returns 0, -1 OOM, or 1 with a message in msg (bad quoting). */
+ * consumed. Returns 0, -1 OOM, 1 with a message in msg (bad quoting), or 2 for a quote that is
+ * never closed (the caller goes on after the record's first line instead of losing the rest). */
 static int read_record(const char **pp, const char *end, char delim, record *r, int64_t *line,
                        char *msg, size_t msglen) {
     const char *p = *pp;
@@ -72,9 +73,10 @@ static int read_record(const char **pp, const char *end, char delim, record *r, 
             p = q + 1;
             for (;;) {
                 if (p >= end) {
-                    if (!status) snprintf(msg, msglen, "field %d: unterminated quoted field", r->n + 1);
-                    status = 1;
-                    break;
+                    /* only this line is bad: the caller resumes on the next one */
+                    snprintf(msg, msglen, "field %d: unterminated quoted field", r->n + 1);
+                    *pp = end;
+                    return 2;
                 }
                 if (*p == '"') {
                     if (p + 1 < end && p[1] == '"') {
@@ -263,8 +265,14 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
             continue;
         }
         int64_t rline = line + 1;
+        const char *rstart = p;
         st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
         line++;
+        if (st == 2) {
+            const char *nl1 = memchr(rstart, '\n', (size_t)(end - rstart));
+            p = nl1 ? nl1 + 1 : end;
+            line = rline;
+        }
         if (st < 0) {
             rc = wr__oom(L->ctx, "reading a line");
             break;

@@ -296,6 +296,11 @@ static void test_skip_bad(void) {
         CHECK_STR(user_items(d, 0), "a c");
         wr_data_free(d);
     }
+    /* an unterminated quote costs only its own line */
+    d = load("user,item\nu,a\nu,\"b\nu,c\nu,d\n", "csv", "q.csv", 1);
+    CHECK(d && wr_data_skipped(d) == 1 && wr_data_n_events(d) == 3);
+    if (d) CHECK_STR(wr_data_first_skip_reason(d), "q.csv:3: field 2: unterminated quoted field");
+    wr_data_free(d);
     /* a bad JSON line is skipped whole: none of its events stay */
     d = load("{\"session\": 1, \"events\": [{\"aid\": 1}, {\"aid\": 2}]}\n"
              "{\"session\": 2, \"events\": [{\"aid\": 3}, {\"aid\": 4}, {\"aid\" 5}]}\n",
