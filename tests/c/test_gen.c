@@ -75,7 +75,7 @@ int main(void) {
         wr_data_free(d);
     }
     /* the smallest store works too */
-    free(c);
+    wr_free(c);
     c = NULL;
     CHECK(wr_gen(ctx, 5, 20, 7, &c, &nc) == WR_OK);
     d = NULL;
