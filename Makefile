@@ -16,7 +16,9 @@ CFLAGS_COMMON := -std=c11 -Wall -Wextra -Wno-unused-parameter -ffp-contract=off 
 NATIVE_CFLAGS := $(CFLAGS_COMMON) -O3 -D_POSIX_C_SOURCE=200809L
 ASAN_CFLAGS   := $(CFLAGS_COMMON) -O1 -g -D_POSIX_C_SOURCE=200809L -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 WASM_CFLAGS   := $(CFLAGS_COMMON) -O3 -msimd128
-WASM_EXPORTS  := $(shell sed -n 's/^\(WR_NODISCARD \)\{0,1\}[a-z_0-9 *]*[ *]\(wr_[a-z_0-9]*\)(.*/_\2/p' src/wasmrec.h | sort -u | paste -sd, -),_malloc,_free
+LP := (
+# Every wr_* function declared in the public header is exported (and nothing else but malloc/free).
+WASM_EXPORTS  := $(shell grep -o 'wr_[a-z_0-9]*$(LP)' src/wasmrec.h | tr -d '$(LP)' | sed 's/^/_/' | sort -u | paste -sd, -),_malloc,_free
 WASM_LDFLAGS  := --no-entry -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=16MB \
                  -sMAXIMUM_MEMORY=4GB -sERROR_ON_UNDEFINED_SYMBOLS=0 -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS)
 
@@ -57,8 +59,13 @@ wasm: wasm/wasmrec.wasm
 build/wasm/%.o: src/%.c $(HDRS) | build/.apt-ok
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -c $< -o $@
+# Undefined symbols are allowed only so that the host hooks become imports; anything else
+# imported means a C function is missing, so the link check below fails the build.
 wasm/wasmrec.wasm: $(WASMP_OBJ)
 	$(EMCC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $^ -o $@ 2> >(grep -v 'undefined symbol: \|LLD_REPORT_UNDEFINED\|ERROR_ON_UNDEFINED' >&2)
+	@node -e 'const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1])); \
+	  const bad = WebAssembly.Module.imports(m).filter(i => i.module !== "wasmrec" && i.name !== "emscripten_notify_memory_growth"); \
+	  if (bad.length) { console.error("wasm link: missing C functions: " + bad.map(i => i.name).join(", ")); require("fs").unlinkSync(process.argv[1]); process.exit(1); }' $@
 
 # ---- tests ----------------------------------------------------------------------------------
 # Each tests/c/test_X.c runs twice: natively under AddressSanitizer + UBSan, and built for wasm

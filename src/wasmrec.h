@@ -9,6 +9,8 @@
  *   input was bad. The text is owned by the context and valid until the next failing call.
  * - The engine does no file I/O: loaders take bytes and a length, savers hand back bytes.
  * - Objects are opaque. Each constructor has a matching *_free; the doc comment says who owns what.
+ * - Calls on a wr_data or wr_model record their errors in the context that created it.
+ * - Sizes cross the wasm boundary as wasm32 size_t (32 bits).
  * - Item and user ids are strings outside, dense ints (0..n-1) inside.
  * - Randomness comes only from seeds given here: same seed, same bits, native or wasm.
  */
@@ -142,9 +144,10 @@ enum wr_split { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
 /* Leave-one-out evaluation of model on data (last event = test, second-last = validation,
  * history = everything before the target). Items of data are mapped to the model's vocabulary
  * by id. Writes one JSON object to *out_json (malloc'd, free with wr_free):
- *   {"HR@K", "NDCG@K", "MRR@K", "Recall@K", "coverage@K", "users"} for full ranking, and with
- *   sampled > 0 a second object for the sampled protocol (target vs `sampled` items the user
- *   never touched, at most 10,000 users, fixed seed).
+ *   {"full": {"users", "HR@K", "NDCG@K", "MRR@K", "Recall@K", "coverage@K"},
+ *    "sampled<S>": {"users", "HR@K", "NDCG@K", "MRR@K"}}     (the second only when sampled > 0)
+ * where the sampled protocol ranks the target against S items the user never touched, on at most
+ * 10,000 users drawn with the seed. Users with fewer than 3 events are not evaluated.
  * Ties count against the target. exclude_seen removes history items from the ranking. */
 WR_NODISCARD int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k,
                              int exclude_seen, int sampled, uint64_t seed, char **out_json);

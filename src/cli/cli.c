@@ -8,6 +8,7 @@
 
 #include "../core/core.h"
 #include "../data/data.h"
+#include "../io/json.h"
 #include "../models/model.h"
 #include "host.h"
 
@@ -124,8 +125,9 @@ static int parse_args(int argc, char **argv, options *o) {
     return 0;
 }
 
+/* File errors were printed where they happened; engine errors are read from the context. */
 static int fail(wr_ctx *ctx, int rc) {
-    say(2, "wasmrec: error: %s\n", rc == WR_ERR_IO || !ctx ? "(see above)" : wr_last_error(ctx));
+    if (rc != WR_ERR_IO) say(2, "wasmrec: error: %s\n", wr_last_error(ctx));
     return 1;
 }
 
@@ -217,10 +219,33 @@ static int eval_json(wr_model *m, const wr_data *d, const options *o, int with_v
     return WR_OK;
 }
 
-static void print_metrics_human(const char *label, const wr_buf *json) {
-    say(1, "%s\n", label);
-    print_buf(1, json);
-    say(1, "\n");
+/* Without --json: one readable line per protocol, taken from the JSON report. */
+static void print_report(const options *o, const wr_buf *report) {
+    if (o->json) {
+        print_buf(1, report);
+        say(1, "\n");
+        return;
+    }
+    wr_json_tok *t = NULL;
+    int n = 0;
+    char err[128];
+    if (wr__json_parse(report->data, report->len, &t, &n, err, sizeof err) < 0) return;
+    static const char *const sections[][2] = {{"test", "test (full ranking)"},
+                                              {"test_sampled100", "test (sampled: target vs 100 unseen items)"},
+                                              {"valid", "validation (full ranking)"}};
+    say(1, "leave-one-out results on %s:\n", o->data);
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        int obj = wr__json_get(report->data, t, 0, sections[s][0]);
+        if (obj < 0) continue;
+        say(1, "  %-44s", sections[s][1]);
+        for (int i = 0, k = obj + 1; i < t[obj].size; i++, k = t[t[k].skip].skip) {
+            int v = t[k].skip;
+            say(1, " %.*s %.*s", (int)(t[k].end - t[k].start), report->data + t[k].start,
+                (int)(t[v].end - t[v].start), report->data + t[v].start);
+        }
+        say(1, "\n");
+    }
+    free(t);
 }
 
 static int cmd_gen(wr_ctx *ctx, const options *o) {
@@ -280,7 +305,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     }
     if (rc == WR_OK && o->out) rc = save_model(m, o->out);
     if (rc == WR_OK) {
-        if (o->json || o->eval) print_buf(1, &out), say(1, "\n");
+        if (o->json || o->eval) print_report(o, &out);
         else say(1, "trained %s on %s\n", o->model, o->data);
     }
     free(human);
@@ -307,7 +332,7 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
         rc = eval_json(m, d, o, 0, &out, &human);
         wr__buf_puts(&out, "}");
     }
-    if (rc == WR_OK) print_metrics_human(o->json ? "" : "leave-one-out test metrics:", &out);
+    if (rc == WR_OK) print_report(o, &out);
     free(human);
     wr__buf_free(&out);
     wr_model_free(m);
