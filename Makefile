@@ -27,6 +27,9 @@ ASAN_OBJ   := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC) src/cli/host_stdio.c)
 WASMT_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_stdio.c)
 WASMP_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_wasm.c)
 
+# Object files are not intermediate: keep them so a rebuild is incremental.
+.SECONDARY:
+
 .PHONY: all deps native wasm test test-c test-node test-browser demo bench clean
 all: native wasm
 
@@ -63,9 +66,7 @@ build/wasm/%.o: src/%.c $(HDRS) | build/.apt-ok
 # imported means a C function is missing, so the link check below fails the build.
 wasm/wasmrec.wasm: $(WASMP_OBJ)
 	$(EMCC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $^ -o $@ 2> >(grep -v 'undefined symbol: \|LLD_REPORT_UNDEFINED\|ERROR_ON_UNDEFINED' >&2)
-	@node -e 'const m = new WebAssembly.Module(require("fs").readFileSync(process.argv[1])); \
-	  const bad = WebAssembly.Module.imports(m).filter(i => i.module !== "wasmrec" && i.name !== "emscripten_notify_memory_growth"); \
-	  if (bad.length) { console.error("wasm link: missing C functions: " + bad.map(i => i.name).join(", ")); require("fs").unlinkSync(process.argv[1]); process.exit(1); }' $@
+	@node wasm/check-imports.mjs $@
 
 # ---- tests ----------------------------------------------------------------------------------
 # Each tests/c/test_X.c runs twice: natively under AddressSanitizer + UBSan, and built for wasm
@@ -83,7 +84,7 @@ build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(WASMT_OBJ)
 test-c: $(TESTS:%=build/test/asan/%) $(TESTS:%=build/test/wasm/%.wasm)
 	@fail=0; for t in $(TESTS); do \
 	  build/test/asan/$$t || { echo "FAILED native: $$t"; fail=1; }; \
-	  node tests/c/run_wasi.mjs build/test/wasm/$$t.wasm || { echo "FAILED wasm: $$t"; fail=1; }; \
+	  node --no-warnings tests/c/run_wasi.mjs build/test/wasm/$$t.wasm || { echo "FAILED wasm: $$t"; fail=1; }; \
 	done; exit $$fail
 
 test-node: native wasm

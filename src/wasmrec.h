@@ -131,6 +131,11 @@ WR_NODISCARD int wr_model_score(wr_model *model, const int *history, int len, fl
 WR_NODISCARD int wr_model_recommend(wr_model *model, const int *history, int len, int k,
                                     int exclude_seen, int *out_items, float *out_scores, int *out_n);
 
+/* Adds one finished session (dense item indices, oldest first) to a session-kNN model (sknn,
+ * vsknn, stan, vstan) without refitting, so a page learns from the visitor's own sessions as
+ * they happen. Other models answer WR_ERR_STATE. */
+WR_NODISCARD int wr_model_add_session(wr_model *model, const int *items, int len);
+
 /* Saves as safetensors into a malloc'd buffer (free with wr_free). */
 WR_NODISCARD int wr_model_save(wr_model *model, uint8_t **out_bytes, size_t *out_len);
 /* Loads a safetensors model file; every offset, size, dtype and shape is checked first. */

@@ -46,6 +46,7 @@ typedef struct {
     const int64_t *start;  /* n */
     const int32_t *len;    /* n */
     const int32_t *items;
+    const int64_t *ts;     /* aligned with items: event timestamps */
 } wr_seqs;
 
 /* Fills seqs over data; drop_last = 0: every event, 2: the leave-one-out training part

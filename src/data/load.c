@@ -530,6 +530,7 @@ int wr__seqs_from_data(const wr_data *d, int drop_last, wr_seqs *seqs, int32_t *
     seqs->start = d->user_start;
     seqs->len = l;
     seqs->items = d->seq;
+    seqs->ts = d->ts;
     *len = l;
     return WR_OK;
 }

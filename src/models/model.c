@@ -10,10 +10,11 @@
 
 #define WR_MODEL_FORMAT_VERSION "1"
 
-static const wr_model_vt *const families[] = {&wr__pop_vt, &wr__itemknn_vt, &wr__markov_vt};
+static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
+                                              &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan"; }
 
 static const wr_model_vt *find_family(const char *name) {
     for (int i = 0; i < N_FAMILIES; i++)
@@ -199,6 +200,14 @@ int wr_model_recommend(wr_model *m, const int *history, int len, int k, int excl
     free(scores);
     free(mask);
     return rc;
+}
+
+int wr_model_add_session(wr_model *m, const int *items, int len) {
+    if (!m) return WR_ERR_ARG;
+    if (m->vt->fit != wr__sknn_vt.fit)
+        return wr__err(m->ctx, WR_ERR_STATE, "%s does not learn from single sessions; refit it, or use sknn, vsknn, stan or vstan", m->vt->name);
+    int rc = check_history(m, items, len);
+    return rc ? rc : wr__knn_add_session(m, items, len);
 }
 
 /* ---- model files ---------------------------------------------------------------------------- */

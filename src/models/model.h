@@ -59,5 +59,8 @@ int wr__load_i32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, 
 
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
+extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
+/* Adds one finished session to a session-kNN model's index (items are the model's ids). */
+int wr__knn_add_session(wr_model *m, const int *items, int len);
 
 #endif
