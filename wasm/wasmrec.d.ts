@@ -156,6 +156,8 @@ export class Model {
     fitLeaveOneOut(dataset: Dataset): this;
     /** Top-k next items after history (item ids, oldest first); unknown ids are ignored. */
     recommend(history: string[], options?: RecommendOptions): Recommendation[];
+    /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
+    addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */
     recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */

@@ -624,6 +624,31 @@ export class Model extends Handle {
     /** Top-k next items after history (item id strings, oldest first): [{ item, score }]. */
     recommend(history, opts) { return this.recommendDetailed(history, opts).items; }
 
+    /**
+     * Adds a finished session (item ids, oldest first) to a session-kNN model (sknn, vsknn, stan,
+     * vstan) without refitting. Unknown ids are left out and returned; other models throw.
+     */
+    addSession(items) {
+        const p = this._live();
+        if (!Array.isArray(items)) throw new TypeError(`items must be an array of item id strings, got ${show(items)}`);
+        items.forEach((id, i) => {
+            if (typeof id !== 'string') throw new TypeError(`items[${i}] must be an item id string, got ${show(id)}`);
+        });
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const known = [];
+            const unknown = [];
+            for (const id of items) {
+                const idx = rt.exports.wr_model_item_index(p, s.string(id));
+                if (idx >= 0) known.push(idx); else unknown.push(id);
+            }
+            const buf = s.zeros(4 * Math.max(known.length, 1));
+            rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), buf);
+            this._engine._check(rt.exports.wr_model_add_session(p, buf, known.length));
+            return { unknown };
+        });
+    }
+
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
     evaluate(dataset, { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } = {}) {
         const p = this._live();

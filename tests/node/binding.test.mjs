@@ -291,3 +291,21 @@ test('the default (page) host answers file access with an error', async () => {
     assert.notEqual(rc, 0);
     assert.match(lines.join('\n'), /no file access in a page/);
 });
+
+test('addSession: a session-kNN model learns a new session without refitting', () => {
+    const small = engine.dataset(SMALL_CSV, { source: 'small.csv' });
+    const m = engine.model('sknn');
+    m.fit(small);
+    const before = m.recommend(['elderberry'], { k: 5, excludeSeen: true });
+    // Before: elderberry only co-occurs with apple and cherry (u4).
+    assert.ok(!before.slice(0, 2).some((r) => r.item === 'date'));
+    for (let i = 0; i < 3; i++) assert.deepEqual(m.addSession(['elderberry', 'date']), { unknown: [] });
+    const after = m.recommend(['elderberry'], { k: 5, excludeSeen: true });
+    assert.equal(after[0].item, 'date');
+    assert.deepEqual(m.addSession(['elderberry', 'nope']), { unknown: ['nope'] });
+    assert.throws(() => m.addSession('apple'), /items must be an array/);
+    const pop = engine.model('pop');
+    pop.fit(small);
+    assert.throws(() => pop.addSession(['apple']), (e) => e instanceof WasmrecError && /pop does not learn from single sessions/.test(e.message));
+    m.dispose(); pop.dispose(); small.dispose();
+});
