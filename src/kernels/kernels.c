@@ -570,6 +570,13 @@ int wr_topk(const float *scores, const unsigned char *mask, int n, int k, int *o
     float worst = 0.0f;
     int worst_nan = 0;
     for (int i = 0; i < n; i++) {
+        /* full with a numeric worst: skip 4 scores at a time while none beats it */
+        if (cnt == k && !worst_nan) {
+            const wr_f32x4 vw = WR_F32x4_SPLAT(worst);
+            while (i + WR_F32_EPR <= n && !WR_F32x4_ANY_GT(WR_F32x4_LOAD(scores + i), vw))
+                i += WR_F32_EPR;
+            if (i >= n) break;
+        }
         const float s = scores[i];
         if (cnt == k) {
             /* full: only a strictly larger number, or any number over a NaN worst, gets in */

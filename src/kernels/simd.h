@@ -55,6 +55,8 @@ static inline v128_t wr__f32x4_reduce4(v128_t v0, v128_t v1, v128_t v2, v128_t v
 }
 #define WR_F32x4_REDUCE(v) wr__f32x4_reduce(v)
 #define WR_F32x4_REDUCE4(a, b, c, d) wr__f32x4_reduce4((a), (b), (c), (d))
+/* nonzero if any lane of a is > the same lane of b */
+#define WR_F32x4_ANY_GT(a, b) wasm_v128_any_true(wasm_f32x4_gt((a), (b)))
 
 /* integer lanes on the same bits, for exp's 2^n */
 #define WR_F32x4_AS_I32(v) (v)
@@ -111,6 +113,11 @@ static inline wr_f32x4 wr__f32x4_reduce4(wr_f32x4 a, wr_f32x4 b, wr_f32x4 c, wr_
 #define WR_F32x4_MIN(a, b) wr__f32x4_pmin((a), (b))
 #define WR_F32x4_REDUCE(v) wr__f32x4_reduce(v)
 #define WR_F32x4_REDUCE4(a, b, c, d) wr__f32x4_reduce4((a), (b), (c), (d))
+static inline int wr__f32x4_any_gt(wr_f32x4 a, wr_f32x4 b) {
+    wr_i32x4 m = a > b;
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
+}
+#define WR_F32x4_ANY_GT(a, b) wr__f32x4_any_gt((a), (b))
 
 #define WR_F32x4_AS_I32(v) ((wr_i32x4)(v))
 #define WR_I32x4_AS_F32(v) ((wr_f32x4)(v))
@@ -191,6 +198,10 @@ static inline wr_f32x4 wr__f32x4_reduce4(wr_f32x4 a, wr_f32x4 b, wr_f32x4 c, wr_
 #define WR_F32x4_MIN(a, b) wr__f32x4_pmin((a), (b))
 #define WR_F32x4_REDUCE(v) wr__f32x4_reduce(v)
 #define WR_F32x4_REDUCE4(a, b, c, d) wr__f32x4_reduce4((a), (b), (c), (d))
+static inline int wr__f32x4_any_gt(wr_f32x4 a, wr_f32x4 b) {
+    return (a.v[0] > b.v[0]) | (a.v[1] > b.v[1]) | (a.v[2] > b.v[2]) | (a.v[3] > b.v[3]);
+}
+#define WR_F32x4_ANY_GT(a, b) wr__f32x4_any_gt((a), (b))
 
 static inline wr_i32x4 wr__f32x4_as_i32(wr_f32x4 a) {
     wr_i32x4 r;

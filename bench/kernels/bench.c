@@ -1,0 +1,58 @@
+/* bench.c: GFLOP/s of the hot kernels, one JSON object on stdout. Built natively with the
+ * product's flags and for wasm (simd128) by run.sh, which pairs the two. Timing by
+ * clock_gettime(CLOCK_MONOTONIC), which WASI provides too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "../../src/kernels/kernels.h"
+
+static double wr_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float *wr_rand_buf(size_t n, unsigned *seed) {
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        p[i] = (float)(*seed >> 8) / 16777216.0f - 0.5f;
+    }
+    return p;
+}
+
+static volatile float wr_sink;
+
+/* best of 5 runs of `reps` calls; flops per call */
+#define WR_TIME(name, flops, reps, call)                                                      \
+    do {                                                                                      \
+        double best = 1e30;                                                                   \
+        for (int run = 0; run < 5; run++) {                                                   \
+            double t0 = wr_now();                                                             \
+            for (long r = 0; r < (reps); r++) { call; }                                       \
+            double t = wr_now() - t0;                                                         \
+            if (t < best) best = t;                                                           \
+        }                                                                                     \
+        printf("%s\"%s\": %.3f", first ? "" : ", ", (name),                                   \
+               (double)(flops) * (double)(reps) / best * 1e-9);                               \
+        first = 0;                                                                            \
+    } while (0)
+
+int main(void) {
+    unsigned seed = 42;
+    float *a = wr_rand_buf(4096, &seed), *b = wr_rand_buf(4096, &seed);
+    float *A = wr_rand_buf(128 * 64, &seed), *B = wr_rand_buf(2048 * 64, &seed);
+    float *C = wr_rand_buf(128 * 2048, &seed);
+    int first = 1;
+    printf("{");
+    WR_TIME("dot_64", 2 * 64, 2000000, wr_sink += wr_dot(a + (r & 7) * 64, b, 64));
+    WR_TIME("dot_4096", 2 * 4096, 40000, wr_sink += wr_dot(a, b, 4096));
+    WR_TIME("gemm_nt_128x2048x64", 2.0 * 128 * 2048 * 64, 40,
+            wr_gemm_nt(C, A, B, 128, 2048, 64, 0));
+    WR_TIME("gemm_nn_128x64x64", 2.0 * 128 * 64 * 64, 2000, wr_gemm_nn(C, A, B, 128, 64, 64, 0));
+    printf("}\n");
+    wr_sink += C[7];
+    free(a), free(b), free(A), free(B), free(C);
+    return 0;
+}
