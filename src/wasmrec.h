@@ -117,6 +117,30 @@ WR_NODISCARD int wr_model_fit(wr_model *model, const wr_data *data);
  * (users with fewer than 3 events keep all of them, as in the SASRec code). */
 WR_NODISCARD int wr_model_fit_loo(wr_model *model, const wr_data *data);
 
+/* ---- stepwise training: progress between steps, and the caller can stop at any step ---- */
+
+/* Indices of the progress array (WR_PROGRESS_N doubles) that the training calls fill. */
+enum wr_progress {
+    WR_PROGRESS_EPOCH = 0,          /* epochs finished */
+    WR_PROGRESS_EPOCHS,             /* epochs asked for */
+    WR_PROGRESS_STEP,               /* steps done in the current epoch */
+    WR_PROGRESS_LOSS,               /* mean training loss of the current (or last) epoch */
+    WR_PROGRESS_POSITIONS_PER_S,    /* training throughput of the last epoch */
+    WR_PROGRESS_VALID_NDCG,         /* validation NDCG@10 after the last epoch (loo only) */
+    WR_PROGRESS_BEST_EPOCH,         /* the epoch whose weights are kept (early stopping) */
+    WR_PROGRESS_DONE,               /* 1 when training has finished */
+    WR_PROGRESS_N
+};
+/* Starts training on data (loo = 1: the leave-one-out training part, with early stopping on the
+ * validation events). One-pass models finish here (progress[WR_PROGRESS_DONE] = 1). */
+WR_NODISCARD int wr_train_begin(wr_model *model, const wr_data *data, int loo, double *progress);
+/* Runs up to max_steps optimisation steps, returning early at the end of each epoch. data must
+ * stay alive until training ends. progress may be NULL. */
+WR_NODISCARD int wr_train_steps(wr_model *model, int max_steps, double *progress);
+/* Ends training (finished or stopped by the caller): keeps the best epoch's weights and frees
+ * the training buffers. The model can then score, save and evaluate. */
+int wr_train_end(wr_model *model);
+
 int wr_model_n_items(const wr_model *model);
 const char *wr_model_item_id(const wr_model *model, int item);
 /* Dense index of an item id in the model's vocabulary, or -1. */

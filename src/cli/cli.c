@@ -265,6 +265,24 @@ static int cmd_gen(wr_ctx *ctx, const options *o) {
     return 0;
 }
 
+/* Trains step by step, printing a line per epoch for the iterative models. */
+static int train_with_progress(wr_model *m, const wr_data *d, int loo) {
+    double p[WR_PROGRESS_N];
+    int rc = wr_train_begin(m, d, loo, p);
+    while (rc == WR_OK && !p[WR_PROGRESS_DONE]) {
+        rc = wr_train_steps(m, 1 << 30, p);
+        if (rc == WR_OK) {
+            say(2, "epoch %d/%d  loss %.4f  %.0f positions/s", (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_EPOCHS],
+                p[WR_PROGRESS_LOSS], p[WR_PROGRESS_POSITIONS_PER_S]);
+            if (p[WR_PROGRESS_BEST_EPOCH] > 0)
+                say(2, "  valid NDCG@10 %.4f (best: epoch %d)", p[WR_PROGRESS_VALID_NDCG], (int)p[WR_PROGRESS_BEST_EPOCH]);
+            say(2, "\n");
+        }
+    }
+    wr_train_end(m);
+    return rc;
+}
+
 static int cmd_train(wr_ctx *ctx, const options *o) {
     if (!o->data) return usage_error("train needs --data FILE");
     if (!o->model) return usage_error("train needs --model NAME (one of %s)", wr_model_names());
@@ -288,7 +306,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (rc == WR_OK) {
         say(2, "training %s on %s%s...\n", o->model, o->eval ? "the leave-one-out training part of " : "", o->data);
         double t0 = wr__now_ms();
-        rc = o->eval ? wr_model_fit_loo(m, d) : wr_model_fit(m, d);
+        rc = train_with_progress(m, d, o->eval != NULL);
         double secs = (wr__now_ms() - t0) / 1000.0;
         if (rc == WR_OK) {
             say(2, "trained %s in %.3f s\n", o->model, secs);

@@ -29,9 +29,8 @@ static void metrics_json(wr_buf *b, const wr_metrics *m, int with_recall, double
     wr__buf_puts(b, "}");
 }
 
-int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen,
-                int sampled, uint64_t seed, char **out_json) {
-    if (!model || !data || !out_json) return wr__err(model ? model->ctx : NULL, WR_ERR_ARG, "wr_eval_loo: model, data and out_json are required");
+int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen, int sampled,
+                 uint64_t seed, wr_metrics *full_out, wr_metrics *samp_out, double *coverage) {
     wr_ctx *ctx = model->ctx;
     if (split != WR_SPLIT_TEST && split != WR_SPLIT_VALID) return wr__err(ctx, WR_ERR_ARG, "split must be test (0) or valid (1), got %d", split);
     if (k < 1) return wr__err(ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
@@ -126,16 +125,9 @@ int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int excl
     if (rc == WR_OK) {
         int covered = 0;
         for (int i = 0; i < n; i++) covered += hit[i];
-        wr_buf out = {0};
-        wr__buf_puts(&out, "{\"full\":");
-        metrics_json(&out, &full, 1, n ? (double)covered / n : 0.0);
-        if (sampled) {
-            wr__buf_printf(&out, ",\"sampled%d\":", sampled);
-            metrics_json(&out, &samp, 0, 0);
-        }
-        wr__buf_puts(&out, "}");
-        *out_json = wr__buf_take(&out, NULL);
-        if (!*out_json) rc = wr__oom(ctx, "writing evaluation results");
+        *full_out = full;
+        *samp_out = samp;
+        *coverage = n ? (double)covered / n : 0.0;
     }
 done:
     free(map);
@@ -150,4 +142,23 @@ done:
     free(in_sample);
     free(cand);
     return rc;
+}
+
+int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen,
+                int sampled, uint64_t seed, char **out_json) {
+    if (!model || !data || !out_json) return wr__err(model ? model->ctx : NULL, WR_ERR_ARG, "wr_eval_loo: model, data and out_json are required");
+    wr_metrics full, samp;
+    double coverage;
+    int rc = wr__eval_loo(model, data, split, k, exclude_seen, sampled, seed, &full, &samp, &coverage);
+    if (rc) return rc;
+    wr_buf out = {0};
+    wr__buf_puts(&out, "{\"full\":");
+    metrics_json(&out, &full, 1, coverage);
+    if (sampled) {
+        wr__buf_printf(&out, ",\"sampled%d\":", sampled);
+        metrics_json(&out, &samp, 0, 0);
+    }
+    wr__buf_puts(&out, "}");
+    *out_json = wr__buf_take(&out, NULL);
+    return *out_json ? WR_OK : wr__oom(model->ctx, "writing evaluation results");
 }

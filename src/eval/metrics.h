@@ -19,4 +19,10 @@ typedef struct {
 /* Adds one user whose target has 0-based rank `rank` (rank < 0: target unknown, a miss). */
 void wr__metrics_add(wr_metrics *m, int64_t rank);
 
+/* Leave-one-out evaluation into metric sums (wr_eval_loo without the JSON); see wasmrec.h. */
+struct wr_model;
+struct wr_data;
+int wr__eval_loo(struct wr_model *model, const struct wr_data *data, int split, int k, int exclude_seen,
+                 int sampled, uint64_t seed, wr_metrics *full, wr_metrics *samp, double *coverage);
+
 #endif

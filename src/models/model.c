@@ -28,9 +28,11 @@ static int param_index(const wr_model_vt *vt, const char *name) {
     return -1;
 }
 
-double wr__hp(const wr_model *m, const char *name) {
+double wr__hp(const wr_model *m, const char *name) { return wr__hp_or(m, name, 0.0); }
+
+double wr__hp_or(const wr_model *m, const char *name, double def) {
     int i = param_index(m->vt, name);
-    return i >= 0 ? m->hp[i] : 0.0;
+    return i >= 0 ? m->hp[i] : def;
 }
 
 int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out) {
@@ -50,15 +52,20 @@ int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out) {
     return WR_OK;
 }
 
-static void free_state(wr_model *m) {
+void wr__train_free(wr_model *m);
+
+void wr__model_reset(wr_model *m) {
+    wr__train_free(m);
     if (m->state) m->vt->free_state(m);
     m->state = NULL;
+    m->params = NULL;
+    m->n_params = 0;
     m->fitted = 0;
 }
 
 void wr_model_free(wr_model *m) {
     if (!m) return;
-    free_state(m);
+    wr__model_reset(m);
     wr__vocab_free(&m->items);
     free(m->params_json);
     free(m);
@@ -134,25 +141,6 @@ const char *wr_model_params_json(wr_model *m) {
     return s;
 }
 
-static int fit_seqs(wr_model *m, const wr_data *data, int drop_last) {
-    if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fit: model and data are required");
-    free_state(m);
-    wr__vocab_free(&m->items);
-    if (wr__vocab_copy(&m->items, &data->items) < 0) return wr__oom(m->ctx, "copying the item vocabulary");
-    wr_seqs seqs;
-    int32_t *len = NULL;
-    if (wr__seqs_from_data(data, drop_last, &seqs, &len) < 0) return wr__oom(m->ctx, "preparing training sequences");
-    wr__rng_seed(&m->rng, m->seed);
-    int rc = m->vt->fit(m, &seqs);
-    wr_free(len);
-    if (rc == WR_OK) m->fitted = 1;
-    else free_state(m);
-    return rc;
-}
-
-int wr_model_fit(wr_model *m, const wr_data *data) { return fit_seqs(m, data, 0); }
-int wr_model_fit_loo(wr_model *m, const wr_data *data) { return fit_seqs(m, data, 2); }
-
 int wr_model_n_items(const wr_model *m) { return m ? m->items.n : 0; }
 
 const char *wr_model_item_id(const wr_model *m, int item) {
@@ -163,7 +151,7 @@ int wr_model_item_index(const wr_model *m, const char *id) {
     return m && id ? wr__vocab_find(&m->items, id, strlen(id)) : -1;
 }
 
-static int check_history(wr_model *m, const int *history, int len) {
+int wr__check_history(wr_model *m, const int *history, int len) {
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: the model is not trained yet (fit or load it first)", m->vt->name);
     if (len < 0 || (len > 0 && !history)) return wr__err(m->ctx, WR_ERR_ARG, "history length %d is invalid", len);
     for (int i = 0; i < len; i++)
@@ -174,7 +162,7 @@ static int check_history(wr_model *m, const int *history, int len) {
 
 int wr_model_score(wr_model *m, const int *history, int len, float *scores) {
     if (!m || !scores) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_score: model and scores are required");
-    int rc = check_history(m, history, len);
+    int rc = wr__check_history(m, history, len);
     return rc ? rc : m->vt->score(m, history, len, scores);
 }
 
@@ -182,7 +170,7 @@ int wr_model_recommend(wr_model *m, const int *history, int len, int k, int excl
                        int *out_items, float *out_scores, int *out_n) {
     if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");
     if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
-    int rc = check_history(m, history, len);
+    int rc = wr__check_history(m, history, len);
     if (rc) return rc;
     int n = m->items.n;
     float *scores = malloc((size_t)n * sizeof *scores);
@@ -206,7 +194,7 @@ int wr_model_add_session(wr_model *m, const int *items, int len) {
     if (!m) return WR_ERR_ARG;
     if (m->vt->fit != wr__sknn_vt.fit)
         return wr__err(m->ctx, WR_ERR_STATE, "%s does not learn from single sessions; refit it, or use sknn, vsknn, stan or vstan", m->vt->name);
-    int rc = check_history(m, items, len);
+    int rc = wr__check_history(m, items, len);
     return rc ? rc : wr__knn_add_session(m, items, len);
 }
 

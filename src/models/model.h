@@ -33,7 +33,14 @@ typedef struct wr_model_vt {
     /* Reads the model's tensors from f (shapes checked against m->n_items and params). */
     int (*load)(wr_model *m, const wr_st_file *f);
     void (*free_state)(wr_model *m);
+    /* Iterative families only (NULL for one-pass ones, whose fit does all the work): one
+     * optimisation step on the next mini-batch of train. Sets *loss (mean over the batch),
+     * *positions (target positions trained on) and *epoch_end (1 when this step finished an
+     * epoch). fit prepares the parameters and the training state. */
+    int (*train_step)(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end);
 } wr_model_vt;
+
+typedef struct wr_train wr_train; /* training under way (train.c) */
 
 struct wr_model {
     wr_ctx *ctx;           /* borrowed: must outlive the model */
@@ -45,7 +52,17 @@ struct wr_model {
     int fitted;
     void *state;
     char *params_json;
+    float *params;         /* iterative families: every weight in one buffer (n_params floats), */
+    size_t n_params;       /* so keeping the best epoch's weights is one copy */
+    wr_train *train;       /* non-NULL while stepwise training is under way */
 };
+
+/* Value of hyper-parameter `name`, or def when the family has no such parameter. */
+double wr__hp_or(const wr_model *m, const char *name, double def);
+/* Checks a history of dense indices against the model (trained, ids in range). */
+int wr__check_history(wr_model *m, const int *history, int len);
+/* Frees the family's state (and training state) and marks the model untrained. */
+void wr__model_reset(wr_model *m);
 
 /* Value of hyper-parameter `name` (must exist in the table). */
 double wr__hp(const wr_model *m, const char *name);

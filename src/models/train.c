@@ -1,0 +1,167 @@
+/* train.c: fitting a model on data, in steps. One-pass families (pop, markov, the kNN models)
+ * do all their work in wr_train_begin. Iterative families train one mini-batch per step; at the
+ * end of every epoch the loop measures validation NDCG@10 (leave-one-out's second-last events,
+ * when training on the leave-one-out split), keeps the best epoch's weights, and stops after
+ * `patience` epochs without improvement or after `epochs` epochs. The caller drives the steps, so
+ * a worker can report progress and stop between them. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../eval/metrics.h"
+#include "model.h"
+
+struct wr_train {
+    const wr_data *data;
+    int loo;
+    wr_seqs seqs;
+    int32_t *len;
+    int epoch, epochs, step, patience, bad_epochs, best_epoch, done;
+    double loss_sum, last_loss, valid_ndcg, best_ndcg, pos_per_s;
+    int64_t epoch_steps, epoch_positions;
+    double epoch_start_ms;
+    float *best; /* the best epoch's parameters */
+};
+
+void wr__train_free(wr_model *m) {
+    if (!m->train) return;
+    wr_free(m->train->len);
+    free(m->train->best);
+    free(m->train);
+    m->train = NULL;
+}
+
+static void fill_progress(const wr_model *m, double *p) {
+    if (!p) return;
+    const wr_train *t = m->train;
+    memset(p, 0, WR_PROGRESS_N * sizeof *p);
+    p[WR_PROGRESS_DONE] = 1;
+    if (!t) return;
+    p[WR_PROGRESS_EPOCH] = t->epoch;
+    p[WR_PROGRESS_EPOCHS] = t->epochs;
+    p[WR_PROGRESS_STEP] = (double)t->epoch_steps;
+    p[WR_PROGRESS_LOSS] = t->last_loss;
+    p[WR_PROGRESS_POSITIONS_PER_S] = t->pos_per_s;
+    p[WR_PROGRESS_VALID_NDCG] = t->valid_ndcg;
+    p[WR_PROGRESS_BEST_EPOCH] = t->best_epoch;
+    p[WR_PROGRESS_DONE] = t->done;
+}
+
+int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) {
+    if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fit: model and data are required");
+    wr__model_reset(m);
+    wr__vocab_free(&m->items);
+    if (wr__vocab_copy(&m->items, &data->items) < 0) return wr__oom(m->ctx, "copying the item vocabulary");
+    wr_train *t = wr__calloc(1, sizeof *t);
+    if (!t) return wr__oom(m->ctx, "starting training");
+    m->train = t;
+    t->data = data;
+    t->loo = loo;
+    if (wr__seqs_from_data(data, loo ? 2 : 0, &t->seqs, &t->len) < 0) {
+        wr__train_free(m);
+        return wr__oom(m->ctx, "preparing training sequences");
+    }
+    wr__rng_seed(&m->rng, m->seed);
+    int rc = m->vt->fit(m, &t->seqs);
+    if (rc) {
+        wr__model_reset(m);
+        return rc;
+    }
+    m->fitted = 1;
+    t->epochs = (int)wr__hp_or(m, "epochs", 1);
+    t->patience = (int)wr__hp_or(m, "patience", 0);
+    t->best_ndcg = -1;
+    t->done = m->vt->train_step == NULL;
+    if (!t->done && loo && t->patience > 0) {
+        t->best = malloc(m->n_params * sizeof *t->best + 1);
+        if (!t->best) {
+            wr__model_reset(m);
+            return wr__oom(m->ctx, "keeping the best weights");
+        }
+    }
+    t->epoch_start_ms = wr__now_ms();
+    fill_progress(m, progress);
+    return WR_OK;
+}
+
+/* End of an epoch: validation, best weights, stopping. */
+static int end_epoch(wr_model *m) {
+    wr_train *t = m->train;
+    double secs = (wr__now_ms() - t->epoch_start_ms) / 1000.0;
+    t->pos_per_s = secs > 0 ? t->epoch_positions / secs : 0;
+    t->last_loss = t->epoch_steps ? t->loss_sum / t->epoch_steps : 0;
+    t->epoch++;
+    if (t->best) {
+        wr_metrics full, samp;
+        double cov;
+        int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, 0, 0, 0, &full, &samp, &cov);
+        if (rc) return rc;
+        t->valid_ndcg = full.users ? full.ndcg / full.users : 0;
+        if (t->valid_ndcg > t->best_ndcg) {
+            t->best_ndcg = t->valid_ndcg;
+            t->best_epoch = t->epoch;
+            t->bad_epochs = 0;
+            memcpy(t->best, m->params, m->n_params * sizeof *t->best);
+        } else if (++t->bad_epochs >= t->patience) {
+            t->done = 1;
+        }
+    }
+    if (t->epoch >= t->epochs) t->done = 1;
+    if (t->done && t->best && t->best_epoch > 0) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    t->loss_sum = 0;
+    t->epoch_steps = 0;
+    t->epoch_positions = 0;
+    t->epoch_start_ms = wr__now_ms();
+    return WR_OK;
+}
+
+int wr_train_steps(wr_model *m, int max_steps, double *progress) {
+    if (!m) return WR_ERR_ARG;
+    if (!m->train) return wr__err(m->ctx, WR_ERR_STATE, "%s: no training under way (call wr_train_begin first)", m->vt->name);
+    wr_train *t = m->train;
+    for (int s = 0; s < max_steps && !t->done; s++) {
+        double loss = 0;
+        int64_t positions = 0;
+        int epoch_end = 0;
+        int rc = m->vt->train_step(m, &t->seqs, &loss, &positions, &epoch_end);
+        if (rc == WR_OK && !isfinite(loss)) {
+            m->fitted = 0; /* a diverged model refuses to score */
+            rc = wr__err(m->ctx, WR_ERR_NAN, "%s: the training loss became %s at epoch %d, step %lld; lower lr or clip gradients",
+                         m->vt->name, loss != loss ? "NaN" : "infinite", t->epoch + 1, (long long)t->epoch_steps + 1);
+        }
+        if (rc) {
+            fill_progress(m, progress);
+            return rc;
+        }
+        t->loss_sum += loss;
+        t->epoch_steps++;
+        t->epoch_positions += positions;
+        t->last_loss = t->loss_sum / t->epoch_steps;
+        if (epoch_end) {
+            if ((rc = end_epoch(m))) return rc;
+            break; /* return at every epoch end, so the caller sees each epoch */
+        }
+    }
+    fill_progress(m, progress);
+    return WR_OK;
+}
+
+int wr_train_end(wr_model *m) {
+    if (!m) return WR_ERR_ARG;
+    wr_train *t = m->train;
+    /* Stopped early by the caller: keep the best weights seen, if any. */
+    if (t && !t->done && t->best && t->best_epoch > 0) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    wr__train_free(m);
+    return WR_OK;
+}
+
+static int fit_all(wr_model *m, const wr_data *data, int loo) {
+    double p[WR_PROGRESS_N];
+    int rc = wr_train_begin(m, data, loo, p);
+    while (rc == WR_OK && !p[WR_PROGRESS_DONE]) rc = wr_train_steps(m, 1 << 30, p);
+    wr_train_end(m);
+    return rc;
+}
+
+int wr_model_fit(wr_model *m, const wr_data *data) { return fit_all(m, data, 0); }
+int wr_model_fit_loo(wr_model *m, const wr_data *data) { return fit_all(m, data, 1); }
