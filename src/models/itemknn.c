@@ -131,32 +131,13 @@ done:
     return rc;
 }
 
-static int itemknn_score(wr_model *m, const int *history, int len, float *scores) {
-    wr__csr_score(m->state, len > 0 ? history[len - 1] : -1, scores);
-    return WR_OK;
-}
-
-static int itemknn_save(wr_model *m, wr_st_file *f) { return wr__csr_save(m, m->state, "itemknn", f); }
-
-static void itemknn_free(wr_model *m) {
-    wr__csr_free(m->state);
-    free(m->state);
-}
-
-static int itemknn_load(wr_model *m, const wr_st_file *f) {
-    wr_csr *c = wr__calloc(1, sizeof *c);
-    if (!c) return wr__oom(m->ctx, "loading itemknn");
-    m->state = c;
-    return wr__csr_load(m, c, "itemknn", f);
-}
-
 const wr_model_vt wr__itemknn_vt = {
     .name = "itemknn",
     .params = itemknn_params,
     .n_params = (int)(sizeof itemknn_params / sizeof itemknn_params[0]),
     .fit = itemknn_fit,
-    .score = itemknn_score,
-    .save = itemknn_save,
-    .load = itemknn_load,
-    .free_state = itemknn_free,
+    .score = wr__csr_model_score,
+    .save = wr__csr_model_save,
+    .load = wr__csr_model_load,
+    .free_state = wr__csr_model_free,
 };

@@ -57,32 +57,13 @@ static int markov_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
-static int markov_score(wr_model *m, const int *history, int len, float *scores) {
-    wr__csr_score(m->state, len > 0 ? history[len - 1] : -1, scores);
-    return WR_OK;
-}
-
-static int markov_save(wr_model *m, wr_st_file *f) { return wr__csr_save(m, m->state, "markov", f); }
-
-static void markov_free(wr_model *m) {
-    wr__csr_free(m->state);
-    free(m->state);
-}
-
-static int markov_load(wr_model *m, const wr_st_file *f) {
-    wr_csr *c = wr__calloc(1, sizeof *c);
-    if (!c) return wr__oom(m->ctx, "loading markov");
-    m->state = c;
-    return wr__csr_load(m, c, "markov", f);
-}
-
 const wr_model_vt wr__markov_vt = {
     .name = "markov",
     .params = NULL,
     .n_params = 0,
     .fit = markov_fit,
-    .score = markov_score,
-    .save = markov_save,
-    .load = markov_load,
-    .free_state = markov_free,
+    .score = wr__csr_model_score,
+    .save = wr__csr_model_save,
+    .load = wr__csr_model_load,
+    .free_state = wr__csr_model_free,
 };

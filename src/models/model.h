@@ -70,9 +70,9 @@ double wr__hp(const wr_model *m, const char *name);
 /* Counts of each item in train into counts (n_items floats): most-popular, and the fallback
  * ranking of the neighbourhood models for items they have no evidence about. */
 void wr__count_items(const wr_seqs *train, float *counts);
-/* Loads an F32 tensor of shape (n) into a malloc'd array (*out); error if missing or wrong. */
-int wr__load_f32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, float **out);
-int wr__load_i32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, int32_t **out);
+/* Loads a 1-D tensor of dtype and length n into a malloc'd array (*out); error if missing or
+ * of another dtype or length. */
+int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dtype, int64_t n, void **out);
 
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;

@@ -15,21 +15,10 @@ void wr__count_items(const wr_seqs *train, float *counts) {
         for (int t = 0; t < train->len[u]; t++) counts[train->items[train->start[u] + t]] += 1.0f;
 }
 
-int wr__load_f32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, float **out) {
+int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dtype, int64_t n, void **out) {
     const wr_st_tensor *t;
     int64_t shape[1] = {n};
-    int rc = wr__st_get(m->ctx, f, name, WR_DT_F32, 1, &shape[0], &t);
-    if (rc) return rc;
-    *out = malloc(t->nbytes ? t->nbytes : 1);
-    if (!*out) return wr__oom(m->ctx, "loading a model");
-    wr__st_copy(*out, t);
-    return WR_OK;
-}
-
-int wr__load_i32(wr_model *m, const wr_st_file *f, const char *name, int64_t n, int32_t **out) {
-    const wr_st_tensor *t;
-    int64_t shape[1] = {n};
-    int rc = wr__st_get(m->ctx, f, name, WR_DT_I32, 1, &shape[0], &t);
+    int rc = wr__st_get(m->ctx, f, name, dtype, 1, shape, &t);
     if (rc) return rc;
     *out = malloc(t->nbytes ? t->nbytes : 1);
     if (!*out) return wr__oom(m->ctx, "loading a model");
@@ -69,7 +58,7 @@ static int pop_load(wr_model *m, const wr_st_file *f) {
     pop_state *s = wr__calloc(1, sizeof *s);
     if (!s) return wr__oom(m->ctx, "loading pop");
     m->state = s;
-    return wr__load_f32(m, f, "pop.counts", m->items.n, &s->counts);
+    return wr__load_1d(m, f, "pop.counts", WR_DT_F32, m->items.n, (void **)&s->counts);
 }
 
 const wr_model_vt wr__pop_vt = {

@@ -416,7 +416,7 @@ static int knn_load(wr_model *m, const wr_st_file *f) {
     if (rc == WR_OK) {
         /* popularity counts every event, repeats included: take the saved counts */
         float *pop = NULL;
-        if ((rc = wr__load_f32(m, f, "knn.pop", m->items.n, &pop))) return rc;
+        if ((rc = wr__load_1d(m, f, "knn.pop", WR_DT_F32, m->items.n, (void **)&pop))) return rc;
         knn_state *s = m->state;
         free(s->pop);
         s->pop = pop;

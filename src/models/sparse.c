@@ -43,23 +43,42 @@ int wr__csr_load(wr_model *m, wr_csr *c, const char *prefix, const wr_st_file *f
     char name[WR_ST_MAX_NAME];
     c->n = m->items.n;
     snprintf(name, sizeof name, "%s.ptr", prefix);
-    int rc = wr__load_i32(m, f, name, c->n + 1, &c->ptr);
+    int rc = wr__load_1d(m, f, name, WR_DT_I32, c->n + 1, (void **)&c->ptr);
     if (rc) return rc;
     if (c->ptr[0] != 0) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[0] must be 0", name);
     for (int i = 0; i < c->n; i++)
         if (c->ptr[i + 1] < c->ptr[i]) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is not monotonic at row %d", name, i);
     int32_t nnz = c->ptr[c->n];
     snprintf(name, sizeof name, "%s.col", prefix);
-    if ((rc = wr__load_i32(m, f, name, nnz, &c->col))) return rc;
+    if ((rc = wr__load_1d(m, f, name, WR_DT_I32, nnz, (void **)&c->col))) return rc;
     for (int32_t e = 0; e < nnz; e++)
         if (c->col[e] < 0 || c->col[e] >= c->n) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%d] = %d is not an item index", name, e, c->col[e]);
     snprintf(name, sizeof name, "%s.val", prefix);
-    if ((rc = wr__load_f32(m, f, name, nnz, &c->val))) return rc;
+    if ((rc = wr__load_1d(m, f, name, WR_DT_F32, nnz, (void **)&c->val))) return rc;
     for (int32_t e = 0; e < nnz; e++)
         if (!isfinite(c->val[e])) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%d] is not finite", name, e);
     snprintf(name, sizeof name, "%s.pop", prefix);
-    if ((rc = wr__load_f32(m, f, name, c->n, &c->pop))) return rc;
+    if ((rc = wr__load_1d(m, f, name, WR_DT_F32, c->n, (void **)&c->pop))) return rc;
     for (int i = 0; i < c->n; i++)
         if (!isfinite(c->pop[i]) || c->pop[i] < 0) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%d] is not a count", name, i);
     return WR_OK;
+}
+
+int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores) {
+    wr__csr_score(m->state, len > 0 ? history[len - 1] : -1, scores);
+    return WR_OK;
+}
+
+int wr__csr_model_save(wr_model *m, wr_st_file *f) { return wr__csr_save(m, m->state, m->vt->name, f); }
+
+void wr__csr_model_free(wr_model *m) {
+    wr__csr_free(m->state);
+    free(m->state);
+}
+
+int wr__csr_model_load(wr_model *m, const wr_st_file *f) {
+    wr_csr *c = wr__calloc(1, sizeof *c);
+    if (!c) return wr__oom(m->ctx, "loading a model");
+    m->state = c;
+    return wr__csr_load(m, c, m->vt->name, f);
 }

@@ -14,6 +14,13 @@ typedef struct {
 } wr_csr;
 
 void wr__csr_free(wr_csr *c);
+/* The vtable entries of a model whose state is one wr_csr (markov, itemknn): tensors are named
+ * "<model name>.ptr" etc., the score is the row of the history's last item. */
+int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores);
+int wr__csr_model_save(wr_model *m, wr_st_file *f);
+int wr__csr_model_load(wr_model *m, const wr_st_file *f);
+void wr__csr_model_free(wr_model *m);
+
 /* Writes scores (n) for the row of `last`: val + 1 for the row's entries (so any entry outranks
  * every fallback), pop / (max pop + 1) < 1 for the rest. last < 0: popularity only. */
 void wr__csr_score(const wr_csr *c, int last, float *scores);

@@ -147,7 +147,6 @@ static void test_tampered(void) {
     int32_t ptr[3] = {0, 1, 1}, col[1] = {5};
     float val[1] = {1}, pop[2] = {1, 1};
     int64_t s3[1] = {3}, s1[1] = {1}, s2[1] = {2};
-    const char *variants[] = {"col", "ptr", "items", "format", "version"};
     for (int v = 0; v < 5; v++) {
         wr_st_file f;
         wr__st_init(&f);
