@@ -1,0 +1,114 @@
+/* batch.c: mini-batches for the neural sequence models (see batch.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+static void shuffle(int32_t *a, int n, wr_rng *rng) {
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)wr__rng_below(rng, (uint32_t)i + 1);
+        int32_t t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+}
+
+static int32_t *trainable(const wr_seqs *s, int *n) {
+    int32_t *order = malloc(((size_t)s->n + 1) * sizeof *order);
+    if (!order) return NULL;
+    *n = 0;
+    for (int u = 0; u < s->n; u++)
+        if (s->len[u] >= 2) order[(*n)++] = u;
+    return order;
+}
+
+int wr__windows_init(wr_windows *w, const wr_seqs *s, int B, int T) {
+    memset(w, 0, sizeof *w);
+    w->B = B;
+    w->T = T;
+    w->order = trainable(s, &w->n_seq);
+    w->next = w->n_seq; /* the first call shuffles */
+    return w->order ? 0 : -1;
+}
+
+void wr__windows_free(wr_windows *w) {
+    free(w->order);
+    w->order = NULL;
+}
+
+int64_t wr__windows_next(wr_windows *w, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
+                         int *epoch_end) {
+    int B = w->B, T = w->T;
+    if (w->next >= w->n_seq) {
+        shuffle(w->order, w->n_seq, rng);
+        w->next = 0;
+    }
+    memset(inp, 0, (size_t)B * T * sizeof *inp);
+    memset(tgt, 0, (size_t)B * T * sizeof *tgt);
+    int64_t positions = 0;
+    for (int b = 0; b < B && w->next < w->n_seq; b++) {
+        int u = w->order[w->next++];
+        const int32_t *seq = s->items + s->start[u];
+        int len = s->len[u], n = len - 1 < T ? len - 1 : T; /* n input/target pairs */
+        for (int t = 0; t < n; t++) {
+            inp[b * T + T - n + t] = seq[len - 1 - n + t] + 1;
+            tgt[b * T + T - n + t] = seq[len - n + t] + 1;
+        }
+        positions += n;
+    }
+    *epoch_end = w->next >= w->n_seq;
+    return positions;
+}
+
+int wr__lanes_init(wr_lanes *l, const wr_seqs *s, int B, wr_rng *rng) {
+    memset(l, 0, sizeof *l);
+    l->B = B;
+    l->order = trainable(s, &l->n_seq);
+    l->lane_seq = malloc((size_t)B * sizeof *l->lane_seq);
+    l->lane_pos = malloc((size_t)B * sizeof *l->lane_pos);
+    if (!l->order || !l->lane_seq || !l->lane_pos) return -1;
+    for (int b = 0; b < B; b++) l->lane_seq[b] = -1;
+    shuffle(l->order, l->n_seq, rng);
+    return 0;
+}
+
+void wr__lanes_free(wr_lanes *l) {
+    free(l->order);
+    free(l->lane_seq);
+    free(l->lane_pos);
+    memset(l, 0, sizeof *l);
+}
+
+int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
+                   unsigned char *reset, int *epoch_end) {
+    int active = 0;
+    for (int b = 0; b < l->B; b++) {
+        reset[b] = 0;
+        /* a lane whose sequence has no next target takes the next sequence */
+        if (l->lane_seq[b] < 0 || l->lane_pos[b] + 1 >= s->len[l->lane_seq[b]]) {
+            l->lane_seq[b] = l->next < l->n_seq ? l->order[l->next++] : -1;
+            l->lane_pos[b] = 0;
+            reset[b] = 1;
+        }
+        if (l->lane_seq[b] < 0) {
+            inp[b] = tgt[b] = 0;
+            continue;
+        }
+        const int32_t *seq = s->items + s->start[l->lane_seq[b]];
+        inp[b] = seq[l->lane_pos[b]] + 1;
+        tgt[b] = seq[l->lane_pos[b] + 1] + 1;
+        l->lane_pos[b]++;
+        active++;
+    }
+    /* The epoch ends when no sequence is left to start and every lane has finished. */
+    int busy = 0;
+    for (int b = 0; b < l->B; b++)
+        if (l->lane_seq[b] >= 0 && l->lane_pos[b] + 1 < s->len[l->lane_seq[b]]) busy = 1;
+    *epoch_end = l->next >= l->n_seq && !busy;
+    if (*epoch_end) {
+        shuffle(l->order, l->n_seq, rng);
+        l->next = 0;
+        for (int b = 0; b < l->B; b++) l->lane_seq[b] = -1;
+    }
+    return active;
+}

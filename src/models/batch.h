@@ -1,0 +1,44 @@
+/* batch.h: how the neural sequence models cut training sequences into mini-batches.
+ *   - Padded windows (SASRec, BERT4Rec): B sequences per batch, each cut to its last T + 1
+ *     items and left-padded; inputs are items 1-based (0 = padding), targets the next item.
+ *   - Session-parallel lanes (GRU4Rec): B lanes each walk one sequence an event at a time; a lane
+ *     whose sequence ends takes the next one and its hidden state is reset; no backpropagation
+ *     through time across steps. */
+#ifndef WR_BATCH_H
+#define WR_BATCH_H
+
+#include "../data/data.h"
+
+/* ---- padded windows ---- */
+typedef struct {
+    int B, T;
+    int32_t *order;   /* (n_seq) sequences with >= 2 items, shuffled every epoch */
+    int n_seq, next;  /* position in order */
+} wr_windows;
+
+int wr__windows_init(wr_windows *w, const wr_seqs *s, int B, int T);
+void wr__windows_free(wr_windows *w);
+/* Fills inp and tgt (B, T) with 1-based item ids, 0 = padding. Rows past the end of the epoch
+ * are all padding. Returns the number of target positions (non-padding) and sets *epoch_end
+ * when this batch finished the epoch (the order is then reshuffled with rng). */
+int64_t wr__windows_next(wr_windows *w, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
+                         int *epoch_end);
+
+/* ---- session-parallel lanes ---- */
+typedef struct {
+    int B;
+    int32_t *order;   /* (n_seq) shuffled sequences with >= 2 items */
+    int n_seq, next;
+    int32_t *lane_seq, *lane_pos; /* (B) sequence of each lane (-1 = idle) and its cursor */
+} wr_lanes;
+
+int wr__lanes_init(wr_lanes *l, const wr_seqs *s, int B, wr_rng *rng);
+void wr__lanes_free(wr_lanes *l);
+/* One step: inp, tgt (B) 1-based items (0 = idle lane), reset (B) = 1 where the lane started a
+ * new sequence (its hidden state must be zeroed before this step). Returns the number of active
+ * lanes; sets *epoch_end when every sequence has been walked (the next call starts a new,
+ * reshuffled epoch). */
+int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
+                   unsigned char *reset, int *epoch_end);
+
+#endif

@@ -1,0 +1,88 @@
+/* test_batch.c: the mini-batch makers of the neural models: padded windows cover every
+ * sequence once per epoch, left-padded, with targets one step ahead; session-parallel lanes walk
+ * every (item, next item) pair exactly once per epoch and reset the state at sequence starts. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/models/batch.h"
+#include "check.h"
+
+/* sequences: u0 = 5 6 7 8 (len 4), u1 = 1 (len 1, untrainable), u2 = 2 3 (len 2), u3 = 4 9 4 */
+static const int32_t items[] = {5, 6, 7, 8, 1, 2, 3, 4, 9, 4};
+static const int64_t start[] = {0, 4, 5, 7};
+static const int32_t len[] = {4, 1, 2, 3};
+
+static void test_windows(void) {
+    wr_seqs s = {.n = 4, .n_items = 10, .start = start, .len = len, .items = items};
+    wr_windows w;
+    wr_rng rng;
+    wr__rng_seed(&rng, 1);
+    CHECK(wr__windows_init(&w, &s, 2, 3) == 0);
+    CHECK(w.n_seq == 3);
+    int32_t inp[6], tgt[6];
+    int end = 0, seen_u0 = 0;
+    int64_t total = 0;
+    for (int step = 0; step < 2; step++) {
+        total += wr__windows_next(&w, &s, &rng, inp, tgt, &end);
+        CHECK(end == (step == 1));
+        for (int b = 0; b < 2; b++) {
+            /* u0 (T=3 of its 3 pairs): inputs 5 6 7 -> targets 6 7 8, 1-based */
+            if (inp[b * 3] == 6) {
+                seen_u0 = 1;
+                CHECK(inp[b * 3 + 1] == 7 && inp[b * 3 + 2] == 8);
+                CHECK(tgt[b * 3] == 7 && tgt[b * 3 + 1] == 8 && tgt[b * 3 + 2] == 9);
+            }
+            /* u2: one pair, left-padded: 0 0 3 -> 0 0 4 */
+            if (inp[b * 3 + 2] == 3) CHECK(inp[b * 3] == 0 && inp[b * 3 + 1] == 0 && tgt[b * 3 + 2] == 4);
+            for (int t = 0; t < 3; t++) CHECK((inp[b * 3 + t] == 0) == (tgt[b * 3 + t] == 0));
+        }
+    }
+    CHECK(seen_u0);
+    CHECK(total == 3 + 1 + 2);
+    /* T=2 keeps the last two pairs of u0: inputs 6 7 -> 7 8 (0-based), i.e. 7 8 -> 8 9 */
+    wr__windows_free(&w);
+    CHECK(wr__windows_init(&w, &s, 3, 2) == 0);
+    total = wr__windows_next(&w, &s, &rng, inp, tgt, &end);
+    CHECK(end == 1 && total == 2 + 1 + 2);
+    int found = 0;
+    for (int b = 0; b < 3; b++)
+        if (tgt[b * 2 + 1] == 9) found = inp[b * 2] == 7 && inp[b * 2 + 1] == 8 && tgt[b * 2] == 8;
+    CHECK(found);
+    wr__windows_free(&w);
+}
+
+static void test_lanes(void) {
+    wr_seqs s = {.n = 4, .n_items = 10, .start = start, .len = len, .items = items};
+    wr_lanes l;
+    wr_rng rng;
+    wr__rng_seed(&rng, 2);
+    CHECK(wr__lanes_init(&l, &s, 2, &rng) == 0);
+    for (int epoch = 0; epoch < 2; epoch++) {
+        int pairs[11][11];
+        memset(pairs, 0, sizeof pairs);
+        int end = 0, steps = 0, resets = 0, active = 0;
+        int32_t inp[2], tgt[2];
+        unsigned char reset[2];
+        while (!end && steps < 100) {
+            active += wr__lanes_next(&l, &s, &rng, inp, tgt, reset, &end);
+            for (int b = 0; b < 2; b++) {
+                if (inp[b]) pairs[inp[b]][tgt[b]]++;
+                resets += reset[b] && inp[b];
+            }
+            steps++;
+        }
+        CHECK(end);
+        CHECK(active == 3 + 1 + 2);             /* every pair once */
+        CHECK(resets == 3);                    /* one reset per trainable sequence */
+        CHECK(pairs[6][7] == 1 && pairs[7][8] == 1 && pairs[8][9] == 1); /* u0 */
+        CHECK(pairs[3][4] == 1);                                          /* u2 */
+        CHECK(pairs[5][10] == 1 && pairs[10][5] == 1);                    /* u3 */
+    }
+    wr__lanes_free(&l);
+}
+
+int main(void) {
+    test_windows();
+    test_lanes();
+    TEST_END("batch");
+}
