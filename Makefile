@@ -52,9 +52,10 @@ native: build/wasmrec build/libwasmrec.a
 build/native/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(NATIVE_CFLAGS) -c $< -o $@
-build/libwasmrec.a: $(NATIVE_OBJ)
+# The native library carries the stdio host hooks (time, files for the CLI) so it links alone.
+build/libwasmrec.a: $(NATIVE_OBJ) build/native/cli/host_stdio.o
 	ar rcs $@ $^
-build/wasmrec: src/cli/main.c build/native/cli/host_stdio.o build/libwasmrec.a
+build/wasmrec: src/cli/main.c build/libwasmrec.a
 	$(CC) $(NATIVE_CFLAGS) $^ -lm -o $@
 
 # ---- wasm -----------------------------------------------------------------------------------

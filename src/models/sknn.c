@@ -73,6 +73,7 @@ typedef struct {
     int32_t *spos, *item_stamp, *sess_stamp;
     int32_t stamp;
     int32_t *cand;     /* (cap_sessions) candidate sessions of a query */
+    int32_t *heads, *lists; /* (n_items) merge cursors over the query's posting lists */
     neighbour *nb;     /* (cap_sessions) their similarities */
 } knn_state;
 
@@ -93,6 +94,8 @@ static void knn_free(wr_model *m) {
     free(s->item_stamp);
     free(s->sess_stamp);
     free(s->cand);
+    free(s->heads);
+    free(s->lists);
     free(s->nb);
     free(s);
 }
@@ -118,10 +121,12 @@ static int knn_alloc(wr_model *m, int n) {
     s->sweight = calloc((size_t)n + 1, sizeof *s->sweight);
     s->spos = calloc((size_t)n + 1, sizeof *s->spos);
     s->item_stamp = calloc((size_t)n + 1, sizeof *s->item_stamp);
+    s->heads = calloc((size_t)n + 1, sizeof *s->heads);
+    s->lists = calloc((size_t)n + 1, sizeof *s->lists);
     s->ptr = calloc(1, sizeof *s->ptr);
     s->idf_stale = 1;
     if (!s->post || !s->post_len || !s->post_cap || !s->pop || !s->idf || !s->scores || !s->sweight || !s->spos ||
-        !s->item_stamp || !s->ptr)
+        !s->item_stamp || !s->heads || !s->lists || !s->ptr)
         return wr__oom(m->ctx, "creating a session-kNN index");
     return WR_OK;
 }
@@ -240,11 +245,6 @@ static void refresh_idf(knn_state *s) {
     s->idf_stale = 0;
 }
 
-static int cmp_desc_i32(const void *a, const void *b) {
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return x > y ? -1 : x < y;
-}
-
 static int cmp_neighbour(const void *a, const void *b, void *arg) {
     const neighbour *x = a, *y = b;
     if (x->sim != y->sim) return x->sim > y->sim ? -1 : 1;
@@ -284,23 +284,26 @@ static int knn_score(wr_model *m, const int *history, int len, float *scores) {
             }
             s->sweight[it] = w;
         }
-        /* 1. candidates: the M most recent sessions sharing an item (each posting list is
-         *    oldest first, so its last M entries are the only ones that can be among them). */
-        int nc = 0;
+        /* 1. candidates: the M most recent sessions sharing an item. Posting lists are oldest
+         *    first, so walking them from their ends and always taking the highest session index
+         *    (a merge of at most L lists) yields sessions newest first: stop after M. */
+        int nl = 0, nc = 0;
+        int32_t *heads = s->heads, *lists = s->lists;
         for (int p = 1; p <= len; p++) {
             int it = history[p - 1];
-            if (s->spos[it] != p) continue;
-            int32_t pl = s->post_len[it], from = pl > M ? pl - M : 0;
-            for (int32_t e = pl - 1; e >= from; e--) {
-                int32_t u = s->post[it][e];
-                if (s->sess_stamp[u] == qstamp) continue;
-                s->sess_stamp[u] = qstamp;
-                s->cand[nc++] = u; /* each session once, so nc <= n_sessions <= capacity */
-            }
+            if (s->spos[it] != p || s->post_len[it] == 0) continue;
+            lists[nl] = it;
+            heads[nl++] = s->post_len[it] - 1;
         }
-        if (nc > M) {
-            qsort(s->cand, (size_t)nc, sizeof *s->cand, cmp_desc_i32); /* ints: a total order */
-            nc = M;
+        while (nc < M) {
+            int best = -1;
+            for (int l = 0; l < nl; l++)
+                if (heads[l] >= 0 && (best < 0 || s->post[lists[l]][heads[l]] > s->post[lists[best]][heads[best]])) best = l;
+            if (best < 0) break;
+            int32_t u = s->post[lists[best]][heads[best]--];
+            if (s->sess_stamp[u] == qstamp) continue;
+            s->sess_stamp[u] = qstamp;
+            s->cand[nc++] = u;
         }
         /* 2. similarities */
         int64_t t_now = s->time[s->n_sessions - 1];
