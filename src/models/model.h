@@ -77,6 +77,10 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
+extern const wr_model_vt wr__gru4rec_vt;
+/* GRU4Rec's loss and gradients for the current lanes (gru4rec.c; the gradient check uses it). */
+int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h, double *loss,
+                          int64_t *positions, int *n_rows, const float **grad);
 /* Adds one finished session to a session-kNN model's index (items are the model's ids). */
 int wr__knn_add_session(wr_model *m, const int *items, int len);
 

@@ -32,13 +32,7 @@ test('wasmrec.wasm contains SIMD instructions', () => {
   assert.ok(f32x4.length > 0, 'no f32x4 instruction at all: the float kernels are not SIMD');
 });
 
-// Until a model calls wr_dot / wr_gemm_*, the linker drops them from the product module, so this
-// check is reported as todo (visible in the output) rather than hidden; the neural models make
-// it a plain test again.
-const FLOAT_KERNELS_LINKED = false;
-test('a float kernel (wr_dot / wr_gemm_*) runs a f32x4 multiply-add loop', {
-  todo: FLOAT_KERNELS_LINKED ? false : 'no engine code calls wr_dot/wr_gemm yet (neural models, issue 3)',
-}, () => {
+test('a float kernel (wr_dot / wr_gemm_*) runs a f32x4 multiply-add loop', () => {
   const wat = disassemble();
   const kernels = functions(wat).filter((f) =>
     /\(loop\b/.test(f) && /f32x4\.mul/.test(f) && /f32x4\.add/.test(f) && /v128\.load/.test(f));
