@@ -179,7 +179,7 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     wr__count_items(train, pop);
     double alpha = wr__hp(m, "sample_alpha"), total = 0;
     for (int i = 0; i < V; i++) {
-        total += pop[i] > 0 ? exp(alpha * wr__log(pop[i])) : 0.0;
+        total += pop[i] > 0 ? wr_expf((float)(alpha * wr__log(pop[i]))) : 0.0f; /* no libm: same bits everywhere */
         s->cum[i] = (float)total;
     }
     free(pop);

@@ -77,7 +77,11 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
-extern const wr_model_vt wr__gru4rec_vt;
+extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt;
+/* SASRec's batch buffers (B, T) and its loss and gradients over them (sasrec.c; the gradient
+ * check uses them). dropout_rng NULL = no dropout. */
+int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt);
+double wr__sasrec_loss_grad(wr_model *m, int Bn, wr_rng *dropout_rng, int64_t *positions, const float **grad);
 /* GRU4Rec's loss and gradients for the current lanes (gru4rec.c; the gradient check uses it). */
 int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h, double *loss,
                           int64_t *positions, int *n_rows, const float **grad);
