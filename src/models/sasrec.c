@@ -51,6 +51,10 @@ typedef struct {
     wr_windows windows;
     int windows_ready;
     int32_t *inp, *tgt;      /* (B, T) 1-based, 0 = padding */
+    /* the batch packed without padding: N rows, sequence b owns rows off[b] .. off[b+1] */
+    int N;
+    int *off;                /* (B + 1) */
+    int32_t *r_item, *r_pos, *r_tgt; /* (N) item, position in the window, target (0 = none) */
     /* activations for B*T rows (inference uses the first T) */
     float *x0, *drop0, *h, *h_mean, *h_rstd, *x_out;
     block_acts ba[MAX_BLOCKS];
@@ -108,70 +112,66 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
     }
 }
 
-/* Causal self-attention with a key padding mask. qkv (B, T, 3C) -> out (B, T, C);
- * att (B, H, T, T) keeps the probabilities. A query whose allowed keys are all padding (a
- * padding position) gets zeros. */
-static void attention_forward(float *out, float *att, const float *qkv, const int32_t *inp, int B, int T, int C, int H) {
+/* Causal self-attention over a ragged batch: sequence b owns rows off[b] .. off[b+1] of
+ * qkv (N, 3C) and out (N, C) (only real items, no padding rows); att (B, H, T, T) keeps the
+ * probabilities of row i over rows j <= i of the same sequence. */
+static void attention_forward(float *out, float *att, const float *qkv, const int *off, int B, int T, int C, int H) {
     int D = C / H;
     float scale = 1.0f / sqrtf((float)D);
-    memset(out, 0, (size_t)B * T * C * sizeof *out);
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        const float *base = qkv + (size_t)off[b] * 3 * C;
+        int n = off[b + 1] - off[b];
         for (int h = 0; h < H; h++)
-            for (int i = 0; i < T; i++) {
+            for (int i = 0; i < n; i++) {
                 float *p = att + (((size_t)b * H + h) * T + i) * T;
-                memset(p, 0, T * sizeof *p);
-                if (inp[b * T + i] == 0) continue;
-                const float *q = qkv + ((size_t)b * T + i) * 3 * C + h * D;
-                float mx = -INFINITY;
+                const float *q = base + (size_t)i * 3 * C + h * D;
+                float mx = -INFINITY, sum = 0;
                 for (int j = 0; j <= i; j++) {
-                    if (inp[b * T + j] == 0) continue;
-                    p[j] = wr_dot(q, qkv + ((size_t)b * T + j) * 3 * C + C + h * D, D) * scale;
+                    p[j] = wr_dot(q, base + (size_t)j * 3 * C + C + h * D, D) * scale;
                     if (p[j] > mx) mx = p[j];
                 }
-                float sum = 0;
                 for (int j = 0; j <= i; j++) {
-                    if (inp[b * T + j] == 0) continue;
                     p[j] = wr_expf(p[j] - mx);
                     sum += p[j];
                 }
-                float *o = out + ((size_t)b * T + i) * C + h * D;
+                float *o = out + ((size_t)off[b] + i) * C + h * D;
+                memset(o, 0, D * sizeof *o);
                 for (int j = 0; j <= i; j++) {
-                    if (inp[b * T + j] == 0) continue;
                     p[j] /= sum;
-                    wr_axpy(o, p[j], qkv + ((size_t)b * T + j) * 3 * C + 2 * C + h * D, D);
+                    wr_axpy(o, p[j], base + (size_t)j * 3 * C + 2 * C + h * D, D);
                 }
             }
+    }
 }
 
-/* dqkv (B, T, 3C) += gradients from dout (B, T, C); datt is (T) scratch */
+/* dqkv (N, 3C) += gradients from dout (N, C); datt is (T) scratch */
 static void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                               const int32_t *inp, int B, int T, int C, int H) {
+                               const int *off, int B, int T, int C, int H) {
     int D = C / H;
     float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        const float *base = qkv + (size_t)off[b] * 3 * C;
+        float *dbase = dqkv + (size_t)off[b] * 3 * C;
+        int n = off[b + 1] - off[b];
         for (int h = 0; h < H; h++)
-            for (int i = 0; i < T; i++) {
-                if (inp[b * T + i] == 0) continue;
+            for (int i = 0; i < n; i++) {
                 const float *p = att + (((size_t)b * H + h) * T + i) * T;
-                const float *dout_i = dout + ((size_t)b * T + i) * C + h * D;
+                const float *dout_i = dout + ((size_t)off[b] + i) * C + h * D;
                 float dot = 0;
                 for (int j = 0; j <= i; j++) {
-                    datt[j] = p[j] > 0 ? wr_dot(dout_i, qkv + ((size_t)b * T + j) * 3 * C + 2 * C + h * D, D) : 0;
+                    datt[j] = wr_dot(dout_i, base + (size_t)j * 3 * C + 2 * C + h * D, D);
                     dot += p[j] * datt[j];
                 }
-                const float *q = qkv + ((size_t)b * T + i) * 3 * C + h * D;
-                float *dq = dqkv + ((size_t)b * T + i) * 3 * C + h * D;
+                const float *q = base + (size_t)i * 3 * C + h * D;
+                float *dq = dbase + (size_t)i * 3 * C + h * D;
                 for (int j = 0; j <= i; j++) {
-                    if (p[j] == 0) continue;
                     float ds = p[j] * (datt[j] - dot) * scale;
-                    const float *k = qkv + ((size_t)b * T + j) * 3 * C + C + h * D;
-                    float *dk = dqkv + ((size_t)b * T + j) * 3 * C + C + h * D;
-                    float *dv = dqkv + ((size_t)b * T + j) * 3 * C + 2 * C + h * D;
-                    wr_axpy(dq, ds, k, D);
-                    wr_axpy(dk, ds, q, D);
-                    wr_axpy(dv, p[j], dout_i, D);
+                    wr_axpy(dq, ds, base + (size_t)j * 3 * C + C + h * D, D);
+                    wr_axpy(dbase + (size_t)j * 3 * C + C + h * D, ds, q, D);
+                    wr_axpy(dbase + (size_t)j * 3 * C + 2 * C + h * D, p[j], dout_i, D);
                 }
             }
+    }
 }
 
 /* Inverted dropout: out = inp * mask, mask = 0 or 1 / (1 - p); p = 0 or no rng: identity. */
@@ -236,7 +236,9 @@ static int alloc_acts(wr_model *m, int N, int training) {
     if (!(s->h_mean = calloc((size_t)N, sizeof(float))) || !(s->h_rstd = calloc((size_t)N, sizeof(float))) ||
         !(s->dqkv = calloc(nc * 3, sizeof(float))) || !(s->datt = calloc((size_t)T, sizeof(float))) ||
         !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) || !(s->rowbuf = calloc((size_t)CHUNK * C, sizeof(float))) ||
-        !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))))
+        !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->off = calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))))
         return wr__oom(m->ctx, "allocating sasrec");
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -259,7 +261,7 @@ static void sas_free(wr_model *m) {
     free(s->m1);
     free(s->m2);
     if (s->windows_ready) wr__windows_free(&s->windows);
-    void *bufs[] = {s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx, s->dtmp, s->dqkv, s->datt, s->d3, s->logits, s->rowbuf};
+    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx, s->dtmp, s->dqkv, s->datt, s->d3, s->logits, s->rowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -269,40 +271,52 @@ static void sas_free(wr_model *m) {
     free(s);
 }
 
-/* Forward over Bn sequences of s->inp (Bn, T): leaves h (Bn*T, C). rng NULL = no dropout. */
+/* Packs the batch s->inp / s->tgt (Bn, T) into N rows without padding. */
+static void pack(sas_state *s, int Bn) {
+    int T = s->T, N = 0;
+    for (int b = 0; b < Bn; b++) {
+        s->off[b] = N;
+        for (int t = 0; t < T; t++)
+            if (s->inp[b * T + t]) {
+                s->r_item[N] = s->inp[b * T + t];
+                s->r_pos[N] = t;
+                s->r_tgt[N++] = s->tgt[b * T + t];
+            }
+    }
+    s->off[Bn] = s->N = N;
+}
+
+/* Forward over the Bn sequences of s->inp: leaves h (N, C) for the packed rows. rng NULL = no
+ * dropout. */
 static void forward(wr_model *m, int Bn, wr_rng *rng) {
     sas_state *s = m->state;
-    int C = s->C, T = s->T, N = Bn * T;
+    pack(s, Bn);
+    int C = s->C, T = s->T, N = s->N;
+    size_t NC = (size_t)N * C;
     const float *P = m->params, *E = view(s, (float *)P, s->item), *Pos = view(s, (float *)P, s->pos);
     float p = (float)wr__hp(m, "dropout"), sq = sqrtf((float)C);
     for (int n = 0; n < N; n++) {
         float *x = s->x0 + (size_t)n * C;
-        if (s->inp[n] == 0) {
-            memset(x, 0, C * sizeof *x);
-            continue;
-        }
-        const float *e = E + (size_t)s->inp[n] * C, *q = Pos + (size_t)(n % T) * C;
+        const float *e = E + (size_t)s->r_item[n] * C, *q = Pos + (size_t)s->r_pos[n] * C;
         for (int c = 0; c < C; c++) x[c] = e[c] * sq + q[c];
     }
-    dropout_forward(s->x_out, s->drop0, s->x0, (size_t)N * C, p, rng);
+    dropout_forward(s->x_out, s->drop0, s->x0, NC, p, rng);
     for (int k = 0; k < s->L; k++) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
-        memcpy(a->x_in, s->x_out, (size_t)N * C * sizeof(float));
+        memcpy(a->x_in, s->x_out, NC * sizeof(float));
         layernorm_forward(a->a, a->a_mean, a->a_rstd, a->x_in, view(s, (float *)P, v->ln1_w), view(s, (float *)P, v->ln1_b), N, C);
         linear_forward(a->qkv, a->a, view(s, (float *)P, v->qkv_w), view(s, (float *)P, v->qkv_b), N, C, 3 * C);
-        attention_forward(a->o, a->att, a->qkv, s->inp, Bn, T, C, s->H);
+        attention_forward(a->o, a->att, a->qkv, s->off, Bn, T, C, s->H);
         linear_forward(a->proj, a->o, view(s, (float *)P, v->proj_w), view(s, (float *)P, v->proj_b), N, C, C);
-        dropout_forward(s->dtmp, a->drop1, a->proj, (size_t)N * C, p, rng);
-        for (size_t i = 0; i < (size_t)N * C; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
+        dropout_forward(s->dtmp, a->drop1, a->proj, NC, p, rng);
+        for (size_t i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
         layernorm_forward(a->b, a->b_mean, a->b_rstd, a->x_mid, view(s, (float *)P, v->ln2_w), view(s, (float *)P, v->ln2_b), N, C);
         linear_forward(a->f1, a->b, view(s, (float *)P, v->fc1_w), view(s, (float *)P, v->fc1_b), N, C, C);
-        for (size_t i = 0; i < (size_t)N * C; i++) s->dtmp[i] = a->f1[i] > 0 ? a->f1[i] : 0; /* ReLU */
+        for (size_t i = 0; i < NC; i++) s->dtmp[i] = a->f1[i] > 0 ? a->f1[i] : 0; /* ReLU */
         linear_forward(a->f2, s->dtmp, view(s, (float *)P, v->fc2_w), view(s, (float *)P, v->fc2_b), N, C, C);
-        dropout_forward(s->dtmp, a->drop2, a->f2, (size_t)N * C, p, rng);
-        for (int n = 0; n < N; n++)
-            for (int c = 0; c < C; c++)
-                s->x_out[(size_t)n * C + c] = s->inp[n] ? a->x_mid[(size_t)n * C + c] + s->dtmp[(size_t)n * C + c] : 0;
+        dropout_forward(s->dtmp, a->drop2, a->f2, NC, p, rng);
+        for (size_t i = 0; i < NC; i++) s->x_out[i] = a->x_mid[i] + s->dtmp[i];
     }
     layernorm_forward(s->h, s->h_mean, s->h_rstd, s->x_out, view(s, (float *)P, s->lnf_w), view(s, (float *)P, s->lnf_b), N, C);
 }
@@ -310,7 +324,7 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
 /* Backward from dh (in s->dx, (N, C)) into s->grad. */
 static void backward(wr_model *m, int Bn) {
     sas_state *s = m->state;
-    int C = s->C, T = s->T, N = Bn * T;
+    int C = s->C, T = s->T, N = s->N;
     size_t NC = (size_t)N * C;
     const float *P = m->params;
     float *G = s->grad, *dx = s->dtmp;
@@ -320,8 +334,6 @@ static void backward(wr_model *m, int Bn) {
     for (int k = s->L - 1; k >= 0; k--) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
-        for (int n = 0; n < N; n++)
-            if (!s->inp[n]) memset(dx + (size_t)n * C, 0, C * sizeof(float)); /* padding rows were zeroed */
         /* x_out = x_mid + drop2 * f2 */
         float *df = s->dx, *dmid = s->d3, *dh1 = s->d3 + NC;
         for (size_t i = 0; i < NC; i++) df[i] = dx[i] * a->drop2[i];
@@ -340,7 +352,7 @@ static void backward(wr_model *m, int Bn) {
         memset(dob, 0, NC * sizeof(float));
         linear_backward(dob, view(s, G, v->proj_w), view(s, G, v->proj_b), dproj, a->o, view(s, (float *)P, v->proj_w), N, C, C);
         memset(s->dqkv, 0, NC * 3 * sizeof(float));
-        attention_backward(s->dqkv, s->datt, dob, a->qkv, a->att, s->inp, Bn, T, C, s->H);
+        attention_backward(s->dqkv, s->datt, dob, a->qkv, a->att, s->off, Bn, T, C, s->H);
         float *da = s->dx;
         memset(da, 0, NC * sizeof(float));
         linear_backward(da, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, (float *)P, v->qkv_w), N, C, 3 * C);
@@ -350,23 +362,24 @@ static void backward(wr_model *m, int Bn) {
     /* x0 = E[item] sqrt(C) + P[t], through the embedding dropout */
     float *dE = view(s, G, s->item), *dP = view(s, G, s->pos), sq = sqrtf((float)C);
     for (int n = 0; n < N; n++) {
-        if (!s->inp[n]) continue;
         float *g = dx + (size_t)n * C, *mask = s->drop0 + (size_t)n * C;
         for (int c = 0; c < C; c++) g[c] *= mask[c];
-        wr_axpy(dE + (size_t)s->inp[n] * C, sq, g, C);
-        wr_axpy(dP + (size_t)(n % T) * C, 1.0f, g, C);
+        wr_axpy(dE + (size_t)s->r_item[n] * C, sq, g, C);
+        wr_axpy(dP + (size_t)s->r_pos[n] * C, 1.0f, g, C);
     }
+    (void)T;
 }
 
 /* Loss over the target positions of s->tgt; writes dh into s->dx and item-embedding gradients
  * (the output side) into s->grad. Full CE in chunks of CHUNK rows, or BCE with one negative. */
 static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
     sas_state *s = m->state;
-    int C = s->C, V = s->V, N = Bn * s->T;
+    int C = s->C, V = s->V, N = s->N;
     const float *E = view(s, m->params, s->item);
+    (void)Bn;
     float *dE = view(s, s->grad, s->item);
     int64_t P = 0;
-    for (int n = 0; n < N; n++) P += s->tgt[n] > 0;
+    for (int n = 0; n < N; n++) P += s->r_tgt[n] > 0;
     *positions = P;
     memset(s->dx, 0, (size_t)N * C * sizeof(float));
     if (P == 0) return 0;
@@ -374,10 +387,10 @@ static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
     double total = 0;
     if (wr__hp(m, "loss") == 1) { /* BCE: the target against one uniformly drawn negative */
         for (int n = 0; n < N; n++) {
-            if (!s->tgt[n]) continue;
+            if (!s->r_tgt[n]) continue;
             int neg = 1 + (int)wr__rng_below(&m->rng, (uint32_t)V);
             const float *h = s->h + (size_t)n * C;
-            int items[2] = {s->tgt[n], neg};
+            int items[2] = {s->r_tgt[n], neg};
             for (int k = 0; k < 2; k++) {
                 float z = wr_dot(h, E + (size_t)items[k] * C, C), y = k == 0 ? 1.0f : 0.0f;
                 float pz = 1.0f / (1.0f + wr_expf(-z));
@@ -392,13 +405,13 @@ static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
     /* full softmax CE: gather target rows into chunks so memory is CHUNK x V */
     int rows[CHUNK], R = 0;
     for (int n = 0; n <= N; n++) {
-        if (n < N && s->tgt[n]) rows[R++] = n;
+        if (n < N && s->r_tgt[n]) rows[R++] = n;
         if (R == CHUNK || (n == N && R > 0)) {
             for (int r = 0; r < R; r++) memcpy(s->rowbuf + (size_t)r * C, s->h + (size_t)rows[r] * C, C * sizeof(float));
             wr_gemm_nt(s->logits, s->rowbuf, E + C, R, V, C, 0); /* items 1..V */
             for (int r = 0; r < R; r++) {
                 float *lg = s->logits + (size_t)r * V;
-                int t = s->tgt[rows[r]] - 1;
+                int t = s->r_tgt[rows[r]] - 1;
                 wr_softmax(lg, lg, V);
                 total -= wr_logf(lg[t] > 1e-30f ? lg[t] : 1e-30f);
                 for (int j = 0; j < V; j++) lg[j] *= inv;
@@ -486,7 +499,7 @@ static int sas_score(wr_model *m, const int *history, int len, float *scores) {
         return WR_OK;
     }
     forward(m, 1, NULL);
-    wr_gemm_nt(scores, s->h + (size_t)(T - 1) * C, view(s, m->params, s->item) + C, 1, s->V, C, 0);
+    wr_gemm_nt(scores, s->h + (size_t)(s->N - 1) * C, view(s, m->params, s->item) + C, 1, s->V, C, 0);
     return WR_OK;
 }
 
