@@ -50,7 +50,7 @@ static const char *usage =
     "             [--exclude-seen] [--skip-bad] [--json]\n"
     "  recommend  --model MODEL.safetensors --history ID,ID,... [--k 10] [--exclude-seen] [--json]\n"
     "\n"
-    "models: pop, itemknn, markov. Progress goes to stderr, results to stdout.\n";
+    "Progress goes to stderr, results to stdout. Models:\n";
 
 static int usage_error(const char *fmt, ...) {
     char buf[512];
@@ -411,7 +411,7 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
 
 int wr_cli_main(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-        say(argc < 2 ? 2 : 1, "%s", usage);
+        say(argc < 2 ? 2 : 1, "%s  %s\n", usage, wr_model_names());
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "--version")) {
