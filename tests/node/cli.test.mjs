@@ -63,6 +63,22 @@ test('train --eval loo --json: same report natively and in wasm', () => {
     assert.deepEqual(read('wasm.safetensors'), read('native.safetensors'), 'same model file');
 });
 
+test('neural models train to the same bits natively and in wasm (same report, same model file)', () => {
+    for (const model of ['gru4rec', 'sasrec']) {
+        const reports = {};
+        for (const kind of ['native', 'wasm']) {
+            const r = ok(kind, ['train', '--data', 'native.csv', '--model', model, '--set', 'epochs=2', '--set', 'dim=16',
+                '--eval', 'loo', '--json', '--out', `${kind}-${model}.safetensors`]);
+            const j = JSON.parse(r.stdout);
+            assert.ok(j.test['NDCG@10'] > 0, `${model} learned something`);
+            delete j.train_seconds;
+            reports[kind] = j;
+        }
+        assert.deepEqual(reports.wasm, reports.native, model);
+        assert.deepEqual(read(`wasm-${model}.safetensors`), read(`native-${model}.safetensors`), `${model}: same weights`);
+    }
+});
+
 test('recommend --json: same answer natively and in wasm', () => {
     const csv = read('native.csv').toString('utf8').split('\n').slice(1, 4).map((l) => l.split(',')[1]);
     const history = csv.slice(0, 2).join(',');
