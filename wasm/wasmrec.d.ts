@@ -87,6 +87,19 @@ export interface RecommendOptions {
     excludeSeen?: boolean;
 }
 
+export interface TrainProgress {
+    epoch: number; epochs: number; step: number; loss: number; positionsPerSecond: number;
+    validNdcg: number; bestEpoch: number; done: boolean;
+}
+export interface TrainOptions {
+    /** Train on all but each user's last two events, early-stopping on the second-last. Default false. */
+    leaveOneOut?: boolean;
+    onProgress?: (p: TrainProgress) => void;
+    signal?: AbortSignal;
+    /** Optimisation steps between progress reports. Default 16. */
+    chunk?: number;
+}
+
 export interface EvaluateOptions {
     split?: 'test' | 'valid' | 'validation';
     k?: number;
@@ -157,6 +170,8 @@ export class Model {
     /** Top-k next items after history (item ids, oldest first); unknown ids are ignored. */
     recommend(history: string[], options?: RecommendOptions): Recommendation[];
     /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
+    /** Stepwise training with progress and cancellation between chunks of steps (see wasmrec.mjs). */
+    train(dataset: Dataset, options?: TrainOptions): Promise<TrainProgress>;
     addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */
     recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };

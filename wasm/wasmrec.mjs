@@ -584,6 +584,52 @@ export class Model extends Handle {
     }
 
     /**
+     * Trains step by step so the caller stays responsive: runs `chunk` optimisation steps at a
+     * time (or one epoch, whichever ends first), calls onProgress({ epoch, epochs, step, loss,
+     * positionsPerSecond, validNdcg, bestEpoch, done }) after each chunk, yields to the event
+     * loop, and stops between chunks when signal is aborted (the weights trained so far, or the
+     * best epoch's with early stopping, are kept; the promise rejects with the abort reason).
+     * leaveOneOut: train on all but each user's last two events, with early stopping on the
+     * second-last. One-pass models (pop, markov, itemknn, the kNN family) finish in one chunk.
+     */
+    async train(dataset, { leaveOneOut = false, onProgress, signal, chunk = 16 } = {}) {
+        const p = this._live();
+        const d = this._data(dataset);
+        const loo = bool('leaveOneOut', leaveOneOut);
+        posInt('chunk', chunk);
+        if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`onProgress must be a function, got ${show(onProgress)}`);
+        signal?.throwIfAborted?.();
+        const rt = this._engine._rt;
+        const N = 8; // WR_PROGRESS_N
+        const progress = () => {
+            const v = new Float64Array(rt.memory.buffer.slice(prog, prog + 8 * N));
+            return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1 };
+        };
+        const prog = rt.malloc(8 * N);
+        try {
+            this._engine._check(rt.exports.wr_train_begin(p, d, loo ? 1 : 0, prog));
+            let last = progress();
+            onProgress?.(last);
+            while (!last.done) {
+                if (signal?.aborted) break;
+                await new Promise((resolve) => setTimeout(resolve, 0)); // let the page and abort run
+                if (signal?.aborted) break;
+                this._engine._check(rt.exports.wr_train_steps(p, chunk, prog));
+                last = progress();
+                onProgress?.(last);
+            }
+            rt.exports.wr_train_end(p);
+            signal?.throwIfAborted?.();
+            return last;
+        } catch (e) {
+            rt.exports.wr_train_end(p);
+            throw e;
+        } finally {
+            rt.free(prog);
+        }
+    }
+
+    /**
      * Top-k next items after a history of item ids (oldest first). Ids the model does not know are
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */

@@ -309,3 +309,27 @@ test('addSession: a session-kNN model learns a new session without refitting', (
     assert.throws(() => pop.addSession(['apple']), (e) => e instanceof WasmrecError && /pop does not learn from single sessions/.test(e.message));
     m.dispose(); pop.dispose(); small.dispose();
 });
+
+test('train: stepwise with progress, early stopping state, and cancellation through AbortSignal', async () => {
+    const m = engine.model('gru4rec', { dim: 8, epochs: 3, batch: 16 });
+    const seen = [];
+    const last = await m.train(data, { leaveOneOut: true, onProgress: (p) => seen.push(p), chunk: 8 });
+    assert.ok(last.done);
+    assert.equal(last.epoch, 3);
+    assert.ok(seen.length > 3, 'progress arrives between chunks');
+    assert.ok(seen.some((p) => p.loss > 0 && p.positionsPerSecond > 0));
+    assert.ok(last.bestEpoch >= 1 && last.validNdcg > 0);
+    assert.equal(m.recommend(['nope']).length, 10);
+
+    const ctl = new AbortController();
+    const slow = engine.model('sasrec', { dim: 8, epochs: 50 });
+    let chunks = 0;
+    await assert.rejects(slow.train(data, {
+        chunk: 1, signal: ctl.signal,
+        onProgress: () => { if (++chunks === 3) ctl.abort(new Error('stop please')); },
+    }), /stop please/);
+    assert.equal(chunks, 3);
+    assert.equal(slow.recommend([]).length, 10, 'a cancelled model still answers');
+    await assert.rejects(m.train(data, { chunk: 0 }), /chunk/);
+    m.dispose(); slow.dispose();
+});
