@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset;
     const char *sets[MAX_SETS];
     int n_sets;
     long long sessions, items, seed, epochs, k;
@@ -44,7 +44,7 @@ static const char *usage =
     "  gen        --out FILE [--sessions N] [--items M] [--seed S]\n"
     "             write the synthetic demo store (CSV)\n"
     "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE]\n"
-    "             [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
+    "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
     "             [--eval loo] [--k 10] [--exclude-seen] [--skip-bad] [--json]\n"
     "  eval       --model MODEL.safetensors --data FILE [--format ...] [--k 10] [--seed S]\n"
     "             [--exclude-seen] [--skip-bad] [--json]\n"
@@ -77,7 +77,7 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
-        {"train", " --data --format --titles --model --set --epochs --seed --out --eval --k --exclude-seen --skip-bad --json "},
+        {"train", " --data --format --titles --model --preset --set --epochs --seed --out --eval --k --exclude-seen --skip-bad --json "},
         {"eval", " --model --data --format --titles --k --seed --exclude-seen --skip-bad --json "},
         {"recommend", " --model --history --k --exclude-seen --json "},
     };
@@ -108,6 +108,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--format")) o->format = v;
         else if (!strcmp(a, "--titles")) o->titles = v;
         else if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--preset")) o->preset = v;
         else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "--eval")) o->eval = v;
         else if (!strcmp(a, "--history")) o->history = v;
@@ -283,14 +284,66 @@ static int train_with_progress(wr_model *m, const wr_data *d, int loo) {
     return rc;
 }
 
+/* A preset file: {"model": NAME, "params": {key: value, ...}}. Sets *model (unless --model
+ * gave one) and applies the params; --set options come after and override them. */
+static int apply_preset(wr_ctx *ctx, const char *path, const char **model, char *name, size_t name_len, wr_model **m,
+                        uint64_t seed) {
+    char *text = NULL;
+    size_t len = 0;
+    if (read_file(path, &text, &len) < 0) return WR_ERR_IO;
+    wr_json_tok *t = NULL;
+    int n = 0, rc = WR_OK;
+    char err[160];
+    if (wr__json_parse(text, len, &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_OBJ) {
+        rc = wr__err(ctx, WR_ERR_ARG, "%s: not a preset (a JSON object with \"model\" and \"params\"): %s", path, err);
+        goto done;
+    }
+    int mt = wr__json_get(text, t, 0, "model"), pt = wr__json_get(text, t, 0, "params");
+    char *mname = mt >= 0 ? wr__json_str(text, &t[mt]) : NULL;
+    if (!mname || pt < 0 || t[pt].type != WR_JSON_OBJ) {
+        free(mname);
+        rc = wr__err(ctx, WR_ERR_ARG, "%s: a preset needs \"model\" (a string) and \"params\" (an object)", path);
+        goto done;
+    }
+    if (*model && strcmp(*model, mname)) {
+        rc = wr__err(ctx, WR_ERR_ARG, "%s is a preset for %s, not %s", path, mname, *model);
+        free(mname);
+        goto done;
+    }
+    snprintf(name, name_len, "%s", mname);
+    free(mname);
+    *model = name;
+    if ((rc = wr_model_new(ctx, name, seed, m))) goto done;
+    for (int k = 0, i = pt + 1; rc == WR_OK && k < t[pt].size; k++) {
+        int v = t[i].skip;
+        char *key = wr__json_str(text, &t[i]);
+        char *val = t[v].type == WR_JSON_STR ? wr__json_str(text, &t[v]) : wr__strndup(text + t[v].start, t[v].end - t[v].start);
+        if (!key || !val) rc = wr__oom(ctx, "reading a preset");
+        else if ((rc = wr_model_set(*m, key, val))) {
+            char msg[WR_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", wr_last_error(ctx));
+            wr__err(ctx, rc, "%s: %s", path, msg);
+        }
+        free(key);
+        free(val);
+        i = t[v].skip;
+    }
+done:
+    free(t);
+    free(text);
+    return rc;
+}
+
 static int cmd_train(wr_ctx *ctx, const options *o) {
     if (!o->data) return usage_error("train needs --data FILE");
-    if (!o->model) return usage_error("train needs --model NAME (one of %s)", wr_model_names());
+    if (!o->model && !o->preset) return usage_error("train needs --model NAME (one of %s) or --preset FILE", wr_model_names());
     wr_data *d = NULL;
     wr_model *m = NULL;
     char *human = NULL;
     wr_buf out = {0};
-    int rc = wr_model_new(ctx, o->model, (uint64_t)o->seed, &m);
+    const char *model = o->model;
+    char preset_model[64];
+    int rc = o->preset ? apply_preset(ctx, o->preset, &model, preset_model, sizeof preset_model, &m, (uint64_t)o->seed) : wr_model_new(ctx, model, (uint64_t)o->seed, &m);
     for (int i = 0; rc == WR_OK && i < o->n_sets; i++) {
         const char *eq = strchr(o->sets[i], '=');
         char key[128];
@@ -300,17 +353,17 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (rc == WR_OK && o->has_epochs) {
         char v[32];
         snprintf(v, sizeof v, "%lld", o->epochs);
-        if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", o->model);
+        if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", model);
     }
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
     if (rc == WR_OK) {
-        say(2, "training %s on %s%s...\n", o->model, o->eval ? "the leave-one-out training part of " : "", o->data);
+        say(2, "training %s on %s%s...\n", model, o->eval ? "the leave-one-out training part of " : "", o->data);
         double t0 = wr__now_ms();
         rc = train_with_progress(m, d, o->eval != NULL);
         double secs = (wr__now_ms() - t0) / 1000.0;
         if (rc == WR_OK) {
-            say(2, "trained %s in %.3f s\n", o->model, secs);
-            wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", o->model, wr_model_params_json(m));
+            say(2, "trained %s in %.3f s\n", model, secs);
+            wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", model, wr_model_params_json(m));
             dataset_json(&out, o, d);
             wr__buf_printf(&out, ",\"train_seconds\":%.3f", secs);
             if (o->eval) {
@@ -324,7 +377,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (rc == WR_OK && o->out) rc = save_model(m, o->out);
     if (rc == WR_OK) {
         if (o->json || o->eval) print_report(o, &out);
-        else say(1, "trained %s on %s\n", o->model, o->data);
+        else say(1, "trained %s on %s\n", model, o->data);
     }
     free(human);
     wr__buf_free(&out);

@@ -79,6 +79,21 @@ test('neural models train to the same bits natively and in wasm (same report, sa
     }
 });
 
+test('--preset: a models/*.json preset sets the model and its parameters; --set overrides', () => {
+    const preset = path.join(ROOT, 'models/sasrec.demo.json');
+    for (const kind of ['native', 'wasm']) {
+        const r = ok(kind, ['train', '--data', 'native.csv', '--preset', preset, '--set', 'epochs=1', '--set', 'dim=8', '--json']);
+        const j = JSON.parse(r.stdout);
+        assert.equal(j.model, 'sasrec');
+        assert.equal(j.params.max_len, 20);
+        assert.equal(j.params.epochs, 1);
+        assert.equal(j.params.dim, 8);
+        const bad = run(kind, ['train', '--data', 'native.csv', '--preset', preset, '--model', 'gru4rec']);
+        assert.equal(bad.status, 1);
+        assert.match(bad.stderr, /sasrec\.demo\.json is a preset for sasrec, not gru4rec/);
+    }
+});
+
 test('recommend --json: same answer natively and in wasm', () => {
     const csv = read('native.csv').toString('utf8').split('\n').slice(1, 4).map((l) => l.split(',')[1]);
     const history = csv.slice(0, 2).join(',');
