@@ -266,9 +266,9 @@ static int cmd_gen(wr_ctx *ctx, const options *o) {
     return 0;
 }
 
-/* Trains step by step, printing a line per epoch for the iterative models. */
-static int train_with_progress(wr_model *m, const wr_data *d, int loo) {
-    double p[WR_PROGRESS_N];
+/* Trains step by step, printing a line per epoch for the iterative models; p keeps the last
+ * progress. */
+static int train_with_progress(wr_model *m, const wr_data *d, int loo, double *p) {
     int rc = wr_train_begin(m, d, loo, p);
     while (rc == WR_OK && !p[WR_PROGRESS_DONE]) {
         rc = wr_train_steps(m, 1 << 30, p);
@@ -358,14 +358,17 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
     if (rc == WR_OK) {
         say(2, "training %s on %s%s...\n", model, o->eval ? "the leave-one-out training part of " : "", o->data);
-        double t0 = wr__now_ms();
-        rc = train_with_progress(m, d, o->eval != NULL);
+        double t0 = wr__now_ms(), p[WR_PROGRESS_N];
+        rc = train_with_progress(m, d, o->eval != NULL, p);
         double secs = (wr__now_ms() - t0) / 1000.0;
         if (rc == WR_OK) {
             say(2, "trained %s in %.3f s\n", model, secs);
             wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", model, wr_model_params_json(m));
             dataset_json(&out, o, d);
             wr__buf_printf(&out, ",\"train_seconds\":%.3f", secs);
+            if (p[WR_PROGRESS_EPOCH] > 0)
+                wr__buf_printf(&out, ",\"training\":{\"epochs\":%d,\"best_epoch\":%d,\"positions_per_s\":%.0f,\"last_loss\":%.6g}",
+                               (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_BEST_EPOCH], p[WR_PROGRESS_POSITIONS_PER_S], p[WR_PROGRESS_LOSS]);
             if (o->eval) {
                 say(2, "evaluating (leave-one-out, full ranking and sampled-100)...\n");
                 wr__buf_puts(&out, ",\"eval\":\"loo\"");
