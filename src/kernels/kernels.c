@@ -257,12 +257,25 @@ static void wr__gemm_xn(float *C, const float *A, const float *B, int M, int N, 
         }
 }
 
+/* Long K (weight gradients sum over every row of a batch) is cut into blocks so the strips of A
+ * and B that a block reads stay in cache while every output tile uses them; each block's sums
+ * are added into C. */
+#define WR_GEMM_KB 256
+
+static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M, int N, int K, size_t ai, size_t ak,
+                                int accumulate) {
+    for (int k0 = 0; k0 < K || k0 == 0; k0 += WR_GEMM_KB) {
+        int kb = K - k0 < WR_GEMM_KB ? K - k0 : WR_GEMM_KB;
+        wr__gemm_xn(C, A + (size_t)k0 * ak, B + (size_t)k0 * N, M, N, kb, ai, ak, k0 > 0 ? 1 : accumulate);
+    }
+}
+
 void wr_gemm_nn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-    wr__gemm_xn(C, A, B, M, N, K, (size_t)K, 1, accumulate);
+    wr__gemm_xn_blocked(C, A, B, M, N, K, (size_t)K, 1, accumulate);
 }
 
 void wr_gemm_tn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-    wr__gemm_xn(C, A, B, M, N, K, 1, (size_t)M, accumulate);
+    wr__gemm_xn_blocked(C, A, B, M, N, K, 1, (size_t)M, accumulate);
 }
 
 void wr_gemm_nn_ref(float *C, const float *A, const float *B, int M, int N, int K,
