@@ -256,6 +256,11 @@ export async function instantiate({ wasmUrl, wasmBytes, host = pageHost() } = {}
 
 // ---- argument checks ---------------------------------------------------------------------------
 
+function checkSignal(signal) {
+    if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
+        throw new TypeError(`signal must be an AbortSignal, got ${show(signal)}`);
+    }
+}
 function posInt(name, v) {
     if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${show(v)}`);
     return v;
@@ -288,6 +293,23 @@ function toBytes(name, v) {
     if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     throw new TypeError(`${name} must be a string, a Uint8Array or an ArrayBuffer, got ${show(v)}`);
 }
+/**
+ * Checks an options argument: undefined or a plain object whose keys are all known. An unknown
+ * key is most often a typo (excludeseen, topK), which would otherwise be silently ignored.
+ */
+function options(fn, o, allowed) {
+    if (o === undefined) return {};
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+        throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
+    }
+    for (const key of Object.keys(o)) {
+        if (!allowed.includes(key)) {
+            throw new RangeError(`${fn}: unknown option ${JSON.stringify(key)}; the options are ${allowed.join(', ')}`);
+        }
+    }
+    return o;
+}
+
 function show(v) {
     if (typeof v === 'string') return JSON.stringify(v);
     if (typeof v === 'bigint') return `${v}n`;
@@ -302,7 +324,8 @@ function show(v) {
  *   wasmUrl:   where wasmrec.wasm is (default: next to this file)
  *   wasmBytes: the module itself (ArrayBuffer / Uint8Array / WebAssembly.Module); skips fetching
  */
-export async function loadEngine({ wasmUrl, wasmBytes, host } = {}) {
+export async function loadEngine(opts) {
+    const { wasmUrl, wasmBytes, host } = options('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host']);
     const rt = await instantiate({ wasmUrl, wasmBytes, host });
     return new Engine(rt);
 }
@@ -369,7 +392,8 @@ export class Engine {
      * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
      * source names the input in error messages; skipBad skips and counts bad lines.
      */
-    dataset(input, { format = 'auto', source = 'data', skipBad = false } = {}) {
+    dataset(input, opts) {
+        const { format = 'auto', source = 'data', skipBad = false } = options('dataset', opts, ['format', 'source', 'skipBad']);
         const ctx = this._live();
         const bytes = toBytes('input', input);
         str('format', format);
@@ -391,7 +415,8 @@ export class Engine {
     }
 
     /** The demo store as CSV text (session,item,category,title,timestamp). */
-    generate({ sessions = 5000, items = 1000, seed = 42 } = {}) {
+    generate(opts) {
+        const { sessions = 5000, items = 1000, seed = 42 } = options('generate', opts, ['sessions', 'items', 'seed']);
         const ctx = this._live();
         posInt('sessions', sessions);
         posInt('items', items);
@@ -456,7 +481,8 @@ export class Engine {
     }
 
     /** A model from a safetensors file's bytes (as made by Model.save or the CLI). */
-    loadModel(bytes, { source = 'model' } = {}) {
+    loadModel(bytes, opts) {
+        const { source = 'model' } = options('loadModel', opts, ['source']);
         const ctx = this._live();
         const b = toBytes('bytes', bytes);
         if (typeof bytes === 'string') throw new TypeError('bytes must be a Uint8Array or an ArrayBuffer, got a string');
@@ -525,7 +551,8 @@ export class Dataset extends Handle {
         return out;
     }
     /** Adds titles (MovieLens u.item / movies.dat). */
-    loadTitles(input, { source = 'titles' } = {}) {
+    loadTitles(input, opts) {
+        const { source = 'titles' } = options('loadTitles', opts, ['source']);
         const p = this._live();
         const bytes = toBytes('input', input);
         str('source', source);
@@ -568,7 +595,22 @@ export class Model extends Handle {
         if (dataset._engine !== this._engine) throw new TypeError('dataset belongs to another Engine');
         return dataset._live();
     }
-    /** Trains on every event of dataset. */
+    /**
+     * Sets one hyper-parameter (the engine checks the name and the value; an unknown name is a
+     * WasmrecError that lists the model's parameters). Returns this.
+     */
+    set(name, value) {
+        const p = this._live();
+        str('name', name);
+        if (!['string', 'number', 'boolean', 'bigint'].includes(typeof value)) {
+            throw new TypeError(`params.${name} must be a string, number or boolean, got ${show(value)}`);
+        }
+        const rt = this._engine._rt;
+        rt.scoped((s) => this._engine._check(rt.exports.wr_model_set(p, s.string(name), s.string(String(value)))));
+        return this;
+    }
+
+    /** Trains on every event of dataset, in one synchronous call (train() is the stepwise one). */
     fit(dataset) {
         const p = this._live();
         const d = this._data(dataset);
@@ -592,12 +634,16 @@ export class Model extends Handle {
      * leaveOneOut: train on all but each user's last two events, with early stopping on the
      * second-last. One-pass models (pop, markov, itemknn, the kNN family) finish in one chunk.
      */
-    async train(dataset, { leaveOneOut = false, onProgress, signal, chunk = 16 } = {}) {
+    async train(dataset, opts) {
+        const { leaveOneOut = false, onProgress, signal, chunk = 16, epochs } =
+            options('train', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
         const p = this._live();
         const d = this._data(dataset);
         const loo = bool('leaveOneOut', leaveOneOut);
         posInt('chunk', chunk);
         if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`onProgress must be a function, got ${show(onProgress)}`);
+        checkSignal(signal);
+        if (epochs !== undefined) this.set('epochs', posInt('epochs', epochs));
         signal?.throwIfAborted?.();
         const rt = this._engine._rt;
         const N = 8; // WR_PROGRESS_N
@@ -633,7 +679,8 @@ export class Model extends Handle {
      * Top-k next items after a history of item ids (oldest first). Ids the model does not know are
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
-    recommendDetailed(history, { k = 10, excludeSeen = false } = {}) {
+    recommendDetailed(history, opts) {
+        const { k = 10, excludeSeen = false } = options('recommend', opts, ['k', 'excludeSeen']);
         const p = this._live();
         if (!Array.isArray(history)) throw new TypeError(`history must be an array of item id strings, got ${show(history)}`);
         history.forEach((id, i) => {
@@ -696,7 +743,9 @@ export class Model extends Handle {
     }
 
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
-    evaluate(dataset, { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } = {}) {
+    evaluate(dataset, opts) {
+        const { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } =
+            options('evaluate', opts, ['split', 'k', 'excludeSeen', 'sampled', 'seed']);
         const p = this._live();
         const d = this._data(dataset);
         const splits = { test: 0, valid: 1, validation: 1 };
