@@ -1,5 +1,8 @@
 // wasmrec.d.ts: types of the JS binding (wasmrec.mjs). Ids are strings; objects wrap C handles
 // and must be disposed (or the Engine disposed, which frees everything it made).
+// Every options object is checked: an unknown key throws RangeError naming it (a typo such as
+// `excludeseen` is never silently ignored). Bad values throw TypeError / RangeError naming the
+// argument; failures inside the engine throw WasmrecError with the engine's message.
 
 /** The wr_status codes (negative) of src/wasmrec.h. */
 export type WasmrecStatus =
@@ -98,6 +101,8 @@ export interface TrainOptions {
     signal?: AbortSignal;
     /** Optimisation steps between progress reports. Default 16. */
     chunk?: number;
+    /** Sets the model's `epochs` hyper-parameter first (neural models; others throw WasmrecError). */
+    epochs?: number;
 }
 
 export interface EvaluateOptions {
@@ -164,14 +169,17 @@ export class Model {
     readonly disposed: boolean;
     itemId(index: number): string;
     itemIndex(id: string): number;
+    /** Sets one hyper-parameter; the engine checks name and value (WasmrecError lists the valid names). */
+    set(name: string, value: string | number | boolean | bigint): this;
+    /** Trains on every event, in one synchronous call (train() is the stepwise, cancellable one). */
     fit(dataset: Dataset): this;
     /** Trains on all but the last two events of each user (leave-one-out training part). */
     fitLeaveOneOut(dataset: Dataset): this;
     /** Top-k next items after history (item ids, oldest first); unknown ids are ignored. */
     recommend(history: string[], options?: RecommendOptions): Recommendation[];
-    /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
     /** Stepwise training with progress and cancellation between chunks of steps (see wasmrec.mjs). */
     train(dataset: Dataset, options?: TrainOptions): Promise<TrainProgress>;
+    /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
     addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */
     recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };

@@ -1,0 +1,79 @@
+// types-usage.ts: typed use of the public API, checked by `tsc --noEmit` in api.test.mjs (never
+// run). It imports through the package's own exports map, so the map's "types" entries are
+// checked too. Lines marked @ts-expect-error must stay errors.
+import { loadEngine, WasmrecError, type Recommendation, type TrainProgress } from 'wasmrec';
+import { createWorkerEngine, type WorkerProgress } from 'wasmrec/worker';
+import { openStore, StoreError, DB_VERSION } from 'wasmrec/store';
+import { createRecommender, type FineTuneReport } from 'wasmrec/personal';
+
+export async function inThread(): Promise<Recommendation[]> {
+    const engine = await loadEngine({ wasmUrl: new URL('../../wasm/wasmrec.wasm', import.meta.url) });
+    const data = engine.dataset(engine.generate({ sessions: 100, items: 50, seed: 1n }), { format: 'csv', skipBad: false });
+    const model = engine.model('itemknn', { neighbors: 50, seed: 3 }).set('lambda', 10);
+    model.fit(data);
+    const ac = new AbortController();
+    const last: TrainProgress = await model.train(data, { leaveOneOut: true, signal: ac.signal, onProgress: (p) => p.loss, chunk: 8 });
+    const done: boolean = last.done;
+    const recs = model.recommend(['a', 'b'], { k: 10, excludeSeen: true });
+    const detail = model.recommendDetailed(['a']);
+    const unknown: string[] = detail.unknown;
+    const again = engine.loadModel(model.save(), { source: 'copy' });
+    const report = again.evaluate(data, { split: 'valid', k: 20, sampled: 0 });
+    // @ts-expect-error: k is a number
+    model.recommend(['a'], { k: '10' });
+    // @ts-expect-error: unknown option
+    model.recommend(['a'], { topK: 10 });
+    // @ts-expect-error: history is string[]
+    model.recommend('a');
+    try { model.fit(data); } catch (e) { if (e instanceof WasmrecError) { const s: string = e.status; const c: number = e.code; void s; void c; } }
+    { using m2 = engine.model('pop'); m2.fit(data); }
+    void done; void unknown; void report;
+    again.dispose(); data.dispose(); engine[Symbol.dispose]();
+    return recs;
+}
+
+export async function inWorker(): Promise<void> {
+    const engine = await createWorkerEngine({ wasmUrl: '/wasm/wasmrec.wasm' });
+    const data = await engine.dataset(await engine.generate({ sessions: 100 }));
+    const model = await engine.model('gru4rec', { dim: 16 });
+    const ac = new AbortController();
+    const last: WorkerProgress = await model.fit(data, { signal: ac.signal, epochs: 2, onProgress: (p) => console.log(p.epoch, p.elapsedMs) });
+    const recs: Recommendation[] = await model.recommend(['x'], { k: 5 });
+    const bytes: Uint8Array = await model.save();
+    const m2 = await engine.loadModel(bytes);
+    const idx: number[] = await m2.itemIndexes(['x']);
+    await using d2 = await engine.dataset(new Uint8Array(10));
+    // @ts-expect-error: fit needs a WorkerDataset
+    await model.fit('data');
+    void last; void recs; void idx; void d2;
+    await model.dispose();
+    engine.terminate();
+}
+
+export async function stored(): Promise<void> {
+    const store = await openStore({ name: 'x' });
+    const v: 2 = DB_VERSION;
+    if (!store.persistent) console.log(store.error?.message);
+    await store.addEvent({ session: 's', item: 'i' });
+    const sessions = await store.sessions();
+    const first: string | undefined = sessions[0]?.items[0];
+    await store.saveModel('m', new Uint8Array(4), { note: 'x' });
+    const m = await store.loadModel('m');
+    if (m) { const b: Uint8Array = m.bytes; void b; }
+    try { await store.forget(); } catch (e) { if (e instanceof StoreError) console.log(e.cause); }
+    // @ts-expect-error: an event needs an item
+    await store.addEvent({ session: 's' });
+    void v; void first;
+}
+
+export async function personal(): Promise<FineTuneReport> {
+    const rec = await createRecommender({ model: '/models/demo-vsknn.safetensors', k: 5 });
+    const { known } = await rec.observe('tv-009');
+    const { items, unknown } = await rec.recommend({ k: 3 });
+    const r = await rec.fineTune({ minEvents: 10, signal: AbortSignal.timeout(1000) });
+    const a: 'addSession' | 'refit' | 'skipped' = r.action;
+    await rec.forget();
+    await rec.dispose();
+    void known; void items; void unknown; void a;
+    return r;
+}

@@ -1,0 +1,88 @@
+// worker-client.d.ts: types of worker-client.mjs (import from 'wasmrec/worker'): the wasmrec API
+// in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
+import type {
+    Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams,
+    Recommendation, RecommendOptions, TrainProgress,
+} from './wasmrec.js';
+
+export interface WorkerEngineOptions {
+    /** Where worker.mjs is; default next to worker-client.mjs. */
+    workerUrl?: string | URL;
+    /** Where wasmrec.wasm is, as the worker sees it; default next to wasmrec.mjs. */
+    wasmUrl?: string | URL;
+}
+
+/** Progress of a fit in the worker: once at the start, after every chunk, and at the end. */
+export interface WorkerProgress extends TrainProgress {
+    /** The model's name. */
+    model: string;
+    /** Milliseconds since the fit started in the worker. */
+    elapsedMs: number;
+}
+
+export interface WorkerFitOptions {
+    /** Train on all but each user's last two events, early-stopping on the second-last. */
+    leaveOneOut?: boolean;
+    onProgress?: (p: WorkerProgress) => void;
+    /** Aborting stops the fit before it starts, or at the next chunk boundary; the promise rejects with signal.reason. */
+    signal?: AbortSignal;
+    /** Optimisation steps per chunk (default 16). */
+    chunk?: number;
+    /** Sets the `epochs` hyper-parameter first (neural models). */
+    epochs?: number;
+}
+
+/** Starts the worker and loads the engine in it. */
+export function createWorkerEngine(options?: WorkerEngineOptions): Promise<WorkerEngine>;
+
+export class WorkerEngine {
+    readonly version: string;
+    /** True once terminate() was called or the worker died. */
+    readonly terminated: boolean;
+    modelNames(): string[];
+    generate(options?: GenerateOptions): Promise<string>;
+    /** A Uint8Array/ArrayBuffer spanning its whole buffer is moved to the worker (detached here). */
+    dataset(input: string | Bytes, options?: DatasetOptions): Promise<WorkerDataset>;
+    model(name: string, params?: ModelParams): Promise<WorkerModel>;
+    /** The bytes are moved to the worker (detached here) when they span their whole buffer. */
+    loadModel(bytes: Bytes, options?: { source?: string }): Promise<WorkerModel>;
+    /** Stops the worker at once; every object of this engine becomes unusable. */
+    terminate(): void;
+    dispose(): void;
+    [Symbol.dispose](): void;
+}
+
+export class WorkerDataset {
+    readonly users: number;
+    readonly items: number;
+    readonly events: number;
+    readonly format: Exclude<DataFormat, 'auto'>;
+    readonly skipped: number;
+    readonly skipReason: string;
+    readonly disposed: boolean;
+    catalogue(): Promise<CatalogueItem[]>;
+    dispose(): Promise<void>;
+    [Symbol.dispose](): void;
+    [Symbol.asyncDispose](): Promise<void>;
+}
+
+export class WorkerModel {
+    readonly name: string;
+    /** Size of the item vocabulary (updated after fit). */
+    readonly items: number;
+    readonly params: Record<string, unknown>;
+    readonly disposed: boolean;
+    fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;
+    recommend(history: string[], options?: RecommendOptions): Promise<Recommendation[]>;
+    recommendDetailed(history: string[], options?: RecommendOptions): Promise<{ items: Recommendation[]; unknown: string[] }>;
+    /** Index of each id in the model's vocabulary, -1 when unknown. */
+    itemIndexes(ids: string[]): Promise<number[]>;
+    addSession(items: string[]): Promise<{ unknown: string[] }>;
+    addSessions(sessions: string[][]): Promise<{ added: number; unknown: string[] }>;
+    evaluate(dataset: WorkerDataset, options?: EvaluateOptions): Promise<Record<string, any>>;
+    /** safetensors bytes, moved from the worker. */
+    save(): Promise<Uint8Array>;
+    dispose(): Promise<void>;
+    [Symbol.dispose](): void;
+    [Symbol.asyncDispose](): Promise<void>;
+}
