@@ -175,8 +175,11 @@ export class Store {
         return this._db;
     }
     async _tx(op, stores, mode, fn) {
+        // after forget(), reading must not create the database again; the next write does
+        if (this._forgotten && !this._db && !this._mem && mode === 'readonly') return fn(null, new MemoryBackend());
+        this._forgotten = false;
         const db = await this._dbLive();
-        if (!db) return fn(null);
+        if (!db) return fn(null, this._mem);
         let tx;
         try {
             tx = db.transaction(stores, mode);
@@ -189,8 +192,9 @@ export class Store {
             result = await fn(tx);
         } catch (e) {
             try { tx.abort(); } catch { /* already finished */ }
-            await done.catch(() => {});
-            throw explain(op, e);
+            const txError = await done.then(() => null, (x) => x);
+            // a transaction aborted under us (closed tab, browser) shows up as an inactive one
+            throw explain(op, e?.name === 'TransactionInactiveError' && txError ? txError : e);
         }
         try { await done; } catch (e) { throw explain(op, e); }
         return result;
@@ -198,7 +202,7 @@ export class Store {
 
     async _collectOrphans() {
         const cutoff = Date.now() - ORPHAN_AGE_MS;
-        await this._tx('clean up', ['blobs', 'models'], 'readwrite', async (tx) => {
+        await this._tx('clean up', ['blobs', 'models'], 'readwrite', async (tx, mem) => {
             const used = new Set((await reqP(tx.objectStore('models').getAll())).map((m) => m.blob));
             const blobs = tx.objectStore('blobs');
             const keys = await reqP(blobs.getAllKeys());
@@ -218,16 +222,16 @@ export class Store {
         checkOptions('addEvent', event, ['session', 'item', 'ts']);
         const rec = { session: checkName('event.session', event.session), item: checkName('event.item', event.item), ts: event.ts ?? Date.now() };
         if (!Number.isFinite(rec.ts)) throw new TypeError(`event.ts must be a number of milliseconds, got ${rec.ts}`);
-        return this._tx('record the event', ['events'], 'readwrite', async (tx) => {
-            if (!tx) { rec.id = this._mem.nextId++; this._mem.events.push(rec); return { ...rec }; }
+        return this._tx('record the event', ['events'], 'readwrite', async (tx, mem) => {
+            if (!tx) { rec.id = mem.nextId++; mem.events.push(rec); return { ...rec }; }
             rec.id = await reqP(tx.objectStore('events').add(rec));
             return rec;
         });
     }
     /** Every event, oldest first. */
     async events() {
-        return this._tx('read the events', ['events'], 'readonly', async (tx) => {
-            if (!tx) return this._mem.events.map((e) => ({ ...e }));
+        return this._tx('read the events', ['events'], 'readonly', async (tx, mem) => {
+            if (!tx) return mem.events.map((e) => ({ ...e }));
             return reqP(tx.objectStore('events').getAll());
         });
     }
@@ -250,8 +254,8 @@ export class Store {
         return lines.join('\n') + '\n';
     }
     async clearEvents() {
-        return this._tx('clear the events', ['events'], 'readwrite', async (tx) => {
-            if (!tx) { this._mem.events = []; return; }
+        return this._tx('clear the events', ['events'], 'readwrite', async (tx, mem) => {
+            if (!tx) { mem.events = []; return; }
             await reqP(tx.objectStore('events').clear());
         });
     }
@@ -273,11 +277,11 @@ export class Store {
         }
         const key = newKey(name);
         const copy = b.slice(); // what is stored cannot change under us
-        await this._tx(`save model "${name}" (${b.byteLength} bytes)`, ['blobs'], 'readwrite', async (tx) => {
+        await this._tx(`save model "${name}" (${b.byteLength} bytes)`, ['blobs'], 'readwrite', async (tx, mem) => {
             tx.objectStore('blobs').put({ key, name, bytes: copy, savedAt });
         });
         try {
-            await this._tx(`save model "${name}" (${b.byteLength} bytes)`, ['blobs', 'models'], 'readwrite', async (tx) => {
+            await this._tx(`save model "${name}" (${b.byteLength} bytes)`, ['blobs', 'models'], 'readwrite', async (tx, mem) => {
                 const models = tx.objectStore('models');
                 const old = await reqP(models.get(name));
                 models.put({ name, blob: key, size: b.byteLength, meta: structuredClone(meta), savedAt });
@@ -285,7 +289,7 @@ export class Store {
             });
         } catch (e) {
             // the pointer was not switched: drop the new blob (best effort; open() would too)
-            await this._tx('clean up', ['blobs'], 'readwrite', async (tx) => { tx.objectStore('blobs').delete(key); }).catch(() => {});
+            await this._tx('clean up', ['blobs'], 'readwrite', async (tx, mem) => { tx.objectStore('blobs').delete(key); }).catch(() => {});
             throw e;
         }
         return { name, size: b.byteLength, savedAt, persistent: true };
@@ -293,9 +297,9 @@ export class Store {
     /** { name, bytes, meta, savedAt, size } of model `name`, or null. */
     async loadModel(name) {
         checkName('name', name);
-        return this._tx(`load model "${name}"`, ['blobs', 'models'], 'readonly', async (tx) => {
+        return this._tx(`load model "${name}"`, ['blobs', 'models'], 'readonly', async (tx, mem) => {
             if (!tx) {
-                const m = this._mem.models.get(name);
+                const m = mem.models.get(name);
                 return m ? { ...m, bytes: m.bytes.slice(), meta: structuredClone(m.meta) } : null;
             }
             const ptr = await reqP(tx.objectStore('models').get(name));
@@ -307,15 +311,15 @@ export class Store {
     }
     /** Names and sizes of the saved models: [{ name, size, savedAt, meta }]. */
     async listModels() {
-        return this._tx('list the models', ['models'], 'readonly', async (tx) => {
-            const all = tx ? await reqP(tx.objectStore('models').getAll()) : [...this._mem.models.values()];
+        return this._tx('list the models', ['models'], 'readonly', async (tx, mem) => {
+            const all = tx ? await reqP(tx.objectStore('models').getAll()) : [...mem.models.values()];
             return all.map(({ name, size, savedAt, meta }) => ({ name, size, savedAt, meta }));
         });
     }
     async deleteModel(name) {
         checkName('name', name);
-        return this._tx(`delete model "${name}"`, ['blobs', 'models'], 'readwrite', async (tx) => {
-            if (!tx) return this._mem.models.delete(name);
+        return this._tx(`delete model "${name}"`, ['blobs', 'models'], 'readwrite', async (tx, mem) => {
+            if (!tx) return mem.models.delete(name);
             const ptr = await reqP(tx.objectStore('models').get(name));
             if (!ptr) return false;
             tx.objectStore('models').delete(name);
@@ -328,15 +332,15 @@ export class Store {
 
     async getMeta(key) {
         checkName('key', key);
-        return this._tx('read a setting', ['meta'], 'readonly', async (tx) => {
-            if (!tx) return this._mem.meta.has(key) ? structuredClone(this._mem.meta.get(key)) : undefined;
+        return this._tx('read a setting', ['meta'], 'readonly', async (tx, mem) => {
+            if (!tx) return mem.meta.has(key) ? structuredClone(mem.meta.get(key)) : undefined;
             return (await reqP(tx.objectStore('meta').get(key)))?.value;
         });
     }
     async setMeta(key, value) {
         checkName('key', key);
-        return this._tx('write a setting', ['meta'], 'readwrite', async (tx) => {
-            if (!tx) { this._mem.meta.set(key, structuredClone(value)); return; }
+        return this._tx('write a setting', ['meta'], 'readwrite', async (tx, mem) => {
+            if (!tx) { mem.meta.set(key, structuredClone(value)); return; }
             tx.objectStore('meta').put({ key, value });
         });
     }
@@ -350,6 +354,7 @@ export class Store {
     async forget() {
         if (this._mem) { this._mem.clear(); return; }
         if (this._db) { this._db.close(); this._db = null; }
+        this._forgotten = true;
         try {
             await new Promise((resolve, reject) => {
                 const req = this._factory.deleteDatabase(this.name);

@@ -41,6 +41,8 @@ export class WorkerEngine {
     readonly terminated: boolean;
     modelNames(): string[];
     generate(options?: GenerateOptions): Promise<string>;
+    /** The demo store generated and parsed in the worker (the text never crosses threads). */
+    generateDataset(options?: GenerateOptions): Promise<WorkerDataset>;
     /** A Uint8Array/ArrayBuffer spanning its whole buffer is moved to the worker (detached here). */
     dataset(input: string | Bytes, options?: DatasetOptions): Promise<WorkerDataset>;
     model(name: string, params?: ModelParams): Promise<WorkerModel>;

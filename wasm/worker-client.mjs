@@ -216,6 +216,14 @@ export class WorkerEngine {
         this._owned.add(d);
         return d;
     }
+    /** The demo store made and parsed in the worker (its text never crosses to this thread). */
+    async generateDataset(options) {
+        checkOptions('generateDataset', options, ['sessions', 'items', 'seed']);
+        const r = await this._request('dataset', { generate: options ?? {} });
+        const d = new WorkerDataset(this, r);
+        this._owned.add(d);
+        return d;
+    }
     /** An untrained model in the worker. */
     async model(name, params) {
         if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${show(name)}`);

@@ -44,8 +44,9 @@ export function createHost(post) {
             return { version: engine.version, models: engine.modelNames() };
         },
         generate({ options }) { return live().generate(options); },
-        dataset({ bytes, options }) {
-            const d = live().dataset(bytes, options);
+        dataset({ bytes, options, generate }) {
+            const e = live();
+            const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, options);
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
                 skipped: d.skipped, skipReason: d.skipReason,
