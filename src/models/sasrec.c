@@ -30,6 +30,21 @@ static const wr_param_def sasrec_params[] = {
     {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bce", "full softmax cross-entropy, or BCE with one negative"},
 };
 
+static const wr_param_def bert4rec_params[] = {
+    {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},
+    {"blocks", WR_PARAM_INT, 2, 1, 16, NULL, "Transformer blocks"},
+    {"heads", WR_PARAM_INT, 2, 1, 16, NULL, "attention heads (dim must divide)"},
+    {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads (the last slot is the mask)"},
+    {"dropout", WR_PARAM_FLOAT, 0.1, 0, 0.9, NULL, "dropout rate"},
+    {"mask_prob", WR_PARAM_FLOAT, 0.2, 0.01, 0.9, NULL, "share of items masked in training"},
+    {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},
+    {"weight_decay", WR_PARAM_FLOAT, 0.01, 0, 1, NULL, "AdamW decay of the non-embedding weights"},
+    {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
+    {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs (BERT4Rec needs far more than its defaults)"},
+    {"patience", WR_PARAM_INT, 10, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
+    {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bce", "full softmax cross-entropy over the masked items, or BCE"},
+};
+
 #define MAX_BLOCKS 16
 #define CHUNK 64 /* logits rows per chunk: memory is CHUNK x V floats, whatever the batch */
 
@@ -45,6 +60,7 @@ typedef struct {
 typedef struct {
     wr_layout layout;
     int V, C, H, T, B, L, item, pos, lnf_w, lnf_b;
+    int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
     block_views bv[MAX_BLOCKS];
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
     float b1t, b2t;          /* beta1^step, beta2^step: running products, no libm pow */
@@ -112,10 +128,11 @@ static void layernorm_backward(float *dinp, float *dw, float *db, const float *d
     }
 }
 
-/* Causal self-attention over a ragged batch: sequence b owns rows off[b] .. off[b+1] of
- * qkv (N, 3C) and out (N, C) (only real items, no padding rows); att (B, H, T, T) keeps the
- * probabilities of row i over rows j <= i of the same sequence. */
-static void attention_forward(float *out, float *att, const float *qkv, const int *off, int B, int T, int C, int H) {
+/* Self-attention over a ragged batch: sequence b owns rows off[b] .. off[b+1] of qkv (N, 3C)
+ * and out (N, C) (only real items, no padding rows); att (B, H, T, T) keeps the probabilities of
+ * row i over rows j <= i of the same sequence (causal, SASRec) or over all of them (BERT4Rec). */
+static void attention_forward(float *out, float *att, const float *qkv, const int *off, int B, int T, int C, int H,
+                              int causal) {
     int D = C / H;
     float scale = 1.0f / sqrtf((float)D);
     for (int b = 0; b < B; b++) {
@@ -126,17 +143,17 @@ static void attention_forward(float *out, float *att, const float *qkv, const in
                 float *p = att + (((size_t)b * H + h) * T + i) * T;
                 const float *q = base + (size_t)i * 3 * C + h * D;
                 float mx = -INFINITY, sum = 0;
-                for (int j = 0; j <= i; j++) {
+                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
                     p[j] = wr_dot(q, base + (size_t)j * 3 * C + C + h * D, D) * scale;
                     if (p[j] > mx) mx = p[j];
                 }
-                for (int j = 0; j <= i; j++) {
+                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
                     p[j] = wr_expf(p[j] - mx);
                     sum += p[j];
                 }
                 float *o = out + ((size_t)off[b] + i) * C + h * D;
                 memset(o, 0, D * sizeof *o);
-                for (int j = 0; j <= i; j++) {
+                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
                     p[j] /= sum;
                     wr_axpy(o, p[j], base + (size_t)j * 3 * C + 2 * C + h * D, D);
                 }
@@ -146,7 +163,7 @@ static void attention_forward(float *out, float *att, const float *qkv, const in
 
 /* dqkv (N, 3C) += gradients from dout (N, C); datt is (T) scratch */
 static void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                               const int *off, int B, int T, int C, int H) {
+                               const int *off, int B, int T, int C, int H, int causal) {
     int D = C / H;
     float scale = 1.0f / sqrtf((float)D);
     for (int b = 0; b < B; b++) {
@@ -158,13 +175,13 @@ static void attention_backward(float *dqkv, float *datt, const float *dout, cons
                 const float *p = att + (((size_t)b * H + h) * T + i) * T;
                 const float *dout_i = dout + ((size_t)off[b] + i) * C + h * D;
                 float dot = 0;
-                for (int j = 0; j <= i; j++) {
+                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
                     datt[j] = wr_dot(dout_i, base + (size_t)j * 3 * C + 2 * C + h * D, D);
                     dot += p[j] * datt[j];
                 }
                 const float *q = base + (size_t)i * 3 * C + h * D;
                 float *dq = dbase + (size_t)i * 3 * C + h * D;
-                for (int j = 0; j <= i; j++) {
+                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
                     float ds = p[j] * (datt[j] - dot) * scale;
                     wr_axpy(dq, ds, base + (size_t)j * 3 * C + C + h * D, D);
                     wr_axpy(dbase + (size_t)j * 3 * C + C + h * D, ds, q, D);
@@ -196,12 +213,16 @@ static int build_layout(wr_model *m, int V) {
     memset(l, 0, sizeof *l);
     float std = 0.02f, wb = 1.0f / sqrtf((float)C);
     char name[48];
-    s->item = wr__layout_add(l, "sasrec.item_emb", 2, V + 1, C, 0, WR_INIT_NORMAL, std, 1);
-    s->pos = wr__layout_add(l, "sasrec.pos_emb", 2, s->T, C, 0, WR_INIT_NORMAL, std, 1);
+    const char *pre = m->vt->name;
+    s->bert = !strcmp(pre, "bert4rec");
+    snprintf(name, sizeof name, "%s.item_emb", pre); /* + the mask token's row for BERT4Rec */
+    s->item = wr__layout_add(l, name, 2, V + 1 + s->bert, C, 0, WR_INIT_NORMAL, std, 1);
+    snprintf(name, sizeof name, "%s.pos_emb", pre);
+    s->pos = wr__layout_add(l, name, 2, s->T, C, 0, WR_INIT_NORMAL, std, 1);
     for (int k = 0; k < L; k++) {
         block_views *b = &s->bv[k];
 #define ADD(field, suffix, nd, d0, d1, init, sc)                                  \
-    snprintf(name, sizeof name, "sasrec.block%d.%s", k, suffix);                 \
+    snprintf(name, sizeof name, "%s.block%d.%s", pre, k, suffix);                \
     b->field = wr__layout_add(l, name, nd, d0, d1, 0, init, sc, 0)
         ADD(ln1_w, "ln1.w", 1, C, 0, WR_INIT_ONE, 0);
         ADD(ln1_b, "ln1.b", 1, C, 0, WR_INIT_ZERO, 0);
@@ -217,8 +238,10 @@ static int build_layout(wr_model *m, int V) {
         ADD(fc2_b, "ffn.fc2.b", 1, C, 0, WR_INIT_ZERO, 0);
 #undef ADD
     }
-    s->lnf_w = wr__layout_add(l, "sasrec.ln_final.w", 1, C, 0, 0, WR_INIT_ONE, 0, 0);
-    s->lnf_b = wr__layout_add(l, "sasrec.ln_final.b", 1, C, 0, 0, WR_INIT_ZERO, 0, 0);
+    snprintf(name, sizeof name, "%s.ln_final.w", pre);
+    s->lnf_w = wr__layout_add(l, name, 1, C, 0, 0, WR_INIT_ONE, 0, 0);
+    snprintf(name, sizeof name, "%s.ln_final.b", pre);
+    s->lnf_b = wr__layout_add(l, name, 1, C, 0, 0, WR_INIT_ZERO, 0, 0);
     if (s->lnf_b < 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: too many blocks");
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
@@ -307,7 +330,7 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
         memcpy(a->x_in, s->x_out, NC * sizeof(float));
         layernorm_forward(a->a, a->a_mean, a->a_rstd, a->x_in, view(s, (float *)P, v->ln1_w), view(s, (float *)P, v->ln1_b), N, C);
         linear_forward(a->qkv, a->a, view(s, (float *)P, v->qkv_w), view(s, (float *)P, v->qkv_b), N, C, 3 * C);
-        attention_forward(a->o, a->att, a->qkv, s->off, Bn, T, C, s->H);
+        attention_forward(a->o, a->att, a->qkv, s->off, Bn, T, C, s->H, !s->bert);
         linear_forward(a->proj, a->o, view(s, (float *)P, v->proj_w), view(s, (float *)P, v->proj_b), N, C, C);
         dropout_forward(s->dtmp, a->drop1, a->proj, NC, p, rng);
         for (size_t i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
@@ -352,7 +375,7 @@ static void backward(wr_model *m, int Bn) {
         memset(dob, 0, NC * sizeof(float));
         linear_backward(dob, view(s, G, v->proj_w), view(s, G, v->proj_b), dproj, a->o, view(s, (float *)P, v->proj_w), N, C, C);
         memset(s->dqkv, 0, NC * 3 * sizeof(float));
-        attention_backward(s->dqkv, s->datt, dob, a->qkv, a->att, s->off, Bn, T, C, s->H);
+        attention_backward(s->dqkv, s->datt, dob, a->qkv, a->att, s->off, Bn, T, C, s->H, !s->bert);
         float *da = s->dx;
         memset(da, 0, NC * sizeof(float));
         linear_backward(da, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, (float *)P, v->qkv_w), N, C, 3 * C);
@@ -480,9 +503,42 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
+/* BERT4Rec's batch from the windows: each row becomes its last T items (the window's inputs
+ * and its last target), and each item is replaced by the mask token with probability mask_prob
+ * (at least one per row); the targets are the masked items only. */
+static void mask_batch(wr_model *m) {
+    sas_state *s = m->state;
+    int T = s->T, mask = s->V + 1;
+    float prob = (float)wr__hp(m, "mask_prob");
+    for (int b = 0; b < s->B; b++) {
+        int32_t *in = s->inp + b * T, *tg = s->tgt + b * T;
+        int t0 = 0;
+        while (t0 < T && !in[t0]) t0++;
+        if (t0 == T) continue;
+        /* raw window: in[t0], tg[t0..T-1]; shift left by one when it does not fit */
+        int32_t first = in[t0];
+        for (int t = t0; t < T; t++) in[t] = tg[t];
+        if (t0 > 0) in[t0 - 1] = first, t0--;
+        int masked = 0;
+        for (int t = t0; t < T; t++) {
+            tg[t] = 0;
+            if (wr__rng_float(&m->rng) < prob) {
+                tg[t] = in[t];
+                in[t] = mask;
+                masked++;
+            }
+        }
+        if (!masked) { /* BERT4Rec's inference task: the last item */
+            tg[T - 1] = in[T - 1];
+            in[T - 1] = mask;
+        }
+    }
+}
+
 static int sas_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     sas_state *s = m->state;
     wr__windows_next(&s->windows, train, &m->rng, s->inp, s->tgt, epoch_end);
+    if (s->bert) mask_batch(m);
     const float *g;
     *loss = wr__sasrec_loss_grad(m, s->B, &m->rng, positions, &g);
     if (*positions > 0) adamw(m);
@@ -491,15 +547,17 @@ static int sas_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
 
 static int sas_score(wr_model *m, const int *history, int len, float *scores) {
     sas_state *s = m->state;
-    int T = s->T, C = s->C, n = len < T ? len : T;
-    memset(s->inp, 0, T * sizeof(int32_t));
+    int C = s->C, T = s->T - s->bert, n = len < T ? len : T; /* BERT4Rec: history, then a mask */
+    memset(s->inp, 0, s->T * sizeof(int32_t));
     for (int t = 0; t < n; t++) s->inp[T - n + t] = history[len - n + t] + 1;
-    if (n == 0) { /* no history: the padding row's scores are all zero */
+    if (s->bert) s->inp[T] = s->V + 1;
+    if (n == 0 && !s->bert) { /* no history: the padding row's scores are all zero */
         memset(scores, 0, (size_t)s->V * sizeof *scores);
         return WR_OK;
     }
     forward(m, 1, NULL);
     wr_gemm_nt(scores, s->h + (size_t)(s->N - 1) * C, view(s, m->params, s->item) + C, 1, s->V, C, 0);
+    (void)T;
     return WR_OK;
 }
 
@@ -516,6 +574,18 @@ static int sas_load(wr_model *m, const wr_st_file *f) {
     if (!rc) rc = alloc_acts(m, s->T, 0);
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }
+
+const wr_model_vt wr__bert4rec_vt = {
+    .name = "bert4rec",
+    .params = bert4rec_params,
+    .n_params = (int)(sizeof bert4rec_params / sizeof bert4rec_params[0]),
+    .fit = sas_fit,
+    .score = sas_score,
+    .save = sas_save,
+    .load = sas_load,
+    .free_state = sas_free,
+    .train_step = sas_train_step,
+};
 
 const wr_model_vt wr__sasrec_vt = {
     .name = "sasrec",
