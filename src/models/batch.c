@@ -2,7 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h"
 #include "batch.h"
+#include "model.h"
 
 static void shuffle(int32_t *a, int n, wr_rng *rng) {
     for (int i = n - 1; i > 0; i--) {
@@ -111,4 +113,45 @@ int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int
         for (int b = 0; b < l->B; b++) l->lane_seq[b] = -1;
     }
     return active;
+}
+
+int wr__sampler_init(wr_sampler *s, const wr_seqs *train, double alpha) {
+    int V = s->V = train->n_items;
+    s->cum = calloc((size_t)V + 1, sizeof(float));
+    float *pop = calloc((size_t)V + 1, sizeof(float));
+    if (!s->cum || !pop) {
+        free(pop);
+        return -1;
+    }
+    wr__count_items(train, pop);
+    double total = 0;
+    for (int i = 0; i < V; i++) {
+        /* no libm: the same bits on every build */
+        total += alpha == 0 ? 1.0 : pop[i] > 0 ? wr_expf((float)(alpha * wr__log(pop[i]))) : 0.0f;
+        s->cum[i] = (float)total;
+    }
+    free(pop);
+    for (int i = 0; i < V; i++) s->cum[i] = total > 0 ? (float)(s->cum[i] / total) : (float)(i + 1) / V;
+    return 0;
+}
+
+void wr__sampler_free(wr_sampler *s) {
+    free(s->cum);
+    s->cum = NULL;
+}
+
+int32_t wr__sampler_draw(const wr_sampler *s, wr_rng *rng) {
+    float u = wr__rng_float(rng);
+    int lo = 0, hi = s->V - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (s->cum[mid] > u) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo + 1;
+}
+
+float wr__sampler_prob(const wr_sampler *s, int32_t item) {
+    int i = item - 1;
+    return s->cum[i] - (i > 0 ? s->cum[i - 1] : 0.0f);
 }

@@ -41,4 +41,17 @@ void wr__lanes_free(wr_lanes *l);
 int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
                    unsigned char *reset, int *epoch_end);
 
+/* ---- negatives drawn from popularity^alpha (alpha 0: uniform) ---- */
+typedef struct {
+    int V;
+    float *cum; /* (V) cumulative probabilities */
+} wr_sampler;
+
+int wr__sampler_init(wr_sampler *s, const wr_seqs *train, double alpha);
+void wr__sampler_free(wr_sampler *s);
+/* An item, 1-based. */
+int32_t wr__sampler_draw(const wr_sampler *s, wr_rng *rng);
+/* The probability of drawing item (1-based), for the log-Q correction. */
+float wr__sampler_prob(const wr_sampler *s, int32_t item);
+
 #endif

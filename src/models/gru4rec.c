@@ -44,7 +44,7 @@ typedef struct {
     float *dh, *dgi, *dgh, *dx;
     int32_t *cand;           /* (N) candidate items, 1-based */
     float *oc, *doc, *logits;/* (N, C), (N, C), (B, N) */
-    float *cum;              /* (V) cumulative popularity^alpha for negative sampling */
+    wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     unsigned char *touched;  /* (V + 1) rows with gradient this step */
     int32_t *rows;           /* (V + 1) list of touched rows */
 } gru_state;
@@ -78,9 +78,10 @@ static void gru_free(wr_model *m) {
     free(m->params);
     free(s->grad);
     free(s->acc);
+    wr__sampler_free(&s->sampler);
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->x, s->hp, s->gi, s->gh, s->r, s->z, s->n, s->hn, s->dh,
-                    s->dgi, s->dgh, s->dx, s->cand, s->oc, s->doc, s->logits, s->cum, s->touched, s->rows};
+                    s->dgi, s->dgh, s->dx, s->cand, s->oc, s->doc, s->logits, s->touched, s->rows};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -166,40 +167,17 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     s->oc = calloc((size_t)N * C, sizeof(float));
     s->doc = calloc((size_t)N * C, sizeof(float));
     s->logits = calloc((size_t)B * N, sizeof(float));
-    s->cum = calloc((size_t)V + 1, sizeof(float));
     s->touched = calloc((size_t)V + 1, 1);
     s->rows = calloc((size_t)V + 1, sizeof(int32_t));
     if (!s->grad || !s->acc || !s->h || !s->inp || !s->tgt || !s->reset || !s->x || !s->hp || !s->r || !s->z || !s->n ||
         !s->hn || !s->dh || !s->dx || !s->gi || !s->gh || !s->dgi || !s->dgh || !s->cand || !s->oc || !s->doc ||
-        !s->logits || !s->cum || !s->touched || !s->rows)
+        !s->logits || !s->touched || !s->rows)
         return wr__oom(m->ctx, "allocating gru4rec training buffers");
-    /* popularity^alpha, cumulative, for drawing negatives by binary search */
-    float *pop = calloc((size_t)V + 1, sizeof(float));
-    if (!pop) return wr__oom(m->ctx, "allocating gru4rec");
-    wr__count_items(train, pop);
-    double alpha = wr__hp(m, "sample_alpha"), total = 0;
-    for (int i = 0; i < V; i++) {
-        total += pop[i] > 0 ? wr_expf((float)(alpha * wr__log(pop[i]))) : 0.0f; /* no libm: same bits everywhere */
-        s->cum[i] = (float)total;
-    }
-    free(pop);
-    for (int i = 0; i < V; i++) s->cum[i] = total > 0 ? (float)(s->cum[i] / total) : (float)(i + 1) / V;
+    if (wr__sampler_init(&s->sampler, train, wr__hp(m, "sample_alpha")) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     if (wr__lanes_init(&s->lanes, train, B, &m->rng) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     s->lanes_ready = 1;
     if (s->lanes.n_seq == 0) return wr__err(m->ctx, WR_ERR_ARG, "gru4rec: no training sequence has 2 or more events");
     return WR_OK;
-}
-
-/* Draws an item (1-based) from popularity^alpha. */
-static int32_t draw_negative(const gru_state *s, wr_rng *rng) {
-    float u = wr__rng_float(rng);
-    int lo = 0, hi = s->V - 1;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (s->cum[mid] > u) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo + 1;
 }
 
 static void touch(gru_state *s, int32_t row, int *n) {
@@ -246,7 +224,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     } else {
         N = 0;
         for (int a = 0; a < A; a++) s->cand[N++] = tgt[act[a]];
-        for (int k = 0; k < n_sample; k++) s->cand[N++] = draw_negative(s, &m->rng);
+        for (int k = 0; k < n_sample; k++) s->cand[N++] = wr__sampler_draw(&s->sampler, &m->rng);
     }
     for (int j = 0; j < N; j++) memcpy(s->oc + (size_t)j * C, O + (size_t)s->cand[j] * C, C * sizeof(float));
     wr_gemm_nt(s->logits, s->hn, s->oc, A, N, C, 0);
