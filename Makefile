@@ -30,7 +30,7 @@ WASMP_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_wasm.c)
 # Object files are not intermediate: keep them so a rebuild is incremental.
 .SECONDARY:
 
-.PHONY: all deps native wasm test test-c test-node test-browser demo bench clean
+.PHONY: all deps native wasm test test-c test-node test-browser demo demo-models bench clean
 all: native wasm
 
 # ---- set-up ---------------------------------------------------------------------------------
@@ -99,6 +99,10 @@ test: deps
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-node
 	@$(MAKE) --no-print-directory test-browser
+
+# ---- demo models: small pretrained files the pages start with (committed; same seed, same bytes)
+demo-models: wasm
+	node models/build-demo.mjs
 
 # ---- demo and benchmarks --------------------------------------------------------------------
 demo: deps
