@@ -27,7 +27,9 @@ static const wr_param_def sasrec_params[] = {
     {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
     {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs"},
     {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
-    {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bce", "full softmax cross-entropy, or BCE with one negative"},
+    {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
+    {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
+    {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
 };
 
 static const wr_param_def bert4rec_params[] = {
@@ -42,7 +44,9 @@ static const wr_param_def bert4rec_params[] = {
     {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
     {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs (BERT4Rec needs far more than its defaults)"},
     {"patience", WR_PARAM_INT, 10, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
-    {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bce", "full softmax cross-entropy over the masked items, or BCE"},
+    {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
+    {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
+    {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
 };
 
 #define MAX_BLOCKS 16
@@ -76,6 +80,8 @@ typedef struct {
     block_acts ba[MAX_BLOCKS];
     float *dx, *dtmp, *dqkv, *datt, *d3;  /* backward scratch */
     float *logits;           /* (CHUNK, V) */
+    wr_sampler sampler;      /* negatives: uniform (bce, gbce) or by popularity (sampled) */
+    int32_t *cand;           /* (1 + negatives) candidates of one position */
     float *rowbuf;           /* (CHUNK, C) */
 } sas_state;
 
@@ -284,6 +290,8 @@ static void sas_free(wr_model *m) {
     free(s->m1);
     free(s->m2);
     if (s->windows_ready) wr__windows_free(&s->windows);
+    wr__sampler_free(&s->sampler);
+    free(s->cand);
     void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx, s->dtmp, s->dqkv, s->datt, s->d3, s->logits, s->rowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
@@ -393,6 +401,55 @@ static void backward(wr_model *m, int Bn) {
     (void)T;
 }
 
+/* The losses over a target and K sampled negatives per position (loss 1 bce, 2 gbce, 3 sampled
+ * softmax). Writes dh into s->dx and the item rows' gradients; returns the mean loss.
+ *   bce:     -log s(z+) - sum log(1 - s(z-))                       (SASRec's, K = 1 in the paper)
+ *   gbce:    -beta log s(z+) - sum log(1 - s(z-)), beta = a (t (1 - 1/a) + 1/a), a = K / (V - 1)
+ *            (gSASRec: calibrates the overconfidence that one negative causes)
+ *   sampled: softmax CE over z_k - log q_k, q the sampling probability: subtracting log q
+ *            removes the bias of drawing popular items more often (adding it, as one library
+ *            did, doubles the bias instead). */
+static double sampled_loss(wr_model *m, int loss, float inv, int64_t *positions) {
+    sas_state *s = m->state;
+    int C = s->C, V = s->V, N = s->N, K = (int)wr__hp(m, "negatives");
+    if (K == 0) K = loss == 1 ? 1 : 256;
+    const float *E = view(s, m->params, s->item);
+    float *dE = view(s, s->grad, s->item), z[1 + 1024]; /* the parameter's maximum */
+    double a = V > 1 ? (double)K / (V - 1) : 1.0, t = wr__hp(m, "gbce_t"), total = 0;
+    float beta = loss == 2 ? (float)(a * (t * (1 - 1 / a) + 1 / a)) : 1.0f;
+    (void)positions;
+    for (int n = 0; n < N; n++) {
+        if (!s->r_tgt[n]) continue;
+        const float *h = s->h + (size_t)n * C;
+        s->cand[0] = s->r_tgt[n];
+        for (int k = 1; k <= K; k++) s->cand[k] = wr__sampler_draw(&s->sampler, &m->rng);
+        for (int k = 0; k <= K; k++) z[k] = wr_dot(h, E + (size_t)s->cand[k] * C, C);
+        if (loss == 3) {
+            for (int k = 0; k <= K; k++) z[k] -= wr_logf(wr__sampler_prob(&s->sampler, s->cand[k]));
+            wr_softmax(z, z, K + 1);
+            total -= wr_logf(z[0] > 1e-30f ? z[0] : 1e-30f);
+            z[0] -= 1.0f; /* dz = p - onehot */
+        } else {
+            for (int k = 0; k <= K; k++) {
+                float p = 1.0f / (1.0f + wr_expf(-z[k]));
+                if (k == 0) {
+                    total -= beta * wr_logf(p > 1e-30f ? p : 1e-30f);
+                    z[k] = beta * (p - 1.0f);
+                } else {
+                    total -= wr_logf(1 - p > 1e-30f ? 1 - p : 1e-30f);
+                    z[k] = p;
+                }
+            }
+        }
+        for (int k = 0; k <= K; k++) {
+            float g = z[k] * inv;
+            wr_axpy(s->dx + (size_t)n * C, g, E + (size_t)s->cand[k] * C, C);
+            wr_axpy(dE + (size_t)s->cand[k] * C, g, h, C);
+        }
+    }
+    return total * inv;
+}
+
 /* Loss over the target positions of s->tgt; writes dh into s->dx and item-embedding gradients
  * (the output side) into s->grad. Full CE in chunks of CHUNK rows, or BCE with one negative. */
 static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
@@ -408,23 +465,8 @@ static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
     if (P == 0) return 0;
     float inv = 1.0f / (float)P;
     double total = 0;
-    if (wr__hp(m, "loss") == 1) { /* BCE: the target against one uniformly drawn negative */
-        for (int n = 0; n < N; n++) {
-            if (!s->r_tgt[n]) continue;
-            int neg = 1 + (int)wr__rng_below(&m->rng, (uint32_t)V);
-            const float *h = s->h + (size_t)n * C;
-            int items[2] = {s->r_tgt[n], neg};
-            for (int k = 0; k < 2; k++) {
-                float z = wr_dot(h, E + (size_t)items[k] * C, C), y = k == 0 ? 1.0f : 0.0f;
-                float pz = 1.0f / (1.0f + wr_expf(-z));
-                total += k == 0 ? -wr_logf(pz > 1e-30f ? pz : 1e-30f) : -wr_logf(1 - pz > 1e-30f ? 1 - pz : 1e-30f);
-                float g = (pz - y) * inv;
-                wr_axpy(s->dx + (size_t)n * C, g, E + (size_t)items[k] * C, C);
-                wr_axpy(dE + (size_t)items[k] * C, g, h, C);
-            }
-        }
-        return total * inv;
-    }
+    int loss = (int)wr__hp(m, "loss");
+    if (loss != 0) return sampled_loss(m, loss, inv, positions);
     /* full softmax CE: gather target rows into chunks so memory is CHUNK x V */
     int rows[CHUNK], R = 0;
     for (int n = 0; n <= N; n++) {
@@ -498,6 +540,10 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     if (!(s->grad = calloc(n, sizeof(float))) || !(s->m1 = calloc(n, sizeof(float))) || !(s->m2 = calloc(n, sizeof(float))))
         return wr__oom(m->ctx, "allocating sasrec");
     if (wr__windows_init(&s->windows, train, s->B, s->T) < 0) return wr__oom(m->ctx, "allocating sasrec");
+    int loss = (int)wr__hp(m, "loss");
+    if (loss != 0 && (wr__sampler_init(&s->sampler, train, loss == 3 ? 1.0 : 0.0) < 0 ||
+                      !(s->cand = calloc(1 + 1024, sizeof(int32_t)))))
+        return wr__oom(m->ctx, "allocating sasrec");
     s->windows_ready = 1;
     if (s->windows.n_seq == 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: no training sequence has 2 or more events");
     return WR_OK;

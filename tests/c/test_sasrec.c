@@ -86,10 +86,36 @@ int main(void) {
     CHECK(wr_data_load(ctx, text, strlen(text), "seq", "t", 0, &d) == WR_OK);
     gradcheck(d, "ce");
     gradcheck(d, "bce");
+    gradcheck(d, "gbce");
+    gradcheck(d, "sampled");
     model_name = "bert4rec";
     gradcheck(d, "ce");
     gradcheck(d, "bce");
     model_name = "sasrec";
+
+    /* log-Q direction: with all weights zero every logit is 0, so the sampled softmax ranks the
+     * candidates by -log q alone: a rare target (b, q = 1/9) must lose less than the popular one
+     * (a, q = 2/9). With the sign flipped it would be the other way round. */
+    {
+        wr_model *q = prepare(d, "sampled");
+        CHECK(wr_model_set(q, "negatives", "6") == WR_OK);
+        memset(q->params, 0, q->n_params * sizeof(float));
+        int32_t *tgt, *inp = wr__sasrec_batch(q, &tgt);
+        double lq[2];
+        for (int k = 0; k < 2; k++) {
+            memset(inp, 0, 8 * sizeof *inp);
+            memset(tgt, 0, 8 * sizeof *tgt);
+            inp[3] = 3;
+            tgt[3] = wr_model_item_index(q, k == 0 ? "a" : "b") + 1;
+            int64_t pos;
+            const float *g;
+            wr__rng_seed(&q->rng, 5);
+            lq[k] = wr__sasrec_loss_grad(q, 2, NULL, &pos, &g);
+        }
+        CHECK(lq[1] < lq[0]);
+        wr_train_end(q);
+        wr_model_free(q);
+    }
 
     /* all-zero weights (layernorm scales too): every logit 0, the CE loss is log V */
     wr_model *m = prepare(d, "ce");
