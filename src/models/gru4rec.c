@@ -4,8 +4,8 @@
  *     history is scored from a zero state); no backpropagation through time across steps;
  *   - one GRU layer (PyTorch's gate layout r, z, n), item embeddings in, separate or tied output
  *     embeddings with a bias;
- *   - cross-entropy over the mini-batch's targets plus a shared pool of n_sample negatives drawn
- *     from popularity^sample_alpha (n_sample = 0: full softmax over every item);
+ *   - cross-entropy (or BPR-max) over the mini-batch's targets plus a shared pool of n_sample
+ *     negatives drawn from popularity^sample_alpha (n_sample = 0: every item);
  *   - Adagrad, updating only the embedding rows a step touched.
  * Dimension letters: B lanes, C hidden = embedding size, V items (+1: row 0 is padding),
  * N candidates (targets + negatives, or V). */
@@ -26,6 +26,8 @@ static const wr_param_def gru4rec_params[] = {
     {"n_sample", WR_PARAM_INT, 2048, 0, 1000000, NULL, "shared negatives per step (0 = full softmax)"},
     {"sample_alpha", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "negatives drawn from popularity^alpha"},
     {"tied", WR_PARAM_INT, 0, 0, 1, NULL, "share input and output item embeddings"},
+    {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bpr-max", "cross-entropy, or BPR-max over the negatives"},
+    {"bpreg", WR_PARAM_FLOAT, 1.0, 0, 100, NULL, "BPR-max score regularisation"},
     {"init", WR_PARAM_FLOAT, 0.0, 0, 10, NULL, "uniform init bound (0 = sqrt(6 / (fan_in + fan_out)))"},
 };
 
@@ -180,6 +182,38 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
+/* BPR-max (Hidasi & Karatzoglou 2018) for one row of scores r (n) with target column t: the
+ * negatives j != t get softmax weights s_j, and
+ *   L = -log sum_j s_j sigmoid(r_t - r_j) + bpreg sum_j s_j r_j^2.
+ * Returns L and replaces r with dL/dr * scale. */
+static double bpr_max(float *r, int n, int t, float bpreg, float scale) {
+    float mx = -INFINITY;
+    for (int j = 0; j < n; j++)
+        if (j != t && r[j] > mx) mx = r[j];
+    double sum = 0, A = 0, R = 0;
+    for (int j = 0; j < n; j++)
+        if (j != t) sum += wr_expf(r[j] - mx);
+    float rt = r[t];
+    /* first pass: A = sum s_j sigma_j, R = sum s_j r_j^2 */
+    for (int j = 0; j < n; j++) {
+        if (j == t) continue;
+        float sj = (float)(wr_expf(r[j] - mx) / sum), sg = 1.0f / (1.0f + wr_expf(-(rt - r[j])));
+        A += sj * sg;
+        R += sj * r[j] * r[j];
+    }
+    if (A < 1e-30) A = 1e-30;
+    double loss = -wr__log(A) + bpreg * R, dt = 0;
+    for (int j = 0; j < n; j++) {
+        if (j == t) continue;
+        float sj = (float)(wr_expf(r[j] - mx) / sum), sg = 1.0f / (1.0f + wr_expf(-(rt - r[j])));
+        dt -= sj * sg * (1 - sg) / A;
+        double dj = -(sj * (sg - A) - sj * sg * (1 - sg)) / A + bpreg * sj * (r[j] * r[j] - R + 2 * r[j]);
+        r[j] = (float)dj * scale;
+    }
+    r[t] = (float)dt * scale;
+    return loss;
+}
+
 static void touch(gru_state *s, int32_t row, int *n) {
     if (!s->touched[row]) {
         s->touched[row] = 1;
@@ -228,19 +262,24 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     }
     for (int j = 0; j < N; j++) memcpy(s->oc + (size_t)j * C, O + (size_t)s->cand[j] * C, C * sizeof(float));
     wr_gemm_nt(s->logits, s->hn, s->oc, A, N, C, 0);
-    /* softmax cross-entropy per lane; the target's column is its own target (sampled) or its
-     * item (full) */
+    /* per lane, over the candidates; the target's column is its own target (sampled) or its
+     * item (full); the row becomes dloss/dlogits */
     double total = 0;
     float inv = 1.0f / (float)A;
+    int bprmax = wr__hp(m, "loss") == 1;
+    float bpreg = (float)wr__hp(m, "bpreg");
     for (int a = 0; a < A; a++) {
         float *row = s->logits + (size_t)a * N;
         for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         int t = n_sample == 0 ? tgt[act[a]] - 1 : a;
-        wr_softmax(row, row, N);
-        float p = row[t] > 1e-30f ? row[t] : 1e-30f;
-        total -= wr_logf(p);
-        for (int j = 0; j < N; j++) row[j] *= inv;
-        row[t] -= inv;
+        if (bprmax) total += bpr_max(row, N, t, bpreg, inv);
+        else {
+            wr_softmax(row, row, N);
+            float p = row[t] > 1e-30f ? row[t] : 1e-30f;
+            total -= wr_logf(p);
+            for (int j = 0; j < N; j++) row[j] *= inv;
+            row[t] -= inv;
+        }
     }
     *loss = total / A;
     /* zero the gradients this step will write */

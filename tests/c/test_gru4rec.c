@@ -9,6 +9,8 @@
 
 static wr_ctx *ctx;
 
+static const char *loss_name = "ce";
+
 static wr_model *prepare(wr_data *d, const char *n_sample) {
     wr_model *m;
     CHECK(wr_model_new(ctx, "gru4rec", 5, &m) == WR_OK);
@@ -16,6 +18,7 @@ static wr_model *prepare(wr_data *d, const char *n_sample) {
     CHECK(wr_model_set(m, "batch", "3") == WR_OK);
     CHECK(wr_model_set(m, "n_sample", n_sample) == WR_OK);
     CHECK(wr_model_set(m, "init", "0.5") == WR_OK);
+    CHECK(wr_model_set(m, "loss", loss_name) == WR_OK);
     double p[WR_PROGRESS_N];
     CHECK(wr_train_begin(m, d, 0, p) == WR_OK);
     return m;
@@ -60,7 +63,7 @@ static void gradcheck(wr_data *d, const char *n_sample) {
         double num = (up - down) / (2 * eps);
         checked++;
         if (fabs(num - analytic[i]) > 2e-3 + 3e-2 * fabs(num)) {
-            if (bad++ < 5) printf("  gru4rec n_sample=%s param %zu: numeric %.6f analytic %.6f\n", n_sample, i, num, analytic[i]);
+            if (bad++ < 5) printf("  gru4rec loss=%s n_sample=%s param %zu: numeric %.6f analytic %.6f\n", loss_name, n_sample, i, num, analytic[i]);
         }
     }
     CHECK(checked > 150);
@@ -77,6 +80,10 @@ int main(void) {
     CHECK(wr_data_load(ctx, text, strlen(text), "seq", "t", 0, &d) == WR_OK);
     gradcheck(d, "0");
     gradcheck(d, "5");
+    loss_name = "bpr-max";
+    gradcheck(d, "0");
+    gradcheck(d, "5");
+    loss_name = "ce";
 
     /* all-zero weights: every logit equal, so the loss is log V */
     wr_model *m = prepare(d, "0");
