@@ -85,7 +85,7 @@ build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(WASMT_OBJ)
 test-c: $(TESTS:%=build/test/asan/%) $(TESTS:%=build/test/wasm/%.wasm)
 	@fail=0; for t in $(TESTS); do \
 	  build/test/asan/$$t || { echo "FAILED native: $$t"; fail=1; }; \
-	  node --no-warnings tests/c/run_wasi.mjs build/test/wasm/$$t.wasm || { echo "FAILED wasm: $$t"; fail=1; }; \
+	  node tests/c/run_wasi.mjs build/test/wasm/$$t.wasm || { echo "FAILED wasm: $$t"; fail=1; }; \
 	done; exit $$fail
 
 test-node: native wasm

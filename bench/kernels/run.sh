@@ -22,7 +22,7 @@ ${CC:-gcc} $native_flags $src -lm -o "$out/bench_native"
 ${EMCC:-emcc} $wasm_flags -D_POSIX_C_SOURCE=200809L -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH \
   $src -o "$out/bench.wasm" 2> >(grep -v 'warning: ' >&2 || true)
 native=$("$out/bench_native")
-wasm=$(node --no-warnings tests/c/run_wasi.mjs "$out/bench.wasm")
+wasm=$(node tests/c/run_wasi.mjs "$out/bench.wasm")
 node -e '
 const n = JSON.parse(process.argv[1]), w = JSON.parse(process.argv[2]);
 const ratio = {};
