@@ -113,6 +113,28 @@ int main(void) {
         CHECK(wr_model_recommend(m, hist, 1, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(m, top[0]), next[i]);
     }
+    /* a pattern that needs more than the last item: x q -> X, y q -> Y */
+    b = (wr_buf){0};
+    for (int u = 0; u < 200; u++)
+        wr__buf_printf(&b, "u%d %s\nu%d q\nu%d %s\n", u, u % 2 ? "x" : "y", u, u, u % 2 ? "X" : "Y");
+    wr_data *pat;
+    CHECK(wr_data_load(ctx, b.data, b.len, "seq", "pattern", 0, &pat) == WR_OK);
+    wr__buf_free(&b);
+    wr_model *lr;
+    CHECK(wr_model_new(ctx, "gru4rec", 1, &lr) == WR_OK);
+    CHECK(wr_model_set(lr, "dim", "16") == WR_OK);
+    CHECK(wr_model_set(lr, "epochs", "30") == WR_OK);
+    CHECK(wr_model_fit(lr, pat) == WR_OK);
+    const char *first[] = {"x", "y"}, *want[] = {"X", "Y"};
+    for (int k = 0; k < 2; k++) {
+        int hist2[2] = {wr_model_item_index(lr, first[k]), wr_model_item_index(lr, "q")}, top[1], got;
+        float sc[1];
+        CHECK(wr_model_recommend(lr, hist2, 2, 1, 0, top, sc, &got) == WR_OK);
+        CHECK_STR(wr_model_item_id(lr, top[0]), want[k]);
+    }
+    wr_model_free(lr);
+    wr_data_free(pat);
+
     /* the model file round trip scores identically */
     uint8_t *bytes;
     size_t len;
