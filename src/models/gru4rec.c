@@ -15,7 +15,7 @@
 
 #include "../kernels/kernels.h"
 #include "batch.h"
-#include "params.h"
+#include "optim.h"
 
 static const wr_param_def gru4rec_params[] = {
     {"dim", WR_PARAM_INT, 64, 1, 4096, NULL, "embedding and hidden size"},
@@ -28,6 +28,7 @@ static const wr_param_def gru4rec_params[] = {
     {"tied", WR_PARAM_INT, 0, 0, 1, NULL, "share input and output item embeddings"},
     {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bpr-max", "cross-entropy, or BPR-max over the negatives"},
     {"bpreg", WR_PARAM_FLOAT, 1.0, 0, 100, NULL, "BPR-max score regularisation"},
+    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
     {"init", WR_PARAM_FLOAT, 0.0, 0, 10, NULL, "uniform init bound (0 = sqrt(6 / (fan_in + fan_out)))"},
 };
 
@@ -308,24 +309,6 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     return WR_OK;
 }
 
-/* Adagrad on dense views, and on the touched rows of embedding views. */
-static void adagrad(wr_model *m, int n_rows) {
-    gru_state *s = m->state;
-    float lr = (float)wr__hp(m, "lr"), eps = 1e-6f;
-    for (int v = 0; v < s->layout.n; v++) {
-        const wr_view *w = &s->layout.v[v];
-        size_t width = w->ndim == 2 ? (size_t)w->shape[1] : 1;
-        for (int k = 0; k < (w->embedding ? n_rows : 1); k++) {
-            size_t from = w->embedding ? (size_t)s->rows[k] * width : 0, len = w->embedding ? width : w->size;
-            float *p = m->params + w->offset + from, *g = s->grad + w->offset + from, *acc = s->acc + w->offset + from;
-            for (size_t i = 0; i < len; i++) {
-                acc[i] += g[i] * g[i];
-                p[i] -= lr * g[i] / (sqrtf(acc[i]) + eps);
-            }
-        }
-    }
-}
-
 static int gru_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     gru_state *s = m->state;
     wr__lanes_next(&s->lanes, train, &m->rng, s->inp, s->tgt, s->reset, epoch_end);
@@ -335,7 +318,8 @@ static int gru_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
     const float *grad;
     int rc = wr__gru4rec_loss_grad(m, s->inp, s->tgt, s->h, loss, positions, &n_rows, &grad);
     if (rc || *positions == 0) return rc;
-    adagrad(m, n_rows);
+    wr__clip_grad(&s->layout, s->grad, s->rows, n_rows, (float)wr__hp(m, "clip"));
+    wr__adagrad_step((float)wr__hp(m, "lr"), &s->layout, m->params, s->grad, s->acc, s->rows, n_rows);
     /* the new states carry over to the next step (no gradient flows back through them) */
     for (int b = 0, a = 0; b < s->B; b++)
         if (s->tgt[b] > 0) memcpy(s->h + b * s->C, s->hn + (a++) * s->C, s->C * sizeof(float));

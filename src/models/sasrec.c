@@ -14,7 +14,7 @@
 
 #include "../kernels/kernels.h"
 #include "batch.h"
-#include "params.h"
+#include "optim.h"
 
 static const wr_param_def sasrec_params[] = {
     {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},
@@ -24,6 +24,8 @@ static const wr_param_def sasrec_params[] = {
     {"dropout", WR_PARAM_FLOAT, 0.2, 0, 0.9, NULL, "dropout rate"},
     {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},
     {"weight_decay", WR_PARAM_FLOAT, 0, 0, 1, NULL, "AdamW decay of the non-embedding weights"},
+    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
+    {"decay_embeddings", WR_PARAM_INT, 0, 0, 1, NULL, "apply weight decay to the embeddings too"},
     {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
     {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs"},
     {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
@@ -41,6 +43,8 @@ static const wr_param_def bert4rec_params[] = {
     {"mask_prob", WR_PARAM_FLOAT, 0.2, 0.01, 0.9, NULL, "share of items masked in training"},
     {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},
     {"weight_decay", WR_PARAM_FLOAT, 0.01, 0, 1, NULL, "AdamW decay of the non-embedding weights"},
+    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
+    {"decay_embeddings", WR_PARAM_INT, 0, 0, 1, NULL, "apply weight decay to the embeddings too"},
     {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
     {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs (BERT4Rec needs far more than its defaults)"},
     {"patience", WR_PARAM_INT, 10, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
@@ -67,7 +71,7 @@ typedef struct {
     int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
     block_views bv[MAX_BLOCKS];
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
-    float b1t, b2t;          /* beta1^step, beta2^step: running products, no libm pow */
+    wr_adam adam;
     wr_windows windows;
     int windows_ready;
     int32_t *inp, *tgt;      /* (B, T) 1-based, 0 = padding */
@@ -509,24 +513,6 @@ int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt) {
     return s->inp;
 }
 
-static void adamw(wr_model *m) {
-    sas_state *s = m->state;
-    float lr = (float)wr__hp(m, "lr"), wd = (float)wr__hp(m, "weight_decay"), b1 = 0.9f, b2 = 0.98f, eps = 1e-8f;
-    s->b1t = (s->b1t ? s->b1t : 1.0f) * b1;
-    s->b2t = (s->b2t ? s->b2t : 1.0f) * b2;
-    float c1 = 1.0f - s->b1t, c2 = 1.0f - s->b2t;
-    for (int v = 0; v < s->layout.n; v++) {
-        const wr_view *w = &s->layout.v[v];
-        float decay = w->embedding ? 0.0f : wd;
-        float *p = m->params + w->offset, *g = s->grad + w->offset, *m1 = s->m1 + w->offset, *m2 = s->m2 + w->offset;
-        for (size_t i = 0; i < w->size; i++) {
-            m1[i] = b1 * m1[i] + (1 - b1) * g[i];
-            m2[i] = b2 * m2[i] + (1 - b2) * g[i] * g[i];
-            p[i] -= lr * ((m1[i] / c1) / (sqrtf(m2[i] / c2) + eps) + decay * p[i]);
-        }
-    }
-}
-
 static int sas_fit(wr_model *m, const wr_seqs *train) {
     sas_state *s = wr__calloc(1, sizeof *s);
     if (!s) return wr__oom(m->ctx, "creating sasrec");
@@ -539,6 +525,8 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     size_t n = s->layout.total + 4;
     if (!(s->grad = calloc(n, sizeof(float))) || !(s->m1 = calloc(n, sizeof(float))) || !(s->m2 = calloc(n, sizeof(float))))
         return wr__oom(m->ctx, "allocating sasrec");
+    s->adam = (wr_adam){.lr = (float)wr__hp(m, "lr"), .weight_decay = (float)wr__hp(m, "weight_decay"), .b1 = 0.9f,
+                        .b2 = 0.98f, .eps = 1e-8f, .decay_embeddings = wr__hp(m, "decay_embeddings") != 0};
     if (wr__windows_init(&s->windows, train, s->B, s->T) < 0) return wr__oom(m->ctx, "allocating sasrec");
     int loss = (int)wr__hp(m, "loss");
     if (loss != 0 && (wr__sampler_init(&s->sampler, train, loss == 3 ? 1.0 : 0.0) < 0 ||
@@ -587,7 +575,10 @@ static int sas_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
     if (s->bert) mask_batch(m);
     const float *g;
     *loss = wr__sasrec_loss_grad(m, s->B, &m->rng, positions, &g);
-    if (*positions > 0) adamw(m);
+    if (*positions > 0) {
+        wr__clip_grad(&s->layout, s->grad, NULL, 0, (float)wr__hp(m, "clip"));
+        wr__adam_step(&s->adam, &s->layout, m->params, s->grad, s->m1, s->m2, NULL, 0);
+    }
     return WR_OK;
 }
 
