@@ -20,6 +20,7 @@
 //     training from pretrained weights: a refit forgets the pretrained model, and knows only the
 //     items the visitor has clicked. The report says so.)
 // The fine-tuned model is saved in the store (atomically) and used the next time the page opens.
+import { checkOptions, posInt, show } from './check.mjs';
 import { createWorkerEngine } from './worker-client.mjs';
 import { openStore } from './store.mjs';
 
@@ -27,23 +28,6 @@ const SESSION_KNN = ['sknn', 'vsknn', 'stan', 'vstan'];
 const PERSONAL = 'personal';     // the store's name of the fine-tuned model
 const SESSION_KEY = 'personal.session';
 
-function show(v) {
-    if (typeof v === 'string') return JSON.stringify(v);
-    if (v === null || typeof v !== 'object') return String(v);
-    return Array.isArray(v) ? 'an array' : `a ${v.constructor ? v.constructor.name : 'object'}`;
-}
-function checkOptions(fn, o, allowed) {
-    if (o === undefined) return {};
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
-    for (const key of Object.keys(o)) {
-        if (!allowed.includes(key)) throw new RangeError(`${fn}: unknown option ${JSON.stringify(key)}; the options are ${allowed.join(', ')}`);
-    }
-    return o;
-}
-function posInt(name, v) {
-    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${show(v)}`);
-    return v;
-}
 function newSessionId() {
     const rnd = globalThis.crypto?.randomUUID ? crypto.randomUUID().slice(0, 8) : Math.random().toString(36).slice(2, 10);
     return `s-${Date.now().toString(36)}-${rnd}`;

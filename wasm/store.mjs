@@ -28,6 +28,8 @@
 // tab between or during them leaves models[name] pointing at the old, complete blob; unreferenced
 // blobs left behind are deleted the next time the store opens.
 
+import { checkOptions } from './check.mjs';
+
 export const DB_NAME = 'wasmrec';
 export const DB_VERSION = 2;
 const ORPHAN_AGE_MS = 60_000; // a blob younger than this may belong to a save in another tab
@@ -72,14 +74,6 @@ function checkBytes(name, v) {
 function checkName(name, v) {
     if (typeof v !== 'string' || v === '') throw new TypeError(`${name} must be a non-empty string, got ${JSON.stringify(v) ?? typeof v}`);
     return v;
-}
-function checkOptions(fn, o, allowed) {
-    if (o === undefined) return {};
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${fn}: options must be an object`);
-    for (const k of Object.keys(o)) {
-        if (!allowed.includes(k)) throw new RangeError(`${fn}: unknown option ${JSON.stringify(k)}; the options are ${allowed.join(', ')}`);
-    }
-    return o;
 }
 function newKey(name) {
     const rnd = globalThis.crypto?.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;

@@ -20,6 +20,8 @@
 // - Lower level: instantiate({ host }) gives the raw exports plus these heap helpers; the Node
 //   command line (cli.mjs) uses it with file hooks.
 
+import { bool, checkOptions, checkSignal, nonNegInt, posInt, seed64, show, str } from './check.mjs';
+
 // ---- loading ----------------------------------------------------------------------------------
 
 // (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt): valid only where SIMD128 is.
@@ -254,38 +256,8 @@ export async function instantiate({ wasmUrl, wasmBytes, host = pageHost() } = {}
     return rt;
 }
 
-// ---- argument checks ---------------------------------------------------------------------------
+// ---- argument checks: see check.mjs ------------------------------------------------------------
 
-function checkSignal(signal) {
-    if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
-        throw new TypeError(`signal must be an AbortSignal, got ${show(signal)}`);
-    }
-}
-function posInt(name, v) {
-    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer, got ${show(v)}`);
-    return v;
-}
-function nonNegInt(name, v) {
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${show(v)}`);
-    return v;
-}
-function seed64(name, v) {
-    if (typeof v === 'bigint') {
-        if (v < 0n || v >= 1n << 64n) throw new RangeError(`${name} must fit in 64 unsigned bits, got ${v}`);
-        return v;
-    }
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`${name} must be a non-negative integer, got ${show(v)}`);
-    return BigInt(v);
-}
-function bool(name, v) {
-    if (typeof v !== 'boolean') throw new TypeError(`${name} must be true or false, got ${show(v)}`);
-    return v ? 1 : 0;
-}
-function str(name, v) {
-    if (typeof v !== 'string') throw new TypeError(`${name} must be a string, got ${show(v)}`);
-    if (v.includes('\0')) throw new TypeError(`${name} must not contain a NUL character`);
-    return v;
-}
 function toBytes(name, v) {
     if (typeof v === 'string') return encoder.encode(v);
     if (v instanceof Uint8Array) return v;
@@ -293,30 +265,6 @@ function toBytes(name, v) {
     if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
     throw new TypeError(`${name} must be a string, a Uint8Array or an ArrayBuffer, got ${show(v)}`);
 }
-/**
- * Checks an options argument: undefined or a plain object whose keys are all known. An unknown
- * key is most often a typo (excludeseen, topK), which would otherwise be silently ignored.
- */
-function options(fn, o, allowed) {
-    if (o === undefined) return {};
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-        throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
-    }
-    for (const key of Object.keys(o)) {
-        if (!allowed.includes(key)) {
-            throw new RangeError(`${fn}: unknown option ${JSON.stringify(key)}; the options are ${allowed.join(', ')}`);
-        }
-    }
-    return o;
-}
-
-function show(v) {
-    if (typeof v === 'string') return JSON.stringify(v);
-    if (typeof v === 'bigint') return `${v}n`;
-    if (v === null || typeof v !== 'object') return String(v);
-    return Array.isArray(v) ? 'an array' : `a ${v.constructor ? v.constructor.name : 'object'}`;
-}
-
 // ---- engine -------------------------------------------------------------------------------------
 
 /**
@@ -325,7 +273,7 @@ function show(v) {
  *   wasmBytes: the module itself (ArrayBuffer / Uint8Array / WebAssembly.Module); skips fetching
  */
 export async function loadEngine(opts) {
-    const { wasmUrl, wasmBytes, host } = options('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host']);
+    const { wasmUrl, wasmBytes, host } = checkOptions('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host']);
     const rt = await instantiate({ wasmUrl, wasmBytes, host });
     return new Engine(rt);
 }
@@ -393,7 +341,7 @@ export class Engine {
      * source names the input in error messages; skipBad skips and counts bad lines.
      */
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false } = options('dataset', opts, ['format', 'source', 'skipBad']);
+        const { format = 'auto', source = 'data', skipBad = false } = checkOptions('dataset', opts, ['format', 'source', 'skipBad']);
         const ctx = this._live();
         const bytes = toBytes('input', input);
         str('format', format);
@@ -416,7 +364,7 @@ export class Engine {
 
     /** The demo store as CSV text (session,item,category,title,timestamp). */
     generate(opts) {
-        const { sessions = 5000, items = 1000, seed = 42 } = options('generate', opts, ['sessions', 'items', 'seed']);
+        const { sessions = 5000, items = 1000, seed = 42 } = checkOptions('generate', opts, ['sessions', 'items', 'seed']);
         const ctx = this._live();
         posInt('sessions', sessions);
         posInt('items', items);
@@ -482,7 +430,7 @@ export class Engine {
 
     /** A model from a safetensors file's bytes (as made by Model.save or the CLI). */
     loadModel(bytes, opts) {
-        const { source = 'model' } = options('loadModel', opts, ['source']);
+        const { source = 'model' } = checkOptions('loadModel', opts, ['source']);
         const ctx = this._live();
         const b = toBytes('bytes', bytes);
         if (typeof bytes === 'string') throw new TypeError('bytes must be a Uint8Array or an ArrayBuffer, got a string');
@@ -552,7 +500,7 @@ export class Dataset extends Handle {
     }
     /** Adds titles (MovieLens u.item / movies.dat). */
     loadTitles(input, opts) {
-        const { source = 'titles' } = options('loadTitles', opts, ['source']);
+        const { source = 'titles' } = checkOptions('loadTitles', opts, ['source']);
         const p = this._live();
         const bytes = toBytes('input', input);
         str('source', source);
@@ -636,7 +584,7 @@ export class Model extends Handle {
      */
     async train(dataset, opts) {
         const { leaveOneOut = false, onProgress, signal, chunk = 16, epochs } =
-            options('train', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
+            checkOptions('train', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
         const p = this._live();
         const d = this._data(dataset);
         const loo = bool('leaveOneOut', leaveOneOut);
@@ -680,7 +628,7 @@ export class Model extends Handle {
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
     recommendDetailed(history, opts) {
-        const { k = 10, excludeSeen = false } = options('recommend', opts, ['k', 'excludeSeen']);
+        const { k = 10, excludeSeen = false } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
         const p = this._live();
         if (!Array.isArray(history)) throw new TypeError(`history must be an array of item id strings, got ${show(history)}`);
         history.forEach((id, i) => {
@@ -745,7 +693,7 @@ export class Model extends Handle {
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
     evaluate(dataset, opts) {
         const { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } =
-            options('evaluate', opts, ['split', 'k', 'excludeSeen', 'sampled', 'seed']);
+            checkOptions('evaluate', opts, ['split', 'k', 'excludeSeen', 'sampled', 'seed']);
         const p = this._live();
         const d = this._data(dataset);
         const splits = { test: 0, valid: 1, validation: 1 };

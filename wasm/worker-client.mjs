@@ -15,29 +15,12 @@
 // byteLength 0 afterwards); pass a copy (bytes.slice()) if you still need it. Views on part of a
 // buffer are copied once. Requests run one at a time in the order they were made; an aborted
 // request that has not started yet is never sent.
+import { checkOptions, checkSignal, show } from './check.mjs';
 import { WasmrecError } from './wasmrec.mjs';
 
 const IS_NODE = typeof process === 'object' && process !== null && !!process.versions?.node &&
     typeof window === 'undefined';
 
-function show(v) {
-    if (typeof v === 'string') return JSON.stringify(v);
-    if (v === null || typeof v !== 'object') return String(v);
-    return Array.isArray(v) ? 'an array' : `a ${v.constructor ? v.constructor.name : 'object'}`;
-}
-function checkOptions(fn, o, allowed) {
-    if (o === undefined) return {};
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new TypeError(`${fn}: options must be an object, got ${show(o)}`);
-    for (const key of Object.keys(o)) {
-        if (!allowed.includes(key)) throw new RangeError(`${fn}: unknown option ${JSON.stringify(key)}; the options are ${allowed.join(', ')}`);
-    }
-    return o;
-}
-function checkSignal(signal) {
-    if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.aborted !== 'boolean')) {
-        throw new TypeError(`signal must be an AbortSignal, got ${show(signal)}`);
-    }
-}
 const encoder = new TextEncoder();
 
 /** Bytes ready to be moved: a Uint8Array owning its whole (non-shared) buffer. */
