@@ -45,12 +45,13 @@ void wr__adagrad_step(float lr, const wr_layout *l, float *p, const float *g, fl
 }
 
 double wr__clip_grad(const wr_layout *l, float *g, const int32_t *rows, int n_rows, float max_norm) {
+    if (max_norm <= 0) return 0; /* off: no pass over the gradient */
     double sq = 0;
     FOR_EACH_SPAN(l, rows, n_rows, {
         for (size_t i = from; i < from + len; i++) sq += (double)g[i] * g[i];
     })
     double norm = sqrt(sq);
-    if (max_norm > 0 && norm > max_norm) {
+    if (norm > max_norm) {
         float scale = (float)(max_norm / norm);
         FOR_EACH_SPAN(l, rows, n_rows, {
             for (size_t i = from; i < from + len; i++) g[i] *= scale;

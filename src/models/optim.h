@@ -18,8 +18,9 @@ void wr__adam_step(wr_adam *a, const wr_layout *l, float *p, const float *g, flo
 /* Adagrad: acc += g^2; p -= lr g / (sqrt(acc) + eps). */
 void wr__adagrad_step(float lr, const wr_layout *l, float *p, const float *g, float *acc,
                       const int32_t *rows, int n_rows);
-/* Scales g so that its global L2 norm over the entries a step updates is at most max_norm
- * (max_norm <= 0: no clipping). Returns the norm before clipping. */
+/* Scales g so that its global L2 norm over the entries a step updates is at most max_norm and
+ * returns the norm before clipping (max_norm <= 0: clipping is off, nothing is read, 0 is
+ * returned). */
 double wr__clip_grad(const wr_layout *l, float *g, const int32_t *rows, int n_rows, float max_norm);
 
 #endif

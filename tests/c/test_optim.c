@@ -51,8 +51,10 @@ int main(void) {
     /* clipping: the norm over what a step updates; row 1 + w: g = (1, -1) and (1, -1, 0, pad 1) */
     float c[12];
     memcpy(c, g, sizeof c);
-    double n = wr__clip_grad(&l, c, rows, 1, 0);
+    CHECK(wr__clip_grad(&l, c, rows, 1, 0) == 0); /* off */
+    double n = wr__clip_grad(&l, c, rows, 1, 1e9f);
     CHECK_CLOSE(n, 2.0, 1e-9, 0); /* sqrt(1 + 1 + 1 + 1): the padding float is outside w's size */
+    CHECK(c[2] == g[2]);          /* under the bound: unchanged */
     n = wr__clip_grad(&l, c, rows, 1, 1.0f);
     CHECK_CLOSE(n, 2.0, 1e-9, 0);
     CHECK_CLOSE(c[2], 0.5, 1e-7, 0);
