@@ -55,6 +55,30 @@ static int check_count = 0;
         }                                                                              \
     } while (0)
 
+/* Central finite differences of loss(arg) for every one of the n weights p, against the
+ * analytic gradient g (copied before the loop): counts the weights whose numeric and analytic
+ * derivatives differ by more than atol + rtol * |numeric| (printing the first few) and, in
+ * *nonzero, those whose numeric derivative is not ~0 (so a test can insist the check saw real
+ * gradients). */
+static int check_gradients(float *p, const float *g, size_t n, double (*loss)(void *), void *arg, float eps,
+                           double atol, double rtol, const char *label, int *nonzero) {
+    int bad = 0;
+    *nonzero = 0;
+    for (size_t i = 0; i < n; i++) {
+        float keep = p[i];
+        p[i] = keep + eps;
+        double up = loss(arg);
+        p[i] = keep - eps;
+        double down = loss(arg);
+        p[i] = keep;
+        double num = (up - down) / (2 * eps);
+        *nonzero += fabs(num) > 1e-4;
+        if (fabs(num - g[i]) > atol + rtol * fabs(num) && bad++ < 8)
+            printf("  %s: weight %zu: numeric %.6f analytic %.6f\n", label, i, num, g[i]);
+    }
+    return bad;
+}
+
 #ifdef __wasm__
 #define CHECK_BUILD "wasm"
 #else

@@ -46,6 +46,8 @@ static double loss_at(wr_model *m) {
     return wr__sasrec_loss_grad(m, 2, NULL, &pos, &g);
 }
 
+static double probe_loss(void *m) { return loss_at(m); }
+
 static void gradcheck(wr_data *d, const char *loss) {
     wr_model *m = prepare(d, loss);
     int64_t pos;
@@ -57,21 +59,9 @@ static void gradcheck(wr_data *d, const char *loss) {
     size_t n = m->n_params;
     float *analytic = malloc(n * sizeof *analytic);
     memcpy(analytic, g, n * sizeof *analytic);
-    int bad = 0, nonzero = 0;
-    const float eps = 1e-2f;
-    for (size_t i = 0; i < n; i++) {
-        float keep = m->params[i];
-        m->params[i] = keep + eps;
-        double up = loss_at(m);
-        m->params[i] = keep - eps;
-        double down = loss_at(m);
-        m->params[i] = keep;
-        double num = (up - down) / (2 * eps);
-        nonzero += fabs(num) > 1e-4;
-        if (fabs(num - analytic[i]) > 3e-3 + 5e-2 * fabs(num)) {
-            if (bad++ < 8) printf("  %s loss=%s param %zu: numeric %.6f analytic %.6f\n", model_name, loss, i, num, analytic[i]);
-        }
-    }
+    char label[64];
+    snprintf(label, sizeof label, "%s loss=%s", model_name, loss);
+    int nonzero, bad = check_gradients(m->params, analytic, n, probe_loss, m, 1e-2f, 3e-3, 5e-2, label, &nonzero);
     CHECK(nonzero > 80);
     CHECK(bad == 0);
     free(analytic);
