@@ -373,6 +373,7 @@ static int knn_score(wr_model *m, const int *history, int len, float *scores) {
 
 int wr__knn_add_session(wr_model *m, const int *items, int len) {
     knn_state *s = m->state;
+    if (len == 0) return WR_OK; /* as in fit: an empty session is no session (idf, t_now) */
     int64_t t = s->n_sessions ? s->time[s->n_sessions - 1] + 1 : 0;
     int rc = knn_append(m, (const int32_t *)items, len, t);
     if (rc) return rc;
