@@ -1,0 +1,176 @@
+/* loss.c: the training losses of the sequence models. Each scores rows independently, returns
+ * the sum of its rows' losses (in double) and accumulates scale * d(sum)/d(logits) into dlogits
+ * (when not NULL), so callers can chunk rows and choose the mean (scale = 1 / rows). */
+#include <math.h>
+
+#include "../kernels/kernels.h"
+#include "nn.h"
+
+// ----------------------------------------------------------------------------
+// softmax cross-entropy (full, and sampled with the log-Q correction)
+
+/* Softmax of z (J) into p and -log p[target]. lse = max - log p[argmax], exact because p[argmax]
+ * >= 1/J never underflows, while p[target] may (a logit 100 below the best). */
+static double softmax_nll(float *p, const float *z, int target, int J) {
+    int am = 0;
+    for (int j = 1; j < J; j++)
+        if (z[j] > z[am]) am = j;
+    wr_softmax(p, z, J);
+    double lse = (double)z[am] - log((double)p[am]);
+    return lse - (double)z[target];
+}
+
+double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32_t *target,
+                  int ignore, float scale, int N, int J) {
+    // dlogits (N,J) or NULL, probs (N,J), logits (N,J), target (N)
+    double total = 0.0;
+    for (int i = 0; i < N; i++) {
+        if (target[i] == ignore) continue;
+        const float *z = logits + (size_t)i * J;
+        float *p = probs + (size_t)i * J;
+        total += softmax_nll(p, z, target[i], J);
+        if (dlogits) { // d/dz (-log softmax(z)[y]) = p - onehot(y)
+            float *dz = dlogits + (size_t)i * J;
+            wr_axpy(dz, scale, p, J);
+            dz[target[i]] -= scale;
+        }
+    }
+    return total;
+}
+
+/* Why SUBTRACT log q: the sampled softmax stands in for the full one, whose denominator sums
+ * exp(s_j) over all items. Negatives drawn with probability q_j appear in the sample about
+ * K q_j times, so popular items are over-represented; weighting each sampled term by 1 / (K q_j)
+ * (importance sampling) makes the sampled denominator an unbiased estimate of the full sum, and
+ * exp(s_j) / (K q_j) = exp(s_j - log(K q_j)). Adding log q instead (the sign one published
+ * library shipped) squares the bias: popular negatives get pushed down even harder, and the
+ * model learns to under-score popular items. The test checks the direction against the full
+ * softmax by Monte Carlo. */
+double wr_sampled_softmax_loss(float *dlogits, float *probs, const float *logits,
+                               const float *logq, const unsigned char *skip,
+                               const unsigned char *valid, float scale, int N, int K) {
+    // dlogits, probs, logits, logq, skip (N,1+K); valid (N)
+    int J = 1 + K;
+    double total = 0.0;
+    for (int i = 0; i < N; i++) {
+        if (valid && !valid[i]) continue;
+        const float *z = logits + (size_t)i * J;
+        float *p = probs + (size_t)i * J;
+        const unsigned char *sk = skip ? skip + (size_t)i * J : NULL;
+        // corrected logits into p, then softmax in place; skipped columns get probability 0
+        float mx = -INFINITY;
+        for (int j = 0; j < J; j++) {
+            p[j] = z[j] - (logq ? logq[(size_t)i * J + j] : 0.0f);
+            if (!(sk && j > 0 && sk[j]) && p[j] > mx) mx = p[j];
+        }
+        float sum = 0.0f;
+        for (int j = 0; j < J; j++) {
+            p[j] = (sk && j > 0 && sk[j]) ? 0.0f : wr_expf(p[j] - mx);
+            sum += p[j];
+        }
+        wr_scale(p, 1.0f / sum, J);
+        // -log p0 = log(sum) + mx - corrected z0, and p0's corrected logit is p's source
+        double z0 = (double)z[0] - (logq ? (double)logq[(size_t)i * J] : 0.0);
+        total += log((double)sum) + (double)mx - z0;
+        if (dlogits) {
+            float *dz = dlogits + (size_t)i * J;
+            wr_axpy(dz, scale, p, J);
+            dz[0] -= scale;
+        }
+    }
+    return total;
+}
+
+// ----------------------------------------------------------------------------
+// binary cross-entropy with sampled negatives, and gBCE
+
+/* log sigmoid(x) = -softplus(-x), computed without overflow in double. */
+static double log_sigmoid(double x) {
+    return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+}
+
+static float sigmoidf(float x) {
+    return 1.0f / (1.0f + wr_expf(-x));
+}
+
+/* gSASRec (Petrov & Macdonald, RecSys 2023). Sampling K of the V - 1 non-target items makes
+ * BCE's model overconfident: at the optimum sigmoid(s) overstates the positive's probability.
+ * gBCE raises the positive's predicted probability to a power beta:
+ *   L = -log(sigmoid(s+)^beta) - sum_k log(1 - sigmoid(s-_k)),
+ *   alpha = K / (V - 1) (the negative sampling rate), beta = alpha (t (1 - 1/alpha) + 1/alpha),
+ * t in [0,1]: t = 0 gives beta = 1 (plain BCE), t = 1 gives beta = alpha (fully calibrated);
+ * the paper recommends t = 0.75 with 256 negatives. Simplified, beta = 1 - t (1 - alpha). */
+float wr_gbce_beta(int K, int V, float t) {
+    double alpha = V > 1 ? (double)K / (double)(V - 1) : 1.0;
+    if (alpha > 1.0) alpha = 1.0;
+    return (float)(1.0 - t * (1.0 - alpha)); // the paper's form, without its 1/alpha (K = 0)
+}
+
+double wr_bce_loss(float *dlogits, const float *logits, const unsigned char *valid, float beta,
+                   float scale, int N, int K) {
+    // dlogits, logits (N,1+K); valid (N)
+    int J = 1 + K;
+    double total = 0.0;
+    for (int i = 0; i < N; i++) {
+        if (valid && !valid[i]) continue;
+        const float *z = logits + (size_t)i * J;
+        total -= beta * log_sigmoid(z[0]);
+        for (int k = 1; k < J; k++) total -= log_sigmoid(-(double)z[k]); // log(1 - sigmoid(s))
+        if (dlogits) {
+            float *dz = dlogits + (size_t)i * J;
+            dz[0] += scale * beta * (sigmoidf(z[0]) - 1.0f);
+            for (int k = 1; k < J; k++) dz[k] += scale * sigmoidf(z[k]);
+        }
+    }
+    return total;
+}
+
+// ----------------------------------------------------------------------------
+// BPR-max (Hidasi & Karatzoglou 2018, GRU4Rec)
+
+double wr_bpr_max_loss(float *dlogits, float *w, const float *logits, const int32_t *pos,
+                       float bpreg, float scale, int N, int J) {
+    // dlogits, w, logits (N,J); pos (N)
+    double total = 0.0;
+    for (int i = 0; i < N; i++) {
+        int P = pos[i];
+        if (P < 0) continue;
+        const float *r = logits + (size_t)i * J;
+        float *w_i = w + (size_t)i * J;
+        // w = softmax over the negatives (the positive's column excluded, as GRU4Rec's softmax_neg)
+        float mx = -INFINITY;
+        for (int j = 0; j < J; j++)
+            if (j != P && r[j] > mx) mx = r[j];
+        float sum = 0.0f;
+        for (int j = 0; j < J; j++) {
+            w_i[j] = j == P ? 0.0f : wr_expf(r[j] - mx);
+            sum += w_i[j];
+        }
+        if (sum == 0.0f) continue; // no negative in the row
+        wr_scale(w_i, 1.0f / sum, J);
+        // A = sum w_j sigmoid(r_P - r_j);  Rg = sum w_j r_j^2
+        double A = 0.0, Rg = 0.0;
+        for (int j = 0; j < J; j++) {
+            if (j == P) continue;
+            A += (double)w_i[j] * sigmoidf(r[P] - r[j]);
+            Rg += (double)w_i[j] * r[j] * r[j];
+        }
+        double Ae = A + 1e-24;
+        total += -log(Ae) + bpreg * Rg;
+        if (!dlogits) continue;
+        // dA/dr_P = sum w_j s_j (1 - s_j); dA/dr_k = w_k (s_k^2 - A) through sigmoid and softmax;
+        // dRg/dr_k = w_k (2 r_k + r_k^2 - Rg)
+        float *dr = dlogits + (size_t)i * J;
+        double dP = 0.0;
+        for (int j = 0; j < J; j++) {
+            if (j == P) continue;
+            double s = sigmoidf(r[P] - r[j]);
+            dP += w_i[j] * s * (1.0 - s);
+            double g = -w_i[j] * (s * s - A) / Ae +
+                       bpreg * w_i[j] * (2.0 * r[j] + (double)r[j] * r[j] - Rg);
+            dr[j] += (float)(scale * g);
+        }
+        dr[P] += (float)(scale * (-dP / Ae));
+    }
+    return total;
+}

@@ -1,0 +1,712 @@
+/* test_nn.c: the neural building blocks of src/nn. Every backward is checked against central
+ * finite differences of a random linear probe L = sum(w * out), evaluated in double (for the
+ * losses, L is the loss itself), on up to CAP elements of every input and weight; plus known
+ * answers: CE of uniform logits = log V, the log-Q correction's direction, gBCE's beta, Adam's
+ * first steps by hand, lazy rows left untouched, dropout's mask, GRU resets, attention masks.
+ *
+ * Tolerances (float32 forward, central differences): |numeric - analytic| <= atol + rtol |numeric|
+ * with eps 1e-2 (layers that are linear in the checked tensor are exact up to rounding; smooth
+ * nonlinear ones have an O(eps^2) truncation error far below atol) and atol 2e-3 .. 5e-3,
+ * rtol 1e-2 .. 2e-2; ReLU: elements whose perturbation flips the sign of any pre-activation are
+ * skipped (kinks). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/kernels/kernels.h"
+#include "../../src/nn/nn.h"
+#include "check.h"
+
+#define CAP 48 /* elements checked per tensor */
+
+// ----------------------------------------------------------------------------
+// helpers
+
+static float *fnew(size_t n) {
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) {
+        printf("out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static void frand(float *p, size_t n, float scale, wr_rng *rng) {
+    for (size_t i = 0; i < n; i++) p[i] = scale * wr__rng_normal(rng);
+}
+
+static double probe(const float *out, const float *w, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += (double)w[i] * out[i];
+    return s;
+}
+
+/* The function checked: runs the forward pass at the current inputs and returns L. It may set
+ * *kink when the evaluation crossed a non-differentiable point (then the element is skipped). */
+typedef double (*loss_fn)(void *ctx, int *kink);
+
+/* Central differences on up to CAP elements of x (n) against the analytic gradient g (n). */
+static void gradcheck(const char *label, float *x, const float *g, size_t n, loss_fn f, void *ctx,
+                      float eps, double atol, double rtol, wr_rng *rng) {
+    int bad = 0, nonzero = 0, checked = 0, skipped = 0;
+    double worst = 0.0;
+    size_t count = n < CAP ? n : CAP;
+    for (size_t c = 0; c < count; c++) {
+        size_t i = n <= CAP ? c : wr__rng_below(rng, (uint32_t)n);
+        float keep = x[i];
+        int kink = 0;
+        x[i] = keep + eps;
+        double up = f(ctx, &kink);
+        x[i] = keep - eps;
+        double down = f(ctx, &kink);
+        x[i] = keep;
+        if (kink) {
+            skipped++;
+            continue;
+        }
+        double num = (up - down) / (2.0 * (double)eps);
+        double err = fabs(num - g[i]);
+        checked++;
+        nonzero += fabs(num) > 1e-4;
+        if (err > worst) worst = err;
+        if (err > atol + rtol * fabs(num) && bad++ < 5)
+            printf("  %s[%zu]: numeric %.6f analytic %.6f\n", label, i, num, (double)g[i]);
+    }
+    printf("gradcheck %-22s %3d checked %2d skipped, max |err| %.2e\n", label, checked, skipped, worst);
+    CHECK(bad == 0);
+    CHECK(checked > 0 && nonzero > 0); /* the check saw real gradients */
+}
+
+// ----------------------------------------------------------------------------
+// embedding and positions
+
+typedef struct {
+    int N, C, V, B, T;
+    int32_t *ids;
+    float *table, *pos, *out, *w;
+} emb_case;
+
+static double emb_loss(void *arg, int *kink) {
+    emb_case *e = arg;
+    wr_embedding_forward(e->out, e->ids, e->table, 1.5f, e->N, e->C);
+    wr_position_forward(e->out, e->ids, e->pos, e->B, e->T, e->C);
+    return probe(e->out, e->w, (size_t)e->N * e->C);
+}
+
+static void test_embedding(wr_rng *rng) {
+    emb_case e = {.B = 3, .T = 4, .C = 5, .V = 7};
+    e.N = e.B * e.T;
+    int32_t ids[12] = {0, 3, 3, 5, 1, 2, 0, 6, 0, 0, 3, 2}; /* repeats and padding */
+    e.ids = ids;
+    e.table = fnew((size_t)e.V * e.C);
+    e.pos = fnew((size_t)e.T * e.C);
+    e.out = fnew((size_t)e.N * e.C);
+    e.w = fnew((size_t)e.N * e.C);
+    frand(e.table, (size_t)e.V * e.C, 1.0f, rng);
+    frand(e.pos, (size_t)e.T * e.C, 1.0f, rng);
+    frand(e.w, (size_t)e.N * e.C, 1.0f, rng);
+    int dummy;
+    emb_loss(&e, &dummy);
+    /* padding gives a zero row even with positions added */
+    for (int c = 0; c < e.C; c++) CHECK(e.out[c] == 0.0f && e.out[(size_t)6 * e.C + c] == 0.0f);
+    CHECK_CLOSE(e.out[(size_t)1 * e.C + 2], 1.5 * e.table[3 * e.C + 2] + e.pos[1 * e.C + 2], 1e-6, 1e-6);
+
+    float *dtable = fnew((size_t)e.V * e.C), *dpos = fnew((size_t)e.T * e.C);
+    int32_t rows[7];
+    unsigned char seen[7] = {0};
+    int n_rows = 0;
+    wr_embedding_backward(dtable, rows, &n_rows, seen, e.w, ids, 1.5f, e.N, e.C);
+    wr_position_backward(dpos, e.w, ids, e.B, e.T, e.C);
+    /* touched rows: 3, 5, 1, 2, 6 in first-use order, each once; 0 (padding) never */
+    CHECK(n_rows == 5 && rows[0] == 3 && rows[1] == 5 && rows[2] == 1 && rows[3] == 2 && rows[4] == 6);
+    CHECK(seen[0] == 0 && seen[4] == 0 && seen[3] == 1);
+    for (int c = 0; c < e.C; c++) CHECK(dtable[c] == 0.0f && dtable[4 * e.C + c] == 0.0f);
+    gradcheck("embedding.table", e.table, dtable, (size_t)e.V * e.C, emb_loss, &e, 1e-2f, 2e-3, 1e-2, rng);
+    gradcheck("embedding.pos", e.pos, dpos, (size_t)e.T * e.C, emb_loss, &e, 1e-2f, 2e-3, 1e-2, rng);
+
+    /* a second call (the output use of a shared table) adds rows without repeating them */
+    int32_t more[3] = {4, 3, 0};
+    wr_embedding_backward(dtable, rows, &n_rows, seen, e.w, more, 1.0f, 3, e.C);
+    CHECK(n_rows == 6 && rows[5] == 4);
+    wr_embedding_clear_rows(dtable, seen, rows, n_rows, e.C);
+    int clean = 1;
+    for (int i = 0; i < e.V * e.C; i++) clean &= dtable[i] == 0.0f;
+    for (int i = 0; i < e.V; i++) clean &= seen[i] == 0;
+    CHECK(clean);
+    free(e.table), free(e.pos), free(e.out), free(e.w), free(dtable), free(dpos);
+}
+
+// ----------------------------------------------------------------------------
+// linear
+
+typedef struct {
+    int N, C, OC;
+    float *inp, *W, *b, *out, *w;
+} lin_case;
+
+static double lin_loss(void *arg, int *kink) {
+    lin_case *l = arg;
+    wr_linear_forward(l->out, l->inp, l->W, l->b, l->N, l->C, l->OC);
+    return probe(l->out, l->w, (size_t)l->N * l->OC);
+}
+
+static double lin_loss1(void *arg) {
+    int kink = 0;
+    return lin_loss(arg, &kink);
+}
+
+static void test_linear(wr_rng *rng) {
+    lin_case l = {.N = 7, .C = 9, .OC = 6};
+    l.inp = fnew((size_t)l.N * l.C), l.W = fnew((size_t)l.OC * l.C), l.b = fnew((size_t)l.OC);
+    l.out = fnew((size_t)l.N * l.OC), l.w = fnew((size_t)l.N * l.OC);
+    frand(l.inp, (size_t)l.N * l.C, 1.0f, rng), frand(l.W, (size_t)l.OC * l.C, 0.5f, rng);
+    frand(l.b, (size_t)l.OC, 0.5f, rng), frand(l.w, (size_t)l.N * l.OC, 1.0f, rng);
+    float *dinp = fnew((size_t)l.N * l.C), *dW = fnew((size_t)l.OC * l.C), *db = fnew((size_t)l.OC);
+    /* accumulation: start the gradients at 1 and subtract it after */
+    for (int i = 0; i < l.N * l.C; i++) dinp[i] = 1.0f;
+    for (int i = 0; i < l.OC * l.C; i++) dW[i] = 1.0f;
+    for (int i = 0; i < l.OC; i++) db[i] = 1.0f;
+    int dummy;
+    lin_loss(&l, &dummy);
+    wr_linear_backward(dinp, dW, db, l.w, l.inp, l.W, l.N, l.C, l.OC);
+    for (int i = 0; i < l.N * l.C; i++) dinp[i] -= 1.0f;
+    for (int i = 0; i < l.OC * l.C; i++) dW[i] -= 1.0f;
+    for (int i = 0; i < l.OC; i++) db[i] -= 1.0f;
+    gradcheck("linear.inp", l.inp, dinp, (size_t)l.N * l.C, lin_loss, &l, 1e-2f, 2e-3, 1e-2, rng);
+    gradcheck("linear.W", l.W, dW, (size_t)l.OC * l.C, lin_loss, &l, 1e-2f, 2e-3, 1e-2, rng);
+    gradcheck("linear.b", l.b, db, (size_t)l.OC, lin_loss, &l, 1e-2f, 2e-3, 1e-2, rng);
+    int nz; /* and once through check.h's shared helper, which the model tests use */
+    CHECK(check_gradients(l.b, db, (size_t)l.OC, lin_loss1, &l, 1e-2f, 2e-3, 1e-2, "linear.b", &nz) == 0 && nz > 0);
+    free(l.inp), free(l.W), free(l.b), free(l.out), free(l.w), free(dinp), free(dW), free(db);
+}
+
+// ----------------------------------------------------------------------------
+// layernorm
+
+typedef struct {
+    int N, C;
+    float *inp, *gw, *gb, *out, *mean, *rstd, *w;
+} ln_case;
+
+static double ln_loss(void *arg, int *kink) {
+    ln_case *l = arg;
+    wr_layernorm_forward(l->out, l->mean, l->rstd, l->inp, l->gw, l->gb, l->N, l->C);
+    return probe(l->out, l->w, (size_t)l->N * l->C);
+}
+
+static void test_layernorm(wr_rng *rng) {
+    ln_case l = {.N = 6, .C = 16};
+    size_t n = (size_t)l.N * l.C;
+    l.inp = fnew(n), l.gw = fnew(l.C), l.gb = fnew(l.C), l.out = fnew(n), l.w = fnew(n);
+    l.mean = fnew(l.N), l.rstd = fnew(l.N);
+    frand(l.inp, n, 1.0f, rng), frand(l.w, n, 1.0f, rng);
+    for (int c = 0; c < l.C; c++) l.gw[c] = 1.0f + 0.3f * wr__rng_normal(rng), l.gb[c] = 0.1f * wr__rng_normal(rng);
+    float *dinp = fnew(n), *dw = fnew(l.C), *db = fnew(l.C);
+    int dummy;
+    ln_loss(&l, &dummy);
+    wr_layernorm_backward(dinp, dw, db, l.w, l.inp, l.mean, l.rstd, l.gw, l.N, l.C);
+    gradcheck("layernorm.inp", l.inp, dinp, n, ln_loss, &l, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("layernorm.w", l.gw, dw, (size_t)l.C, ln_loss, &l, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("layernorm.b", l.gb, db, (size_t)l.C, ln_loss, &l, 1e-2f, 3e-3, 1e-2, rng);
+    free(l.inp), free(l.gw), free(l.gb), free(l.out), free(l.w), free(l.mean), free(l.rstd);
+    free(dinp), free(dw), free(db);
+}
+
+// ----------------------------------------------------------------------------
+// feed-forward
+
+typedef struct {
+    int N, C, F, act;
+    float *inp, *W1, *b1, *W2, *b2, *out, *pre, *post, *w;
+    unsigned char *sign; /* pre > 0 at the unperturbed point (ReLU kink detection) */
+} ffn_case;
+
+static double ffn_loss(void *arg, int *kink) {
+    ffn_case *f = arg;
+    wr_ffn_forward(f->out, f->pre, f->post, f->inp, f->W1, f->b1, f->W2, f->b2, f->act, f->N, f->C, f->F);
+    if (f->act == WR_ACT_RELU && f->sign)
+        for (int i = 0; i < f->N * f->F; i++)
+            if ((f->pre[i] > 0.0f) != f->sign[i]) *kink = 1;
+    return probe(f->out, f->w, (size_t)f->N * f->C);
+}
+
+static void test_ffn(wr_rng *rng, int act) {
+    ffn_case f = {.N = 5, .C = 6, .F = 12, .act = act};
+    size_t nc = (size_t)f.N * f.C, nf = (size_t)f.N * f.F, wf = (size_t)f.F * f.C;
+    f.inp = fnew(nc), f.W1 = fnew(wf), f.b1 = fnew(f.F), f.W2 = fnew(wf), f.b2 = fnew(f.C);
+    f.out = fnew(nc), f.pre = fnew(nf), f.post = fnew(nf), f.w = fnew(nc);
+    frand(f.inp, nc, 1.0f, rng), frand(f.W1, wf, 0.5f, rng), frand(f.b1, f.F, 0.3f, rng);
+    frand(f.W2, wf, 0.5f, rng), frand(f.b2, f.C, 0.3f, rng), frand(f.w, nc, 1.0f, rng);
+    float *dinp = fnew(nc), *dW1 = fnew(wf), *db1 = fnew(f.F), *dW2 = fnew(wf), *db2 = fnew(f.C);
+    float *dpost = fnew(nf);
+    int dummy;
+    ffn_loss(&f, &dummy);
+    f.sign = malloc(nf);
+    for (size_t i = 0; i < nf; i++) f.sign[i] = f.pre[i] > 0.0f;
+    wr_ffn_backward(dinp, dW1, db1, dW2, db2, dpost, f.w, f.inp, f.pre, f.post, f.W1, f.W2, act, f.N, f.C, f.F);
+    const char *names[2][5] = {{"ffn_relu.inp", "ffn_relu.W1", "ffn_relu.b1", "ffn_relu.W2", "ffn_relu.b2"},
+                               {"ffn_gelu.inp", "ffn_gelu.W1", "ffn_gelu.b1", "ffn_gelu.W2", "ffn_gelu.b2"}};
+    float eps = act == WR_ACT_RELU ? 1e-3f : 1e-2f; /* ReLU: small steps cross fewer kinks */
+    double atol = act == WR_ACT_RELU ? 5e-3 : 3e-3;
+    gradcheck(names[act][0], f.inp, dinp, nc, ffn_loss, &f, eps, atol, 2e-2, rng);
+    gradcheck(names[act][1], f.W1, dW1, wf, ffn_loss, &f, eps, atol, 2e-2, rng);
+    gradcheck(names[act][2], f.b1, db1, (size_t)f.F, ffn_loss, &f, eps, atol, 2e-2, rng);
+    gradcheck(names[act][3], f.W2, dW2, wf, ffn_loss, &f, eps, atol, 2e-2, rng);
+    gradcheck(names[act][4], f.b2, db2, (size_t)f.C, ffn_loss, &f, eps, atol, 2e-2, rng);
+    free(f.inp), free(f.W1), free(f.b1), free(f.W2), free(f.b2), free(f.out), free(f.pre);
+    free(f.post), free(f.w), free(f.sign), free(dinp), free(dW1), free(db1), free(dW2), free(db2);
+    free(dpost);
+}
+
+/* GELU's tanh approximation by hand at x = 1 and -2, and ReLU, through a 1x1 FFN. */
+static void test_activations(void) {
+    float one = 1.0f, zero = 0.0f, out, pre, post;
+    float xs[3] = {1.0f, -2.0f, 0.5f};
+    double want_gelu[3] = {0.841191990, -0.045402306, 0.345714152};
+    for (int i = 0; i < 3; i++) {
+        wr_ffn_forward(&out, &pre, &post, &xs[i], &one, &zero, &one, &zero, WR_ACT_GELU, 1, 1, 1);
+        CHECK_CLOSE(out, want_gelu[i], 1e-6, 1e-5);
+        wr_ffn_forward(&out, &pre, &post, &xs[i], &one, &zero, &one, &zero, WR_ACT_RELU, 1, 1, 1);
+        CHECK(out == (xs[i] > 0 ? xs[i] : 0.0f));
+    }
+}
+
+// ----------------------------------------------------------------------------
+// dropout
+
+typedef struct {
+    int N;
+    float p;
+    float *inp, *out, *w;
+    unsigned char *mask;
+} drop_case;
+
+static double drop_loss(void *arg, int *kink) {
+    drop_case *d = arg;
+    wr_rng rng;
+    wr__rng_seed(&rng, 99); /* the same mask at every evaluation */
+    wr_dropout_forward(d->out, d->mask, d->inp, d->p, 1, &rng, d->N);
+    return probe(d->out, d->w, (size_t)d->N);
+}
+
+static void test_dropout(wr_rng *rng) {
+    drop_case d = {.N = 4000, .p = 0.3f};
+    d.inp = fnew(d.N), d.out = fnew(d.N), d.w = fnew(d.N), d.mask = malloc(d.N);
+    frand(d.inp, d.N, 1.0f, rng), frand(d.w, d.N, 1.0f, rng);
+    int dummy, kept = 0, exact = 1;
+    drop_loss(&d, &dummy);
+    for (int i = 0; i < d.N; i++) {
+        kept += d.mask[i];
+        exact &= d.mask[i] ? d.out[i] == d.inp[i] * (1.0f / 0.7f) : d.out[i] == 0.0f;
+    }
+    CHECK(exact);
+    CHECK(kept > 0.7 * d.N - 120 && kept < 0.7 * d.N + 120); /* ~4.7 sigma */
+    float *dinp = fnew(d.N);
+    wr_dropout_backward(dinp, d.w, d.mask, d.p, d.N);
+    gradcheck("dropout.inp", d.inp, dinp, (size_t)d.N, drop_loss, &d, 1e-2f, 2e-3, 1e-2, rng);
+    /* identity at p = 0 and at evaluation, and the rng is not consumed */
+    wr_rng r1, r2;
+    wr__rng_seed(&r1, 5), wr__rng_seed(&r2, 5);
+    wr_dropout_forward(d.out, d.mask, d.inp, 0.5f, 0, &r1, d.N);
+    CHECK(memcmp(d.out, d.inp, (size_t)d.N * sizeof(float)) == 0 && d.mask[17] == 1);
+    wr_dropout_forward(d.out, d.mask, d.inp, 0.0f, 1, &r1, d.N);
+    CHECK(memcmp(d.out, d.inp, (size_t)d.N * sizeof(float)) == 0);
+    CHECK(wr__rng_u64(&r1) == wr__rng_u64(&r2));
+    free(d.inp), free(d.out), free(d.w), free(d.mask), free(dinp);
+}
+
+// ----------------------------------------------------------------------------
+// GRU through time
+
+typedef struct {
+    int T, B, G;
+    float *xg, *h0, *Wrz, *Wh, *h, *hprev, *rz, *c, *hr, *w;
+    unsigned char *reset;
+} gru_case;
+
+static double gru_loss(void *arg, int *kink) {
+    gru_case *g = arg;
+    wr_gru_forward(g->h, g->hprev, g->rz, g->c, g->hr, g->xg, g->reset, g->h0, g->Wrz, g->Wh, g->T, g->B, g->G);
+    return probe(g->h, g->w, (size_t)g->T * g->B * g->G);
+}
+
+static void gru_alloc(gru_case *g, wr_rng *rng) {
+    size_t BG = (size_t)g->B * g->G, TBG = (size_t)g->T * BG;
+    g->xg = fnew(3 * TBG), g->h0 = fnew(BG), g->Wrz = fnew((size_t)2 * g->G * g->G);
+    g->Wh = fnew((size_t)g->G * g->G), g->h = fnew(TBG), g->hprev = fnew(TBG), g->rz = fnew(2 * TBG);
+    g->c = fnew(TBG), g->hr = fnew(TBG), g->w = fnew(TBG);
+    frand(g->xg, 3 * TBG, 1.0f, rng), frand(g->h0, BG, 0.5f, rng);
+    frand(g->Wrz, (size_t)2 * g->G * g->G, 0.6f, rng), frand(g->Wh, (size_t)g->G * g->G, 0.6f, rng);
+    frand(g->w, TBG, 1.0f, rng);
+}
+
+static void gru_free(gru_case *g) {
+    free(g->xg), free(g->h0), free(g->Wrz), free(g->Wh), free(g->h), free(g->hprev), free(g->rz);
+    free(g->c), free(g->hr), free(g->w);
+}
+
+static void test_gru(wr_rng *rng) {
+    gru_case g = {.T = 5, .B = 3, .G = 6};
+    /* row 1 starts a new session at t = 2, row 2 at t = 0 (h0 ignored there) */
+    unsigned char reset[15] = {0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}; /* (T,B) */
+    g.reset = reset;
+    gru_alloc(&g, rng);
+    size_t BG = (size_t)g.B * g.G, TBG = (size_t)g.T * BG;
+    float *dxg = fnew(3 * TBG), *dWrz = fnew((size_t)2 * g.G * g.G), *dWh = fnew((size_t)g.G * g.G);
+    float *dh0 = fnew(BG), *scratch = fnew(6 * BG);
+    int dummy;
+    gru_loss(&g, &dummy);
+    wr_gru_backward(dxg, dWrz, dWh, dh0, scratch, g.w, g.hprev, g.rz, g.c, g.hr, g.reset, g.Wrz, g.Wh, g.T, g.B, g.G);
+    gradcheck("gru.xg", g.xg, dxg, 3 * TBG, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru.Wrz", g.Wrz, dWrz, (size_t)2 * g.G * g.G, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru.Wh", g.Wh, dWh, (size_t)g.G * g.G, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru.h0", g.h0, dh0, BG, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    /* no gradient reaches h0 of row 2 (reset at its first step) */
+    int zero = 1;
+    for (int j = 0; j < g.G; j++) zero &= dh0[2 * g.G + j] == 0.0f;
+    CHECK(zero);
+    /* row 1 after its reset equals a fresh run from t = 2: nothing leaks across sessions */
+    gru_case f = {.T = 3, .B = 1, .G = g.G};
+    gru_alloc(&f, rng);
+    for (int t = 0; t < 3; t++) memcpy(f.xg + (size_t)t * 3 * g.G, g.xg + ((size_t)(t + 2) * g.B + 1) * 3 * g.G, 3 * g.G * sizeof(float));
+    memcpy(f.Wrz, g.Wrz, (size_t)2 * g.G * g.G * sizeof(float));
+    memcpy(f.Wh, g.Wh, (size_t)g.G * g.G * sizeof(float));
+    f.reset = NULL;
+    wr_gru_forward(f.h, f.hprev, f.rz, f.c, f.hr, f.xg, NULL, NULL, f.Wrz, f.Wh, 3, 1, g.G);
+    gru_loss(&g, &dummy); /* the gradient check left g.h at a perturbed point */
+    int same = 1;
+    for (int t = 0; t < 3; t++)
+        for (int j = 0; j < g.G; j++)
+            same &= fabsf(f.h[(size_t)t * g.G + j] - g.h[((size_t)(t + 2) * g.B + 1) * g.G + j]) <= 1e-6f;
+    CHECK(same);
+    gru_free(&f);
+    gru_free(&g);
+    free(dxg), free(dWrz), free(dWh), free(dh0), free(scratch);
+}
+
+// ----------------------------------------------------------------------------
+// attention
+
+typedef struct {
+    int B, T, C, H, causal;
+    float *qkv, *out, *att, *w;
+    unsigned char *pad;
+} att_case;
+
+static double att_loss(void *arg, int *kink) {
+    att_case *a = arg;
+    wr_attention_forward(a->out, a->att, a->qkv, a->pad, a->causal, a->B, a->T, a->C, a->H);
+    return probe(a->out, a->w, (size_t)a->B * a->T * a->C);
+}
+
+static void test_attention(wr_rng *rng, int causal) {
+    att_case a = {.B = 2, .T = 5, .C = 8, .H = 2, .causal = causal};
+    /* sequence 1 is left-padded (SASRec's layout), sequence 0 has a pad in the middle */
+    unsigned char pad[10] = {0, 0, 1, 0, 0, 1, 1, 0, 0, 0};
+    a.pad = pad;
+    size_t n3 = (size_t)a.B * a.T * 3 * a.C, n = (size_t)a.B * a.T * a.C;
+    a.qkv = fnew(n3), a.out = fnew(n), a.att = fnew((size_t)a.B * a.H * a.T * a.T), a.w = fnew(n);
+    frand(a.qkv, n3, 1.0f, rng), frand(a.w, n, 1.0f, rng);
+    int dummy;
+    att_loss(&a, &dummy);
+    /* probabilities: rows sum to 1 (or 0 with no visible key), zero at masked keys */
+    int ok = 1;
+    for (int b = 0; b < a.B; b++)
+        for (int h = 0; h < a.H; h++)
+            for (int t = 0; t < a.T; t++) {
+                const float *p = a.att + (((size_t)b * a.H + h) * a.T + t) * a.T;
+                double s = 0;
+                int visible = 0;
+                for (int t2 = 0; t2 < a.T; t2++) {
+                    int masked = pad[b * a.T + t2] || (causal && t2 > t);
+                    if (masked) ok &= p[t2] == 0.0f;
+                    else visible = 1;
+                    s += p[t2];
+                }
+                ok &= visible ? fabs(s - 1.0) < 1e-5 : s == 0.0;
+            }
+    CHECK(ok);
+    if (causal) { /* sequence 1's padded query 0 sees no key: zero output */
+        int z = 1;
+        for (int c = 0; c < a.C; c++) z &= a.out[(size_t)(1 * a.T + 0) * a.C + c] == 0.0f;
+        CHECK(z);
+    }
+    /* changing a padding key, or (causal) a later position, leaves earlier outputs alone */
+    float *before = fnew(n);
+    memcpy(before, a.out, n * sizeof(float));
+    for (int c = 0; c < 3 * a.C; c++) a.qkv[(size_t)2 * 3 * a.C + c] += 1.0f; /* b 0, t 2: padding */
+    att_loss(&a, &dummy);
+    int same = 1;
+    for (int t = 0; t < a.T; t++)
+        if (t != 2)
+            for (int c = 0; c < a.C; c++) same &= a.out[(size_t)t * a.C + c] == before[(size_t)t * a.C + c];
+    CHECK(same);
+    if (causal) {
+        memcpy(before, a.out, n * sizeof(float));
+        for (int c = 0; c < 3 * a.C; c++) a.qkv[(size_t)4 * 3 * a.C + c] += 1.0f; /* b 0, t 4 */
+        att_loss(&a, &dummy);
+        same = 1;
+        for (int i = 0; i < 4 * a.C; i++) same &= a.out[i] == before[i];
+        CHECK(same);
+    }
+    float *dqkv = fnew(n3), *scratch = fnew(a.T);
+    att_loss(&a, &dummy);
+    wr_attention_backward(dqkv, scratch, a.w, a.qkv, a.att, a.B, a.T, a.C, a.H);
+    gradcheck(causal ? "attention_causal.qkv" : "attention_bidir.qkv", a.qkv, dqkv, n3, att_loss, &a,
+              1e-2f, 3e-3, 1e-2, rng);
+    /* every q, k and v slice of a visible row gets checked: pick them explicitly as well */
+    int bad = 0;
+    for (int part = 0; part < 3; part++) {
+        size_t i = (size_t)(0 * a.T + 3) * 3 * a.C + (size_t)part * a.C + 5; /* b 0, t 3, head 1 */
+        float keep = a.qkv[i];
+        a.qkv[i] = keep + 1e-2f;
+        double up = att_loss(&a, &dummy);
+        a.qkv[i] = keep - 1e-2f;
+        double down = att_loss(&a, &dummy);
+        a.qkv[i] = keep;
+        double num = (up - down) / 2e-2;
+        bad += fabs(num - dqkv[i]) > 3e-3 + 1e-2 * fabs(num);
+    }
+    CHECK(bad == 0);
+    free(a.qkv), free(a.out), free(a.att), free(a.w), free(before), free(dqkv), free(scratch);
+}
+
+// ----------------------------------------------------------------------------
+// losses
+
+typedef struct {
+    int kind; /* 0 ce, 1 sampled, 2 bce, 3 bpr-max */
+    int N, J;
+    float *logits, *probs, *logq, beta, bpreg;
+    int32_t *target;
+    unsigned char *skip, *valid;
+} loss_case;
+
+static double loss_eval(loss_case *l, float *dlogits) {
+    switch (l->kind) {
+    case 0: return wr_ce_loss(dlogits, l->probs, l->logits, l->target, 0, 1.0f, l->N, l->J);
+    case 1: return wr_sampled_softmax_loss(dlogits, l->probs, l->logits, l->logq, l->skip, l->valid, 1.0f, l->N, l->J - 1);
+    case 2: return wr_bce_loss(dlogits, l->logits, l->valid, l->beta, 1.0f, l->N, l->J - 1);
+    default: return wr_bpr_max_loss(dlogits, l->probs, l->logits, l->target, l->bpreg, 1.0f, l->N, l->J);
+    }
+}
+
+static double loss_fn_(void *arg, int *kink) {
+    return loss_eval(arg, NULL);
+}
+
+static void test_loss_grad(wr_rng *rng, int kind, float beta, const char *label) {
+    loss_case l = {.kind = kind, .N = 5, .J = 9, .beta = beta, .bpreg = 0.5f};
+    size_t n = (size_t)l.N * l.J;
+    l.logits = fnew(n), l.probs = fnew(n), l.logq = fnew(n);
+    frand(l.logits, n, 1.5f, rng);
+    for (size_t i = 0; i < n; i++) l.logq[i] = -1.0f - 3.0f * wr__rng_float(rng);
+    int32_t target[5] = {3, 0, 8, 1, 0}; /* ce: row 1 and 4 are padding (ignore = 0) */
+    int32_t pos[5] = {0, 1, 2, -1, 4};   /* bpr-max: GRU4Rec's diagonal, one skipped row */
+    l.target = kind == 3 ? pos : target;
+    unsigned char skip[45] = {0}, valid[5] = {1, 1, 0, 1, 1};
+    skip[1 * 9 + 4] = 1; /* an accidental hit */
+    l.skip = skip, l.valid = valid;
+    float *dlogits = fnew(n);
+    loss_eval(&l, dlogits);
+    gradcheck(label, l.logits, dlogits, n, loss_fn_, &l, 1e-2f, 2e-3, 1e-2, rng);
+    /* rows that do not count get no gradient */
+    int untouched = 1;
+    for (int j = 0; j < l.J; j++) {
+        if (kind == 0) untouched &= dlogits[1 * 9 + j] == 0.0f && dlogits[4 * 9 + j] == 0.0f;
+        if (kind == 1 || kind == 2) untouched &= dlogits[2 * 9 + j] == 0.0f;
+        if (kind == 3) untouched &= dlogits[3 * 9 + j] == 0.0f;
+    }
+    if (kind == 1) untouched &= dlogits[1 * 9 + 4] == 0.0f;
+    CHECK(untouched);
+    free(l.logits), free(l.probs), free(l.logq), free(dlogits);
+}
+
+static void test_loss_known(wr_rng *rng) {
+    /* CE of uniform logits is log V, and its gradient is 1/V - onehot */
+    enum { V = 1000 };
+    float *z = fnew(2 * V), *p = fnew(2 * V), *dz = fnew(2 * V);
+    for (int i = 0; i < 2 * V; i++) z[i] = 0.25f;
+    int32_t tg[2] = {7, 999};
+    double L = wr_ce_loss(dz, p, z, tg, -1, 0.5f, 2, V);
+    CHECK_CLOSE(L, 2 * log((double)V), 1e-5, 1e-6);
+    CHECK_CLOSE(dz[7], 0.5 * (1.0 / V - 1.0), 1e-7, 1e-5);
+    CHECK_CLOSE(dz[8], 0.5 / V, 1e-9, 1e-5);
+    /* a target 100 below the best: p underflows to 0 but the loss stays finite and exact */
+    float z2[3] = {0.0f, 100.0f, 0.0f}, p2[3], dz2[3] = {0};
+    int32_t t2 = 0;
+    L = wr_ce_loss(dz2, p2, z2, &t2, -1, 1.0f, 1, 3);
+    CHECK_CLOSE(L, 100.0, 1e-4, 1e-6);
+
+    /* log-Q direction, one row: two negatives with equal logits; the popular one (higher q) is
+     * sampled more often, so after the correction it must weigh less than the rare one */
+    float zq[3] = {1.0f, 0.5f, 0.5f}, lq[3] = {0.0f, logf(0.5f), logf(0.01f)}, pq[3], dq[3] = {0};
+    wr_sampled_softmax_loss(dq, pq, zq, lq, NULL, NULL, 1.0f, 1, 2);
+    CHECK(pq[1] < pq[2]);
+    CHECK(dq[1] < dq[2]);
+
+    /* log-Q by Monte Carlo: sampling K negatives from a skewed q, the corrected sampled loss
+     * is close to the full softmax CE on average; without the correction, or with the wrong
+     * sign, it is far off. */
+    enum { NV = 50, K = 10, TRIALS = 4000 };
+    float s[NV], q[NV], cdf[NV];
+    double qs = 0;
+    for (int i = 0; i < NV; i++) s[i] = 0.8f * wr__rng_normal(rng), q[i] = 1.0f / (float)(i + 1), qs += q[i];
+    double acc = 0;
+    for (int i = 0; i < NV; i++) q[i] = (float)(q[i] / qs), acc += q[i], cdf[i] = (float)acc;
+    int target = 20; /* a fairly rare item */
+    float pf[NV], dummy_d[NV];
+    int32_t tt = target;
+    double full = wr_ce_loss(NULL, pf, s, &tt, -1, 1.0f, 1, NV);
+    (void)dummy_d;
+    double mean[3] = {0, 0, 0};
+    float zs[1 + K], lqs[3][1 + K], ps[1 + K];
+    for (int tr = 0; tr < TRIALS; tr++) {
+        zs[0] = s[target];
+        for (int v = 0; v < 3; v++) lqs[v][0] = 0.0f; /* the positive is always in the sample */
+        for (int k = 1; k <= K; k++) {
+            float u = wr__rng_float(rng);
+            int j = 0;
+            while (j < NV - 1 && cdf[j] <= u) j++;
+            zs[k] = s[j];
+            float lk = logf((float)K * q[j]); /* log of the expected count */
+            lqs[0][k] = lk, lqs[1][k] = 0.0f, lqs[2][k] = -lk;
+        }
+        for (int v = 0; v < 3; v++) mean[v] += wr_sampled_softmax_loss(NULL, ps, zs, lqs[v], NULL, NULL, 1.0f, 1, K);
+    }
+    for (int v = 0; v < 3; v++) mean[v] /= TRIALS;
+    printf("log-Q Monte Carlo: full CE %.4f, corrected %.4f, uncorrected %.4f, wrong sign %.4f\n", full,
+           mean[0], mean[1], mean[2]);
+    CHECK(fabs(mean[0] - full) < 0.3); /* E log != log E: a small bias is left at K = 10 */
+    CHECK(fabs(mean[0] - full) < fabs(mean[1] - full));
+    CHECK(fabs(mean[1] - full) < fabs(mean[2] - full));
+
+    /* BCE at zero logits: (beta + K) log 2 */
+    float zb[2 * 5] = {0};
+    double Lb = wr_bce_loss(NULL, zb, NULL, 1.0f, 1.0f, 2, 4);
+    CHECK_CLOSE(Lb, 2 * 5 * log(2.0), 1e-6, 1e-6);
+    /* gBCE's beta: t = 0 is BCE; t = 1 is alpha; 256 negatives of 10,001 items at t = 0.75 */
+    CHECK_CLOSE(wr_gbce_beta(256, 10001, 0.0f), 1.0, 1e-7, 0);
+    CHECK_CLOSE(wr_gbce_beta(256, 10001, 1.0f), 0.0256, 1e-7, 1e-6);
+    CHECK_CLOSE(wr_gbce_beta(256, 10001, 0.75f), 1.0 - 0.75 * (1.0 - 0.0256), 1e-7, 1e-6);
+    Lb = wr_bce_loss(NULL, zb, NULL, 0.25f, 1.0f, 1, 4);
+    CHECK_CLOSE(Lb, (0.25 + 4) * log(2.0), 1e-6, 1e-6);
+    /* gBCE's positive term is -log(sigmoid(s)^beta): the transformed logit of gSASRec's code,
+     * log(1 / (sigmoid(s)^-beta - 1)), has that sigmoid */
+    float zp[2] = {0.7f, -0.3f};
+    double beta = 0.3, sg = 1.0 / (1.0 + exp(-0.7));
+    double s_t = log(1.0 / (pow(sg, -beta) - 1.0));
+    double want = log1p(exp(-s_t)) + log1p(exp(-0.3)) /* -log(1 - sigmoid(-0.3)) */;
+    CHECK_CLOSE(wr_bce_loss(NULL, zp, NULL, (float)beta, 1.0f, 1, 1), want, 1e-6, 1e-6);
+
+    /* BPR-max with equal scores: w uniform, sigmoid 0.5, loss = log 2 + bpreg r^2 */
+    float zr[4] = {0.5f, 0.5f, 0.5f, 0.5f}, wr_[4];
+    int32_t pp = 2;
+    CHECK_CLOSE(wr_bpr_max_loss(NULL, wr_, zr, &pp, 0.1f, 1.0f, 1, 4), log(2.0) + 0.1 * 0.25, 1e-6, 1e-6);
+    CHECK(wr_[2] == 0.0f);
+    CHECK_CLOSE(wr_[0], 1.0 / 3, 1e-7, 1e-6);
+    free(z), free(p), free(dz);
+}
+
+// ----------------------------------------------------------------------------
+// optimisers
+
+static void test_optim(void) {
+    /* Adam's first two steps by hand: p = 1, g = 0.5 then -0.25, lr 0.1, decay 0.01 */
+    float p[1] = {1.0f}, m[1] = {0}, v[1] = {0}, g[1] = {0.5f};
+    wr_adamw a = wr_adamw_init(0.1f, 0.01f);
+    wr_adamw_begin_step(&a);
+    wr_adamw_dense(p, m, v, g, &a, 1);
+    /* m = 0.05, v = 0.00025; mhat = 0.5, vhat = 0.25: step lr (1 + wd p) */
+    CHECK_CLOSE(m[0], 0.05, 1e-8, 1e-6);
+    CHECK_CLOSE(v[0], 0.00025, 1e-10, 1e-4); /* 1 - b2 is inexact in float */
+    CHECK_CLOSE(p[0], 1.0 - 0.1 * (0.5 / (0.5 + 1e-8) + 0.01 * 1.0), 1e-6, 0);
+    double p1 = p[0];
+    g[0] = -0.25f;
+    wr_adamw_begin_step(&a);
+    wr_adamw_dense(p, m, v, g, &a, 1);
+    double m2 = 0.9 * 0.05 + 0.1 * -0.25, v2 = 0.999 * 0.00025 + 0.001 * 0.0625;
+    double mh = m2 / (1 - 0.81), vh = v2 / (1 - 0.999 * 0.999);
+    CHECK_CLOSE(p[0], p1 - 0.1 * (mh / (sqrt(vh) + 1e-8) + 0.01 * p1), 1e-6, 0);
+    CHECK(a.t == 2);
+
+    /* lazy rows: a (4,3) table, rows 2 and 0 touched; rows 1 and 3 keep weights and moments,
+     * even though their gradient is nonzero (it was not this step's) and decay is on */
+    float P[12], M[12] = {0}, Vv[12] = {0}, G[12];
+    for (int i = 0; i < 12; i++) P[i] = 1.0f + i, G[i] = 0.5f;
+    int32_t rows[2] = {2, 0};
+    wr_adamw b = wr_adamw_init(0.1f, 0.5f);
+    wr_adamw_begin_step(&b);
+    wr_adamw_rows(P, M, Vv, G, rows, 2, &b, 4, 3);
+    int lazy = 1;
+    for (int c = 0; c < 3; c++) {
+        lazy &= P[3 + c] == 4.0f + c && M[3 + c] == 0.0f && Vv[3 + c] == 0.0f;
+        lazy &= P[9 + c] == 10.0f + c && M[9 + c] == 0.0f && Vv[9 + c] == 0.0f;
+    }
+    CHECK(lazy);
+    /* touched rows moved by lr and, as embeddings, were not decayed */
+    CHECK_CLOSE(P[6], 7.0 - 0.1, 1e-6, 0);
+    CHECK_CLOSE(P[0], 1.0 - 0.1, 1e-6, 0);
+    /* decay_embeddings: decayed too */
+    float Q[3] = {2.0f, 2.0f, 2.0f}, MQ[3] = {0}, VQ[3] = {0}, GQ[3] = {0.5f, 0.5f, 0.5f};
+    b = wr_adamw_init(0.1f, 0.5f);
+    b.decay_embeddings = 1;
+    wr_adamw_begin_step(&b);
+    wr_adamw_rows(Q, MQ, VQ, GQ, NULL, 0, &b, 1, 3);
+    CHECK_CLOSE(Q[1], 2.0 - 0.1 * (1.0 + 0.5 * 2.0), 1e-6, 0);
+
+    /* Adagrad: first step moves lr sign(g); lazy rows the same */
+    float pa[4] = {0}, acc[4] = {0}, ga[4] = {2.0f, -0.5f, 0.0f, 1.0f};
+    wr_adagrad_dense(pa, acc, ga, 0.5f, 1e-6f, 4);
+    CHECK_CLOSE(pa[0], -0.5, 1e-5, 0);
+    CHECK_CLOSE(pa[1], 0.5, 1e-5, 0);
+    CHECK(pa[2] == 0.0f && acc[2] == 0.0f && acc[0] == 4.0f);
+    int32_t r1[1] = {1};
+    float pr[4] = {0}, accr[4] = {0};
+    wr_adagrad_rows(pr, accr, ga, r1, 1, 0.5f, 1e-6f, 2, 2);
+    CHECK(pr[0] == 0.0f && pr[1] == 0.0f && accr[0] == 0.0f);
+    CHECK_CLOSE(pr[3], -0.5, 1e-5, 0);
+    /* SGD with decay, dense and rows */
+    float ps[2] = {1.0f, 1.0f}, gs[2] = {0.5f, 0.5f};
+    wr_sgd_dense(ps, gs, 0.1f, 0.2f, 2);
+    CHECK_CLOSE(ps[0], 1.0 - 0.1 * (0.5 + 0.2), 1e-7, 0);
+    float pq[4] = {1, 1, 1, 1}, gq[4] = {1, 1, 1, 1};
+    wr_sgd_rows(pq, gq, r1, 1, 0.1f, 0.0f, 2, 2);
+    CHECK(pq[0] == 1.0f && pq[1] == 1.0f);
+    CHECK_CLOSE(pq[2], 0.9, 1e-7, 0);
+
+    /* clipping over a dense span (3, 4) and row 1 of a (3,2) table (0, 12): norm 13 */
+    float dg[2] = {3.0f, 4.0f}, eg[6] = {5.0f, 5.0f, 0.0f, 12.0f, 7.0f, 7.0f};
+    int32_t er[1] = {1};
+    wr_grad_span spans[2] = {{.g = dg, .n = 2}, {.g = eg, .rows = er, .R = 1, .C = 2}};
+    CHECK(wr_clip_grad_norm(spans, 2, 0.0f) == 0.0 && dg[0] == 3.0f); /* off */
+    CHECK_CLOSE(wr_clip_grad_norm(spans, 2, 100.0f), 13.0, 1e-9, 0);
+    CHECK(dg[0] == 3.0f && eg[3] == 12.0f);
+    CHECK_CLOSE(wr_clip_grad_norm(spans, 2, 1.3f), 13.0, 1e-9, 0);
+    CHECK_CLOSE(dg[0], 0.3, 1e-7, 1e-6);
+    CHECK_CLOSE(eg[3], 1.2, 1e-7, 1e-6);
+    CHECK(eg[0] == 5.0f && eg[4] == 7.0f); /* untouched rows are not part of the step */
+}
+
+int main(void) {
+    wr_rng rng;
+    wr__rng_seed(&rng, 20240601);
+    test_embedding(&rng);
+    test_linear(&rng);
+    test_layernorm(&rng);
+    test_ffn(&rng, WR_ACT_RELU);
+    test_ffn(&rng, WR_ACT_GELU);
+    test_activations();
+    test_dropout(&rng);
+    test_gru(&rng);
+    test_attention(&rng, 1);
+    test_attention(&rng, 0);
+    test_loss_grad(&rng, 0, 1.0f, "loss.ce");
+    test_loss_grad(&rng, 1, 1.0f, "loss.sampled_logq");
+    test_loss_grad(&rng, 2, 1.0f, "loss.bce");
+    test_loss_grad(&rng, 2, 0.27f, "loss.gbce");
+    test_loss_grad(&rng, 3, 1.0f, "loss.bpr_max");
+    test_loss_known(&rng);
+    test_optim();
+    TEST_END("test_nn");
+}
