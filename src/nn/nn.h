@@ -137,7 +137,10 @@ void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *ma
  * caller can run them chunk by chunk. */
 
 /* Softmax cross-entropy over J columns: logits (N,J), target (N) a column index; rows whose
- * target == ignore are skipped (0 for padded item ids, -1 when none). probs (N,J): softmax. */
+ * target == ignore are skipped (0 for padded item ids, -1 when none). probs (N,J): softmax.
+ * Also BERT4Rec's masked-item loss (target = the hidden item at masked positions, 0 elsewhere)
+ * and GRU4Rec's CE over the mini-batch targets plus a shared pool (J = B+S, target[i] = i); a
+ * log-Q correction there is the caller subtracting logq from the logits first (same gradient). */
 double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32_t *target,
                   int ignore, float scale, int N, int J);
 /* Sampled softmax with the log-Q correction: logits (N,1+K), column 0 the positive, 1..K the

@@ -472,6 +472,75 @@ static void test_attention(wr_rng *rng, int causal) {
 }
 
 // ----------------------------------------------------------------------------
+// a pre-LN Transformer block composed from the pieces (SASRec's), checked end to end:
+//   a = LN1(x); o = attention(a Wqkv^T + bqkv); x2 = x + o Wp^T + bp; y = x2 + FFN(LN2(x2))
+
+typedef struct {
+    int B, T, C, H, F, N;
+    unsigned char *pad;
+    float *x, *ln1w, *ln1b, *Wqkv, *bqkv, *Wp, *bp, *ln2w, *ln2b, *W1, *b1, *W2, *b2;
+    float *a, *m1, *r1, *qkv, *att, *o, *x2, *bb, *m2, *r2, *pre, *post, *f, *y, *w;
+} blk_case;
+
+static double blk_loss(void *arg, int *kink) {
+    blk_case *k = arg;
+    int N = k->N, C = k->C;
+    wr_layernorm_forward(k->a, k->m1, k->r1, k->x, k->ln1w, k->ln1b, N, C);
+    wr_linear_forward(k->qkv, k->a, k->Wqkv, k->bqkv, N, C, 3 * C);
+    wr_attention_forward(k->o, k->att, k->qkv, k->pad, 1, k->B, k->T, C, k->H);
+    wr_linear_forward(k->x2, k->o, k->Wp, k->bp, N, C, C);
+    for (int i = 0; i < N * C; i++) k->x2[i] += k->x[i];
+    wr_layernorm_forward(k->bb, k->m2, k->r2, k->x2, k->ln2w, k->ln2b, N, C);
+    wr_ffn_forward(k->f, k->pre, k->post, k->bb, k->W1, k->b1, k->W2, k->b2, WR_ACT_GELU, N, C, k->F);
+    for (int i = 0; i < N * C; i++) k->y[i] = k->x2[i] + k->f[i];
+    return probe(k->y, k->w, (size_t)N * C);
+}
+
+static void test_block(wr_rng *rng) {
+    blk_case k = {.B = 2, .T = 4, .C = 8, .H = 2, .F = 16};
+    int N = k.N = k.B * k.T, C = k.C, F = k.F;
+    unsigned char pad[8] = {0, 0, 0, 0, 1, 0, 0, 0};
+    k.pad = pad;
+    size_t nc = (size_t)N * C;
+    float **params[] = {&k.ln1w, &k.ln1b, &k.Wqkv, &k.bqkv, &k.Wp, &k.bp, &k.ln2w, &k.ln2b, &k.W1, &k.b1, &k.W2, &k.b2};
+    size_t sizes[] = {C, C, (size_t)3 * C * C, (size_t)3 * C, (size_t)C * C, C, C, C, (size_t)F * C, F, (size_t)F * C, C};
+    float *grads[12];
+    for (int i = 0; i < 12; i++) {
+        *params[i] = fnew(sizes[i]);
+        frand(*params[i], sizes[i], 0.4f, rng);
+        grads[i] = fnew(sizes[i]);
+    }
+    for (int c = 0; c < C; c++) k.ln1w[c] += 1.0f, k.ln2w[c] += 1.0f;
+    k.x = fnew(nc), k.a = fnew(nc), k.m1 = fnew(N), k.r1 = fnew(N), k.qkv = fnew(3 * nc);
+    k.att = fnew((size_t)k.B * k.H * k.T * k.T), k.o = fnew(nc), k.x2 = fnew(nc), k.bb = fnew(nc);
+    k.m2 = fnew(N), k.r2 = fnew(N), k.pre = fnew((size_t)N * F), k.post = fnew((size_t)N * F);
+    k.f = fnew(nc), k.y = fnew(nc), k.w = fnew(nc);
+    frand(k.x, nc, 1.0f, rng), frand(k.w, nc, 1.0f, rng);
+    int dummy;
+    blk_loss(&k, &dummy);
+    // backward, in reverse; residuals copy the gradient to both branches
+    float *dx = fnew(nc), *dx2 = fnew(nc), *dbb = fnew(nc), *do_ = fnew(nc), *dqkv = fnew(3 * nc);
+    float *da = fnew(nc), *dpost = fnew((size_t)N * F), *scratch = fnew(k.T);
+    memcpy(dx2, k.w, nc * sizeof(float));
+    wr_ffn_backward(dbb, grads[8], grads[9], grads[10], grads[11], dpost, k.w, k.bb, k.pre, k.post, k.W1, k.W2,
+                    WR_ACT_GELU, N, C, F);
+    wr_layernorm_backward(dx2, grads[6], grads[7], dbb, k.x2, k.m2, k.r2, k.ln2w, N, C);
+    memcpy(dx, dx2, nc * sizeof(float));
+    wr_linear_backward(do_, grads[4], grads[5], dx2, k.o, k.Wp, N, C, C);
+    wr_attention_backward(dqkv, scratch, do_, k.qkv, k.att, k.B, k.T, C, k.H);
+    wr_linear_backward(da, grads[2], grads[3], dqkv, k.a, k.Wqkv, N, C, 3 * C);
+    wr_layernorm_backward(dx, grads[0], grads[1], da, k.x, k.m1, k.r1, k.ln1w, N, C);
+    const char *names[] = {"block.ln1.w", "block.ln1.b", "block.Wqkv", "block.bqkv", "block.Wproj", "block.bproj",
+                           "block.ln2.w", "block.ln2.b", "block.W1", "block.b1", "block.W2", "block.b2"};
+    gradcheck("block.x", k.x, dx, nc, blk_loss, &k, 1e-2f, 5e-3, 2e-2, rng);
+    for (int i = 0; i < 12; i++) gradcheck(names[i], *params[i], grads[i], sizes[i], blk_loss, &k, 1e-2f, 5e-3, 2e-2, rng);
+    for (int i = 0; i < 12; i++) free(*params[i]), free(grads[i]);
+    free(k.x), free(k.a), free(k.m1), free(k.r1), free(k.qkv), free(k.att), free(k.o), free(k.x2), free(k.bb);
+    free(k.m2), free(k.r2), free(k.pre), free(k.post), free(k.f), free(k.y), free(k.w);
+    free(dx), free(dx2), free(dbb), free(do_), free(dqkv), free(da), free(dpost), free(scratch);
+}
+
+// ----------------------------------------------------------------------------
 // losses
 
 typedef struct {
@@ -701,6 +770,7 @@ int main(void) {
     test_gru(&rng);
     test_attention(&rng, 1);
     test_attention(&rng, 0);
+    test_block(&rng);
     test_loss_grad(&rng, 0, 1.0f, "loss.ce");
     test_loss_grad(&rng, 1, 1.0f, "loss.sampled_logq");
     test_loss_grad(&rng, 2, 1.0f, "loss.bce");
