@@ -541,6 +541,77 @@ static void test_block(wr_rng *rng) {
 }
 
 // ----------------------------------------------------------------------------
+// a tiny GRU4Rec step composed from the pieces, checked end to end: session-parallel ids
+// (T,B) -> rows of a (V,3G) input table (GRU4Rec's one-hot input) -> GRU with resets ->
+// scores against a (V,G) output table -> CE over all items, or BPR-max over the targets
+
+typedef struct {
+    int T, B, G, V, bpr;
+    int32_t *ids, *tgt;
+    unsigned char *reset;
+    float *Ein, *Wrz, *Wh, *Eout, *xg, *h, *hprev, *rz, *c, *hr, *logits, *probs, *blogits;
+    int32_t *cols, *pos;
+} g4r_case;
+
+static double g4r_loss(void *arg, int *kink) {
+    g4r_case *k = arg;
+    int N = k->T * k->B;
+    wr_embedding_forward(k->xg, k->ids, k->Ein, 1.0f, N, 3 * k->G);
+    wr_gru_forward(k->h, k->hprev, k->rz, k->c, k->hr, k->xg, k->reset, NULL, k->Wrz, k->Wh, k->T, k->B, k->G);
+    wr_linear_forward(k->logits, k->h, k->Eout, NULL, N, k->G, k->V);
+    if (!k->bpr) return wr_ce_loss(NULL, k->probs, k->logits, k->tgt, 0, 1.0f, N, k->V);
+    /* BPR-max over the columns of the step's targets (GRU4Rec's mini-batch negatives) */
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < k->B; j++) k->blogits[i * k->B + j] = k->logits[(size_t)i * k->V + k->cols[(i / k->B) * k->B + j]];
+    return wr_bpr_max_loss(NULL, k->probs, k->blogits, k->pos, 0.3f, 1.0f, N, k->B);
+}
+
+static void test_gru4rec_step(wr_rng *rng, int bpr) {
+    g4r_case k = {.T = 3, .B = 3, .G = 5, .V = 8, .bpr = bpr};
+    int N = k.T * k.B, G = k.G, V = k.V;
+    int32_t ids[9] = {1, 2, 3, 4, 5, 6, 7, 1, 2};
+    int32_t tgt[9] = {4, 5, 6, 7, 1, 2, 3, 6, 5};
+    unsigned char reset[9] = {1, 1, 1, 0, 1, 0, 0, 0, 0}; /* (T,B): row 1 starts a session at t 1 */
+    int32_t pos[9] = {0, 1, 2, 0, 1, 2, 0, 1, 2};
+    k.ids = ids, k.tgt = tgt, k.reset = reset, k.cols = tgt, k.pos = pos;
+    k.Ein = fnew((size_t)V * 3 * G), k.Wrz = fnew((size_t)2 * G * G), k.Wh = fnew((size_t)G * G);
+    k.Eout = fnew((size_t)V * G), k.xg = fnew((size_t)N * 3 * G), k.h = fnew((size_t)N * G);
+    k.hprev = fnew((size_t)N * G), k.rz = fnew((size_t)N * 2 * G), k.c = fnew((size_t)N * G);
+    k.hr = fnew((size_t)N * G), k.logits = fnew((size_t)N * V), k.probs = fnew((size_t)N * V);
+    k.blogits = fnew((size_t)N * k.B);
+    frand(k.Ein, (size_t)V * 3 * G, 0.7f, rng), frand(k.Wrz, (size_t)2 * G * G, 0.6f, rng);
+    frand(k.Wh, (size_t)G * G, 0.6f, rng), frand(k.Eout, (size_t)V * G, 0.7f, rng);
+    int dummy;
+    g4r_loss(&k, &dummy);
+    float *dEin = fnew((size_t)V * 3 * G), *dWrz = fnew((size_t)2 * G * G), *dWh = fnew((size_t)G * G);
+    float *dEout = fnew((size_t)V * G), *dlogits = fnew((size_t)N * V), *dh = fnew((size_t)N * G);
+    float *dxg = fnew((size_t)N * 3 * G), *scratch = fnew((size_t)6 * k.B * G), *dbl = fnew((size_t)N * k.B);
+    if (!bpr) {
+        wr_ce_loss(dlogits, k.probs, k.logits, tgt, 0, 1.0f, N, V);
+    } else {
+        wr_bpr_max_loss(dbl, k.probs, k.blogits, pos, 0.3f, 1.0f, N, k.B);
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < k.B; j++) dlogits[(size_t)i * V + tgt[(i / k.B) * k.B + j]] += dbl[i * k.B + j];
+    }
+    wr_linear_backward(dh, dEout, NULL, dlogits, k.h, k.Eout, N, G, V);
+    wr_gru_backward(dxg, dWrz, dWh, NULL, scratch, dh, k.hprev, k.rz, k.c, k.hr, reset, k.Wrz, k.Wh, k.T, k.B, G);
+    int32_t rows[8];
+    unsigned char seen[8] = {0};
+    int n_rows = 0;
+    wr_embedding_backward(dEin, rows, &n_rows, seen, dxg, ids, 1.0f, N, 3 * G);
+    CHECK(n_rows == 7);
+    const char *lbl[2][4] = {{"gru4rec_ce.Ein", "gru4rec_ce.Wrz", "gru4rec_ce.Wh", "gru4rec_ce.Eout"},
+                             {"gru4rec_bprmax.Ein", "gru4rec_bprmax.Wrz", "gru4rec_bprmax.Wh", "gru4rec_bprmax.Eout"}};
+    gradcheck(lbl[bpr][0], k.Ein, dEin, (size_t)V * 3 * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    gradcheck(lbl[bpr][1], k.Wrz, dWrz, (size_t)2 * G * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    gradcheck(lbl[bpr][2], k.Wh, dWh, (size_t)G * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    gradcheck(lbl[bpr][3], k.Eout, dEout, (size_t)V * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    free(k.Ein), free(k.Wrz), free(k.Wh), free(k.Eout), free(k.xg), free(k.h), free(k.hprev), free(k.rz);
+    free(k.c), free(k.hr), free(k.logits), free(k.probs), free(k.blogits);
+    free(dEin), free(dWrz), free(dWh), free(dEout), free(dlogits), free(dh), free(dxg), free(scratch), free(dbl);
+}
+
+// ----------------------------------------------------------------------------
 // losses
 
 typedef struct {
@@ -771,6 +842,8 @@ int main(void) {
     test_attention(&rng, 1);
     test_attention(&rng, 0);
     test_block(&rng);
+    test_gru4rec_step(&rng, 0);
+    test_gru4rec_step(&rng, 1);
     test_loss_grad(&rng, 0, 1.0f, "loss.ce");
     test_loss_grad(&rng, 1, 1.0f, "loss.sampled_logq");
     test_loss_grad(&rng, 2, 1.0f, "loss.bce");
