@@ -1,21 +1,16 @@
-/* optim.h: optimiser steps over a parameter layout (params.h). Dense views are updated whole;
- * embedding views either whole (rows = NULL) or only on the rows a step touched (lazy updates:
- * a row no batch used keeps its weights and its optimiser state). */
+/* optim.h: the optimisers of src/nn applied to a whole parameter layout (params.h). Dense views
+ * are updated whole; embedding views either whole (rows = NULL) or only on the rows a step
+ * touched (lazy updates: an unused row keeps its weights and its optimiser state). */
 #ifndef WR_OPTIM_H
 #define WR_OPTIM_H
 
+#include "../nn/nn.h"
 #include "params.h"
 
-typedef struct {
-    float lr, weight_decay, b1, b2, eps;
-    int decay_embeddings;  /* decoupled weight decay skips embedding views unless asked */
-    float b1t, b2t;        /* b1^step, b2^step (running products: no libm pow) */
-} wr_adam;
-
-/* AdamW on params p with gradient g and moments m, v (all laid out by l). */
-void wr__adam_step(wr_adam *a, const wr_layout *l, float *p, const float *g, float *m, float *v,
+/* One AdamW step (wr_adamw from src/nn: decay skips embedding views unless decay_embeddings). */
+void wr__adam_step(wr_adamw *a, const wr_layout *l, float *p, const float *g, float *m, float *v,
                    const int32_t *rows, int n_rows);
-/* Adagrad: acc += g^2; p -= lr g / (sqrt(acc) + eps). */
+/* One Adagrad step: acc += g^2; p -= lr g / (sqrt(acc) + 1e-6). */
 void wr__adagrad_step(float lr, const wr_layout *l, float *p, const float *g, float *acc,
                       const int32_t *rows, int n_rows);
 /* Scales g so that its global L2 norm over the entries a step updates is at most max_norm and

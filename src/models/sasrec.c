@@ -71,7 +71,7 @@ typedef struct {
     int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
     block_views bv[MAX_BLOCKS];
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
-    wr_adam adam;
+    wr_adamw adam;
     wr_windows windows;
     int windows_ready;
     int32_t *inp, *tgt;      /* (B, T) 1-based, 0 = padding */
@@ -525,8 +525,9 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     size_t n = s->layout.total + 4;
     if (!(s->grad = calloc(n, sizeof(float))) || !(s->m1 = calloc(n, sizeof(float))) || !(s->m2 = calloc(n, sizeof(float))))
         return wr__oom(m->ctx, "allocating sasrec");
-    s->adam = (wr_adam){.lr = (float)wr__hp(m, "lr"), .weight_decay = (float)wr__hp(m, "weight_decay"), .b1 = 0.9f,
-                        .b2 = 0.98f, .eps = 1e-8f, .decay_embeddings = wr__hp(m, "decay_embeddings") != 0};
+    s->adam = wr_adamw_init((float)wr__hp(m, "lr"), (float)wr__hp(m, "weight_decay"));
+    s->adam.b2 = 0.98f; /* SASRec's */
+    s->adam.decay_embeddings = wr__hp(m, "decay_embeddings") != 0;
     if (wr__windows_init(&s->windows, train, s->B, s->T) < 0) return wr__oom(m->ctx, "allocating sasrec");
     int loss = (int)wr__hp(m, "loss");
     if (loss != 0 && (wr__sampler_init(&s->sampler, train, loss == 3 ? 1.0 : 0.0) < 0 ||

@@ -60,7 +60,7 @@ static int check_count = 0;
  * derivatives differ by more than atol + rtol * |numeric| (printing the first few) and, in
  * *nonzero, those whose numeric derivative is not ~0 (so a test can insist the check saw real
  * gradients). */
-static int check_gradients(float *p, const float *g, size_t n, double (*loss)(void *), void *arg, float eps,
+static inline int check_gradients(float *p, const float *g, size_t n, double (*loss)(void *), void *arg, float eps,
                            double atol, double rtol, const char *label, int *nonzero) {
     int bad = 0;
     *nonzero = 0;

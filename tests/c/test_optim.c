@@ -1,4 +1,4 @@
-/* test_optim.c: the optimiser steps by hand: Adam's first step, lazy rows, weight decay that
+/* test_optim.c: the optimisers applied over a parameter layout, by hand: Adam's first step, lazy rows, weight decay that
  * skips embeddings unless asked, Adagrad, and global-norm clipping. */
 #include <math.h>
 #include <string.h>
@@ -19,7 +19,7 @@ int main(void) {
 
     /* Adam's first step with bias correction moves each weight by lr * sign(g) (g != 0). Lazy:
      * only embedding row 1 is touched; rows 0 and 2 keep weights and moments. */
-    wr_adam a = {.lr = 0.1f, .weight_decay = 0.5f, .b1 = 0.9f, .b2 = 0.98f, .eps = 1e-8f};
+    wr_adamw a = wr_adamw_init(0.1f, 0.5f);
     int32_t rows[1] = {1};
     wr__adam_step(&a, &l, p, g, m, v, rows, 1);
     CHECK(p[0] == 1.0f && p[1] == 1.0f && p[4] == 1.0f && p[5] == 1.0f && m[0] == 0 && v[5] == 0);
@@ -36,7 +36,8 @@ int main(void) {
     for (int i = 0; i < 12; i++) q[i] = 1.0f;
     memset(m, 0, sizeof m);
     memset(v, 0, sizeof v);
-    wr_adam b = {.lr = 0.1f, .weight_decay = 0.5f, .b1 = 0.9f, .b2 = 0.98f, .eps = 1e-8f, .decay_embeddings = 1};
+    wr_adamw b = wr_adamw_init(0.1f, 0.5f);
+    b.decay_embeddings = 1;
     wr__adam_step(&b, &l, q, g, m, v, rows, 1);
     CHECK_CLOSE(q[2], 1.0 - 0.1 * (1 + 0.5), 1e-6, 0);
 
