@@ -53,3 +53,10 @@ export function show(v) {
     if (v === null || typeof v !== 'object') return String(v);
     return Array.isArray(v) ? 'an array' : `a ${v.constructor ? v.constructor.name : 'object'}`;
 }
+export function itemIds(name, v) {
+    if (!Array.isArray(v)) throw new TypeError(`${name} must be an array of item id strings, got ${show(v)}`);
+    v.forEach((id, i) => {
+        if (typeof id !== 'string') throw new TypeError(`${name}[${i}] must be an item id string, got ${show(id)}`);
+    });
+    return v;
+}

@@ -20,7 +20,7 @@
 // - Lower level: instantiate({ host }) gives the raw exports plus these heap helpers; the Node
 //   command line (cli.mjs) uses it with file hooks.
 
-import { bool, checkOptions, checkSignal, nonNegInt, posInt, seed64, show, str } from './check.mjs';
+import { bool, checkOptions, checkSignal, itemIds, nonNegInt, posInt, seed64, show, str } from './check.mjs';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -623,6 +623,21 @@ export class Model extends Handle {
         }
     }
 
+    /** Item ids -> an int32 array of the known ones' indices on the scope's heap, and the unknown ids. */
+    _indices(s, ids) {
+        const rt = this._engine._rt;
+        const p = this._live();
+        const known = [];
+        const unknown = [];
+        for (const id of ids) {
+            const idx = rt.exports.wr_model_item_index(p, s.string(id));
+            if (idx >= 0) known.push(idx); else unknown.push(id);
+        }
+        const ptr = s.zeros(4 * Math.max(known.length, 1));
+        rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), ptr);
+        return { ptr, n: known.length, unknown };
+    }
+
     /**
      * Top-k next items after a history of item ids (oldest first). Ids the model does not know are
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
@@ -630,28 +645,18 @@ export class Model extends Handle {
     recommendDetailed(history, opts) {
         const { k = 10, excludeSeen = false } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
         const p = this._live();
-        if (!Array.isArray(history)) throw new TypeError(`history must be an array of item id strings, got ${show(history)}`);
-        history.forEach((id, i) => {
-            if (typeof id !== 'string') throw new TypeError(`history[${i}] must be an item id string, got ${show(id)}`);
-        });
+        itemIds('history', history);
         posInt('k', k);
         const ex = bool('excludeSeen', excludeSeen);
         const rt = this._engine._rt;
         const n = this.items;
         const kk = Math.min(k, Math.max(n, 1)); // C writes at most n items; do not allocate for more
         return rt.scoped((s) => {
-            const known = [];
-            const unknown = [];
-            for (const id of history) {
-                const idx = rt.exports.wr_model_item_index(p, s.string(id));
-                if (idx >= 0) known.push(idx); else unknown.push(id);
-            }
-            const hist = s.zeros(4 * Math.max(known.length, 1));
-            rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), hist);
+            const { ptr: hist, n: known, unknown } = this._indices(s, history);
             const outItems = s.zeros(4 * kk);
             const outScores = s.zeros(4 * kk);
             const outN = s.zeros(4);
-            this._engine._check(rt.exports.wr_model_recommend(p, hist, known.length, kk, ex, outItems, outScores, outN));
+            this._engine._check(rt.exports.wr_model_recommend(p, hist, known, kk, ex, outItems, outScores, outN));
             const got = rt.i32(outN);
             const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
             const sc = new Float32Array(rt.memory.buffer.slice(outScores, outScores + 4 * got));
@@ -671,21 +676,11 @@ export class Model extends Handle {
      */
     addSession(items) {
         const p = this._live();
-        if (!Array.isArray(items)) throw new TypeError(`items must be an array of item id strings, got ${show(items)}`);
-        items.forEach((id, i) => {
-            if (typeof id !== 'string') throw new TypeError(`items[${i}] must be an item id string, got ${show(id)}`);
-        });
+        itemIds('items', items);
         const rt = this._engine._rt;
         return rt.scoped((s) => {
-            const known = [];
-            const unknown = [];
-            for (const id of items) {
-                const idx = rt.exports.wr_model_item_index(p, s.string(id));
-                if (idx >= 0) known.push(idx); else unknown.push(id);
-            }
-            const buf = s.zeros(4 * Math.max(known.length, 1));
-            rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), buf);
-            this._engine._check(rt.exports.wr_model_add_session(p, buf, known.length));
+            const { ptr, n, unknown } = this._indices(s, items);
+            this._engine._check(rt.exports.wr_model_add_session(p, ptr, n));
             return { unknown };
         });
     }
