@@ -51,8 +51,19 @@ int main(void) {
     WR_TIME("gemm_nt_128x2048x64", 2.0 * 128 * 2048 * 64, 40,
             wr_gemm_nt(C, A, B, 128, 2048, 64, 0));
     WR_TIME("gemm_nn_128x64x64", 2.0 * 128 * 64 * 64, 2000, wr_gemm_nn(C, A, B, 128, 64, 64, 0));
+    /* the training shapes (MxNxK): a batch of 128 sequences x 50 positions = 6400 rows, dim 64,
+     * ~1,682 items (MovieLens-100k): activations x weights (nn), weight gradients over the batch
+     * (tn), full-softmax logits (nt), and the item table's gradient (tn). */
+    float *X = wr_rand_buf((size_t)6400 * 1682, &seed), *Y = wr_rand_buf((size_t)6400 * 64, &seed);
+    float *Z = wr_rand_buf((size_t)6400 * 1682, &seed);
+    WR_TIME("gemm_nn_6400x64x64", 2.0 * 6400 * 64 * 64, 40, wr_gemm_nn(Z, X, Y, 6400, 64, 64, 0));
+    WR_TIME("gemm_tn_64x64x6400", 2.0 * 64 * 64 * 6400, 40, wr_gemm_tn(Z, X, Y, 64, 64, 6400, 0));
+    WR_TIME("gemm_nt_6400x1682x64", 2.0 * 6400 * 1682 * 64, 2,
+            wr_gemm_nt(Z, Y, X, 6400, 1682, 64, 0));
+    WR_TIME("gemm_tn_1682x64x6400", 2.0 * 1682 * 64 * 6400, 2,
+            wr_gemm_tn(Z, X, Y, 1682, 64, 6400, 0));
     printf("}\n");
-    wr_sink += C[7];
-    free(a), free(b), free(A), free(B), free(C);
+    wr_sink += C[7] + Z[7];
+    free(a), free(b), free(A), free(B), free(C), free(X), free(Y), free(Z);
     return 0;
 }
