@@ -7,11 +7,9 @@
  *  - first order (a Markov model sees it): after a main product come its own 1-3 accessories
  *    (each main product has specific ones) or a similar product (a neighbour in the category);
  *    after an accessory, a similar accessory;
- *  - long range (a Markov model cannot see it): a session's first item is its intent m. Many
- *    sessions take a detour to a random popular item and then come to the item R(m) the intent
- *    leads to (a fixed random item of another category), half of them as their last event.
- *    Right before R(m) sits the random detour item, so that next item depends on the first
- *    one, not the last.
+ *  - beyond the last item (a Markov model cannot see it): a detour is a random popular item
+ *    (a promotion, a curious click). Most shoppers then resume where they were: the next item
+ *    follows from the last item before the detour, not from the detour itself.
  * Everything comes from wr_rng and exact arithmetic (+,-,*,/ on doubles, no libm): the same seed
  * gives the same bytes natively and in wasm. */
 #include <stdlib.h>
@@ -57,7 +55,7 @@ static const char series[] = "XSMRTQ";
 #define P_ACCESSORY 0.50 /* main product -> one of its accessories */
 #define P_SIMILAR 0.30   /* main product -> a neighbour in its category (else a detour) */
 #define P_ACC_SIMILAR 0.45 /* accessory -> a neighbour accessory (else a detour) */
-#define P_RETURN 0.50    /* the session has a detour + R(intent) */
+#define P_RESUME 0.80    /* after a detour, continue from the item before it */
 #define MEAN_EXTRA 6.0   /* session length = 3 + geometric extra, mean ~9 */
 
 typedef struct {
@@ -65,7 +63,6 @@ typedef struct {
     int *cat, *pos;       /* category and position within it */
     int *cat_start, *cat_n;
     int *acc, *n_acc;     /* up to 3 accessories per item (main items only) */
-    int *ret;             /* R(m) per item */
     double *cum_all;      /* cumulative popularity over all items */
     double *cum_main;     /* over main items only (0 weight for accessories) */
     char **title;
@@ -78,7 +75,6 @@ static void store_free(store *s) {
     free(s->cat_n);
     free(s->acc);
     free(s->n_acc);
-    free(s->ret);
     free(s->cum_all);
     free(s->cum_main);
     if (s->title)
@@ -107,12 +103,11 @@ static int build_store(store *s, int n, wr_rng *rng) {
     s->cat_n = wr__calloc(N_CATS, sizeof(int));
     s->acc = wr__calloc((size_t)n * 3, sizeof(int));
     s->n_acc = wr__calloc((size_t)n, sizeof(int));
-    s->ret = wr__calloc((size_t)n, sizeof(int));
     s->cum_all = wr__calloc((size_t)n, sizeof(double));
     s->cum_main = wr__calloc((size_t)n, sizeof(double));
     s->title = wr__calloc((size_t)n, sizeof(char *));
     int *perm = wr__calloc((size_t)n, sizeof(int));
-    if (!s->cat || !s->pos || !s->cat_start || !s->cat_n || !s->acc || !s->n_acc || !s->ret ||
+    if (!s->cat || !s->pos || !s->cat_start || !s->cat_n || !s->acc || !s->n_acc ||
         !s->cum_all || !s->cum_main || !s->title || !perm) {
         free(perm);
         return -1;
@@ -167,11 +162,6 @@ static int build_store(store *s, int n, wr_rng *rng) {
                 if (!dup) s->acc[i * 3 + s->n_acc[i]++] = item;
             }
         }
-        /* R(i): a fixed item outside i's category */
-        int r;
-        do r = (int)wr__rng_below(rng, (uint32_t)n);
-        while (s->cat[r] == c);
-        s->ret[i] = r;
         /* "Aurora X3 compact camera" */
         const char *brand = brands[wr__rng_below(rng, sizeof brands / sizeof brands[0])];
         char model = series[wr__rng_below(rng, sizeof series - 1)];
@@ -194,8 +184,11 @@ static int similar(const store *s, int item, wr_rng *rng) {
     return s->cat_start[c] + (s->pos[item] + off) % k;
 }
 
-static int next_item(const store *s, int cur, wr_rng *rng) {
+/* The item after cur; *detour is set when it is a random popular item rather than one that
+ * follows from cur. */
+static int next_item(const store *s, int cur, wr_rng *rng, int *detour) {
     float u = wr__rng_float(rng);
+    *detour = 0;
     if (cats[s->cat[cur]].main < 0) {
         if (u < P_ACCESSORY && s->n_acc[cur]) {
             /* the first accessory is the usual companion */
@@ -207,7 +200,8 @@ static int next_item(const store *s, int cur, wr_rng *rng) {
     } else if (u < P_ACC_SIMILAR) {
         return similar(s, cur, rng);
     }
-    return pick(s->cum_all, s->n, rng); /* detour */
+    *detour = 1;
+    return pick(s->cum_all, s->n, rng);
 }
 
 static void csv_field(wr_buf *b, const char *s) {
@@ -257,17 +251,12 @@ int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
     for (int sess = 1; sess <= sessions && !b.failed; sess++) {
         int len = 3;
         while (len < 50 && (double)wr__rng_float(&rng) < MEAN_EXTRA / (MEAN_EXTRA + 1.0)) len++;
-        /* the return (detour + R(intent)) ends the session half the time, so it is often the
-         * test target; otherwise it sits mid-session, where the training part sees it */
-        int ret_at = -1;
-        if (len >= 4 && (double)wr__rng_float(&rng) < P_RETURN)
-            ret_at = wr__rng_float(&rng) < 0.5f ? len - 2 : 2 + (int)wr__rng_below(&rng, (uint32_t)(len - 3));
-        int intent = pick(s.cum_main, s.n, &rng);
-        seq[0] = intent;
+        /* anchor: the last item that was not a detour, where a shopper resumes */
+        int anchor = seq[0] = pick(s.cum_main, s.n, &rng), detour = 0;
         for (int k = 1; k < len; k++) {
-            if (k == ret_at) seq[k] = pick(s.cum_all, s.n, &rng); /* the detour hides the intent */
-            else if (k == ret_at + 1) seq[k] = s.ret[intent];
-            else seq[k] = next_item(&s, seq[k - 1], &rng);
+            int from = detour && (double)wr__rng_float(&rng) < P_RESUME ? anchor : seq[k - 1];
+            seq[k] = next_item(&s, from, &rng, &detour);
+            if (!detour) anchor = seq[k];
         }
         t += 1 + (int64_t)wr__rng_below(&rng, 120);
         int64_t ts = t;

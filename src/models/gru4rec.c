@@ -6,6 +6,8 @@
  *     embeddings with a bias;
  *   - cross-entropy (or BPR-max) over the mini-batch's targets plus a shared pool of n_sample
  *     negatives drawn from popularity^sample_alpha (n_sample = 0: every item);
+ *   - dropout on the input embeddings and on the GRU output that is scored (the carried state is
+ *     never dropped), as in the authors' code (dropout_p_embed, dropout_p_hidden);
  *   - Adagrad, updating only the embedding rows a step touched.
  * Dimension letters: B lanes, C hidden = embedding size, V items (+1: row 0 is padding),
  * N candidates (targets + negatives, or V). */
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "../nn/nn.h"
 #include "batch.h"
 #include "optim.h"
 
@@ -29,6 +32,8 @@ static const wr_param_def gru4rec_params[] = {
     {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bpr-max", "cross-entropy, or BPR-max over the negatives"},
     {"bpreg", WR_PARAM_FLOAT, 1.0, 0, 100, NULL, "BPR-max score regularisation"},
     {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
+    {"dropout_embed", WR_PARAM_FLOAT, 0, 0, 0.9, NULL, "dropout on the input item embeddings"},
+    {"dropout_hidden", WR_PARAM_FLOAT, 0, 0, 0.9, NULL, "dropout on the GRU output before scoring"},
     {"init", WR_PARAM_FLOAT, 0.0, 0, 10, NULL, "uniform init bound (0 = sqrt(6 / (fan_in + fan_out)))"},
 };
 
@@ -45,6 +50,8 @@ typedef struct {
     /* activations of one step, over the A active lanes */
     float *x, *hp, *gi, *gh, *r, *z, *n, *hn;   /* (B, C) or (B, 3C) */
     float *dh, *dgi, *dgh, *dx;
+    float *hd, *dhd;         /* (B, C) the dropped-out output that is scored, and its gradient */
+    unsigned char *mask_e, *mask_h; /* (B, C) dropout masks of the input and the output */
     int32_t *cand;           /* (N) candidate items, 1-based */
     float *oc, *doc, *logits;/* (N, C), (N, C), (B, N) */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */
@@ -84,7 +91,7 @@ static void gru_free(wr_model *m) {
     wr__sampler_free(&s->sampler);
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->x, s->hp, s->gi, s->gh, s->r, s->z, s->n, s->hn, s->dh,
-                    s->dgi, s->dgh, s->dx, s->cand, s->oc, s->doc, s->logits, s->touched, s->rows};
+                    s->dgi, s->dgh, s->dx, s->cand, s->oc, s->doc, s->logits, s->touched, s->rows, s->hd, s->dhd, s->mask_e, s->mask_h};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -160,7 +167,7 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     s->inp = calloc((size_t)B, sizeof(int32_t));
     s->tgt = calloc((size_t)B, sizeof(int32_t));
     s->reset = calloc((size_t)B, 1);
-    float **acts[] = {&s->x, &s->hp, &s->r, &s->z, &s->n, &s->hn, &s->dh, &s->dx};
+    float **acts[] = {&s->x, &s->hp, &s->r, &s->z, &s->n, &s->hn, &s->dh, &s->dx, &s->hd, &s->dhd};
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) *acts[i] = calloc((size_t)B * C, sizeof(float));
     s->gi = calloc((size_t)B * 3 * C, sizeof(float));
     s->gh = calloc((size_t)B * 3 * C, sizeof(float));
@@ -171,10 +178,12 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     s->doc = calloc((size_t)N * C, sizeof(float));
     s->logits = calloc((size_t)B * N, sizeof(float));
     s->touched = calloc((size_t)V + 1, 1);
+    s->mask_e = calloc((size_t)B * C, 1);
+    s->mask_h = calloc((size_t)B * C, 1);
     s->rows = calloc((size_t)V + 1, sizeof(int32_t));
     if (!s->grad || !s->acc || !s->h || !s->inp || !s->tgt || !s->reset || !s->x || !s->hp || !s->r || !s->z || !s->n ||
         !s->hn || !s->dh || !s->dx || !s->gi || !s->gh || !s->dgi || !s->dgh || !s->cand || !s->oc || !s->doc ||
-        !s->logits || !s->touched || !s->rows)
+        !s->logits || !s->touched || !s->rows || !s->hd || !s->dhd || !s->mask_e || !s->mask_h)
         return wr__oom(m->ctx, "allocating gru4rec training buffers");
     if (wr__sampler_init(&s->sampler, train, wr__hp(m, "sample_alpha")) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     if (wr__lanes_init(&s->lanes, train, B, &m->rng) < 0) return wr__oom(m->ctx, "allocating gru4rec");
@@ -248,7 +257,10 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         memcpy(s->x + a * C, E + (size_t)inp[act[a]] * C, C * sizeof(float));
         memcpy(s->hp + a * C, h + act[a] * C, C * sizeof(float));
     }
+    float pe = (float)wr__hp(m, "dropout_embed"), ph = (float)wr__hp(m, "dropout_hidden");
+    wr_dropout_forward(s->x, s->mask_e, s->x, pe, 1, &m->rng, A * C);
     gru_forward(s, P, A);
+    wr_dropout_forward(s->hd, s->mask_h, s->hn, ph, 1, &m->rng, A * C); /* hn itself carries over */
     /* candidates: every item, or the batch's targets then the shared negatives */
     int N;
     (void)B;
@@ -262,7 +274,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int k = 0; k < n_sample; k++) s->cand[N++] = wr__sampler_draw(&s->sampler, &m->rng);
     }
     for (int j = 0; j < N; j++) memcpy(s->oc + (size_t)j * C, O + (size_t)s->cand[j] * C, C * sizeof(float));
-    wr_gemm_nt(s->logits, s->hn, s->oc, A, N, C, 0);
+    wr_gemm_nt(s->logits, s->hd, s->oc, A, N, C, 0);
     /* per lane, over the candidates; the target's column is its own target (sampled) or its
      * item (full); the row becomes dloss/dlogits */
     double total = 0;
@@ -295,16 +307,19 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         view(s, G, s->out_b)[row] = 0;
     }
     /* dlogits (A, N): into the output rows, the bias, and dh */
-    wr_gemm_tn(s->doc, s->logits, s->hn, N, C, A, 0);
+    wr_gemm_tn(s->doc, s->logits, s->hd, N, C, A, 0);
     float *dO = view(s, G, s->out), *dob = view(s, G, s->out_b);
     for (int j = 0; j < N; j++) {
         wr_axpy(dO + (size_t)s->cand[j] * C, 1.0f, s->doc + (size_t)j * C, C);
         for (int a = 0; a < A; a++) dob[s->cand[j]] += s->logits[(size_t)a * N + j];
     }
-    wr_gemm_nn(s->dh, s->logits, s->oc, A, C, N, 0);
+    wr_gemm_nn(s->dhd, s->logits, s->oc, A, C, N, 0);
+    memset(s->dh, 0, (size_t)A * C * sizeof(float));
+    wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, A * C);
     gru_backward(s, P, G, A);
     float *dE = view(s, G, s->emb);
-    for (int a = 0; a < A; a++) wr_axpy(dE + (size_t)inp[act[a]] * C, 1.0f, s->dx + a * C, C);
+    for (int a = 0; a < A; a++)
+        wr_dropout_backward(dE + (size_t)inp[act[a]] * C, s->dx + a * C, s->mask_e + a * C, pe, C);
     for (int k = 0; k < *n_rows; k++) s->touched[s->rows[k]] = 0; /* the list stays for the optimiser */
     return WR_OK;
 }

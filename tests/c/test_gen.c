@@ -35,7 +35,7 @@ int main(void) {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < na; i++) h = (h ^ (unsigned char)a[i]) * 16777619u;
     printf("gen fingerprint (300 sessions, 200 items, seed 42): %08x, %zu bytes\n", (unsigned)h, na);
-    CHECK(h == 0x0d400ffeu); /* pinned: changes only when the generator changes on purpose */
+    CHECK(h == 0x9fbfc256u); /* pinned: changes only when the generator changes on purpose */
 
     wr_data *d = NULL;
     CHECK(wr_data_load(ctx, a, na, "auto", "store.csv", 0, &d) == WR_OK);
@@ -71,6 +71,14 @@ int main(void) {
                 }
         printf("transitions seen at least twice: %d of %d\n", rep, tot);
         CHECK(tot > 0 && rep * 4 > tot);
+        /* planted resumes after a detour: the next item is a known successor of the item two
+         * back, while the pair with the last item is seen only this once */
+        int resumes = 0;
+        for (int u = 0; u < wr_data_n_users(d) && pairs; u++)
+            for (int64_t e = d->user_start[u] + 2; e < d->user_start[u + 1]; e++)
+                resumes += pairs[d->seq[e - 1] * ni + d->seq[e]] == 1 && pairs[d->seq[e - 2] * ni + d->seq[e]] >= 2;
+        printf("resumes from the item two back: %d of %d\n", resumes, tot);
+        CHECK(resumes * 20 > tot);
         free(pairs);
         wr_data_free(d);
     }

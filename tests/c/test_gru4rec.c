@@ -10,6 +10,7 @@
 static wr_ctx *ctx;
 
 static const char *loss_name = "ce";
+static const char *dropout = "0"; /* both dropouts; the masks repeat because every call reseeds */
 
 static wr_model *prepare(wr_data *d, const char *n_sample) {
     wr_model *m;
@@ -19,6 +20,8 @@ static wr_model *prepare(wr_data *d, const char *n_sample) {
     CHECK(wr_model_set(m, "n_sample", n_sample) == WR_OK);
     CHECK(wr_model_set(m, "init", "0.5") == WR_OK);
     CHECK(wr_model_set(m, "loss", loss_name) == WR_OK);
+    CHECK(wr_model_set(m, "dropout_embed", dropout) == WR_OK);
+    CHECK(wr_model_set(m, "dropout_hidden", dropout) == WR_OK);
     double p[WR_PROGRESS_N];
     CHECK(wr_train_begin(m, d, 0, p) == WR_OK);
     return m;
@@ -64,7 +67,7 @@ static void gradcheck(wr_data *d, const char *n_sample) {
     memcpy(analytic, g, n * sizeof *analytic);
     struct probe pr = {m, inp, tgt, h};
     char label[64];
-    snprintf(label, sizeof label, "gru4rec loss=%s n_sample=%s", loss_name, n_sample);
+    snprintf(label, sizeof label, "gru4rec loss=%s n_sample=%s dropout=%s", loss_name, n_sample, dropout);
     int nonzero, bad = check_gradients(m->params, analytic, n, probe_loss, &pr, 1e-2f, 2e-3, 3e-2, label, &nonzero);
     CHECK(nonzero > 60);
     CHECK(bad == 0);
@@ -84,6 +87,10 @@ int main(void) {
     gradcheck(d, "0");
     gradcheck(d, "5");
     loss_name = "ce";
+    dropout = "0.3";
+    gradcheck(d, "0");
+    gradcheck(d, "5");
+    dropout = "0";
 
     /* all-zero weights: every logit equal, so the loss is log V */
     wr_model *m = prepare(d, "0");
