@@ -16,6 +16,13 @@
 
 #include "simd.h"
 
+/* The native x86-64 build also has the gemms on 256- and 512-bit registers, picked at run time
+ * by what the CPU has (gemm_wide.h); the wasm build and other machines run only the 4-lane code. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__wasm__)
+#define WR_GEMM_WIDE 1
+#include <immintrin.h>
+#endif
+
 // ----------------------------------------------------------------------------
 // vector kernels
 
@@ -140,12 +147,14 @@ static float wr__nt_1x1(const float *a, const float *b, int K, int kv) {
 /* A rows per block: keeps the A block in L1 (64 rows x K=64 = 16 KB) while B streams by. */
 #define WR_NT_MBLOCK 64
 
-void wr_gemm_nt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
+/* columns j0.. of C (the wide kernels do the ones before) */
+static void wr__gemm_nt(float *C, const float *A, const float *B, int M, int N, int K,
+                        int accumulate, int j0) {
     const int kv = K & ~(WR_F32_EPR - 1);
-    const int nv = N & ~3;
+    const int nv = j0 + ((N - j0) & ~3);
     for (int i0 = 0; i0 < M; i0 += WR_NT_MBLOCK) {
         const int i1 = M < i0 + WR_NT_MBLOCK ? M : i0 + WR_NT_MBLOCK;
-        for (int j = 0; j < nv; j += 4) {
+        for (int j = j0; j < nv; j += 4) {
             const float *bj = B + (size_t)j * K;
             int i = i0;
             for (; i + 2 <= i1; i += 2)
@@ -184,10 +193,11 @@ static inline wr_f32x4 wr__acc_store(float *c, wr_f32x4 v, int accumulate) {
     return v;
 }
 
+/* columns j0.. of C (the wide kernels do the ones before) */
 static void wr__gemm_xn(float *C, const float *A, const float *B, int M, int N, int K,
-                        size_t ai, size_t ak, int accumulate) {
-    const int n16 = N & ~15, n4 = N & ~3;
-    for (int j = 0; j < n16; j += 16) {
+                        size_t ai, size_t ak, int accumulate, int j0) {
+    const int n16 = j0 + ((N - j0) & ~15), n4 = j0 + ((N - j0) & ~3);
+    for (int j = j0; j < n16; j += 16) {
         int i = 0;
         for (; i + 2 <= M; i += 2) {
             wr_f32x4 c00 = WR_F32x4_ZERO(), c01 = WR_F32x4_ZERO(), c02 = WR_F32x4_ZERO(),
@@ -262,20 +272,134 @@ static void wr__gemm_xn(float *C, const float *A, const float *B, int M, int N, 
  * are added into C. */
 #define WR_GEMM_KB 256
 
-static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M, int N, int K, size_t ai, size_t ak,
-                                int accumulate) {
+// ----------------------------------------------------------------------------
+// the same gemms on 256- and 512-bit registers (native x86-64 only; see gemm_wide.h)
+
+#if WR_GEMM_WIDE
+/* nt packs a panel of B (16 rows x K, 64 KB at most) on the stack; longer K runs the 4-lane
+ * code */
+#define WR_NT_KMAX 1024
+/* the packing pays for itself from 3 rows of A (measured on 20000 x 64 panels; 1 row, a single
+ * user's scores, runs faster on the 4-lane code) */
+#define WR_NT_MMIN 3
+/* floats of A per block of rows (256 KB, in L2): each packed panel serves the whole block */
+#define WR_NT_ABLOCK 65536
+
+#define WR_W_NAME(x) x##avx512
+#define WR_W_TARGET "avx512f"
+#define WR_W_VT __m512
+#define WR_W 16
+#define WR_W_LOAD(p) _mm512_loadu_ps(p)
+#define WR_W_STORE(p, v) _mm512_storeu_ps((p), (v))
+#define WR_W_SPLAT(x) _mm512_set1_ps(x)
+#define WR_W_ZERO() _mm512_setzero_ps()
+#define WR_W_ADD(a, b) _mm512_add_ps((a), (b))
+#define WR_W_MUL(a, b) _mm512_mul_ps((a), (b))
+#define WR_W_BCAST4(p) _mm512_broadcast_f32x4(_mm_loadu_ps(p))
+#define WR_W_SHUF(a, b, imm) _mm512_shuffle_ps((a), (b), (imm))
+/* 32 registers: 6 x 64 columns (24 accumulators) for nn/tn, 4 rows x 16 outputs for nt */
+#define WR_XN_R 6
+#define WR_XN_NV 4
+#define WR_NT_R 4
+#include "gemm_wide.h"
+#undef WR_W_NAME
+#undef WR_W_TARGET
+#undef WR_W_VT
+#undef WR_W
+#undef WR_W_LOAD
+#undef WR_W_STORE
+#undef WR_W_SPLAT
+#undef WR_W_ZERO
+#undef WR_W_ADD
+#undef WR_W_MUL
+#undef WR_W_BCAST4
+#undef WR_W_SHUF
+#undef WR_XN_R
+#undef WR_XN_NV
+#undef WR_NT_R
+
+/* 16 registers: 6 x 16 columns for nn/tn, 3 rows x 8 outputs for nt (12 accumulators; B is
+ * read from memory by each multiply). Measured faster than 2 x 32 columns here. */
+#define WR_W_NAME(x) x##avx2
+#define WR_W_TARGET "avx2"
+#define WR_W_VT __m256
+#define WR_W 8
+#define WR_W_LOAD(p) _mm256_loadu_ps(p)
+#define WR_W_STORE(p, v) _mm256_storeu_ps((p), (v))
+#define WR_W_SPLAT(x) _mm256_set1_ps(x)
+#define WR_W_ZERO() _mm256_setzero_ps()
+#define WR_W_ADD(a, b) _mm256_add_ps((a), (b))
+#define WR_W_MUL(a, b) _mm256_mul_ps((a), (b))
+#define WR_W_BCAST4(p) _mm256_set_m128(_mm_loadu_ps(p), _mm_loadu_ps(p)) /* vbroadcastf128 */
+#define WR_W_SHUF(a, b, imm) _mm256_shuffle_ps((a), (b), (imm))
+#define WR_XN_R 6
+#define WR_XN_NV 2
+#define WR_NT_R 3
+#include "gemm_wide.h"
+#endif
+
+/* the widest instruction set this CPU runs (libgcc reads cpuid, and xgetbv for the OS's
+ * register saving, once at start-up; each call is a load) */
+static int wr__gemm_isa_best(void) {
+#if WR_GEMM_WIDE
+    if (__builtin_cpu_supports("avx512f")) return WR_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2")) return WR_ISA_AVX2;
+#endif
+    return WR_ISA_PORTABLE;
+}
+
+static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M, int N, int K,
+                                size_t ai, size_t ak, int accumulate, int isa) {
     for (int k0 = 0; k0 < K || k0 == 0; k0 += WR_GEMM_KB) {
-        int kb = K - k0 < WR_GEMM_KB ? K - k0 : WR_GEMM_KB;
-        wr__gemm_xn(C, A + (size_t)k0 * ak, B + (size_t)k0 * N, M, N, kb, ai, ak, k0 > 0 ? 1 : accumulate);
+        const int kb = K - k0 < WR_GEMM_KB ? K - k0 : WR_GEMM_KB, acc = k0 > 0 ? 1 : accumulate;
+        const float *Ab = A + (size_t)k0 * ak, *Bb = B + (size_t)k0 * N;
+        int j0 = 0;
+#if WR_GEMM_WIDE
+        if (isa == WR_ISA_AVX512) j0 = wr__xn_avx512(C, Ab, Bb, M, N, kb, ai, ak, acc);
+        if (isa == WR_ISA_AVX2) j0 = wr__xn_avx2(C, Ab, Bb, M, N, kb, ai, ak, acc);
+#endif
+        wr__gemm_xn(C, Ab, Bb, M, N, kb, ai, ak, acc, j0);
     }
 }
 
+int wr__gemm_nn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate) {
+    if (isa > wr__gemm_isa_best()) return 0;
+    wr__gemm_xn_blocked(C, A, B, M, N, K, (size_t)K, 1, accumulate, isa);
+    return 1;
+}
+
+int wr__gemm_tn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate) {
+    if (isa > wr__gemm_isa_best()) return 0;
+    wr__gemm_xn_blocked(C, A, B, M, N, K, 1, (size_t)M, accumulate, isa);
+    return 1;
+}
+
+int wr__gemm_nt_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate) {
+    if (isa > wr__gemm_isa_best()) return 0;
+    int j0 = 0;
+#if WR_GEMM_WIDE
+    if (M >= WR_NT_MMIN && K <= WR_NT_KMAX) {
+        if (isa == WR_ISA_AVX512) j0 = wr__nt_avx512(C, A, B, M, N, K, accumulate);
+        if (isa == WR_ISA_AVX2) j0 = wr__nt_avx2(C, A, B, M, N, K, accumulate);
+    }
+#endif
+    wr__gemm_nt(C, A, B, M, N, K, accumulate, j0);
+    return 1;
+}
+
 void wr_gemm_nn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-    wr__gemm_xn_blocked(C, A, B, M, N, K, (size_t)K, 1, accumulate);
+    wr__gemm_nn_isa(wr__gemm_isa_best(), C, A, B, M, N, K, accumulate);
 }
 
 void wr_gemm_tn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
-    wr__gemm_xn_blocked(C, A, B, M, N, K, 1, (size_t)M, accumulate);
+    wr__gemm_tn_isa(wr__gemm_isa_best(), C, A, B, M, N, K, accumulate);
+}
+
+void wr_gemm_nt(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {
+    wr__gemm_nt_isa(wr__gemm_isa_best(), C, A, B, M, N, K, accumulate);
 }
 
 void wr_gemm_nn_ref(float *C, const float *A, const float *B, int M, int N, int K,

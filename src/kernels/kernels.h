@@ -29,6 +29,18 @@ void wr_gemm_nt_ref(float *C, const float *A, const float *B, int M, int N, int 
 void wr_gemm_tn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
 void wr_gemm_tn_ref(float *C, const float *A, const float *B, int M, int N, int K, int accumulate);
 
+/* private (the tests check them): the three gemms above on one instruction set, isa one of
+ * WR_ISA_*; the public ones use the widest the CPU has. WR_ISA_PORTABLE is the 4-lane code the
+ * wasm build runs; the wider ones exist in the native x86-64 build only, and must give the same
+ * bits. Return 0, doing nothing, when this build or CPU lacks isa. */
+enum { WR_ISA_PORTABLE = 0, WR_ISA_AVX2 = 1, WR_ISA_AVX512 = 2 };
+int wr__gemm_nn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate);
+int wr__gemm_nt_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate);
+int wr__gemm_tn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
+                    int accumulate);
+
 /* exp and log of our own, identical on every build (libm's differ in the last bits). */
 float wr_expf(float x);
 float wr_logf(float x);

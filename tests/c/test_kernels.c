@@ -108,6 +108,56 @@ static void test_gemm(void) {
     CHECK(C[0] == 43 && C[1] == 53 && C[2] == 77 && C[3] == 97);
 }
 
+/* The native x86-64 build runs the gemms on 256/512-bit registers when the CPU has them; the
+ * wasm build runs the 4-lane code. Both must give the same bits, so each wider instruction set is
+ * compared with the 4-lane code by memcmp: shapes around the register widths (4, 8, 16), the
+ * strips (32, 64 columns) and tiles (1-6 rows), K % 4 leftovers, K past one block (256) for
+ * nn/tn and past the packing limit (1024) for nt, rows below the packing threshold (3), and
+ * both accumulate modes (over the same starting C, which includes -0.0f and 0.0f). */
+typedef int (*gemm_isa_fn)(int, float *, const float *, const float *, int, int, int, int);
+
+static void test_gemm_isa_one(const char *name, gemm_isa_fn fn, int isa, int M, int N, int K) {
+    float *A = rand_buf(M * K + 1), *B = rand_buf(K * N + 1), *C0 = rand_buf(M * N + 1);
+    float *C1 = malloc((size_t)(M * N + 1) * sizeof(float)),
+          *C2 = malloc((size_t)(M * N + 1) * sizeof(float));
+    if (M * N > 1) C0[0] = -0.0f, C0[1] = 0.0f;
+    for (int acc = 0; acc < 2; acc++) {
+        memcpy(C1, C0, (size_t)(M * N + 1) * sizeof(float));
+        memcpy(C2, C0, (size_t)(M * N + 1) * sizeof(float));
+        CHECK(fn(WR_ISA_PORTABLE, C1, A + 1, B + 1, M, N, K, acc) == 1);
+        fn(isa, C2, A + 1, B + 1, M, N, K, acc);
+        const int same = memcmp(C1, C2, (size_t)(M * N + 1) * sizeof(float)) == 0;
+        if (!same) printf("%s isa %d M=%d N=%d K=%d acc=%d: not bit-identical\n", name, isa, M, N, K, acc);
+        CHECK(same);
+    }
+    free(A), free(B), free(C0), free(C1), free(C2);
+}
+
+static void test_gemm_isa(void) {
+    static const int Ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 130};
+    static const int Ns[] = {1, 4, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 100, 129};
+    static const int Ks[] = {0, 1, 3, 4, 5, 16, 63, 64, 67, 256, 257, 600};
+    int ran = 0;
+    for (int isa = WR_ISA_AVX2; isa <= WR_ISA_AVX512; isa++) {
+        float c = 0;
+        if (!wr__gemm_nn_isa(isa, &c, &c, &c, 1, 1, 1, 0)) continue; /* not on this CPU/build */
+        ran++;
+        for (size_t a = 0; a < sizeof Ms / sizeof Ms[0]; a++)
+            for (size_t b = 0; b < sizeof Ns / sizeof Ns[0]; b++)
+                for (size_t d = 0; d < sizeof Ks / sizeof Ks[0]; d++) {
+                    const int M = Ms[a], N = Ns[b], K = Ks[d];
+                    test_gemm_isa_one("nn", wr__gemm_nn_isa, isa, M, N, K);
+                    test_gemm_isa_one("nt", wr__gemm_nt_isa, isa, M, N, K);
+                    test_gemm_isa_one("tn", wr__gemm_tn_isa, isa, M, N, K);
+                }
+        test_gemm_isa_one("nt", wr__gemm_nt_isa, isa, 20, 40, 1030); /* K past the packing limit */
+        test_gemm_isa_one("nn", wr__gemm_nn_isa, isa, 70, 200, 70);  /* the training shapes, */
+        test_gemm_isa_one("tn", wr__gemm_tn_isa, isa, 70, 64, 700);  /* smaller */
+        test_gemm_isa_one("nt", wr__gemm_nt_isa, isa, 300, 170, 64);
+    }
+    printf("gemm: %d wider instruction set(s) checked against the 4-lane code\n", ran);
+}
+
 // ----------------------------------------------------------------------------
 
 static void test_exp_log(void) {
@@ -371,6 +421,7 @@ int main(void) {
     test_bit_identity();
     test_vector_kernels();
     test_gemm();
+    test_gemm_isa();
     test_exp_log();
     test_softmax();
     test_layernorm();
