@@ -79,6 +79,9 @@ void wr_data_free(wr_data *data);
 int wr_data_n_users(const wr_data *data);
 int wr_data_n_items(const wr_data *data);
 int64_t wr_data_n_events(const wr_data *data);
+/* Events of one user (session) u in [0, wr_data_n_users): the length distribution. -1 if out of
+ * range. */
+int64_t wr_data_user_length(const wr_data *data, int user);
 /* Lines skipped with skip_bad=1, and the reason of the first one ("" if none). */
 int64_t wr_data_skipped(const wr_data *data);
 const char *wr_data_first_skip_reason(const wr_data *data);
@@ -159,6 +162,22 @@ WR_NODISCARD int wr_model_recommend(wr_model *model, const int *history, int len
  * vsknn, stan, vstan) without refitting, so a page learns from the visitor's own sessions as
  * they happen. Other models answer WR_ERR_STATE. */
 WR_NODISCARD int wr_model_add_session(wr_model *model, const int *items, int len);
+
+/* ---- looking inside a model (for teaching and for "why") ------------------------------------ */
+
+/* Why the model scores item after history: weight[t] (len floats) is how much history[t] counts
+ * for item under the model's own rule. itemknn and markov score by the last item only, so only
+ * weight[len-1] can be nonzero: its similarity (itemknn) or transition count (markov) to item.
+ * Models without such a rule answer WR_ERR_STATE. */
+WR_NODISCARD int wr_model_explain(wr_model *model, const int *history, int len, int item, float *weight);
+/* What SASRec / BERT4Rec attend to when they score the next item: weights (blocks x len floats,
+ * block-major) of the scoring position over the history, averaged over heads; history items
+ * older than max_len get 0. *out_blocks is the number of blocks. Others answer WR_ERR_STATE. */
+WR_NODISCARD int wr_model_attention(wr_model *model, const int *history, int len, float *weights, int *out_blocks);
+/* A 2-D map of the item embeddings (gru4rec, sasrec, bert4rec): each item projected on the first
+ * two principal components, xy (2 x n_items floats: item i at xy[2i], xy[2i+1]); explained (2
+ * floats) gets each component's share of the variance. Others answer WR_ERR_STATE. */
+WR_NODISCARD int wr_model_item_map(wr_model *model, float *xy, float *explained);
 
 /* Saves as safetensors into a malloc'd buffer (free with wr_free). */
 WR_NODISCARD int wr_model_save(wr_model *model, uint8_t **out_bytes, size_t *out_len);

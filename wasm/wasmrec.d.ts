@@ -154,6 +154,8 @@ export class Dataset {
     /** Dense index of an item id, or -1. */
     itemIndex(id: string): number;
     catalogue(): CatalogueItem[];
+    /** Events per user (session), in user order: the length distribution. */
+    lengths(): Int32Array;
     /** Adds titles (MovieLens u.item / movies.dat). */
     loadTitles(input: string | Bytes, options?: { source?: string }): this;
     dispose(): void;
@@ -183,10 +185,39 @@ export class Model {
     addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */
     recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };
+    /** itemknn / markov: how much each known history item counts for `item` (only the last one
+     * can be nonzero: these models score by the last item). Other models throw WasmrecError. */
+    explain(history: string[], item: string): Explanation;
+    /** sasrec / bert4rec: attention of the scoring position over the known history items, per
+     * block (averaged over heads) and averaged over blocks. Other models throw WasmrecError. */
+    attention(history: string[]): Attention;
+    /** gru4rec / sasrec / bert4rec: item embeddings on their first two principal components. */
+    itemMap(): ItemMap;
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */
     evaluate(dataset: Dataset, options?: EvaluateOptions): Record<string, any>;
     /** A safetensors file (a copy owned by JS). */
     save(): Uint8Array;
     dispose(): void;
     [Symbol.dispose](): void;
+}
+
+export interface Explanation {
+    history: { item: string; weight: number }[];
+    unknown: string[];
+}
+export interface Attention {
+    /** The known history items, oldest first. */
+    items: string[];
+    /** blocks[b][t]: block b's weight on items[t]; 0 for items older than max_len. */
+    blocks: Float32Array[];
+    mean: Float32Array;
+    unknown: string[];
+}
+export interface ItemMap {
+    /** Item ids in the model's order; x[i], y[i] is items[i]. */
+    items: string[];
+    x: Float32Array;
+    y: Float32Array;
+    /** Share of the embeddings' variance along each axis. */
+    explained: [number, number];
 }

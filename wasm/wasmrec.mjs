@@ -75,6 +75,8 @@ async function fetchWasmBytes(wasmUrl) {
     return new Uint8Array(await res.arrayBuffer());
 }
 
+// The most Transformer blocks a model may have (sasrec.c MAX_BLOCKS; the "blocks" parameter caps it).
+const MAX_BLOCKS = 16;
 const compiled = new Map(); // url string -> Promise<WebAssembly.Module>, for the default path only
 
 async function compileModule({ wasmUrl, wasmBytes } = {}) {
@@ -161,6 +163,8 @@ class Runtime {
     bytes(ptr, n) { return this.u8().slice(ptr, ptr + n); }
     u32(ptr) { return this.view().getUint32(ptr, true); }
     i32(ptr) { return this.view().getInt32(ptr, true); }
+    /** A copy of n float32 values at ptr. */
+    f32(ptr, n) { return new Float32Array(this.memory.buffer.slice(ptr, ptr + 4 * n)); }
     setU32(ptr, v) { this.view().setUint32(ptr, v >>> 0, true); }
 
     /** Writes a message into err (size errlen), truncated on a UTF-8 boundary and NUL-terminated. */
@@ -489,6 +493,14 @@ export class Dataset extends Handle {
         const rt = this._engine._rt;
         return rt.scoped((s) => rt.exports.wr_data_item_index(p, s.string(id)));
     }
+    /** Events per user (session), in user order: the length distribution. */
+    lengths() {
+        const p = this._live();
+        const x = this._engine._rt.exports;
+        const out = new Int32Array(this.users);
+        for (let u = 0; u < this.users; u++) out[u] = Number(x.wr_data_user_length(p, u));
+        return out;
+    }
     /** Every item as { index, id, title, category } (title/category '' when the data has none). */
     catalogue() {
         this._live();
@@ -623,19 +635,20 @@ export class Model extends Handle {
         }
     }
 
-    /** Item ids -> an int32 array of the known ones' indices on the scope's heap, and the unknown ids. */
+    /** Item ids -> an int32 array of the known ones' indices on the scope's heap, those ids, and the unknown ones. */
     _indices(s, ids) {
         const rt = this._engine._rt;
         const p = this._live();
         const known = [];
+        const knownIds = [];
         const unknown = [];
         for (const id of ids) {
             const idx = rt.exports.wr_model_item_index(p, s.string(id));
-            if (idx >= 0) known.push(idx); else unknown.push(id);
+            if (idx >= 0) known.push(idx), knownIds.push(id); else unknown.push(id);
         }
         const ptr = s.zeros(4 * Math.max(known.length, 1));
         rt.u8().set(new Uint8Array(Int32Array.from(known).buffer), ptr);
-        return { ptr, n: known.length, unknown };
+        return { ptr, n: known.length, unknown, ids: knownIds };
     }
 
     /**
@@ -659,7 +672,7 @@ export class Model extends Handle {
             this._engine._check(rt.exports.wr_model_recommend(p, hist, known, kk, ex, outItems, outScores, outN));
             const got = rt.i32(outN);
             const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
-            const sc = new Float32Array(rt.memory.buffer.slice(outScores, outScores + 4 * got));
+            const sc = rt.f32(outScores, got);
             const items = new Array(got);
             for (let i = 0; i < got; i++) {
                 items[i] = { item: rt.string(rt.exports.wr_model_item_id(p, idx[i])), score: sc[i] };
@@ -682,6 +695,71 @@ export class Model extends Handle {
             const { ptr, n, unknown } = this._indices(s, items);
             this._engine._check(rt.exports.wr_model_add_session(p, ptr, n));
             return { unknown };
+        });
+    }
+
+    /**
+     * Why the model scores `item` after `history`: { history: [{ item, weight }], unknown }, the
+     * weight of each known history item under the model's own rule (itemknn: the last item's
+     * similarity to it; markov: the last item's transition count). Other models throw.
+     */
+    explain(history, item) {
+        const p = this._live();
+        itemIds('history', history);
+        str('item', item);
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const target = rt.exports.wr_model_item_index(p, s.string(item));
+            if (target < 0) throw new RangeError(`explain: item ${show(item)} is not in the model's catalogue`);
+            const { ptr, n, unknown, ids } = this._indices(s, history);
+            const w = s.zeros(4 * Math.max(n, 1));
+            this._engine._check(rt.exports.wr_model_explain(p, ptr, n, target, w));
+            const weights = rt.f32(w, n);
+            return { history: ids.map((id, t) => ({ item: id, weight: weights[t] })), unknown };
+        });
+    }
+
+    /**
+     * What SASRec / BERT4Rec attend to when scoring the next item: { items, blocks, mean, unknown }.
+     * items are the known history ids; blocks[b][t] is block b's attention (averaged over heads)
+     * on items[t], 0 for items older than max_len; mean averages the blocks. Other models throw.
+     */
+    attention(history) {
+        const p = this._live();
+        itemIds('history', history);
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const { ptr, n, unknown, ids } = this._indices(s, history);
+            const w = s.zeros(4 * Math.max(n * MAX_BLOCKS, 1));
+            const outBlocks = s.zeros(4);
+            this._engine._check(rt.exports.wr_model_attention(p, ptr, n, w, outBlocks));
+            const all = rt.f32(w, n * rt.i32(outBlocks));
+            const blocks = [];
+            for (let b = 0; b < rt.i32(outBlocks); b++) blocks.push(all.slice(b * n, (b + 1) * n));
+            const mean = new Float32Array(n);
+            for (const row of blocks) for (let t = 0; t < n; t++) mean[t] += row[t] / blocks.length;
+            return { items: ids, blocks, mean, unknown };
+        });
+    }
+
+    /**
+     * A 2-D map of the item embeddings (gru4rec, sasrec, bert4rec): the first two principal
+     * components, computed in the engine. { items, x, y, explained: [share1, share2] }.
+     */
+    itemMap() {
+        const p = this._live();
+        const rt = this._engine._rt;
+        const n = this.items;
+        return rt.scoped((s) => {
+            const xy = s.zeros(8 * Math.max(n, 1));
+            const ex = s.zeros(8);
+            this._engine._check(rt.exports.wr_model_item_map(p, xy, ex));
+            const v = rt.f32(xy, 2 * n);
+            const x = new Float32Array(n), y = new Float32Array(n);
+            for (let i = 0; i < n; i++) { x[i] = v[2 * i]; y[i] = v[2 * i + 1]; }
+            const items = new Array(n);
+            for (let i = 0; i < n; i++) items[i] = rt.string(rt.exports.wr_model_item_id(p, i));
+            return { items, x, y, explained: Array.from(rt.f32(ex, 2)) };
         });
     }
 

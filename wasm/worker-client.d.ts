@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams,
-    Recommendation, RecommendOptions, TrainProgress,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -63,6 +63,7 @@ export class WorkerDataset {
     readonly skipReason: string;
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
+    lengths(): Promise<Int32Array>;
     dispose(): Promise<void>;
     [Symbol.dispose](): void;
     [Symbol.asyncDispose](): Promise<void>;
@@ -77,6 +78,9 @@ export class WorkerModel {
     fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;
     recommend(history: string[], options?: RecommendOptions): Promise<Recommendation[]>;
     recommendDetailed(history: string[], options?: RecommendOptions): Promise<{ items: Recommendation[]; unknown: string[] }>;
+    explain(history: string[], item: string): Promise<Explanation>;
+    attention(history: string[]): Promise<Attention>;
+    itemMap(): Promise<ItemMap>;
     /** Index of each id in the model's vocabulary, -1 when unknown. */
     itemIndexes(ids: string[]): Promise<number[]>;
     addSession(items: string[]): Promise<{ unknown: string[] }>;

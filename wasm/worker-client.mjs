@@ -240,6 +240,8 @@ export class WorkerDataset extends Remote {
     }
     /** Every item as { index, id, title, category }. */
     async catalogue() { return this._engine._request('catalogue', { data: this._live() }); }
+    /** Events per user (session): Int32Array. */
+    async lengths() { return this._engine._request('lengths', { data: this._live() }); }
 }
 
 export class WorkerModel extends Remote {
@@ -287,6 +289,12 @@ export class WorkerModel extends Remote {
         if (!Array.isArray(sessions)) throw new TypeError(`sessions must be an array of arrays of item ids, got ${show(sessions)}`);
         return this._engine._request('addSessions', { model: this._live(), sessions });
     }
+    /** itemknn / markov: { history: [{ item, weight }], unknown } (see Model.explain). */
+    async explain(history, item) { return this._engine._request('explain', { model: this._live(), history, item }); }
+    /** sasrec / bert4rec: { items, blocks, mean, unknown } (see Model.attention). */
+    async attention(history) { return this._engine._request('attention', { model: this._live(), history }); }
+    /** Models with item embeddings: { items, x, y, explained } (see Model.itemMap). */
+    async itemMap() { return this._engine._request('itemMap', { model: this._live() }); }
     async evaluate(dataset, options) {
         return this._engine._request('evaluate', { model: this._live(), data: this._data(dataset), options });
     }

@@ -94,6 +94,10 @@ export function createHost(post) {
             }
             return { added, unknown: [...unknown] };
         },
+        explain({ model, history, item }) { return get(model, 'Model').explain(history, item); },
+        attention({ model, history }) { return get(model, 'Model').attention(history); },
+        itemMap({ model }) { return get(model, 'Model').itemMap(); },
+        lengths({ data }) { return get(data, 'Dataset').lengths(); },
         evaluate({ model, data, options }) { return get(model, 'Model').evaluate(get(data, 'Dataset'), options); },
         save({ model }) { return get(model, 'Model').save(); },
         dispose({ handle }) {

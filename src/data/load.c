@@ -496,6 +496,9 @@ int wr_data_load_titles(wr_data *d, const char *bytes, size_t len, const char *s
 int wr_data_n_users(const wr_data *d) { return d ? d->users.n : 0; }
 int wr_data_n_items(const wr_data *d) { return d ? d->items.n : 0; }
 int64_t wr_data_n_events(const wr_data *d) { return d ? d->n_events : 0; }
+int64_t wr_data_user_length(const wr_data *d, int u) {
+    return d && u >= 0 && u < d->users.n ? d->user_start[u + 1] - d->user_start[u] : -1;
+}
 int64_t wr_data_skipped(const wr_data *d) { return d ? d->skipped : 0; }
 const char *wr_data_first_skip_reason(const wr_data *d) { return d ? d->skip_reason : ""; }
 const char *wr_data_format(const wr_data *d) { return d && d->format ? d->format : ""; }

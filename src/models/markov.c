@@ -66,4 +66,5 @@ const wr_model_vt wr__markov_vt = {
     .save = wr__csr_model_save,
     .load = wr__csr_model_load,
     .free_state = wr__csr_model_free,
+    .explain = wr__csr_model_explain,
 };

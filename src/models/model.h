@@ -38,6 +38,13 @@ typedef struct wr_model_vt {
      * *positions (target positions trained on) and *epoch_end (1 when this step finished an
      * epoch). fit prepares the parameters and the training state. */
     int (*train_step)(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end);
+    /* Optional, for looking inside (inspect.c; NULL = not available): */
+    /* weight (len): what each history item counts for item (wr_model_explain). */
+    int (*explain)(wr_model *m, const int *history, int len, int item, float *weight);
+    /* weights (blocks, len) of the scoring position; returns the number of blocks. */
+    int (*attention)(wr_model *m, const int *history, int len, float *weights);
+    /* The item embedding rows: item i (0-based) at rows + i * stride, dim floats. */
+    const float *(*item_vectors)(const wr_model *m, int *dim, int *stride);
 } wr_model_vt;
 
 typedef struct wr_train wr_train; /* training under way (train.c) */

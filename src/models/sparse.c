@@ -69,6 +69,16 @@ int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores)
     return WR_OK;
 }
 
+int wr__csr_model_explain(wr_model *m, const int *history, int len, int item, float *weight) {
+    const wr_csr *c = m->state;
+    for (int t = 0; t < len; t++) weight[t] = 0;
+    if (len == 0) return WR_OK;
+    int last = history[len - 1];
+    for (int32_t e = c->ptr[last]; e < c->ptr[last + 1]; e++)
+        if (c->col[e] == item) weight[len - 1] = c->val[e];
+    return WR_OK;
+}
+
 int wr__csr_model_save(wr_model *m, wr_st_file *f) { return wr__csr_save(m, m->state, m->vt->name, f); }
 
 void wr__csr_model_free(wr_model *m) {

@@ -18,6 +18,8 @@ void wr__csr_free(wr_csr *c);
  * "<model name>.ptr" etc., the score is the row of the history's last item. */
 int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores);
 int wr__csr_model_save(wr_model *m, wr_st_file *f);
+/* The last item's entry for item (its similarity or transition count), 0 elsewhere. */
+int wr__csr_model_explain(wr_model *m, const int *history, int len, int item, float *weight);
 int wr__csr_model_load(wr_model *m, const wr_st_file *f);
 void wr__csr_model_free(wr_model *m);
 

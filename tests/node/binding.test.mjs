@@ -333,3 +333,21 @@ test('train: stepwise with progress, early stopping state, and cancellation thro
     await assert.rejects(m.train(data, { chunk: 0 }), /chunk/);
     m.dispose(); slow.dispose();
 });
+
+test('looking inside: lengths, explain, and clear errors where a model has no such view', () => {
+    const lengths = data.lengths();
+    assert.equal(lengths.length, data.users);
+    assert.equal(lengths.reduce((a, b) => a + b, 0), data.events);
+    const knn = engine.model('itemknn').fit(data);
+    const history = data.catalogue().slice(0, 3).map((it) => it.id);
+    const top = knn.recommend(history, { k: 1 })[0];
+    const why = knn.explain([...history, 'no-such-item'], top.item);
+    assert.deepEqual(why.history.map((h) => h.item), history);
+    assert.deepEqual(why.unknown, ['no-such-item']);
+    assert.equal(why.history[0].weight, 0, 'item-kNN scores by the last item only');
+    assert.ok(Math.abs(why.history[2].weight + 1 - top.score) < 1e-6, 'the last item carries the score');
+    assert.throws(() => knn.explain(history, 'no-such-item'), /explain: item "no-such-item" is not in the model's catalogue/);
+    assert.throws(() => knn.itemMap(), (e) => e instanceof WasmrecError && /no item embeddings/.test(e.message));
+    assert.throws(() => knn.attention(history), (e) => e instanceof WasmrecError && /no attention/.test(e.message));
+    knn.dispose();
+});
