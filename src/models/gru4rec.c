@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/kernels.h"
 #include "../nn/nn.h"
 #include "batch.h"
 #include "optim.h"
@@ -48,19 +47,20 @@ typedef struct {
     int32_t *inp, *tgt;      /* (B) */
     unsigned char *reset;    /* (B) */
     /* activations of one step, over the A active lanes */
-    float *x, *hp, *gi, *gh, *r, *z, *n, *hn;   /* (B, C) or (B, 3C) */
-    float *dh, *dgi, *dgh, *dx;
+    int32_t *ids, *pos;      /* (B) their input items, and each one's target column */
+    float *x, *hp, *hn, *gi, *gh, *gates; /* (B, C) or (B, 3C) */
+    float *dh, *dgi, *dx, *dgh;
     float *hd, *dhd;         /* (B, C) the dropped-out output that is scored, and its gradient */
     unsigned char *mask_e, *mask_h; /* (B, C) dropout masks of the input and the output */
     int32_t *cand;           /* (N) candidate items, 1-based */
-    float *oc, *doc, *logits;/* (N, C), (N, C), (B, N) */
+    float *oc, *doc, *logits, *dlogits, *w; /* (N, C), (N, C), (B, N) x 3 */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     unsigned char *touched;  /* (V + 1) rows with gradient this step */
-    int32_t *rows;           /* (V + 1) list of touched rows */
+    int32_t *rows;           /* (V + 1) list of touched rows, n_rows of them */
+    int n_rows;
 } gru_state;
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
-static float sigmoidf(float x) { return 1.0f / (1.0f + wr_expf(-x)); }
 
 static int build_layout(wr_model *m, int V) {
     gru_state *s = m->state;
@@ -90,64 +90,11 @@ static void gru_free(wr_model *m) {
     free(s->acc);
     wr__sampler_free(&s->sampler);
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
-    void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->x, s->hp, s->gi, s->gh, s->r, s->z, s->n, s->hn, s->dh,
-                    s->dgi, s->dgh, s->dx, s->cand, s->oc, s->doc, s->logits, s->touched, s->rows, s->hd, s->dhd, s->mask_e, s->mask_h};
+    void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->ids, s->pos, s->x, s->hp, s->hn, s->gi, s->gh, s->gates, s->dh, s->dgi,
+                    s->dx, s->dgh, s->hd, s->dhd, s->mask_e, s->mask_h, s->cand, s->oc, s->doc, s->logits, s->dlogits, s->w,
+                    s->touched, s->rows};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
-}
-
-/* ---- the GRU cell: forward over A rows, and backward into the weight gradients and dx ------- */
-
-/* x, hp (A, C) -> hn (A, C); keeps gi, gh (A, 3C) and the gates r, z, n (A, C) for backward. */
-static void gru_forward(gru_state *s, const float *P, int A) {
-    int C = s->C;
-    wr_gemm_nt(s->gi, s->x, view(s, (float *)P, s->w_ih), A, 3 * C, C, 0);
-    wr_gemm_nt(s->gh, s->hp, view(s, (float *)P, s->w_hh), A, 3 * C, C, 0);
-    const float *bi = view(s, (float *)P, s->b_ih), *bh = view(s, (float *)P, s->b_hh);
-    for (int a = 0; a < A; a++) {
-        float *gi = s->gi + a * 3 * C, *gh = s->gh + a * 3 * C;
-        for (int j = 0; j < 3 * C; j++) {
-            gi[j] += bi[j];
-            gh[j] += bh[j];
-        }
-        for (int c = 0; c < C; c++) {
-            float r = sigmoidf(gi[c] + gh[c]), z = sigmoidf(gi[C + c] + gh[C + c]);
-            float n = 2.0f * sigmoidf(2.0f * (gi[2 * C + c] + r * gh[2 * C + c])) - 1.0f; /* tanh */
-            s->r[a * C + c] = r;
-            s->z[a * C + c] = z;
-            s->n[a * C + c] = n;
-            s->hn[a * C + c] = (1.0f - z) * n + z * s->hp[a * C + c];
-        }
-    }
-}
-
-/* dh (A, C) -> accumulates dW_ih, dW_hh, db_ih, db_hh into G and writes dx (A, C). The previous
- * state gets no gradient (no backpropagation through time across steps). */
-static void gru_backward(gru_state *s, const float *P, float *G, int A) {
-    int C = s->C;
-    for (int a = 0; a < A; a++) {
-        float *dgi = s->dgi + a * 3 * C, *dgh = s->dgh + a * 3 * C;
-        const float *gh = s->gh + a * 3 * C;
-        for (int c = 0; c < C; c++) {
-            float dh = s->dh[a * C + c], r = s->r[a * C + c], z = s->z[a * C + c], n = s->n[a * C + c];
-            float dn = dh * (1.0f - z) * (1.0f - n * n);
-            float dz = dh * (s->hp[a * C + c] - n) * z * (1.0f - z);
-            float dr = dn * gh[2 * C + c] * r * (1.0f - r);
-            dgi[c] = dgh[c] = dr;
-            dgi[C + c] = dgh[C + c] = dz;
-            dgi[2 * C + c] = dn;
-            dgh[2 * C + c] = dn * r;
-        }
-    }
-    wr_gemm_tn(view(s, G, s->w_ih), s->dgi, s->x, 3 * C, C, A, 1);
-    wr_gemm_tn(view(s, G, s->w_hh), s->dgh, s->hp, 3 * C, C, A, 1);
-    float *dbi = view(s, G, s->b_ih), *dbh = view(s, G, s->b_hh);
-    for (int a = 0; a < A; a++)
-        for (int j = 0; j < 3 * C; j++) {
-            dbi[j] += s->dgi[a * 3 * C + j];
-            dbh[j] += s->dgh[a * 3 * C + j];
-        }
-    wr_gemm_nn(s->dx, s->dgi, view(s, (float *)P, s->w_ih), A, C, 3 * C, 0);
 }
 
 /* ---- fit: parameters, buffers, negative sampling table -------------------------------------- */
@@ -163,72 +110,32 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     size_t T = s->layout.total + 4;
     s->grad = calloc(T, sizeof(float));
     s->acc = calloc(T, sizeof(float));
-    s->h = calloc((size_t)B * C, sizeof(float));
+    size_t BC = (size_t)B * C;
+    float **acts[] = {&s->h, &s->x, &s->hp, &s->hn, &s->dh, &s->dx, &s->hd, &s->dhd};
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) *acts[i] = calloc(BC, sizeof(float));
+    float **acts3[] = {&s->gi, &s->gh, &s->gates, &s->dgi, &s->dgh};
+    for (size_t i = 0; i < sizeof acts3 / sizeof acts3[0]; i++) *acts3[i] = calloc(3 * BC, sizeof(float));
+    float **cands[] = {&s->oc, &s->doc, &s->logits, &s->dlogits, &s->w};
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) *cands[i] = calloc((size_t)N * (i < 2 ? C : B), sizeof(float));
     s->inp = calloc((size_t)B, sizeof(int32_t));
     s->tgt = calloc((size_t)B, sizeof(int32_t));
+    s->ids = calloc((size_t)B, sizeof(int32_t));
+    s->pos = calloc((size_t)B, sizeof(int32_t));
     s->reset = calloc((size_t)B, 1);
-    float **acts[] = {&s->x, &s->hp, &s->r, &s->z, &s->n, &s->hn, &s->dh, &s->dx, &s->hd, &s->dhd};
-    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) *acts[i] = calloc((size_t)B * C, sizeof(float));
-    s->gi = calloc((size_t)B * 3 * C, sizeof(float));
-    s->gh = calloc((size_t)B * 3 * C, sizeof(float));
-    s->dgi = calloc((size_t)B * 3 * C, sizeof(float));
-    s->dgh = calloc((size_t)B * 3 * C, sizeof(float));
     s->cand = calloc((size_t)N, sizeof(int32_t));
-    s->oc = calloc((size_t)N * C, sizeof(float));
-    s->doc = calloc((size_t)N * C, sizeof(float));
-    s->logits = calloc((size_t)B * N, sizeof(float));
     s->touched = calloc((size_t)V + 1, 1);
-    s->mask_e = calloc((size_t)B * C, 1);
-    s->mask_h = calloc((size_t)B * C, 1);
+    s->mask_e = calloc(BC, 1);
+    s->mask_h = calloc(BC, 1);
     s->rows = calloc((size_t)V + 1, sizeof(int32_t));
-    if (!s->grad || !s->acc || !s->h || !s->inp || !s->tgt || !s->reset || !s->x || !s->hp || !s->r || !s->z || !s->n ||
-        !s->hn || !s->dh || !s->dx || !s->gi || !s->gh || !s->dgi || !s->dgh || !s->cand || !s->oc || !s->doc ||
-        !s->logits || !s->touched || !s->rows || !s->hd || !s->dhd || !s->mask_e || !s->mask_h)
+    if (!s->grad || !s->acc || !s->h || !s->inp || !s->tgt || !s->ids || !s->pos || !s->reset || !s->x || !s->hp || !s->hn ||
+        !s->dh || !s->dx || !s->hd || !s->dhd || !s->gi || !s->gh || !s->gates || !s->dgi || !s->dgh || !s->cand || !s->oc ||
+        !s->doc || !s->logits || !s->dlogits || !s->w || !s->touched || !s->rows || !s->mask_e || !s->mask_h)
         return wr__oom(m->ctx, "allocating gru4rec training buffers");
     if (wr__sampler_init(&s->sampler, train, wr__hp(m, "sample_alpha")) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     if (wr__lanes_init(&s->lanes, train, B, &m->rng) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     s->lanes_ready = 1;
     if (s->lanes.n_seq == 0) return wr__err(m->ctx, WR_ERR_ARG, "gru4rec: no training sequence has 2 or more events");
     return WR_OK;
-}
-
-/* BPR-max (Hidasi & Karatzoglou 2018) for one row of scores r (n) with target column t: the
- * negatives j != t get softmax weights s_j, and
- *   L = -log sum_j s_j sigmoid(r_t - r_j) + bpreg sum_j s_j r_j^2.
- * Returns L and replaces r with dL/dr * scale. */
-static double bpr_max(float *r, int n, int t, float bpreg, float scale) {
-    float mx = -INFINITY;
-    for (int j = 0; j < n; j++)
-        if (j != t && r[j] > mx) mx = r[j];
-    double sum = 0, A = 0, R = 0;
-    for (int j = 0; j < n; j++)
-        if (j != t) sum += wr_expf(r[j] - mx);
-    float rt = r[t];
-    /* first pass: A = sum s_j sigma_j, R = sum s_j r_j^2 */
-    for (int j = 0; j < n; j++) {
-        if (j == t) continue;
-        float sj = (float)(wr_expf(r[j] - mx) / sum), sg = 1.0f / (1.0f + wr_expf(-(rt - r[j])));
-        A += sj * sg;
-        R += sj * r[j] * r[j];
-    }
-    if (A < 1e-30) A = 1e-30;
-    double loss = -wr__log(A) + bpreg * R, dt = 0;
-    for (int j = 0; j < n; j++) {
-        if (j == t) continue;
-        float sj = (float)(wr_expf(r[j] - mx) / sum), sg = 1.0f / (1.0f + wr_expf(-(rt - r[j])));
-        dt -= sj * sg * (1 - sg) / A;
-        double dj = -(sj * (sg - A) - sj * sg * (1 - sg)) / A + bpreg * sj * (r[j] * r[j] - R + 2 * r[j]);
-        r[j] = (float)dj * scale;
-    }
-    r[t] = (float)dt * scale;
-    return loss;
-}
-
-static void touch(gru_state *s, int32_t row, int *n) {
-    if (!s->touched[row]) {
-        s->touched[row] = 1;
-        s->rows[(*n)++] = row;
-    }
 }
 
 /* Loss and gradients of one step: inp, tgt (B) 1-based (tgt 0 = idle lane), h (B, C) the
@@ -239,88 +146,74 @@ static void touch(gru_state *s, int32_t row, int *n) {
 int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h, double *loss,
                           int64_t *positions, int *n_rows, const float **grad) {
     gru_state *s = m->state;
-    const float *P = m->params;
-    float *G = s->grad;
+    float *P = m->params, *G = s->grad;
     *grad = G;
     int V = s->V, C = s->C, B = s->B, n_sample = (int)wr__hp(m, "n_sample");
     if (n_sample >= V) n_sample = 0; /* more negatives than items: the full softmax is cheaper */
+    /* a fresh gradient: dense views whole, the embedding rows the last step touched */
+    for (int v = 0; v < s->layout.n; v++)
+        if (!s->layout.v[v].embedding) memset(view(s, G, v), 0, s->layout.v[v].size * sizeof(float));
+    wr_embedding_clear_rows(view(s, G, s->emb), s->touched, s->rows, s->n_rows, C);
+    wr_embedding_clear_rows(view(s, G, s->out), s->touched, s->rows, s->n_rows, C);
+    wr_embedding_clear_rows(view(s, G, s->out_b), s->touched, s->rows, s->n_rows, 1);
+    *n_rows = s->n_rows = 0;
     int A = 0, act[4096];
     for (int b = 0; b < B; b++)
-        if (tgt[b] > 0) act[A++] = b;
+        if (tgt[b] > 0) s->ids[A] = inp[b], act[A++] = b;
     *positions = A;
     *loss = 0;
-    *n_rows = 0;
     if (A == 0) return WR_OK;
-    /* inputs: embeddings of the active lanes, and their previous states */
-    const float *E = view(s, (float *)P, s->emb);
-    for (int a = 0; a < A; a++) {
-        memcpy(s->x + a * C, E + (size_t)inp[act[a]] * C, C * sizeof(float));
-        memcpy(s->hp + a * C, h + act[a] * C, C * sizeof(float));
-    }
+    /* forward: embeddings of the active lanes and their previous states through the GRU */
+    int AC = A * C;
     float pe = (float)wr__hp(m, "dropout_embed"), ph = (float)wr__hp(m, "dropout_hidden");
-    wr_dropout_forward(s->x, s->mask_e, s->x, pe, 1, &m->rng, A * C);
-    gru_forward(s, P, A);
-    wr_dropout_forward(s->hd, s->mask_h, s->hn, ph, 1, &m->rng, A * C); /* hn itself carries over */
-    /* candidates: every item, or the batch's targets then the shared negatives */
-    int N;
-    (void)B;
-    const float *O = view(s, (float *)P, s->out), *ob = view(s, (float *)P, s->out_b);
-    if (n_sample == 0) {
-        N = V;
-        for (int i = 0; i < V; i++) s->cand[i] = i + 1;
-    } else {
-        N = 0;
+    wr_embedding_forward(s->x, s->ids, view(s, P, s->emb), 1.0f, A, C);
+    for (int a = 0; a < A; a++) memcpy(s->hp + a * C, h + act[a] * C, C * sizeof(float));
+    wr_dropout_forward(s->x, s->mask_e, s->x, pe, 1, &m->rng, AC);
+    wr_linear_forward(s->gi, s->x, view(s, P, s->w_ih), view(s, P, s->b_ih), A, C, 3 * C);
+    wr_gru_step_forward(s->hn, s->gh, s->gates, s->gi, s->hp, view(s, P, s->w_hh), view(s, P, s->b_hh), A, C);
+    wr_dropout_forward(s->hd, s->mask_h, s->hn, ph, 1, &m->rng, AC); /* hn itself carries over */
+    /* candidates: every item, or the batch's targets then the shared negatives; a lane's target
+     * column is its item (full) or its own target (sampled) */
+    int N = 0;
+    if (n_sample == 0)
+        for (N = 0; N < V; N++) s->cand[N] = N + 1;
+    else {
         for (int a = 0; a < A; a++) s->cand[N++] = tgt[act[a]];
         for (int k = 0; k < n_sample; k++) s->cand[N++] = wr__sampler_draw(&s->sampler, &m->rng);
     }
-    for (int j = 0; j < N; j++) memcpy(s->oc + (size_t)j * C, O + (size_t)s->cand[j] * C, C * sizeof(float));
-    wr_gemm_nt(s->logits, s->hd, s->oc, A, N, C, 0);
-    /* per lane, over the candidates; the target's column is its own target (sampled) or its
-     * item (full); the row becomes dloss/dlogits */
-    double total = 0;
-    float inv = 1.0f / (float)A;
-    int bprmax = wr__hp(m, "loss") == 1;
-    float bpreg = (float)wr__hp(m, "bpreg");
+    const float *ob = view(s, P, s->out_b);
+    wr_embedding_forward(s->oc, s->cand, view(s, P, s->out), 1.0f, N, C);
+    wr_linear_forward(s->logits, s->hd, s->oc, NULL, A, C, N);
     for (int a = 0; a < A; a++) {
         float *row = s->logits + (size_t)a * N;
         for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
-        int t = n_sample == 0 ? tgt[act[a]] - 1 : a;
-        if (bprmax) total += bpr_max(row, N, t, bpreg, inv);
-        else {
-            wr_softmax(row, row, N);
-            float p = row[t] > 1e-30f ? row[t] : 1e-30f;
-            total -= wr_logf(p);
-            for (int j = 0; j < N; j++) row[j] *= inv;
-            row[t] -= inv;
-        }
+        s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
-    *loss = total / A;
-    /* zero the gradients this step will write */
-    for (int v = 0; v < s->layout.n; v++)
-        if (!s->layout.v[v].embedding) memset(view(s, G, v), 0, s->layout.v[v].size * sizeof(float));
-    for (int a = 0; a < A; a++) touch(s, inp[act[a]], n_rows);
-    for (int j = 0; j < N; j++) touch(s, s->cand[j], n_rows);
-    for (int k = 0; k < *n_rows; k++) {
-        int32_t row = s->rows[k];
-        memset(view(s, G, s->emb) + (size_t)row * C, 0, C * sizeof(float));
-        if (s->out != s->emb) memset(view(s, G, s->out) + (size_t)row * C, 0, C * sizeof(float));
-        view(s, G, s->out_b)[row] = 0;
-    }
-    /* dlogits (A, N): into the output rows, the bias, and dh */
-    wr_gemm_tn(s->doc, s->logits, s->hd, N, C, A, 0);
-    float *dO = view(s, G, s->out), *dob = view(s, G, s->out_b);
-    for (int j = 0; j < N; j++) {
-        wr_axpy(dO + (size_t)s->cand[j] * C, 1.0f, s->doc + (size_t)j * C, C);
-        for (int a = 0; a < A; a++) dob[s->cand[j]] += s->logits[(size_t)a * N + j];
-    }
-    wr_gemm_nn(s->dhd, s->logits, s->oc, A, C, N, 0);
-    memset(s->dh, 0, (size_t)A * C * sizeof(float));
-    wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, A * C);
-    gru_backward(s, P, G, A);
-    float *dE = view(s, G, s->emb);
-    for (int a = 0; a < A; a++)
-        wr_dropout_backward(dE + (size_t)inp[act[a]] * C, s->dx + a * C, s->mask_e + a * C, pe, C);
-    for (int k = 0; k < *n_rows; k++) s->touched[s->rows[k]] = 0; /* the list stays for the optimiser */
+    float inv = 1.0f / (float)A;
+    memset(s->dlogits, 0, (size_t)A * N * sizeof(float));
+    if (wr__hp(m, "loss") == 1)
+        *loss = wr_bpr_max_loss(s->dlogits, s->w, s->logits, s->pos, (float)wr__hp(m, "bpreg"), inv, A, N) / A;
+    else
+        *loss = wr_ce_loss(s->dlogits, s->logits, s->logits, s->pos, -1, inv, A, N) / A;
+    /* backward: into the output rows and bias, then through the GRU into the input rows */
+    memset(s->doc, 0, (size_t)N * C * sizeof(float));
+    memset(s->dhd, 0, AC * sizeof(float));
+    wr_linear_backward(s->dhd, s->doc, NULL, s->dlogits, s->hd, s->oc, A, C, N);
+    wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
+    float *dob = view(s, G, s->out_b);
+    for (int j = 0; j < N; j++)
+        for (int a = 0; a < A; a++) dob[s->cand[j]] += s->dlogits[(size_t)a * N + j];
+    memset(s->dh, 0, AC * sizeof(float));
+    wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);
+    memset(s->dgi, 0, 3 * AC * sizeof(float));
+    wr_gru_step_backward(s->dgi, NULL, view(s, G, s->w_hh), view(s, G, s->b_hh), s->dgh, s->dh, s->hp, s->gh, s->gates,
+                         view(s, P, s->w_hh), A, C);
+    memset(s->dx, 0, AC * sizeof(float));
+    wr_linear_backward(s->dx, view(s, G, s->w_ih), view(s, G, s->b_ih), s->dgi, s->x, view(s, P, s->w_ih), A, C, 3 * C);
+    memset(s->dh, 0, AC * sizeof(float)); /* now the gradient at the embeddings before dropout */
+    wr_dropout_backward(s->dh, s->dx, s->mask_e, pe, AC);
+    wr_embedding_backward(view(s, G, s->emb), s->rows, &s->n_rows, s->touched, s->dh, s->ids, 1.0f, A, C);
+    *n_rows = s->n_rows;
     return WR_OK;
 }
 
@@ -346,17 +239,16 @@ static int gru_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
 static int gru_score(wr_model *m, const int *history, int len, float *scores) {
     gru_state *s = m->state;
     int C = s->C, V = s->V;
-    const float *P = m->params, *E = view(s, (float *)P, s->emb);
-    memset(s->hp, 0, C * sizeof(float));
+    float *P = m->params;
     memset(s->hn, 0, C * sizeof(float));
     for (int t = 0; t < len; t++) {
-        memcpy(s->x, E + (size_t)(history[t] + 1) * C, C * sizeof(float));
-        gru_forward(s, P, 1);
+        int32_t id = history[t] + 1;
         memcpy(s->hp, s->hn, C * sizeof(float));
+        wr_embedding_forward(s->x, &id, view(s, P, s->emb), 1.0f, 1, C);
+        wr_linear_forward(s->gi, s->x, view(s, P, s->w_ih), view(s, P, s->b_ih), 1, C, 3 * C);
+        wr_gru_step_forward(s->hn, s->gh, s->gates, s->gi, s->hp, view(s, P, s->w_hh), view(s, P, s->b_hh), 1, C);
     }
-    const float *O = view(s, (float *)P, s->out) + C, *ob = view(s, (float *)P, s->out_b) + 1;
-    wr_gemm_nt(scores, s->hn, O, 1, V, C, 0);
-    for (int i = 0; i < V; i++) scores[i] += ob[i];
+    wr_linear_forward(scores, s->hn, view(s, P, s->out) + C, view(s, P, s->out_b) + 1, 1, C, V);
     return WR_OK;
 }
 
@@ -373,11 +265,9 @@ static int gru_load(wr_model *m, const wr_st_file *f) {
     if (rc) return rc;
     int C = s->C;
     /* inference buffers for one row */
-    float **acts[] = {&s->x, &s->hp, &s->r, &s->z, &s->n, &s->hn};
+    float **acts[] = {&s->x, &s->hp, &s->hn, &s->gi, &s->gh, &s->gates};
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
-        if (!(*acts[i] = calloc((size_t)C, sizeof(float)))) return wr__oom(m->ctx, "loading gru4rec");
-    if (!(s->gi = calloc((size_t)3 * C, sizeof(float))) || !(s->gh = calloc((size_t)3 * C, sizeof(float))))
-        return wr__oom(m->ctx, "loading gru4rec");
+        if (!(*acts[i] = calloc((size_t)(i < 3 ? C : 3 * C), sizeof(float)))) return wr__oom(m->ctx, "loading gru4rec");
     return wr__layout_load(m, &s->layout, m->params, f);
 }
 

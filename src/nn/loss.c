@@ -9,15 +9,15 @@
 // ----------------------------------------------------------------------------
 // softmax cross-entropy (full, and sampled with the log-Q correction)
 
-/* Softmax of z (J) into p and -log p[target]. lse = max - log p[argmax], exact because p[argmax]
- * >= 1/J never underflows, while p[target] may (a logit 100 below the best). */
+/* Softmax of z (J) into p (p may be z) and -log p[target]. lse = max - log p[argmax], exact
+ * because p[argmax] >= 1/J never underflows, while p[target] may (a logit 100 below the best). */
 static double softmax_nll(float *p, const float *z, int target, int J) {
     int am = 0;
     for (int j = 1; j < J; j++)
         if (z[j] > z[am]) am = j;
+    double zam = z[am], zt = z[target]; // read before an in-place softmax overwrites them
     wr_softmax(p, z, J);
-    double lse = (double)z[am] - log((double)p[am]);
-    return lse - (double)z[target];
+    return zam - wr__log((double)p[am]) - zt;
 }
 
 double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32_t *target,
@@ -71,7 +71,7 @@ double wr_sampled_softmax_loss(float *dlogits, float *probs, const float *logits
         wr_scale(p, 1.0f / sum, J);
         // -log p0 = log(sum) + mx - corrected z0, and p0's corrected logit is p's source
         double z0 = (double)z[0] - (logq ? (double)logq[(size_t)i * J] : 0.0);
-        total += log((double)sum) + (double)mx - z0;
+        total += wr__log((double)sum) + (double)mx - z0;
         if (dlogits) {
             float *dz = dlogits + (size_t)i * J;
             wr_axpy(dz, scale, p, J);
@@ -84,9 +84,10 @@ double wr_sampled_softmax_loss(float *dlogits, float *probs, const float *logits
 // ----------------------------------------------------------------------------
 // binary cross-entropy with sampled negatives, and gBCE
 
-/* log sigmoid(x) = -softplus(-x), computed without overflow in double. */
-static double log_sigmoid(double x) {
-    return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+/* log sigmoid(x) = -softplus(-x) without overflow; wr_ (not libm) so native and wasm report the
+ * same loss bits, float because it runs on every sampled column. */
+static double log_sigmoid(float x) {
+    return x >= 0 ? -wr_logf(1.0f + wr_expf(-x)) : x - wr_logf(1.0f + wr_expf(x));
 }
 
 static float sigmoidf(float x) {
@@ -115,7 +116,7 @@ double wr_bce_loss(float *dlogits, const float *logits, const unsigned char *val
         if (valid && !valid[i]) continue;
         const float *z = logits + (size_t)i * J;
         total -= beta * log_sigmoid(z[0]);
-        for (int k = 1; k < J; k++) total -= log_sigmoid(-(double)z[k]); // log(1 - sigmoid(s))
+        for (int k = 1; k < J; k++) total -= log_sigmoid(-z[k]); // log(1 - sigmoid(s))
         if (dlogits) {
             float *dz = dlogits + (size_t)i * J;
             dz[0] += scale * beta * (sigmoidf(z[0]) - 1.0f);
@@ -156,7 +157,7 @@ double wr_bpr_max_loss(float *dlogits, float *w, const float *logits, const int3
             Rg += (double)w_i[j] * r[j] * r[j];
         }
         double Ae = A + 1e-24;
-        total += -log(Ae) + bpreg * Rg;
+        total += -wr__log(Ae) + bpreg * Rg;
         if (!dlogits) continue;
         // dA/dr_P = sum w_j s_j (1 - s_j); dA/dr_k = w_k (s_k^2 - A) through sigmoid and softmax;
         // dRg/dr_k = w_k (2 r_k + r_k^2 - Rg)

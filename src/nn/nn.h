@@ -21,7 +21,7 @@
  *     needed" where the comment says so;
  *   - nothing allocates: callers pass every buffer, including scratch (its size is stated);
  *   - randomness only through the wr_rng the caller passes.
- * Tensors are row-major float32, contiguous, in the shape order written. The GRU alone is
+ * Tensors are row-major float32, contiguous, in the shape order written. The GRU through time is
  * time-major, (T,B,.), so each step is one gemm over B contiguous rows (the caller transposes
  * the item ids, not the activations). */
 #ifndef WR_NN_H
@@ -64,27 +64,37 @@ void wr_linear_forward(float *out, const float *inp, const float *W, const float
 void wr_linear_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
                         const float *W, int N, int C, int OC);
 
-/* ---- GRU through time (gru.c), GRU4Rec's cell (Cho et al. 2014: reset before Wh) ----------
- *   hp = reset[t] ? 0 : h[t-1]   (h[-1] = h0, or 0 when h0 is NULL)
- *   r, z = sigmoid(xg_r + hp Wr^T), sigmoid(xg_z + hp Wz^T)        Wrz = [Wr; Wz] (2G,G)
- *   c    = tanh(xg_c + (r * hp) Wh^T)                               Wh (G,G)
- *   h[t] = (1 - z) * hp + z * c
- * xg (T,B,3G) is the input's share, [c | r | z] per row, bias included: a linear layer over
- * embeddings, or a lookup of a (V,3G) table as GRU4Rec does for one-hot input. */
+/* ---- GRU (gru.c): PyTorch's cell, torch.nn.GRU's gates r, z, n --------------------------
+ *   gh = hp W^T + b                                               W (3G,G), b (3G): w_hh, b_hh
+ *   r, z = sigmoid(xg_r + gh_r), sigmoid(xg_z + gh_z)
+ *   n    = tanh(xg_n + r * gh_n)
+ *   h    = (1 - z) * n + z * hp
+ * xg (.,3G) is the input's share [r | z | n], bias included: a linear layer over embeddings
+ * (x w_ih^T + b_ih, GRU4Rec), or a lookup of a (V,3G) table for one-hot input. */
 
-/* h (T,B,G) hidden states; hprev (T,B,G) the state each step started from (zero after a reset);
- * rz (T,B,2G) gates [r | z]; c (T,B,G) candidates; hr (T,B,G) = r * hprev.
- * xg (T,B,3G); reset (T,B) nonzero = a session starts here, or NULL; h0 (B,G) or NULL. */
-void wr_gru_forward(float *h, float *hprev, float *rz, float *c, float *hr, const float *xg,
-                    const unsigned char *reset, const float *h0, const float *Wrz, const float *Wh,
+/* One step over B rows from the states hp (B,G): h (B,G); gh (B,3G) and gates (B,3G) = [r | z | n]
+ * are kept for backward. xg (B,3G). */
+void wr_gru_step_forward(float *h, float *gh, float *gates, const float *xg, const float *hp,
+                         const float *W, const float *b, int B, int G);
+/* From dh (B,G): dxg (B,3G), dW (3G,G), db (3G) and dhp (B,G) += ...; dhp NULL: no gradient into
+ * the previous state (GRU4Rec trains without backpropagation through time). scratch: 3*B*G
+ * floats, overwritten. */
+void wr_gru_step_backward(float *dxg, float *dhp, float *dW, float *db, float *scratch,
+                          const float *dh, const float *hp, const float *gh, const float *gates,
+                          const float *W, int B, int G);
+
+/* Through time, the step in a loop: h[t] from hp = reset[t] ? 0 : h[t-1] (h[-1] = h0, or 0 when
+ * h0 is NULL). h, hprev (T,B,G): the states and the state each step started from; gh, gates
+ * (T,B,3G); xg (T,B,3G); reset (T,B) nonzero = a session starts here, or NULL; h0 (B,G). */
+void wr_gru_forward(float *h, float *hprev, float *gh, float *gates, const float *xg,
+                    const unsigned char *reset, const float *h0, const float *W, const float *b,
                     int T, int B, int G);
 /* Backward through time, from dh (T,B,G), the loss's gradient at every h[t]. Accumulates into
- * dxg (T,B,3G), dWrz (2G,G), dWh (G,G) and dh0 (B,G) (NULL: not needed). No gradient crosses a
- * reset, so nothing flows between sessions. scratch: 6*B*G floats, overwritten. */
-void wr_gru_backward(float *dxg, float *dWrz, float *dWh, float *dh0, float *scratch,
-                     const float *dh, const float *hprev, const float *rz, const float *c,
-                     const float *hr, const unsigned char *reset, const float *Wrz, const float *Wh,
-                     int T, int B, int G);
+ * dxg (T,B,3G), dW (3G,G), db (3G) and dh0 (B,G) (NULL: not needed). No gradient crosses a
+ * reset, so nothing flows between sessions. scratch: 5*B*G floats, overwritten. */
+void wr_gru_backward(float *dxg, float *dW, float *db, float *dh0, float *scratch,
+                     const float *dh, const float *hprev, const float *gh, const float *gates,
+                     const unsigned char *reset, const float *W, int T, int B, int G);
 
 /* ---- multi-head self-attention (attention.c) --------------------------------------------- */
 
@@ -137,7 +147,8 @@ void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *ma
  * caller can run them chunk by chunk. */
 
 /* Softmax cross-entropy over J columns: logits (N,J), target (N) a column index; rows whose
- * target == ignore are skipped (0 for padded item ids, -1 when none). probs (N,J): softmax.
+ * target == ignore are skipped (0 for padded item ids, -1 when none). probs (N,J): softmax; it
+ * may be logits itself (in place: no second V-wide buffer per row).
  * Also BERT4Rec's masked-item loss (target = the hidden item at masked positions, 0 elsewhere)
  * and GRU4Rec's CE over the mini-batch targets plus a shared pool (J = B+S, target[i] = i); a
  * log-Q correction there is the caller subtracting logq from the logits first (same gradient). */

@@ -318,33 +318,64 @@ static void test_dropout(wr_rng *rng) {
 }
 
 // ----------------------------------------------------------------------------
-// GRU through time
+// GRU: one step, and through time
 
 typedef struct {
     int T, B, G;
-    float *xg, *h0, *Wrz, *Wh, *h, *hprev, *rz, *c, *hr, *w;
+    float *xg, *h0, *W, *b, *h, *hprev, *gh, *gates, *w;
     unsigned char *reset;
 } gru_case;
 
 static double gru_loss(void *arg, int *kink) {
     gru_case *g = arg;
-    wr_gru_forward(g->h, g->hprev, g->rz, g->c, g->hr, g->xg, g->reset, g->h0, g->Wrz, g->Wh, g->T, g->B, g->G);
+    wr_gru_forward(g->h, g->hprev, g->gh, g->gates, g->xg, g->reset, g->h0, g->W, g->b, g->T, g->B, g->G);
     return probe(g->h, g->w, (size_t)g->T * g->B * g->G);
 }
 
+/* one step from h0: the loss and its gradients through wr_gru_step_* alone */
+static double gru_step_loss(void *arg, int *kink) {
+    gru_case *g = arg;
+    wr_gru_step_forward(g->h, g->gh, g->gates, g->xg, g->h0, g->W, g->b, g->B, g->G);
+    return probe(g->h, g->w, (size_t)g->B * g->G);
+}
+
 static void gru_alloc(gru_case *g, wr_rng *rng) {
-    size_t BG = (size_t)g->B * g->G, TBG = (size_t)g->T * BG;
-    g->xg = fnew(3 * TBG), g->h0 = fnew(BG), g->Wrz = fnew((size_t)2 * g->G * g->G);
-    g->Wh = fnew((size_t)g->G * g->G), g->h = fnew(TBG), g->hprev = fnew(TBG), g->rz = fnew(2 * TBG);
-    g->c = fnew(TBG), g->hr = fnew(TBG), g->w = fnew(TBG);
-    frand(g->xg, 3 * TBG, 1.0f, rng), frand(g->h0, BG, 0.5f, rng);
-    frand(g->Wrz, (size_t)2 * g->G * g->G, 0.6f, rng), frand(g->Wh, (size_t)g->G * g->G, 0.6f, rng);
-    frand(g->w, TBG, 1.0f, rng);
+    size_t BG = (size_t)g->B * g->G, TBG = (size_t)g->T * BG, GG = (size_t)3 * g->G * g->G;
+    g->xg = fnew(3 * TBG), g->h0 = fnew(BG), g->W = fnew(GG), g->b = fnew((size_t)3 * g->G);
+    g->h = fnew(TBG), g->hprev = fnew(TBG), g->gh = fnew(3 * TBG), g->gates = fnew(3 * TBG), g->w = fnew(TBG);
+    frand(g->xg, 3 * TBG, 1.0f, rng), frand(g->h0, BG, 0.5f, rng), frand(g->W, GG, 0.6f, rng);
+    frand(g->b, (size_t)3 * g->G, 0.3f, rng), frand(g->w, TBG, 1.0f, rng);
 }
 
 static void gru_free(gru_case *g) {
-    free(g->xg), free(g->h0), free(g->Wrz), free(g->Wh), free(g->h), free(g->hprev), free(g->rz);
-    free(g->c), free(g->hr), free(g->w);
+    free(g->xg), free(g->h0), free(g->W), free(g->b), free(g->h), free(g->hprev), free(g->gh), free(g->gates), free(g->w);
+}
+
+static void test_gru_step(wr_rng *rng) {
+    gru_case g = {.T = 1, .B = 3, .G = 6};
+    gru_alloc(&g, rng);
+    size_t BG = (size_t)g.B * g.G, GG = (size_t)3 * g.G * g.G;
+    float *dxg = fnew(3 * BG), *dhp = fnew(BG), *dW = fnew(GG), *db = fnew((size_t)3 * g.G), *scratch = fnew(3 * BG);
+    int dummy;
+    gru_step_loss(&g, &dummy);
+    /* h = (1 - z) n + z hp by hand for one element, from the kept gates */
+    const float *r = g.gates, *z = r + g.G, *n = z + g.G;
+    CHECK_CLOSE(g.h[2], (1.0 - z[2]) * n[2] + z[2] * g.h0[2], 1e-6, 1e-5);
+    CHECK_CLOSE(n[2], tanh(g.xg[2 * g.G + 2] + r[2] * g.gh[2 * g.G + 2]), 1e-6, 1e-5);
+    wr_gru_step_backward(dxg, dhp, dW, db, scratch, g.w, g.h0, g.gh, g.gates, g.W, g.B, g.G);
+    gradcheck("gru_step.xg", g.xg, dxg, 3 * BG, gru_step_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru_step.hp", g.h0, dhp, BG, gru_step_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru_step.W", g.W, dW, GG, gru_step_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru_step.b", g.b, db, (size_t)3 * g.G, gru_step_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    /* dhp NULL (GRU4Rec, no BPTT): the weights' gradients are the same */
+    float *dW2 = fnew(GG);
+    gru_step_loss(&g, &dummy);
+    memset(dW, 0, GG * sizeof(float));
+    wr_gru_step_backward(dxg, dhp, dW, db, scratch, g.w, g.h0, g.gh, g.gates, g.W, g.B, g.G);
+    wr_gru_step_backward(dxg, NULL, dW2, db, scratch, g.w, g.h0, g.gh, g.gates, g.W, g.B, g.G);
+    CHECK(memcmp(dW, dW2, GG * sizeof(float)) == 0);
+    gru_free(&g);
+    free(dxg), free(dhp), free(dW), free(db), free(scratch), free(dW2);
 }
 
 static void test_gru(wr_rng *rng) {
@@ -353,15 +384,14 @@ static void test_gru(wr_rng *rng) {
     unsigned char reset[15] = {0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}; /* (T,B) */
     g.reset = reset;
     gru_alloc(&g, rng);
-    size_t BG = (size_t)g.B * g.G, TBG = (size_t)g.T * BG;
-    float *dxg = fnew(3 * TBG), *dWrz = fnew((size_t)2 * g.G * g.G), *dWh = fnew((size_t)g.G * g.G);
-    float *dh0 = fnew(BG), *scratch = fnew(6 * BG);
+    size_t BG = (size_t)g.B * g.G, TBG = (size_t)g.T * BG, GG = (size_t)3 * g.G * g.G;
+    float *dxg = fnew(3 * TBG), *dW = fnew(GG), *db = fnew((size_t)3 * g.G), *dh0 = fnew(BG), *scratch = fnew(5 * BG);
     int dummy;
     gru_loss(&g, &dummy);
-    wr_gru_backward(dxg, dWrz, dWh, dh0, scratch, g.w, g.hprev, g.rz, g.c, g.hr, g.reset, g.Wrz, g.Wh, g.T, g.B, g.G);
+    wr_gru_backward(dxg, dW, db, dh0, scratch, g.w, g.hprev, g.gh, g.gates, g.reset, g.W, g.T, g.B, g.G);
     gradcheck("gru.xg", g.xg, dxg, 3 * TBG, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
-    gradcheck("gru.Wrz", g.Wrz, dWrz, (size_t)2 * g.G * g.G, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
-    gradcheck("gru.Wh", g.Wh, dWh, (size_t)g.G * g.G, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru.W", g.W, dW, GG, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
+    gradcheck("gru.b", g.b, db, (size_t)3 * g.G, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
     gradcheck("gru.h0", g.h0, dh0, BG, gru_loss, &g, 1e-2f, 3e-3, 1e-2, rng);
     /* no gradient reaches h0 of row 2 (reset at its first step) */
     int zero = 1;
@@ -371,10 +401,9 @@ static void test_gru(wr_rng *rng) {
     gru_case f = {.T = 3, .B = 1, .G = g.G};
     gru_alloc(&f, rng);
     for (int t = 0; t < 3; t++) memcpy(f.xg + (size_t)t * 3 * g.G, g.xg + ((size_t)(t + 2) * g.B + 1) * 3 * g.G, 3 * g.G * sizeof(float));
-    memcpy(f.Wrz, g.Wrz, (size_t)2 * g.G * g.G * sizeof(float));
-    memcpy(f.Wh, g.Wh, (size_t)g.G * g.G * sizeof(float));
-    f.reset = NULL;
-    wr_gru_forward(f.h, f.hprev, f.rz, f.c, f.hr, f.xg, NULL, NULL, f.Wrz, f.Wh, 3, 1, g.G);
+    memcpy(f.W, g.W, GG * sizeof(float));
+    memcpy(f.b, g.b, (size_t)3 * g.G * sizeof(float));
+    wr_gru_forward(f.h, f.hprev, f.gh, f.gates, f.xg, NULL, NULL, f.W, f.b, 3, 1, g.G);
     gru_loss(&g, &dummy); /* the gradient check left g.h at a perturbed point */
     int same = 1;
     for (int t = 0; t < 3; t++)
@@ -383,7 +412,7 @@ static void test_gru(wr_rng *rng) {
     CHECK(same);
     gru_free(&f);
     gru_free(&g);
-    free(dxg), free(dWrz), free(dWh), free(dh0), free(scratch);
+    free(dxg), free(dW), free(db), free(dh0), free(scratch);
 }
 
 // ----------------------------------------------------------------------------
@@ -551,7 +580,7 @@ typedef struct {
     int T, B, G, V, bpr;
     int32_t *ids, *tgt;
     unsigned char *reset;
-    float *Ein, *Wrz, *Wh, *Eout, *xg, *h, *hprev, *rz, *c, *hr, *logits, *probs, *blogits;
+    float *Ein, *W, *b, *Eout, *xg, *h, *hprev, *gh, *gates, *logits, *probs, *blogits;
     int32_t *cols, *pos;
 } g4r_case;
 
@@ -559,7 +588,7 @@ static double g4r_loss(void *arg, int *kink) {
     g4r_case *k = arg;
     int N = k->T * k->B;
     wr_embedding_forward(k->xg, k->ids, k->Ein, 1.0f, N, 3 * k->G);
-    wr_gru_forward(k->h, k->hprev, k->rz, k->c, k->hr, k->xg, k->reset, NULL, k->Wrz, k->Wh, k->T, k->B, k->G);
+    wr_gru_forward(k->h, k->hprev, k->gh, k->gates, k->xg, k->reset, NULL, k->W, k->b, k->T, k->B, k->G);
     wr_linear_forward(k->logits, k->h, k->Eout, NULL, N, k->G, k->V);
     if (!k->bpr) return wr_ce_loss(NULL, k->probs, k->logits, k->tgt, 0, 1.0f, N, k->V);
     /* BPR-max over the columns of the step's targets (GRU4Rec's mini-batch negatives) */
@@ -576,18 +605,17 @@ static void test_gru4rec_step(wr_rng *rng, int bpr) {
     unsigned char reset[9] = {1, 1, 1, 0, 1, 0, 0, 0, 0}; /* (T,B): row 1 starts a session at t 1 */
     int32_t pos[9] = {0, 1, 2, 0, 1, 2, 0, 1, 2};
     k.ids = ids, k.tgt = tgt, k.reset = reset, k.cols = tgt, k.pos = pos;
-    k.Ein = fnew((size_t)V * 3 * G), k.Wrz = fnew((size_t)2 * G * G), k.Wh = fnew((size_t)G * G);
+    k.Ein = fnew((size_t)V * 3 * G), k.W = fnew((size_t)3 * G * G), k.b = fnew((size_t)3 * G);
     k.Eout = fnew((size_t)V * G), k.xg = fnew((size_t)N * 3 * G), k.h = fnew((size_t)N * G);
-    k.hprev = fnew((size_t)N * G), k.rz = fnew((size_t)N * 2 * G), k.c = fnew((size_t)N * G);
-    k.hr = fnew((size_t)N * G), k.logits = fnew((size_t)N * V), k.probs = fnew((size_t)N * V);
-    k.blogits = fnew((size_t)N * k.B);
-    frand(k.Ein, (size_t)V * 3 * G, 0.7f, rng), frand(k.Wrz, (size_t)2 * G * G, 0.6f, rng);
-    frand(k.Wh, (size_t)G * G, 0.6f, rng), frand(k.Eout, (size_t)V * G, 0.7f, rng);
+    k.hprev = fnew((size_t)N * G), k.gh = fnew((size_t)N * 3 * G), k.gates = fnew((size_t)N * 3 * G);
+    k.logits = fnew((size_t)N * V), k.probs = fnew((size_t)N * V), k.blogits = fnew((size_t)N * k.B);
+    frand(k.Ein, (size_t)V * 3 * G, 0.7f, rng), frand(k.W, (size_t)3 * G * G, 0.6f, rng);
+    frand(k.b, (size_t)3 * G, 0.3f, rng), frand(k.Eout, (size_t)V * G, 0.7f, rng);
     int dummy;
     g4r_loss(&k, &dummy);
-    float *dEin = fnew((size_t)V * 3 * G), *dWrz = fnew((size_t)2 * G * G), *dWh = fnew((size_t)G * G);
+    float *dEin = fnew((size_t)V * 3 * G), *dW = fnew((size_t)3 * G * G), *db = fnew((size_t)3 * G);
     float *dEout = fnew((size_t)V * G), *dlogits = fnew((size_t)N * V), *dh = fnew((size_t)N * G);
-    float *dxg = fnew((size_t)N * 3 * G), *scratch = fnew((size_t)6 * k.B * G), *dbl = fnew((size_t)N * k.B);
+    float *dxg = fnew((size_t)N * 3 * G), *scratch = fnew((size_t)5 * k.B * G), *dbl = fnew((size_t)N * k.B);
     if (!bpr) {
         wr_ce_loss(dlogits, k.probs, k.logits, tgt, 0, 1.0f, N, V);
     } else {
@@ -596,21 +624,21 @@ static void test_gru4rec_step(wr_rng *rng, int bpr) {
             for (int j = 0; j < k.B; j++) dlogits[(size_t)i * V + tgt[(i / k.B) * k.B + j]] += dbl[i * k.B + j];
     }
     wr_linear_backward(dh, dEout, NULL, dlogits, k.h, k.Eout, N, G, V);
-    wr_gru_backward(dxg, dWrz, dWh, NULL, scratch, dh, k.hprev, k.rz, k.c, k.hr, reset, k.Wrz, k.Wh, k.T, k.B, G);
+    wr_gru_backward(dxg, dW, db, NULL, scratch, dh, k.hprev, k.gh, k.gates, reset, k.W, k.T, k.B, G);
     int32_t rows[8];
     unsigned char seen[8] = {0};
     int n_rows = 0;
     wr_embedding_backward(dEin, rows, &n_rows, seen, dxg, ids, 1.0f, N, 3 * G);
     CHECK(n_rows == 7);
-    const char *lbl[2][4] = {{"gru4rec_ce.Ein", "gru4rec_ce.Wrz", "gru4rec_ce.Wh", "gru4rec_ce.Eout"},
-                             {"gru4rec_bprmax.Ein", "gru4rec_bprmax.Wrz", "gru4rec_bprmax.Wh", "gru4rec_bprmax.Eout"}};
+    const char *lbl[2][4] = {{"gru4rec_ce.Ein", "gru4rec_ce.W", "gru4rec_ce.b", "gru4rec_ce.Eout"},
+                             {"gru4rec_bprmax.Ein", "gru4rec_bprmax.W", "gru4rec_bprmax.b", "gru4rec_bprmax.Eout"}};
     gradcheck(lbl[bpr][0], k.Ein, dEin, (size_t)V * 3 * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
-    gradcheck(lbl[bpr][1], k.Wrz, dWrz, (size_t)2 * G * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
-    gradcheck(lbl[bpr][2], k.Wh, dWh, (size_t)G * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    gradcheck(lbl[bpr][1], k.W, dW, (size_t)3 * G * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
+    gradcheck(lbl[bpr][2], k.b, db, (size_t)3 * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
     gradcheck(lbl[bpr][3], k.Eout, dEout, (size_t)V * G, g4r_loss, &k, 1e-2f, 3e-3, 2e-2, rng);
-    free(k.Ein), free(k.Wrz), free(k.Wh), free(k.Eout), free(k.xg), free(k.h), free(k.hprev), free(k.rz);
-    free(k.c), free(k.hr), free(k.logits), free(k.probs), free(k.blogits);
-    free(dEin), free(dWrz), free(dWh), free(dEout), free(dlogits), free(dh), free(dxg), free(scratch), free(dbl);
+    free(k.Ein), free(k.W), free(k.b), free(k.Eout), free(k.xg), free(k.h), free(k.hprev), free(k.gh);
+    free(k.gates), free(k.logits), free(k.probs), free(k.blogits);
+    free(dEin), free(dW), free(db), free(dEout), free(dlogits), free(dh), free(dxg), free(scratch), free(dbl);
 }
 
 // ----------------------------------------------------------------------------
@@ -674,6 +702,14 @@ static void test_loss_known(wr_rng *rng) {
     CHECK_CLOSE(L, 2 * log((double)V), 1e-5, 1e-6);
     CHECK_CLOSE(dz[7], 0.5 * (1.0 / V - 1.0), 1e-7, 1e-5);
     CHECK_CLOSE(dz[8], 0.5 / V, 1e-9, 1e-5);
+    /* in place (probs = logits, as the models call it): the same loss and gradient */
+    float *dzi = fnew(2 * V);
+    frand(z, 2 * V, 2.0f, rng);
+    memset(dz, 0, 2 * V * sizeof(float));
+    double Lsep = wr_ce_loss(dz, p, z, tg, -1, 0.5f, 2, V);
+    CHECK(wr_ce_loss(dzi, z, z, tg, -1, 0.5f, 2, V) == Lsep);
+    CHECK(memcmp(dz, dzi, 2 * V * sizeof(float)) == 0 && memcmp(p, z, 2 * V * sizeof(float)) == 0);
+    free(dzi);
     /* a target 100 below the best: p underflows to 0 but the loss stays finite and exact */
     float z2[3] = {0.0f, 100.0f, 0.0f}, p2[3], dz2[3] = {0};
     int32_t t2 = 0;
@@ -839,6 +875,7 @@ int main(void) {
     test_ffn(&rng, WR_ACT_GELU);
     test_activations();
     test_dropout(&rng);
+    test_gru_step(&rng);
     test_gru(&rng);
     test_attention(&rng, 1);
     test_attention(&rng, 0);
