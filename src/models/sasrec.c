@@ -6,13 +6,14 @@
  * full-ranking results put it about 25% above one-negative BCE on MovieLens-1M), or the paper's
  * BCE with one sampled negative per position. AdamW (decay skips the embeddings).
  * Dimension letters: B batch, T max_len, C dim, H heads, D = C / H, V items (+1: row 0 is
- * padding), R rows of a logits chunk. Layers are forward/backward pairs; backward accumulates. */
+ * padding), N packed rows, R rows of a logits chunk. The layers are src/nn's. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../kernels/kernels.h"
+#include "../nn/nn.h"
 #include "batch.h"
 #include "optim.h"
 
@@ -62,7 +63,8 @@ typedef struct {
 
 typedef struct {
     /* activations of one block, (B*T, .) each; what backward needs */
-    float *x_in, *a, *a_mean, *a_rstd, *qkv, *att, *o, *proj, *drop1, *x_mid, *b, *b_mean, *b_rstd, *f1, *f2, *drop2;
+    float *x_in, *a, *a_mean, *a_rstd, *qkv, *att, *o, *proj, *x_mid, *b, *b_mean, *b_rstd, *f1, *post, *f2;
+    unsigned char *drop1, *drop2; /* dropout masks */
 } block_acts;
 
 typedef struct {
@@ -80,134 +82,18 @@ typedef struct {
     int *off;                /* (B + 1) */
     int32_t *r_item, *r_pos, *r_tgt; /* (N) item, position in the window, target (0 = none) */
     /* activations for B*T rows (inference uses the first T) */
-    float *x0, *drop0, *h, *h_mean, *h_rstd, *x_out;
+    float *x0, *h, *h_mean, *h_rstd, *x_out;
+    unsigned char *drop0;
+    float p;                 /* the dropout rate the last forward pass used (0 at evaluation) */
     block_acts ba[MAX_BLOCKS];
-    float *dx, *dtmp, *dqkv, *datt, *d3;  /* backward scratch */
-    float *logits;           /* (CHUNK, V) */
+    float *dx, *dtmp, *dqkv, *datt, *d2;  /* backward scratch */
+    float *logits, *dlogits; /* (CHUNK, V) */
     wr_sampler sampler;      /* negatives: uniform (bce, gbce) or by popularity (sampled) */
     int32_t *cand;           /* (1 + negatives) candidates of one position */
-    float *rowbuf;           /* (CHUNK, C) */
+    float *rowbuf, *drowbuf; /* (CHUNK, C) */
 } sas_state;
 
 static inline float *view(const sas_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
-
-/* ---- layers ----------------------------------------------------------------------------------- */
-
-/* out (N, O) = inp (N, I) W^T (O, I) + b (O) */
-static void linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int I, int O) {
-    wr_gemm_nt(out, inp, W, N, O, I, 0);
-    for (int n = 0; n < N; n++)
-        for (int o = 0; o < O; o++) out[(size_t)n * O + o] += b[o];
-}
-
-/* dinp (N, I) += dout W; dW (O, I) += dout^T inp; db (O) += sum dout */
-static void linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp, const float *W, int N,
-                            int I, int O) {
-    wr_gemm_tn(dW, dout, inp, O, I, N, 1);
-    for (int n = 0; n < N; n++)
-        for (int o = 0; o < O; o++) db[o] += dout[(size_t)n * O + o];
-    wr_gemm_nn(dinp, dout, W, N, I, O, 1);
-}
-
-/* out, mean, rstd for N rows of width C */
-static void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b, int N,
-                              int C) {
-    for (int n = 0; n < N; n++) wr_layernorm(out + (size_t)n * C, mean + n, rstd + n, inp + (size_t)n * C, w, b, C);
-}
-
-/* dinp (N, C) += ...; dw, db (C) += ... (llm.c's layernorm_backward) */
-static void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
-                               const float *mean, const float *rstd, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
-        float mu = mean[n], rs = rstd[n], dnorm_mean = 0, dnorm_norm_mean = 0;
-        for (int c = 0; c < C; c++) {
-            float norm = (x[c] - mu) * rs, dnorm = w[c] * dy[c];
-            dnorm_mean += dnorm;
-            dnorm_norm_mean += dnorm * norm;
-        }
-        dnorm_mean /= C;
-        dnorm_norm_mean /= C;
-        float *dx = dinp + (size_t)n * C;
-        for (int c = 0; c < C; c++) {
-            float norm = (x[c] - mu) * rs, dnorm = w[c] * dy[c];
-            db[c] += dy[c];
-            dw[c] += norm * dy[c];
-            dx[c] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * rs;
-        }
-    }
-}
-
-/* Self-attention over a ragged batch: sequence b owns rows off[b] .. off[b+1] of qkv (N, 3C)
- * and out (N, C) (only real items, no padding rows); att (B, H, T, T) keeps the probabilities of
- * row i over rows j <= i of the same sequence (causal, SASRec) or over all of them (BERT4Rec). */
-static void attention_forward(float *out, float *att, const float *qkv, const int *off, int B, int T, int C, int H,
-                              int causal) {
-    int D = C / H;
-    float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (size_t)off[b] * 3 * C;
-        int n = off[b + 1] - off[b];
-        for (int h = 0; h < H; h++)
-            for (int i = 0; i < n; i++) {
-                float *p = att + (((size_t)b * H + h) * T + i) * T;
-                const float *q = base + (size_t)i * 3 * C + h * D;
-                float mx = -INFINITY, sum = 0;
-                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
-                    p[j] = wr_dot(q, base + (size_t)j * 3 * C + C + h * D, D) * scale;
-                    if (p[j] > mx) mx = p[j];
-                }
-                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
-                    p[j] = wr_expf(p[j] - mx);
-                    sum += p[j];
-                }
-                float *o = out + ((size_t)off[b] + i) * C + h * D;
-                memset(o, 0, D * sizeof *o);
-                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
-                    p[j] /= sum;
-                    wr_axpy(o, p[j], base + (size_t)j * 3 * C + 2 * C + h * D, D);
-                }
-            }
-    }
-}
-
-/* dqkv (N, 3C) += gradients from dout (N, C); datt is (T) scratch */
-static void attention_backward(float *dqkv, float *datt, const float *dout, const float *qkv, const float *att,
-                               const int *off, int B, int T, int C, int H, int causal) {
-    int D = C / H;
-    float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (size_t)off[b] * 3 * C;
-        float *dbase = dqkv + (size_t)off[b] * 3 * C;
-        int n = off[b + 1] - off[b];
-        for (int h = 0; h < H; h++)
-            for (int i = 0; i < n; i++) {
-                const float *p = att + (((size_t)b * H + h) * T + i) * T;
-                const float *dout_i = dout + ((size_t)off[b] + i) * C + h * D;
-                float dot = 0;
-                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
-                    datt[j] = wr_dot(dout_i, base + (size_t)j * 3 * C + 2 * C + h * D, D);
-                    dot += p[j] * datt[j];
-                }
-                const float *q = base + (size_t)i * 3 * C + h * D;
-                float *dq = dbase + (size_t)i * 3 * C + h * D;
-                for (int j = 0, last = causal ? i : n - 1; j <= last; j++) {
-                    float ds = p[j] * (datt[j] - dot) * scale;
-                    wr_axpy(dq, ds, base + (size_t)j * 3 * C + C + h * D, D);
-                    wr_axpy(dbase + (size_t)j * 3 * C + C + h * D, ds, q, D);
-                    wr_axpy(dbase + (size_t)j * 3 * C + 2 * C + h * D, p[j], dout_i, D);
-                }
-            }
-    }
-}
-
-/* Inverted dropout: out = inp * mask, mask = 0 or 1 / (1 - p); p = 0 or no rng: identity. */
-static void dropout_forward(float *out, float *mask, const float *inp, size_t n, float p, wr_rng *rng) {
-    for (size_t i = 0; i < n; i++) {
-        mask[i] = (rng && p > 0) ? (wr__rng_float(rng) < p ? 0.0f : 1.0f / (1.0f - p)) : 1.0f;
-        out[i] = inp[i] * mask[i];
-    }
-}
 
 /* ---- the model -------------------------------------------------------------------------------- */
 
@@ -263,24 +149,27 @@ static int alloc_acts(wr_model *m, int N, int training) {
     sas_state *s = m->state;
     int C = s->C, T = s->T, H = s->H, Bn = N / T;
     size_t nc = (size_t)N * C;
-    float **single[] = {&s->x0, &s->drop0, &s->h, &s->x_out, &s->dx, &s->dtmp, &s->d3};
+    float **single[] = {&s->x0, &s->h, &s->x_out, &s->dx, &s->dtmp, &s->d2};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
-        if (!(*single[i] = calloc(nc * (single[i] == &s->d3 ? 3 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
+        if (!(*single[i] = calloc(nc * (single[i] == &s->d2 ? 2 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
     if (!(s->h_mean = calloc((size_t)N, sizeof(float))) || !(s->h_rstd = calloc((size_t)N, sizeof(float))) ||
         !(s->dqkv = calloc(nc * 3, sizeof(float))) || !(s->datt = calloc((size_t)T, sizeof(float))) ||
-        !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) || !(s->rowbuf = calloc((size_t)CHUNK * C, sizeof(float))) ||
+        !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) || !(s->dlogits = calloc((size_t)CHUNK * s->V, sizeof(float))) ||
+        !(s->rowbuf = calloc((size_t)CHUNK * C, sizeof(float))) || !(s->drowbuf = calloc((size_t)CHUNK * C, sizeof(float))) ||
+        !(s->drop0 = calloc(nc, 1)) ||
         !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))) ||
         !(s->off = calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = calloc((size_t)N, sizeof(int32_t))) ||
         !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))))
         return wr__oom(m->ctx, "allocating sasrec");
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
-        float **bufs[] = {&a->x_in, &a->a, &a->o, &a->proj, &a->drop1, &a->x_mid, &a->b, &a->f1, &a->f2, &a->drop2};
+        float **bufs[] = {&a->x_in, &a->a, &a->o, &a->proj, &a->x_mid, &a->b, &a->f1, &a->post, &a->f2};
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
             if (!(*bufs[i] = calloc(nc, sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
         if (!(a->a_mean = calloc((size_t)N, sizeof(float))) || !(a->a_rstd = calloc((size_t)N, sizeof(float))) ||
             !(a->b_mean = calloc((size_t)N, sizeof(float))) || !(a->b_rstd = calloc((size_t)N, sizeof(float))) ||
-            !(a->qkv = calloc(nc * 3, sizeof(float))) || !(a->att = calloc((size_t)Bn * H * T * T, sizeof(float))))
+            !(a->qkv = calloc(nc * 3, sizeof(float))) || !(a->att = calloc((size_t)Bn * H * T * T, sizeof(float))) ||
+            !(a->drop1 = calloc(nc, 1)) || !(a->drop2 = calloc(nc, 1)))
             return wr__oom(m->ctx, "allocating sasrec");
     }
     (void)training;
@@ -296,11 +185,12 @@ static void sas_free(wr_model *m) {
     if (s->windows_ready) wr__windows_free(&s->windows);
     wr__sampler_free(&s->sampler);
     free(s->cand);
-    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx, s->dtmp, s->dqkv, s->datt, s->d3, s->logits, s->rowbuf};
+    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
+                    s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->dlogits, s->rowbuf, s->drowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
-        void *ab[] = {a->x_in, a->a, a->a_mean, a->a_rstd, a->qkv, a->att, a->o, a->proj, a->drop1, a->x_mid, a->b, a->b_mean, a->b_rstd, a->f1, a->f2, a->drop2};
+        void *ab[] = {a->x_in, a->a, a->a_mean, a->a_rstd, a->qkv, a->att, a->o, a->proj, a->drop1, a->x_mid, a->b, a->b_mean, a->b_rstd, a->f1, a->post, a->f2, a->drop2};
         for (size_t i = 0; i < sizeof ab / sizeof ab[0]; i++) free(ab[i]);
     }
     free(s);
@@ -326,141 +216,79 @@ static void pack(sas_state *s, int Bn) {
 static void forward(wr_model *m, int Bn, wr_rng *rng) {
     sas_state *s = m->state;
     pack(s, Bn);
-    int C = s->C, T = s->T, N = s->N;
-    size_t NC = (size_t)N * C;
-    const float *P = m->params, *E = view(s, (float *)P, s->item), *Pos = view(s, (float *)P, s->pos);
-    float p = (float)wr__hp(m, "dropout"), sq = sqrtf((float)C);
-    for (int n = 0; n < N; n++) {
-        float *x = s->x0 + (size_t)n * C;
-        const float *e = E + (size_t)s->r_item[n] * C, *q = Pos + (size_t)s->r_pos[n] * C;
-        for (int c = 0; c < C; c++) x[c] = e[c] * sq + q[c];
-    }
-    dropout_forward(s->x_out, s->drop0, s->x0, NC, p, rng);
+    int C = s->C, N = s->N, NC = N * C, train = rng != NULL;
+    float *P = m->params, p = s->p = train ? (float)wr__hp(m, "dropout") : 0.0f;
+    wr_embedding_forward(s->x0, s->r_item, view(s, P, s->item), sqrtf((float)C), N, C);
+    wr_position_forward(s->x0, s->r_pos, view(s, P, s->pos), N, C);
+    wr_dropout_forward(s->x_out, s->drop0, s->x0, p, train, rng, NC);
     for (int k = 0; k < s->L; k++) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
         memcpy(a->x_in, s->x_out, NC * sizeof(float));
-        layernorm_forward(a->a, a->a_mean, a->a_rstd, a->x_in, view(s, (float *)P, v->ln1_w), view(s, (float *)P, v->ln1_b), N, C);
-        linear_forward(a->qkv, a->a, view(s, (float *)P, v->qkv_w), view(s, (float *)P, v->qkv_b), N, C, 3 * C);
-        attention_forward(a->o, a->att, a->qkv, s->off, Bn, T, C, s->H, !s->bert);
-        linear_forward(a->proj, a->o, view(s, (float *)P, v->proj_w), view(s, (float *)P, v->proj_b), N, C, C);
-        dropout_forward(s->dtmp, a->drop1, a->proj, NC, p, rng);
-        for (size_t i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
-        layernorm_forward(a->b, a->b_mean, a->b_rstd, a->x_mid, view(s, (float *)P, v->ln2_w), view(s, (float *)P, v->ln2_b), N, C);
-        linear_forward(a->f1, a->b, view(s, (float *)P, v->fc1_w), view(s, (float *)P, v->fc1_b), N, C, C);
-        for (size_t i = 0; i < NC; i++) s->dtmp[i] = a->f1[i] > 0 ? a->f1[i] : 0; /* ReLU */
-        linear_forward(a->f2, s->dtmp, view(s, (float *)P, v->fc2_w), view(s, (float *)P, v->fc2_b), N, C, C);
-        dropout_forward(s->dtmp, a->drop2, a->f2, NC, p, rng);
-        for (size_t i = 0; i < NC; i++) s->x_out[i] = a->x_mid[i] + s->dtmp[i];
+        wr_layernorm_forward(a->a, a->a_mean, a->a_rstd, a->x_in, view(s, P, v->ln1_w), view(s, P, v->ln1_b), N, C);
+        wr_linear_forward(a->qkv, a->a, view(s, P, v->qkv_w), view(s, P, v->qkv_b), N, C, 3 * C);
+        wr_attention_forward(a->o, a->att, a->qkv, s->off, !s->bert, Bn, s->T, C, s->H);
+        wr_linear_forward(a->proj, a->o, view(s, P, v->proj_w), view(s, P, v->proj_b), N, C, C);
+        wr_dropout_forward(s->dtmp, a->drop1, a->proj, p, train, rng, NC);
+        for (int i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
+        wr_layernorm_forward(a->b, a->b_mean, a->b_rstd, a->x_mid, view(s, P, v->ln2_w), view(s, P, v->ln2_b), N, C);
+        wr_ffn_forward(a->f2, a->f1, a->post, a->b, view(s, P, v->fc1_w), view(s, P, v->fc1_b), view(s, P, v->fc2_w),
+                       view(s, P, v->fc2_b), WR_ACT_RELU, N, C, C);
+        wr_dropout_forward(s->dtmp, a->drop2, a->f2, p, train, rng, NC);
+        for (int i = 0; i < NC; i++) s->x_out[i] = a->x_mid[i] + s->dtmp[i];
     }
-    layernorm_forward(s->h, s->h_mean, s->h_rstd, s->x_out, view(s, (float *)P, s->lnf_w), view(s, (float *)P, s->lnf_b), N, C);
+    wr_layernorm_forward(s->h, s->h_mean, s->h_rstd, s->x_out, view(s, P, s->lnf_w), view(s, P, s->lnf_b), N, C);
 }
 
-/* Backward from dh (in s->dx, (N, C)) into s->grad. */
+/* Backward from dh (in s->dx, (N, C)) into s->grad. dres, the gradient of the residual stream,
+ * takes each branch's gradient back by accumulation; s->dx and s->d2 are scratch. */
 static void backward(wr_model *m, int Bn) {
     sas_state *s = m->state;
-    int C = s->C, T = s->T, N = s->N;
-    size_t NC = (size_t)N * C;
-    const float *P = m->params;
-    float *G = s->grad, *dx = s->dtmp;
-    memset(dx, 0, NC * sizeof(float));
-    layernorm_backward(dx, view(s, G, s->lnf_w), view(s, G, s->lnf_b), s->dx, s->x_out, view(s, (float *)P, s->lnf_w), s->h_mean, s->h_rstd, N, C);
-    /* dx is the gradient of the current block output; s->dx is reused as scratch below */
+    int C = s->C, N = s->N, NC = N * C;
+    size_t bytes = (size_t)NC * sizeof(float);
+    float *P = m->params, *G = s->grad, *dres = s->dtmp, *dbr = s->dx, *d1 = s->d2, *d2 = s->d2 + NC;
+    memset(dres, 0, bytes);
+    wr_layernorm_backward(dres, view(s, G, s->lnf_w), view(s, G, s->lnf_b), s->dx, s->x_out, s->h_mean, s->h_rstd,
+                          view(s, P, s->lnf_w), N, C);
     for (int k = s->L - 1; k >= 0; k--) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
-        /* x_out = x_mid + drop2 * f2 */
-        float *df = s->dx, *dmid = s->d3, *dh1 = s->d3 + NC;
-        for (size_t i = 0; i < NC; i++) df[i] = dx[i] * a->drop2[i];
-        for (size_t i = 0; i < NC; i++) s->d3[2 * NC + i] = a->f1[i] > 0 ? a->f1[i] : 0;
-        memset(dh1, 0, NC * sizeof(float));
-        linear_backward(dh1, view(s, G, v->fc2_w), view(s, G, v->fc2_b), df, s->d3 + 2 * NC, view(s, (float *)P, v->fc2_w), N, C, C);
-        for (size_t i = 0; i < NC; i++) dh1[i] = a->f1[i] > 0 ? dh1[i] : 0;
-        float *db = df; /* df is consumed: reuse it for the gradient of b */
-        memset(db, 0, NC * sizeof(float));
-        linear_backward(db, view(s, G, v->fc1_w), view(s, G, v->fc1_b), dh1, a->b, view(s, (float *)P, v->fc1_w), N, C, C);
-        memcpy(dmid, dx, NC * sizeof(float));
-        layernorm_backward(dmid, view(s, G, v->ln2_w), view(s, G, v->ln2_b), db, a->x_mid, view(s, (float *)P, v->ln2_w), a->b_mean, a->b_rstd, N, C);
-        /* x_mid = x_in + drop1 * proj */
-        float *dproj = s->dx, *dob = s->d3 + NC;
-        for (size_t i = 0; i < NC; i++) dproj[i] = dmid[i] * a->drop1[i];
-        memset(dob, 0, NC * sizeof(float));
-        linear_backward(dob, view(s, G, v->proj_w), view(s, G, v->proj_b), dproj, a->o, view(s, (float *)P, v->proj_w), N, C, C);
-        memset(s->dqkv, 0, NC * 3 * sizeof(float));
-        attention_backward(s->dqkv, s->datt, dob, a->qkv, a->att, s->off, Bn, T, C, s->H, !s->bert);
-        float *da = s->dx;
-        memset(da, 0, NC * sizeof(float));
-        linear_backward(da, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, (float *)P, v->qkv_w), N, C, 3 * C);
-        memcpy(dx, dmid, NC * sizeof(float));
-        layernorm_backward(dx, view(s, G, v->ln1_w), view(s, G, v->ln1_b), da, a->x_in, view(s, (float *)P, v->ln1_w), a->a_mean, a->a_rstd, N, C);
+        /* x_out = x_mid + dropout(FFN(LN2(x_mid))) */
+        memset(dbr, 0, bytes);
+        wr_dropout_backward(dbr, dres, a->drop2, s->p, NC);
+        memset(d1, 0, bytes);
+        wr_ffn_backward(d1, view(s, G, v->fc1_w), view(s, G, v->fc1_b), view(s, G, v->fc2_w), view(s, G, v->fc2_b), d2, dbr,
+                        a->b, a->f1, a->post, view(s, P, v->fc1_w), view(s, P, v->fc2_w), WR_ACT_RELU, N, C, C);
+        wr_layernorm_backward(dres, view(s, G, v->ln2_w), view(s, G, v->ln2_b), d1, a->x_mid, a->b_mean, a->b_rstd,
+                              view(s, P, v->ln2_w), N, C);
+        /* x_mid = x_in + dropout(proj(attention(qkv(LN1(x_in))))) */
+        memset(dbr, 0, bytes);
+        wr_dropout_backward(dbr, dres, a->drop1, s->p, NC);
+        memset(d1, 0, bytes);
+        wr_linear_backward(d1, view(s, G, v->proj_w), view(s, G, v->proj_b), dbr, a->o, view(s, P, v->proj_w), N, C, C);
+        memset(s->dqkv, 0, 3 * bytes);
+        wr_attention_backward(s->dqkv, s->datt, d1, a->qkv, a->att, s->off, !s->bert, Bn, s->T, C, s->H);
+        memset(dbr, 0, bytes);
+        wr_linear_backward(dbr, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, P, v->qkv_w), N, C, 3 * C);
+        wr_layernorm_backward(dres, view(s, G, v->ln1_w), view(s, G, v->ln1_b), dbr, a->x_in, a->a_mean, a->a_rstd,
+                              view(s, P, v->ln1_w), N, C);
     }
     /* x0 = E[item] sqrt(C) + P[t], through the embedding dropout */
-    float *dE = view(s, G, s->item), *dP = view(s, G, s->pos), sq = sqrtf((float)C);
-    for (int n = 0; n < N; n++) {
-        float *g = dx + (size_t)n * C, *mask = s->drop0 + (size_t)n * C;
-        for (int c = 0; c < C; c++) g[c] *= mask[c];
-        wr_axpy(dE + (size_t)s->r_item[n] * C, sq, g, C);
-        wr_axpy(dP + (size_t)s->r_pos[n] * C, 1.0f, g, C);
-    }
-    (void)T;
+    memset(dbr, 0, bytes);
+    wr_dropout_backward(dbr, dres, s->drop0, s->p, NC);
+    wr_embedding_backward(view(s, G, s->item), NULL, NULL, NULL, dbr, s->r_item, sqrtf((float)C), N, C);
+    wr_position_backward(view(s, G, s->pos), dbr, s->r_pos, N, C);
 }
 
-/* The losses over a target and K sampled negatives per position (loss 1 bce, 2 gbce, 3 sampled
- * softmax). Writes dh into s->dx and the item rows' gradients; returns the mean loss.
- *   bce:     -log s(z+) - sum log(1 - s(z-))                       (SASRec's, K = 1 in the paper)
- *   gbce:    -beta log s(z+) - sum log(1 - s(z-)), beta = a (t (1 - 1/a) + 1/a), a = K / (V - 1)
- *            (gSASRec: calibrates the overconfidence that one negative causes)
- *   sampled: softmax CE over z_k - log q_k, q the sampling probability: subtracting log q
- *            removes the bias of drawing popular items more often (adding it, as one library
- *            did, doubles the bias instead). */
-static double sampled_loss(wr_model *m, int loss, float inv, int64_t *positions) {
+/* Loss over the packed rows that have a target; writes dh into s->dx and the output side's item
+ * embedding gradients into s->grad; returns the mean loss. loss 0: full softmax CE over items
+ * 1..V, in chunks of CHUNK rows so memory is CHUNK x V. Otherwise the target and K sampled
+ * negatives per row: 1 BCE (SASRec's, K = 1 in the paper), 2 gBCE (gSASRec: calibrates the
+ * overconfidence that sampling causes), 3 sampled softmax with the log-Q correction. */
+static double loss_and_dh(wr_model *m, int64_t *positions) {
     sas_state *s = m->state;
-    int C = s->C, V = s->V, N = s->N, K = (int)wr__hp(m, "negatives");
-    if (K == 0) K = loss == 1 ? 1 : 256;
+    int C = s->C, V = s->V, N = s->N, loss = (int)wr__hp(m, "loss");
     const float *E = view(s, m->params, s->item);
-    float *dE = view(s, s->grad, s->item), z[1 + 1024]; /* the parameter's maximum */
-    double a = V > 1 ? (double)K / (V - 1) : 1.0, t = wr__hp(m, "gbce_t"), total = 0;
-    float beta = loss == 2 ? (float)(a * (t * (1 - 1 / a) + 1 / a)) : 1.0f;
-    (void)positions;
-    for (int n = 0; n < N; n++) {
-        if (!s->r_tgt[n]) continue;
-        const float *h = s->h + (size_t)n * C;
-        s->cand[0] = s->r_tgt[n];
-        for (int k = 1; k <= K; k++) s->cand[k] = wr__sampler_draw(&s->sampler, &m->rng);
-        for (int k = 0; k <= K; k++) z[k] = wr_dot(h, E + (size_t)s->cand[k] * C, C);
-        if (loss == 3) {
-            for (int k = 0; k <= K; k++) z[k] -= wr_logf(wr__sampler_prob(&s->sampler, s->cand[k]));
-            wr_softmax(z, z, K + 1);
-            total -= wr_logf(z[0] > 1e-30f ? z[0] : 1e-30f);
-            z[0] -= 1.0f; /* dz = p - onehot */
-        } else {
-            for (int k = 0; k <= K; k++) {
-                float p = 1.0f / (1.0f + wr_expf(-z[k]));
-                if (k == 0) {
-                    total -= beta * wr_logf(p > 1e-30f ? p : 1e-30f);
-                    z[k] = beta * (p - 1.0f);
-                } else {
-                    total -= wr_logf(1 - p > 1e-30f ? 1 - p : 1e-30f);
-                    z[k] = p;
-                }
-            }
-        }
-        for (int k = 0; k <= K; k++) {
-            float g = z[k] * inv;
-            wr_axpy(s->dx + (size_t)n * C, g, E + (size_t)s->cand[k] * C, C);
-            wr_axpy(dE + (size_t)s->cand[k] * C, g, h, C);
-        }
-    }
-    return total * inv;
-}
-
-/* Loss over the target positions of s->tgt; writes dh into s->dx and item-embedding gradients
- * (the output side) into s->grad. Full CE in chunks of CHUNK rows, or BCE with one negative. */
-static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
-    sas_state *s = m->state;
-    int C = s->C, V = s->V, N = s->N;
-    const float *E = view(s, m->params, s->item);
-    (void)Bn;
     float *dE = view(s, s->grad, s->item);
     int64_t P = 0;
     for (int n = 0; n < N; n++) P += s->r_tgt[n] > 0;
@@ -469,27 +297,42 @@ static double loss_and_dh(wr_model *m, int Bn, int64_t *positions) {
     if (P == 0) return 0;
     float inv = 1.0f / (float)P;
     double total = 0;
-    int loss = (int)wr__hp(m, "loss");
-    if (loss != 0) return sampled_loss(m, loss, inv, positions);
-    /* full softmax CE: gather target rows into chunks so memory is CHUNK x V */
-    int rows[CHUNK], R = 0;
-    for (int n = 0; n <= N; n++) {
-        if (n < N && s->r_tgt[n]) rows[R++] = n;
-        if (R == CHUNK || (n == N && R > 0)) {
+    if (loss == 0) {
+        int rows[CHUNK], R = 0;
+        int32_t tg[CHUNK];
+        for (int n = 0; n <= N; n++) {
+            if (n < N && s->r_tgt[n]) tg[R] = s->r_tgt[n] - 1, rows[R++] = n;
+            if (R < CHUNK && !(n == N && R > 0)) continue;
             for (int r = 0; r < R; r++) memcpy(s->rowbuf + (size_t)r * C, s->h + (size_t)rows[r] * C, C * sizeof(float));
-            wr_gemm_nt(s->logits, s->rowbuf, E + C, R, V, C, 0); /* items 1..V */
-            for (int r = 0; r < R; r++) {
-                float *lg = s->logits + (size_t)r * V;
-                int t = s->r_tgt[rows[r]] - 1;
-                wr_softmax(lg, lg, V);
-                total -= wr_logf(lg[t] > 1e-30f ? lg[t] : 1e-30f);
-                for (int j = 0; j < V; j++) lg[j] *= inv;
-                lg[t] -= inv;
-            }
-            wr_gemm_tn(dE + C, s->logits, s->rowbuf, V, C, R, 1);
-            wr_gemm_nn(s->rowbuf, s->logits, E + C, R, C, V, 0);
-            for (int r = 0; r < R; r++) memcpy(s->dx + (size_t)rows[r] * C, s->rowbuf + (size_t)r * C, C * sizeof(float));
+            wr_linear_forward(s->logits, s->rowbuf, E + C, NULL, R, C, V);
+            memset(s->dlogits, 0, (size_t)R * V * sizeof(float));
+            total += wr_ce_loss(s->dlogits, s->logits, s->logits, tg, -1, inv, R, V);
+            memset(s->drowbuf, 0, (size_t)R * C * sizeof(float));
+            wr_linear_backward(s->drowbuf, dE + C, NULL, s->dlogits, s->rowbuf, E + C, R, C, V);
+            for (int r = 0; r < R; r++) memcpy(s->dx + (size_t)rows[r] * C, s->drowbuf + (size_t)r * C, C * sizeof(float));
             R = 0;
+        }
+        return total * inv;
+    }
+    int K = (int)wr__hp(m, "negatives");
+    if (K == 0) K = loss == 1 ? 1 : 256;
+    float beta = loss == 2 ? wr_gbce_beta(K, V, (float)wr__hp(m, "gbce_t")) : 1.0f;
+    float z[1 + 1024], dz[1 + 1024], pr[1 + 1024], lq[1 + 1024]; /* the parameter's maximum */
+    for (int n = 0; n < N; n++) {
+        if (!s->r_tgt[n]) continue;
+        const float *h = s->h + (size_t)n * C;
+        s->cand[0] = s->r_tgt[n];
+        for (int k = 1; k <= K; k++) s->cand[k] = wr__sampler_draw(&s->sampler, &m->rng);
+        for (int k = 0; k <= K; k++) z[k] = wr_dot(h, E + (size_t)s->cand[k] * C, C), dz[k] = 0.0f;
+        if (loss == 3) {
+            for (int k = 0; k <= K; k++) lq[k] = wr_logf(wr__sampler_prob(&s->sampler, s->cand[k]));
+            total += wr_sampled_softmax_loss(dz, pr, z, lq, NULL, NULL, inv, 1, K);
+        } else {
+            total += wr_bce_loss(dz, z, NULL, beta, inv, 1, K);
+        }
+        for (int k = 0; k <= K; k++) {
+            wr_axpy(s->dx + (size_t)n * C, dz[k], E + (size_t)s->cand[k] * C, C);
+            wr_axpy(dE + (size_t)s->cand[k] * C, dz[k], h, C);
         }
     }
     return total * inv;
@@ -501,7 +344,7 @@ double wr__sasrec_loss_grad(wr_model *m, int Bn, wr_rng *dropout_rng, int64_t *p
     sas_state *s = m->state;
     memset(s->grad, 0, m->n_params * sizeof(float));
     forward(m, Bn, dropout_rng);
-    double loss = loss_and_dh(m, Bn, positions);
+    double loss = loss_and_dh(m, positions);
     if (*positions > 0) backward(m, Bn);
     *grad = s->grad;
     return loss;

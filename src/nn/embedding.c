@@ -29,7 +29,7 @@ void wr_embedding_backward(float *dtable, int32_t *rows, int *n_rows, unsigned c
     for (int i = 0; i < N; i++) {
         int32_t id = ids[i];
         if (id == 0) continue;
-        if (!seen[id]) {
+        if (seen && !seen[id]) {
             seen[id] = 1;
             rows[(*n_rows)++] = id;
         }
@@ -48,20 +48,12 @@ void wr_embedding_clear_rows(float *dtable, unsigned char *seen, const int32_t *
 // ----------------------------------------------------------------------------
 // learned positions
 
-void wr_position_forward(float *out, const int32_t *ids, const float *pos, int B, int T, int C) {
-    // out (B,T,C), ids (B,T) or NULL, pos (T,C)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            if (ids && ids[b * T + t] == 0) continue; // padding stays zero
-            wr_axpy(out + ((size_t)b * T + t) * C, 1.0f, pos + (size_t)t * C, C);
-        }
+void wr_position_forward(float *out, const int32_t *t, const float *pos, int N, int C) {
+    // out (N,C), t (N), pos (T,C)
+    for (int i = 0; i < N; i++) wr_axpy(out + (size_t)i * C, 1.0f, pos + (size_t)t[i] * C, C);
 }
 
-void wr_position_backward(float *dpos, const float *dout, const int32_t *ids, int B, int T, int C) {
-    // dpos (T,C), dout (B,T,C), ids (B,T) or NULL
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++) {
-            if (ids && ids[b * T + t] == 0) continue;
-            wr_axpy(dpos + (size_t)t * C, 1.0f, dout + ((size_t)b * T + t) * C, C);
-        }
+void wr_position_backward(float *dpos, const float *dout, const int32_t *t, int N, int C) {
+    // dpos (T,C), dout (N,C), t (N)
+    for (int i = 0; i < N; i++) wr_axpy(dpos + (size_t)t[i] * C, 1.0f, dout + (size_t)i * C, C);
 }

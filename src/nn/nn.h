@@ -40,7 +40,8 @@ void wr_embedding_forward(float *out, const int32_t *ids, const float *table, fl
 /* dtable (V,C) += scale * dout at the rows ids name (id 0 gets nothing). Every row it touches for
  * the first time is marked in seen (V bytes, zero on the first call of a step) and appended to
  * rows (room for V, or for N distinct ids) at *n_rows, which grows; so an optimiser updates only
- * those rows. Several calls in a step (input and output use of a shared table) share rows/seen. */
+ * those rows. Several calls in a step (input and output use of a shared table) share rows/seen.
+ * seen NULL: no record (a dense optimiser updates every row anyway). */
 void wr_embedding_backward(float *dtable, int32_t *rows, int *n_rows, unsigned char *seen,
                            const float *dout, const int32_t *ids, float scale, int N, int C);
 /* After the optimiser step: zeroes the touched rows of dtable (V,C) and their seen marks, so the
@@ -48,11 +49,11 @@ void wr_embedding_backward(float *dtable, int32_t *rows, int *n_rows, unsigned c
 void wr_embedding_clear_rows(float *dtable, unsigned char *seen, const int32_t *rows, int n_rows,
                              int C);
 
-/* Learned positions: out (B,T,C) += pos (T,C) at every position whose id (B,T) is not padding
- * (ids may be NULL: every position). */
-void wr_position_forward(float *out, const int32_t *ids, const float *pos, int B, int T, int C);
-/* dpos (T,C) += dout (B,T,C) summed over the batch, at the same positions. */
-void wr_position_backward(float *dpos, const float *dout, const int32_t *ids, int B, int T, int C);
+/* Learned positions: out (N,C) += pos (T,C) at row t[i] for every row i; t (N) holds each row's
+ * position in its window (rows need not be padded to T, see attention). */
+void wr_position_forward(float *out, const int32_t *t, const float *pos, int N, int C);
+/* dpos (T,C) += dout (N,C) at the same positions. */
+void wr_position_backward(float *dpos, const float *dout, const int32_t *t, int N, int C);
 
 /* ---- linear (linear.c) ------------------------------------------------------------------- */
 
@@ -96,18 +97,20 @@ void wr_gru_backward(float *dxg, float *dW, float *db, float *dh0, float *scratc
                      const float *dh, const float *hprev, const float *gh, const float *gates,
                      const unsigned char *reset, const float *W, int T, int B, int G);
 
-/* ---- multi-head self-attention (attention.c) --------------------------------------------- */
+/* ---- multi-head self-attention (attention.c) --------------------------------------------
+ * Over B sequences packed without padding rows: sequence b owns rows off[b] .. off[b+1] - 1
+ * (at most T of them) of qkv (N,3C) = [q | k | v] and out (N,C); off (B+1), N = off[B]. */
 
-/* out (B,T,C) = softmax(q k^T / sqrt(D) + masks) v per head, from qkv (B,T,3C) = [q | k | v],
- * heads split C into H slices of D. att (B,H,T,T) stores the probabilities (zero where masked).
- * causal: a query sees keys up to its own position (SASRec), else all of them (BERT4Rec).
- * pad (B,T) nonzero = that key is padding and nobody attends to it (NULL: none). A query with no
- * visible key gets zero probabilities and a zero output. */
-void wr_attention_forward(float *out, float *att, const float *qkv, const unsigned char *pad,
-                          int causal, int B, int T, int C, int H);
-/* dqkv (B,T,3C) += the gradient through q, k and v. scratch: T floats. */
+/* out = softmax(q k^T / sqrt(D)) v per head, heads split C into H slices of D, over the keys of
+ * the same sequence: up to the query's own row (causal, SASRec) or all of them (BERT4Rec).
+ * att (B,H,T,T): row i of sequence b holds its probabilities, zero past its visible keys (rows
+ * past the sequence's length are not written). */
+void wr_attention_forward(float *out, float *att, const float *qkv, const int *off, int causal,
+                          int B, int T, int C, int H);
+/* dqkv (N,3C) += the gradient through q, k and v. scratch: T floats. */
 void wr_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                           const float *att, int B, int T, int C, int H);
+                           const float *att, const int *off, int causal, int B, int T, int C,
+                           int H);
 
 /* ---- layernorm (layernorm.c) ------------------------------------------------------------- */
 

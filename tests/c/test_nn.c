@@ -2,7 +2,8 @@
  * finite differences of a random linear probe L = sum(w * out), evaluated in double (for the
  * losses, L is the loss itself), on up to CAP elements of every input and weight; plus known
  * answers: CE of uniform logits = log V, the log-Q correction's direction, gBCE's beta, Adam's
- * first steps by hand, lazy rows left untouched, dropout's mask, GRU resets, attention masks.
+ * first steps by hand, lazy rows left untouched, dropout's mask, GRU resets, attention's causal
+ * mask and packed sequences.
  * Two compositions are checked end to end as the models will chain them: a pre-LN Transformer
  * block (SASRec's) and a GRU4Rec step (input table, GRU with resets, output table, CE/BPR-max).
  *
@@ -83,23 +84,23 @@ static void gradcheck(const char *label, float *x, const float *g, size_t n, los
 // embedding and positions
 
 typedef struct {
-    int N, C, V, B, T;
-    int32_t *ids;
+    int N, C, V, T;
+    int32_t *ids, *t;
     float *table, *pos, *out, *w;
 } emb_case;
 
 static double emb_loss(void *arg, int *kink) {
     emb_case *e = arg;
     wr_embedding_forward(e->out, e->ids, e->table, 1.5f, e->N, e->C);
-    wr_position_forward(e->out, e->ids, e->pos, e->B, e->T, e->C);
+    wr_position_forward(e->out, e->t, e->pos, e->N, e->C);
     return probe(e->out, e->w, (size_t)e->N * e->C);
 }
 
 static void test_embedding(wr_rng *rng) {
-    emb_case e = {.B = 3, .T = 4, .C = 5, .V = 7};
-    e.N = e.B * e.T;
+    emb_case e = {.N = 12, .T = 4, .C = 5, .V = 7};
     int32_t ids[12] = {0, 3, 3, 5, 1, 2, 0, 6, 0, 0, 3, 2}; /* repeats and padding */
-    e.ids = ids;
+    int32_t t[12] = {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3};
+    e.ids = ids, e.t = t;
     e.table = fnew((size_t)e.V * e.C);
     e.pos = fnew((size_t)e.T * e.C);
     e.out = fnew((size_t)e.N * e.C);
@@ -109,8 +110,8 @@ static void test_embedding(wr_rng *rng) {
     frand(e.w, (size_t)e.N * e.C, 1.0f, rng);
     int dummy;
     emb_loss(&e, &dummy);
-    /* padding gives a zero row even with positions added */
-    for (int c = 0; c < e.C; c++) CHECK(e.out[c] == 0.0f && e.out[(size_t)6 * e.C + c] == 0.0f);
+    /* padding gives a zero embedding: only its position is left */
+    for (int c = 0; c < e.C; c++) CHECK(e.out[c] == e.pos[c] && e.out[(size_t)6 * e.C + c] == e.pos[2 * e.C + c]);
     CHECK_CLOSE(e.out[(size_t)1 * e.C + 2], 1.5 * e.table[3 * e.C + 2] + e.pos[1 * e.C + 2], 1e-6, 1e-6);
 
     float *dtable = fnew((size_t)e.V * e.C), *dpos = fnew((size_t)e.T * e.C);
@@ -118,13 +119,18 @@ static void test_embedding(wr_rng *rng) {
     unsigned char seen[7] = {0};
     int n_rows = 0;
     wr_embedding_backward(dtable, rows, &n_rows, seen, e.w, ids, 1.5f, e.N, e.C);
-    wr_position_backward(dpos, e.w, ids, e.B, e.T, e.C);
+    wr_position_backward(dpos, e.w, t, e.N, e.C);
     /* touched rows: 3, 5, 1, 2, 6 in first-use order, each once; 0 (padding) never */
     CHECK(n_rows == 5 && rows[0] == 3 && rows[1] == 5 && rows[2] == 1 && rows[3] == 2 && rows[4] == 6);
     CHECK(seen[0] == 0 && seen[4] == 0 && seen[3] == 1);
     for (int c = 0; c < e.C; c++) CHECK(dtable[c] == 0.0f && dtable[4 * e.C + c] == 0.0f);
     gradcheck("embedding.table", e.table, dtable, (size_t)e.V * e.C, emb_loss, &e, 1e-2f, 2e-3, 1e-2, rng);
     gradcheck("embedding.pos", e.pos, dpos, (size_t)e.T * e.C, emb_loss, &e, 1e-2f, 2e-3, 1e-2, rng);
+    /* without a seen record (dense optimisers): the same gradient, no rows */
+    float *dplain = fnew((size_t)e.V * e.C);
+    wr_embedding_backward(dplain, NULL, NULL, NULL, e.w, ids, 1.5f, e.N, e.C);
+    CHECK(memcmp(dplain, dtable, (size_t)e.V * e.C * sizeof(float)) == 0);
+    free(dplain);
 
     /* a second call (the output use of a shared table) adds rows without repeating them */
     int32_t more[3] = {4, 3, 0};
@@ -419,85 +425,69 @@ static void test_gru(wr_rng *rng) {
 // attention
 
 typedef struct {
-    int B, T, C, H, causal;
+    int B, T, C, H, N, causal;
+    const int *off;
     float *qkv, *out, *att, *w;
-    unsigned char *pad;
 } att_case;
 
 static double att_loss(void *arg, int *kink) {
     att_case *a = arg;
-    wr_attention_forward(a->out, a->att, a->qkv, a->pad, a->causal, a->B, a->T, a->C, a->H);
-    return probe(a->out, a->w, (size_t)a->B * a->T * a->C);
+    wr_attention_forward(a->out, a->att, a->qkv, a->off, a->causal, a->B, a->T, a->C, a->H);
+    return probe(a->out, a->w, (size_t)a->N * a->C);
 }
 
 static void test_attention(wr_rng *rng, int causal) {
-    att_case a = {.B = 2, .T = 5, .C = 8, .H = 2, .causal = causal};
-    /* sequence 1 is left-padded (SASRec's layout), sequence 0 has a pad in the middle */
-    unsigned char pad[10] = {0, 0, 1, 0, 0, 1, 1, 0, 0, 0};
-    a.pad = pad;
-    size_t n3 = (size_t)a.B * a.T * 3 * a.C, n = (size_t)a.B * a.T * a.C;
+    /* two packed sequences: 5 rows (T) and 3 rows */
+    static const int off[3] = {0, 5, 8};
+    att_case a = {.B = 2, .T = 5, .C = 8, .H = 2, .N = 8, .causal = causal, .off = off};
+    size_t n3 = (size_t)a.N * 3 * a.C, n = (size_t)a.N * a.C;
     a.qkv = fnew(n3), a.out = fnew(n), a.att = fnew((size_t)a.B * a.H * a.T * a.T), a.w = fnew(n);
     frand(a.qkv, n3, 1.0f, rng), frand(a.w, n, 1.0f, rng);
     int dummy;
     att_loss(&a, &dummy);
-    /* probabilities: rows sum to 1 (or 0 with no visible key), zero at masked keys */
+    /* probabilities: rows sum to 1, zero at keys past the query (causal) or past the sequence */
     int ok = 1;
     for (int b = 0; b < a.B; b++)
         for (int h = 0; h < a.H; h++)
-            for (int t = 0; t < a.T; t++) {
+            for (int t = 0; t < off[b + 1] - off[b]; t++) {
                 const float *p = a.att + (((size_t)b * a.H + h) * a.T + t) * a.T;
                 double s = 0;
-                int visible = 0;
                 for (int t2 = 0; t2 < a.T; t2++) {
-                    int masked = pad[b * a.T + t2] || (causal && t2 > t);
-                    if (masked) ok &= p[t2] == 0.0f;
-                    else visible = 1;
+                    if (t2 >= off[b + 1] - off[b] || (causal && t2 > t)) ok &= p[t2] == 0.0f;
                     s += p[t2];
                 }
-                ok &= visible ? fabs(s - 1.0) < 1e-5 : s == 0.0;
+                ok &= fabs(s - 1.0) < 1e-5;
             }
     CHECK(ok);
-    if (causal) { /* sequence 1's padded query 0 sees no key: zero output */
-        int z = 1;
-        for (int c = 0; c < a.C; c++) z &= a.out[(size_t)(1 * a.T + 0) * a.C + c] == 0.0f;
-        CHECK(z);
-    }
-    /* changing a padding key, or (causal) a later position, leaves earlier outputs alone */
+    /* changing sequence 1 leaves sequence 0 alone, and (causal) a later row leaves earlier ones */
     float *before = fnew(n);
     memcpy(before, a.out, n * sizeof(float));
-    for (int c = 0; c < 3 * a.C; c++) a.qkv[(size_t)2 * 3 * a.C + c] += 1.0f; /* b 0, t 2: padding */
+    for (int c = 0; c < 3 * a.C; c++) a.qkv[(size_t)6 * 3 * a.C + c] += 1.0f; /* b 1, t 1 */
     att_loss(&a, &dummy);
     int same = 1;
-    for (int t = 0; t < a.T; t++)
-        if (t != 2)
-            for (int c = 0; c < a.C; c++) same &= a.out[(size_t)t * a.C + c] == before[(size_t)t * a.C + c];
+    for (int i = 0; i < 5 * a.C; i++) same &= a.out[i] == before[i];
+    if (causal)
+        for (int c = 0; c < a.C; c++) same &= a.out[(size_t)5 * a.C + c] == before[(size_t)5 * a.C + c];
     CHECK(same);
-    if (causal) {
-        memcpy(before, a.out, n * sizeof(float));
-        for (int c = 0; c < 3 * a.C; c++) a.qkv[(size_t)4 * 3 * a.C + c] += 1.0f; /* b 0, t 4 */
-        att_loss(&a, &dummy);
-        same = 1;
-        for (int i = 0; i < 4 * a.C; i++) same &= a.out[i] == before[i];
-        CHECK(same);
-    }
     float *dqkv = fnew(n3), *scratch = fnew(a.T);
     att_loss(&a, &dummy);
-    wr_attention_backward(dqkv, scratch, a.w, a.qkv, a.att, a.B, a.T, a.C, a.H);
+    wr_attention_backward(dqkv, scratch, a.w, a.qkv, a.att, a.off, causal, a.B, a.T, a.C, a.H);
     gradcheck(causal ? "attention_causal.qkv" : "attention_bidir.qkv", a.qkv, dqkv, n3, att_loss, &a,
               1e-2f, 3e-3, 1e-2, rng);
-    /* every q, k and v slice of a visible row gets checked: pick them explicitly as well */
+    /* every q, k and v slice gets checked: pick them explicitly as well, in both sequences */
     int bad = 0;
-    for (int part = 0; part < 3; part++) {
-        size_t i = (size_t)(0 * a.T + 3) * 3 * a.C + (size_t)part * a.C + 5; /* b 0, t 3, head 1 */
-        float keep = a.qkv[i];
-        a.qkv[i] = keep + 1e-2f;
-        double up = att_loss(&a, &dummy);
-        a.qkv[i] = keep - 1e-2f;
-        double down = att_loss(&a, &dummy);
-        a.qkv[i] = keep;
-        double num = (up - down) / 2e-2;
-        bad += fabs(num - dqkv[i]) > 3e-3 + 1e-2 * fabs(num);
-    }
+    for (int row = 3; row <= 6; row += 3)
+        for (int part = 0; part < 3; part++) {
+            size_t i = (size_t)row * 3 * a.C + (size_t)part * a.C + 5; /* head 1 */
+            float keep = a.qkv[i];
+            a.qkv[i] = keep + 1e-2f;
+            double up = att_loss(&a, &dummy);
+            a.qkv[i] = keep - 1e-2f;
+            double down = att_loss(&a, &dummy);
+            a.qkv[i] = keep;
+            double num = (up - down) / 2e-2;
+            bad += fabs(num - dqkv[i]) > 3e-3 + 1e-2 * fabs(num);
+        }
     CHECK(bad == 0);
     free(a.qkv), free(a.out), free(a.att), free(a.w), free(before), free(dqkv), free(scratch);
 }
@@ -508,7 +498,7 @@ static void test_attention(wr_rng *rng, int causal) {
 
 typedef struct {
     int B, T, C, H, F, N;
-    unsigned char *pad;
+    const int *off;
     float *x, *ln1w, *ln1b, *Wqkv, *bqkv, *Wp, *bp, *ln2w, *ln2b, *W1, *b1, *W2, *b2;
     float *a, *m1, *r1, *qkv, *att, *o, *x2, *bb, *m2, *r2, *pre, *post, *f, *y, *w;
 } blk_case;
@@ -518,7 +508,7 @@ static double blk_loss(void *arg, int *kink) {
     int N = k->N, C = k->C;
     wr_layernorm_forward(k->a, k->m1, k->r1, k->x, k->ln1w, k->ln1b, N, C);
     wr_linear_forward(k->qkv, k->a, k->Wqkv, k->bqkv, N, C, 3 * C);
-    wr_attention_forward(k->o, k->att, k->qkv, k->pad, 1, k->B, k->T, C, k->H);
+    wr_attention_forward(k->o, k->att, k->qkv, k->off, 1, k->B, k->T, C, k->H);
     wr_linear_forward(k->x2, k->o, k->Wp, k->bp, N, C, C);
     for (int i = 0; i < N * C; i++) k->x2[i] += k->x[i];
     wr_layernorm_forward(k->bb, k->m2, k->r2, k->x2, k->ln2w, k->ln2b, N, C);
@@ -528,10 +518,9 @@ static double blk_loss(void *arg, int *kink) {
 }
 
 static void test_block(wr_rng *rng) {
-    blk_case k = {.B = 2, .T = 4, .C = 8, .H = 2, .F = 16};
-    int N = k.N = k.B * k.T, C = k.C, F = k.F;
-    unsigned char pad[8] = {0, 0, 0, 0, 1, 0, 0, 0};
-    k.pad = pad;
+    static const int off[3] = {0, 4, 7}; /* packed: 4 rows, then 3 */
+    blk_case k = {.B = 2, .T = 4, .C = 8, .H = 2, .F = 16, .off = off};
+    int N = k.N = off[2], C = k.C, F = k.F;
     size_t nc = (size_t)N * C;
     float **params[] = {&k.ln1w, &k.ln1b, &k.Wqkv, &k.bqkv, &k.Wp, &k.bp, &k.ln2w, &k.ln2b, &k.W1, &k.b1, &k.W2, &k.b2};
     size_t sizes[] = {C, C, (size_t)3 * C * C, (size_t)3 * C, (size_t)C * C, C, C, C, (size_t)F * C, F, (size_t)F * C, C};
@@ -558,7 +547,7 @@ static void test_block(wr_rng *rng) {
     wr_layernorm_backward(dx2, grads[6], grads[7], dbb, k.x2, k.m2, k.r2, k.ln2w, N, C);
     memcpy(dx, dx2, nc * sizeof(float));
     wr_linear_backward(do_, grads[4], grads[5], dx2, k.o, k.Wp, N, C, C);
-    wr_attention_backward(dqkv, scratch, do_, k.qkv, k.att, k.B, k.T, C, k.H);
+    wr_attention_backward(dqkv, scratch, do_, k.qkv, k.att, k.off, 1, k.B, k.T, C, k.H);
     wr_linear_backward(da, grads[2], grads[3], dqkv, k.a, k.Wqkv, N, C, 3 * C);
     wr_layernorm_backward(dx, grads[0], grads[1], da, k.x, k.m1, k.r1, k.ln1w, N, C);
     const char *names[] = {"block.ln1.w", "block.ln1.b", "block.Wqkv", "block.bqkv", "block.Wproj", "block.bproj",
