@@ -3,7 +3,8 @@
 // repository root, so the page at /web/ can import /wasm/wasmrec.mjs and fetch wasmrec.wasm.
 //   node web/serve.mjs [--port 8080]      (PORT in the environment also sets it)
 // Only GET/HEAD, only files under the root (no `..`, no symlink escapes), correct MIME types,
-// and the cross-origin isolation headers (COOP/COEP) so threads can be turned on later.
+// and the cross-origin isolation headers (COOP/COEP) so threads can be turned on later; scripts
+// get a same-origin-only CSP of their own (workers take theirs from the response).
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +41,10 @@ const BASE_HEADERS = {
     'X-Content-Type-Options': 'nosniff',
     'Cache-Control': 'no-cache',
 };
+
+// Scripts carry their own policy: a Worker started from one (the training workers) gets it from
+// this header, not from the page's meta tag, so it too can reach this origin only.
+const SCRIPT_CSP = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; worker-src 'self'";
 
 function send(res, status, body, headers = {}) {
     res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', ...headers });
@@ -80,8 +85,13 @@ async function handle(req, res) {
     } catch {
         return send(res, 404, `not found: ${url.pathname}\n`);
     }
-    const type = MIME[path.extname(file).toLowerCase()] || 'application/octet-stream';
-    res.writeHead(200, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Length': stat.size });
+    const ext = path.extname(file).toLowerCase();
+    const type = MIME[ext] || 'application/octet-stream';
+    const extra = {};
+    if (ext === '.mjs' || ext === '.js') extra['Content-Security-Policy'] = SCRIPT_CSP;
+    // The demo page's offline worker lives in /web/ but serves the whole origin (the engine's workers too).
+    if (url.pathname === '/web/sw.js') extra['Service-Worker-Allowed'] = '/';
+    res.writeHead(200, { ...BASE_HEADERS, ...extra, 'Content-Type': type, 'Content-Length': stat.size });
     if (req.method === 'HEAD') return res.end();
     fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }

@@ -1,0 +1,134 @@
+// charts.mjs: the page's charts, all drawn by uPlot (served from node_modules; no CDN). This file
+// only configures it: axes, colours, sizes, and a hover label for the embedding map.
+import uPlot from '/node_modules/uplot/dist/uPlot.esm.js';
+
+const INK = '#1c2330';
+const MUTED = '#5b6577';
+const GRID = '#e6e9ef';
+const FONT = '15px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
+
+const axis = (extra = {}) => ({
+    stroke: MUTED, font: FONT, labelFont: FONT, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, ...extra,
+});
+
+/** Keeps a chart as wide as its box (the box has a fixed height in CSS, so nothing jumps). */
+function fitToBox(chart, box) {
+    const ro = new ResizeObserver(() => {
+        const w = Math.floor(box.clientWidth);
+        const h = Math.floor(box.clientHeight);
+        if (w > 0 && h > 0 && (w !== chart.width || h !== chart.height)) chart.setSize({ width: w, height: h });
+    });
+    ro.observe(box);
+    return ro;
+}
+
+function size(box) {
+    return { width: Math.max(200, Math.floor(box.clientWidth)), height: Math.max(120, Math.floor(box.clientHeight)) };
+}
+
+/**
+ * Loss (left axis) and validation NDCG@10 (right axis) per epoch. Returns { update(curve), destroy() }
+ * where curve is [{ epoch, loss, validNdcg }].
+ */
+export function curveChart(box, { colour, legend = true } = {}) {
+    const chart = new uPlot({
+        ...size(box),
+        legend: { show: legend, live: false },
+        cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+        scales: { x: { time: false }, loss: { auto: true }, ndcg: { auto: true } },
+        axes: [
+            axis({ label: 'epoch', labelSize: 22, size: 36 }),
+            axis({ scale: 'loss', label: 'loss', labelSize: 22, size: 56, values: (u, v) => v.map((x) => x.toFixed(2)) }),
+            axis({ scale: 'ndcg', side: 1, label: 'valid NDCG@10', labelSize: 22, size: 60, grid: { show: false },
+                values: (u, v) => v.map((x) => x.toFixed(3)) }),
+        ],
+        series: [
+            { label: 'epoch' },
+            { label: 'loss', scale: 'loss', stroke: colour, width: 2.5, points: { size: 6 } },
+            { label: 'valid NDCG@10', scale: 'ndcg', stroke: colour, dash: [6, 5], width: 2, points: { size: 6 } },
+        ],
+    }, [[], [], []], box);
+    const ro = fitToBox(chart, box);
+    return {
+        update(curve) {
+            chart.setData([curve.map((p) => p.epoch), curve.map((p) => p.loss), curve.map((p) => p.validNdcg)]);
+        },
+        destroy() { ro.disconnect(); chart.destroy(); },
+    };
+}
+
+/** Bars: how many sessions have each length (lengths longer than `cap` share the last bar). */
+export function histogramChart(box, lengths, { cap = 40 } = {}) {
+    let max = 0;
+    for (const n of lengths) if (n > max) max = n;
+    const top = Math.min(max, cap);
+    const xs = Array.from({ length: top }, (_, i) => i + 1);
+    const ys = new Array(top).fill(0);
+    for (const n of lengths) if (n >= 1) ys[Math.min(n, top) - 1]++;
+    const chart = new uPlot({
+        ...size(box),
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: false, range: [0.3, top + 0.7] } },
+        axes: [
+            axis({ label: max > cap ? `events (last bar: ${cap} or more)` : 'events', labelSize: 22, size: 34 }),
+            axis({ size: 56, values: (u, v) => v.map((x) => x.toLocaleString('en')) }),
+        ],
+        series: [{}, {
+            label: 'sessions', fill: '#9fb6ea', stroke: '#2f5fd0', width: 1,
+            paths: uPlot.paths.bars({ size: [0.8, 40] }), points: { show: false },
+        }],
+    }, [xs, ys], box);
+    const ro = fitToBox(chart, box);
+    return { destroy() { ro.disconnect(); chart.destroy(); } };
+}
+
+/**
+ * Scatter of item embeddings on two axes, one colour per category, a label with the item's name
+ * on hover. points: [{ x, y, title, category }], categories: [name], colours: [css colour].
+ */
+export function mapChart(box, points, categories, colours, tooltip) {
+    const byCat = categories.map(() => [[], [], []]); // xs, ys, titles
+    const catIndex = new Map(categories.map((c, i) => [c, i]));
+    for (const p of points) {
+        const g = byCat[catIndex.get(p.category) ?? 0];
+        g[0].push(p.x); g[1].push(p.y); g[2].push(p.title);
+    }
+    const showTip = (u) => {
+        const { left, top } = u.cursor;
+        if (left == null || left < 0) { tooltip.hidden = true; return; }
+        let best = null;
+        let bestD = 14 * 14; // within 14 css px
+        byCat.forEach(([xs, ys, titles], c) => {
+            for (let i = 0; i < xs.length; i++) {
+                const dx = u.valToPos(xs[i], 'x') - left;
+                const dy = u.valToPos(ys[i], 'y') - top;
+                const d = dx * dx + dy * dy;
+                if (d < bestD) { bestD = d; best = { c, i, title: titles[i], px: u.valToPos(xs[i], 'x'), py: u.valToPos(ys[i], 'y') }; }
+            }
+        });
+        if (!best) { tooltip.hidden = true; return; }
+        const r = u.over.getBoundingClientRect();
+        tooltip.textContent = `${best.title} · ${categories[best.c] || 'uncategorised'}`;
+        tooltip.style.left = `${r.left + window.scrollX + best.px + 12}px`;
+        tooltip.style.top = `${r.top + window.scrollY + best.py - 12}px`;
+        tooltip.hidden = false;
+    };
+    const chart = new uPlot({
+        mode: 2,
+        ...size(box),
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { show: false }, dataIdx: () => null },
+        scales: { x: { time: false, auto: true }, y: { auto: true } },
+        axes: [axis({ label: 'PC 1', labelSize: 22, size: 34 }), axis({ label: 'PC 2', labelSize: 22, size: 56 })],
+        hooks: { setCursor: [showTip] },
+        series: [{}, ...categories.map((c, i) => ({
+            label: c || 'uncategorised', stroke: colours[i], fill: colours[i],
+            paths: uPlot.paths.points(), points: { show: false, size: 9, width: 0 },
+            facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: true }],
+        }))],
+    }, [null, ...byCat.map(([xs, ys]) => [xs, ys])], box);
+    chart.over.addEventListener('mouseleave', () => { tooltip.hidden = true; });
+    const ro = fitToBox(chart, box);
+    return { destroy() { ro.disconnect(); chart.destroy(); tooltip.hidden = true; } };
+}

@@ -1,0 +1,152 @@
+// data.mjs: panel 1. The demo store (generated here) or a local file (picker or drag-and-drop),
+// parsed on the main thread into one Dataset for the catalogue and the summary; training workers
+// parse their own copy. Bad files show the engine's message (file, line, field).
+import { state, emit, STORE, DEMO_KEY } from './state.mjs';
+import { $, el, fmtInt, fmtBytes, errorText, nextFrame } from './ui.mjs';
+import { histogramChart } from './charts.mjs';
+
+const ui = {
+    useDemo: $('use-demo'), file: $('file'), drop: $('drop'), skipBad: $('skip-bad'), format: $('format'),
+    titles: $('titles'), error: $('data-error'), source: $('sum-source'), fmt: $('sum-format'),
+    users: $('sum-users'), items: $('sum-items'), events: $('sum-events'), skipped: $('sum-skipped'),
+    skipReason: $('sum-skip-reason'), hist: $('hist'),
+};
+
+const FORMAT_NAMES = { csv: 'CSV / TSV', movielens: 'MovieLens', seq: 'user item lines', otto: 'OTTO JSON lines' };
+
+let histogram = null;
+let lastFile = null; // { name, bytes } of the last file tried, to retry with other options
+
+function showError(message, { canSkip = false } = {}) {
+    ui.error.replaceChildren(el('p', {}, message));
+    if (canSkip) {
+        ui.error.append(el('p', {},
+            'Fix that line, or load the rest and count what is skipped: ',
+            el('button', { type: 'button', class: 'small', onclick: () => { ui.skipBad.checked = true; retry(); } }, 'Skip bad lines and retry')));
+    }
+    ui.error.hidden = false;
+}
+
+function catalogueOf(dataset) {
+    const byId = new Map();
+    for (const it of dataset.catalogue()) byId.set(it.id, { ...it, title: it.title || it.id });
+    const categories = [...new Set([...byId.values()].map((it) => it.category))].sort((a, b) => a.localeCompare(b));
+    return { byId, categories };
+}
+
+function setData(next) {
+    const old = state.data;
+    state.data = next;
+    old?.dataset.dispose();
+    renderSummary();
+    emit('data');
+}
+
+function renderSummary() {
+    const d = state.data;
+    const ds = d.dataset;
+    ui.source.textContent = d.label;
+    ui.fmt.textContent = FORMAT_NAMES[ds.format] ?? ds.format;
+    ui.users.textContent = fmtInt(ds.users);
+    ui.items.textContent = fmtInt(ds.items);
+    ui.events.textContent = fmtInt(ds.events);
+    ui.skipped.textContent = fmtInt(ds.skipped);
+    ui.skipped.classList.toggle('warn', ds.skipped > 0);
+    ui.skipReason.textContent = ds.skipped > 0 ? `First skipped line: ${ds.skipReason}` : '';
+    histogram?.destroy();
+    histogram = null;
+    ui.hist.replaceChildren();
+    if (typeof ds.lengths === 'function') {
+        histogram = histogramChart(ui.hist, ds.lengths());
+    } else {
+        ui.hist.append(el('p', { class: 'hint empty' }, `Average ${(ds.events / Math.max(1, ds.users)).toFixed(1)} events per session.`));
+    }
+}
+
+/** Generates the demo store in the page (a few hundred ms) and makes it the current data. */
+export async function loadDemo() {
+    ui.error.hidden = true;
+    await nextFrame();
+    const csv = state.engine.generate(STORE);
+    const dataset = state.engine.dataset(csv, { format: 'csv', source: 'demo-store.csv' });
+    setData({
+        key: DEMO_KEY, kind: 'demo', dataset, bytes: null, options: null,
+        label: `Demo store (generated here: ${fmtInt(STORE.sessions)} shoppers, seed ${STORE.seed})`,
+        ...catalogueOf(dataset),
+    });
+}
+
+/** Parses a local file; on failure the current data stays and the error is shown. */
+export async function loadFile(name, bytes) {
+    lastFile = { name, bytes };
+    ui.error.hidden = true;
+    const options = { format: ui.format.value, source: name, skipBad: ui.skipBad.checked };
+    emit('status', { text: `Reading ${name} (${fmtBytes(bytes.length)})…` });
+    await nextFrame();
+    let dataset;
+    try {
+        dataset = state.engine.dataset(bytes, options);
+    } catch (e) {
+        const parse = e.name === 'WasmrecError';
+        showError(`Could not read ${name}: ${errorText(e)}`, { canSkip: parse && !options.skipBad });
+        emit('status', { text: `${name} was not loaded; the ${state.data ? 'previous data stays' : 'page has no data'}.`, kind: 'error' });
+        return false;
+    }
+    setData({
+        key: `file:${name}:${bytes.length}`, kind: 'file', dataset, bytes, options,
+        label: `${name} (${fmtBytes(bytes.length)}, read on this device)`, ...catalogueOf(dataset),
+    });
+    emit('status', { text: `Loaded ${name}: ${fmtInt(dataset.users)} sessions, ${fmtInt(dataset.items)} items` +
+        (dataset.skipped ? `, ${fmtInt(dataset.skipped)} bad lines skipped.` : '.'), kind: 'ready' });
+    return true;
+}
+
+function retry() {
+    if (lastFile) loadFile(lastFile.name, lastFile.bytes);
+}
+
+async function readFile(file) {
+    return new Uint8Array(await file.arrayBuffer());
+}
+
+async function loadTitles(file) {
+    if (!state.data) return;
+    try {
+        state.data.dataset.loadTitles(await readFile(file), { source: file.name });
+        Object.assign(state.data, catalogueOf(state.data.dataset));
+        ui.error.hidden = true;
+        emit('catalogue');
+        emit('status', { text: `Titles from ${file.name} added.`, kind: 'ready' });
+    } catch (e) {
+        showError(`Could not read titles from ${file.name}: ${errorText(e)}`);
+    }
+}
+
+export function initData() {
+    ui.useDemo.addEventListener('click', () => loadDemo().then(() => emit('status', { text: 'Demo store loaded.', kind: 'ready' })));
+    ui.file.addEventListener('change', async () => {
+        const f = ui.file.files[0];
+        if (f) await loadFile(f.name, await readFile(f));
+        ui.file.value = ''; // the same file can be chosen again
+    });
+    ui.titles.addEventListener('change', async () => {
+        const f = ui.titles.files[0];
+        if (f) await loadTitles(f);
+        ui.titles.value = '';
+    });
+    ui.skipBad.addEventListener('change', () => { if (lastFile && !ui.error.hidden) retry(); });
+    // Drag and drop anywhere on the page; the drop zone lights up.
+    let depth = 0;
+    const over = (on) => document.body.classList.toggle('dragging', on);
+    window.addEventListener('dragenter', (e) => { if (e.dataTransfer?.types.includes('Files')) { depth++; over(true); } });
+    window.addEventListener('dragleave', () => { if (--depth <= 0) { depth = 0; over(false); } });
+    window.addEventListener('dragover', (e) => { if (e.dataTransfer?.types.includes('Files')) e.preventDefault(); });
+    window.addEventListener('drop', async (e) => {
+        depth = 0; over(false);
+        const f = e.dataTransfer?.files?.[0];
+        if (!f) return;
+        e.preventDefault();
+        document.getElementById('data').scrollIntoView({ behavior: 'smooth' });
+        await loadFile(f.name, await readFile(f));
+    });
+}
