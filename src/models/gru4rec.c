@@ -271,6 +271,13 @@ static int gru_load(wr_model *m, const wr_st_file *f) {
     return wr__layout_load(m, &s->layout, m->params, f);
 }
 
+/* The output embeddings: the space the items are scored in. */
+static const float *gru_item_vectors(const wr_model *m, int *dim, int *stride) {
+    const gru_state *s = m->state;
+    *dim = *stride = s->C;
+    return view(s, m->params, s->out) + s->C; /* row 0 is padding */
+}
+
 const wr_model_vt wr__gru4rec_vt = {
     .name = "gru4rec",
     .params = gru4rec_params,
@@ -281,4 +288,5 @@ const wr_model_vt wr__gru4rec_vt = {
     .load = gru_load,
     .free_state = gru_free,
     .train_step = gru_train_step,
+    .item_vectors = gru_item_vectors,
 };

@@ -442,6 +442,31 @@ static int sas_score(wr_model *m, const int *history, int len, float *scores) {
     return WR_OK;
 }
 
+/* The scoring position's attention (averaged over heads) on each history item, per block; the
+ * positions that did not fit in max_len stay 0. BERT4Rec's scoring position is its mask token,
+ * which also attends to itself, so its weights on the history sum to less than 1. */
+static int sas_attention(wr_model *m, const int *history, int len, float *weights) {
+    sas_state *s = m->state;
+    memset(weights, 0, (size_t)s->L * len * sizeof *weights);
+    float *scores = malloc((size_t)s->V * sizeof *scores);
+    if (!scores) return wr__oom(m->ctx, "computing attention");
+    int rc = sas_score(m, history, len, scores); /* runs the forward pass that fills att */
+    free(scores);
+    if (rc || len == 0) return rc ? rc : s->L;
+    int T = s->T, H = s->H, q = s->N - 1, n = s->N - s->bert; /* packed rows: history, [mask] */
+    for (int k = 0; k < s->L; k++)
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < n; j++)
+                weights[(size_t)k * len + len - n + j] += s->ba[k].att[((size_t)h * T + q) * T + j] / H;
+    return s->L;
+}
+
+static const float *sas_item_vectors(const wr_model *m, int *dim, int *stride) {
+    const sas_state *s = m->state;
+    *dim = *stride = s->C;
+    return view(s, m->params, s->item) + s->C; /* row 0 is padding */
+}
+
 static int sas_save(wr_model *m, wr_st_file *f) {
     sas_state *s = m->state;
     return wr__layout_save(m, &s->layout, m->params, f);
@@ -466,6 +491,8 @@ const wr_model_vt wr__bert4rec_vt = {
     .load = sas_load,
     .free_state = sas_free,
     .train_step = sas_train_step,
+    .attention = sas_attention,
+    .item_vectors = sas_item_vectors,
 };
 
 const wr_model_vt wr__sasrec_vt = {
@@ -478,4 +505,6 @@ const wr_model_vt wr__sasrec_vt = {
     .load = sas_load,
     .free_state = sas_free,
     .train_step = sas_train_step,
+    .attention = sas_attention,
+    .item_vectors = sas_item_vectors,
 };

@@ -69,6 +69,54 @@ int main(void) {
     wr_model_free(knn);
     wr_model_free(markov);
 
+    /* attention: per block a distribution over the last max_len items, 0 before them */
+    const char *const sas_sets[][2] = {{"dim", "8"}, {"blocks", "2"}, {"heads", "2"}, {"max_len", "4"}, {"epochs", "1"}};
+    for (int bert = 0; bert < 2; bert++) {
+        wr_model *sas = fitted(bert ? "bert4rec" : "sasrec", d, sas_sets, 5);
+        int h6[6] = {0, 1, 2, 3, 4, 5};
+        float att[2 * 6];
+        CHECK(wr_model_attention(sas, h6, 6, att, &nb) == WR_OK);
+        CHECK(nb == 2);
+        int seen = bert ? 3 : 4; /* BERT4Rec's last slot is its mask token */
+        for (int k = 0; k < 2; k++) {
+            double sum = 0;
+            for (int t = 0; t < 6; t++) {
+                CHECK(att[k * 6 + t] >= 0);
+                if (t < 6 - seen) CHECK(att[k * 6 + t] == 0);
+                sum += att[k * 6 + t];
+            }
+            if (bert) CHECK(sum > 0.05 && sum < 1);
+            else CHECK_CLOSE(sum, 1.0, 1e-5, 0);
+        }
+        CHECK(wr_model_attention(sas, h6, 0, att, &nb) == WR_OK && nb == 2);
+        wr_model_free(sas);
+    }
+
+    /* item map: embeddings planted along two known uncorrelated axes come back as the map */
+    const char *eight = "u1 a\nu1 b\nu1 c\nu1 d\nu2 e\nu2 f\nu2 g\nu2 h\n";
+    wr_data *d8;
+    CHECK(wr_data_load(ctx, eight, strlen(eight), "seq", "eight", 0, &d8) == WR_OK);
+    const char *const gru_sets[][2] = {{"dim", "4"}, {"epochs", "1"}, {"n_sample", "0"}};
+    wr_model *gru = fitted("gru4rec", d8, gru_sets, 3);
+    int dim, stride, V = wr_model_n_items(gru);
+    float *E = (float *)gru->vt->item_vectors(gru, &dim, &stride);
+    CHECK(V == 8 && dim == 4);
+    for (int i = 0; i < V; i++) {
+        float t = i - 3.5f, sgn = (i % 4 == 0 || i % 4 == 3) ? 1.0f : -1.0f; /* sum t*sgn = 0 */
+        float u[4] = {2 / sqrtf(5), 1 / sqrtf(5), 0, 0}, v[4] = {0, 0, 1, 0};
+        for (int c = 0; c < 4; c++) E[(size_t)i * stride + c] = 3 * t * u[c] + sgn * v[c] + 0.25f;
+    }
+    CHECK(wr_model_item_map(gru, xy, ex) == WR_OK);
+    for (int i = 0; i < V; i++) {
+        CHECK_CLOSE(xy[2 * i], 3 * (i - 3.5f), 1e-4, 1e-4);
+        CHECK_CLOSE(fabsf(xy[2 * i + 1]), 1.0, 1e-4, 1e-4);
+        CHECK((xy[2 * i + 1] * xy[1] > 0) == (i % 4 == 0 || i % 4 == 3));
+    }
+    CHECK_CLOSE(ex[0], 47.25 / 48.25, 1e-5, 0);
+    CHECK_CLOSE(ex[1], 1 / 48.25, 1e-5, 0);
+    wr_model_free(gru);
+    wr_data_free(d8);
+
     wr_data_free(d);
     wr_ctx_free(ctx);
     TEST_END("inspect");

@@ -351,3 +351,26 @@ test('looking inside: lengths, explain, and clear errors where a model has no su
     assert.throws(() => knn.attention(history), (e) => e instanceof WasmrecError && /no attention/.test(e.message));
     knn.dispose();
 });
+
+test('looking inside: SASRec attention and the item map of a neural model', async () => {
+    const sas = engine.model('sasrec', { dim: 16, blocks: 2, max_len: 8, epochs: 1 });
+    await sas.train(data);
+    const history = data.catalogue().slice(0, 10).map((it) => it.id);
+    const att = sas.attention([...history, 'no-such-item']);
+    assert.deepEqual(att.items, history);
+    assert.deepEqual(att.unknown, ['no-such-item']);
+    assert.equal(att.blocks.length, 2);
+    for (const row of att.blocks) {
+        assert.equal(row.length, 10);
+        assert.equal(row[0] + row[1], 0, 'items older than max_len get no attention');
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    }
+    assert.ok(Math.abs(att.mean.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    const map = sas.itemMap();
+    assert.equal(map.items.length, sas.items);
+    assert.equal(map.x.length, sas.items);
+    assert.ok(map.explained[0] >= map.explained[1] && map.explained[1] > 0 && map.explained[0] + map.explained[1] <= 1);
+    const mean = map.x.reduce((a, b) => a + b, 0) / map.x.length;
+    assert.ok(Math.abs(mean) < 1e-3, 'coordinates are centred');
+    sas.dispose();
+});
