@@ -112,7 +112,10 @@ async function main() {
     // the last session of an earlier visit, if its items are in this catalogue
     const sessions = await store.sessions().catch(() => []);
     const last = sessions.sort((a, b) => a.end - b.end).at(-1);
-    if (last) { state.sessionId = last.session; play.restoreSession(last.items); }
+    if (last && last.items.some((id) => state.data.byId.has(id))) {
+        state.sessionId = last.session;
+        play.restoreSession(last.items);
+    }
 
     await presets;
     setStatus(`Ready in ${fmtMs(timings.firstRecommendation)}: the engine, the demo store and ` +

@@ -13,7 +13,7 @@ export const SHOTS = path.join(HERE, 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Starts the server and a browser; close() stops both and deletes the profile. */
+/** Starts the server and a browser; close() stops both and deletes the profile and downloads. */
 export async function launch({ width = 1440, height = 900 } = {}) {
     const server = await startServer({ port: 0 });
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmrec-demo-'));
@@ -34,15 +34,14 @@ export async function launch({ width = 1440, height = 900 } = {}) {
     const page = context.pages()[0] ?? await context.newPage();
     return {
         server, context, page, requests, problems,
-        origin: new URL(server.url).origin,
         tmp: downloads,
         foreign() {
-            const origin = new URL(server.url).origin;
+            const origin = new URL(this.server.url).origin;
             return requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== origin);
         },
         async close() {
             await context.close();
-            await server.close();
+            await this.server.close(); // a test may have restarted it
             fs.rmSync(profile, { recursive: true, force: true });
             fs.rmSync(downloads, { recursive: true, force: true });
         },
