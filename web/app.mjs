@@ -118,8 +118,11 @@ async function main() {
     }
 
     await presets;
-    setStatus(`Ready in ${fmtMs(timings.firstRecommendation)}: the engine, the demo store and ` +
-        `${state.models.length} pretrained models, all in this tab. Click items in the playground, or train your own.`, 'ready');
+    const pretrained = state.models.filter((m) => m.origin === 'pretrained').length;
+    const earlier = state.models.filter((m) => m.origin === 'trained').length;
+    setStatus(`Ready in ${fmtMs(timings.firstRecommendation)}: the engine, the demo store and ${pretrained} pretrained models` +
+        `${earlier ? ` (and ${earlier} you trained on an earlier visit)` : ''}, all in this tab. ` +
+        'Click items in the playground, or train your own.', 'ready');
     document.body.dataset.ready = 'true';
     markReady();
     renderStored();

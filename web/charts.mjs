@@ -7,6 +7,14 @@ const MUTED = '#5b6577';
 const GRID = '#e6e9ef';
 const FONT = '15px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif';
 
+/** A little room around the data so the outermost points are not cut in half. */
+const padded = (u, min, max) => {
+    const p = (max - min) * 0.04 || 1;
+    return [min - p, max + p];
+};
+/** Epochs are whole numbers. */
+const EPOCH_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500];
+
 const axis = (extra = {}) => ({
     stroke: MUTED, font: FONT, labelFont: FONT, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, ...extra,
 });
@@ -30,14 +38,14 @@ function size(box) {
  * Loss (left axis) and validation NDCG@10 (right axis) per epoch. Returns { update(curve), destroy() }
  * where curve is [{ epoch, loss, validNdcg }].
  */
-export function curveChart(box, { colour, legend = true } = {}) {
+export function curveChart(box, { colour }) {
     const chart = new uPlot({
         ...size(box),
-        legend: { show: legend, live: false },
+        legend: { show: false }, // the captions say: solid loss, dashed validation NDCG@10
         cursor: { drag: { x: false, y: false }, points: { size: 9 } },
         scales: { x: { time: false }, loss: { auto: true }, ndcg: { auto: true } },
         axes: [
-            axis({ label: 'epoch', labelSize: 22, size: 36 }),
+            axis({ label: 'epoch', labelSize: 22, size: 36, incrs: EPOCH_INCRS, values: (u, v) => v.map((x) => String(x)) }),
             axis({ scale: 'loss', label: 'loss', labelSize: 22, size: 56, values: (u, v) => v.map((x) => x.toFixed(2)) }),
             axis({ scale: 'ndcg', side: 1, label: 'valid NDCG@10', labelSize: 22, size: 60, grid: { show: false },
                 values: (u, v) => v.map((x) => x.toFixed(3)) }),
@@ -119,7 +127,7 @@ export function mapChart(box, points, categories, colours, tooltip) {
         ...size(box),
         legend: { show: false },
         cursor: { drag: { x: false, y: false }, points: { show: false }, dataIdx: () => null },
-        scales: { x: { time: false, auto: true }, y: { auto: true } },
+        scales: { x: { time: false, auto: true, range: padded }, y: { auto: true, range: padded } },
         axes: [axis({ label: 'PC 1', labelSize: 22, size: 34 }), axis({ label: 'PC 2', labelSize: 22, size: 56 })],
         hooks: { setCursor: [showTip] },
         series: [{}, ...categories.map((c, i) => ({

@@ -17,8 +17,8 @@ const FORMAT_NAMES = { csv: 'CSV / TSV', movielens: 'MovieLens', seq: 'user item
 let histogram = null;
 let lastFile = null; // { name, bytes } of the last file tried, to retry with other options
 
-function showError(message, { canSkip = false } = {}) {
-    ui.error.replaceChildren(el('p', {}, message));
+function showError(title, message, { canSkip = false } = {}) {
+    ui.error.replaceChildren(el('p', {}, el('strong', {}, title)), el('p', { class: 'error-message' }, message));
     if (canSkip) {
         ui.error.append(el('p', {},
             'Fix that line, or load the rest and count what is skipped: ',
@@ -48,6 +48,8 @@ function renderSummary() {
     ui.source.textContent = d.label;
     ui.fmt.textContent = FORMAT_NAMES[ds.format] ?? ds.format;
     ui.users.textContent = fmtInt(ds.users);
+    // MovieLens and "user item" files group by user; shop logs and OTTO by session
+    $('sum-users-label').textContent = ds.format === 'movielens' || ds.format === 'seq' ? 'Users' : 'Sessions';
     ui.items.textContent = fmtInt(ds.items);
     ui.events.textContent = fmtInt(ds.events);
     ui.skipped.textContent = fmtInt(ds.skipped);
@@ -88,7 +90,7 @@ export async function loadFile(name, bytes) {
         dataset = state.engine.dataset(bytes, options);
     } catch (e) {
         const parse = e.name === 'WasmrecError';
-        showError(`Could not read ${name}: ${errorText(e)}`, { canSkip: parse && !options.skipBad });
+        showError(`${name} was not loaded:`, errorText(e), { canSkip: parse && !options.skipBad });
         emit('status', { text: `${name} was not loaded; the ${state.data ? 'previous data stays' : 'page has no data'}.`, kind: 'error' });
         return false;
     }
@@ -118,7 +120,7 @@ async function loadTitles(file) {
         emit('catalogue');
         emit('status', { text: `Titles from ${file.name} added.`, kind: 'ready' });
     } catch (e) {
-        showError(`Could not read titles from ${file.name}: ${errorText(e)}`);
+        showError(`No titles from ${file.name}:`, errorText(e));
     }
 }
 

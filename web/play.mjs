@@ -139,7 +139,7 @@ function column(entry) {
         return el('li', { class: 'rec' }, el('button', { type: 'button', class: 'rec-btn', dataset: { id: r.item },
             title: `Add “${it?.title ?? r.item}” to the session` },
         el('span', { class: 'rank' }, String(i + 1)),
-        el('span', { class: 'rec-title' }, it?.title ?? r.item,
+        el('span', { class: 'rec-title' }, el('span', { class: 'rec-name' }, it?.title ?? r.item),
             explain ? because(entry, r.item) : el('span', { class: 'rec-cat' }, it?.category ?? '')),
         el('span', { class: 'score' }, fmtScore(r.score)), bar));
     }));

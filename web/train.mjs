@@ -279,7 +279,7 @@ function renderResults() {
     const best = Object.fromEntries(METRICS.slice(0, 3).map((k) => [k, Math.max(...rows.map((r) => r.metrics[k] ?? -1))]));
     ui.body.replaceChildren(...rows.map((r) => el('tr', { dataset: { model: r.name, origin: r.origin } },
         el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label),
-        el('td', {}, r.origin === 'pretrained' ? 'pretrained file' : r.restored ? 'here, earlier' : 'here'),
+        el('td', {}, r.origin === 'pretrained' ? 'pretrained file' : r.restored ? 'in this browser, earlier' : 'in this tab'),
         ...METRICS.map((k) => el('td', { class: `num${best[k] !== undefined && r.metrics[k] === best[k] ? ' best' : ''}` }, fmtMetric(r.metrics[k]))),
         el('td', { class: 'num' }, r.epochs ?? '–'),
         el('td', { class: 'num' }, r.trainMs == null ? '–' : fmtMs(r.trainMs)))));

@@ -70,8 +70,14 @@ export const MODEL_LABELS = {
 };
 export const modelLabel = (name) => MODEL_LABELS[name] ?? name;
 
-/** n well separated category colours: hues around the wheel, two lightness bands alternating. */
+// Twenty colours people tell apart (after Sasha Trubetskoy's list), the light ones darkened to
+// stand out on white.
+const DISTINCT = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42b4d4', '#f032e6', '#8fbf1f', '#c9a800', '#469990',
+    '#9a6324', '#800000', '#808000', '#000075', '#e68ab0', '#a98bd9', '#5fcf8f', '#e0a060', '#b8a77a', '#7f7f7f'];
+
+/** n category colours: the distinct list, then hues around the wheel for very many categories. */
 export function categoryColours(n) {
+    if (n <= DISTINCT.length) return DISTINCT.slice(0, n);
     return Array.from({ length: n }, (_, i) => {
         const hue = Math.round((i * 360) / n + 15) % 360;
         return `hsl(${hue} ${i % 2 ? 55 : 70}% ${i % 2 ? 38 : 50}%)`;
