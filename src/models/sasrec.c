@@ -33,6 +33,7 @@ static const wr_param_def sasrec_params[] = {
     {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
     {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
     {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
+    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"},
 };
 
 static const wr_param_def bert4rec_params[] = {
@@ -52,6 +53,7 @@ static const wr_param_def bert4rec_params[] = {
     {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
     {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
     {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
+    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"},
 };
 
 #define MAX_BLOCKS 16
@@ -88,7 +90,7 @@ typedef struct {
     block_acts ba[MAX_BLOCKS];
     float *dx, *dtmp, *dqkv, *datt, *d2;  /* backward scratch */
     float *logits, *dlogits; /* (CHUNK, V) */
-    wr_sampler sampler;      /* negatives: uniform (bce, gbce) or by popularity (sampled) */
+    wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     int32_t *cand;           /* (1 + negatives) candidates of one position */
     float *rowbuf, *drowbuf; /* (CHUNK, C) */
 } sas_state;
@@ -373,7 +375,8 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     s->adam.decay_embeddings = wr__hp(m, "decay_embeddings") != 0;
     if (wr__windows_init(&s->windows, train, s->B, s->T) < 0) return wr__oom(m->ctx, "allocating sasrec");
     int loss = (int)wr__hp(m, "loss");
-    if (loss != 0 && (wr__sampler_init(&s->sampler, train, loss == 3 ? 1.0 : 0.0) < 0 ||
+    double alpha = wr__hp(m, "sample_alpha") >= 0 ? wr__hp(m, "sample_alpha") : loss == 3 ? 1.0 : 0.0;
+    if (loss != 0 && (wr__sampler_init(&s->sampler, train, alpha) < 0 ||
                       !(s->cand = calloc(1 + 1024, sizeof(int32_t)))))
         return wr__oom(m->ctx, "allocating sasrec");
     s->windows_ready = 1;

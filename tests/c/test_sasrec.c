@@ -12,12 +12,13 @@
 static wr_ctx *ctx;
 
 static const char *model_name = "sasrec";
+static const char *sample_alpha = "-1"; /* the loss's own negatives */
 
 static wr_model *prepare(wr_data *d, const char *loss) {
     wr_model *m;
     CHECK(wr_model_new(ctx, model_name, 5, &m) == WR_OK);
-    const char *sets[][2] = {{"dim", "4"}, {"blocks", "2"}, {"heads", "2"}, {"max_len", "4"}, {"batch", "2"}, {"loss", loss}};
-    for (int i = 0; i < 6; i++) CHECK(wr_model_set(m, sets[i][0], sets[i][1]) == WR_OK);
+    const char *sets[][2] = {{"dim", "4"}, {"blocks", "2"}, {"heads", "2"}, {"max_len", "4"}, {"batch", "2"}, {"loss", loss}, {"sample_alpha", sample_alpha}};
+    for (int i = 0; i < 7; i++) CHECK(wr_model_set(m, sets[i][0], sets[i][1]) == WR_OK);
     double p[WR_PROGRESS_N];
     CHECK(wr_train_begin(m, d, 0, p) == WR_OK);
     /* larger random weights than the 0.02 init, so every path carries gradient */
@@ -85,9 +86,12 @@ int main(void) {
 
     /* log-Q direction: with all weights zero every logit is 0, so the sampled softmax ranks the
      * candidates by -log q alone: a rare target (b, q = 1/9) must lose less than the popular one
-     * (a, q = 2/9). With the sign flipped it would be the other way round. */
-    {
+     * (a, q = 2/9). With the sign flipped it would be the other way round. With uniform negatives
+     * (sample_alpha 0) q is the same for every item, so the two losses are equal. */
+    for (int uniform = 0; uniform < 2; uniform++) {
+        sample_alpha = uniform ? "0" : "-1";
         wr_model *q = prepare(d, "sampled");
+        sample_alpha = "-1";
         CHECK(wr_model_set(q, "negatives", "6") == WR_OK);
         memset(q->params, 0, q->n_params * sizeof(float));
         int32_t *tgt, *inp = wr__sasrec_batch(q, &tgt);
@@ -102,7 +106,7 @@ int main(void) {
             wr__rng_seed(&q->rng, 5);
             lq[k] = wr__sasrec_loss_grad(q, 2, NULL, &pos, &g);
         }
-        CHECK(lq[1] < lq[0]);
+        CHECK(uniform ? lq[1] == lq[0] : lq[1] < lq[0]);
         wr_train_end(q);
         wr_model_free(q);
     }
