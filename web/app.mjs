@@ -27,7 +27,8 @@ window.wasmrecDemo = { state, timings };
 
 // ---- pretrained models (models/demo-models.json, built by `make demo-models`) --------------------
 
-async function loadPretrained() {
+/** Fetches the manifest and the model files (started first thing: the downloads overlap the engine's start). */
+async function fetchPretrained() {
     const r = await fetch('/models/demo-models.json');
     if (!r.ok) throw new Error(`models/demo-models.json: ${r.status} (run make demo-models)`);
     const manifest = await r.json();
@@ -36,6 +37,10 @@ async function loadPretrained() {
         if (!f.ok) throw new Error(`models/${m.file}: ${f.status}`);
         return new Uint8Array(await f.arrayBuffer());
     }));
+    return { manifest, files };
+}
+
+function loadPretrained({ manifest, files }) {
     manifest.models.forEach((m, i) => {
         const model = state.engine.loadModel(files[i], { source: m.file });
         addModel({ id: newId(), name: m.model, label: modelLabel(m.model), origin: 'pretrained', dataKey: DEMO_KEY,
@@ -88,6 +93,8 @@ on('forgotten', () => restoredFor.clear());
 // ---- start-up -----------------------------------------------------------------------------------
 
 async function main() {
+    const downloads = fetchPretrained();
+    downloads.catch(() => {}); // reported below, when it is awaited
     const privacy = initPrivacy();
     initData();
     const play = initPlay();
@@ -106,7 +113,7 @@ async function main() {
     timings.data = performance.now();
 
     setStatus('Loading the pretrained models…');
-    await loadPretrained();
+    loadPretrained(await downloads);
     timings.firstRecommendation = performance.now();
 
     // the last session of an earlier visit, if its items are in this catalogue

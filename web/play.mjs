@@ -108,7 +108,7 @@ function because(entry, item) {
         const ex = entry.model.explain(state.session, item);
         let best = null;
         for (const h of ex.history) if (h.weight > 0 && (!best || h.weight > best.weight)) best = h;
-        return best ? el('span', { class: 'why' }, `← ${title(best.item)} (${fmtScore(best.weight)})`) : null;
+        return best ? el('span', { class: 'why', title: `weight ${fmtScore(best.weight)}` }, `← ${title(best.item)}`) : null;
     } catch {
         return null;
     }
@@ -140,8 +140,10 @@ function column(entry) {
             title: `Add “${it?.title ?? r.item}” to the session` },
         el('span', { class: 'rank' }, String(i + 1)),
         el('span', { class: 'rec-title' }, el('span', { class: 'rec-name' }, it?.title ?? r.item),
-            explain ? because(entry, r.item) : el('span', { class: 'rec-cat' }, it?.category ?? '')),
-        el('span', { class: 'score' }, fmtScore(r.score)), bar));
+            el('span', { class: 'rec-meta' },
+                (explain && because(entry, r.item)) || el('span', { class: 'rec-cat' }, it?.category ?? ''),
+                el('span', { class: 'score', title: 'score' }, fmtScore(r.score)))),
+        bar));
     }));
     const notes = [];
     if (out.unknown.length) notes.push(`${out.unknown.length} session item${out.unknown.length > 1 ? 's' : ''} unknown to this model (left out)`);

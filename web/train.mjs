@@ -54,12 +54,13 @@ function settingInputs(m, preset) {
     for (const [key, value] of Object.entries(preset.params)) {
         if (key === 'epochs') continue;
         const id = `set-${m.name}-${key}`;
-        grid.append(el('label', { for: id }, key), el('input', { id, name: key, value: String(value), size: 6, autocomplete: 'off', spellcheck: false }));
+        grid.append(el('div', { class: 'setting' }, el('label', { for: id }, key),
+            el('input', { id, name: key, value: String(value), size: 6, autocomplete: 'off', spellcheck: false })));
     }
     m.ui.about.textContent = preset.about ?? '';
     if (m.ui.epochs) {
         m.ui.epochs.value = String(Math.min(PAGE_EPOCHS, preset.params.epochs ?? PAGE_EPOCHS));
-        m.ui.epochsNote.textContent = preset.params.epochs ? `preset: ${preset.params.epochs}, stops early` : '';
+        m.ui.epochsNote.textContent = preset.params.epochs ? `at most (preset ${preset.params.epochs})` : '';
     }
 }
 
@@ -82,9 +83,9 @@ function renderPicker() {
             el('p', { class: 'hint about' }, m.about),
             neural ? el('div', { class: 'pick-row' }, el('label', { for: m.ui.epochs.id }, 'Epochs'), m.ui.epochs, m.ui.epochsNote) : null,
             m.presets.length > 1 || Object.keys(m.presets[0].params).length
-                ? el('details', { class: 'pick-settings' }, el('summary', {}, 'Settings'),
+                ? el('details', { class: 'pick-settings' }, el('summary', {}, 'All settings'),
                     el('div', { class: 'pick-row' }, el('label', { for: presetSel.id }, 'Preset'), presetSel), about, settings)
-                : el('p', { class: 'hint' }, 'No settings.'));
+                : null);
         settingInputs(m, m.presets[0]);
         return card;
     }));
@@ -109,11 +110,14 @@ function jobCard(job) {
         bar: el('progress', { max: 1, value: 0, 'aria-label': `${modelLabel(job.name)} training progress` }),
         detail: el('p', { class: 'run-detail' }, '\u00a0'),
         cancel: el('button', { type: 'button', class: 'small', onclick: () => cancel(job) }, 'Cancel'),
-        chart: el('div', { class: 'chart-box run-chart' }),
+        chart: job.neural ? el('div', { class: 'chart-box run-chart' }) : null,
     };
-    job.card = el('article', { class: 'run', dataset: { model: job.name, state: 'queued' }, style: { '--c': colour }, 'aria-label': `${modelLabel(job.name)} training` },
+    job.card = el('article', { class: 'run', dataset: { model: job.name, state: 'queued', kind: job.neural ? 'epochs' : 'one-pass' }, style: { '--c': colour }, 'aria-label': `${modelLabel(job.name)} training` },
         el('header', { class: 'run-head' }, el('h4', {}, modelLabel(job.name)), job.ui.status, job.ui.cancel),
-        job.ui.bar, job.ui.detail, job.ui.chart);
+        job.ui.bar, job.ui.detail,
+        job.neural ? el('p', { class: 'key', 'aria-hidden': 'true' }, el('span', { class: 'key-solid' }), 'training loss (left)',
+            el('span', { class: 'key-dash' }), 'validation NDCG@10 (right)') : null,
+        job.ui.chart);
     return job.card;
 }
 
@@ -176,7 +180,6 @@ async function run(job) {
             : await worker.dataset(d.bytes.slice(), d.options);
         const model = await worker.model(job.name, job.params);
         if (job.neural) job.chart = curveChart(job.ui.chart, { colour: modelColour(job.name) });
-        else job.ui.chart.replaceChildren(el('p', { class: 'hint empty' }, 'One pass over the data: no epochs to plot.'));
         setJobState(job, 'running', 'training…');
         const last = await model.fit(ds, { leaveOneOut: true, signal, onProgress: (p) => onProgress(job, p) });
         job.ui.bar.value = 1;
@@ -189,7 +192,7 @@ async function run(job) {
         const epochs = job.neural ? last.epoch : null;
         job.ui.detail.textContent = job.neural
             ? `${last.epoch} epochs, best ${last.bestEpoch} (kept) · NDCG@10 ${fmtMetric(report.full['NDCG@10'])} on the test clicks`
-            : `NDCG@10 ${fmtMetric(report.full['NDCG@10'])} on the test clicks`;
+            : `one pass over the data, no epochs · NDCG@10 ${fmtMetric(report.full['NDCG@10'])} on the test clicks`;
         setJobState(job, 'done', `done in ${fmtMs(trainMs)}`);
         finished({ job, main, bytes, report, trainMs, epochs, totalMs: performance.now() - t0 });
     } catch (e) {
