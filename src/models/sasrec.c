@@ -17,43 +17,29 @@
 #include "batch.h"
 #include "optim.h"
 
-static const wr_param_def sasrec_params[] = {
-    {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},
-    {"blocks", WR_PARAM_INT, 2, 1, 16, NULL, "Transformer blocks"},
-    {"heads", WR_PARAM_INT, 1, 1, 16, NULL, "attention heads (dim must divide)"},
-    {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads"},
-    {"dropout", WR_PARAM_FLOAT, 0.2, 0, 0.9, NULL, "dropout rate"},
-    {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},
-    {"weight_decay", WR_PARAM_FLOAT, 0, 0, 1, NULL, "AdamW decay of the non-embedding weights"},
-    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
-    {"decay_embeddings", WR_PARAM_INT, 0, 0, 1, NULL, "apply weight decay to the embeddings too"},
-    {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
-    {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs"},
-    {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
-    {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
-    {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
-    {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
-    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"},
-};
+/* The two Transformer models share their parameters; only some defaults differ (the papers'). */
+#define TRANSFORMER_PARAMS(heads, dropout, weight_decay, patience)                                                  \
+    {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},                                                     \
+    {"blocks", WR_PARAM_INT, 2, 1, 16, NULL, "Transformer blocks"},                                                 \
+    {"heads", WR_PARAM_INT, heads, 1, 16, NULL, "attention heads (dim must divide)"},                              \
+    {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
+    {"dropout", WR_PARAM_FLOAT, dropout, 0, 0.9, NULL, "dropout rate"},                                            \
+    {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},                                             \
+    {"weight_decay", WR_PARAM_FLOAT, weight_decay, 0, 1, NULL, "AdamW decay of the non-embedding weights"},        \
+    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},                 \
+    {"decay_embeddings", WR_PARAM_INT, 0, 0, 1, NULL, "apply weight decay to the embeddings too"},                 \
+    {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},                                              \
+    {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs"},                                               \
+    {"patience", WR_PARAM_INT, patience, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"}, \
+    {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"}, \
+    {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"}, \
+    {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},                                  \
+    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"}
 
+static const wr_param_def sasrec_params[] = {TRANSFORMER_PARAMS(1, 0.2, 0, 5)};
 static const wr_param_def bert4rec_params[] = {
-    {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},
-    {"blocks", WR_PARAM_INT, 2, 1, 16, NULL, "Transformer blocks"},
-    {"heads", WR_PARAM_INT, 2, 1, 16, NULL, "attention heads (dim must divide)"},
-    {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads (the last slot is the mask)"},
-    {"dropout", WR_PARAM_FLOAT, 0.1, 0, 0.9, NULL, "dropout rate"},
+    TRANSFORMER_PARAMS(2, 0.1, 0.01, 10),
     {"mask_prob", WR_PARAM_FLOAT, 0.2, 0.01, 0.9, NULL, "share of items masked in training"},
-    {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},
-    {"weight_decay", WR_PARAM_FLOAT, 0.01, 0, 1, NULL, "AdamW decay of the non-embedding weights"},
-    {"clip", WR_PARAM_FLOAT, 0, 0, 1e9, NULL, "clip the gradient's global norm to this (0 = off)"},
-    {"decay_embeddings", WR_PARAM_INT, 0, 0, 1, NULL, "apply weight decay to the embeddings too"},
-    {"batch", WR_PARAM_INT, 128, 1, 4096, NULL, "sequences per step"},
-    {"epochs", WR_PARAM_INT, 200, 1, 100000, NULL, "maximum epochs (BERT4Rec needs far more than its defaults)"},
-    {"patience", WR_PARAM_INT, 10, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
-    {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"},
-    {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"},
-    {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},
-    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"},
 };
 
 #define MAX_BLOCKS 16
@@ -89,7 +75,7 @@ typedef struct {
     float p;                 /* the dropout rate the last forward pass used (0 at evaluation) */
     block_acts ba[MAX_BLOCKS];
     float *dx, *dtmp, *dqkv, *datt, *d2;  /* backward scratch */
-    float *logits, *dlogits; /* (CHUNK, V) */
+    float *logits;           /* (CHUNK, V), then their gradient in place */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     int32_t *cand;           /* (1 + negatives) candidates of one position */
     float *rowbuf, *drowbuf; /* (CHUNK, C) */
@@ -156,7 +142,7 @@ static int alloc_acts(wr_model *m, int N, int training) {
         if (!(*single[i] = calloc(nc * (single[i] == &s->d2 ? 2 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
     if (!(s->h_mean = calloc((size_t)N, sizeof(float))) || !(s->h_rstd = calloc((size_t)N, sizeof(float))) ||
         !(s->dqkv = calloc(nc * 3, sizeof(float))) || !(s->datt = calloc((size_t)T, sizeof(float))) ||
-        !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) || !(s->dlogits = calloc((size_t)CHUNK * s->V, sizeof(float))) ||
+        !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) ||
         !(s->rowbuf = calloc((size_t)CHUNK * C, sizeof(float))) || !(s->drowbuf = calloc((size_t)CHUNK * C, sizeof(float))) ||
         !(s->drop0 = calloc(nc, 1)) ||
         !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))) ||
@@ -188,7 +174,7 @@ static void sas_free(wr_model *m) {
     wr__sampler_free(&s->sampler);
     free(s->cand);
     void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
-                    s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->dlogits, s->rowbuf, s->drowbuf};
+                    s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->rowbuf, s->drowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -307,10 +293,9 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
             if (R < CHUNK && !(n == N && R > 0)) continue;
             for (int r = 0; r < R; r++) memcpy(s->rowbuf + (size_t)r * C, s->h + (size_t)rows[r] * C, C * sizeof(float));
             wr_linear_forward(s->logits, s->rowbuf, E + C, NULL, R, C, V);
-            memset(s->dlogits, 0, (size_t)R * V * sizeof(float));
-            total += wr_ce_loss(s->dlogits, s->logits, s->logits, tg, -1, inv, R, V);
+            total += wr_ce_loss(s->logits, s->logits, s->logits, tg, -1, inv, R, V);
             memset(s->drowbuf, 0, (size_t)R * C * sizeof(float));
-            wr_linear_backward(s->drowbuf, dE + C, NULL, s->dlogits, s->rowbuf, E + C, R, C, V);
+            wr_linear_backward(s->drowbuf, dE + C, NULL, s->logits, s->rowbuf, E + C, R, C, V);
             for (int r = 0; r < R; r++) memcpy(s->dx + (size_t)rows[r] * C, s->drowbuf + (size_t)r * C, C * sizeof(float));
             R = 0;
         }
