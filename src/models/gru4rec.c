@@ -53,7 +53,8 @@ typedef struct {
     float *hd, *dhd;         /* (B, C) the dropped-out output that is scored, and its gradient */
     unsigned char *mask_e, *mask_h; /* (B, C) dropout masks of the input and the output */
     int32_t *cand;           /* (N) candidate items, 1-based */
-    float *oc, *doc, *logits, *dlogits, *w; /* (N, C), (N, C), (B, N) x 3 */
+    float *oc, *doc;         /* (N, C) the candidates' output rows, and their gradient */
+    float *logits, *dlogits, *w; /* (B, N); CE's gradient replaces logits, BPR-max's is dlogits */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     unsigned char *touched;  /* (V + 1) rows with gradient this step */
     int32_t *rows;           /* (V + 1) list of touched rows, n_rows of them */
@@ -189,20 +190,21 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
-    float inv = 1.0f / (float)A;
-    memset(s->dlogits, 0, (size_t)A * N * sizeof(float));
-    if (wr__hp(m, "loss") == 1)
-        *loss = wr_bpr_max_loss(s->dlogits, s->w, s->logits, s->pos, (float)wr__hp(m, "bpreg"), inv, A, N) / A;
-    else
-        *loss = wr_ce_loss(s->dlogits, s->logits, s->logits, s->pos, -1, inv, A, N) / A;
+    float inv = 1.0f / (float)A, *dl = s->logits;
+    if (wr__hp(m, "loss") == 1) {
+        memset(dl = s->dlogits, 0, (size_t)A * N * sizeof(float));
+        *loss = wr_bpr_max_loss(dl, s->w, s->logits, s->pos, (float)wr__hp(m, "bpreg"), inv, A, N) / A;
+    } else {
+        *loss = wr_ce_loss(dl, dl, dl, s->pos, -1, inv, A, N) / A;
+    }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
     memset(s->doc, 0, (size_t)N * C * sizeof(float));
     memset(s->dhd, 0, AC * sizeof(float));
-    wr_linear_backward(s->dhd, s->doc, NULL, s->dlogits, s->hd, s->oc, A, C, N);
+    wr_linear_backward(s->dhd, s->doc, NULL, dl, s->hd, s->oc, A, C, N);
     wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
     float *dob = view(s, G, s->out_b);
     for (int j = 0; j < N; j++)
-        for (int a = 0; a < A; a++) dob[s->cand[j]] += s->dlogits[(size_t)a * N + j];
+        for (int a = 0; a < A; a++) dob[s->cand[j]] += dl[(size_t)a * N + j];
     memset(s->dh, 0, AC * sizeof(float));
     wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);
     memset(s->dgi, 0, 3 * AC * sizeof(float));

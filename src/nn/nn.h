@@ -151,7 +151,8 @@ void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *ma
 
 /* Softmax cross-entropy over J columns: logits (N,J), target (N) a column index; rows whose
  * target == ignore are skipped (0 for padded item ids, -1 when none). probs (N,J): softmax; it
- * may be logits itself (in place: no second V-wide buffer per row).
+ * may be logits itself, and dlogits may be that same buffer too: each row is then replaced by its
+ * gradient (in place: no second V-wide buffer to zero and add into).
  * Also BERT4Rec's masked-item loss (target = the hidden item at masked positions, 0 elsewhere)
  * and GRU4Rec's CE over the mini-batch targets plus a shared pool (J = B+S, target[i] = i); a
  * log-Q correction there is the caller subtracting logq from the logits first (same gradient). */

@@ -698,6 +698,13 @@ static void test_loss_known(wr_rng *rng) {
     double Lsep = wr_ce_loss(dz, p, z, tg, -1, 0.5f, 2, V);
     CHECK(wr_ce_loss(dzi, z, z, tg, -1, 0.5f, 2, V) == Lsep);
     CHECK(memcmp(dz, dzi, 2 * V * sizeof(float)) == 0 && memcmp(p, z, 2 * V * sizeof(float)) == 0);
+    /* and the gradient in place too (dlogits = probs = logits): the row becomes its gradient */
+    frand(z, 2 * V, 2.0f, rng);
+    memcpy(dzi, z, 2 * V * sizeof(float));
+    memset(dz, 0, 2 * V * sizeof(float));
+    Lsep = wr_ce_loss(dz, p, z, tg, -1, 0.5f, 2, V);
+    CHECK(wr_ce_loss(dzi, dzi, dzi, tg, -1, 0.5f, 2, V) == Lsep);
+    CHECK(memcmp(dz, dzi, 2 * V * sizeof(float)) == 0);
     free(dzi);
     /* a target 100 below the best: p underflows to 0 but the loss stays finite and exact */
     float z2[3] = {0.0f, 100.0f, 0.0f}, p2[3], dz2[3] = {0};
