@@ -76,6 +76,9 @@ for (const spec of PAGE_MODELS) {
         `NDCG@10 ${report.full['NDCG@10']}, HR@10 ${report.full['HR@10']}`);
     model.dispose();
 }
-await writeAtomic(here('demo-models.json'), JSON.stringify(manifest, null, 1) + '\n');
+// one model per line: diffs of a rebuild stay readable
+const { models, ...head } = manifest;
+await writeAtomic(here('demo-models.json'), `${JSON.stringify(head).slice(0, -1)},"models":[\n` +
+    models.map((m) => JSON.stringify(m)).join(',\n') + '\n]}\n');
 console.log(`models/demo-models.json: ${manifest.models.length} models`);
 engine.dispose();

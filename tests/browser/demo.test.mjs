@@ -143,6 +143,30 @@ test('a local CSV through the file input: format, summary, catalogue, training o
     assert.ok(!recs.includes('apple'), 'not the item just clicked');
 });
 
+test('a MovieLens file dropped on the page, then its titles: format detected, users, film names', async () => {
+    const lines = [];
+    for (let u = 1; u <= 30; u++) for (let j = 0; j < 5; j++) lines.push(`${u}\t${1 + ((u * 7 + j * 3) % 12)}\t${1 + (j % 5)}\t${881250000 + u * 100 + j}`);
+    // a real drop event carrying a File, as the browser makes one when a file is dragged in
+    await page.evaluate((text) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], 'u.data', { type: 'text/plain' }));
+        window.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true }));
+        window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, lines.join('\n') + '\n');
+    await page.waitForFunction(() => document.getElementById('sum-source').textContent.startsWith('u.data'));
+    assert.equal(await page.textContent('#sum-format'), 'MovieLens');
+    assert.equal(await page.textContent('#sum-users-label'), 'Users');
+    assert.equal(await page.textContent('#sum-users'), '30');
+    assert.equal(await page.evaluate(() => document.body.classList.contains('dragging')), false, 'the drop zone calms down');
+    const titles = [];
+    for (let i = 1; i <= 12; i++) titles.push(`${i}|Film number ${i} (1995)|01-Jan-1995||http://example.invalid/|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0`);
+    const file = path.join(b.tmp, 'u.item');
+    fs.writeFileSync(file, titles.join('\n') + '\n');
+    await page.setInputFiles('#titles', file);
+    await page.waitForFunction(() => [...document.querySelectorAll('#items button.item')].some((x) => x.textContent.includes('Film number 3 (1995)')));
+    assert.equal(await page.locator('#items button.item').count(), 12);
+});
+
 test('a bad file shows its line and reason; "skip bad lines" loads the rest and counts them', async () => {
     const file = path.join(b.tmp, 'bad.csv');
     fs.writeFileSync(file, 'session,item\n1,a\n1,\n1,b\n2,a\n2,b\n2,c\n');
