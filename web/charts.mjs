@@ -12,7 +12,7 @@ const padded = (u, min, max) => {
     const p = (max - min) * 0.04 || 1;
     return [min - p, max + p];
 };
-/** Epochs are whole numbers. */
+/** Epochs and event counts are whole numbers. */
 const EPOCH_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 500];
 
 const axis = (extra = {}) => ({
@@ -79,7 +79,8 @@ export function histogramChart(box, lengths, { cap = 40 } = {}) {
         cursor: { show: false },
         scales: { x: { time: false, range: [0.3, top + 0.7] } },
         axes: [
-            axis({ label: max > cap ? `events (last bar: ${cap} or more)` : 'events', labelSize: 22, size: 34 }),
+            axis({ label: max > cap ? `events (last bar: ${cap} or more)` : 'events', labelSize: 22, size: 34,
+                incrs: EPOCH_INCRS, values: (u, v) => v.map((x) => String(x)) }),
             axis({ size: 56, values: (u, v) => v.map((x) => x.toLocaleString('en')) }),
         ],
         series: [{}, {

@@ -49,7 +49,9 @@ function renderSummary() {
     ui.fmt.textContent = FORMAT_NAMES[ds.format] ?? ds.format;
     ui.users.textContent = fmtInt(ds.users);
     // MovieLens and "user item" files group by user; shop logs and OTTO by session
-    $('sum-users-label').textContent = ds.format === 'movielens' || ds.format === 'seq' ? 'Users' : 'Sessions';
+    const byUser = ds.format === 'movielens' || ds.format === 'seq';
+    $('sum-users-label').textContent = byUser ? 'Users' : 'Sessions';
+    $('hist-caption').textContent = byUser ? 'Events per user' : 'Events per session';
     ui.items.textContent = fmtInt(ds.items);
     ui.events.textContent = fmtInt(ds.events);
     ui.skipped.textContent = fmtInt(ds.skipped);

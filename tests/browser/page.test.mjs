@@ -87,6 +87,12 @@ test('demo page: pretrained models recommend at once, clicks change them, nothin
     } else t.diagnostic('the engine has no itemMap() for sasrec yet: no embedding map');
 
     await shot(page, 'playground', '#playground');
+    // a projector's 1280 x 720: three suggestion columns still side by side
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await shot(page, 'projector-playground', '#playground');
+    const tops = await page.locator('#rec-columns .rec-col').evaluateAll((cols) => cols.slice(0, 3).map((c) => c.getBoundingClientRect().top));
+    assert.ok(tops.every((y) => Math.abs(y - tops[0]) < 2), 'three columns in a row at 1280 px');
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // the category filter and the search narrow the catalogue
     const firstCategory = await page.locator('#category option').nth(1).getAttribute('value');
