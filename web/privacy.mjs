@@ -13,11 +13,15 @@ const ui = {
 
 const net = { total: 0, other: 0, afterReady: 0, ready: false, entries: [] };
 
+const plural = (n, word) => `${word}${n === 1 ? '' : 's'}`;
+
 function renderNet() {
     ui.other.textContent = fmtInt(net.other);
+    ui.other.nextElementSibling.textContent = `${plural(net.other, 'request')} to other sites`;
+    ui.after.nextSibling.textContent = ` ${plural(net.afterReady, 'request')} since the page was ready, `;
     ui.after.textContent = fmtInt(net.afterReady);
     ui.total.textContent = fmtInt(net.total);
-    ui.badge.textContent = `${fmtInt(net.other)} requests to other sites`;
+    ui.badge.textContent = `${fmtInt(net.other)} ${plural(net.other, 'request')} to other sites`;
     ui.badge.dataset.state = net.other ? 'bad' : 'ok';
     ui.other.parentElement.dataset.state = net.other ? 'bad' : 'ok';
 }
@@ -83,7 +87,8 @@ export async function renderStored() {
     ui.stored.replaceChildren(...items);
     if (navigator.storage?.estimate) {
         const { usage = 0, quota = 0 } = await navigator.storage.estimate();
-        ui.estimate.textContent = `The browser counts ${fmtBytes(usage)} used by this site, of ${fmtBytes(quota)} it allows.`;
+        ui.estimate.textContent = `The browser counts ${fmtBytes(usage)} used by this site, of ${fmtBytes(quota)} it allows ` +
+            '(it updates this figure with some delay).';
         ui.estimate.dataset.usage = String(usage);
     }
 }
@@ -100,6 +105,8 @@ async function forget() {
         emit('session');
         emit('forgotten');
         ui.forgetNote.textContent = 'Done: the click log, the saved models and the offline copy are deleted. The models in this tab stay until you close it.';
+        ui.offline.textContent = 'Offline copy: deleted (the next visit makes a new one).';
+        delete ui.offline.dataset.state;
     } catch (e) {
         ui.forgetNote.textContent = `Could not delete everything: ${e.message}`;
     } finally {
