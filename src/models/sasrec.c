@@ -1,6 +1,6 @@
 /* sasrec.c: SASRec (Kang & McAuley 2018): a causal Transformer over the last max_len items.
  *   x = E[item] * sqrt(C) + P[position], dropout, padding rows zeroed
- *   per block (pre-LN): x += dropout(MHA(LN1(x)));  x += dropout(FFN(LN2(x)));  padding zeroed
+ *   per block (pre-LN): x += dropout(MHA(LN1(x)));  x += dropout(FFN(LN2(x))) (ReLU; GELU in BERT4Rec, as its paper)
  *   h = LN_final(x); the score of item i at a position is h . E[i] (shared item embeddings)
  * Loss: full softmax cross-entropy over every item at every position (the default: published
  * full-ranking results put it about 25% above one-negative BCE on MovieLens-1M), or the paper's
@@ -221,7 +221,7 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
         for (int i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
         wr_layernorm_forward(a->b, a->b_mean, a->b_rstd, a->x_mid, view(s, P, v->ln2_w), view(s, P, v->ln2_b), N, C);
         wr_ffn_forward(a->f2, a->f1, a->post, a->b, view(s, P, v->fc1_w), view(s, P, v->fc1_b), view(s, P, v->fc2_w),
-                       view(s, P, v->fc2_b), WR_ACT_RELU, N, C, C);
+                       view(s, P, v->fc2_b), s->bert ? WR_ACT_GELU : WR_ACT_RELU, N, C, C);
         wr_dropout_forward(s->dtmp, a->drop2, a->f2, p, train, rng, NC);
         for (int i = 0; i < NC; i++) s->x_out[i] = a->x_mid[i] + s->dtmp[i];
     }
@@ -246,7 +246,7 @@ static void backward(wr_model *m, int Bn) {
         wr_dropout_backward(dbr, dres, a->drop2, s->p, NC);
         memset(d1, 0, bytes);
         wr_ffn_backward(d1, view(s, G, v->fc1_w), view(s, G, v->fc1_b), view(s, G, v->fc2_w), view(s, G, v->fc2_b), d2, dbr,
-                        a->b, a->f1, a->post, view(s, P, v->fc1_w), view(s, P, v->fc2_w), WR_ACT_RELU, N, C, C);
+                        a->b, a->f1, a->post, view(s, P, v->fc1_w), view(s, P, v->fc2_w), s->bert ? WR_ACT_GELU : WR_ACT_RELU, N, C, C);
         wr_layernorm_backward(dres, view(s, G, v->ln2_w), view(s, G, v->ln2_b), d1, a->x_mid, a->b_mean, a->b_rstd,
                               view(s, P, v->ln2_w), N, C);
         /* x_mid = x_in + dropout(proj(attention(qkv(LN1(x_in))))) */
