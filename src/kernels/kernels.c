@@ -348,6 +348,8 @@ static int wr__gemm_isa_best(void) {
     return WR_ISA_PORTABLE;
 }
 
+#define WR_GEMM_MB 32 /* rows of A packed at a time: 32 x 256 floats, 32 KB of stack */
+
 static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M, int N, int K,
                                 size_t ai, size_t ak, int accumulate, int isa) {
     for (int k0 = 0; k0 < K || k0 == 0; k0 += WR_GEMM_KB) {
@@ -358,7 +360,19 @@ static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M,
         if (isa == WR_ISA_AVX512) j0 = wr__xn_avx512(C, Ab, Bb, M, N, kb, ai, ak, acc);
         if (isa == WR_ISA_AVX2) j0 = wr__xn_avx2(C, Ab, Bb, M, N, kb, ai, ak, acc);
 #endif
-        wr__gemm_xn(C, Ab, Bb, M, N, kb, ai, ak, acc, j0);
+        if (ak == 1 || j0 >= N) {
+            wr__gemm_xn(C, Ab, Bb, M, N, kb, ai, ak, acc, j0);
+            continue;
+        }
+        /* tn reads A down its columns: copy a block of rows into row order first, so the tiles
+         * read it as nn does (per output, the same sums in the same order) */
+        float pack[WR_GEMM_MB * WR_GEMM_KB];
+        for (int i0 = 0; i0 < M; i0 += WR_GEMM_MB) {
+            const int mb = M - i0 < WR_GEMM_MB ? M - i0 : WR_GEMM_MB;
+            for (int k = 0; k < kb; k++)
+                for (int i = 0; i < mb; i++) pack[i * kb + k] = Ab[(size_t)k * ak + i0 + i];
+            wr__gemm_xn(C + (size_t)i0 * N, pack, Bb, mb, N, kb, (size_t)kb, 1, acc, j0);
+        }
     }
 }
 
