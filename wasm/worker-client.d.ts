@@ -64,6 +64,8 @@ export class WorkerDataset {
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;
+    /** Adds titles (MovieLens u.item / movies.dat); a Uint8Array input is moved to the worker. */
+    loadTitles(input: string | Bytes, options?: { source?: string }): Promise<this>;
     dispose(): Promise<void>;
     [Symbol.dispose](): void;
     [Symbol.asyncDispose](): Promise<void>;

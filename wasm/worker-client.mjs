@@ -242,6 +242,13 @@ export class WorkerDataset extends Remote {
     async catalogue() { return this._engine._request('catalogue', { data: this._live() }); }
     /** Events per user (session): Int32Array. */
     async lengths() { return this._engine._request('lengths', { data: this._live() }); }
+    /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
+    async loadTitles(input, options) {
+        checkOptions('loadTitles', options, ['source']);
+        const bytes = movable('input', input);
+        await this._engine._request('loadTitles', { data: this._live(), bytes, options }, { transfer: [bytes.buffer] });
+        return this;
+    }
 }
 
 export class WorkerModel extends Remote {

@@ -98,6 +98,7 @@ export function createHost(post) {
         attention({ model, history }) { return get(model, 'Model').attention(history); },
         itemMap({ model }) { return get(model, 'Model').itemMap(); },
         lengths({ data }) { return get(data, 'Dataset').lengths(); },
+        loadTitles({ data, bytes, options }) { get(data, 'Dataset').loadTitles(bytes, options); return null; },
         evaluate({ model, data, options }) { return get(model, 'Model').evaluate(get(data, 'Dataset'), options); },
         save({ model }) { return get(model, 'Model').save(); },
         dispose({ handle }) {

@@ -1,6 +1,8 @@
-// data.mjs: panel 1. The demo store (generated here) or a local file (picker or drag-and-drop),
-// parsed on the main thread into one Dataset for the catalogue and the summary; training workers
-// parse their own copy. Bad files show the engine's message (file, line, field).
+// data.mjs: panel 1. The demo store (generated and parsed here: a few hundred ms) or a local file
+// (picker or drag-and-drop), parsed in a worker so that a big file never freezes the page; either
+// gives the catalogue and the summary, and training workers parse their own copy. Bad files show
+// the engine's message (file, line, field).
+import { createWorkerEngine } from '../wasm/worker-client.mjs';
 import { state, emit, STORE, DEMO_KEY } from './state.mjs';
 import { $, el, fmtInt, fmtBytes, errorText, nextFrame } from './ui.mjs';
 import { histogramChart } from './charts.mjs';
@@ -15,6 +17,7 @@ const ui = {
 const FORMAT_NAMES = { csv: 'CSV / TSV', movielens: 'MovieLens', seq: 'user item lines', otto: 'OTTO JSON lines' };
 
 let histogram = null;
+let parser = null; // the worker that parses local files (a promise of a WorkerEngine)
 let lastFile = null; // { name, bytes } of the last file tried, to retry with other options
 
 function showError(title, message, { canSkip = false } = {}) {
@@ -27,14 +30,16 @@ function showError(title, message, { canSkip = false } = {}) {
     ui.error.hidden = false;
 }
 
-function catalogueOf(dataset) {
+// dataset is a Dataset (demo store) or a WorkerDataset (local file): awaiting covers both
+async function catalogueOf(dataset) {
     const byId = new Map();
-    for (const it of dataset.catalogue()) byId.set(it.id, { ...it, title: it.title || it.id });
+    for (const it of await dataset.catalogue()) byId.set(it.id, { ...it, title: it.title || it.id });
     const categories = [...new Set([...byId.values()].map((it) => it.category))].sort((a, b) => a.localeCompare(b));
     return { byId, categories };
 }
 
-function setData(next) {
+async function setData(next) {
+    next.lengths = await next.dataset.lengths();
     const old = state.data;
     state.data = next;
     old?.dataset.dispose();
@@ -60,11 +65,7 @@ function renderSummary() {
     histogram?.destroy();
     histogram = null;
     ui.hist.replaceChildren();
-    if (typeof ds.lengths === 'function') {
-        histogram = histogramChart(ui.hist, ds.lengths());
-    } else {
-        ui.hist.append(el('p', { class: 'hint empty' }, `Average ${(ds.events / Math.max(1, ds.users)).toFixed(1)} events per session.`));
-    }
+    histogram = histogramChart(ui.hist, d.lengths);
 }
 
 /** Generates the demo store in the page (a few hundred ms) and makes it the current data. */
@@ -73,10 +74,10 @@ export async function loadDemo() {
     await nextFrame();
     const csv = state.engine.generate(STORE);
     const dataset = state.engine.dataset(csv, { format: 'csv', source: 'demo-store.csv' });
-    setData({
+    await setData({
         key: DEMO_KEY, kind: 'demo', dataset, bytes: null, options: null,
         label: `Demo store (generated here: ${fmtInt(STORE.sessions)} shoppers, seed ${STORE.seed})`,
-        ...catalogueOf(dataset),
+        ...await catalogueOf(dataset),
     });
 }
 
@@ -86,19 +87,19 @@ export async function loadFile(name, bytes) {
     ui.error.hidden = true;
     const options = { format: ui.format.value, source: name, skipBad: ui.skipBad.checked };
     emit('status', { text: `Reading ${name} (${fmtBytes(bytes.length)})…` });
-    await nextFrame();
     let dataset;
     try {
-        dataset = state.engine.dataset(bytes, options);
+        parser ??= createWorkerEngine();
+        dataset = await (await parser).dataset(bytes.slice(), options); // a copy moves to the worker
     } catch (e) {
         const parse = e.name === 'WasmrecError';
         showError(`${name} was not loaded:`, errorText(e), { canSkip: parse && !options.skipBad });
         emit('status', { text: `${name} was not loaded; the ${state.data ? 'previous data stays' : 'page has no data'}.`, kind: 'error' });
         return false;
     }
-    setData({
+    await setData({
         key: `file:${name}:${bytes.length}`, kind: 'file', dataset, bytes, options,
-        label: `${name} (${fmtBytes(bytes.length)}, read on this device)`, ...catalogueOf(dataset),
+        label: `${name} (${fmtBytes(bytes.length)}, read on this device)`, ...await catalogueOf(dataset),
     });
     emit('status', { text: `Loaded ${name}: ${fmtInt(dataset.users)} sessions, ${fmtInt(dataset.items)} items` +
         (dataset.skipped ? `, ${fmtInt(dataset.skipped)} bad lines skipped.` : '.'), kind: 'ready' });
@@ -116,8 +117,8 @@ async function readFile(file) {
 async function loadTitles(file) {
     if (!state.data) return;
     try {
-        state.data.dataset.loadTitles(await readFile(file), { source: file.name });
-        Object.assign(state.data, catalogueOf(state.data.dataset));
+        await state.data.dataset.loadTitles(await readFile(file), { source: file.name });
+        Object.assign(state.data, await catalogueOf(state.data.dataset));
         ui.error.hidden = true;
         emit('catalogue');
         emit('status', { text: `Titles from ${file.name} added.`, kind: 'ready' });

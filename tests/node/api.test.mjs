@@ -344,3 +344,20 @@ test('tsc --noEmit: the .d.ts files against a typed usage file', { timeout: 120_
     });
     assert.equal(out.code, 0, out.text);
 });
+
+test('worker engine: looking inside and titles go through the worker too', async (t) => {
+    const w = await createWorkerEngine();
+    t.after(() => w.terminate());
+    const d = await w.dataset('1\t10\t5\t1\n1\t20\t4\t2\n2\t10\t3\t1\n2\t30\t4\t2\n1\t30\t4\t3\n', { format: 'movielens', source: 'u.data' });
+    assert.deepEqual(Array.from(await d.lengths()), [3, 2]);
+    await d.loadTitles('10|Toy Story (1995)|01-Jan-1995\n20|GoldenEye (1995)|01-Jan-1995\n30|Four Rooms (1995)|01-Jan-1995\n', { source: 'u.item' });
+    assert.equal((await d.catalogue()).find((it) => it.id === '10').title, 'Toy Story (1995)');
+    const knn = await w.model('itemknn');
+    await knn.fit(d);
+    const why = await knn.explain(['20', '10'], '30');
+    assert.deepEqual(why.history.map((h) => h.item), ['20', '10']);
+    assert.equal(why.history[0].weight, 0);
+    assert.ok(why.history[1].weight > 0, '10 and 30 share a session');
+    await assert.rejects(knn.itemMap(), /no item embeddings/);
+    await assert.rejects(knn.attention(['10']), /no attention/);
+});
