@@ -111,6 +111,24 @@ test('a model downloads as safetensors and loads back from a file', async () => 
     await page.waitForFunction(() => /Could not load junk\.safetensors: /.test(document.getElementById('model-file-note').textContent));
 });
 
+test('a big local file (MovieLens-1M size) is parsed off the main thread', async (t) => {
+    const lines = [];
+    for (let i = 0; i < 1_000_000; i++) lines.push(`${1 + (i % 6040)}::${1 + ((i * 7919) % 3706)}::4::${978300000 + i}`);
+    const file = path.join(b.tmp, 'ratings.dat');
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    await page.evaluate(() => {
+        window.longTasks = [];
+        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+    });
+    await page.setInputFiles('#file', file);
+    await page.waitForFunction(() => document.getElementById('sum-source').textContent.startsWith('ratings.dat'), null, { timeout: 60_000 });
+    assert.equal(await page.textContent('#sum-format'), 'MovieLens');
+    assert.equal((await page.textContent('#sum-events')).replace(/\D/g, ''), '1000000');
+    const longest = Math.max(0, ...await page.evaluate(() => window.longTasks));
+    t.diagnostic(`longest main-thread task while loading a 24 MB file: ${Math.round(longest)} ms`);
+    assert.ok(longest < 400, `the page stays responsive while a big file loads (longest task ${longest} ms)`);
+});
+
 test('a local CSV through the file input: format, summary, catalogue, training on it', async () => {
     const lines = ['session,item,timestamp'];
     const items = ['apple', 'banana', 'cherry', 'date', 'elder', 'fig', 'grape', 'honeydew'];

@@ -165,7 +165,7 @@ test('while models train in the worker, no main-thread task is longer than 50 ms
         const t0 = performance.now();
         const fits = [];
         let progress = 0;
-        for (let i = 0; i < 3; i++) {
+        for (let i = 0; i < 3 || performance.now() - t0 < 1500; i++) { // a few rounds, at least 1.5 s
             for (const name of ['itemknn', 'vstan']) {
                 const m = await w.model(name);
                 const t = performance.now();
@@ -191,9 +191,10 @@ test('while models train in the worker, no main-thread task is longer than 50 ms
     console.log(`worker fits: ${JSON.stringify(r.fits)}; ${r.frames} frames in ${Math.round(r.trainMs)} ms`);
     const itemknnMs = r.fits.filter((f) => f.name === 'itemknn').map((f) => f.ms);
     assert.equal(r.users, 60000);
-    assert.ok(Math.max(...itemknnMs) >= 300, `training takes real time (${JSON.stringify(r.fits)})`);
+    // each item-kNN fit would be a long task (> 50 ms) on this thread, so its absence means something
+    assert.ok(Math.min(...itemknnMs) >= 100, `training takes real time (${JSON.stringify(r.fits)})`);
     assert.ok(r.trainMs >= 1000, `at least a second of training (${Math.round(r.trainMs)} ms)`);
-    assert.equal(r.progress, 12, 'start and end for each of the six fits');
+    assert.equal(r.progress, 2 * r.fits.length, 'start and end for each fit');
     assert.ok(r.control.some((d) => d >= 100), `the longtask observer works here (control: ${r.control})`);
     assert.deepEqual(r.long, [], `no long task on the main thread (durations ms: ${r.long})`);
     assert.ok(r.frames >= r.trainMs / 1000 * 10, `the page kept painting (${r.frames} frames in ${Math.round(r.trainMs)} ms)`);
