@@ -65,9 +65,12 @@ async function cacheSize() {
     return { files, bytes };
 }
 
+let renderGen = 0; // renders overlap (clicks, forget, a timer); only the latest may write
+
 export async function renderStored() {
     const s = state.store;
     if (!s) return;
+    const gen = ++renderGen;
     const items = [];
     try {
         const models = await s.listModels();
@@ -83,6 +86,7 @@ export async function renderStored() {
         items.push(el('li', { class: 'error-text' }, e.message));
     }
     const cache = await cacheSize();
+    if (gen !== renderGen) return;
     items.push(el('li', {}, el('strong', {}, `Offline copy: ${fmtInt(cache.files)} files`), cache.files ? `, ${fmtBytes(cache.bytes)} (Cache Storage: the page, the engine, the demo models)` : ''));
     ui.stored.replaceChildren(...items);
     if (navigator.storage?.estimate) {
@@ -97,21 +101,24 @@ async function forget() {
     ui.forget.disabled = true;
     try {
         await state.store.forget();
-        navigator.serviceWorker?.controller?.postMessage('forget');
+        // every service worker, also one still installing (its precache would refill the cache)
+        const regs = (await navigator.serviceWorker?.getRegistrations()) ?? [];
+        for (const r of regs) for (const w of [r.installing, r.waiting, r.active]) w?.postMessage('forget');
+        for (const r of regs) await r.unregister();
         if ('caches' in window) for (const k of await caches.keys()) await caches.delete(k);
-        for (const r of (await navigator.serviceWorker?.getRegistrations()) ?? []) await r.unregister();
         try { localStorage.clear(); sessionStorage.clear(); } catch { /* not available */ }
         state.session = [];
         emit('session');
         emit('forgotten');
+        await renderStored(); // before "Done", so the list never shows what was just deleted
         ui.forgetNote.textContent = 'Done: the click log, the saved models and the offline copy are deleted. The models in this tab stay until you close it.';
         ui.offline.textContent = 'Offline copy: deleted (the next visit makes a new one).';
         delete ui.offline.dataset.state;
     } catch (e) {
         ui.forgetNote.textContent = `Could not delete everything: ${e.message}`;
+        await renderStored();
     } finally {
         ui.forget.disabled = false;
-        await renderStored();
     }
 }
 

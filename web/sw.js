@@ -16,6 +16,7 @@ async function precache() {
     const cache = await caches.open(CACHE);
     // One by one, so a missing optional file does not stop the rest.
     await Promise.all(FILES.map((f) => cache.add(f).catch(() => {})));
+    if (!keep) await caches.delete(CACHE); // "forget everything" came while this was installing
 }
 
 self.addEventListener('install', (e) => {
