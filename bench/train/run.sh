@@ -31,7 +31,7 @@ for spec in "gru4rec --set dim=64" "sasrec --set dim=64"; do
   results+=("\"$name\":{\"native\":$n,\"wasm\":$w,\"wasm_over_native\":$(node -e "console.log(($w/$n).toFixed(3))")}")
 done
 ml=()
-for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" "gru4rec_ce:gru4rec --set n_sample=0 --set batch=128"; do
+for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" "gru4rec_ce:gru4rec --set n_sample=0 --set batch=128 --set dropout_embed=0 --set dropout_hidden=0"; do
   key=${spec%%:*}; args=${spec#*:}
   echo "bench/train: $key on $out/ml.seq" >&2
   n=$(pps "$native" "$out/ml.seq" $args); w=$(pps "$wasm" "$out/ml.seq" $args)
