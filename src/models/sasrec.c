@@ -133,7 +133,7 @@ static int build_layout(wr_model *m, int V) {
 }
 
 /* Activation buffers for N = rows (B*T for training, T for inference). */
-static int alloc_acts(wr_model *m, int N, int training) {
+static int alloc_acts(wr_model *m, int N) {
     sas_state *s = m->state;
     int C = s->C, T = s->T, H = s->H, Bn = N / T;
     size_t nc = (size_t)N * C;
@@ -160,7 +160,6 @@ static int alloc_acts(wr_model *m, int N, int training) {
             !(a->drop1 = calloc(nc, 1)) || !(a->drop2 = calloc(nc, 1)))
             return wr__oom(m->ctx, "allocating sasrec");
     }
-    (void)training;
     return WR_OK;
 }
 
@@ -351,7 +350,7 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     if (rc) return rc;
     wr__layout_init(&s->layout, m->params, &m->rng);
     memset(view(s, m->params, s->item), 0, s->C * sizeof(float)); /* the padding row */
-    if ((rc = alloc_acts(m, s->B * s->T, 1))) return rc;
+    if ((rc = alloc_acts(m, s->B * s->T))) return rc;
     size_t n = s->layout.total + 4;
     if (!(s->grad = calloc(n, sizeof(float))) || !(s->m1 = calloc(n, sizeof(float))) || !(s->m2 = calloc(n, sizeof(float))))
         return wr__oom(m->ctx, "allocating sasrec");
@@ -426,7 +425,6 @@ static int sas_score(wr_model *m, const int *history, int len, float *scores) {
     }
     forward(m, 1, NULL);
     wr_gemm_nt(scores, s->h + (size_t)(s->N - 1) * C, view(s, m->params, s->item) + C, 1, s->V, C, 0);
-    (void)T;
     return WR_OK;
 }
 
@@ -465,7 +463,7 @@ static int sas_load(wr_model *m, const wr_st_file *f) {
     if (!s) return wr__oom(m->ctx, "loading sasrec");
     m->state = s;
     int rc = build_layout(m, m->items.n);
-    if (!rc) rc = alloc_acts(m, s->T, 0);
+    if (!rc) rc = alloc_acts(m, s->T);
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }
 
