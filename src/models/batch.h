@@ -44,7 +44,8 @@ int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int
 /* ---- negatives drawn from popularity^alpha (alpha 0: uniform) ---- */
 typedef struct {
     int V;
-    float *cum; /* (V) cumulative probabilities */
+    float *cum;     /* (V) cumulative probabilities */
+    int32_t *guide; /* (V) first index whose cum exceeds j / V: where a draw's search starts */
 } wr_sampler;
 
 int wr__sampler_init(wr_sampler *s, const wr_seqs *train, double alpha);

@@ -81,8 +81,46 @@ static void test_lanes(void) {
     wr__lanes_free(&l);
 }
 
+/* The guide-table draw picks exactly the item a binary search over the cumulative probabilities
+ * picks, for skewed, flat and zero-probability (repeated cum) items alike. */
+static void test_sampler(void) {
+    enum { V = 997, N = 20000 };
+    int32_t *its = malloc(N * sizeof *its), len1[1] = {N};
+    int64_t st[1] = {0};
+    wr_rng rng;
+    wr__rng_seed(&rng, 5);
+    for (int k = 0; k < N; k++) { /* Zipf-like counts over ids 1..V-3: the last items never occur */
+        int it = 1 + (int)(wr__rng_float(&rng) * wr__rng_float(&rng) * (V - 3));
+        its[k] = it;
+    }
+    wr_seqs seqs = {.n = 1, .n_items = V, .start = st, .len = len1, .items = its};
+    for (int a = 0; a < 3; a++) {
+        wr_sampler smp;
+        CHECK(wr__sampler_init(&smp, &seqs, a * 0.5) == 0);
+        wr_rng r1, r2;
+        wr__rng_seed(&r1, 9 + a);
+        wr__rng_seed(&r2, 9 + a);
+        int same = 1;
+        for (int k = 0; k < 200000; k++) {
+            int32_t got = wr__sampler_draw(&smp, &r1);
+            float u = wr__rng_float(&r2);
+            int lo = 0, hi = V - 1;
+            while (lo < hi) {
+                int mid = (lo + hi) / 2;
+                if (smp.cum[mid] > u) hi = mid;
+                else lo = mid + 1;
+            }
+            same &= got == lo + 1;
+        }
+        CHECK(same);
+        wr__sampler_free(&smp);
+    }
+    free(its);
+}
+
 int main(void) {
     test_windows();
     test_lanes();
+    test_sampler();
     TEST_END("batch");
 }
