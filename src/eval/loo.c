@@ -40,7 +40,6 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     int offset = split == WR_SPLIT_TEST ? 1 : 2; /* target = len - offset */
     /* Data items -> model items by id; -1 where the model never saw the item. */
     int32_t *map = malloc((size_t)data->items.n * sizeof *map + 1);
-    float *scores = malloc((size_t)n * sizeof *scores + 1);
     unsigned char *skip = calloc((size_t)n + 1, 1), *hit = calloc((size_t)n + 1, 1), *touched = calloc((size_t)n + 1, 1);
     int *hist = NULL, *top = malloc((size_t)k * sizeof *top), *eligible = malloc(((size_t)n_users + 1) * sizeof *eligible);
     float *topv = malloc((size_t)k * sizeof *topv);
@@ -51,8 +50,15 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
         int64_t l = data->user_start[u + 1] - data->user_start[u];
         if (l > maxlen) maxlen = l;
     }
-    hist = malloc((size_t)maxlen * sizeof *hist + 1);
-    if (!map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
+    /* users scored together: up to 64, with at most ~4M scores and history items (16 MB each) */
+    int64_t widest = n > maxlen ? n : maxlen;
+    int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
+    if (batch < 1) batch = 1;
+    float *scores = malloc((size_t)batch * n * sizeof *scores + 1);
+    int *bu = malloc((size_t)batch * sizeof *bu), *blen = malloc((size_t)batch * sizeof *blen);
+    const int **bhist = malloc((size_t)batch * sizeof *bhist);
+    hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
+    if (!bu || !blen || !bhist || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
@@ -75,51 +81,61 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
         }
     }
     wr_metrics full = {.k = k}, samp = {.k = k};
-    for (int u = 0; u < n_users && rc == WR_OK; u++) {
-        int64_t b = data->user_start[u], len = data->user_start[u + 1] - b;
-        if (len < 3) continue;
-        int64_t tpos = len - offset;
-        int h = 0;
-        for (int64_t t = 0; t < tpos; t++)
-            if (map[data->seq[b + t]] >= 0) hist[h++] = map[data->seq[b + t]];
-        int target = map[data->seq[b + tpos]];
-        if ((rc = wr_model_score(model, hist, h, scores))) break;
-        for (int i = 0; i < n; i++)
-            if (scores[i] != scores[i]) {
-                rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", model->vt->name, i);
-                break;
-            }
-        if (rc) break;
-        if (exclude_seen)
-            for (int i = 0; i < h; i++) skip[hist[i]] = 1;
-        if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
-        wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(scores, skip, n, target) : -1);
-        int got = wr_topk(scores, skip, n, k, top, topv);
-        for (int i = 0; i < got; i++) hit[top[i]] = 1;
-        if (exclude_seen)
-            for (int i = 0; i < h; i++) skip[hist[i]] = 0;
-        if (sampled && in_sample[u]) {
-            /* Candidates: the target and `sampled` distinct items the user never touched. */
-            for (int64_t t = 0; t < len; t++)
-                if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 1;
-            int nc = 0;
+    for (int u0 = 0; u0 < n_users && rc == WR_OK;) {
+        /* the next batch of users with a target: their histories, mapped to the model's items */
+        int nb = 0;
+        for (; u0 < n_users && nb < batch; u0++) {
+            int64_t b = data->user_start[u0], len = data->user_start[u0 + 1] - b;
+            if (len < 3) continue;
+            int *hb = hist + (size_t)nb * maxlen, h = 0;
+            for (int64_t t = 0; t < len - offset; t++)
+                if (map[data->seq[b + t]] >= 0) hb[h++] = map[data->seq[b + t]];
+            bu[nb] = u0, bhist[nb] = hb, blen[nb++] = h;
+        }
+        if (nb == 0 || (rc = wr__score_batch(model, bhist, blen, nb, scores))) break;
+        for (int q = 0; q < nb && rc == WR_OK; q++) {
+            int u = bu[q], h = blen[q];
+            const int *hu = bhist[q];
+            float *sc = scores + (size_t)q * n;
+            int64_t b = data->user_start[u], len = data->user_start[u + 1] - b;
+            int target = map[data->seq[b + len - offset]];
             for (int i = 0; i < n; i++)
-                if (!touched[i]) cand[nc++] = i;
-            int take = nc < sampled ? nc : sampled;
-            int64_t rank = -1;
-            if (target >= 0) {
-                rank = 0;
-                for (int i = 0; i < take; i++) {
-                    int j = i + (int)wr__rng_below(&rng, (uint32_t)(nc - i));
-                    int32_t t = cand[i];
-                    cand[i] = cand[j];
-                    cand[j] = t;
-                    if (scores[cand[i]] >= scores[target]) rank++;
+                if (sc[i] != sc[i]) {
+                    rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", model->vt->name, i);
+                    break;
                 }
+            if (rc) break;
+            if (exclude_seen)
+                for (int i = 0; i < h; i++) skip[hu[i]] = 1;
+            if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
+            wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1);
+            int got = wr_topk(sc, skip, n, k, top, topv);
+            for (int i = 0; i < got; i++) hit[top[i]] = 1;
+            if (exclude_seen)
+                for (int i = 0; i < h; i++) skip[hu[i]] = 0;
+            if (sampled && in_sample[u]) {
+                /* Candidates: the target and `sampled` distinct items the user never touched. */
+                for (int64_t t = 0; t < len; t++)
+                    if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 1;
+                int nc = 0;
+                for (int i = 0; i < n; i++)
+                    if (!touched[i]) cand[nc++] = i;
+                int take = nc < sampled ? nc : sampled;
+                int64_t rank = -1;
+                if (target >= 0) {
+                    rank = 0;
+                    for (int i = 0; i < take; i++) {
+                        int j = i + (int)wr__rng_below(&rng, (uint32_t)(nc - i));
+                        int32_t t = cand[i];
+                        cand[i] = cand[j];
+                        cand[j] = t;
+                        if (sc[cand[i]] >= sc[target]) rank++;
+                    }
+                }
+                wr__metrics_add(&samp, rank);
+                for (int64_t t = 0; t < len; t++)
+                    if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
             }
-            wr__metrics_add(&samp, rank);
-            for (int64_t t = 0; t < len; t++)
-                if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
         }
     }
     if (rc == WR_OK) {
@@ -130,6 +146,9 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
         *coverage = n ? (double)covered / n : 0.0;
     }
 done:
+    free(bu);
+    free(blen);
+    free(bhist);
     free(map);
     free(scores);
     free(skip);

@@ -166,6 +166,19 @@ int wr_model_score(wr_model *m, const int *history, int len, float *scores) {
     return rc ? rc : m->vt->score(m, history, len, scores);
 }
 
+int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, int n, float *scores) {
+    for (int i = 0; i < n; i++) {
+        int rc = wr__check_history(m, histories[i], lens[i]);
+        if (rc) return rc;
+    }
+    if (m->vt->score_batch) return m->vt->score_batch(m, histories, lens, n, scores);
+    for (int i = 0; i < n; i++) {
+        int rc = m->vt->score(m, histories[i], lens[i], scores + (size_t)i * m->items.n);
+        if (rc) return rc;
+    }
+    return WR_OK;
+}
+
 int wr_model_recommend(wr_model *m, const int *history, int len, int k, int exclude_seen,
                        int *out_items, float *out_scores, int *out_n) {
     if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");

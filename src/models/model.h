@@ -28,6 +28,8 @@ typedef struct wr_model_vt {
     int (*fit)(wr_model *m, const wr_seqs *train);
     /* scores (n_items) for the next item after history (len >= 0, ids valid). */
     int (*score)(wr_model *m, const int *history, int len, float *scores);
+    /* Optional: scores (n, n_items) for n histories at once (evaluation); NULL = score each. */
+    int (*score_batch)(wr_model *m, const int *const *histories, const int *lens, int n, float *scores);
     /* Adds the model's tensors to w. */
     int (*save)(wr_model *m, wr_st_file *w);
     /* Reads the model's tensors from f (shapes checked against m->n_items and params). */
@@ -68,6 +70,9 @@ struct wr_model {
 double wr__hp_or(const wr_model *m, const char *name, double def);
 /* Checks a history of dense indices against the model (trained, ids in range). */
 int wr__check_history(wr_model *m, const int *history, int len);
+/* Scores (n, n_items) for n histories (checked like wr_model_score's), batched when the family
+ * can: what evaluation uses. */
+int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, int n, float *scores);
 /* Frees the family's state (and training state) and marks the model untrained. */
 void wr__model_reset(wr_model *m);
 

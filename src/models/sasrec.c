@@ -59,6 +59,7 @@ typedef struct {
     wr_layout layout;
     int V, C, H, T, B, L, item, pos, lnf_w, lnf_b;
     int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
+    int seq_cap;             /* sequences the activation buffers hold (batch when trained here, 1 when loaded) */
     block_views bv[MAX_BLOCKS];
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
     wr_adamw adam;
@@ -135,7 +136,7 @@ static int build_layout(wr_model *m, int V) {
 /* Activation buffers for N = rows (B*T for training, T for inference). */
 static int alloc_acts(wr_model *m, int N) {
     sas_state *s = m->state;
-    int C = s->C, T = s->T, H = s->H, Bn = N / T;
+    int C = s->C, T = s->T, H = s->H, Bn = s->seq_cap = N / T;
     size_t nc = (size_t)N * C;
     float **single[] = {&s->x0, &s->h, &s->x_out, &s->dx, &s->dtmp, &s->d2};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
@@ -413,19 +414,35 @@ static int sas_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
     return WR_OK;
 }
 
-static int sas_score(wr_model *m, const int *history, int len, float *scores) {
+/* Scores (n, V) for n histories, up to seq_cap and CHUNK at a time: one forward over them, then
+ * one gemm of their last rows against the item table. Row by row the sums are those of a single
+ * history (the kernels compute each output the same way whatever the batch). */
+static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens, int n, float *scores) {
     sas_state *s = m->state;
-    int C = s->C, T = s->T - s->bert, n = len < T ? len : T; /* BERT4Rec: history, then a mask */
-    memset(s->inp, 0, s->T * sizeof(int32_t));
-    for (int t = 0; t < n; t++) s->inp[T - n + t] = history[len - n + t] + 1;
-    if (s->bert) s->inp[T] = s->V + 1;
-    if (n == 0 && !s->bert) { /* no history: the padding row's scores are all zero */
-        memset(scores, 0, (size_t)s->V * sizeof *scores);
-        return WR_OK;
+    int C = s->C, V = s->V, T = s->T - s->bert; /* BERT4Rec: history, then a mask */
+    int group = s->seq_cap < CHUNK ? s->seq_cap : CHUNK;
+    for (int g0 = 0; g0 < n; g0 += group) {
+        int nb = n - g0 < group ? n - g0 : group;
+        memset(s->inp, 0, (size_t)nb * s->T * sizeof(int32_t));
+        for (int b = 0; b < nb; b++) {
+            int len = lens[g0 + b], k = len < T ? len : T;
+            for (int t = 0; t < k; t++) s->inp[b * s->T + T - k + t] = hist[g0 + b][len - k + t] + 1;
+            if (s->bert) s->inp[b * s->T + T] = V + 1;
+        }
+        forward(m, nb, NULL);
+        for (int b = 0; b < nb; b++) /* the last row of each sequence (none: SASRec without history) */
+            memcpy(s->rowbuf + (size_t)b * C, s->h + (size_t)(s->off[b + 1] > s->off[b] ? s->off[b + 1] - 1 : 0) * C,
+                   C * sizeof(float));
+        float *out = scores + (size_t)g0 * V;
+        wr_gemm_nt(out, s->rowbuf, view(s, m->params, s->item) + C, nb, V, C, 0);
+        for (int b = 0; b < nb; b++) /* no history: the padding row's scores, all zero */
+            if (s->off[b + 1] == s->off[b]) memset(out + (size_t)b * V, 0, (size_t)V * sizeof *out);
     }
-    forward(m, 1, NULL);
-    wr_gemm_nt(scores, s->h + (size_t)(s->N - 1) * C, view(s, m->params, s->item) + C, 1, s->V, C, 0);
     return WR_OK;
+}
+
+static int sas_score(wr_model *m, const int *history, int len, float *scores) {
+    return sas_score_batch(m, &history, &len, 1, scores);
 }
 
 /* The scoring position's attention (averaged over heads) on each history item, per block; the
@@ -473,6 +490,7 @@ const wr_model_vt wr__bert4rec_vt = {
     .n_params = (int)(sizeof bert4rec_params / sizeof bert4rec_params[0]),
     .fit = sas_fit,
     .score = sas_score,
+    .score_batch = sas_score_batch,
     .save = sas_save,
     .load = sas_load,
     .free_state = sas_free,
@@ -487,6 +505,7 @@ const wr_model_vt wr__sasrec_vt = {
     .n_params = (int)(sizeof sasrec_params / sizeof sasrec_params[0]),
     .fit = sas_fit,
     .score = sas_score,
+    .score_batch = sas_score_batch,
     .save = sas_save,
     .load = sas_load,
     .free_state = sas_free,

@@ -70,6 +70,29 @@ static void gradcheck(wr_data *d, const char *loss) {
     wr_model_free(m);
 }
 
+/* Evaluation scores many histories in one pass: 70 of them (more than one group of 64), empty,
+ * short and longer than max_len, must score exactly as one at a time. */
+static void batch_equals_single(wr_model *m) {
+    enum { N = 70 };
+    int V = wr_model_n_items(m), store[N][7], lens[N];
+    const int *hists[N];
+    for (int i = 0; i < N; i++) {
+        lens[i] = i % 8 == 7 ? 0 : 1 + i % 7;
+        for (int t = 0; t < lens[i]; t++) store[i][t] = (i * 3 + t * 5) % V;
+        hists[i] = store[i];
+    }
+    float *batch = malloc((size_t)N * V * sizeof *batch), *one = malloc((size_t)V * sizeof *one);
+    CHECK(wr__score_batch(m, hists, lens, N, batch) == WR_OK);
+    int same = 1;
+    for (int i = 0; i < N; i++) {
+        CHECK(wr_model_score(m, hists[i], lens[i], one) == WR_OK);
+        same &= memcmp(one, batch + (size_t)i * V, (size_t)V * sizeof *one) == 0;
+    }
+    CHECK(same);
+    free(batch);
+    free(one);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     const char *text = "u1 a\nu1 b\nu1 c\nu2 d\nu2 e\nu2 f\nu3 g\nu3 h\nu3 a\n";
@@ -160,8 +183,10 @@ int main(void) {
         CHECK(wr_model_recommend(bm, hist, 2, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(bm, top[0]), want[k]);
     }
+    batch_equals_single(bm);
     wr_model_free(bm);
     wr_data_free(pat3);
+    batch_equals_single(m);
 
     uint8_t *bytes;
     size_t len;
