@@ -414,22 +414,29 @@ static int sas_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
     return WR_OK;
 }
 
+/* The inference forward pass over nb histories (at most seq_cap): each one's last max_len items,
+ * left-padded; BERT4Rec's mask token follows them in the last slot. */
+static void forward_histories(wr_model *m, const int *const *hist, const int *lens, int nb) {
+    sas_state *s = m->state;
+    int T = s->T - s->bert;
+    memset(s->inp, 0, (size_t)nb * s->T * sizeof(int32_t));
+    for (int b = 0; b < nb; b++) {
+        int len = lens[b], k = len < T ? len : T;
+        for (int t = 0; t < k; t++) s->inp[b * s->T + T - k + t] = hist[b][len - k + t] + 1;
+        if (s->bert) s->inp[b * s->T + T] = s->V + 1;
+    }
+    forward(m, nb, NULL);
+}
+
 /* Scores (n, V) for n histories, up to seq_cap and CHUNK at a time: one forward over them, then
  * one gemm of their last rows against the item table. Row by row the sums are those of a single
  * history (the kernels compute each output the same way whatever the batch). */
 static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens, int n, float *scores) {
     sas_state *s = m->state;
-    int C = s->C, V = s->V, T = s->T - s->bert; /* BERT4Rec: history, then a mask */
-    int group = s->seq_cap < CHUNK ? s->seq_cap : CHUNK;
+    int C = s->C, V = s->V, group = s->seq_cap < CHUNK ? s->seq_cap : CHUNK;
     for (int g0 = 0; g0 < n; g0 += group) {
         int nb = n - g0 < group ? n - g0 : group;
-        memset(s->inp, 0, (size_t)nb * s->T * sizeof(int32_t));
-        for (int b = 0; b < nb; b++) {
-            int len = lens[g0 + b], k = len < T ? len : T;
-            for (int t = 0; t < k; t++) s->inp[b * s->T + T - k + t] = hist[g0 + b][len - k + t] + 1;
-            if (s->bert) s->inp[b * s->T + T] = V + 1;
-        }
-        forward(m, nb, NULL);
+        forward_histories(m, hist + g0, lens + g0, nb);
         for (int b = 0; b < nb; b++) /* the last row of each sequence (none: SASRec without history) */
             memcpy(s->rowbuf + (size_t)b * C, s->h + (size_t)(s->off[b + 1] > s->off[b] ? s->off[b + 1] - 1 : 0) * C,
                    C * sizeof(float));
@@ -451,11 +458,8 @@ static int sas_score(wr_model *m, const int *history, int len, float *scores) {
 static int sas_attention(wr_model *m, const int *history, int len, float *weights) {
     sas_state *s = m->state;
     memset(weights, 0, (size_t)s->L * len * sizeof *weights);
-    float *scores = malloc((size_t)s->V * sizeof *scores);
-    if (!scores) return wr__oom(m->ctx, "computing attention");
-    int rc = sas_score(m, history, len, scores); /* runs the forward pass that fills att */
-    free(scores);
-    if (rc || len == 0) return rc ? rc : s->L;
+    if (len == 0) return s->L;
+    forward_histories(m, &history, &len, 1); /* fills each block's att */
     int T = s->T, H = s->H, q = s->N - 1, n = s->N - s->bert; /* packed rows: history, [mask] */
     for (int k = 0; k < s->L; k++)
         for (int h = 0; h < H; h++)
