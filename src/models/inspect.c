@@ -2,15 +2,11 @@
  * The public entry points check their arguments and dispatch to the family's optional hooks. */
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "model.h"
 
-static int unavailable(wr_model *m, const char *what) {
-    return wr__err(m->ctx, WR_ERR_STATE, "%s: model %s has no %s", what, m->vt->name,
-                   !strcmp(what, "explain") ? "per-item explanation (itemknn and markov have one)"
-                   : !strcmp(what, "attention") ? "attention (sasrec and bert4rec have it)"
-                                                : "item embeddings (gru4rec, sasrec and bert4rec have them)");
+static int unavailable(wr_model *m, const char *what, const char *lacks) {
+    return wr__err(m->ctx, WR_ERR_STATE, "%s: model %s has no %s", what, m->vt->name, lacks);
 }
 
 int wr_model_explain(wr_model *m, const int *history, int len, int item, float *weight) {
@@ -20,7 +16,7 @@ int wr_model_explain(wr_model *m, const int *history, int len, int item, float *
     if (rc) return rc;
     if (item < 0 || item >= m->items.n)
         return wr__err(m->ctx, WR_ERR_ARG, "explain: item index %d is outside [0, %d)", item, m->items.n);
-    return m->vt->explain ? m->vt->explain(m, history, len, item, weight) : unavailable(m, "explain");
+    return m->vt->explain ? m->vt->explain(m, history, len, item, weight) : unavailable(m, "explain", "per-item explanation (itemknn and markov have one)");
 }
 
 int wr_model_attention(wr_model *m, const int *history, int len, float *weights, int *out_blocks) {
@@ -29,7 +25,7 @@ int wr_model_attention(wr_model *m, const int *history, int len, float *weights,
     *out_blocks = 0;
     int rc = wr__check_history(m, history, len);
     if (rc) return rc;
-    if (!m->vt->attention) return unavailable(m, "attention");
+    if (!m->vt->attention) return unavailable(m, "attention", "attention (sasrec and bert4rec have it)");
     rc = m->vt->attention(m, history, len, weights);
     if (rc < 0) return rc;
     *out_blocks = rc;
@@ -73,7 +69,7 @@ int wr_model_item_map(wr_model *m, float *xy, float *explained) {
     if (!m || !xy || !explained)
         return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_item_map: model, xy and explained are required");
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "item map: the model is not trained yet");
-    if (!m->vt->item_vectors) return unavailable(m, "item map");
+    if (!m->vt->item_vectors) return unavailable(m, "item map", "item embeddings (gru4rec, sasrec and bert4rec have them)");
     int C, stride, V = m->items.n;
     const float *E = m->vt->item_vectors(m, &C, &stride);
     double *mean = calloc((size_t)C, sizeof *mean), *cov = calloc((size_t)C * C, sizeof *cov);
