@@ -28,16 +28,20 @@ async function pick(models, epochs = 2) {
     }
 }
 
+/** Starts recording the page's long main-thread tasks; longestTask() gives the longest since, in ms. */
+const watchLongTasks = () => page.evaluate(() => {
+    window.longTasks = [];
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask' });
+});
+const longestTask = async () => Math.max(0, ...await page.evaluate(() => window.longTasks));
+
 const runsDone = (n) => page.waitForFunction((k) =>
     document.querySelectorAll('.run[data-state="done"], .run[data-state="failed"], .run[data-state="cancelled"]').length >= k, n, { timeout: 90_000 });
 
 test('train item-kNN and GRU4Rec in workers: curves, results table, CSV, saved models', async (t) => {
     await openDemo(page, b.server.url);
     // long tasks on the main thread while the workers train
-    await page.evaluate(() => {
-        window.longTasks = [];
-        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask' });
-    });
+    await watchLongTasks();
     await pick(['itemknn', 'gru4rec'], 2);
     const t0 = Date.now();
     await page.click('#train-start');
@@ -53,7 +57,7 @@ test('train item-kNN and GRU4Rec in workers: curves, results table, CSV, saved m
     assert.equal(await page.locator('.run[data-model="gru4rec"] .uplot canvas').count(), 1, 'the curve is drawn');
     assert.match(await page.locator('.run[data-model="gru4rec"] .run-detail').textContent(), /^2 epochs/);
     assert.equal(await page.locator('.run[data-model="gru4rec"] progress').evaluate((p) => p.value), 1);
-    const longest = Math.max(0, ...await page.evaluate(() => window.longTasks));
+    const longest = await longestTask();
     t.diagnostic(`longest main-thread task while training: ${Math.round(longest)} ms`);
     assert.ok(longest < 400, `the page stays responsive while the workers train (longest task ${longest} ms)`);
 
@@ -116,15 +120,12 @@ test('a big local file (MovieLens-1M size) is parsed off the main thread', async
     for (let i = 0; i < 1_000_000; i++) lines.push(`${1 + (i % 6040)}::${1 + ((i * 7919) % 3706)}::4::${978300000 + i}`);
     const file = path.join(b.tmp, 'ratings.dat');
     fs.writeFileSync(file, lines.join('\n') + '\n');
-    await page.evaluate(() => {
-        window.longTasks = [];
-        new PerformanceObserver((l) => { for (const e of l.getEntries()) window.longTasks.push(e.duration); }).observe({ type: 'longtask' });
-    });
+    await watchLongTasks();
     await page.setInputFiles('#file', file);
     await page.waitForFunction(() => document.getElementById('sum-source').textContent.startsWith('ratings.dat'), null, { timeout: 60_000 });
     assert.equal(await page.textContent('#sum-format'), 'MovieLens');
     assert.equal((await page.textContent('#sum-events')).replace(/\D/g, ''), '1000000');
-    const longest = Math.max(0, ...await page.evaluate(() => window.longTasks));
+    const longest = await longestTask();
     t.diagnostic(`longest main-thread task while loading a 24 MB file: ${Math.round(longest)} ms`);
     assert.ok(longest < 400, `the page stays responsive while a big file loads (longest task ${longest} ms)`);
 });
