@@ -153,10 +153,22 @@ int wr_model_item_index(const wr_model *model, const char *id);
  * scores has wr_model_n_items floats. */
 WR_NODISCARD int wr_model_score(wr_model *model, const int *history, int len, float *scores);
 /* Top-k next items after history. out_items / out_scores have room for k; *out_n is how many
- * were written (k, or fewer when the catalogue is smaller). exclude_seen drops history items.
- * Ties are broken by the lower index. */
+ * were written (k, or fewer when the catalogue is smaller). exclude_seen (enum wr_seen) says
+ * whether history items are dropped. Ties are broken by the lower index. */
 WR_NODISCARD int wr_model_recommend(wr_model *model, const int *history, int len, int k,
                                     int exclude_seen, int *out_items, float *out_scores, int *out_n);
+
+/* Seen items: whether recommendations and evaluation drop the items already in the history.
+ * WR_SEEN_AUTO drops them when the model's training data shows (almost) no repeat consumption:
+ * under 1% of training events repeat an item already in that user's history. */
+enum wr_seen { WR_SEEN_KEEP = 0, WR_SEEN_EXCLUDE = 1, WR_SEEN_AUTO = 2 };
+/* What exclude_seen mode resolves to for this model (0 = history items kept, 1 = dropped), and
+ * why: *reason (may be NULL) points at a sentence owned by the model, valid until the next call
+ * on it. -1 if mode is not a wr_seen value. */
+int wr_model_seen_policy(wr_model *model, int mode, const char **reason);
+/* Share of the training events that repeated an item already in that user's history, recorded
+ * at fit and saved in the model file; -1 when unknown (a file written without it). */
+double wr_model_repeat_share(const wr_model *model);
 
 /* Adds one finished session (dense item indices, oldest first) to a session-kNN model (sknn,
  * vsknn, stan, vstan) without refitting, so a page learns from the visitor's own sessions as
@@ -196,7 +208,10 @@ enum wr_split { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
  *    "sampled<S>": {"users", "HR@K", "NDCG@K", "MRR@K"}}     (the second only when sampled > 0)
  * where the sampled protocol ranks the target against S items the user never touched, on at most
  * 10,000 users drawn with the seed. Users with fewer than 3 events are not evaluated.
- * Ties count against the target. exclude_seen removes history items from the ranking. */
+ * Ties count against the target. exclude_seen (enum wr_seen) says whether history items leave
+ * the ranking; with WR_SEEN_AUTO and a model that does not know its training repeat share, the
+ * share of the evaluated histories decides. The JSON also holds
+ *   "exclude_seen": {"mode": "auto"|"yes"|"no", "applied": bool, "repeat_share": x|null, "reason"} */
 WR_NODISCARD int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k,
                              int exclude_seen, int sampled, uint64_t seed, char **out_json);
 

@@ -25,6 +25,12 @@ export function bool(name, v) {
     if (typeof v !== 'boolean') throw new TypeError(`${name} must be true or false, got ${show(v)}`);
     return v ? 1 : 0;
 }
+/** excludeSeen: 'auto' | true | false -> the engine's wr_seen (2 auto, 1 exclude, 0 keep). */
+export function seenMode(name, v) {
+    if (v === 'auto') return 2;
+    if (typeof v !== 'boolean') throw new TypeError(`${name} must be 'auto', true or false, got ${show(v)}`);
+    return v ? 1 : 0;
+}
 export function str(name, v) {
     if (typeof v !== 'string') throw new TypeError(`${name} must be a string, got ${show(v)}`);
     if (v.includes('\0')) throw new TypeError(`${name} must not contain a NUL character`);

@@ -1,5 +1,5 @@
 // personal.d.ts: types of personal.mjs (import from 'wasmrec/personal'): on-device personalisation.
-import type { Recommendation } from './wasmrec.js';
+import type { DetailedRecommendations, ExcludeSeen, Recommendation } from './wasmrec.js';
 import type { WorkerEngine, WorkerModel, WorkerProgress } from './worker-client.js';
 import type { Store, StoreError } from './store.js';
 
@@ -58,7 +58,7 @@ export class Recommender {
     /** Records a click; known is false when the model does not know the id (still recorded). */
     observe(itemId: string, options?: { ts?: number }): Promise<{ session: string; known: boolean }>;
     endSession(): void;
-    recommend(options?: { k?: number; excludeSeen?: boolean }): Promise<{ items: Recommendation[]; unknown: string[] }>;
+    recommend(options?: { k?: number; excludeSeen?: ExcludeSeen }): Promise<DetailedRecommendations>;
     fineTune(options?: FineTuneOptions): Promise<FineTuneReport>;
     /** Deletes everything stored and goes back to the pretrained model with an empty session. */
     forget(): Promise<void>;

@@ -151,9 +151,9 @@ export class Recommender {
         this.session = { id: newSessionId(), items: [], lastTs: 0 };
     }
 
-    /** Next items for the current session: { items: [{ item, score }], unknown }. excludeSeen defaults to true. */
+    /** Next items for the current session: { items: [{ item, score }], unknown, excludeSeen }. excludeSeen: 'auto' (default), true or false. */
     async recommend(opts) {
-        const { k = this._k, excludeSeen = true } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
+        const { k = this._k, excludeSeen = 'auto' } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
         return this.model.recommendDetailed(this.session.items, { k, excludeSeen });
     }
 

@@ -86,9 +86,14 @@ export interface Recommendation { item: string; score: number }
 export interface RecommendOptions {
     /** A positive integer; default 10. Fewer come back when the catalogue is smaller. */
     k?: number;
-    /** Leave the history's items out. Default false. */
-    excludeSeen?: boolean;
+    /** Leave the history's items out: true, false, or 'auto' (the default): leave them out when
+     * under 1% of the model's training events repeated an item already in that user's history. */
+    excludeSeen?: ExcludeSeen;
 }
+export type ExcludeSeen = 'auto' | boolean;
+/** What an excludeSeen mode was resolved to, and why (a sentence). */
+export interface SeenPolicy { mode: 'auto' | 'yes' | 'no'; applied: boolean; reason: string }
+export interface DetailedRecommendations { items: Recommendation[]; unknown: string[]; excludeSeen: SeenPolicy }
 
 export interface TrainProgress {
     epoch: number; epochs: number; step: number; loss: number; positionsPerSecond: number;
@@ -108,7 +113,8 @@ export interface TrainOptions {
 export interface EvaluateOptions {
     split?: 'test' | 'valid' | 'validation';
     k?: number;
-    excludeSeen?: boolean;
+    /** As in RecommendOptions; default 'auto'. The report's exclude_seen says what was applied. */
+    excludeSeen?: ExcludeSeen;
     /** Negatives for the sampled protocol; 0 = full ranking only. Default 100. */
     sampled?: number;
     seed?: number | bigint;
@@ -184,7 +190,7 @@ export class Model {
     /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
     addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */
-    recommendDetailed(history: string[], options?: RecommendOptions): { items: Recommendation[]; unknown: string[] };
+    recommendDetailed(history: string[], options?: RecommendOptions): DetailedRecommendations;
     /** itemknn / markov: how much each known history item counts for `item` (only the last one
      * can be nonzero: these models score by the last item). Other models throw WasmrecError. */
     explain(history: string[], item: string): Explanation;

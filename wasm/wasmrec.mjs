@@ -20,7 +20,7 @@
 // - Lower level: instantiate({ host }) gives the raw exports plus these heap helpers; the Node
 //   command line (cli.mjs) uses it with file hooks.
 
-import { bool, checkOptions, checkSignal, itemIds, nonNegInt, posInt, seed64, show, str } from './check.mjs';
+import { bool, checkOptions, checkSignal, itemIds, nonNegInt, posInt, seed64, seenMode, show, str } from './check.mjs';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -656,11 +656,11 @@ export class Model extends Handle {
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
     recommendDetailed(history, opts) {
-        const { k = 10, excludeSeen = false } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
+        const { k = 10, excludeSeen = 'auto' } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
         const p = this._live();
         itemIds('history', history);
         posInt('k', k);
-        const ex = bool('excludeSeen', excludeSeen);
+        const ex = seenMode('excludeSeen', excludeSeen);
         const rt = this._engine._rt;
         const n = this.items;
         const kk = Math.min(k, Math.max(n, 1)); // C writes at most n items; do not allocate for more
@@ -677,7 +677,16 @@ export class Model extends Handle {
             for (let i = 0; i < got; i++) {
                 items[i] = { item: rt.string(rt.exports.wr_model_item_id(p, idx[i])), score: sc[i] };
             }
-            return { items, unknown };
+            return { items, unknown, excludeSeen: this._seen(ex) };
+        });
+    }
+    /** What an excludeSeen mode resolves to for this model: { mode, applied, reason }. */
+    _seen(mode) {
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const why = s.zeros(4);
+            const applied = rt.exports.wr_model_seen_policy(this._live(), mode, why) === 1;
+            return { mode: ['no', 'yes', 'auto'][mode], applied, reason: rt.string(rt.u32(why)) };
         });
     }
     /** Top-k next items after history (item id strings, oldest first): [{ item, score }]. */
@@ -765,14 +774,14 @@ export class Model extends Handle {
 
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
     evaluate(dataset, opts) {
-        const { split = 'test', k = 10, excludeSeen = false, sampled = 100, seed = 42 } =
+        const { split = 'test', k = 10, excludeSeen = 'auto', sampled = 100, seed = 42 } =
             checkOptions('evaluate', opts, ['split', 'k', 'excludeSeen', 'sampled', 'seed']);
         const p = this._live();
         const d = this._data(dataset);
         const splits = { test: 0, valid: 1, validation: 1 };
         if (!(split in splits)) throw new RangeError(`split must be 'test' or 'valid', got ${show(split)}`);
         posInt('k', k);
-        const ex = bool('excludeSeen', excludeSeen);
+        const ex = seenMode('excludeSeen', excludeSeen);
         nonNegInt('sampled', sampled);
         const s64 = seed64('seed', seed);
         const rt = this._engine._rt;

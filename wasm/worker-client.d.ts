@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -79,7 +79,7 @@ export class WorkerModel {
     readonly disposed: boolean;
     fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;
     recommend(history: string[], options?: RecommendOptions): Promise<Recommendation[]>;
-    recommendDetailed(history: string[], options?: RecommendOptions): Promise<{ items: Recommendation[]; unknown: string[] }>;
+    recommendDetailed(history: string[], options?: RecommendOptions): Promise<DetailedRecommendations>;
     explain(history: string[], item: string): Promise<Explanation>;
     attention(history: string[]): Promise<Attention>;
     itemMap(): Promise<ItemMap>;

@@ -120,7 +120,7 @@ function column(entry) {
     const t0 = performance.now();
     let out;
     try {
-        out = entry.model.recommendDetailed(state.session, { k: K, excludeSeen: state.session.length > 0 });
+        out = entry.model.recommendDetailed(state.session, { k: K }); // excludeSeen 'auto': the model's training data decides
     } catch (e) {
         return el('section', { class: 'rec-col', style: { '--c': modelColour(entry.name) } }, colHead(entry), el('p', { class: 'error-text' }, e.message));
     }

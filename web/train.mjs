@@ -10,7 +10,7 @@ import { curveChart } from './charts.mjs';
 
 const ui = {
     picker: $('model-picker'), start: $('train-start'), cancel: $('train-cancel'), note: $('train-note'),
-    runs: $('runs'), body: $('results-body'), export: $('export-csv'),
+    runs: $('runs'), body: $('results-body'), export: $('export-csv'), seen: $('results-seen'),
 };
 
 /** Two cores on the target machines: two trainings at once, the rest queue. */
@@ -214,7 +214,8 @@ function finished({ job, main, bytes, report, trainMs, epochs }) {
         model: main, curve: job.curve.slice(), size: bytes.length, params: job.params,
     };
     addModel(entry);
-    addResult({ name: job.name, origin: 'trained', dataKey: job.data.key, metrics: report.full, epochs, trainMs, params: job.params });
+    addResult({ name: job.name, origin: 'trained', dataKey: job.data.key, metrics: report.full, epochs, trainMs, params: job.params,
+        seen: report.exclude_seen });
     emit('trained', { entry, bytes, report, trainMs, epochs });
 }
 
@@ -275,10 +276,14 @@ function renderResults() {
     const rows = visibleResults();
     ui.export.disabled = rows.length === 0;
     if (!rows.length) {
+        ui.seen.textContent = '';
         ui.body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 8 },
             'No results yet for this data: pick models above and press “Train selected”.')));
         return;
     }
+    // which seen-items rule the rows were measured under (the engine's reason, once per distinct one)
+    const reasons = [...new Set(rows.filter((r) => r.seen).map((r) => r.seen.reason))];
+    ui.seen.textContent = reasons.length ? `Items already in a session: ${reasons.join('; ')}.` : '';
     const best = Object.fromEntries(METRICS.slice(0, 3).map((k) => [k, Math.max(...rows.map((r) => r.metrics[k] ?? -1))]));
     ui.body.replaceChildren(...rows.map((r) => el('tr', { dataset: { model: r.name, origin: r.origin } },
         el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label),

@@ -45,12 +45,14 @@ static const char *usage =
     "             write the synthetic demo store (CSV)\n"
     "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE]\n"
     "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
-    "             [--eval loo] [--k 10] [--exclude-seen] [--skip-bad] [--json]\n"
+    "             [--eval loo] [--k 10] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
     "  eval       --model MODEL.safetensors --data FILE [--format ...] [--k 10] [--seed S]\n"
-    "             [--exclude-seen] [--skip-bad] [--json]\n"
-    "  recommend  --model MODEL.safetensors --history ID,ID,... [--k 10] [--exclude-seen] [--json]\n"
+    "             [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+    "  recommend  --model MODEL.safetensors --history ID,ID,... [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
     "\n"
-    "Progress goes to stderr, results to stdout. Models:\n";
+    "--exclude-seen: whether history items may be recommended. auto (the default) excludes them when\n"
+    "under 1% of the training events repeat an item already in that user's history; the bare flag\n"
+    "means yes. Progress goes to stderr, results to stdout. Models:\n";
 
 static int usage_error(const char *fmt, ...) {
     char buf[512];
@@ -94,6 +96,7 @@ static int parse_args(int argc, char **argv, options *o) {
     o->items = 1000;
     o->seed = 42;
     o->k = 10;
+    o->exclude_seen = WR_SEEN_AUTO;
     o->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -101,7 +104,13 @@ static int parse_args(int argc, char **argv, options *o) {
         if (!flag_allowed(o->cmd, a)) return usage_error("%s does not take %s", o->cmd, a);
         if (!strcmp(a, "--json")) { o->json = 1; continue; }
         if (!strcmp(a, "--skip-bad")) { o->skip_bad = 1; continue; }
-        if (!strcmp(a, "--exclude-seen")) { o->exclude_seen = 1; continue; }
+        if (!strcmp(a, "--exclude-seen")) { /* the bare flag means yes */
+            static const char *const modes[] = {"no", "yes", "auto"};
+            o->exclude_seen = WR_SEEN_EXCLUDE;
+            for (int m = 0; i + 1 < argc && m < 3; m++)
+                if (!strcmp(argv[i + 1], modes[m])) o->exclude_seen = m, i++;
+            continue;
+        }
         if (i + 1 >= argc) return usage_error("%s needs a value", a);
         const char *v = argv[++i];
         if (!strcmp(a, "--data")) o->data = v;
@@ -195,26 +204,47 @@ static void dataset_json(wr_buf *b, const options *o, const wr_data *d) {
                    (long long)wr_data_skipped(d));
 }
 
-/* Evaluates the test split and appends "test" and "test_sampled100" (and "valid" when asked). */
+/* Appends "key": the value of key in the JSON object text (one of the engine's reports). */
+static void copy_member(wr_buf *b, const char *key, const char *text, const char *from) {
+    wr_json_tok *t = NULL;
+    int n = 0;
+    char err[64];
+    if (wr__json_parse(text, strlen(text), &t, &n, err, sizeof err) < 0) return;
+    int v = wr__json_get(text, t, 0, from);
+    if (v >= 0) {
+        wr__buf_printf(b, ",\"%s\":", key);
+        wr__buf_append(b, text + t[v].start, t[v].end - t[v].start);
+    }
+    free(t);
+}
+
+/* Evaluates the test split and appends "protocol", "test" and "test_sampled100" (and "valid"
+ * when asked). */
 static int eval_json(wr_model *m, const wr_data *d, const options *o, int with_valid, wr_buf *b, char **human) {
     char *test = NULL, *valid = NULL;
     int rc = wr_eval_loo(m, d, WR_SPLIT_TEST, (int)o->k, o->exclude_seen, 100, (uint64_t)o->seed, &test);
     if (rc == WR_OK && with_valid) rc = wr_eval_loo(m, d, WR_SPLIT_VALID, (int)o->k, o->exclude_seen, 0, (uint64_t)o->seed, &valid);
     if (rc) return rc;
-    /* test = {"full":{...},"sampled100":{...}}: split it into the two documented keys */
-    char *samp = strstr(test, ",\"sampled100\":");
-    char *full = test + strlen("{\"full\":");
+    /* the engine's {"exclude_seen": {...}, "full": {...}, "sampled100": {...}} in the documented keys */
+    wr_json_tok *t = NULL;
+    int n = 0;
+    char err[64];
+    if (wr__json_parse(test, strlen(test), &t, &n, err, sizeof err) < 0) return wr__err(m->ctx, WR_ERR_STATE, "evaluation report: %s", err);
+    int ex = wr__json_get(test, t, 0, "exclude_seen");
+    int applied = wr__json_get(test, t, ex, "applied"), share = wr__json_get(test, t, ex, "repeat_share"),
+        reason = wr__json_get(test, t, ex, "reason"), mode = wr__json_get(test, t, ex, "mode");
     wr__buf_puts(b, ",\"protocol\":{\"split\":\"leave-one-out\",\"ranking\":\"full ranking over all items; ties count against the target\",");
-    wr__buf_printf(b, "\"exclude_seen\":%s,\"sampled\":\"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed %lld\"}",
-                   o->exclude_seen ? "true" : "false", o->seed);
-    wr__buf_puts(b, ",\"test\":");
-    wr__buf_append(b, full, (size_t)(samp - full));
-    wr__buf_puts(b, ",\"test_sampled100\":");
-    wr__buf_append(b, samp + strlen(",\"sampled100\":"), strlen(samp + strlen(",\"sampled100\":")) - 1);
-    if (valid) {
-        wr__buf_puts(b, ",\"valid\":");
-        wr__buf_append(b, valid + strlen("{\"full\":"), strlen(valid) - strlen("{\"full\":") - 1);
-    }
+    wr__buf_printf(b, "\"exclude_seen\":%.*s,\"exclude_seen_mode\":\"%.*s\",\"repeat_share\":%.*s,\"exclude_seen_reason\":\"%.*s\",",
+                   (int)(t[applied].end - t[applied].start), test + t[applied].start, (int)(t[mode].end - t[mode].start), test + t[mode].start,
+                   (int)(t[share].end - t[share].start), test + t[share].start, (int)(t[reason].end - t[reason].start), test + t[reason].start);
+    wr__buf_printf(b, "\"sampled\":\"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed %lld\"}", o->seed);
+    char *why = wr__json_str(test, &t[reason]);
+    if (why) say(2, "seen items: %s\n", why);
+    free(why);
+    free(t);
+    copy_member(b, "test", test, "full");
+    copy_member(b, "test_sampled100", test, "sampled100");
+    if (valid) copy_member(b, "valid", valid, "full");
     *human = test;
     free(valid);
     return WR_OK;
@@ -441,7 +471,12 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
     if (rc == WR_OK) rc = wr_model_recommend(m, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
     if (rc == WR_OK) {
         if (o->json) {
-            wr__buf_printf(&out, "{\"model\":\"%s\",\"history\":%d,\"unknown\":[%s],\"items\":[", wr_model_name(m), h, unknown.data ? unknown.data : "");
+            const char *why = "";
+            int ex = wr_model_seen_policy(m, o->exclude_seen, &why);
+            wr__buf_printf(&out, "{\"model\":\"%s\",\"history\":%d,\"unknown\":[%s],\"exclude_seen\":%s,\"exclude_seen_reason\":",
+                           wr_model_name(m), h, unknown.data ? unknown.data : "", ex ? "true" : "false");
+            wr__buf_json_str(&out, why);
+            wr__buf_puts(&out, ",\"items\":[");
             for (int i = 0; i < got; i++) {
                 wr__buf_puts(&out, i ? ",{\"item\":" : "{\"item\":");
                 wr__buf_json_str(&out, wr_model_item_id(m, items[i]));

@@ -166,12 +166,33 @@ done:
 int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen,
                 int sampled, uint64_t seed, char **out_json) {
     if (!model || !data || !out_json) return wr__err(model ? model->ctx : NULL, WR_ERR_ARG, "wr_eval_loo: model, data and out_json are required");
+    if (exclude_seen < WR_SEEN_KEEP || exclude_seen > WR_SEEN_AUTO)
+        return wr__err(model->ctx, WR_ERR_ARG, "exclude_seen must be 0 (keep), 1 (exclude) or 2 (auto), got %d", exclude_seen);
+    /* auto, for a model that does not know its training data: the evaluated histories decide */
+    double share = -1;
+    if (exclude_seen == WR_SEEN_AUTO && model->repeat_share < 0) {
+        wr_seqs seqs;
+        int32_t *len = NULL;
+        if (wr__seqs_from_data(data, split == WR_SPLIT_TEST ? 1 : 2, &seqs, &len) < 0) return wr__oom(model->ctx, "evaluating");
+        share = wr__repeat_share(&seqs);
+        wr_free(len);
+        if (share < 0) return wr__oom(model->ctx, "evaluating");
+    }
+    char reason[200];
+    int applied = wr__resolve_seen(model, exclude_seen, share, reason, sizeof reason);
     wr_metrics full, samp;
     double coverage;
-    int rc = wr__eval_loo(model, data, split, k, exclude_seen, sampled, seed, &full, &samp, &coverage);
+    int rc = wr__eval_loo(model, data, split, k, applied, sampled, seed, &full, &samp, &coverage);
     if (rc) return rc;
     wr_buf out = {0};
-    wr__buf_puts(&out, "{\"full\":");
+    static const char *const modes[] = {"no", "yes", "auto"};
+    double known = model->repeat_share >= 0 ? model->repeat_share : share;
+    wr__buf_printf(&out, "{\"exclude_seen\":{\"mode\":\"%s\",\"applied\":%s,\"repeat_share\":", modes[exclude_seen], applied ? "true" : "false");
+    if (known >= 0) wr__buf_json_num(&out, known);
+    else wr__buf_puts(&out, "null");
+    wr__buf_puts(&out, ",\"reason\":");
+    wr__buf_json_str(&out, reason);
+    wr__buf_puts(&out, "},\"full\":");
     metrics_json(&out, &full, 1, coverage);
     if (sampled) {
         wr__buf_printf(&out, ",\"sampled%d\":", sampled);

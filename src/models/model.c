@@ -46,6 +46,7 @@ int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out) {
     m->ctx = ctx;
     m->vt = vt;
     m->seed = seed;
+    m->repeat_share = -1;
     wr__rng_seed(&m->rng, seed);
     for (int i = 0; i < vt->n_params; i++) m->hp[i] = vt->params[i].def;
     *out = m;
@@ -179,12 +180,60 @@ int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, i
     return WR_OK;
 }
 
+double wr__repeat_share(const wr_seqs *seqs) {
+    int32_t *last = malloc((size_t)seqs->n_items * sizeof *last + 1);
+    if (!last) return -1;
+    for (int i = 0; i < seqs->n_items; i++) last[i] = -1;
+    int64_t events = 0, repeats = 0;
+    for (int u = 0; u < seqs->n; u++) {
+        const int32_t *s = seqs->items + seqs->start[u];
+        for (int t = 0; t < seqs->len[u]; t++) {
+            repeats += last[s[t]] == u;
+            last[s[t]] = u;
+        }
+        events += seqs->len[u];
+    }
+    free(last);
+    return events ? (double)repeats / (double)events : 0.0;
+}
+
+int wr__resolve_seen(const wr_model *m, int mode, double share, char *reason, size_t reason_len) {
+    if (mode != WR_SEEN_AUTO) {
+        if (reason) snprintf(reason, reason_len, "history items %s, as asked", mode ? "excluded" : "kept");
+        return mode != WR_SEEN_KEEP;
+    }
+    const char *whose = "the training data";
+    if (m->repeat_share >= 0) share = m->repeat_share;
+    else whose = "the evaluated histories (the model does not record its training data's)";
+    if (share < 0) {
+        if (reason) snprintf(reason, reason_len, "auto: history items kept (the model does not record how often its training data repeats items)");
+        return 0;
+    }
+    int ex = share < WR_REPEAT_SHARE_AUTO;
+    if (reason)
+        snprintf(reason, reason_len, "auto: %.2f%% of the events of %s repeat an item already in that user's history (%s 1%%), so history items are %s",
+                 100.0 * share, whose, ex ? "under" : "at least", ex ? "excluded" : "kept");
+    return ex;
+}
+
+int wr_model_seen_policy(wr_model *m, int mode, const char **reason) {
+    if (!m || mode < WR_SEEN_KEEP || mode > WR_SEEN_AUTO) return -1;
+    int ex = wr__resolve_seen(m, mode, -1, m->seen_reason, sizeof m->seen_reason);
+    if (reason) *reason = m->seen_reason;
+    return ex;
+}
+
+double wr_model_repeat_share(const wr_model *m) { return m ? m->repeat_share : -1; }
+
 int wr_model_recommend(wr_model *m, const int *history, int len, int k, int exclude_seen,
                        int *out_items, float *out_scores, int *out_n) {
     if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");
     if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
+    if (exclude_seen < WR_SEEN_KEEP || exclude_seen > WR_SEEN_AUTO)
+        return wr__err(m->ctx, WR_ERR_ARG, "exclude_seen must be 0 (keep), 1 (exclude) or 2 (auto), got %d", exclude_seen);
     int rc = wr__check_history(m, history, len);
     if (rc) return rc;
+    exclude_seen = wr__resolve_seen(m, exclude_seen, -1, NULL, 0);
     int n = m->items.n;
     float *scores = malloc((size_t)n * sizeof *scores);
     unsigned char *mask = exclude_seen ? calloc((size_t)n, 1) : NULL;
@@ -226,13 +275,14 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
     }
     wr__buf_puts(&items, "]");
     params_to_json(m, &params);
-    char nbuf[32];
+    char nbuf[32], rbuf[32];
     snprintf(nbuf, sizeof nbuf, "%d", m->items.n);
+    snprintf(rbuf, sizeof rbuf, "%.9g", m->repeat_share);
     int rc = WR_OK;
     if (items.failed || params.failed || wr__st_set_meta(&f, "format", "wasmrec") < 0 ||
         wr__st_set_meta(&f, "version", WR_MODEL_FORMAT_VERSION) < 0 || wr__st_set_meta(&f, "model", m->vt->name) < 0 ||
         wr__st_set_meta(&f, "params", params.data) < 0 || wr__st_set_meta(&f, "n_items", nbuf) < 0 ||
-        wr__st_set_meta(&f, "items", items.data) < 0)
+        wr__st_set_meta(&f, "items", items.data) < 0 || (m->repeat_share >= 0 && wr__st_set_meta(&f, "repeat_share", rbuf) < 0))
         rc = wr__oom(m->ctx, "saving the model");
     if (rc == WR_OK) rc = m->vt->save(m, &f);
     if (rc == WR_OK && wr__st_serialize(&f, out_bytes, out_len) < 0) rc = wr__oom(m->ctx, "saving the model");
@@ -320,7 +370,16 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
         n_items = strtoll(nitems, &end, 10);
         if (*end || n_items < 1 || n_items > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: n_items \"%s\" is not a valid count", src, nitems);
     }
+    const char *repeat = wr__st_meta(&f, "repeat_share");
+    double share = -1;
+    if (rc == WR_OK && repeat) {
+        char *end;
+        share = strtod(repeat, &end);
+        if (end == repeat || *end || !(share >= 0 && share <= 1))
+            rc = wr__err(ctx, WR_ERR_FORMAT, "%s: metadata \"repeat_share\" is \"%.40s\", not a share in [0, 1]", src, repeat);
+    }
     if (rc == WR_OK) rc = wr_model_new(ctx, name, 0, &m);
+    if (rc == WR_OK) m->repeat_share = share;
     if (rc == WR_OK) rc = load_params(m, src, params);
     if (rc == WR_OK) rc = load_items(m, src, items, n_items);
     if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {

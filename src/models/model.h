@@ -64,7 +64,19 @@ struct wr_model {
     float *params;         /* iterative families: every weight in one buffer (n_params floats), */
     size_t n_params;       /* so keeping the best epoch's weights is one copy */
     wr_train *train;       /* non-NULL while stepwise training is under way */
+    double repeat_share;   /* share of training events that repeat an item already in that user's
+                              history (what exclude-seen `auto` decides on); -1 = unknown */
+    char seen_reason[200]; /* wr_model_seen_policy's last sentence */
 };
+
+/* `auto` excludes history items when under this share of training events repeat one. */
+#define WR_REPEAT_SHARE_AUTO 0.01
+/* Share of the events of seqs whose item already occurred earlier in the same sequence. */
+double wr__repeat_share(const wr_seqs *seqs);
+/* Resolves an exclude-seen mode (WR_SEEN_*) to 0/1 for model, deciding `auto` on share (the
+ * model's training share, or share when the model has none; -1 = unknown: keep). If reason is
+ * given, writes a sentence saying what was applied and why. */
+int wr__resolve_seen(const wr_model *m, int mode, double share, char *reason, size_t reason_len);
 
 /* Value of hyper-parameter `name`, or def when the family has no such parameter. */
 double wr__hp_or(const wr_model *m, const char *name, double def);

@@ -1,7 +1,8 @@
 /* train.c: fitting a model on data, in steps. One-pass families (pop, markov, the kNN models)
  * do all their work in wr_train_begin. Iterative families train one mini-batch per step; at the
  * end of every epoch the loop measures validation NDCG@10 (leave-one-out's second-last events,
- * when training on the leave-one-out split), keeps the best epoch's weights, and stops after
+ * when training on the leave-one-out split, history items excluded by the exclude-seen `auto`
+ * rule), keeps the best epoch's weights, and stops after
  * `patience` epochs without improvement or after `epochs` epochs. The caller drives the steps, so
  * a worker can report progress and stop between them. */
 #include <math.h>
@@ -13,7 +14,7 @@
 
 struct wr_train {
     const wr_data *data;
-    int loo;
+    int loo, exclude_seen;
     wr_seqs seqs;
     int32_t *len;
     int epoch, epochs, step, patience, bad_epochs, best_epoch, done;
@@ -61,6 +62,13 @@ int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) 
         wr__train_free(m);
         return wr__oom(m->ctx, "preparing training sequences");
     }
+    m->repeat_share = wr__repeat_share(&t->seqs);
+    if (m->repeat_share < 0) {
+        wr__train_free(m);
+        return wr__oom(m->ctx, "counting repeated items");
+    }
+    /* Validation follows the exclude-seen `auto` rule, as the reports do by default. */
+    t->exclude_seen = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
     wr__rng_seed(&m->rng, m->seed);
     int rc = m->vt->fit(m, &t->seqs);
     if (rc) {
@@ -94,7 +102,7 @@ static int end_epoch(wr_model *m) {
     if (t->best) {
         wr_metrics full, samp;
         double cov;
-        int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, 0, 0, 0, &full, &samp, &cov);
+        int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
         if (rc) return rc;
         t->valid_ndcg = full.users ? full.ndcg / full.users : 0;
         if (t->valid_ndcg > t->best_ndcg) {

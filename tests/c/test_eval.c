@@ -111,10 +111,93 @@ static void test_loo_by_hand(void) {
     wr_data_free(d);
 }
 
+/* Seen items: the repeat share recorded at fit, `auto` deciding on it, the report saying so, and
+ * the share saved in (and validated from) the model file. */
+static void test_seen_auto(void) {
+    wr_data *d, *rep;
+    CHECK(wr_data_load(ctx, tiny, strlen(tiny), "seq", "tiny", 0, &d) == WR_OK);
+    /* training parts (all but the last two): v1 a b a (a repeats), w1 b: one repeat in 4 events */
+    const char *again = "v1 a\nv1 b\nv1 a\nv1 c\nv1 d\nw1 b\nw1 c\nw1 d\n";
+    CHECK(wr_data_load(ctx, again, strlen(again), "seq", "again", 0, &rep) == WR_OK);
+    if (!d || !rep) return;
+    wr_model *m, *r;
+    CHECK(wr_model_new(ctx, "markov", 1, &m) == WR_OK);
+    CHECK(wr_model_new(ctx, "markov", 1, &r) == WR_OK);
+    CHECK(wr_model_repeat_share(m) == -1); /* not trained: unknown */
+    CHECK(wr_model_fit_loo(m, d) == WR_OK);
+    CHECK(wr_model_fit_loo(r, rep) == WR_OK);
+    CHECK_CLOSE(wr_model_repeat_share(m), 0.0, 0, 0);
+    CHECK_CLOSE(wr_model_repeat_share(r), 0.25, 1e-12, 0);
+    const char *why = NULL;
+    CHECK(wr_model_seen_policy(m, WR_SEEN_AUTO, &why) == 1);
+    CHECK_CONTAINS(why, "0.00% of the events of the training data");
+    CHECK_CONTAINS(why, "excluded");
+    CHECK(wr_model_seen_policy(r, WR_SEEN_AUTO, &why) == 0);
+    CHECK_CONTAINS(why, "25.00%");
+    CHECK(wr_model_seen_policy(r, WR_SEEN_EXCLUDE, NULL) == 1);
+    CHECK(wr_model_seen_policy(m, WR_SEEN_KEEP, NULL) == 0);
+    CHECK(wr_model_seen_policy(m, 3, NULL) == -1);
+    /* auto on data without repeats = exclude; the report says what was applied and why */
+    char *ja = NULL, *jx = NULL, *jk = NULL;
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, WR_SEEN_AUTO, 0, 7, &ja) == WR_OK);
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, WR_SEEN_EXCLUDE, 0, 7, &jx) == WR_OK);
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, WR_SEEN_KEEP, 0, 7, &jk) == WR_OK);
+    if (ja && jx && jk) {
+        CHECK_CLOSE(metric(ja, "full", "MRR@5"), metric(jx, "full", "MRR@5"), 0, 0);
+        CHECK(metric(ja, "full", "MRR@5") != metric(jk, "full", "MRR@5"));
+        CHECK_CONTAINS(ja, "\"exclude_seen\":{\"mode\":\"auto\",\"applied\":true,\"repeat_share\":0,");
+        CHECK_CONTAINS(jk, "\"mode\":\"no\",\"applied\":false");
+    }
+    free(ja), free(jx), free(jk);
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 5, 7, 0, 7, &ja) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "exclude_seen must be");
+    int items[4], n;
+    float scores[4];
+    CHECK(wr_model_recommend(m, items, 0, 4, -1, items, scores, &n) == WR_ERR_ARG);
+
+    /* the file keeps the share; a bad one is an error; a file without one leaves auto to the data */
+    uint8_t *bytes;
+    size_t len;
+    CHECK(wr_model_save(r, &bytes, &len) == WR_OK);
+    wr_model *back = NULL;
+    CHECK(wr_model_load(ctx, bytes, len, "r.safetensors", &back) == WR_OK);
+    if (back) CHECK_CLOSE(wr_model_repeat_share(back), 0.25, 0, 0);
+    wr_model_free(back);
+    char *at = NULL;
+    for (size_t i = 0; bytes && !at && i + 18 <= len; i++)
+        if (!memcmp(bytes + i, "\"repeat_share\":\"0.", 18)) at = (char *)bytes + i;
+    CHECK(at != NULL);
+    if (at) {
+        at[16] = '7'; /* 7.25: not a share */
+        CHECK(wr_model_load(ctx, bytes, len, "r.safetensors", &back) == WR_ERR_FORMAT);
+        CHECK_CONTAINS(wr_last_error(ctx), "r.safetensors: metadata \"repeat_share\"");
+        at[16] = '0';
+        at[12] = 'X'; /* "repeat_Xhare": the key is gone */
+        CHECK(wr_model_load(ctx, bytes, len, "r.safetensors", &back) == WR_OK);
+        if (back) {
+            CHECK(wr_model_repeat_share(back) == -1);
+            CHECK(wr_model_seen_policy(back, WR_SEEN_AUTO, &why) == 0);
+            CHECK_CONTAINS(why, "does not record");
+            /* tiny's test histories: u1 a b c a repeats a, 1 of 11 events */
+            CHECK(wr_eval_loo(back, d, WR_SPLIT_TEST, 5, WR_SEEN_AUTO, 0, 7, &ja) == WR_OK);
+            if (ja) CHECK_CONTAINS(ja, "\"applied\":false,\"repeat_share\":0.0909091");
+            if (ja) CHECK_CONTAINS(ja, "of the evaluated histories");
+            free(ja);
+        }
+        wr_model_free(back);
+    }
+    wr_free(bytes);
+    wr_model_free(m);
+    wr_model_free(r);
+    wr_data_free(d);
+    wr_data_free(rep);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     test_rank_and_metrics();
     test_loo_by_hand();
+    test_seen_auto();
     wr_ctx_free(ctx);
     TEST_END("eval");
 }

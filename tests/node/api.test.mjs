@@ -285,7 +285,13 @@ test('Recommender: pretrained model, observe, recommend, fineTune (addSession an
     const r1 = await rec.recommend();
     assert.deepEqual(r1.unknown, ['not-in-the-catalogue']);
     assert.equal(r1.items.length, 5);
-    assert.ok(!r1.items.some((x) => x.item === 'tv-009'), 'excludeSeen by default');
+    // 'auto' by default: the demo store repeats items (about 8% of its events), so history stays
+    assert.equal(r1.excludeSeen.mode, 'auto');
+    assert.equal(r1.excludeSeen.applied, false);
+    assert.match(r1.excludeSeen.reason, /repeat an item already in that user's history \(at least 1%\)/);
+    const r1x = await rec.recommend({ excludeSeen: true });
+    assert.equal(r1x.excludeSeen.applied, true);
+    assert.ok(!r1x.items.some((x) => x.item === 'tv-009'), 'excludeSeen: true drops the history');
     assert.equal((await rec.fineTune()).action, 'skipped', 'the current session is not finished');
     // a long pause starts a new session
     const first = rec.session.id;

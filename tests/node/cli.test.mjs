@@ -147,3 +147,37 @@ test('wasm CLI with no module explains how to build it', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /make wasm/);
 });
+
+test('--exclude-seen auto|yes|no (bare = yes): auto decides on the training data and the report says why', () => {
+    // every user rates each movie once: no repeats, so auto excludes the history
+    const lines = [];
+    for (let u = 1; u <= 40; u++) for (let t = 0; t < 8; t++) lines.push(`${u}\t${(u * 7 + t * 3) % 50 + 1}\t4\t${1000 + u * 100 + t}`);
+    fs.writeFileSync(path.join(dir, 'norepeat.data'), lines.join('\n') + '\n');
+    for (const kind of ['native', 'wasm']) {
+        const report = (...extra) => JSON.parse(ok(kind, ['train', '--data', 'norepeat.data', '--model', 'sknn', '--eval', 'loo', '--json', ...extra]).stdout);
+        const auto = report();
+        assert.equal(auto.protocol.exclude_seen, true);
+        assert.equal(auto.protocol.exclude_seen_mode, 'auto');
+        assert.equal(auto.protocol.repeat_share, 0);
+        assert.match(auto.protocol.exclude_seen_reason, /^auto: 0\.00% of the events of the training data repeat .* \(under 1%\), so history items are excluded$/);
+        const no = report('--exclude-seen', 'no');
+        assert.equal(no.protocol.exclude_seen, false);
+        assert.ok(no.test['NDCG@10'] < auto.test['NDCG@10'], 'keeping never-repeated history items costs the kNN model');
+        assert.deepEqual(report('--exclude-seen', 'yes').test, auto.test);
+        const bare = report('--exclude-seen'); // the bare flag, followed by another flag
+        assert.equal(bare.protocol.exclude_seen_mode, 'yes');
+        assert.deepEqual(bare.test, auto.test);
+        const bad = run(kind, ['train', '--data', 'norepeat.data', '--model', 'pop', '--exclude-seen', 'maybe']);
+        assert.equal(bad.status, 2);
+        assert.match(bad.stderr, /unexpected argument "maybe"/);
+        // recommend: the model file carries the share, so auto works without the data
+        ok(kind, ['train', '--data', 'norepeat.data', '--model', 'markov', '--out', `norepeat-${kind}.safetensors`]);
+        const rec = JSON.parse(ok(kind, ['recommend', '--model', `norepeat-${kind}.safetensors`, '--history', '8,11', '--k', '50', '--json']).stdout);
+        assert.equal(rec.exclude_seen, true);
+        assert.match(rec.exclude_seen_reason, /under 1%/);
+        assert.ok(!rec.items.some((x) => x.item === '8' || x.item === '11'));
+        const kept = JSON.parse(ok(kind, ['recommend', '--model', `norepeat-${kind}.safetensors`, '--history', '8,11', '--k', '50', '--exclude-seen', 'no', '--json']).stdout);
+        assert.equal(kept.exclude_seen, false);
+        assert.ok(kept.items.some((x) => x.item === '8' || x.item === '11'));
+    }
+});
