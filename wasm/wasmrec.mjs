@@ -75,7 +75,7 @@ async function fetchWasmBytes(wasmUrl) {
     return new Uint8Array(await res.arrayBuffer());
 }
 
-// The most Transformer blocks a model may have (sasrec.c MAX_BLOCKS; the "blocks" parameter caps it).
+// The most Transformer blocks a model may have (WR_MAX_BLOCKS in src/models/params.h, the "blocks" range).
 const MAX_BLOCKS = 16;
 const compiled = new Map(); // url string -> Promise<WebAssembly.Module>, for the default path only
 

@@ -6,7 +6,11 @@
 
 #include "model.h"
 
-#define WR_MAX_VIEWS 64
+/* The most Transformer blocks (sasrec/bert4rec's "blocks" range), and so the most views a model
+ * can declare: the embeddings and the final layernorm (4) and 12 per block. Both follow from the
+ * declared parameter ranges, so no setting they allow can run out of views. */
+#define WR_MAX_BLOCKS 16
+#define WR_MAX_VIEWS (4 + 12 * WR_MAX_BLOCKS)
 
 typedef enum { WR_INIT_ZERO, WR_INIT_ONE, WR_INIT_NORMAL, WR_INIT_UNIFORM } wr_init;
 

@@ -20,7 +20,7 @@
 /* The two Transformer models share their parameters; only some defaults differ (the papers'). */
 #define TRANSFORMER_PARAMS(heads, dropout, weight_decay, patience)                                                  \
     {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},                                                     \
-    {"blocks", WR_PARAM_INT, 2, 1, 16, NULL, "Transformer blocks"},                                                 \
+    {"blocks", WR_PARAM_INT, 2, 1, WR_MAX_BLOCKS, NULL, "Transformer blocks"},                                      \
     {"heads", WR_PARAM_INT, heads, 1, 16, NULL, "attention heads (dim must divide)"},                              \
     {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
     {"dropout", WR_PARAM_FLOAT, dropout, 0, 0.9, NULL, "dropout rate"},                                            \
@@ -42,7 +42,6 @@ static const wr_param_def bert4rec_params[] = {
     {"mask_prob", WR_PARAM_FLOAT, 0.2, 0.01, 0.9, NULL, "share of items masked in training"},
 };
 
-#define MAX_BLOCKS 16
 #define CHUNK 64 /* logits rows per chunk: memory is CHUNK x V floats, whatever the batch */
 
 typedef struct {
@@ -60,7 +59,7 @@ typedef struct {
     int V, C, H, T, B, L, item, pos, lnf_w, lnf_b;
     int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
     int seq_cap;             /* sequences the activation buffers hold (batch when trained here, 1 when loaded) */
-    block_views bv[MAX_BLOCKS];
+    block_views bv[WR_MAX_BLOCKS];
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
     wr_adamw adam;
     wr_windows windows;
@@ -74,7 +73,7 @@ typedef struct {
     float *x0, *h, *h_mean, *h_rstd, *x_out;
     unsigned char *drop0;
     float p;                 /* the dropout rate the last forward pass used (0 at evaluation) */
-    block_acts ba[MAX_BLOCKS];
+    block_acts ba[WR_MAX_BLOCKS];
     float *dx, *dtmp, *dqkv, *datt, *d2;  /* backward scratch */
     float *logits;           /* (CHUNK, V), then their gradient in place */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */

@@ -4,9 +4,11 @@
  * item, and the model file. */
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../src/models/model.h"
+#include "../../src/models/params.h"
 #include "check.h"
 
 static wr_ctx *ctx;
@@ -201,6 +203,24 @@ int main(void) {
     wr_free(bytes);
     wr_model_free(back);
     wr_model_free(m);
+
+    /* the whole declared range of blocks fits the parameter layout: the most blocks train,
+     * save and load (an old fixed cap of 64 views stopped at 5) */
+    for (int bert = 0; bert < 2; bert++) {
+        CHECK(wr_model_new(ctx, bert ? "bert4rec" : "sasrec", 1, &m) == WR_OK);
+        char most[16];
+        snprintf(most, sizeof most, "%d", WR_MAX_BLOCKS);
+        const char *big[][2] = {{"blocks", most}, {"dim", "4"}, {"heads", "1"}, {"max_len", "4"}, {"epochs", "1"}};
+        for (int i = 0; i < 5; i++) CHECK(wr_model_set(m, big[i][0], big[i][1]) == WR_OK);
+        CHECK(wr_model_set(m, "blocks", "17") == WR_ERR_ARG);
+        CHECK(wr_model_fit(m, pat) == WR_OK);
+        CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+        CHECK(wr_model_load(ctx, bytes, len, "big.safetensors", &back) == WR_OK);
+        if (back) CHECK(wr_model_score(back, hist, 2, s2) == WR_OK);
+        wr_free(bytes);
+        wr_model_free(back);
+        wr_model_free(m);
+    }
     wr_data_free(pat);
     wr_data_free(d);
     wr_ctx_free(ctx);
