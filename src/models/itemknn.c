@@ -1,7 +1,9 @@
 /* itemknn.c: item-kNN on session co-occurrence (the GRU4Rec paper's item-kNN baseline).
  * sim(i, j) = n(i, j) / (sqrt(n(i) n(j)) + lambda): cosine of the items' session-incidence
  * vectors, with lambda damping the similarity of rarely seen pairs. Each item keeps its
- * `neighbors` most similar items; a session is scored by the neighbours of its last item. */
+ * `neighbors` most similar items; a session is scored by the neighbours of its last item, equal
+ * similarities ordered by the items' popularity in training (the more popular first, see
+ * wr__csr_score), and items that are not neighbours by popularity below every neighbour. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +120,7 @@ static int itemknn_fit(wr_model *m, const wr_seqs *train) {
         c->val = malloc(sizeof *c->val);
         if (!c->col || !c->val) rc = wr__oom(m->ctx, "fitting itemknn");
     }
+    if (rc == WR_OK) rc = wr__csr_ready(m, c);
 done:
     free(uniq);
     free(ustart);

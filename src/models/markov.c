@@ -1,6 +1,9 @@
 /* markov.c: first-order Markov chain (sequential rules of length one). The score of item j
  * after a history ending in item i is the number of times j directly followed i in training;
- * items that never followed i are ranked by popularity below every observed successor. */
+ * successors that followed i equally often are ordered by their popularity in training, the more
+ * popular first (on small data most counts are 1, and a target tied with them would otherwise
+ * rank below all of them; see wr__csr_score); items that never followed i are ranked by
+ * popularity below every observed successor. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +57,7 @@ static int markov_fit(wr_model *m, const wr_seqs *train) {
         }
     }
     c->ptr[n] = out;
-    return WR_OK;
+    return wr__csr_ready(m, c);
 }
 
 const wr_model_vt wr__markov_vt = {

@@ -18,13 +18,16 @@
  *   vstan: stan's sim with each shared item also weighted by 1 + lambda_idf idf(i);
  *          w = stan's w * exp(-(step(N) - 1) / lambda_ipw) * (1 + lambda_idf idf(i))
  * t_N is the time of N's last event and t_now the latest time in the index (the current session
- * happens now). Items no neighbour contains are ranked by popularity below every scored item. */
+ * happens now). Items with equal scores are ordered by their popularity in training, the more
+ * popular first (wr__break_ties in sparse.c: an equal, more popular item gets up to half the way
+ * to the next larger score; unequal scores keep their order), and items no neighbour contains are
+ * ranked by popularity below every scored item. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../kernels/kernels.h"
-#include "model.h"
+#include "sparse.h" /* wr__break_ties */
 
 enum { SKNN, VSKNN, STAN, VSTAN };
 
@@ -75,6 +78,7 @@ typedef struct {
     int32_t *cand;     /* (cap_sessions) candidate sessions of a query */
     int32_t *heads, *lists; /* (n_items) merge cursors over the query's posting lists */
     neighbour *nb;     /* (cap_sessions) their similarities */
+    wr_scored *voted;  /* (2 n_items) the items the neighbours voted for, for wr__break_ties */
 } knn_state;
 
 static void knn_free(wr_model *m) {
@@ -97,6 +101,7 @@ static void knn_free(wr_model *m) {
     free(s->heads);
     free(s->lists);
     free(s->nb);
+    free(s->voted);
     free(s);
 }
 
@@ -123,10 +128,11 @@ static int knn_alloc(wr_model *m, int n) {
     s->item_stamp = calloc((size_t)n + 1, sizeof *s->item_stamp);
     s->heads = calloc((size_t)n + 1, sizeof *s->heads);
     s->lists = calloc((size_t)n + 1, sizeof *s->lists);
+    s->voted = calloc(2 * (size_t)n + 1, sizeof *s->voted);
     s->ptr = calloc(1, sizeof *s->ptr);
     s->idf_stale = 1;
     if (!s->post || !s->post_len || !s->post_cap || !s->pop || !s->idf || !s->scores || !s->sweight || !s->spos ||
-        !s->item_stamp || !s->heads || !s->lists || !s->ptr)
+        !s->item_stamp || !s->heads || !s->lists || !s->voted || !s->ptr)
         return wr__oom(m->ctx, "creating a session-kNN index");
     return WR_OK;
 }
@@ -360,14 +366,21 @@ static int knn_score(wr_model *m, const int *history, int len, float *scores) {
         }
         for (int p = 1; p <= len; p++) s->sweight[history[p - 1]] = 0;
     }
-    /* Unscored items: popularity, scaled below the smallest vote. */
+    /* Unscored items: popularity, scaled below the smallest vote. Equal votes: popularity too
+     * (wr__break_ties, which only raises them, so the fallback stays below). */
     float minpos = 1.0f, maxpop = 0.0f;
+    int nv = 0;
     for (int i = 0; i < n; i++) {
-        if (s->scores[i] > 0 && s->scores[i] < minpos) minpos = s->scores[i];
+        if (s->scores[i] > 0) {
+            if (s->scores[i] < minpos) minpos = s->scores[i];
+            s->voted[nv].v = s->scores[i];
+            s->voted[nv++].item = i;
+        }
         if (s->pop[i] > maxpop) maxpop = s->pop[i];
     }
     float scale = 0.5f * minpos / (maxpop + 1.0f);
     for (int i = 0; i < n; i++) scores[i] = s->scores[i] > 0 ? s->scores[i] : s->pop[i] * scale;
+    wr__break_ties(s->voted, nv, s->pop, maxpop, scores);
     return WR_OK;
 }
 

@@ -1,27 +1,94 @@
-/* sparse.c: the item x item sparse matrix of markov and itemknn: scoring, saving, loading. */
+/* sparse.c: the item x item sparse matrix of markov and itemknn: scoring, saving, loading; and
+ * the popularity tie-break of the neighbourhood models (wr__break_ties). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sparse.h"
+
+/* The bits of v as an unsigned key in v's order (sign bit flipped for v >= 0, all bits for v < 0). */
+static uint32_t order_key(float v) {
+    uint32_t x;
+    memcpy(&x, &v, sizeof x);
+    return x & 0x80000000u ? ~x : x | 0x80000000u;
+}
+
+/* Sorts e (n) by v ascending through tmp (n): an LSD radix sort on order_key, one pass per byte
+ * that is not the same in every key (several times faster than qsort on the few hundred entries
+ * of a query, which matters for the session-kNN models' per-query budget). */
+static void sort_scored(wr_scored *e, wr_scored *tmp, int n) {
+    uint32_t count[4][256];
+    memset(count, 0, sizeof count);
+    for (int k = 0; k < n; k++) {
+        uint32_t x = order_key(e[k].v);
+        for (int p = 0; p < 4; p++) count[p][x >> (8 * p) & 255]++;
+    }
+    wr_scored *src = e, *dst = tmp;
+    for (int p = 0; p < 4; p++) {
+        uint32_t sum = 0, *c = count[p];
+        if (c[order_key(src[0].v) >> (8 * p) & 255] == (uint32_t)n) continue; /* one bucket: nothing to do */
+        for (int b = 0; b < 256; b++) {
+            uint32_t here = c[b];
+            c[b] = sum;
+            sum += here;
+        }
+        for (int k = 0; k < n; k++) dst[c[order_key(src[k].v) >> (8 * p) & 255]++] = src[k];
+        wr_scored *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != e) memcpy(e, src, (size_t)n * sizeof *e);
+}
+
+void wr__break_ties(wr_scored *e, int n, const float *pop, float maxpop, float *scores) {
+    if (n <= 0) return;
+    sort_scored(e, e + n, n);
+    double inv = 1.0 / ((double)maxpop + 1.0);
+    for (int a = 0, b; a < n; a = b) {
+        float v = e[a].v, lo = pop[e[a].item];
+        for (b = a + 1; b < n && e[b].v == v; b++)
+            if (pop[e[b].item] < lo) lo = pop[e[b].item];
+        /* e[a..b) hold v; alone (b = a + 1), its item gets exactly v */
+        double gap = b < n ? (double)e[b].v - (double)v : v > 0 ? (double)v : 1.0;
+        for (int k = a; k < b; k++)
+            scores[e[k].item] = (float)((double)v + 0.5 * gap * ((double)pop[e[k].item] - (double)lo) * inv);
+    }
+}
 
 void wr__csr_free(wr_csr *c) {
     free(c->ptr);
     free(c->col);
     free(c->val);
     free(c->pop);
+    free(c->tmp);
     c->ptr = c->col = NULL;
     c->val = c->pop = NULL;
+    c->tmp = NULL;
 }
 
-void wr__csr_score(const wr_csr *c, int last, float *scores) {
+int wr__csr_ready(wr_model *m, wr_csr *c) {
+    int32_t longest = 0;
+    for (int i = 0; i < c->n; i++)
+        if (c->ptr[i + 1] - c->ptr[i] > longest) longest = c->ptr[i + 1] - c->ptr[i];
+    free(c->tmp);
+    c->tmp = malloc(2 * (size_t)longest * sizeof *c->tmp + 1);
+    return c->tmp ? WR_OK : wr__oom(m->ctx, "preparing a model for scoring");
+}
+
+void wr__csr_score(wr_csr *c, int last, float *scores) {
     float maxpop = 0;
     for (int i = 0; i < c->n; i++)
         if (c->pop[i] > maxpop) maxpop = c->pop[i];
     float inv = 1.0f / (maxpop + 1.0f);
     for (int i = 0; i < c->n; i++) scores[i] = c->pop[i] * inv;
     if (last < 0) return;
-    for (int32_t e = c->ptr[last]; e < c->ptr[last + 1]; e++) scores[c->col[e]] = c->val[e] + 1.0f;
+    int32_t b = c->ptr[last], n = c->ptr[last + 1] - b;
+    for (int32_t k = 0; k < n; k++) {
+        c->tmp[k].v = c->val[b + k] + 1.0f;
+        c->tmp[k].item = c->col[b + k];
+    }
+    wr__break_ties(c->tmp, n, c->pop, maxpop, scores);
 }
 
 int wr__csr_save(wr_model *m, const wr_csr *c, const char *prefix, wr_st_file *f) {
@@ -61,7 +128,7 @@ int wr__csr_load(wr_model *m, wr_csr *c, const char *prefix, const wr_st_file *f
     if ((rc = wr__load_1d(m, f, name, WR_DT_F32, c->n, (void **)&c->pop))) return rc;
     for (int i = 0; i < c->n; i++)
         if (!isfinite(c->pop[i]) || c->pop[i] < 0) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%d] is not a count", name, i);
-    return WR_OK;
+    return wr__csr_ready(m, c);
 }
 
 int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores) {

@@ -18,27 +18,47 @@ static wr_model *fitted(const char *name, wr_data *d, const char *const (*sets)[
     return m;
 }
 
-/* explain's weight for the last item is the score's evidence: score = weight + 1 for an item in
- * the last item's row, and every other history item weighs 0 */
-static void check_explain(wr_model *m) {
+/* explain's weight for the last item is the score's evidence: an item in the last item's row
+ * scores weight + 1, or a little more when its weight ties with a less popular item's (the
+ * popularity tie-break: below the next larger weight + 1, so unequal weights keep their order and
+ * equal ones go by popularity); every other history item weighs 0. pop: the most-popular model,
+ * whose scores are the training counts. */
+static void check_explain(wr_model *m, wr_model *pop) {
     int n = wr_model_n_items(m), hist[3] = {0, 1, 2};
-    float *scores = malloc((size_t)n * sizeof *scores), w[3];
+    float *scores = malloc((size_t)n * sizeof *scores), *ev = malloc((size_t)n * sizeof *ev), w[3];
+    float *counts = malloc((size_t)n * sizeof *counts), *pc = malloc((size_t)n * sizeof *pc);
     CHECK(wr_model_score(m, hist, 3, scores) == WR_OK);
-    int with_evidence = 0;
+    CHECK(wr_model_score(pop, NULL, 0, pc) == WR_OK);
+    int with_evidence = 0, ties = 0;
     for (int item = 0; item < n; item++) {
+        counts[item] = pc[wr_model_item_index(pop, wr_model_item_id(m, item))];
         CHECK(wr_model_explain(m, hist, 3, item, w) == WR_OK);
         CHECK(w[0] == 0 && w[1] == 0);
+        ev[item] = w[2];
         if (w[2] != 0) {
             with_evidence++;
-            CHECK_CLOSE(w[2] + 1.0f, scores[item], 1e-6, 0);
+            CHECK(scores[item] >= w[2] + 1.0f);
         } else {
             CHECK(scores[item] < 1.0f); /* a fallback score, below every neighbour */
         }
     }
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            if (ev[i] == 0 || ev[j] == 0) continue;
+            if (ev[i] < ev[j]) CHECK(scores[i] < scores[j]);
+            if (ev[i] == ev[j] && counts[i] < counts[j]) {
+                ties++;
+                CHECK(scores[i] < scores[j]);
+            }
+        }
     CHECK(with_evidence > 0);
+    CHECK(ties > 0); /* the data has equal weights of unequally popular items to order */
     CHECK(wr_model_explain(m, hist, 3, n, w) == WR_ERR_ARG);
     CHECK_CONTAINS(wr_last_error(ctx), "outside");
     free(scores);
+    free(ev);
+    free(counts);
+    free(pc);
 }
 
 int main(void) {
@@ -55,15 +75,15 @@ int main(void) {
     CHECK(wr_data_user_length(d, -1) == -1 && wr_data_user_length(d, wr_data_n_users(d)) == -1);
 
     wr_model *knn = fitted("itemknn", d, NULL, 0), *markov = fitted("markov", d, NULL, 0);
-    check_explain(knn);
-    check_explain(markov);
+    wr_model *pop = fitted("pop", d, NULL, 0);
+    check_explain(knn, pop);
+    check_explain(markov, pop);
     float xy[2 * 64], ex[2];
     int hist[2] = {0, 1}, nb;
     CHECK(wr_model_item_map(knn, xy, ex) == WR_ERR_STATE);
     CHECK_CONTAINS(wr_last_error(ctx), "no item embeddings");
     CHECK(wr_model_attention(knn, hist, 2, xy, &nb) == WR_ERR_STATE);
     CHECK_CONTAINS(wr_last_error(ctx), "no attention");
-    wr_model *pop = fitted("pop", d, NULL, 0);
     CHECK(wr_model_explain(pop, hist, 2, 0, xy) == WR_ERR_STATE);
     wr_model_free(pop);
     wr_model_free(knn);

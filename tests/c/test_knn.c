@@ -1,7 +1,7 @@
 /* test_knn.c: every scoring rule of the session-kNN family (src/models/sknn.c, whose header
  * comment states them) on a second tiny data set worked out by hand: sknn, vsknn, stan, vstan,
- * the k and sample_size caps, the popularity fallback, wr_model_add_session, and model files
- * (round trip, tampered files).
+ * the k and sample_size caps, the popularity fallback and tie-break, wr_model_add_session, and
+ * model files (round trip, tampered files).
  *
  * The CSV lists s4 first although it is the most recent session, so index order must come from
  * the timestamps, not from the file. Sessions as the index holds them (distinct items in order of
@@ -11,7 +11,11 @@
  * Event counts (popularity): a2 b3 c2 d3 e2 f2 g1, max 3.
  * Sessions containing: a2 b3 c2 d2 e2 f1 g1 of 5, so idf(a,c,d,e) = log 2.5 = 0.916291,
  * idf(b) = log(5/3) = 0.510826, idf(f,g) = log 5.
- * Popularity fallback: unscored item i gets pop(i) * 0.5 * min(1, smallest vote) / (3 + 1). */
+ * Popularity fallback: unscored item i gets pop(i) * 0.5 * min(1, smallest vote) / (3 + 1).
+ * Popularity tie-break (wr__break_ties): of items with equal votes v, each gets
+ * v + 0.5 gap (pop(i) - lo) / (3 + 1), gap = next larger vote - v (v for the largest), lo = the
+ * group's smallest pop; so an equal vote of a more popular item is raised, the least popular
+ * keeps v, and equal votes of equally popular items (sknn S = a b: a, c) stay equal. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +88,10 @@ static void test_sknn(void) {
     score(m, "", got);
     double pop[NI] = {2, 3, 2, 3, 2, 2, 1};
     for (int i = 0; i < NI; i++) CHECK_CLOSE(got[i], pop[i] * 0.5 / 4, 1e-7, 1e-6);
-    /* S = f: only N0 = g f votes, sim 1 / sqrt(1 * 2) */
+    /* S = f: only N0 = g f votes, sim 1 / sqrt(1 * 2), for both; f (2 events) is more popular
+     * than g (1): the largest vote, so gap = v, and f = v (1 + 0.5 * 1 / 4) */
     score(m, "f", got);
-    CHECK_CLOSE(got[5], 1 / sqrt(2.0), 1e-6, 1e-5);
+    CHECK_CLOSE(got[5], 1.125 / sqrt(2.0), 1e-6, 1e-5);
     CHECK_CLOSE(got[6], 1 / sqrt(2.0), 1e-6, 1e-5);
     CHECK_CLOSE(got[3], 3 * 0.5 * (1 / sqrt(2.0)) / 4, 1e-6, 1e-5); /* d: fallback, count 3 */
     wr_model_free(m);
@@ -115,18 +120,20 @@ static void test_caps(void) {
     /* sample_size = 2, S = a b: sessions sharing a or b are N1..N4; the 2 most recent by time
      * are N4 and N3 (N4 is first in the file, N1 is not a candidate although the most similar).
      *   a = N3 = 0.408248   b = N4   c = N4   d = N3   e = N3 + N4 = 0.816497
-     *   f, g: smallest vote 0.408248, scale 0.5 * 0.408248 / 4 = 0.051031: f 0.102062 g 0.051031 */
+     *   f, g: smallest vote 0.408248, scale 0.5 * 0.408248 / 4 = 0.051031: f 0.102062 g 0.051031
+     *   tie-break of a b c d (pop 2 3 2 3, lo 2, gap to e r6): b, d = r6 + 0.5 r6 / 4 */
     const char *m2[] = {"sample_size", "2", NULL};
     m = fit("sknn", m2);
     score(m, "ab", got);
-    double sc = 0.5 * r6 / 4, ws2[NI] = {r6, r6, r6, r6, 2 * r6, 2 * sc, sc};
+    double sc = 0.5 * r6 / 4, ws2[NI] = {r6, 1.125 * r6, r6, 1.125 * r6, 2 * r6, 2 * sc, sc};
     EXPECT(got, ws2, NI);
     wr_model_free(m);
-    /* sample_size = 1: N4 alone votes (b, c, e = 0.408248); a, d fall back: a 2 sc, d 3 sc */
+    /* sample_size = 1: N4 alone votes (b, c, e = 0.408248; b pop 3 is raised to 1.125 r6, the
+     * largest vote's gap being r6); a, d fall back: a 2 sc, d 3 sc */
     const char *m1[] = {"sample_size", "1", NULL};
     m = fit("sknn", m1);
     score(m, "ab", got);
-    double ws1[NI] = {2 * sc, r6, r6, 3 * sc, r6, 2 * sc, sc};
+    double ws1[NI] = {2 * sc, 1.125 * r6, r6, 3 * sc, r6, 2 * sc, sc};
     EXPECT(got, ws1, NI);
     /* sample_size = 1, S = d: N3 is the most recent session with d (N2 is older) */
     score(m, "d", got);
@@ -157,45 +164,77 @@ static void test_vsknn(void) {
      *   N2 1/2 = 0.5 step 1       N3 0.9/2 = 0.45, only a (one back): step 2, vote 0.225
      *   N4 0.5 step 1
      *   a = N1 + N3 = 1.175   b = N1 + N2 + N4 = 1.95   c = N1 + N4 = 1.45
-     *   d = N2 + N3 = 0.725   e = N3 + N4 = 0.725 */
+     *   d = N2 + N3 = 0.725   e = N3 + N4 = 0.725
+     *   tie-break: d (pop 3) above e (2) by 0.5 (1.175 - 0.725) / 4 = 0.05625 */
     const char *noidf[] = {"idf", "0", NULL};
     wr_model *m = fit("vsknn", noidf);
     score(m, "ab", got);
-    double w[5] = {1.175, 1.95, 1.45, 0.725, 0.725};
+    double w[5] = {1.175, 1.95, 1.45, 0.78125, 0.725};
     EXPECT(got, w, 5);
     /* S = a f f f f f f f f f (L = 10): a(a) = 1 - 0.9 = 0.1, a(f) = 1; |S| = 2.
      *   N0 (g f): sim 1/2, step 1 -> f, g 0.5
      *   N1, N3 share a only: sim 0.1/2 = 0.05, a is 9 back: step 10, vote 0.005
-     *   a = N1 + N3 = 0.01, b = c = N1 = 0.005, d = e = N3 = 0.005 */
+     *   a = N1 + N3 = 0.01, b = c = N1 = 0.005, d = e = N3 = 0.005
+     *   tie-break: b, d (pop 3) over c, e (2) by 0.5 * 0.005 / 4; f (2) over g (1) by
+     *   0.5 * 0.5 / 4 (the largest vote: gap = v) */
     score(m, "afffffffff", got);
-    double wl[NI] = {0.01, 0.005, 0.005, 0.005, 0.005, 0.5, 0.5};
+    double wl[NI] = {0.01, 0.005625, 0.005, 0.005625, 0.005, 0.5625, 0.5};
     EXPECT(got, wl, NI);
     /* one more f (L = 11): a's weight is max(0, 1 - 1) = 0, so N1, N3 are not neighbours and
-     * a..e fall back to popularity: smallest vote 0.5, scale 0.0625 */
+     * a..e fall back to popularity: smallest vote 0.5, scale 0.0625 (f over g as above) */
     score(m, "affffffffff", got);
-    double wz[NI] = {2 * 0.0625, 3 * 0.0625, 2 * 0.0625, 3 * 0.0625, 2 * 0.0625, 0.5, 0.5};
+    double wz[NI] = {2 * 0.0625, 3 * 0.0625, 2 * 0.0625, 3 * 0.0625, 2 * 0.0625, 0.5625, 0.5};
     EXPECT(got, wz, NI);
     /* S = b a: weights b 0.9, a 1. N1 (0.9 + 1)/2 = 0.95 step 1 (a in N1); N3 1/2 step 1;
      * N2, N4 share b only, one back: sim 0.45, step 2, vote 0.225.
      *   a = N1 + N3 = 1.45   b = N1 + N2 + N4 = 1.4   c = N1 + N4 = 1.175
-     *   d = N2 + N3 = 0.725  e = N3 + N4 = 0.725 */
+     *   d = N2 + N3 = 0.725  e = N3 + N4 = 0.725; d over e by 0.5 (1.175 - 0.725) / 4 */
     score(m, "ba", got);
-    double wba[5] = {1.45, 1.4, 1.175, 0.725, 0.725};
+    double wba[5] = {1.45, 1.4, 1.175, 0.78125, 0.725};
     EXPECT(got, wba, 5);
     wr_model_free(m);
 
     /* idf = 1 (default), S = a b: weights a 0.9 idf(a) = 0.824662, b idf(b) = 0.510826.
      *   N1 (0.824662 + 0.510826)/2 = 0.667744 step 1   N2 0.510826/2 = 0.255413 step 1
      *   N3 0.824662/2 = 0.412331, step 2: 0.206165    N4 0.255413 step 1
-     *   a = 0.873909   b = 1.178569   c = 0.923156   d = 0.461578   e = 0.461578 */
+     *   a = 0.873909   b = 1.178569   c = 0.923156   d = 0.461578   e = 0.461578
+     *   tie-break: d (pop 3) over e (2) by 0.5 (a - d) / 4 = 0.5 (n1 - n2) / 4 */
     m = fit("vsknn", NULL);
     score(m, "ab", got);
     double ia = log(2.5), ib = log(5.0 / 3);
     double n1 = (0.9 * ia + ib) / 2, n2 = ib / 2, n3 = 0.9 * ia / 2 / 2, n4 = ib / 2;
-    double wi[5] = {n1 + n3, n1 + n2 + n4, n1 + n4, n2 + n3, n3 + n4};
+    double wi[5] = {n1 + n3, n1 + n2 + n4, n1 + n4, n2 + n3 + 0.125 * (n1 - n2), n3 + n4};
     EXPECT(got, wi, 5);
     CHECK_CLOSE(got[0], 0.873909, 1e-6, 1e-5);
     CHECK_CLOSE(got[1], 1.178569, 1e-6, 1e-5);
+    wr_model_free(m);
+}
+
+/* The popularity tie-break on its own: equal votes go by popularity (pop a2 b3 c2 d3 e2 f2 g1),
+ * unequal votes keep their order even where popularity disagrees, equal votes of equally popular
+ * items stay equal, and every vote stays above the fallback. */
+static void test_tie_break(void) {
+    double got[NI];
+    wr_model *m = fit("sknn", NULL);
+    /* S = f: f and g get the same vote from N0; f has 2 events, g 1 */
+    score(m, "f", got);
+    CHECK(got[5] > got[6]);
+    for (int i = 0; i < 5; i++) CHECK(got[6] > got[i]); /* a..e: fallback */
+    /* S = a b: a = c = 3/sqrt6 (both 2 events) stay equal; d = 0.5 + 1/sqrt6 is below them
+     * although d has 3 events */
+    score(m, "ab", got);
+    CHECK(got[0] == got[2]);
+    CHECK(got[0] > got[3] && got[1] > got[0] && got[3] > got[4]);
+    wr_model_free(m);
+    /* vsknn, idf = 0, S = a b: d = e = 0.725, d (3 events) above e (2), both below a (1.175,
+     * 2 events), and S = b a: b (1.4, 3 events) stays below a (1.45, 2 events) */
+    const char *noidf[] = {"idf", "0", NULL};
+    m = fit("vsknn", noidf);
+    score(m, "ab", got);
+    CHECK(got[3] > got[4] && got[0] > got[3]);
+    CHECK(got[4] > got[5] && got[4] > got[6]); /* f, g: fallback */
+    score(m, "ba", got);
+    CHECK(got[0] > got[1] && got[3] > got[4]);
     wr_model_free(m);
 }
 
@@ -336,13 +375,14 @@ static void test_add_session(void) {
     }
     wr_data_free(d2);
 
-    /* sknn by hand: S = f after adding "f a f": N0 (g f) 1/sqrt2, N5 (a f) 1/sqrt2 */
+    /* sknn by hand: S = f after adding "f a f": N0 (g f) 1/sqrt2, N5 (a f) 1/sqrt2; a (now 3
+     * events) ties with g (1): raised by 0.5 (2/sqrt2 - 1/sqrt2) (3 - 1) / (4 + 1) */
     wr_model *m = fit("sknn", NULL);
     int h[3] = {idx(m, 'f'), idx(m, 'a'), idx(m, 'f')};
     CHECK(wr_model_add_session(m, h, 3) == WR_OK);
     double got[NI];
     score(m, "f", got);
-    CHECK_CLOSE(got[0], 1 / sqrt(2.0), 1e-6, 1e-5);
+    CHECK_CLOSE(got[0], 1.2 / sqrt(2.0), 1e-6, 1e-5);
     CHECK_CLOSE(got[5], 2 / sqrt(2.0), 1e-6, 1e-5);
     CHECK_CLOSE(got[6], 1 / sqrt(2.0), 1e-6, 1e-5);
     /* the popularity fallback counts the new events: f 4 (now max), so b = 3 * 0.5 * 0.707107 / 5 */
@@ -442,6 +482,7 @@ int main(void) {
     test_sknn();
     test_caps();
     test_vsknn();
+    test_tie_break();
     test_stan();
     test_vstan();
     test_add_session();

@@ -6,6 +6,7 @@
 
 #include "../../src/core/core.h"
 #include "../../src/io/safetensors.h"
+#include "../../src/models/sparse.h"
 #include "check.h"
 
 static wr_ctx *ctx;
@@ -79,6 +80,126 @@ static void test_pop_markov_recommend(void) {
     CHECK_CONTAINS(wr_last_error(ctx), "k must be a positive integer");
     wr_model_free(pop);
     wr_model_free(mk);
+    wr_data_free(d);
+}
+
+/* wr__break_ties on its own, with values of both signs, zero, repeats and gaps of one float step:
+ * unequal values keep their order, equal ones go by popularity, an item tied with no less
+ * popular one keeps its value exactly. */
+static void test_break_ties_helper(void) {
+    enum { N = 400 };
+    static wr_scored e[2 * N];
+    static float pop[N], v[N], out[N];
+    const float base[] = {-3.5f, -0.25f, 0.0f, 1e-7f, 0.5f, 1.0f, 1.0000001f, 2.0f, 2.0000002f, 7.0f, 1e6f};
+    int nb = (int)(sizeof base / sizeof base[0]);
+    uint64_t x = 12345;
+    float maxpop = 0;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        v[i] = base[(x >> 33) % (uint64_t)nb];
+        pop[i] = (float)((x >> 20) % 50);
+        if (pop[i] > maxpop) maxpop = pop[i];
+    }
+    for (int i = 0; i < N; i++) e[i] = (wr_scored){v[i], i};
+    wr__break_ties(e, N, pop, maxpop, out);
+    int bad_order = 0, bad_tie = 0, bad_keep = 0;
+    for (int i = 0; i < N; i++) {
+        int lowest = 1;
+        for (int j = 0; j < N; j++) {
+            if (v[i] < v[j] && !(out[i] < out[j])) bad_order++;
+            if (v[i] == v[j] && pop[i] < pop[j] && !(out[i] <= out[j])) bad_tie++;
+            if (v[i] == v[j] && pop[j] < pop[i]) lowest = 0;
+        }
+        if (lowest && out[i] != v[i]) bad_keep++;
+        if (out[i] < v[i]) bad_keep++;
+    }
+    CHECK(bad_order == 0 && bad_tie == 0 && bad_keep == 0);
+    /* with room to spread (gap 1, maxpop 49), tied items of unequal popularity differ strictly */
+    int strict = 1;
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < N; j++)
+            if (v[i] == 7.0f && v[j] == 7.0f && pop[i] < pop[j] && !(out[i] < out[j])) strict = 0;
+    CHECK(strict);
+    wr__break_ties(e, 0, pop, maxpop, out); /* nothing to do */
+}
+
+/* The popularity tie-break of markov and itemknn (wr__csr_score): equal counts or similarities
+ * go by training popularity, unequal ones keep their order even where popularity disagrees, and
+ * every entry stays above the items the row says nothing about. */
+static void test_tie_break(void) {
+    /* markov: A -> B once, A -> C once, A -> D twice; C -> x, C -> y once each.
+     * Events: A4 B1 C3 D2 x1 y1 P5 (P never follows A: the most popular item, a fallback).
+     * After A: D = 2 + 1 = 3 alone; B = C = 1 + 1 = 2, gap 1 to D, lo = pop B = 1:
+     *   C = 2 + 0.5 * 1 * (3 - 1) / (5 + 1) = 2 + 1/6, B = 2; P = 5/6, A = 4/6. */
+    wr_data *d = load("s1 A\ns1 B\ns2 A\ns2 C\ns3 C\ns3 x\ns4 C\ns4 y\ns5 A\ns5 D\ns6 A\ns6 D\n"
+                      "s7 P\ns7 P\ns7 P\ns7 P\ns7 P\n");
+    wr_model *m;
+    CHECK(wr_model_new(ctx, "markov", 1, &m) == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    int n = wr_model_n_items(m);
+    CHECK(n == 7);
+    float s[7];
+    int h[1] = {idx(m, "A")};
+    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(s[idx(m, "D")] == 3.0f);                     /* count 2, pop 2: above C (count 1, pop 3) */
+    CHECK_CLOSE(s[idx(m, "C")], 2 + 1.0 / 6, 1e-6, 0); /* count 1, pop 3 */
+    CHECK(s[idx(m, "B")] == 2.0f);                     /* count 1, pop 1 */
+    CHECK(s[idx(m, "D")] > s[idx(m, "C")] && s[idx(m, "C")] > s[idx(m, "B")]);
+    CHECK_CLOSE(s[idx(m, "P")], 5.0 / 6, 1e-6, 0);
+    for (int i = 0; i < n; i++)
+        if (i != idx(m, "B") && i != idx(m, "C") && i != idx(m, "D")) CHECK(s[i] < s[idx(m, "B")]);
+    int items[3], k = 0;
+    float sc[3];
+    CHECK(wr_model_recommend(m, h, 1, 3, 0, items, sc, &k) == WR_OK);
+    CHECK(k == 3);
+    CHECK_STR(wr_model_item_id(m, items[0]), "D");
+    CHECK_STR(wr_model_item_id(m, items[1]), "C");
+    CHECK_STR(wr_model_item_id(m, items[2]), "B");
+    /* explain keeps the raw count */
+    float w[1];
+    CHECK(wr_model_explain(m, h, 1, idx(m, "C"), w) == WR_OK);
+    CHECK(w[0] == 1.0f);
+    /* after C: x and y, count 1 and 1 event each: equal under both keys, they stay tied */
+    h[0] = idx(m, "C");
+    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(s[idx(m, "x")] == 2.0f && s[idx(m, "y")] == 2.0f);
+    /* a loaded model breaks ties the same way */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    wr_model *back = NULL;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    CHECK(wr_model_load(ctx, bytes, len, "m.safetensors", &back) == WR_OK);
+    if (back) {
+        float s2[7];
+        h[0] = idx(back, "A");
+        CHECK(wr_model_score(back, h, 1, s2) == WR_OK);
+        CHECK_CLOSE(s2[idx(back, "C")], 2 + 1.0 / 6, 1e-6, 0);
+        CHECK(s2[idx(back, "B")] == 2.0f);
+    }
+    wr_free(bytes);
+    wr_model_free(back);
+    wr_model_free(m);
+    wr_data_free(d);
+
+    /* itemknn, lambda = 0: sessions {a b} {a c c c c} {a d} {a d} {e e e e e}; sessions with
+     * a 4, b 1, c 1, d 2, so sim(a, b) = sim(a, c) = 1/sqrt4 = 0.5 and sim(a, d) = 2/sqrt8;
+     * events a4 b1 c4 d2 e5. After a: d = 1 + 0.707107 (pop 2) above c (pop 4);
+     * c = 1.5 + 0.5 (0.707107 - 0.5) (4 - 1) / 6 = 1.551777 above b = 1.5 (pop 1); e < 1. */
+    d = load("s1 a\ns1 b\ns2 a\ns2 c\ns2 c\ns2 c\ns2 c\ns3 a\ns3 d\ns4 a\ns4 d\ns5 e\ns5 e\ns5 e\ns5 e\ns5 e\n");
+    CHECK(wr_model_new(ctx, "itemknn", 1, &m) == WR_OK);
+    CHECK(wr_model_set(m, "lambda", "0") == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    h[0] = idx(m, "a");
+    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    double r8 = 2 / sqrt(8.0);
+    CHECK_CLOSE(s[idx(m, "d")], 1 + r8, 1e-6, 0);
+    CHECK_CLOSE(s[idx(m, "c")], 1.5 + 0.5 * (r8 - 0.5) * 3 / 6, 1e-6, 0);
+    CHECK(s[idx(m, "b")] == 1.5f);
+    CHECK(s[idx(m, "d")] > s[idx(m, "c")] && s[idx(m, "c")] > s[idx(m, "b")]);
+    CHECK(s[idx(m, "e")] < 1 && s[idx(m, "a")] < 1);
+    CHECK(wr_model_explain(m, h, 1, idx(m, "c"), w) == WR_OK);
+    CHECK(w[0] == 0.5f);
+    wr_model_free(m);
     wr_data_free(d);
 }
 
@@ -182,6 +303,8 @@ int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     test_itemknn_by_hand();
     test_pop_markov_recommend();
+    test_tie_break();
+    test_break_ties_helper();
     test_params();
     wr_data *d = load("u1 a\nu1 b\nu1 c\nu2 a\nu2 b\nu3 c\nu3 a\nu3 b\nu4 z\nu4 c\nu5 \xc3\xa9\"q\nu5 a\n");
     const char *names[] = {"pop", "itemknn", "markov"};
