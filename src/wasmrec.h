@@ -132,11 +132,27 @@ enum wr_progress {
     WR_PROGRESS_VALID_NDCG,         /* validation NDCG@10 after the last epoch (loo only) */
     WR_PROGRESS_BEST_EPOCH,         /* the epoch whose weights are kept (early stopping) */
     WR_PROGRESS_DONE,               /* 1 when training has finished */
+    WR_PROGRESS_UNKNOWN_EVENTS,     /* fine-tuning: events left out because the model does not know their item */
     WR_PROGRESS_N
 };
 /* Starts training on data (loo = 1: the leave-one-out training part, with early stopping on the
  * validation events). One-pass models finish here (progress[WR_PROGRESS_DONE] = 1). */
 WR_NODISCARD int wr_train_begin(wr_model *model, const wr_data *data, int loo, double *progress);
+/* Starts fine-tuning a trained model (fitted, or loaded from a file) on data: training goes on
+ * from the model's weights, with its name, hyper-parameters (set lr, epochs, ... before calling)
+ * and item vocabulary. Events whose item the model does not know are left out and counted
+ * (progress[WR_PROGRESS_UNKNOWN_EVENTS]). loo = 1: trains on the leave-one-out training part and
+ * stops early on the validation events, where the model as it was counts as epoch 0: if no epoch
+ * beats it, training ends with the weights it started from. Then wr_train_steps / wr_train_end
+ * as for wr_train_begin. Neural models (gru4rec, sasrec, bert4rec) train on; the session-kNN
+ * models (sknn, vsknn, stan, vstan) add the sessions to their index; pop, markov and itemknn
+ * answer WR_ERR_STATE (they learn in one pass: refit them on all the data). */
+WR_NODISCARD int wr_train_continue(wr_model *model, const wr_data *data, int loo, double *progress);
+/* What the CLI's `train --init` and the binding's fineTune set, without validation to stop early,
+ * unless told otherwise: the learning rate times WR_FINE_TUNE_LR_SCALE, at most WR_FINE_TUNE_EPOCHS
+ * epochs. */
+#define WR_FINE_TUNE_LR_SCALE 0.3
+#define WR_FINE_TUNE_EPOCHS 10
 /* Runs up to max_steps optimisation steps, returning early at the end of each epoch. data must
  * stay alive until training ends. progress may be NULL. */
 WR_NODISCARD int wr_train_steps(wr_model *model, int max_steps, double *progress);

@@ -19,17 +19,18 @@ export interface RecommenderOptions {
 
 export interface FineTuneOptions {
     signal?: AbortSignal;
-    /** Progress of a refit (models other than session kNN). */
+    /** Progress of a fine-tune (neural models) or a refit (pop, markov, itemknn). */
     onProgress?: (p: WorkerProgress) => void;
-    /** Fewest local events for a refit. Default 50. */
+    /** Fewest new local events: default 10 for neural models, 50 for a refit. */
     minEvents?: number;
     /** Fewest local sessions for a refit. Default 5. */
     minSessions?: number;
 }
 
 export interface FineTuneReport {
-    /** addSession: finished sessions added to a session-kNN model; refit: retrained on the local history; skipped: nothing changed. */
-    action: 'addSession' | 'refit' | 'skipped';
+    /** addSession: finished sessions added to a session-kNN model; fineTune: a neural model trained on
+     * from its weights; refit: retrained on the local history; skipped: nothing changed. */
+    action: 'addSession' | 'fineTune' | 'refit' | 'skipped';
     model: string;
     sessions: number;
     events: number;

@@ -14,17 +14,21 @@
 // session; endSession() starts one at once. Fine-tuning, by model family:
 //   - session kNN (sknn, vsknn, stan, vstan): the visitor's finished sessions that the model has
 //     not seen yet are added to it with addSession (no refit; the pretrained sessions stay);
-//   - other models (pop, markov, itemknn, gru4rec, sasrec): the model is trained again, with the
+//   - neural models (gru4rec, sasrec, bert4rec): training continues from the pretrained weights
+//     (Model.fineTune: a third of the model's learning rate, at most 10 epochs) on the finished
+//     sessions it has not learned yet, once they hold at least minEvents clicks; clicks on items
+//     the model does not know are left out and counted;
+//   - one-pass models (pop, markov, itemknn) cannot continue: they are trained again, with the
 //     same hyper-parameters, on the local history alone, if it has at least minEvents events in
-//     at least minSessions sessions; otherwise nothing changes. (The engine cannot yet continue
-//     training from pretrained weights: a refit forgets the pretrained model, and knows only the
-//     items the visitor has clicked. The report says so.)
+//     at least minSessions sessions; otherwise nothing changes (the refit forgets the pretrained
+//     model and knows only the items clicked here; the report says so).
 // The fine-tuned model is saved in the store (atomically) and used the next time the page opens.
 import { checkOptions, posInt, show } from './check.mjs';
 import { createWorkerEngine } from './worker-client.mjs';
 import { openStore } from './store.mjs';
 
 const SESSION_KNN = ['sknn', 'vsknn', 'stan', 'vstan'];
+const NEURAL = ['gru4rec', 'sasrec', 'bert4rec'];
 const PERSONAL = 'personal';     // the store's name of the fine-tuned model
 const SESSION_KEY = 'personal.session';
 
@@ -87,7 +91,7 @@ export class Recommender {
         /** 'pretrained' or 'personal' (a fine-tuned model from the store). */
         this.modelSource = 'pretrained';
         this.session = { id: newSessionId(), items: [], lastTs: 0 };
-        this._added = [];              // session ids already added to the model (session kNN)
+        this._added = [];              // session ids the model has learned (session kNN, neural fine-tuning)
         /** The last storage failure (a StoreError), or null; the recommender keeps working in memory. */
         this.storageError = store.error;
     }
@@ -159,12 +163,12 @@ export class Recommender {
 
     /**
      * Continues training on the local history in the worker (see the top of this file). Options:
-     * signal, onProgress (refits only), minEvents (default 50), minSessions (default 5).
-     * Returns { action: 'addSession' | 'refit' | 'skipped', model, sessions, events, unknown,
-     * saved, message }.
+     * signal, onProgress (neural models and refits), minEvents (default 10 for neural models, 50
+     * for refits), minSessions (refits; default 5). Returns { action: 'addSession' | 'fineTune' |
+     * 'refit' | 'skipped', model, sessions, events, unknown, saved, message }.
      */
     async fineTune(opts) {
-        const { signal, onProgress, minEvents = 50, minSessions = 5 } =
+        const { signal, onProgress, minEvents = NEURAL.includes(this.model.name) ? 10 : 50, minSessions = 5 } =
             checkOptions('fineTune', opts, ['signal', 'onProgress', 'minEvents', 'minSessions']);
         posInt('minEvents', minEvents);
         posInt('minSessions', minSessions);
@@ -193,15 +197,13 @@ export class Recommender {
                     (r.unknown.length ? `; ${r.unknown.length} item id(s) unknown to the model were left out` : '') };
         }
 
+        if (NEURAL.includes(name)) return this._fineTuneNeural(finished, { signal, onProgress, minEvents });
         if (events < minEvents || sessions.length < minSessions) {
             return { action: 'skipped', model: name, sessions: sessions.length, events, unknown: [], saved: false,
                 message: `${name}: ${events} click(s) in ${sessions.length} session(s) is not enough to retrain ` +
                     `(needs ${minEvents} in ${minSessions}); the pretrained model is kept` };
         }
-        const q = (s) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-        const csv = ['session,item'];
-        for (const s of sessions) for (const it of s.items) csv.push(`${q(s.session)},${q(it)}`);
-        const data = await this.engine.dataset(csv.join('\n') + '\n', { format: 'csv', source: 'local history' });
+        const data = await this._localData(sessions);
         let fresh;
         try {
             const { seed, ...params } = this.model.params ?? {};
@@ -221,6 +223,42 @@ export class Recommender {
         return { action: 'refit', model: name, sessions: sessions.length, events, unknown: [], saved,
             message: `${name}: retrained on the local history alone (${events} clicks in ${sessions.length} sessions); ` +
                 `it now knows ${fresh.items} item(s), the ones clicked here` };
+    }
+
+    /** The visitor's sessions as a Dataset in the worker. */
+    _localData(sessions) {
+        const q = (s) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+        const csv = ['session,item'];
+        for (const s of sessions) for (const it of s.items) csv.push(`${q(s.session)},${q(it)}`);
+        return this.engine.dataset(csv.join('\n') + '\n', { format: 'csv', source: 'local history' });
+    }
+
+    /** Neural models: training goes on from the pretrained weights on the sessions not learned yet. */
+    async _fineTuneNeural(finished, { signal, onProgress, minEvents }) {
+        const name = this.model.name;
+        const seen = new Set(this._added);
+        const fresh = finished.filter((s) => !seen.has(s.session));
+        const events = fresh.reduce((n, s) => n + s.items.length, 0);
+        if (events < minEvents) {
+            return { action: 'skipped', model: name, sessions: fresh.length, events, unknown: [], saved: false,
+                message: `${name}: ${events} click(s) in finished sessions not learned yet is not enough to fine-tune ` +
+                    `(needs ${minEvents}); the model is kept as it is` };
+        }
+        const ids = [...new Set(fresh.flatMap((s) => s.items))];
+        const idx = await this.model.itemIndexes(ids);
+        const unknown = ids.filter((_, i) => idx[i] < 0);
+        const data = await this._localData(fresh);
+        let last;
+        try {
+            last = await this.model.fineTune(data, { signal, onProgress });
+        } finally {
+            await data.dispose();
+        }
+        this._added = [...this._added, ...fresh.map((s) => s.session)];
+        const saved = await this._saveModel({ addedSessions: this._added });
+        return { action: 'fineTune', model: name, sessions: fresh.length, events, unknown, saved,
+            message: `${name}: fine-tuned from the pretrained weights on ${fresh.length} finished session(s) (${events} clicks, ` +
+                `${last.epoch} epoch(s))` + (last.unknownEvents ? `; ${last.unknownEvents} click(s) on ${unknown.length} item(s) the model does not know were left out` : '') };
     }
 
     async _saveModel(meta) {

@@ -98,6 +98,12 @@ export interface DetailedRecommendations { items: Recommendation[]; unknown: str
 export interface TrainProgress {
     epoch: number; epochs: number; step: number; loss: number; positionsPerSecond: number;
     validNdcg: number; bestEpoch: number; done: boolean;
+    /** Fine-tuning: events left out because the model does not know their item. */
+    unknownEvents: number;
+}
+export interface FineTuneOptions extends TrainOptions {
+    /** Learning rate; default (without leaveOneOut) a third of the model's. */
+    lr?: number;
 }
 export interface TrainOptions {
     /** Train on all but each user's last two events, early-stopping on the second-last. Default false. */
@@ -187,6 +193,9 @@ export class Model {
     recommend(history: string[], options?: RecommendOptions): Recommendation[];
     /** Stepwise training with progress and cancellation between chunks of steps (see wasmrec.mjs). */
     train(dataset: Dataset, options?: TrainOptions): Promise<TrainProgress>;
+    /** Training goes on from this model's weights (neural models; session kNN adds the sessions).
+     * Without leaveOneOut: lr a third of the model's and at most 10 epochs unless given. */
+    fineTune(dataset: Dataset, options?: FineTuneOptions): Promise<TrainProgress>;
     /** Adds a finished session to a session-kNN model (sknn, vsknn, stan, vstan) without refitting; other models throw WasmrecError. */
     addSession(items: string[]): { unknown: string[] };
     /** The same, plus the history ids the model does not know (left out of the history). */

@@ -597,6 +597,32 @@ export class Model extends Handle {
     async train(dataset, opts) {
         const { leaveOneOut = false, onProgress, signal, chunk = 16, epochs } =
             checkOptions('train', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
+        return this._steps('wr_train_begin', dataset, { leaveOneOut, onProgress, signal, chunk, epochs });
+    }
+
+    /**
+     * Fine-tunes this trained (or loaded) model on dataset: training goes on from its weights, with
+     * its settings and item vocabulary; events whose item it does not know are left out and
+     * counted (the result's unknownEvents). Neural models train on (without leaveOneOut: lr a
+     * third of the model's and at most 10 epochs unless given, so a visitor's few sessions refine
+     * rather than overwrite the shipped model; with it, early stopping keeps the model as it was
+     * unless an epoch beats it); the session-kNN models add the sessions to their index; pop,
+     * markov and itemknn throw (refit them). Progress and cancellation as train().
+     */
+    async fineTune(dataset, opts) {
+        const { leaveOneOut = false, onProgress, signal, chunk = 16, epochs, lr } =
+            checkOptions('fineTune', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs', 'lr']);
+        if (lr !== undefined && !(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new RangeError(`lr must be a positive number, got ${show(lr)}`);
+        const params = this.params;
+        if (!leaveOneOut) { // the engine's WR_FINE_TUNE_LR_SCALE and WR_FINE_TUNE_EPOCHS, as the CLI's train --init
+            if (lr === undefined && typeof params.lr === 'number') this.set('lr', Number((params.lr * 0.3).toPrecision(6)));
+            if (epochs === undefined && typeof params.epochs === 'number' && params.epochs > 10) this.set('epochs', 10);
+        }
+        if (lr !== undefined) this.set('lr', lr);
+        return this._steps('wr_train_continue', dataset, { leaveOneOut, onProgress, signal, chunk, epochs });
+    }
+
+    async _steps(begin, dataset, { leaveOneOut, onProgress, signal, chunk, epochs }) {
         const p = this._live();
         const d = this._data(dataset);
         const loo = bool('leaveOneOut', leaveOneOut);
@@ -606,14 +632,14 @@ export class Model extends Handle {
         if (epochs !== undefined) this.set('epochs', posInt('epochs', epochs));
         signal?.throwIfAborted?.();
         const rt = this._engine._rt;
-        const N = 8; // WR_PROGRESS_N
+        const N = 9; // WR_PROGRESS_N
         const progress = () => {
             const v = new Float64Array(rt.memory.buffer.slice(prog, prog + 8 * N));
-            return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1 };
+            return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8] };
         };
         const prog = rt.malloc(8 * N);
         try {
-            this._engine._check(rt.exports.wr_train_begin(p, d, loo ? 1 : 0, prog));
+            this._engine._check(rt.exports[begin](p, d, loo ? 1 : 0, prog));
             let last = progress();
             onProgress?.(last);
             while (!last.done) {

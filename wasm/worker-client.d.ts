@@ -78,6 +78,8 @@ export class WorkerModel {
     readonly params: Record<string, unknown>;
     readonly disposed: boolean;
     fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;
+    /** Fine-tunes this trained or loaded model (see Model.fineTune). */
+    fineTune(dataset: WorkerDataset, options?: WorkerFitOptions & { lr?: number }): Promise<WorkerProgress>;
     recommend(history: string[], options?: RecommendOptions): Promise<Recommendation[]>;
     recommendDetailed(history: string[], options?: RecommendOptions): Promise<DetailedRecommendations>;
     explain(history: string[], item: string): Promise<Explanation>;

@@ -267,14 +267,20 @@ export class WorkerModel extends Remote {
      * Resolves with the last progress.
      */
     async fit(dataset, options) {
-        const o = checkOptions('fit', options, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
+        return this._train('fit', dataset, checkOptions('fit', options, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']));
+    }
+    /** Fine-tunes this trained or loaded model on dataset in the worker (see Model.fineTune). */
+    async fineTune(dataset, options) {
+        return this._train('fineTune', dataset, checkOptions('fineTune', options, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs', 'lr']));
+    }
+    async _train(kind, dataset, o) {
         const m = this._live();
         const d = this._data(dataset);
         const { onProgress, signal, ...rest } = o;
         if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`onProgress must be a function, got ${show(onProgress)}`);
         checkSignal(signal);
         signal?.throwIfAborted();
-        const r = await this._engine._request('fit', { model: m, data: d, options: rest }, { signal, onProgress });
+        const r = await this._engine._request(kind, { model: m, data: d, options: rest }, { signal, onProgress });
         this._set(r.info);
         delete r.info;
         return r;

@@ -38,6 +38,23 @@ export function createHost(post) {
     };
     const modelInfo = (m, handle) => ({ handle, name: m.name, items: m.items, params: m.params });
 
+    /** fit and fineTune: Model.train / Model.fineTune with progress posted and cancellation. */
+    async function train(how, { model, data, options }, id) {
+        const m = get(model, 'Model');
+        const d = get(data, 'Dataset');
+        const controller = new AbortController();
+        running.set(id, controller);
+        const t0 = now();
+        try {
+            const send = (p) => post({ id, progress: { ...p, model: m.name, elapsedMs: now() - t0 } });
+            send({ epoch: 0, epochs: 0, step: 0, loss: NaN, positionsPerSecond: 0, validNdcg: NaN, bestEpoch: 0, done: false, unknownEvents: 0 });
+            const last = await m[how](d, { ...options, signal: controller.signal, onProgress: send });
+            return { ...last, model: m.name, elapsedMs: now() - t0, info: modelInfo(m, model) };
+        } finally {
+            running.delete(id);
+        }
+    }
+
     const ops = {
         async init({ wasmUrl } = {}) {
             if (!engine) engine = await loadEngine(wasmUrl === undefined ? undefined : { wasmUrl });
@@ -62,21 +79,8 @@ export function createHost(post) {
             return modelInfo(m, adopt(m));
         },
         info({ model }) { const m = get(model, 'Model'); return modelInfo(m, model); },
-        async fit({ model, data, options }, id) {
-            const m = get(model, 'Model');
-            const d = get(data, 'Dataset');
-            const controller = new AbortController();
-            running.set(id, controller);
-            const t0 = now();
-            try {
-                const send = (p) => post({ id, progress: { ...p, model: m.name, elapsedMs: now() - t0 } });
-                send({ epoch: 0, epochs: 0, step: 0, loss: NaN, positionsPerSecond: 0, validNdcg: NaN, bestEpoch: 0, done: false });
-                const last = await m.train(d, { ...options, signal: controller.signal, onProgress: send });
-                return { ...last, model: m.name, elapsedMs: now() - t0, info: modelInfo(m, model) };
-            } finally {
-                running.delete(id);
-            }
-        },
+        fit(msg, id) { return train('train', msg, id); },
+        fineTune(msg, id) { return train('fineTune', msg, id); },
         recommend({ model, history, options }) { return get(model, 'Model').recommendDetailed(history, options); },
         itemIndexes({ model, ids }) {
             const m = get(model, 'Model');

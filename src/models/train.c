@@ -17,7 +17,10 @@ struct wr_train {
     int loo, exclude_seen;
     wr_seqs seqs;
     int32_t *len;
-    int epoch, epochs, step, patience, bad_epochs, best_epoch, done;
+    int epoch, epochs, step, patience, bad_epochs, best_epoch, done, have_best;
+    int64_t unknown_events;                 /* fine-tuning: events whose item the model lacks */
+    int64_t *own_start, *own_ts;            /* fine-tuning: the data in the model's item ids */
+    int32_t *own_items;
     double loss_sum, last_loss, valid_ndcg, best_ndcg, pos_per_s;
     int64_t epoch_steps, epoch_positions;
     double epoch_start_ms;
@@ -27,6 +30,9 @@ struct wr_train {
 void wr__train_free(wr_model *m) {
     if (!m->train) return;
     wr_free(m->train->len);
+    free(m->train->own_start);
+    free(m->train->own_ts);
+    free(m->train->own_items);
     free(m->train->best);
     free(m->train);
     m->train = NULL;
@@ -46,7 +52,10 @@ static void fill_progress(const wr_model *m, double *p) {
     p[WR_PROGRESS_VALID_NDCG] = t->valid_ndcg;
     p[WR_PROGRESS_BEST_EPOCH] = t->best_epoch;
     p[WR_PROGRESS_DONE] = t->done;
+    p[WR_PROGRESS_UNKNOWN_EVENTS] = (double)t->unknown_events;
 }
+
+static int start_epochs(wr_model *m);
 
 int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) {
     if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fit: model and data are required");
@@ -76,18 +85,149 @@ int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) 
         return rc;
     }
     m->fitted = 1;
+    if ((rc = start_epochs(m))) {
+        wr__model_reset(m);
+        return rc;
+    }
+    fill_progress(m, progress);
+    return WR_OK;
+}
+
+/* After fit: the epoch budget, and the buffer for the best weights when early stopping. */
+static int start_epochs(wr_model *m) {
+    wr_train *t = m->train;
     t->epochs = (int)wr__hp_or(m, "epochs", 1);
     t->patience = (int)wr__hp_or(m, "patience", 0);
     t->best_ndcg = -1;
     t->done = m->vt->train_step == NULL;
-    if (!t->done && loo && t->patience > 0) {
-        t->best = malloc(m->n_params * sizeof *t->best + 1);
-        if (!t->best) {
-            wr__model_reset(m);
-            return wr__oom(m->ctx, "keeping the best weights");
-        }
-    }
+    if (!t->done && t->loo && t->patience > 0 && !(t->best = malloc(m->n_params * sizeof *t->best + 1)))
+        return wr__oom(m->ctx, "keeping the best weights");
     t->epoch_start_ms = wr__now_ms();
+    return WR_OK;
+}
+
+typedef struct {
+    int32_t u;
+    int64_t t;
+} by_time;
+
+static int cmp_time(const void *a, const void *b, void *arg) {
+    const by_time *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+/* The training sequences of data in the model's item ids (t->own_*): with loo, each user's
+ * leave-one-out training part; events whose item the model does not know are left out. */
+static int map_to_model(wr_model *m, wr_train *t) {
+    const wr_data *d = t->data;
+    int nu = d->users.n;
+    int32_t *map = malloc((size_t)d->items.n * sizeof *map + 1);
+    t->own_start = malloc(((size_t)nu + 1) * sizeof *t->own_start);
+    t->len = wr__calloc((size_t)nu + 1, sizeof *t->len);
+    t->own_items = malloc((size_t)d->n_events * sizeof *t->own_items + 1);
+    t->own_ts = malloc((size_t)d->n_events * sizeof *t->own_ts + 1);
+    if (!map || !t->own_start || !t->len || !t->own_items || !t->own_ts) {
+        free(map);
+        return wr__oom(m->ctx, "preparing fine-tuning");
+    }
+    for (int i = 0; i < d->items.n; i++) map[i] = wr__vocab_find(&m->items, d->items.keys[i], strlen(d->items.keys[i]));
+    int64_t kept = 0;
+    for (int u = 0; u < nu; u++) {
+        int64_t b = d->user_start[u], c = d->user_start[u + 1] - b;
+        if (t->loo && c >= 3) c -= 2; /* as wr__seqs_from_data */
+        t->own_start[u] = kept;
+        for (int64_t e = b; e < b + c; e++) {
+            if (map[d->seq[e]] < 0) {
+                t->unknown_events++;
+                continue;
+            }
+            t->own_items[kept] = map[d->seq[e]];
+            t->own_ts[kept++] = d->ts[e];
+        }
+        t->len[u] = (int32_t)(kept - t->own_start[u]);
+    }
+    t->own_start[nu] = kept;
+    free(map);
+    t->seqs = (wr_seqs){.n = nu, .n_items = m->items.n, .start = t->own_start, .len = t->len, .items = t->own_items, .ts = t->own_ts};
+    if (kept == 0)
+        return wr__err(m->ctx, WR_ERR_ARG, "fine-tuning %s: none of the %lld training events of the data has an item the model knows",
+                       m->vt->name, (long long)t->unknown_events);
+    return WR_OK;
+}
+
+/* The session-kNN models learn from new sessions by adding them to their index, oldest first. */
+static int add_sessions(wr_model *m, const wr_seqs *s) {
+    by_time *order = malloc((size_t)s->n * sizeof *order + 1);
+    if (!order) return wr__oom(m->ctx, "fine-tuning");
+    int n = 0, rc = WR_OK;
+    for (int u = 0; u < s->n; u++)
+        if (s->len[u] > 0) order[n].u = u, order[n++].t = s->ts[s->start[u] + s->len[u] - 1];
+    if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_time, NULL) < 0) rc = wr__oom(m->ctx, "fine-tuning");
+    for (int i = 0; rc == WR_OK && i < n; i++)
+        rc = wr__knn_add_session(m, (const int *)s->items + s->start[order[i].u], s->len[order[i].u]);
+    free(order);
+    return rc;
+}
+
+int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progress) {
+    if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fine-tune: model and data are required");
+    if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: fine-tuning needs a trained model (fit it or load a model file first)", m->vt->name);
+    if (m->train) return wr__err(m->ctx, WR_ERR_STATE, "%s: training is under way; end it first", m->vt->name);
+    int knn = m->vt->fit == wr__sknn_vt.fit;
+    if (!m->vt->train_step && !knn)
+        return wr__err(m->ctx, WR_ERR_STATE, "%s learns in one pass, so it cannot be fine-tuned: refit it on all the data "
+                       "(gru4rec, sasrec, bert4rec and the session-kNN models can be)", m->vt->name);
+    wr_train *t = wr__calloc(1, sizeof *t);
+    if (!t) return wr__oom(m->ctx, "starting fine-tuning");
+    t->data = data;
+    t->loo = loo;
+    m->train = t;
+    int rc = map_to_model(m, t);
+    if (rc == WR_OK && knn) {
+        rc = add_sessions(m, &t->seqs);
+        t->done = 1;
+        if (rc == WR_OK) fill_progress(m, progress);
+        if (rc) wr__train_free(m);
+        return rc;
+    }
+    /* Neural models: fit builds the training state (buffers, optimiser, sampler over the new
+     * data) with fresh weights, which are then replaced by the model's own. */
+    float *weights = rc == WR_OK ? malloc(m->n_params * sizeof *weights + 1) : NULL;
+    size_t n_params = m->n_params;
+    if (rc == WR_OK && !weights) rc = wr__oom(m->ctx, "fine-tuning");
+    if (rc) {
+        wr__train_free(m);
+        free(weights);
+        return rc;
+    }
+    memcpy(weights, m->params, n_params * sizeof *weights);
+    m->train = NULL; /* kept across the reset of the model's state */
+    wr__model_reset(m);
+    m->train = t;
+    wr__rng_seed(&m->rng, m->seed);
+    t->exclude_seen = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
+    rc = m->vt->fit(m, &t->seqs);
+    if (rc == WR_OK && m->n_params != n_params)
+        rc = wr__err(m->ctx, WR_ERR_ARG, "%s: fine-tuning cannot change the model's shape (dim, blocks, max_len ...)", m->vt->name);
+    if (rc == WR_OK) {
+        memcpy(m->params, weights, n_params * sizeof *weights);
+        m->fitted = 1;
+        rc = start_epochs(m);
+    }
+    if (rc == WR_OK && t->best) {
+        /* the model as it came is epoch 0: fine-tuning keeps it unless an epoch beats it */
+        wr_metrics full, samp;
+        double cov;
+        rc = wr__eval_loo(m, data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
+        t->valid_ndcg = t->best_ndcg = full.users ? full.ndcg / full.users : 0;
+        memcpy(t->best, weights, n_params * sizeof *weights);
+        t->have_best = 1;
+    }
+    free(weights);
+    if (rc) {
+        wr__model_reset(m); /* half-built: the model refuses to score rather than answer wrongly */
+        return rc;
+    }
     fill_progress(m, progress);
     return WR_OK;
 }
@@ -108,6 +248,7 @@ static int end_epoch(wr_model *m) {
         if (t->valid_ndcg > t->best_ndcg) {
             t->best_ndcg = t->valid_ndcg;
             t->best_epoch = t->epoch;
+            t->have_best = 1;
             t->bad_epochs = 0;
             memcpy(t->best, m->params, m->n_params * sizeof *t->best);
         } else if (++t->bad_epochs >= t->patience) {
@@ -115,7 +256,7 @@ static int end_epoch(wr_model *m) {
         }
     }
     if (t->epoch >= t->epochs) t->done = 1;
-    if (t->done && t->best && t->best_epoch > 0) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    if (t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
     t->loss_sum = 0;
     t->epoch_steps = 0;
     t->epoch_positions = 0;
@@ -158,7 +299,7 @@ int wr_train_end(wr_model *m) {
     if (!m) return WR_ERR_ARG;
     wr_train *t = m->train;
     /* Stopped early by the caller: keep the best weights seen, if any. */
-    if (t && !t->done && t->best && t->best_epoch > 0) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    if (t && !t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
     wr__train_free(m);
     return WR_OK;
 }

@@ -14,6 +14,12 @@ export async function inThread(): Promise<Recommendation[]> {
     const ac = new AbortController();
     const last: TrainProgress = await model.train(data, { leaveOneOut: true, signal: ac.signal, onProgress: (p) => p.loss, chunk: 8 });
     const done: boolean = last.done;
+    const tuned: TrainProgress = await model.fineTune(data, { lr: 0.0001, epochs: 2 });
+    const skippedEvents: number = tuned.unknownEvents;
+    const seen: boolean = model.recommendDetailed(['a'], { excludeSeen: 'auto' }).excludeSeen.applied;
+    // @ts-expect-error: excludeSeen is 'auto' or a boolean
+    model.recommend(['a'], { excludeSeen: 'yes' });
+    void skippedEvents; void seen;
     const recs = model.recommend(['a', 'b'], { k: 10, excludeSeen: true });
     const detail = model.recommendDetailed(['a']);
     const unknown: string[] = detail.unknown;
@@ -71,7 +77,7 @@ export async function personal(): Promise<FineTuneReport> {
     const { known } = await rec.observe('tv-009');
     const { items, unknown } = await rec.recommend({ k: 3 });
     const r = await rec.fineTune({ minEvents: 10, signal: AbortSignal.timeout(1000) });
-    const a: 'addSession' | 'refit' | 'skipped' = r.action;
+    const a: 'addSession' | 'fineTune' | 'refit' | 'skipped' = r.action;
     await rec.forget();
     await rec.dispose();
     void known; void items; void unknown; void a;
