@@ -5,12 +5,16 @@
 // Only GET/HEAD, only files under the root (no `..`, no symlink escapes), correct MIME types,
 // and the cross-origin isolation headers (COOP/COEP) so threads can be turned on later; scripts
 // get a same-origin-only CSP of their own (workers take theirs from the response).
+// The example page imports the package from ./node_modules/wasmrec/, as it does once copied into
+// a project that installed it; here /web/examples/node_modules/wasmrec/ is the repository root.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// What web/examples/ finds at ./node_modules/wasmrec/ when served from this repository.
+const EXAMPLE_PACKAGE = '/web/examples/node_modules/wasmrec/';
 
 const MIME = {
     '.html': 'text/html; charset=utf-8',
@@ -68,7 +72,8 @@ async function handle(req, res) {
     if (resolvePath(rawPath) === null) return send(res, 403, 'forbidden: outside the served folder\n');
     const url = new URL(req.url, 'http://localhost');
     if (url.pathname === '/') return send(res, 302, 'see /web/\n', { Location: '/web/' });
-    let file = resolvePath(url.pathname);
+    const served = url.pathname.startsWith(EXAMPLE_PACKAGE) ? url.pathname.slice(EXAMPLE_PACKAGE.length - 1) : url.pathname;
+    let file = resolvePath(served);
     if (!file) return send(res, 403, 'forbidden: outside the served folder\n');
     let stat;
     try {

@@ -1,14 +1,16 @@
-// app.mjs: a page a web developer can copy. It starts from a small pretrained model shipped with
-// the page (models/demo-vsknn.safetensors), records the visitor's clicks in IndexedDB,
+// app.mjs: a page a web developer can copy. It starts from a small pretrained model shipped in
+// the package (models/demo-vsknn.safetensors), records the visitor's clicks in IndexedDB,
 // recommends after every click, fine-tunes on the visitor's own history in a Web Worker, and
 // forgets everything on request. Nothing is sent anywhere (see the CSP in index.html).
 //
-// With the npm package and a bundler (or an import map), the import below is
-//   import { createRecommender } from 'wasmrec/personal';
-import { createRecommender } from '../../wasm/personal.mjs';
+// 'wasmrec/personal' is resolved by the import map in index.html (to
+// ./node_modules/wasmrec/wasm/personal.mjs); with a bundler, the same import works as it is.
+// start.mjs loads this file and shows any failure on the page.
+import { createRecommender } from 'wasmrec/personal';
 
-const MODEL_URL = new URL('../../models/demo-vsknn.safetensors', import.meta.url);
-const CATALOGUE_URL = new URL('../../models/demo-catalogue.json', import.meta.url);
+// The model and the catalogue come from the package too (import.meta.resolve uses the import map).
+const MODEL_URL = import.meta.resolve('wasmrec/models/demo-vsknn.safetensors');
+const CATALOGUE_URL = import.meta.resolve('wasmrec/models/demo-catalogue.json');
 
 const $ = (id) => document.getElementById(id);
 const titles = new Map();
@@ -19,6 +21,12 @@ function status(text, state = 'busy') {
     $('status').dataset.state = state;
 }
 const label = (id) => titles.get(id) ?? id;
+
+async function fetchJson(url) {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`could not fetch ${url}: HTTP ${res.status}`);
+    return res.json();
+}
 
 async function refresh() {
     $('session').replaceChildren(...rec.session.items.map((id) => Object.assign(document.createElement('li'), { textContent: label(id) })));
@@ -38,9 +46,14 @@ async function refresh() {
     $('storage').dataset.persistent = String(rec.persistent);
 }
 
-async function main() {
+/** Runs a button's action; a failure shows in the status line instead of vanishing. */
+const guard = (fn) => async (e) => {
+    try { await fn(e); } catch (err) { status(`Something went wrong: ${err.message}`, 'error'); console.error(err); }
+};
+
+export async function main() {
     const [catalogue, recommender] = await Promise.all([
-        fetch(CATALOGUE_URL).then((r) => r.json()),
+        fetchJson(CATALOGUE_URL),
         createRecommender({ model: MODEL_URL, k: 10 }),
     ]);
     rec = recommender;
@@ -51,14 +64,14 @@ async function main() {
         b.dataset.id = it.id;
         return b;
     }));
-    $('items').addEventListener('click', async (e) => {
+    $('items').addEventListener('click', guard(async (e) => {
         const id = e.target.closest('button')?.dataset.id;
         if (!id) return;
         await rec.observe(id);
         await refresh();
-    });
-    $('new-session').onclick = async () => { rec.endSession(); await refresh(); };
-    $('fine-tune').onclick = async () => {
+    }));
+    $('new-session').onclick = guard(async () => { rec.endSession(); await refresh(); });
+    $('fine-tune').onclick = guard(async () => {
         $('fine-tune').disabled = true;
         $('tune-result').textContent = 'Fine-tuning in the worker…';
         try {
@@ -71,14 +84,12 @@ async function main() {
             $('fine-tune').disabled = false;
             await refresh();
         }
-    };
-    $('forget').onclick = async () => {
+    });
+    $('forget').onclick = guard(async () => {
         await rec.forget();
         $('tune-result').textContent = 'Everything stored on this device was deleted.';
         await refresh();
-    };
+    });
     await refresh();
     status(`Ready: ${rec.modelName} (${rec.modelSource}), ${catalogue.items.length} items.`, 'ready');
 }
-
-main().catch((e) => { status(`Could not start: ${e.message}`, 'error'); console.error(e); });
