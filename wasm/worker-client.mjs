@@ -63,7 +63,11 @@ async function startWorker(workerUrl) {
         return port;
     }
     if (typeof Worker === 'undefined') throw new Error('Web Workers are not available here');
-    const w = new Worker(url, { type: 'module', name: 'wasmrec' });
+    // The default is written in the one form bundlers (Vite, webpack, Parcel) follow to find and
+    // emit the worker's file: new Worker(new URL('literal', import.meta.url), { static options }).
+    const w = workerUrl === undefined
+        ? new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module', name: 'wasmrec' })
+        : new Worker(workerUrl, { type: 'module', name: 'wasmrec' });
     const port = {
         postMessage: (m, t) => w.postMessage(m, t),
         onmessage: null, onerror: null,
