@@ -93,6 +93,9 @@ const char *wr_data_item_title(const wr_data *data, int item);
 const char *wr_data_item_category(const wr_data *data, int item);
 /* Dense index of an item id, or -1. */
 int wr_data_item_index(const wr_data *data, const char *id);
+/* Items that have a title (from the data or wr_data_load_titles): how many ids a titles file
+ * matched. */
+int wr_data_n_titled(const wr_data *data);
 
 /* Generates the demo store: CSV text with header "session,item,category,title,timestamp".
  * Sessions have planted sequential structure (see src/data/gen.c). *out_text is malloc'd and
@@ -164,9 +167,16 @@ int wr_model_n_items(const wr_model *model);
 const char *wr_model_item_id(const wr_model *model, int item);
 /* Dense index of an item id in the model's vocabulary, or -1. */
 int wr_model_item_index(const wr_model *model, const char *id);
+/* The item's title from the training data (kept in the model file), "" when it has none. */
+const char *wr_model_item_title(const wr_model *model, int item);
+/* How many of data's items the model knows (by id): a model and data from different catalogues
+ * share none. */
+int wr_model_known_items(const wr_model *model, const wr_data *data);
 
 /* Scores every item as the next one after a history of dense item indices (oldest first).
- * scores has wr_model_n_items floats. */
+ * scores has wr_model_n_items floats. An empty history (for instance one whose ids the model
+ * does not know, which callers leave out) scores each item by its count in the training data,
+ * for every model alike: the most popular items come first. */
 WR_NODISCARD int wr_model_score(wr_model *model, const int *history, int len, float *scores);
 /* Top-k next items after history. out_items / out_scores have room for k; *out_n is how many
  * were written (k, or fewer when the catalogue is smaller). exclude_seen (enum wr_seen) says

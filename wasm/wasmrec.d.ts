@@ -81,7 +81,8 @@ export interface DatasetOptions {
 
 export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint }
 
-export interface Recommendation { item: string; score: number }
+/** title: the item's title from the model's training data ('' when it had none). */
+export interface Recommendation { item: string; score: number; title: string }
 
 export interface RecommendOptions {
     /** A positive integer; default 10. Fewer come back when the catalogue is smaller. */
@@ -126,8 +127,56 @@ export interface EvaluateOptions {
     seed?: number | bigint;
 }
 
-/** Hyper-parameters; values are passed to C as text. `seed` goes to wr_model_new (default 42). */
-export type ModelParams = Record<string, string | number | boolean | bigint> & { seed?: number | bigint };
+/** The models (README "Models" has what each does and its defaults). */
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec';
+/** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
+interface SeedParam { seed?: number | bigint }
+export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
+export interface SknnParams extends SeedParam { k?: number; sample_size?: number }
+export interface VsknnParams extends SknnParams { idf?: 0 | 1 }
+export interface StanParams extends SknnParams { lambda_spw?: number; lambda_snh?: number; lambda_inh?: number }
+export interface VstanParams extends StanParams { lambda_ipw?: number; lambda_idf?: number }
+export interface Gru4recParams extends SeedParam {
+    dim?: number; batch?: number; lr?: number; epochs?: number; patience?: number; n_sample?: number;
+    sample_alpha?: number; tied?: 0 | 1; loss?: 'ce' | 'bpr-max'; bpreg?: number; clip?: number;
+    dropout_embed?: number; dropout_hidden?: number; init?: number;
+}
+export interface SasrecParams extends SeedParam {
+    dim?: number; blocks?: number; heads?: number; max_len?: number; dropout?: number; lr?: number;
+    weight_decay?: number; clip?: number; decay_embeddings?: 0 | 1; batch?: number; epochs?: number;
+    patience?: number; loss?: 'ce' | 'bce' | 'gbce' | 'sampled'; negatives?: number; gbce_t?: number;
+    sample_alpha?: number;
+}
+export interface Bert4recParams extends SasrecParams { mask_prob?: number }
+/** Each model's hyper-parameters by name. */
+export interface ParamsOf {
+    pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
+    stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
+}
+/** Any model's hyper-parameters (what Model.params holds). */
+export type ModelParams = ParamsOf[ModelName];
+
+/** Ranking metrics over the evaluated users (one target each), with 95% intervals. */
+export interface RankingMetrics {
+    users: number;
+    [metric: `HR@${number}`]: number;
+    [metric: `NDCG@${number}`]: number;
+    [metric: `MRR@${number}`]: number;
+    /** Normal-approximation 95% interval of each mean over users: [low, high]. */
+    ci95: Record<string, [number, number]>;
+}
+export interface FullRankingMetrics extends RankingMetrics {
+    [metric: `Recall@${number}`]: number;
+    [metric: `coverage@${number}`]: number;
+}
+/** What an evaluation did with the history items, and why. */
+export interface SeenReport { mode: 'auto' | 'yes' | 'no'; applied: boolean; repeat_share: number | null; reason: string }
+/** Model.evaluate's report: full ranking, and the sampled protocol under `sampled<N>` (when sampled > 0). */
+export interface EvalReport {
+    exclude_seen: SeenReport;
+    full: FullRankingMetrics;
+    [sampled: `sampled${number}`]: RankingMetrics;
+}
 
 export interface CatalogueItem { index: number; id: string; title: string; category: string }
 
@@ -141,7 +190,7 @@ export class Engine {
     /** The demo store as CSV text (session,item,category,title,timestamp). Defaults 5000 / 1000 / 42. */
     generate(options?: GenerateOptions): string;
     /** An untrained model; an unknown name throws RangeError before calling C. */
-    model(name: string, params?: ModelParams): Model;
+    model<N extends ModelName>(name: N, params?: ParamsOf[N]): Model;
     /** A model from safetensors bytes (Model.save or the CLI's --out). */
     loadModel(bytes: Bytes, options?: { source?: string }): Model;
     /** Frees every Dataset and Model of this engine, then the context. Idempotent. */
@@ -170,12 +219,14 @@ export class Dataset {
     lengths(): Int32Array;
     /** Adds titles (MovieLens u.item / movies.dat). */
     loadTitles(input: string | Bytes, options?: { source?: string }): this;
+    /** Items that have a title: after loadTitles, how many ids the titles file matched. */
+    readonly titled: number;
     dispose(): void;
     [Symbol.dispose](): void;
 }
 
 export class Model {
-    readonly name: string;
+    readonly name: ModelName;
     /** Hyper-parameters as parsed JSON. */
     readonly params: Record<string, unknown>;
     /** Size of the item vocabulary (0 before fit). */
@@ -209,7 +260,11 @@ export class Model {
     /** gru4rec / sasrec / bert4rec: item embeddings on their first two principal components. */
     itemMap(): ItemMap;
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */
-    evaluate(dataset: Dataset, options?: EvaluateOptions): Record<string, any>;
+    evaluate(dataset: Dataset, options?: EvaluateOptions): EvalReport;
+    /** The item's title from the training data (kept in the model file), '' when it has none. */
+    itemTitle(index: number): string;
+    /** How many of dataset's items this model knows (0: a model of another catalogue). */
+    knownItems(dataset: Dataset): number;
     /** A safetensors file (a copy owned by JS). */
     save(): Uint8Array;
     dispose(): void;

@@ -493,6 +493,8 @@ export class Dataset extends Handle {
         const rt = this._engine._rt;
         return rt.scoped((s) => rt.exports.wr_data_item_index(p, s.string(id)));
     }
+    /** Items that have a title (after loadTitles: how many ids the titles file matched). */
+    get titled() { return this._engine._rt.exports.wr_data_n_titled(this._live()); }
     /** Events per user (session), in user order: the length distribution. */
     lengths() {
         const p = this._live();
@@ -587,9 +589,10 @@ export class Model extends Handle {
 
     /**
      * Trains step by step so the caller stays responsive: runs `chunk` optimisation steps at a
-     * time (or one epoch, whichever ends first), calls onProgress({ epoch, epochs, step, loss,
-     * positionsPerSecond, validNdcg, bestEpoch, done }) after each chunk, yields to the event
-     * loop, and stops between chunks when signal is aborted (the weights trained so far, or the
+     * time (or one epoch, whichever ends first), yields to the event loop after each, calls
+     * onProgress({ epoch, epochs, step, loss, positionsPerSecond, validNdcg, bestEpoch, done,
+     * unknownEvents }) at the start, after each epoch, at the end and otherwise at most every
+     * 250 ms, and stops between chunks when signal is aborted (the weights trained so far, or the
      * best epoch's with early stopping, are kept; the promise rejects with the abort reason).
      * leaveOneOut: train on all but each user's last two events, with early stopping on the
      * second-last. One-pass models (pop, markov, itemknn, the kNN family) finish in one chunk.
@@ -642,13 +645,20 @@ export class Model extends Handle {
             this._engine._check(rt.exports[begin](p, d, loo ? 1 : 0, prog));
             let last = progress();
             onProgress?.(last);
+            // Progress goes out at each epoch's end, at the end, and otherwise at most every 250 ms,
+            // so a long training does not flood a page (or a worker's message port) with events.
+            let reported = Date.now();
             while (!last.done) {
                 if (signal?.aborted) break;
                 await new Promise((resolve) => setTimeout(resolve, 0)); // let the page and abort run
                 if (signal?.aborted) break;
                 this._engine._check(rt.exports.wr_train_steps(p, chunk, prog));
+                const epoch = last.epoch;
                 last = progress();
-                onProgress?.(last);
+                if (last.done || last.epoch !== epoch || Date.now() - reported >= 250) {
+                    reported = Date.now();
+                    onProgress?.(last);
+                }
             }
             rt.exports.wr_train_end(p);
             signal?.throwIfAborted?.();
@@ -701,7 +711,7 @@ export class Model extends Handle {
             const sc = rt.f32(outScores, got);
             const items = new Array(got);
             for (let i = 0; i < got; i++) {
-                items[i] = { item: rt.string(rt.exports.wr_model_item_id(p, idx[i])), score: sc[i] };
+                items[i] = { item: rt.string(rt.exports.wr_model_item_id(p, idx[i])), score: sc[i], title: rt.string(rt.exports.wr_model_item_title(p, idx[i])) };
             }
             return { items, unknown, excludeSeen: this._seen(ex) };
         });
@@ -796,6 +806,18 @@ export class Model extends Handle {
             for (let i = 0; i < n; i++) items[i] = rt.string(rt.exports.wr_model_item_id(p, i));
             return { items, x, y, explained: Array.from(rt.f32(ex, 2)) };
         });
+    }
+
+    /** The item's title from the training data (kept in the model file), '' when it has none. */
+    itemTitle(i) {
+        const p = this._live();
+        if (!Number.isInteger(i) || i < 0 || i >= this.items) throw new RangeError(`itemTitle: item index must be an integer in [0, ${this.items}), got ${show(i)}`);
+        return this._engine._rt.string(this._engine._rt.exports.wr_model_item_title(p, i));
+    }
+    /** How many of dataset's items this model knows (0: a model of another catalogue). */
+    knownItems(dataset) {
+        const p = this._live();
+        return this._engine._rt.exports.wr_model_known_items(p, this._data(dataset));
     }
 
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */

@@ -1,7 +1,7 @@
 // worker-client.d.ts: types of worker-client.mjs (import from 'wasmrec/worker'): the wasmrec API
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
-    Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams,
+    Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
     Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations,
 } from './wasmrec.js';
 
@@ -45,7 +45,7 @@ export class WorkerEngine {
     generateDataset(options?: GenerateOptions): Promise<WorkerDataset>;
     /** A Uint8Array/ArrayBuffer spanning its whole buffer is moved to the worker (detached here). */
     dataset(input: string | Bytes, options?: DatasetOptions): Promise<WorkerDataset>;
-    model(name: string, params?: ModelParams): Promise<WorkerModel>;
+    model<N extends ModelName>(name: N, params?: ParamsOf[N]): Promise<WorkerModel>;
     /** The bytes are moved to the worker (detached here) when they span their whole buffer. */
     loadModel(bytes: Bytes, options?: { source?: string }): Promise<WorkerModel>;
     /** Stops the worker at once; every object of this engine becomes unusable. */
@@ -61,6 +61,8 @@ export class WorkerDataset {
     readonly format: Exclude<DataFormat, 'auto'>;
     readonly skipped: number;
     readonly skipReason: string;
+    /** Items that have a title (updated by loadTitles: how many ids the titles file matched). */
+    readonly titled: number;
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;
@@ -72,7 +74,7 @@ export class WorkerDataset {
 }
 
 export class WorkerModel {
-    readonly name: string;
+    readonly name: ModelName;
     /** Size of the item vocabulary (updated after fit). */
     readonly items: number;
     readonly params: Record<string, unknown>;
@@ -87,9 +89,11 @@ export class WorkerModel {
     itemMap(): Promise<ItemMap>;
     /** Index of each id in the model's vocabulary, -1 when unknown. */
     itemIndexes(ids: string[]): Promise<number[]>;
+    /** How many of dataset's items this model knows. */
+    knownItems(dataset: WorkerDataset): Promise<number>;
     addSession(items: string[]): Promise<{ unknown: string[] }>;
     addSessions(sessions: string[][]): Promise<{ added: number; unknown: string[] }>;
-    evaluate(dataset: WorkerDataset, options?: EvaluateOptions): Promise<Record<string, any>>;
+    evaluate(dataset: WorkerDataset, options?: EvaluateOptions): Promise<EvalReport>;
     /** safetensors bytes, moved from the worker. */
     save(): Promise<Uint8Array>;
     dispose(): Promise<void>;

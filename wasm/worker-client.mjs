@@ -240,7 +240,7 @@ export class WorkerDataset extends Remote {
     constructor(engine, r) {
         super(engine, r.handle, 'Dataset');
         this.users = r.users; this.items = r.items; this.events = r.events;
-        this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason;
+        this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
     }
     /** Every item as { index, id, title, category }. */
     async catalogue() { return this._engine._request('catalogue', { data: this._live() }); }
@@ -250,7 +250,7 @@ export class WorkerDataset extends Remote {
     async loadTitles(input, options) {
         checkOptions('loadTitles', options, ['source']);
         const bytes = movable('input', input);
-        await this._engine._request('loadTitles', { data: this._live(), bytes, options }, { transfer: [bytes.buffer] });
+        this.titled = (await this._engine._request('loadTitles', { data: this._live(), bytes, options }, { transfer: [bytes.buffer] })).titled;
         return this;
     }
 }
@@ -296,6 +296,8 @@ export class WorkerModel extends Remote {
     async recommend(history, options) { return (await this.recommendDetailed(history, options)).items; }
     /** Dense index of each id in the model's vocabulary (-1 for an id the model does not know). */
     async itemIndexes(ids) { return this._engine._request('itemIndexes', { model: this._live(), ids }); }
+    /** How many of dataset's items this model knows (see Model.knownItems). */
+    async knownItems(dataset) { return this._engine._request('knownItems', { model: this._live(), data: this._data(dataset) }); }
     /** Session-kNN models: learn one finished session. */
     async addSession(items) {
         const r = await this._engine._request('addSession', { model: this._live(), items });

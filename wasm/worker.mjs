@@ -66,7 +66,7 @@ export function createHost(post) {
             const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, options);
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
-                skipped: d.skipped, skipReason: d.skipReason,
+                skipped: d.skipped, skipReason: d.skipReason, titled: d.titled,
             };
         },
         catalogue({ data }) { return get(data, 'Dataset').catalogue(); },
@@ -102,7 +102,8 @@ export function createHost(post) {
         attention({ model, history }) { return get(model, 'Model').attention(history); },
         itemMap({ model }) { return get(model, 'Model').itemMap(); },
         lengths({ data }) { return get(data, 'Dataset').lengths(); },
-        loadTitles({ data, bytes, options }) { get(data, 'Dataset').loadTitles(bytes, options); return null; },
+        loadTitles({ data, bytes, options }) { return { titled: get(data, 'Dataset').loadTitles(bytes, options).titled }; },
+        knownItems({ model, data }) { return get(model, 'Model').knownItems(get(data, 'Dataset')); },
         evaluate({ model, data, options }) { return get(model, 'Model').evaluate(get(data, 'Dataset'), options); },
         save({ model }) { return get(model, 'Model').save(); },
         dispose({ handle }) {

@@ -166,6 +166,9 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
         rc = wr_data_load_titles(*data, bytes, len, o->titles);
         free(bytes);
         if (rc) return rc;
+        int titled = wr_data_n_titled(*data);
+        say(2, "%s: %d of the %d items have a title%s\n", o->titles, titled, wr_data_n_items(*data),
+            titled ? "" : ": none of its ids is an item of the data (is it the titles file of this data set?)");
     }
     const wr_data *d = *data;
     say(2, "%s: format %s, %d users, %d items, %lld events\n", o->data, wr_data_format(d), wr_data_n_users(d),
@@ -471,10 +474,13 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     int rc = load_model(ctx, o->model, &m);
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
     if (rc == WR_OK) {
+        int known = wr_model_known_items(m, d);
+        say(2, "%s knows %d of the %d items of %s%s\n", o->model, known, wr_data_n_items(d), o->data,
+            known ? "" : ": they share no item id, so every target is a miss (is it the model of this data?)");
         say(2, "evaluating %s on %s (leave-one-out test targets)...\n", wr_model_name(m), o->data);
         wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", wr_model_name(m), wr_model_params_json(m));
         dataset_json(&out, o, d);
-        wr__buf_puts(&out, ",\"eval\":\"loo\"");
+        wr__buf_printf(&out, ",\"items_known_to_model\":%d,\"eval\":\"loo\"", known);
         rc = eval_json(m, d, o, 0, &out, &human);
         wr__buf_puts(&out, "}");
     }
@@ -522,13 +528,18 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
             for (int i = 0; i < got; i++) {
                 wr__buf_puts(&out, i ? ",{\"item\":" : "{\"item\":");
                 wr__buf_json_str(&out, wr_model_item_id(m, items[i]));
+                if (*wr_model_item_title(m, items[i])) {
+                    wr__buf_puts(&out, ",\"title\":");
+                    wr__buf_json_str(&out, wr_model_item_title(m, items[i]));
+                }
                 wr__buf_puts(&out, ",\"score\":");
                 wr__buf_json_num(&out, scores[i]);
                 wr__buf_puts(&out, "}");
             }
             wr__buf_puts(&out, "]}\n");
         } else {
-            for (int i = 0; i < got; i++) wr__buf_printf(&out, "%2d  %-24s %.6g\n", i + 1, wr_model_item_id(m, items[i]), scores[i]);
+            for (int i = 0; i < got; i++)
+                wr__buf_printf(&out, "%2d  %-24s %-12.6g %s\n", i + 1, wr_model_item_id(m, items[i]), scores[i], wr_model_item_title(m, items[i]));
         }
         print_buf(1, &out);
     }

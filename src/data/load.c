@@ -327,6 +327,42 @@ static void free_meta(char **a, int n) {
     free(a);
 }
 
+/* A file that is no text at all (an archive, an image, a spreadsheet) gets one sentence saying
+ * so, not a complaint about its first "line": skipping bad lines could not help. Looks at the
+ * first 64 KB: a NUL byte, control characters (more than 1% and more than 2), or more than a
+ * quarter of bytes that are not UTF-8 (a Latin-1 export, mostly ASCII, still passes). */
+static int not_text(wr_ctx *ctx, const char *src, const char *bytes, size_t len) {
+    const unsigned char *b = (const unsigned char *)bytes;
+    if (len >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+        return wr__err(ctx, WR_ERR_PARSE, "%s: this is not a text file of interactions: it is gzip-compressed; unpack it first", src);
+    if (len >= 4 && !memcmp(b, "PK\3\4", 4))
+        return wr__err(ctx, WR_ERR_PARSE, "%s: this is not a text file of interactions: it is a zip archive (or an .xlsx workbook); "
+                       "unpack it, or save the sheet as CSV", src);
+    size_t n = len < 65536 ? len : 65536, ctrl = 0, invalid = 0, first = n;
+    for (size_t i = 0; i < n && b[i]; i++) {
+        unsigned c = b[i];
+        size_t k = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 3 : 9;
+        int bad = k == 9;
+        for (size_t j = 1; !bad && j <= k; j++) bad = i + j < n && (b[i + j] & 0xC0) != 0x80; /* cut at 64 KB: fine */
+        int control = c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f';
+        if ((bad || control) && first == n) first = i;
+        ctrl += control;
+        invalid += bad;
+        if (!bad) i += k;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!b[i]) {
+            first = i;
+            ctrl = n;
+            break;
+        }
+    /* text in a legacy encoding (Latin-1) has bytes that are not UTF-8, but no control characters */
+    if ((ctrl <= 2 || ctrl * 100 <= n) && invalid * 4 <= n) return WR_OK;
+    return wr__err(ctx, WR_ERR_PARSE, "%s: this is not a text file of interactions (byte %zu is 0x%02x%s); the formats are CSV/TSV, "
+                   "MovieLens u.data or ratings.dat, \"user item\" lines and OTTO JSON lines, as text",
+                   src, first, b[first], b[first] ? "" : ", a NUL");
+}
+
 int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const char *format,
                  const char *source, int skip_bad, wr_data **out) {
     if (out) *out = NULL;
@@ -345,7 +381,8 @@ int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const char *format,
         len -= 3;
     }
     if (!bytes || wr__is_blank(bytes, len)) return wr__err(ctx, WR_ERR_PARSE, "%s: the file is empty", src);
-    int rc = WR_OK;
+    int rc = not_text(ctx, src, bytes, len);
+    if (rc) return rc;
     if (!strcmp(fmt, "auto")) {
         fmt = detect(ctx, src, bytes, len, &rc);
         if (!fmt) return rc;
@@ -505,6 +542,11 @@ const char *wr_data_format(const wr_data *d) { return d && d->format ? d->format
 
 const char *wr_data_item_id(const wr_data *d, int item) {
     return d && item >= 0 && item < d->items.n ? d->items.keys[item] : "";
+}
+int wr_data_n_titled(const wr_data *d) {
+    int n = 0;
+    for (int i = 0; d && d->titles && i < d->items.n; i++) n += d->titles[i][0] != 0;
+    return n;
 }
 const char *wr_data_item_title(const wr_data *d, int item) {
     return d && d->titles && item >= 0 && item < d->items.n ? d->titles[item] : "";

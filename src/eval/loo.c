@@ -26,6 +26,18 @@ static void metrics_json(wr_buf *b, const wr_metrics *m, int with_recall, double
         wr__buf_printf(b, ",\"coverage@%d\":", m->k);
         wr__buf_json_num(b, coverage);
     }
+    /* a 95% interval over users for each mean: with few users a "best" model is often noise */
+    double lo, hi;
+    wr__buf_printf(b, ",\"ci95\":{\"HR@%d\":[", m->k);
+    wr__ci95(m->hr, m->hr, m->users, &lo, &hi);
+    wr__buf_json_num(b, lo), wr__buf_puts(b, ","), wr__buf_json_num(b, hi);
+    wr__buf_printf(b, "],\"NDCG@%d\":[", m->k);
+    wr__ci95(m->ndcg, m->ndcg2, m->users, &lo, &hi);
+    wr__buf_json_num(b, lo), wr__buf_puts(b, ","), wr__buf_json_num(b, hi);
+    wr__buf_printf(b, "],\"MRR@%d\":[", m->k);
+    wr__ci95(m->mrr, m->mrr2, m->users, &lo, &hi);
+    wr__buf_json_num(b, lo), wr__buf_puts(b, ","), wr__buf_json_num(b, hi);
+    wr__buf_puts(b, "]}");
     wr__buf_puts(b, "}");
 }
 

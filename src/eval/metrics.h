@@ -14,7 +14,12 @@ typedef struct {
     int k;
     int64_t users;
     double hr, ndcg, mrr; /* sums over users */
+    double ndcg2, mrr2;   /* sums of squares (HR's equal its sum): the intervals */
 } wr_metrics;
+
+/* 95% interval of a mean over users from its sum and sum of squares (normal approximation,
+ * clipped to [0, 1]); lo = hi = the mean for fewer than 2 users. */
+void wr__ci95(double sum, double sum2, int64_t n, double *lo, double *hi);
 
 /* Adds one user whose target has 0-based rank `rank` (rank < 0: target unknown, a miss). */
 void wr__metrics_add(wr_metrics *m, int64_t rank);

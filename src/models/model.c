@@ -64,9 +64,48 @@ void wr__model_reset(wr_model *m) {
     m->fitted = 0;
 }
 
+static void free_titles(wr_model *m) {
+    for (int i = 0; m->titles && i < m->n_titles; i++) free(m->titles[i]);
+    free(m->titles);
+    m->titles = NULL;
+    m->n_titles = 0;
+}
+
+int wr__model_keep_data_info(wr_model *m, const wr_data *data, const wr_seqs *train) {
+    free(m->counts);
+    free_titles(m);
+    m->counts = malloc((size_t)m->items.n * sizeof *m->counts + 1);
+    if (!m->counts) return wr__oom(m->ctx, "counting items");
+    wr__count_items(train, m->counts);
+    int any = 0;
+    for (int i = 0; data->titles && i < data->items.n; i++) any |= data->titles[i][0] != 0;
+    if (!any) return WR_OK;
+    m->titles = wr__calloc((size_t)m->items.n, sizeof *m->titles);
+    m->n_titles = m->titles ? m->items.n : 0;
+    for (int i = 0; m->titles && i < m->items.n; i++)
+        if (!(m->titles[i] = wr__strdup(data->titles[i]))) break;
+    if (!m->titles || !m->titles[m->items.n - 1]) {
+        free_titles(m);
+        return wr__oom(m->ctx, "keeping item titles");
+    }
+    return WR_OK;
+}
+
+int wr_model_known_items(const wr_model *m, const wr_data *d) {
+    int n = 0;
+    for (int i = 0; m && d && i < d->items.n; i++) n += wr__vocab_find(&m->items, d->items.keys[i], strlen(d->items.keys[i])) >= 0;
+    return n;
+}
+
+const char *wr_model_item_title(const wr_model *m, int item) {
+    return m && m->titles && item >= 0 && item < m->n_titles ? m->titles[item] : "";
+}
+
 void wr_model_free(wr_model *m) {
     if (!m) return;
     wr__model_reset(m);
+    free(m->counts);
+    free_titles(m);
     wr__vocab_free(&m->items);
     free(m->params_json);
     free(m);
@@ -161,10 +200,20 @@ int wr__check_history(wr_model *m, const int *history, int len) {
     return WR_OK;
 }
 
+/* One history's scores: an empty history (none of its items known) gets the training counts,
+ * whatever the model, so every model answers it the same documented way. */
+static int score_one(wr_model *m, const int *history, int len, float *scores) {
+    if (len == 0 && m->counts) {
+        memcpy(scores, m->counts, (size_t)m->items.n * sizeof *scores);
+        return WR_OK;
+    }
+    return m->vt->score(m, history, len, scores);
+}
+
 int wr_model_score(wr_model *m, const int *history, int len, float *scores) {
     if (!m || !scores) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_score: model and scores are required");
     int rc = wr__check_history(m, history, len);
-    return rc ? rc : m->vt->score(m, history, len, scores);
+    return rc ? rc : score_one(m, history, len, scores);
 }
 
 int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, int n, float *scores) {
@@ -172,9 +221,14 @@ int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, i
         int rc = wr__check_history(m, histories[i], lens[i]);
         if (rc) return rc;
     }
-    if (m->vt->score_batch) return m->vt->score_batch(m, histories, lens, n, scores);
+    if (m->vt->score_batch) {
+        int rc = m->vt->score_batch(m, histories, lens, n, scores);
+        for (int i = 0; rc == WR_OK && i < n; i++)
+            if (lens[i] == 0) rc = score_one(m, histories[i], 0, scores + (size_t)i * m->items.n);
+        return rc;
+    }
     for (int i = 0; i < n; i++) {
-        int rc = m->vt->score(m, histories[i], lens[i], scores + (size_t)i * m->items.n);
+        int rc = score_one(m, histories[i], lens[i], scores + (size_t)i * m->items.n);
         if (rc) return rc;
     }
     return WR_OK;
@@ -242,7 +296,7 @@ int wr_model_recommend(wr_model *m, const int *history, int len, int k, int excl
         free(mask);
         return wr__oom(m->ctx, "recommending");
     }
-    rc = m->vt->score(m, history, len, scores);
+    rc = score_one(m, history, len, scores);
     if (rc == WR_OK) {
         for (int i = 0; mask && i < len; i++) mask[history[i]] = 1;
         *out_n = wr_topk(scores, mask, n, k, out_items, out_scores);
@@ -257,7 +311,9 @@ int wr_model_add_session(wr_model *m, const int *items, int len) {
     if (m->vt->fit != wr__sknn_vt.fit)
         return wr__err(m->ctx, WR_ERR_STATE, "%s does not learn from single sessions; refit it, or use sknn, vsknn, stan or vstan", m->vt->name);
     int rc = wr__check_history(m, items, len);
-    return rc ? rc : wr__knn_add_session(m, items, len);
+    if (rc == WR_OK) rc = wr__knn_add_session(m, items, len);
+    for (int i = 0; rc == WR_OK && m->counts && i < len; i++) m->counts[items[i]] += 1.0f; /* as a refit would count */
+    return rc;
 }
 
 /* ---- model files ---------------------------------------------------------------------------- */
@@ -284,11 +340,24 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
         wr__st_set_meta(&f, "params", params.data) < 0 || wr__st_set_meta(&f, "n_items", nbuf) < 0 ||
         wr__st_set_meta(&f, "items", items.data) < 0 || (m->repeat_share >= 0 && wr__st_set_meta(&f, "repeat_share", rbuf) < 0))
         rc = wr__oom(m->ctx, "saving the model");
+    wr_buf titles = {0};
+    if (rc == WR_OK && m->titles) {
+        wr__buf_puts(&titles, "[");
+        for (int i = 0; i < m->items.n; i++) {
+            if (i) wr__buf_puts(&titles, ",");
+            wr__buf_json_str(&titles, m->titles[i]);
+        }
+        wr__buf_puts(&titles, "]");
+        if (titles.failed || wr__st_set_meta(&f, "titles", titles.data) < 0) rc = wr__oom(m->ctx, "saving the model");
+    }
+    int64_t ncount[1] = {m->items.n};
+    if (rc == WR_OK && m->counts && wr__st_add(&f, "item_counts", WR_DT_F32, 1, ncount, m->counts) < 0) rc = wr__oom(m->ctx, "saving the model");
     if (rc == WR_OK) rc = m->vt->save(m, &f);
     if (rc == WR_OK && wr__st_serialize(&f, out_bytes, out_len) < 0) rc = wr__oom(m->ctx, "saving the model");
     wr__st_free(&f);
     wr__buf_free(&items);
     wr__buf_free(&params);
+    wr__buf_free(&titles);
     return rc;
 }
 
@@ -317,6 +386,40 @@ static int load_params(wr_model *m, const char *src, const char *json) {
     }
     free(t);
     return rc;
+}
+
+/* The optional "titles" metadata (a JSON array of strings, one per item) and "item_counts". */
+static int load_data_info(wr_model *m, const char *src, const char *json, const wr_st_file *f) {
+    int rc = WR_OK;
+    if (json) {
+        wr_json_tok *t = NULL;
+        int n = 0;
+        char err[160];
+        if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR || t[0].size != m->items.n)
+            rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"titles\" is not a JSON array of %d titles", src, m->items.n);
+        else if (!(m->titles = wr__calloc((size_t)m->items.n, sizeof *m->titles)))
+            rc = wr__oom(m->ctx, "reading titles");
+        else m->n_titles = m->items.n;
+        for (int i = 0; rc == WR_OK && i < m->items.n; i++) {
+            const wr_json_tok *s = &t[1 + i];
+            m->titles[i] = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
+            if (!m->titles[i]) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"titles\"[%d] is not a string", src, i);
+        }
+        free(t);
+        if (rc) return rc;
+    }
+    const wr_st_tensor *ct;
+    int64_t shape[1] = {m->items.n};
+    int has_counts = 0;
+    for (int i = 0; i < f->n; i++) has_counts |= !strcmp(f->t[i].name, "item_counts");
+    if (!has_counts) return WR_OK;
+    if ((rc = wr__st_get(m->ctx, f, "item_counts", WR_DT_F32, 1, shape, &ct))) return rc;
+    if (!(m->counts = malloc((size_t)m->items.n * sizeof *m->counts + 1))) return wr__oom(m->ctx, "reading item counts");
+    wr__st_copy(m->counts, ct);
+    for (int i = 0; i < m->items.n; i++)
+        if (!(m->counts[i] >= 0 && m->counts[i] < 1e30f))
+            return wr__err(m->ctx, WR_ERR_FORMAT, "%s: item_counts[%d] is not a count", src, i);
+    return WR_OK;
 }
 
 static int load_items(wr_model *m, const char *src, const char *json, long long n_items) {
@@ -382,6 +485,7 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
     if (rc == WR_OK) m->repeat_share = share;
     if (rc == WR_OK) rc = load_params(m, src, params);
     if (rc == WR_OK) rc = load_items(m, src, items, n_items);
+    if (rc == WR_OK) rc = load_data_info(m, src, wr__st_meta(&f, "titles"), &f);
     if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {
         char msg[WR_ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", ctx->err + 12);

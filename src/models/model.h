@@ -67,7 +67,14 @@ struct wr_model {
     double repeat_share;   /* share of training events that repeat an item already in that user's
                               history (what exclude-seen `auto` decides on); -1 = unknown */
     char seen_reason[200]; /* wr_model_seen_policy's last sentence */
+    float *counts;         /* (n_items) training events per item: what an empty history gets
+                              (every model alike); NULL for a file saved without them */
+    char **titles;         /* (n_titles = n_items) titles from the training data, "" where none; or NULL */
+    int n_titles;          /* kept apart: the vocabulary is replaced before the titles are */
 };
+
+/* Keeps the training data's item counts and titles with the model (train.c; model.c saves them). */
+int wr__model_keep_data_info(wr_model *m, const wr_data *data, const wr_seqs *train);
 
 /* `auto` excludes history items when under this share of training events repeat one. */
 #define WR_REPEAT_SHARE_AUTO 0.01

@@ -71,6 +71,10 @@ int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) 
         wr__train_free(m);
         return wr__oom(m->ctx, "preparing training sequences");
     }
+    if (wr__model_keep_data_info(m, data, &t->seqs)) {
+        wr__train_free(m);
+        return WR_ERR_NOMEM;
+    }
     m->repeat_share = wr__repeat_share(&t->seqs);
     if (m->repeat_share < 0) {
         wr__train_free(m);
@@ -183,6 +187,9 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     t->loo = loo;
     m->train = t;
     int rc = map_to_model(m, t);
+    /* what an empty history gets: the counts grow with the new events */
+    for (int u = 0; rc == WR_OK && m->counts && u < t->seqs.n; u++)
+        for (int e = 0; e < t->seqs.len[u]; e++) m->counts[t->seqs.items[t->seqs.start[u] + e]] += 1.0f;
     if (rc == WR_OK && knn) {
         rc = add_sessions(m, &t->seqs);
         t->done = 1;

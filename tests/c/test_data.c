@@ -279,6 +279,25 @@ static void test_errors(void) {
     CHECK_CONTAINS(m, "one.csv: every user has a single event; sequential models need at least 2 per user");
     m = load_err("user,item\n", "csv", "h.csv", 0, WR_ERR_PARSE);
     CHECK_CONTAINS(m, "h.csv: no events");
+    /* not text at all: one sentence naming what it is, whatever the format asked */
+    m = load_err("PK\3\4\x14\0\0\0", "auto", "ml-100k.zip", 0, WR_ERR_PARSE);
+    CHECK_STR(m, "ml-100k.zip: this is not a text file of interactions: it is a zip archive (or an .xlsx workbook); unpack it, or save the sheet as CSV");
+    m = load_err("\x1f\x8b\x08\0", "csv", "u.data.gz", 0, WR_ERR_PARSE);
+    CHECK_CONTAINS(m, "u.data.gz: this is not a text file of interactions: it is gzip-compressed");
+    char noise[4000];
+    wr_rng rng;
+    wr__rng_seed(&rng, 5);
+    for (size_t i = 0; i < sizeof noise; i++) noise[i] = (char)(1 + wr__rng_below(&rng, 255)); /* no NUL */
+    wr_data *bin = NULL;
+    CHECK(wr_data_load(ctx, noise, sizeof noise, "auto", "x.jpg", 0, &bin) == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "x.jpg: this is not a text file of interactions (byte ");
+    char nul[] = "user,item\nu,a\nu,b\0\n";
+    CHECK(wr_data_load(ctx, nul, sizeof nul - 1, "csv", "n.csv", 1, &bin) == WR_ERR_PARSE); /* skip_bad cannot help */
+    CHECK_CONTAINS(wr_last_error(ctx), "n.csv: this is not a text file of interactions (byte 17 is 0x00, a NUL)");
+    /* a Latin-1 export (mostly ASCII, a few bytes that are not UTF-8) is still text */
+    wr_data *latin = load("user,item\nu,caf\xe9\nu,cr\xeape\nv,caf\xe9\nv,the\n", "csv", "l.csv", 0);
+    CHECK(latin && wr_data_n_items(latin) == 3);
+    wr_data_free(latin);
     /* ids: whitespace and quotes trimmed */
     wr_data *d = load("1\t \"a\" \t3\t1\n1\tb\t3\t2\n", "movielens", "u.data", 0);
     CHECK(d && wr_data_item_index(d, "a") == 0);

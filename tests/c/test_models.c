@@ -7,6 +7,7 @@
 #include "../../src/core/core.h"
 #include "../../src/io/safetensors.h"
 #include "../../src/models/sparse.h"
+#include "../../src/models/model.h"
 #include "check.h"
 
 static wr_ctx *ctx;
@@ -299,6 +300,83 @@ static void test_tampered(void) {
     }
 }
 
+/* An empty history (or one whose ids the caller left out as unknown) gets the training counts
+ * from every model alike; the counts and the titles travel in the model file. */
+static void test_empty_history_and_titles(void) {
+    const char *csv = "session,item,title\ns1,a,Apple\ns1,b,Banana\ns1,c,Cherry\ns2,b,Banana\ns2,c,Cherry\n"
+                      "s3,c,Cherry\ns3,b,Banana\ns4,c,Cherry\ns4,a,Apple\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, csv, strlen(csv), "csv", "t.csv", 0, &d) == WR_OK);
+    if (!d) return;
+    CHECK(wr_data_n_titled(d) == 3);
+    const char *names[] = {"pop", "markov", "itemknn", "sknn", "vsknn", "stan", "vstan", "gru4rec", "sasrec", "bert4rec"};
+    for (int i = 0; i < 10; i++) {
+        wr_model *m = NULL, *back = NULL;
+        CHECK(wr_model_new(ctx, names[i], 1, &m) == WR_OK);
+        if (i >= 7) {
+            CHECK(wr_model_set(m, "dim", "4") == WR_OK);
+            CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+        }
+        CHECK(wr_model_fit(m, d) == WR_OK);
+        int top[3], n = 0;
+        float sc[3];
+        CHECK(wr_model_recommend(m, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
+        /* counts c 4, b 3, a 2 */
+        CHECK(n == 3 && top[0] == idx(m, "c") && top[1] == idx(m, "b") && top[2] == idx(m, "a"));
+        CHECK(sc[0] == 4 && sc[1] == 3 && sc[2] == 2);
+        CHECK_STR(wr_model_item_title(m, idx(m, "b")), "Banana");
+        CHECK(wr_model_known_items(m, d) == 3);
+        uint8_t *bytes;
+        size_t len;
+        CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+        CHECK(wr_model_load(ctx, bytes, len, "m.safetensors", &back) == WR_OK);
+        if (back) {
+            CHECK(wr_model_recommend(back, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
+            CHECK(n == 3 && top[0] == idx(m, "c") && sc[0] == 4);
+            CHECK_STR(wr_model_item_title(back, idx(m, "a")), "Apple");
+        }
+        wr_model_free(back);
+        wr_free(bytes);
+        wr_model_free(m);
+    }
+    /* refitting on a larger titled catalogue replaces the titles and counts (the old ones had
+     * fewer entries than the new vocabulary) */
+    const char *more = "session,item,title\ns1,a,A\ns1,x,X\ns2,y,Y\ns2,z,Z\ns3,w,W\ns3,a,A\n";
+    wr_data *big = NULL;
+    CHECK(wr_data_load(ctx, more, strlen(more), "csv", "more.csv", 0, &big) == WR_OK);
+    wr_model *re = NULL;
+    CHECK(wr_model_new(ctx, "itemknn", 1, &re) == WR_OK);
+    CHECK(wr_model_fit(re, d) == WR_OK);
+    if (big) CHECK(wr_model_fit(re, big) == WR_OK);
+    CHECK_STR(wr_model_item_title(re, wr_model_item_index(re, "w")), "W");
+    wr_model_free(re);
+    wr_data_free(big);
+    /* counts that are no counts, and titles that are no titles, are refused */
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, "pop", 1, &m) == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    m->counts[1] = -1;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    wr_model *back = NULL;
+    CHECK(wr_model_load(ctx, bytes, len, "bad.safetensors", &back) == WR_ERR_FORMAT);
+    CHECK_CONTAINS(wr_last_error(ctx), "bad.safetensors: item_counts[1] is not a count");
+    wr_free(bytes);
+    m->counts[1] = 3;
+    free(m->titles[2]);
+    m->titles[2] = wr__strdup("x");
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    for (size_t i = 0; bytes && i + 8 < len; i++)
+        if (!memcmp(bytes + i, "\"titles\"", 8)) { bytes[i + 1] = 'T'; break; } /* "Titles": no titles, still valid */
+    CHECK(wr_model_load(ctx, bytes, len, "old.safetensors", &back) == WR_OK);
+    if (back) CHECK_STR(wr_model_item_title(back, 0), "");
+    wr_model_free(back);
+    wr_free(bytes);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     test_itemknn_by_hand();
@@ -311,6 +389,7 @@ int main(void) {
     for (int i = 0; d && i < 3; i++) round_trip(names[i], d);
     wr_data_free(d);
     test_tampered();
+    test_empty_history_and_titles();
     wr_ctx_free(ctx);
     TEST_END("models");
 }

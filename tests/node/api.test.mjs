@@ -144,8 +144,8 @@ test('memory growth during training and recommendation: no stale typed-array vie
     await gru.train(d, {
         chunk: 4,
         onProgress: () => {
-            reports++;
-            if (reports % 4 === 1) held.push(e2.dataset(e2.generate({ sessions: 3000, items: 300, seed: reports })));
+            reports++; // at the start and after each epoch (progress is throttled to 250 ms between)
+            held.push(e2.dataset(e2.generate({ sessions: 12000, items: 300, seed: reports })));
         },
     });
     assert.ok(mem.buffer.byteLength > start, `the heap grew during training (${start} -> ${mem.buffer.byteLength})`);
@@ -366,4 +366,28 @@ test('worker engine: looking inside and titles go through the worker too', async
     assert.ok(why.history[1].weight > 0, '10 and 30 share a session');
     await assert.rejects(knn.itemMap(), /no item embeddings/);
     await assert.rejects(knn.attention(['10']), /no attention/);
+});
+
+test('titles in recommendations, titles matched, items a model knows, and one answer to an unknown history', async (t) => {
+    const e = await loadEngine();
+    t.after(() => e.dispose());
+    const d = e.dataset('1\t10\t5\t1\n1\t20\t4\t2\n1\t30\t3\t3\n2\t20\t5\t1\n2\t30\t4\t2\n2\t10\t3\t3\n3\t20\t1\t1\n', { format: 'movielens' });
+    assert.equal(d.titled, 0);
+    assert.equal(d.loadTitles('10|Toy Story (1995)|x\n20|GoldenEye (1995)|x\n99|Nope|x\n').titled, 2);
+    const w = await createWorkerEngine();
+    t.after(() => w.terminate());
+    const wd = await w.dataset('1\t10\t5\t1\n1\t20\t4\t2\n', { format: 'movielens' });
+    assert.equal((await wd.loadTitles('20|GoldenEye (1995)|x\n')).titled, 1);
+    for (const name of ['pop', 'markov', 'itemknn', 'vsknn', 'gru4rec', 'sasrec', 'bert4rec']) {
+        const m = e.model(name, ['gru4rec', 'sasrec', 'bert4rec'].includes(name) ? { dim: 4, epochs: 1 } : {}).fit(d);
+        const back = e.loadModel(m.save());
+        assert.equal(back.knownItems(d), 3);
+        // a history the model does not know at all: the most popular items, for every model, and the ids reported
+        const r = back.recommendDetailed(['nope', 'nada'], { k: 2 });
+        assert.deepEqual(r.unknown, ['nope', 'nada']);
+        assert.deepEqual(r.items.map((x) => [x.item, x.score, x.title]), [['20', 3, 'GoldenEye (1995)'], ['10', 2, 'Toy Story (1995)']], name);
+        assert.equal(back.itemTitle(back.itemIndex('30')), '');
+    }
+    const other = e.dataset('1\ta\t5\t1\n1\tb\t4\t2\n', { format: 'movielens' });
+    assert.equal(e.model('pop').fit(d).knownItems(other), 0);
 });

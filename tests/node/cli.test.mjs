@@ -181,3 +181,27 @@ test('--exclude-seen auto|yes|no (bare = yes): auto decides on the training data
         assert.ok(kept.items.some((x) => x.item === '8' || x.item === '11'));
     }
 });
+
+test('titles travel in the model file; titles files and models of other data say how many ids matched', () => {
+    fs.writeFileSync(path.join(dir, 'ml.data'), '1\t10\t5\t1\n1\t20\t4\t2\n1\t30\t3\t3\n2\t20\t5\t1\n2\t30\t4\t2\n2\t10\t3\t3\n');
+    fs.writeFileSync(path.join(dir, 'u.item'), '10|Toy Story (1995)|01-Jan-1995\n20|GoldenEye (1995)|01-Jan-1995\n99|Nope (2022)|x\n');
+    fs.writeFileSync(path.join(dir, 'other.item'), '7|Unrelated|x\n');
+    for (const kind of ['native', 'wasm']) {
+        const t = ok(kind, ['train', '--data', 'ml.data', '--format', 'movielens', '--titles', 'u.item', '--model', 'markov', '--out', `t-${kind}.safetensors`]);
+        assert.match(t.stderr, /u\.item: 2 of the 3 items have a title\n/);
+        const none = ok(kind, ['train', '--data', 'ml.data', '--titles', 'other.item', '--model', 'pop']);
+        assert.match(none.stderr, /other\.item: 0 of the 3 items have a title: none of its ids is an item of the data/);
+        const rec = JSON.parse(ok(kind, ['recommend', '--model', `t-${kind}.safetensors`, '--history', '10', '--k', '3', '--json']).stdout);
+        // ratings never repeat, so auto leaves the history item 10 out
+        assert.deepEqual(rec.items.map((x) => [x.item, x.title]), [['20', 'GoldenEye (1995)'], ['30', undefined]]);
+        const text = ok(kind, ['recommend', '--model', `t-${kind}.safetensors`, '--history', '10', '--k', '1']).stdout;
+        assert.match(text, /^ 1 {2}20 .* GoldenEye \(1995\)\n$/);
+        const other = run(kind, ['eval', '--model', `t-${kind}.safetensors`, '--data', 'norepeat.data', '--json']);
+        assert.equal(other.status, 0);
+        assert.equal(JSON.parse(other.stdout).items_known_to_model, 3, 'items 10, 20 and 30 are in both');
+        fs.writeFileSync(path.join(dir, 'strangers.data'), '1\t500\t5\t1\n1\t501\t4\t2\n1\t502\t3\t3\n');
+        const strangers = run(kind, ['eval', '--model', `t-${kind}.safetensors`, '--data', 'strangers.data', '--json']);
+        assert.equal(JSON.parse(strangers.stdout).items_known_to_model, 0);
+        assert.match(strangers.stderr, /knows 0 of the 3 items of strangers\.data: they share no item id/);
+    }
+});

@@ -20,6 +20,18 @@ export async function inThread(): Promise<Recommendation[]> {
     // @ts-expect-error: excludeSeen is 'auto' or a boolean
     model.recommend(['a'], { excludeSeen: 'yes' });
     void skippedEvents; void seen;
+    // @ts-expect-error: no such model
+    engine.model('lstm');
+    // @ts-expect-error: itemknn's parameter is neighbors
+    engine.model('itemknn', { neighbours: 5 });
+    // @ts-expect-error: sasrec's losses are ce, bce, gbce, sampled
+    engine.model('sasrec', { loss: 'mse' });
+    const ev = model.evaluate(data, { excludeSeen: 'auto' });
+    const ndcg: number = ev.full['NDCG@10'];
+    const ci: [number, number] = ev.full.ci95['NDCG@10'];
+    const why: string = ev.exclude_seen.reason;
+    const title: string = model.recommend(['a'])[0]?.title ?? '';
+    void ndcg; void ci; void why; void title;
     const recs = model.recommend(['a', 'b'], { k: 10, excludeSeen: true });
     const detail = model.recommendDetailed(['a']);
     const unknown: string[] = detail.unknown;
