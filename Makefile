@@ -36,11 +36,18 @@ all: native wasm
 # ---- set-up ---------------------------------------------------------------------------------
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps: build/.apt-ok node_modules/.package-lock.json
-build/.apt-ok:
+# The wasm build needs only emscripten (npm pack's prepack runs `make wasm`); the tests need chromium too.
+build/.emcc-ok:
 	@mkdir -p build
-	@if ! command -v $(EMCC) >/dev/null || [ ! -x /usr/bin/chromium ]; then \
-	  echo "deps: installing emscripten and chromium from Debian"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq emscripten chromium >/dev/null; \
+	@if ! command -v $(EMCC) >/dev/null; then \
+	  echo "deps: installing emscripten from Debian"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq emscripten >/dev/null; \
+	fi
+	@touch $@
+build/.apt-ok: build/.emcc-ok
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "deps: installing chromium from Debian"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@touch $@
 node_modules/.package-lock.json: package.json package-lock.json
@@ -60,7 +67,7 @@ build/wasmrec: src/cli/main.c build/libwasmrec.a
 
 # ---- wasm -----------------------------------------------------------------------------------
 wasm: wasm/wasmrec.wasm
-build/wasm/%.o: src/%.c $(HDRS) | build/.apt-ok
+build/wasm/%.o: src/%.c $(HDRS) | build/.emcc-ok
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -c $< -o $@
 # Undefined symbols are allowed only so that the host hooks become imports; anything else
