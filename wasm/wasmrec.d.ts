@@ -128,7 +128,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -148,10 +148,12 @@ export interface SasrecParams extends SeedParam {
     sample_alpha?: number;
 }
 export interface Bert4recParams extends SasrecParams { mask_prob?: number }
+export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: number }
 /** Each model's hyper-parameters by name. */
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
+    ease: EaseParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */
 export type ModelParams = ParamsOf[ModelName];

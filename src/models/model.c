@@ -11,10 +11,11 @@
 #define WR_MODEL_FORMAT_VERSION "1"
 
 static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
-                                              &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt};
+                                              &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt,
+                                              &wr__ease_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease"; }
 
 static const wr_model_vt *find_family(const char *name) {
     for (int i = 0; i < N_FAMILIES; i++)

@@ -81,6 +81,19 @@ test('neural models train to the same bits natively and in wasm (same report, sa
     }
 });
 
+test('ease: the same report and the same item-item matrix natively and in wasm, above most-popular', () => {
+    const reports = {};
+    for (const kind of ['native', 'wasm']) {
+        const j = JSON.parse(ok(kind, ['train', '--data', 'native.csv', '--model', 'ease', '--eval', 'loo', '--json', '--out', `${kind}-ease.safetensors`]).stdout);
+        delete j.train_seconds;
+        reports[kind] = j;
+    }
+    assert.deepEqual(reports.wasm, reports.native);
+    assert.deepEqual(read('wasm-ease.safetensors'), read('native-ease.safetensors'));
+    const pop = JSON.parse(ok('native', ['train', '--data', 'native.csv', '--model', 'pop', '--eval', 'loo', '--json']).stdout);
+    assert.ok(reports.native.test['NDCG@10'] > 2 * pop.test['NDCG@10'], `ease ${reports.native.test['NDCG@10']} vs pop ${pop.test['NDCG@10']}`);
+});
+
 test('--preset: a models/*.json preset sets the model and its parameters; --set overrides', () => {
     const preset = path.join(ROOT, 'models/sasrec.demo.json');
     for (const kind of ['native', 'wasm']) {
