@@ -1,5 +1,7 @@
 /* parse_text.c: MovieLens u.data ("user\titem\trating\ttimestamp") and ratings.dat
  * ("user::item::rating::timestamp"), and "seq" ("user item" per line, in time order). */
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "load.h"
@@ -38,6 +40,18 @@ static int ml_line(wr__loader *L, const char *s, size_t n, int dat, int64_t line
     int rc = wr__check_id(L, line, "field 1 (user)", "user", f[0], fl[0]);
     if (!rc) rc = wr__check_id(L, line, "field 2 (item)", "item", f[1], fl[1]);
     if (rc) return rc;
+    /* the rating: a finite number (1-5 in MovieLens, halves in later releases) */
+    char num[48];
+    double rating = 0;
+    char *end = num;
+    if (fl[2] && fl[2] < sizeof num) {
+        memcpy(num, f[2], fl[2]);
+        num[fl[2]] = 0;
+        rating = strtod(num, &end);
+    }
+    if (!fl[2] || fl[2] >= sizeof num || *end || end == num || !isfinite(rating))
+        return wr__bad(L, line, "field 3 (rating): %s: \"%.*s\"", fl[2] ? "not a number" : "empty rating",
+                       (int)(fl[2] > 40 ? 40 : fl[2]), f[2]);
     int64_t ts;
     int32_t frac;
     if (!fl[3]) return wr__bad(L, line, "field 4 (timestamp): empty timestamp");

@@ -279,6 +279,16 @@ static void test_errors(void) {
     CHECK_CONTAINS(m, "one.csv: every user has a single event; sequential models need at least 2 per user");
     m = load_err("user,item\n", "csv", "h.csv", 0, WR_ERR_PARSE);
     CHECK_CONTAINS(m, "h.csv: no events");
+    /* MovieLens ratings are numbers */
+    m = load_err("1\t10\t5\t100\n1\t20\tabc\t100\n", "movielens", "u.data", 0, WR_ERR_PARSE);
+    CHECK_STR(m, "u.data:2: field 3 (rating): not a number: \"abc\"");
+    m = load_err("1::10::::100\n", "movielens", "ratings.dat", 0, WR_ERR_PARSE);
+    CHECK_STR(m, "ratings.dat:1: field 3 (rating): empty rating: \"\"");
+    m = load_err("1\t10\tinf\t100\n", "movielens", "u.data", 0, WR_ERR_PARSE);
+    CHECK_CONTAINS(m, "u.data:1: field 3 (rating): not a number: \"inf\"");
+    wr_data *half = load("1::10::4.5::100\n1::11::3::101\n", "movielens", "ratings.dat", 0);
+    CHECK(half && wr_data_n_events(half) == 2);
+    wr_data_free(half);
     /* not text at all: one sentence naming what it is, whatever the format asked */
     m = load_err("PK\3\4\x14\0\0\0", "auto", "ml-100k.zip", 0, WR_ERR_PARSE);
     CHECK_STR(m, "ml-100k.zip: this is not a text file of interactions: it is a zip archive (or an .xlsx workbook); unpack it, or save the sheet as CSV");
