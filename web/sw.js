@@ -1,10 +1,13 @@
 // sw.js: keeps the demo page working offline. Network first (so an edited file shows at once),
 // the cached copy when the network fails. Only same-origin GETs are touched: the page makes no
 // other requests, and this worker makes none of its own beyond the page's own files.
-const CACHE = 'wasmrec-demo-v1';
+// Every request it makes (passing one on, the offline copy, its own script) goes to the page's
+// request counter: live on the 'wasmrec-net' BroadcastChannel, and from a log kept in memory for
+// a page that asks ({ type: 'net-log', since }) what happened before it could listen.
+const CACHE = 'wasmrec-demo-v2';
 const FILES = [
     '/web/', '/web/style.css', '/web/app.mjs', '/web/ui.mjs', '/web/state.mjs', '/web/charts.mjs', '/web/data.mjs',
-    '/web/train.mjs', '/web/play.mjs', '/web/inside.mjs', '/web/models.mjs', '/web/privacy.mjs',
+    '/web/train.mjs', '/web/play.mjs', '/web/inside.mjs', '/web/models.mjs', '/web/privacy.mjs', '/web/net-worker.mjs',
     '/wasm/wasmrec.mjs', '/wasm/wasmrec.wasm', '/wasm/check.mjs', '/wasm/store.mjs', '/wasm/worker-client.mjs', '/wasm/worker.mjs',
     '/node_modules/uplot/dist/uPlot.esm.js', '/node_modules/uplot/dist/uPlot.min.css',
     '/models/demo-models.json', '/models/demo-itemknn.safetensors', '/models/demo-gru4rec.safetensors', '/models/demo-sasrec.safetensors',
@@ -12,14 +15,28 @@ const FILES = [
     '/models/sasrec.bce.json', '/models/sasrec.gbce.json', '/models/bert4rec.demo.json', '/models/bert4rec.json',
 ];
 
+const channel = new BroadcastChannel('wasmrec-net');
+const instance = Math.random().toString(36).slice(2, 10);
+let seq = 0;
+const log = []; // { id, at, url, why }: 'pass' (a request passed on), 'precache', 'script'
+
+/** Counts one request this worker makes (when it starts, so a failed one counts too). */
+function note(url, why) {
+    const entry = { id: `${instance}-${seq++}`, at: Date.now(), url: new URL(url, self.location.href).href, why };
+    log.push(entry);
+    if (log.length > 5000) log.splice(0, log.length - 5000);
+    channel.postMessage({ from: 'sw', entries: [entry] });
+}
+
 async function precache() {
     const cache = await caches.open(CACHE);
     // One by one, so a missing optional file does not stop the rest.
-    await Promise.all(FILES.map((f) => cache.add(f).catch(() => {})));
+    await Promise.all(FILES.map((f) => { note(f, 'precache'); return cache.add(f).catch(() => {}); }));
     if (!keep) await caches.delete(CACHE); // "forget everything" came while this was installing
 }
 
 self.addEventListener('install', (e) => {
+    note(self.location.href, 'script'); // the browser fetched this script to install it
     e.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
@@ -33,13 +50,17 @@ self.addEventListener('activate', (e) => {
 // After "forget everything" the page unregisters this worker; until the tab closes it must not
 // fill the emptied cache again.
 let keep = true;
-self.addEventListener('message', (e) => { if (e.data === 'forget') keep = false; });
+self.addEventListener('message', (e) => {
+    if (e.data === 'forget') keep = false;
+    else if (e.data?.type === 'net-log') e.source?.postMessage({ type: 'net-log', entries: log.filter((x) => x.at >= e.data.since) });
+});
 
 self.addEventListener('fetch', (e) => {
     const url = new URL(e.request.url);
     if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
     e.respondWith((async () => {
         try {
+            note(e.request.url, 'pass');
             const fresh = await fetch(e.request);
             if (keep && fresh.ok && fresh.status === 200) {
                 const copy = fresh.clone();
