@@ -21,6 +21,10 @@ function setStatus(text, kind = 'busy') {
 }
 on('status', ({ text, kind = 'busy' }) => setStatus(text, kind));
 
+// what sticks under the page's header (the playground's session) needs the header's height
+const header = document.querySelector('header.top');
+new ResizeObserver(() => document.documentElement.style.setProperty('--header-h', `${Math.ceil(header.getBoundingClientRect().height)}px`)).observe(header);
+
 /** Timings for the closing note and the tests (ms since navigation start). */
 const timings = {};
 window.wasmrecDemo = { state, timings };
@@ -50,29 +54,18 @@ function loadPretrained({ manifest, files }) {
     });
 }
 
-// ---- models trained here are kept in IndexedDB for the next visit -----------------------------
+// ---- models trained here are kept in IndexedDB for the next visit (train.mjs saves them) ------------
 
-const storeName = (dataKey, name) => `${dataKey}|${name}`;
 const restoredFor = new Set();
-
-on('trained', async ({ entry, bytes, report, trainMs, epochs }) => {
-    try {
-        await state.store.saveModel(storeName(entry.dataKey, entry.name), bytes, {
-            label: `${entry.label} (${entry.dataKey === DEMO_KEY ? 'demo store' : state.data?.label ?? entry.dataKey})`,
-            model: entry.name, dataKey: entry.dataKey, metrics: report.full, trainMs, epochs, curve: entry.curve, params: entry.params,
-        });
-    } catch (e) {
-        console.warn(`model not saved: ${e.message}`);
-    }
-    emit('stored');
-});
 
 /** Brings back the models trained on this data in an earlier visit. */
 async function restoreTrained(dataKey) {
     if (restoredFor.has(dataKey) || !state.store) return;
     restoredFor.add(dataKey);
+    const restored = [];
     for (const info of await state.store.listModels()) {
         if (info.meta?.dataKey !== dataKey) continue;
+        if (state.data?.key !== dataKey) { restoredFor.delete(dataKey); return; } // the data changed meanwhile
         const saved = await state.store.loadModel(info.name);
         if (!saved) continue;
         try {
@@ -80,12 +73,36 @@ async function restoreTrained(dataKey) {
             const m = info.meta;
             addModel({ id: newId(), name: m.model, label: modelLabel(m.model), origin: 'trained', dataKey,
                 model, curve: m.curve ?? [], size: info.size, params: m.params });
-            addResult({ name: m.model, origin: 'trained', restored: true, dataKey, metrics: m.metrics,
+            addResult({ name: m.model, origin: 'trained', restored: true, dataKey, metrics: m.metrics, seen: m.seen,
                 epochs: m.epochs, trainMs: m.trainMs, params: m.params });
+            restored.push(model);
         } catch (e) {
             console.warn(`saved model ${info.name} not loaded: ${errorText(e)}`);
         }
     }
+    if (restored.length && state.data?.key === dataKey && titlesFromModels(restored)) emit('catalogue');
+}
+
+/**
+ * A model file keeps its training data's titles: items this catalogue has no title for take the
+ * model's (a file reloaded without its titles file still shows names). Returns how many changed.
+ */
+function titlesFromModels(models) {
+    let filled = 0;
+    for (const model of models) {
+        // a model without titles has none among its first items either: skip the catalogue walk
+        const probe = Math.min(model.items, 200);
+        let any = false;
+        for (let i = 0; i < probe && !any; i++) any = model.itemTitle(i) !== '';
+        if (!any) continue;
+        for (const it of state.data.byId.values()) {
+            if (it.titled) continue;
+            const idx = model.itemIndex(it.id);
+            const title = idx >= 0 ? model.itemTitle(idx) : '';
+            if (title) { it.title = title; it.titled = true; filled++; }
+        }
+    }
+    return filled;
 }
 on('data', () => { if (state.data) restoreTrained(state.data.key).catch((e) => console.warn(e)); });
 on('forgotten', () => restoredFor.clear());

@@ -65,6 +65,50 @@ export function curveChart(box, { colour }) {
     };
 }
 
+/**
+ * Every neural model's curve on one chart: x = epoch (1 to xMax, so a curve grows across as its
+ * model trains), one line per series in its model's colour; the page draws the legend.
+ * update([{ key, label, colour, points: [[epoch, value]] }], { xMax, yLabel, fmt }) rebuilds the
+ * chart when the series or the axis change, else only its data.
+ */
+export function compareChart(box) {
+    let chart = null;
+    let ro = null;
+    let shape = '';
+    const build = (series, { xMax, yLabel, fmt }) => {
+        ro?.disconnect();
+        chart?.destroy();
+        chart = new uPlot({
+            ...size(box),
+            legend: { show: false },
+            cursor: { drag: { x: false, y: false }, points: { size: 9 } },
+            scales: { x: { time: false, range: [1, xMax] }, y: { auto: true } },
+            axes: [
+                axis({ label: 'epoch', labelSize: 22, size: 36, incrs: EPOCH_INCRS, values: (u, v) => v.map((x) => String(x)) }),
+                axis({ label: yLabel, labelSize: 22, size: 62, values: (u, v) => v.map((x) => fmt(x)) }),
+            ],
+            series: [{ label: 'epoch' }, ...series.map((s) => ({
+                label: s.label, stroke: s.colour, width: 3, spanGaps: false, points: { size: 7, fill: s.colour },
+            }))],
+        }, [[], ...series.map(() => [])], box);
+        ro = fitToBox(chart, box);
+    };
+    return {
+        update(series, opts) {
+            const next = JSON.stringify([series.map((s) => s.key), opts.xMax, opts.yLabel]);
+            if (next !== shape) { build(series, opts); shape = next; }
+            const top = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[0])));
+            const xs = Array.from({ length: top }, (_, i) => i + 1);
+            chart.setData([xs, ...series.map((s) => {
+                const ys = new Array(top).fill(null);
+                for (const [e, v] of s.points) ys[e - 1] = v;
+                return ys;
+            })]);
+        },
+        destroy() { ro?.disconnect(); chart?.destroy(); chart = null; },
+    };
+}
+
 /** Bars: how many sessions have each length (lengths longer than `cap` share the last bar). */
 export function histogramChart(box, lengths, { cap = 40 } = {}) {
     let max = 0;

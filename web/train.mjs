@@ -1,16 +1,19 @@
 // train.mjs: panel 2. Picks models and settings (presets from models/*.json), trains each in its
-// own worker (createWorkerEngine), at most two at once, with live curves, a progress bar, time
-// left and cancel; then evaluates (leave-one-out, k = 10) in the worker, moves the model's bytes
-// to the page (a main-thread Model, so the playground answers synchronously), saves them in
-// IndexedDB and fills the results table.
-import { createWorkerEngine } from '../wasm/worker-client.mjs';
+// own worker (privacy.mjs's countedWorker), at most two at once, each with a compact card
+// (progress bar, time left, cancel) and every neural model's curve on one shared chart; then
+// evaluates (leave-one-out, k = 10) in the worker, moves the model's bytes to the page (a
+// main-thread Model, so the playground answers synchronously), saves them in IndexedDB before
+// saying "done", and fills the results table: each figure with its 95% interval, and a best
+// model marked only when enough users were tested and the intervals do not overlap.
 import { state, on, emit, addModel, newId, STORE } from './state.mjs';
 import { $, el, fmtMs, fmtMetric, fmtInt, download, modelColour, modelLabel, errorText } from './ui.mjs';
-import { curveChart } from './charts.mjs';
+import { compareChart } from './charts.mjs';
+import { countedWorker } from './privacy.mjs';
 
 const ui = {
     picker: $('model-picker'), start: $('train-start'), cancel: $('train-cancel'), note: $('train-note'),
-    runs: $('runs'), body: $('results-body'), export: $('export-csv'), seen: $('results-seen'),
+    live: $('live'), runs: $('runs'), chart: $('compare-chart'), legend: $('compare-legend'), caption: $('compare-caption'),
+    body: $('results-body'), export: $('export-csv'), seen: $('results-seen'), warn: $('results-warn'),
 };
 
 /** Two cores on the target machines: two trainings at once, the rest queue. */
@@ -108,24 +111,65 @@ function jobCard(job) {
     job.ui = {
         status: el('span', { class: 'run-status' }, 'waiting for a free core…'),
         bar: el('progress', { max: 1, value: 0, 'aria-label': `${modelLabel(job.name)} training progress` }),
-        detail: el('p', { class: 'run-detail' }, '\u00a0'),
+        detail: el('p', { class: 'run-detail' }, job.neural ? '\u00a0' : ''),
         cancel: el('button', { type: 'button', class: 'small', onclick: () => cancel(job) }, 'Cancel'),
-        chart: job.neural ? el('div', { class: 'chart-box run-chart' }) : null,
     };
-    job.card = el('article', { class: 'run', dataset: { model: job.name, state: 'queued', kind: job.neural ? 'epochs' : 'one-pass' }, style: { '--c': colour }, 'aria-label': `${modelLabel(job.name)} training` },
-        el('header', { class: 'run-head' }, el('h4', {}, modelLabel(job.name)), job.ui.status, job.ui.cancel),
-        job.ui.bar, job.ui.detail,
-        job.neural ? el('p', { class: 'key', 'aria-hidden': 'true' }, el('span', { class: 'key-solid' }), 'training loss (left)',
-            el('span', { class: 'key-dash' }), 'validation NDCG@10 (right)') : null,
-        job.ui.chart);
+    // one-pass models: a name line and a result line, no bar (there is nothing to follow mid-way)
+    job.card = el('article', { class: `run${job.neural ? '' : ' one-pass'}`, dataset: { model: job.name, state: 'queued', kind: job.neural ? 'epochs' : 'one-pass' },
+        style: { '--c': colour }, 'aria-label': `${modelLabel(job.name)} training` },
+    el('header', { class: 'run-head' }, el('h4', {}, modelLabel(job.name)), job.ui.status, job.ui.cancel),
+    job.neural ? job.ui.bar : null, job.ui.detail);
     return job.card;
 }
 
+// ---- the shared chart: every neural model's curve, one colour each --------------------------------
+
+const CURVES = {
+    validNdcg: { label: 'validation NDCG@10', caption: 'Validation NDCG@10 per epoch, every neural model (higher is better)', fmt: (v) => v.toFixed(4), tick: (v) => v.toFixed(3) },
+    loss: { label: 'training loss', caption: 'Training loss per epoch (lower is better; each model has its own loss: compare shapes, not heights)', fmt: (v) => v.toFixed(3), tick: (v) => v.toFixed(2) },
+};
+let curveKey = 'validNdcg';
+let compare = null;
+
+function renderCompare() {
+    const neural = jobs.filter((j) => j.neural);
+    ui.live.hidden = jobs.length === 0;
+    ui.caption.textContent = CURVES[curveKey].caption;
+    if (!neural.length) {
+        compare?.destroy(); compare = null;
+        ui.chart.replaceChildren(el('p', { class: 'hint empty' }, 'GRU4Rec, SASRec and BERT4Rec draw their curves here, one colour each, as they train.'));
+        ui.legend.replaceChildren();
+        return;
+    }
+    const series = neural.map((j) => ({
+        key: String(j.id), label: modelLabel(j.name), colour: modelColour(j.name),
+        points: j.curve.map((p) => [p.epoch, p[curveKey]]).filter(([, v]) => Number.isFinite(v)),
+    }));
+    const xMax = Math.max(2, ...neural.map((j) => Number(j.params.epochs) || 0), ...neural.map((j) => j.curve.at(-1)?.epoch ?? 0));
+    if (!compare) {
+        ui.chart.replaceChildren();
+        compare = compareChart(ui.chart);
+    }
+    compare.update(series, { xMax, yLabel: CURVES[curveKey].label, fmt: CURVES[curveKey].tick });
+    ui.legend.replaceChildren(...neural.map((j, i) => {
+        const pts = series[i].points;
+        const last = pts.at(-1);
+        const best = curveKey === 'validNdcg' && pts.length ? pts.reduce((a, b) => (b[1] > a[1] ? b : a)) : null;
+        const text = !last ? (j.status === 'queued' ? 'waiting' : j.status === 'running' ? 'first epoch…' : j.status)
+            : `epoch ${last[0]}: ${CURVES[curveKey].fmt(last[1])}${best && best !== last ? ` (best ${CURVES[curveKey].fmt(best[1])}, epoch ${best[0]})` : ''}`;
+        return el('li', { dataset: { model: j.name, points: String(pts.length), state: j.status } },
+            el('span', { class: 'swatch', style: { '--c': modelColour(j.name) }, 'aria-hidden': 'true' }),
+            el('strong', {}, modelLabel(j.name)), ' ', el('span', { class: 'hint' }, text));
+    }));
+}
+
 function setJobState(job, status, text) {
+    const changed = job.status !== status;
     job.status = status;
     job.card.dataset.state = status;
     if (text !== undefined) job.ui.status.textContent = text;
     if (status !== 'queued' && status !== 'running') job.ui.cancel.hidden = true;
+    if (changed && job.neural) renderCompare();
     updateButtons();
 }
 
@@ -152,7 +196,7 @@ function timeLeft(job, p) {
 function onProgress(job, p) {
     if (p.epoch > job.lastEpoch && p.epoch > 0 && Number.isFinite(p.loss)) {
         job.curve.push({ epoch: p.epoch, loss: p.loss, validNdcg: p.validNdcg });
-        job.chart?.update(job.curve);
+        renderCompare();
     }
     job.lastEpoch = p.epoch;
     if (p.epochs <= 1 && !job.curve.length) return; // one-pass models: nothing to report mid-way
@@ -171,15 +215,16 @@ async function run(job) {
     const { signal } = job.controller;
     let worker = null;
     try {
-        worker = await createWorkerEngine();
+        worker = await countedWorker();
         job.worker = worker;
         signal.throwIfAborted();
         const d = job.data;
         const ds = d.kind === 'demo'
             ? await worker.generateDataset(STORE)
             : await worker.dataset(d.bytes.slice(), d.options);
+        // titles added to the data go into the model file too (they come back with a saved model)
+        for (const t of d.titles ?? []) await ds.loadTitles(t.bytes.slice(), { source: t.name });
         const model = await worker.model(job.name, job.params);
-        if (job.neural) job.chart = curveChart(job.ui.chart, { colour: modelColour(job.name) });
         setJobState(job, 'running', 'training…');
         const last = await model.fit(ds, { leaveOneOut: true, signal, onProgress: (p) => onProgress(job, p) });
         job.ui.bar.value = 1;
@@ -190,11 +235,12 @@ async function run(job) {
         const main = state.engine.loadModel(bytes.slice(), { source: `${job.name}.safetensors` });
         const trainMs = last.elapsedMs;
         const epochs = job.neural ? last.epoch : null;
-        job.ui.detail.textContent = job.neural
-            ? `${last.epoch} epochs, best ${last.bestEpoch} (kept) · NDCG@10 ${fmtMetric(report.full['NDCG@10'])} on the test clicks`
-            : `one pass over the data, no epochs · NDCG@10 ${fmtMetric(report.full['NDCG@10'])} on the test clicks`;
-        setJobState(job, 'done', `done in ${fmtMs(trainMs)}`);
-        finished({ job, main, bytes, report, trainMs, epochs, totalMs: performance.now() - t0 });
+        const ndcg = `test NDCG@10 ${fmtMetric(report.full['NDCG@10'])} (${fmtInt(report.full.users)} users)`;
+        job.ui.detail.textContent = job.neural ? `${last.epoch} epochs, best ${last.bestEpoch} kept · ${ndcg}` : `one pass, no epochs · ${ndcg}`;
+        setJobState(job, 'running', 'saving in this browser…');
+        const saved = await finished({ job, main, bytes, report, trainMs, epochs });
+        setJobState(job, 'done', `done in ${fmtMs(trainMs)}${saved ? ', saved' : ''}`);
+        if (!saved) job.ui.detail.textContent += ' · not saved in this browser (see the privacy panel)';
     } catch (e) {
         worker?.terminate();
         if (signal.aborted) setJobState(job, 'cancelled', 'cancelled');
@@ -208,7 +254,24 @@ async function run(job) {
     }
 }
 
-function finished({ job, main, bytes, report, trainMs, epochs }) {
+/** Kept in IndexedDB for the next visit, under the data it was trained on (app.mjs restores them). */
+async function save(entry, bytes, { report, trainMs, epochs }) {
+    if (!state.store) return false;
+    try {
+        await state.store.saveModel(`${entry.dataKey}|${entry.name}`, bytes, {
+            label: `${entry.label} (${entry.dataKey === 'demo' ? 'demo store' : state.data?.label ?? entry.dataKey})`,
+            model: entry.name, dataKey: entry.dataKey, metrics: report.full, seen: report.exclude_seen, trainMs, epochs,
+            curve: entry.curve, params: entry.params,
+        });
+        return true;
+    } catch (e) {
+        console.warn(`model not saved: ${e.message}`);
+        return false;
+    }
+}
+
+/** The model goes to the playground and the table, and is saved; resolves when the save is written. */
+async function finished({ job, main, bytes, report, trainMs, epochs }) {
     const entry = {
         id: newId(), name: job.name, label: modelLabel(job.name), origin: 'trained', dataKey: job.data.key,
         model: main, curve: job.curve.slice(), size: bytes.length, params: job.params,
@@ -216,7 +279,9 @@ function finished({ job, main, bytes, report, trainMs, epochs }) {
     addModel(entry);
     addResult({ name: job.name, origin: 'trained', dataKey: job.data.key, metrics: report.full, epochs, trainMs, params: job.params,
         seen: report.exclude_seen });
-    emit('trained', { entry, bytes, report, trainMs, epochs });
+    const saved = await save(entry, bytes, { report, trainMs, epochs });
+    emit('trained', { entry, report, trainMs, epochs, saved });
+    return saved;
 }
 
 /** Starts queued jobs while fewer than PARALLEL run. */
@@ -244,7 +309,6 @@ function startSelected() {
     if (!picked.length) { ui.note.textContent = 'Pick at least one model.'; return; }
     // Finished cards of earlier runs make room for the new ones.
     for (const j of jobs.filter((x) => x.status !== 'queued' && x.status !== 'running')) {
-        j.chart?.destroy();
         j.card.remove();
         jobs.splice(jobs.indexOf(j), 1);
     }
@@ -256,6 +320,9 @@ function startSelected() {
         jobs.push(job);
         ui.runs.append(jobCard(job));
     }
+    renderCompare();
+    // the cards and the chart in view (they fit a 720-pixel screen together)
+    ui.live.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     pump();
 }
 
@@ -267,9 +334,69 @@ export function addResult(row) {
 }
 
 const METRICS = ['HR@10', 'NDCG@10', 'MRR@10', 'coverage@10'];
+const RANKED = METRICS.slice(0, 3);
+/** Fewer test users than this: no model is called the best, whatever the figures. */
+const MIN_USERS = 200;
 
 function visibleResults() {
     return state.results.filter((r) => r.dataKey === state.data?.key);
+}
+
+const rowName = (r) => `${r.label}${r.origin === 'pretrained' ? ' (pretrained)' : ''}`;
+
+/**
+ * The 95% interval of a row's metric: the engine's (full.ci95), or for a report without one (the
+ * pretrained models' manifest) the widest the normal approximation allows for that many users:
+ * a per-user value in [0, 1] has variance at most m(1 - m), exactly so for HR.
+ */
+function interval(r, k) {
+    const ci = r.metrics.ci95?.[k];
+    if (Array.isArray(ci) && ci.length === 2) return { lo: ci[0], hi: ci[1], bound: false };
+    const m = r.metrics[k];
+    const n = r.metrics.users;
+    if (!(n > 0) || !Number.isFinite(m)) return null;
+    const h = 1.96 * Math.sqrt(Math.max(0, m * (1 - m)) / n);
+    return { lo: Math.max(0, m - h), hi: Math.min(1, m + h), bound: true };
+}
+
+/** Which row is best per ranked metric, only when it stands clear; and the sentence why not. */
+function verdict(rows, unit) {
+    const best = {};
+    if (rows.length < 2) return { best, warning: '' };
+    const users = rows.map((r) => r.metrics.users).filter((n) => Number.isFinite(n));
+    const fewest = users.length ? Math.min(...users) : 0;
+    if (fewest < MIN_USERS) {
+        return { best, warning: `Measured on only ${fmtInt(fewest)} test ${unit}: fewer than ${MIN_USERS}, too few to name a best model. ` +
+            `Under each figure is its 95% interval; with this few ${unit} the true value could lie anywhere in it.` };
+    }
+    const ties = new Map(); // "A and B" -> [metric]
+    for (const k of RANKED) {
+        const ranked = rows.filter((r) => Number.isFinite(r.metrics[k])).sort((a, b) => b.metrics[k] - a.metrics[k]);
+        if (ranked.length < 2) continue;
+        const [a, b] = ranked;
+        const ia = interval(a, k);
+        const ib = interval(b, k);
+        if (ia && ib && ia.lo > ib.hi) best[k] = a.id;
+        else {
+            const pair = `${rowName(a)} and ${rowName(b)}`;
+            ties.set(pair, [...(ties.get(pair) ?? []), k]);
+        }
+    }
+    if (!ties.size) return { best, warning: '' };
+    const parts = [...ties].map(([pair, ks]) => `${ks.join(', ')}: ${pair}`);
+    return { best, warning: `No best model marked for ${parts.join('; ')}: the 95% intervals of the top two overlap, ` +
+        'so this test cannot tell them apart (more test users would narrow the intervals).' };
+}
+
+function metricCell(r, k, best) {
+    const v = r.metrics[k];
+    const iv = k === 'coverage@10' ? null : interval(r, k);
+    return el('td', { class: `num${best[k] === r.id ? ' best' : ''}`, dataset: { metric: k } },
+        el('span', { class: 'val' }, fmtMetric(v)),
+        iv ? el('span', { class: 'ci', title: iv.bound
+            ? `95% interval at most this wide (${fmtInt(r.metrics.users)} test users; the file keeps no per-user spread)`
+            : `95% interval over the ${fmtInt(r.metrics.users)} test users` },
+        `${iv.bound ? '≤ ' : ''}${iv.lo.toFixed(3)}–${iv.hi.toFixed(3)}`) : null);
 }
 
 function renderResults() {
@@ -277,27 +404,36 @@ function renderResults() {
     ui.export.disabled = rows.length === 0;
     if (!rows.length) {
         ui.seen.textContent = '';
-        ui.body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 8 },
+        ui.warn.hidden = true;
+        ui.body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 9 },
             'No results yet for this data: pick models above and press “Train selected”.')));
         return;
     }
     // which seen-items rule the rows were measured under (the engine's reason, once per distinct one)
     const reasons = [...new Set(rows.filter((r) => r.seen).map((r) => r.seen.reason))];
     ui.seen.textContent = reasons.length ? `Items already in a session: ${reasons.join('; ')}.` : '';
-    const best = Object.fromEntries(METRICS.slice(0, 3).map((k) => [k, Math.max(...rows.map((r) => r.metrics[k] ?? -1))]));
+    const fmt = state.data?.dataset?.format;
+    const unit = fmt === 'movielens' || fmt === 'seq' ? 'users' : 'sessions';
+    $('results-users').textContent = `Test ${unit}`;
+    const { best, warning } = verdict(rows, unit);
+    ui.warn.textContent = warning;
+    ui.warn.hidden = !warning;
     ui.body.replaceChildren(...rows.map((r) => el('tr', { dataset: { model: r.name, origin: r.origin } },
         el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label),
         el('td', {}, r.origin === 'pretrained' ? 'pretrained file' : r.restored ? 'in this browser, earlier' : 'in this tab'),
-        ...METRICS.map((k) => el('td', { class: `num${best[k] !== undefined && r.metrics[k] === best[k] ? ' best' : ''}` }, fmtMetric(r.metrics[k]))),
+        el('td', { class: 'num', dataset: { metric: 'users' } }, Number.isFinite(r.metrics.users) ? fmtInt(r.metrics.users) : '–'),
+        ...METRICS.map((k) => metricCell(r, k, best)),
         el('td', { class: 'num' }, r.epochs ?? '–'),
         el('td', { class: 'num' }, r.trainMs == null ? '–' : fmtMs(r.trainMs)))));
 }
 
 function exportCsv() {
     const q = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const lines = [['model', 'trained', 'data', ...METRICS, 'epochs', 'train_seconds', 'params'].join(',')];
+    const lines = [['model', 'trained', 'data', 'users', ...METRICS, ...RANKED.flatMap((k) => [`${k}_ci95_low`, `${k}_ci95_high`]),
+        'epochs', 'train_seconds', 'params'].join(',')];
     for (const r of visibleResults()) {
-        lines.push([r.name, r.origin, q(state.data.label), ...METRICS.map((k) => r.metrics[k] ?? ''),
+        const cis = RANKED.flatMap((k) => { const iv = interval(r, k); return iv ? [iv.lo.toFixed(6), iv.hi.toFixed(6)] : ['', '']; });
+        lines.push([r.name, r.origin, q(state.data.label), r.metrics.users ?? '', ...METRICS.map((k) => r.metrics[k] ?? ''), ...cis,
             r.epochs ?? '', r.trainMs == null ? '' : (r.trainMs / 1000).toFixed(3), q(JSON.stringify(r.params ?? {}))].join(','));
     }
     download('wasmrec-results.csv', lines.join('\n') + '\n', 'text/csv');
@@ -310,6 +446,9 @@ export async function initTrain() {
     ui.start.addEventListener('click', startSelected);
     ui.cancel.addEventListener('click', () => { for (const j of jobs.slice()) cancel(j); });
     ui.export.addEventListener('click', exportCsv);
+    for (const radio of document.querySelectorAll('input[name="compare-metric"]')) {
+        radio.addEventListener('change', () => { if (radio.checked) { curveKey = radio.value; renderCompare(); } });
+    }
     on('results', renderResults);
     on('data', () => { renderResults(); updateButtons(); });
     updateButtons();
