@@ -1,17 +1,18 @@
 // data.mjs: panel 1. The demo store (generated and parsed here: a few hundred ms) or a local file
 // (picker or drag-and-drop), parsed in a worker so that a big file never freezes the page; either
 // gives the catalogue and the summary, and training workers parse their own copy. Bad files show
-// the engine's message (file, line, field).
-import { createWorkerEngine } from '../wasm/worker-client.mjs';
+// the engine's message (file, line, field), with the offer to skip bad lines when that can help
+// (not for an empty file or one that is no text at all). A titles file says how many ids it matched.
 import { state, emit, STORE, DEMO_KEY } from './state.mjs';
 import { $, el, fmtInt, fmtBytes, errorText, nextFrame } from './ui.mjs';
 import { histogramChart } from './charts.mjs';
+import { countedWorker } from './privacy.mjs';
 
 const ui = {
     useDemo: $('use-demo'), file: $('file'), drop: $('drop'), skipBad: $('skip-bad'), format: $('format'),
     titles: $('titles'), error: $('data-error'), source: $('sum-source'), fmt: $('sum-format'),
     users: $('sum-users'), items: $('sum-items'), events: $('sum-events'), skipped: $('sum-skipped'),
-    skipReason: $('sum-skip-reason'), hist: $('hist'),
+    skipReason: $('sum-skip-reason'), titled: $('sum-titles'), hist: $('hist'),
 };
 
 const FORMAT_NAMES = { csv: 'CSV / TSV', movielens: 'MovieLens', seq: 'user item lines', otto: 'OTTO JSON lines' };
@@ -33,7 +34,7 @@ function showError(title, message, { canSkip = false } = {}) {
 // dataset is a Dataset (demo store) or a WorkerDataset (local file): awaiting covers both
 async function catalogueOf(dataset) {
     const byId = new Map();
-    for (const it of await dataset.catalogue()) byId.set(it.id, { ...it, title: it.title || it.id });
+    for (const it of await dataset.catalogue()) byId.set(it.id, { ...it, title: it.title || it.id, titled: !!it.title });
     const categories = [...new Set([...byId.values()].map((it) => it.category))].sort((a, b) => a.localeCompare(b));
     return { byId, categories };
 }
@@ -62,10 +63,28 @@ function renderSummary() {
     ui.skipped.textContent = fmtInt(ds.skipped);
     ui.skipped.classList.toggle('warn', ds.skipped > 0);
     ui.skipReason.textContent = ds.skipped > 0 ? `First skipped line: ${ds.skipReason}` : '';
+    renderTitled();
     histogram?.destroy();
     histogram = null;
     ui.hist.replaceChildren();
     histogram = histogramChart(ui.hist, d.lengths);
+}
+
+/** How many items have a title, after a titles file: what it matched. */
+function renderTitled() {
+    const d = state.data;
+    const t = d?.titlesAdded;
+    ui.titled.classList.remove('warn');
+    if (!t) { ui.titled.textContent = ''; return; }
+    const items = d.dataset.items;
+    if (d.dataset.titled === 0) {
+        ui.titled.textContent = `Titles: none of the ids in ${t} is an item of this data (0 of the ${fmtInt(items)} items matched): ` +
+            'is it the titles file of another data set?';
+        ui.titled.classList.add('warn');
+    } else {
+        ui.titled.textContent = `Titles: ${fmtInt(d.dataset.titled)} of ${fmtInt(items)} items matched (${t}).`;
+        ui.titled.classList.toggle('warn', d.dataset.titled < items);
+    }
 }
 
 /** Generates the demo store in the page (a few hundred ms) and makes it the current data. */
@@ -89,16 +108,18 @@ export async function loadFile(name, bytes) {
     emit('status', { text: `Reading ${name} (${fmtBytes(bytes.length)})…` });
     let dataset;
     try {
-        parser ??= createWorkerEngine();
+        parser ??= countedWorker();
         dataset = await (await parser).dataset(bytes.slice(), options); // a copy moves to the worker
     } catch (e) {
-        const parse = e.name === 'WasmrecError';
-        showError(`${name} was not loaded:`, errorText(e), { canSkip: parse && !options.skipBad });
+        // an empty file, or one that is no text at all: skipping lines cannot help, so no offer
+        const whole = /the file is empty|this is not a text file of interactions/.test(e.message ?? '');
+        lastFile = whole ? null : lastFile;
+        showError(`${name} was not loaded:`, errorText(e), { canSkip: e.name === 'WasmrecError' && !whole && !options.skipBad });
         emit('status', { text: `${name} was not loaded; the ${state.data ? 'previous data stays' : 'page has no data'}.`, kind: 'error' });
         return false;
     }
     await setData({
-        key: `file:${name}:${bytes.length}`, kind: 'file', dataset, bytes, options,
+        key: `file:${name}:${bytes.length}`, kind: 'file', dataset, bytes, options, titles: [],
         label: `${name} (${fmtBytes(bytes.length)}, read on this device)`, ...await catalogueOf(dataset),
     });
     emit('status', { text: `Loaded ${name}: ${fmtInt(dataset.users)} sessions, ${fmtInt(dataset.items)} items` +
@@ -115,13 +136,20 @@ async function readFile(file) {
 }
 
 async function loadTitles(file) {
-    if (!state.data) return;
+    const d = state.data;
+    if (!d) return;
     try {
-        await state.data.dataset.loadTitles(await readFile(file), { source: file.name });
-        Object.assign(state.data, await catalogueOf(state.data.dataset));
+        const bytes = await readFile(file);
+        await d.dataset.loadTitles(bytes.slice(), { source: file.name });
+        // the training workers parse their own copy of the data: they add the same titles
+        if (d.kind === 'file') d.titles = [...(d.titles ?? []), { name: file.name, bytes }];
+        d.titlesAdded = file.name;
+        Object.assign(d, await catalogueOf(d.dataset));
         ui.error.hidden = true;
+        renderTitled();
         emit('catalogue');
-        emit('status', { text: `Titles from ${file.name} added.`, kind: 'ready' });
+        emit('status', { text: `Titles from ${file.name}: ${fmtInt(d.dataset.titled)} of ${fmtInt(d.dataset.items)} items matched.`,
+            kind: d.dataset.titled ? 'ready' : 'error' });
     } catch (e) {
         showError(`No titles from ${file.name}:`, errorText(e));
     }

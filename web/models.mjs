@@ -1,6 +1,7 @@
 // models.mjs: panel 5. Every model the page holds, with a download button (model.save(): the
-// safetensors bytes, saved through a Blob URL); and loading a model file back (engine.loadModel).
-import { state, on, addModel, newId } from './state.mjs';
+// safetensors bytes, saved through a Blob URL); and loading a model file back (engine.loadModel),
+// saying how many of the current data's items it knows (none: a model of another catalogue).
+import { state, on, addModel, newId, knownItems } from './state.mjs';
 import { $, el, fmtBytes, download, modelColour, modelLabel, errorText } from './ui.mjs';
 
 const ui = { list: $('model-list'), file: $('model-file'), note: $('model-file-note') };
@@ -21,13 +22,23 @@ function render() {
 }
 
 async function loadFile(file) {
+    ui.note.classList.remove('error-text', 'warn');
     try {
         const bytes = new Uint8Array(await file.arrayBuffer());
         const model = state.engine.loadModel(bytes, { source: file.name });
         addModel({ id: newId(), name: model.name, label: `${modelLabel(model.name)}`, origin: 'file', source: file.name,
             dataKey: null, model, curve: [], size: bytes.length });
-        ui.note.textContent = `Loaded ${file.name}: ${modelLabel(model.name)} over ${model.items.toLocaleString('en')} items. It is in the playground now.`;
-        ui.note.classList.remove('error-text');
+        const text = `Loaded ${file.name}: ${modelLabel(model.name)} over ${model.items.toLocaleString('en')} items. It is in the playground now.`;
+        const known = knownItems(model);
+        const items = state.data?.byId.size ?? 0;
+        if (known === null || !items) ui.note.textContent = text;
+        else if (known === 0) {
+            ui.note.textContent = `${text} Warning: this model knows 0 of the ${items.toLocaleString('en')} items of this data: ` +
+                'it was trained on another catalogue, so it can only suggest its own items.';
+            ui.note.classList.add('warn');
+        } else {
+            ui.note.textContent = `${text} It knows ${known.toLocaleString('en')} of the ${items.toLocaleString('en')} items of this data.`;
+        }
     } catch (e) {
         ui.note.textContent = `Could not load ${file.name}: ${errorText(e)}`;
         ui.note.classList.add('error-text');

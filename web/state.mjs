@@ -53,3 +53,17 @@ export function addModel(entry) {
     }
     emit('models');
 }
+
+/**
+ * How many of the current data's items a model knows (0: it was trained on another catalogue):
+ * model.knownItems on the page's own Dataset; a file's Dataset lives in the parser worker, so
+ * there the model is asked about each id of the catalogue. null without data.
+ */
+export function knownItems(model) {
+    const d = state.data;
+    if (!d) return null;
+    if (d.kind === 'demo') return model.knownItems(d.dataset);
+    let n = 0;
+    for (const id of d.byId.keys()) if (model.itemIndex(id) >= 0) n++;
+    return n;
+}
