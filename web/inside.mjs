@@ -5,7 +5,7 @@ import { state, on, currentModels } from './state.mjs';
 import { $, el, categoryColours, modelColour } from './ui.mjs';
 import { mapChart, curveChart } from './charts.mjs';
 
-const ui = { select: $('inside-model'), note: $('inside-note'), map: $('map'), legend: $('map-legend'), curve: $('inside-curve'), tooltip: $('tooltip') };
+const ui = { select: $('inside-model'), note: $('inside-note'), explained: $('map-explained'), map: $('map'), legend: $('map-legend'), curve: $('inside-curve'), tooltip: $('tooltip') };
 let map = null;
 let curve = null;
 let shownId = null;
@@ -38,6 +38,7 @@ function show() {
     curve?.destroy(); curve = null;
     ui.legend.replaceChildren();
     ui.note.textContent = '';
+    ui.explained.textContent = '';
     if (!entry) {
         empty(ui.map, 'No model yet.');
         empty(ui.curve, 'No model yet.');
@@ -51,7 +52,10 @@ function show() {
             const byId = state.data?.byId;
             const points = m.items.map((id, i) => {
                 const it = byId?.get(id);
-                return { x: m.x[i], y: m.y[i], title: it?.title ?? id, category: it?.category ?? '' };
+                // the catalogue's title, else the one the model file carries, else the id
+                const j = it?.titled ? -1 : entry.model.itemIndex(id);
+                const t = it?.titled ? it.title : (j >= 0 && entry.model.itemTitle(j)) || it?.title || id;
+                return { x: m.x[i], y: m.y[i], title: t, category: it?.category ?? '' };
             });
             const cats = [...new Set(points.map((p) => p.category))].sort((a, b) => a.localeCompare(b));
             const colours = categoryColours(cats.length);
@@ -60,7 +64,12 @@ function show() {
             if (cats.length > 1 || cats[0]) {
                 ui.legend.replaceChildren(...cats.map((c, i) => el('li', {}, el('span', { class: 'dot', style: { '--c': colours[i] }, 'aria-hidden': 'true' }), c || 'uncategorised')));
             }
-            ui.note.textContent = `${m.items.length} items; the two axes hold ${(100 * (m.explained[0] + m.explained[1])).toFixed(0)}% of the embeddings’ variance.`;
+            const shown = Math.round(100 * (m.explained[0] + m.explained[1]));
+            ui.note.textContent = `${m.items.length.toLocaleString('en')} items.`;
+            // what the percentage means: a projection keeps far things far, not close things close
+            ui.explained.textContent = `These two axes show ${shown}% of how the ${m.items.length.toLocaleString('en')} item vectors spread out; ` +
+                `the other ${100 - shown}% lies in directions a flat picture cannot show. So items far apart here really differ, ` +
+                'but items that look close may still differ in those hidden directions.';
         } catch (e) {
             empty(ui.map, `The engine gives no map for this model: ${e.message}`);
         }

@@ -1,17 +1,33 @@
 // play.mjs: panel 3. Browse or search the catalogue, click items to build a session, and see each
 // model's top 10 next items at once (main-thread models: a recommendation is a synchronous call of
 // about a millisecond). "Why": item-kNN and Markov name the history item behind each suggestion;
-// SASRec and BERT4Rec show their attention over the session as a heat strip.
-import { state, on, emit, currentModels } from './state.mjs';
-import { $, el, fmtScore, fmtMs, modelColour } from './ui.mjs';
+// SASRec and BERT4Rec show their attention over the session as a heat strip. The columns sit in
+// one row that scrolls sideways; each can be moved left or right or hidden (and shown again from
+// the bar above them); the session stays in view (sticky) while the columns scroll by.
+import { state, on, emit, currentModels, knownItems } from './state.mjs';
+import { $, el, fmtScore, fmtMs, fmtInt, modelColour } from './ui.mjs';
 
 const K = 10;
 const ui = {
     category: $('category'), search: $('search'), items: $('items'), session: $('session'),
-    sessionEmpty: $('session-empty'), clear: $('clear'), note: $('recs-note'), columns: $('rec-columns'),
+    sessionEmpty: $('session-empty'), clear: $('clear'), note: $('recs-note'), columns: $('rec-columns'), bar: $('col-bar'),
 };
 
-const title = (id) => state.data?.byId.get(id)?.title ?? id;
+/**
+ * An item's name: the catalogue's title; else the one a model file carries (its training data's,
+ * e.g. after a reload without the titles file), from the recommendation or the models; else the id.
+ */
+function title(id, rec) {
+    const it = state.data?.byId.get(id);
+    if (it?.titled) return it.title;
+    if (rec?.title) return rec.title;
+    for (const m of currentModels()) {
+        const i = m.model.itemIndex(id);
+        const t = i >= 0 ? m.model.itemTitle(i) : '';
+        if (t) return t;
+    }
+    return it?.title ?? id;
+}
 
 // ---- catalogue ---------------------------------------------------------------------------------
 
@@ -94,10 +110,11 @@ function heatStrip(entry) {
         el('ol', { class: 'heat-strip', 'aria-label': 'Attention of the next-item position over the session items' },
             ...att.items.map((id, t) => {
                 const w = att.mean[t];
+                const name = title(id);
                 return el('li', { class: 'heat-cell', style: { '--a': String(w / max), '--c': modelColour(entry.name) },
-                    title: `${title(id)}: ${(100 * w).toFixed(1)}% of the attention`,
-                    'aria-label': `${title(id)}: ${(100 * w).toFixed(0)} percent` },
-                el('span', { class: 'heat-name' }, title(id)), el('span', { class: 'heat-w' }, `${Math.round(100 * w)}%`));
+                    title: `${name}: ${(100 * w).toFixed(1)}% of the attention`,
+                    'aria-label': `${name}: ${(100 * w).toFixed(0)} percent` },
+                el('span', { class: 'heat-name' }, name), el('span', { class: 'heat-w' }, `${Math.round(100 * w)}%`));
             })));
 }
 
@@ -108,7 +125,7 @@ function because(entry, item) {
         const ex = entry.model.explain(state.session, item);
         let best = null;
         for (const h of ex.history) if (h.weight > 0 && (!best || h.weight > best.weight)) best = h;
-        return best ? el('span', { class: 'why', title: `weight ${fmtScore(best.weight)}` }, `← ${title(best.item)}`) : null;
+        return best ? el('span', { class: 'why', title: `because of ${title(best.item)} (weight ${fmtScore(best.weight)})` }, `← ${title(best.item)}`) : null;
     } catch {
         return null;
     }
@@ -116,61 +133,152 @@ function because(entry, item) {
 
 const EXPLAINS = new Set(['itemknn', 'markov']);
 
-function column(entry) {
+// ---- columns: order and visibility ----------------------------------------------------------------
+
+const cols = { order: [], hidden: new Set() };
+const keyOf = (entry) => `${entry.origin}:${entry.name}:${entry.source ?? entry.dataKey ?? ''}`;
+const originText = (entry) => (entry.origin === 'pretrained' ? 'pretrained' : entry.origin === 'file' ? `from ${entry.source ?? 'a file'}` : 'trained here');
+const fullName = (entry) => `${entry.label} (${originText(entry)})`;
+
+/** The models in the order the columns were arranged (new ones at the end). */
+function ordered(models) {
+    for (const m of models) if (!cols.order.includes(keyOf(m))) cols.order.push(keyOf(m));
+    return [...models].sort((a, b) => cols.order.indexOf(keyOf(a)) - cols.order.indexOf(keyOf(b)));
+}
+
+function move(key, dir) {
+    const visible = ordered(currentModels()).map(keyOf).filter((k) => !cols.hidden.has(k));
+    const i = visible.indexOf(key);
+    const j = i + dir;
+    if (i < 0 || j < 0 || j >= visible.length) return;
+    const a = cols.order.indexOf(key);
+    const b = cols.order.indexOf(visible[j]);
+    [cols.order[a], cols.order[b]] = [cols.order[b], cols.order[a]];
+    renderRecs({ focus: { key, act: dir < 0 ? 'left' : 'right' } });
+}
+
+function hide(key) {
+    cols.hidden.add(key);
+    renderRecs({ focus: { key, act: 'show' } });
+}
+
+function show(key) {
+    cols.hidden.delete(key);
+    renderRecs({ focus: { key, act: 'hide' } });
+}
+
+function colTools(entry, i, n) {
+    const key = keyOf(entry);
+    const name = fullName(entry);
+    const tool = (act, text, label, off) => el('button', { type: 'button', class: 'tool', dataset: { key, act },
+        'aria-label': label, title: label, 'aria-disabled': off ? 'true' : null }, text);
+    return el('div', { class: 'col-tools', role: 'group', 'aria-label': `${name} column` },
+        tool('left', '←', `Move ${name} left`, i === 0),
+        tool('right', '→', `Move ${name} right`, i === n - 1),
+        tool('hide', '✕', `Hide ${name}`, false));
+}
+
+function colHead(entry, i, n) {
+    return el('header', { class: 'col-head' }, el('h3', {}, entry.label),
+        el('div', { class: 'col-sub' }, el('span', { class: 'tag' }, originText(entry)), colTools(entry, i, n)));
+}
+
+function colShell(entry, i, n, ...children) {
+    return el('section', { class: 'rec-col', dataset: { model: entry.name, origin: entry.origin, key: keyOf(entry) },
+        style: { '--c': modelColour(entry.name) }, 'aria-label': `${fullName(entry)} recommendations` },
+    colHead(entry, i, n), ...children);
+}
+
+/** For a model loaded from a file: how many of this data's items it knows (cached per data set). */
+function knownNote(entry) {
+    if (entry.origin !== 'file' || !state.data) return null;
+    if (entry.knownFor?.key !== state.data.key) entry.knownFor = { key: state.data.key, n: knownItems(entry.model) };
+    const n = entry.knownFor.n;
+    if (n === null) return null;
+    return n === 0 ? `knows none of the ${fmtInt(state.data.byId.size)} items of this data (another catalogue)`
+        : `knows ${fmtInt(n)} of the ${fmtInt(state.data.byId.size)} items of this data`;
+}
+
+function column(entry, i, n) {
     const t0 = performance.now();
     let out;
     try {
         out = entry.model.recommendDetailed(state.session, { k: K }); // excludeSeen 'auto': the model's training data decides
     } catch (e) {
-        return el('section', { class: 'rec-col', style: { '--c': modelColour(entry.name) } }, colHead(entry), el('p', { class: 'error-text' }, e.message));
+        return colShell(entry, i, n, el('p', { class: 'error-text' }, e.message));
     }
     const dt = performance.now() - t0;
     const recs = out.items;
     if (!state.session.length && recs.length > 1 && recs.every((r) => r.score === recs[0].score)) {
         // a sequence model has nothing to read in an empty session (every score is the same)
-        return el('section', { class: 'rec-col', dataset: { model: entry.name, origin: entry.origin }, style: { '--c': modelColour(entry.name) } },
-            colHead(entry), el('p', { class: 'hint empty col-empty' }, `${entry.label} reads the session click by click: click an item to start.`));
+        return colShell(entry, i, n, el('p', { class: 'hint empty col-empty' }, `${entry.label} reads the session click by click: click an item to start.`));
     }
     const top = recs.length ? Math.max(...recs.map((r) => Math.abs(r.score)), 1e-9) : 1;
     const explain = EXPLAINS.has(entry.name);
-    const list = el('ol', { class: 'recs-list' }, ...recs.map((r, i) => {
+    const list = el('ol', { class: 'recs-list' }, ...recs.map((r, rank) => {
         const bar = el('span', { class: 'bar', 'aria-hidden': 'true', style: { '--w': `${Math.max(2, (100 * Math.abs(r.score)) / top)}%` } });
         const it = state.data?.byId.get(r.item);
+        const name = title(r.item, r);
         return el('li', { class: 'rec' }, el('button', { type: 'button', class: 'rec-btn', dataset: { id: r.item },
-            title: `Add “${it?.title ?? r.item}” to the session` },
-        el('span', { class: 'rank' }, String(i + 1)),
-        el('span', { class: 'rec-title' }, el('span', { class: 'rec-name' }, it?.title ?? r.item),
-            el('span', { class: 'rec-meta' },
-                (explain && because(entry, r.item)) || el('span', { class: 'rec-cat' }, it?.category ?? ''),
-                el('span', { class: 'score', title: 'score' }, fmtScore(r.score)))),
+            title: `Add “${name}” to the session` },
+        el('span', { class: 'rank' }, String(rank + 1)),
+        el('span', { class: 'rec-name' }, name),
+        (explain && because(entry, r.item)) || el('span', { class: 'rec-cat' }, it?.category ?? ''),
+        el('span', { class: 'score', title: 'score' }, fmtScore(r.score)),
         bar));
     }));
     const notes = [];
+    const known = knownNote(entry);
+    if (known) notes.push(known);
     if (out.unknown.length) notes.push(`${out.unknown.length} session item${out.unknown.length > 1 ? 's' : ''} unknown to this model (left out)`);
     notes.push(`${fmtMs(dt)}`);
-    return el('section', { class: 'rec-col', dataset: { model: entry.name, origin: entry.origin }, style: { '--c': modelColour(entry.name) },
-        'aria-label': `${entry.label} recommendations` },
-    colHead(entry), heatStrip(entry), list, el('p', { class: 'hint col-foot' }, notes.join(' · ')));
+    return colShell(entry, i, n, heatStrip(entry), list, el('p', { class: 'hint col-foot' }, notes.join(' · ')));
 }
 
-function colHead(entry) {
-    const origin = entry.origin === 'pretrained' ? 'pretrained' : entry.origin === 'file' ? `from ${entry.source ?? 'a file'}` : 'trained here';
-    return el('header', { class: 'col-head' }, el('h3', {}, entry.label), el('span', { class: 'tag' }, origin));
+/** The bar above the columns: the hidden ones, each with a button to show it again. */
+function renderBar(models) {
+    const hidden = models.filter((m) => cols.hidden.has(keyOf(m)));
+    const shown = models.length - hidden.length;
+    const parts = [el('span', { class: 'hint' }, `${shown} of ${models.length} columns${shown > 3 ? ' (scroll sideways)' : ''} · ← → move one, ✕ hides it`)];
+    if (hidden.length) {
+        parts.push(el('span', { class: 'col-hidden', role: 'group', 'aria-label': 'Hidden columns' }, 'Hidden:',
+            ...hidden.map((m) => el('button', { type: 'button', class: 'small show-col', dataset: { key: keyOf(m), act: 'show' },
+                'aria-label': `Show ${fullName(m)}` }, `+ ${fullName(m)}`))));
+    }
+    ui.bar.replaceChildren(...parts);
 }
 
-function renderRecs() {
-    const models = currentModels();
+function renderRecs({ focus } = {}) {
+    // keep the keyboard where it was: the same button of the same column after a re-render
+    const active = document.activeElement;
+    const keep = focus ?? (active?.dataset?.act && (ui.columns.contains(active) || ui.bar.contains(active))
+        ? { key: active.dataset.key, act: active.dataset.act } : null);
+    const scroll = ui.columns.scrollLeft;
+    const models = ordered(currentModels());
     if (!models.length) {
         ui.note.textContent = '';
+        ui.bar.replaceChildren();
         ui.columns.replaceChildren(el('p', { class: 'hint empty' }, state.data?.kind === 'file'
             ? 'No model knows these items yet: train one above (item-kNN takes a moment).'
             : 'Loading the pretrained models…'));
         return;
     }
     ui.note.textContent = state.session.length
-        ? `Top ${K} after ${state.session.length} click${state.session.length > 1 ? 's' : ''}, items already in the session left out. Click a suggestion to follow it.`
-        : 'The session is empty: each model shows what it suggests to a newcomer. Click an item to start.';
-    ui.columns.replaceChildren(...models.map(column));
+        ? `Top ${K} after ${state.session.length} click${state.session.length > 1 ? 's' : ''} (session items left out); click one to follow it.`
+        : 'Empty session: each model shows what it suggests to a newcomer. Click an item to start.';
+    const visible = models.filter((m) => !cols.hidden.has(keyOf(m)));
+    renderBar(models);
+    ui.columns.replaceChildren(...(visible.length ? visible.map((m, i) => column(m, i, visible.length))
+        : [el('p', { class: 'hint empty' }, 'Every column is hidden: show one again from the bar above.')]));
+    ui.columns.scrollLeft = scroll;
+    if (keep) {
+        const target = [...document.querySelectorAll('#rec-columns button[data-act], #col-bar button[data-act]')]
+            .find((b) => b.dataset.key === keep.key && b.dataset.act === keep.act)
+            ?? ui.columns.querySelector(`.rec-col[data-key="${CSS.escape(keep.key)}"] button[data-act]`)
+            ?? ui.columns.querySelector('button[data-act]');
+        target?.focus();
+        target?.closest('.rec-col')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    }
 }
 
 function restoreSession(items) {
@@ -186,6 +294,15 @@ export function initPlay() {
     ui.columns.addEventListener('click', (e) => {
         const b = e.target.closest('button[data-id]');
         if (b) addToSession(b.dataset.id);
+        const t = e.target.closest('button[data-act]');
+        if (!t || t.getAttribute('aria-disabled') === 'true') return;
+        if (t.dataset.act === 'left') move(t.dataset.key, -1);
+        else if (t.dataset.act === 'right') move(t.dataset.key, 1);
+        else if (t.dataset.act === 'hide') hide(t.dataset.key);
+    });
+    ui.bar.addEventListener('click', (e) => {
+        const t = e.target.closest('button[data-act="show"]');
+        if (t) show(t.dataset.key);
     });
     ui.clear.addEventListener('click', () => {
         state.session = [];
@@ -197,7 +314,7 @@ export function initPlay() {
     on('data', () => { state.session = []; renderCategories(); renderCatalogue(); renderSession(); renderRecs(); });
     on('catalogue', () => { renderCategories(); renderCatalogue(); renderSession(); renderRecs(); });
     on('session', () => { renderSession(); renderRecs(); });
-    on('models', renderRecs);
+    on('models', () => renderRecs());
     renderCatalogue();
     renderSession();
     renderRecs();
