@@ -1,6 +1,6 @@
 // demo-helpers.mjs: what page.test.mjs and demo.test.mjs share: a server on a free port, Debian's
 // headless Chromium with a fresh profile, a log of every request and console problem, and
-// helpers to open the demo page and take screenshots.
+// helpers to open the demo page and take screenshots (build/screenshots/).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../../web/serve.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const SHOTS = path.join(HERE, 'screenshots');
+export const SHOTS = path.join(HERE, '..', '..', 'build', 'screenshots');
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -23,8 +23,9 @@ export async function launch({ width = 1440, height = 900 } = {}) {
         viewport: { width, height }, downloadsPath: downloads,
     });
     const requests = [];
+    const events = []; // { url, sw }: every request the browser reports (page, workers, service worker)
     const problems = [];
-    context.on('request', (r) => requests.push(r.url()));
+    context.on('request', (r) => { requests.push(r.url()); events.push({ url: r.url(), sw: !!r.serviceWorker() }); });
     const watch = (page) => {
         page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
         page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -33,7 +34,7 @@ export async function launch({ width = 1440, height = 900 } = {}) {
     for (const p of context.pages()) watch(p);
     const page = context.pages()[0] ?? await context.newPage();
     return {
-        server, context, page, requests, problems,
+        server, context, page, requests, events, problems,
         tmp: downloads,
         foreign() {
             const origin = new URL(this.server.url).origin;

@@ -3,7 +3,7 @@
 // playground's recommendations follow every click with the "why" of item-kNN and SASRec, the
 // catalogue filters, the privacy panel counts zero requests to other sites, the binding also runs
 // in a module Worker, and nothing but the page origin is contacted.
-// Screenshots: tests/browser/screenshots/{top,playground}.png. Run with `make test-browser`.
+// Screenshots: build/screenshots/{top,playground,projector-playground}.png. Run with `make test-browser`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openDemo, shot, texts } from './demo-helpers.mjs';
