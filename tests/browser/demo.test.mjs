@@ -422,10 +422,15 @@ test('look inside: the legend beside the map within the screen, and what the per
     await shot(page, 'panel-models', '#models');
 });
 
-test('works offline once loaded: the server stops, a reload still shows recommendations', async () => {
-    await openDemo(page, b.server.url);
+test('works offline once loaded: the server stops, a reload still shows recommendations', async (t) => {
+    // a warm load through the service worker: the page's count still equals the browser's
+    // (opened at /web/: Chromium reports the worker's fetch of the / redirect twice, the server sees it once)
+    const mark = b.events.length;
+    await openDemo(page, `${b.server.url}web/`);
     await page.waitForSelector('#offline[data-state="ready"]');
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+    const { pw } = await countersAgree(mark);
+    t.diagnostic(`a warm load: ${pw} requests, the page's and the service worker's passing them on`);
     const port = b.server.port;
     await b.server.close();
     try {
