@@ -132,6 +132,7 @@ function because(entry, item) {
 }
 
 const EXPLAINS = new Set(['itemknn', 'markov']);
+const seenApplied = new Set(); // excludeSeen.applied of the columns just drawn
 
 // ---- columns: order and visibility ----------------------------------------------------------------
 
@@ -204,6 +205,7 @@ function column(entry, i, n) {
     let out;
     try {
         out = entry.model.recommendDetailed(state.session, { k: K }); // excludeSeen 'auto': the model's training data decides
+        seenApplied.add(out.excludeSeen.applied);
     } catch (e) {
         return colShell(entry, i, n, el('p', { class: 'error-text' }, e.message));
     }
@@ -263,13 +265,17 @@ function renderRecs({ focus } = {}) {
             : 'Loading the pretrained models…'));
         return;
     }
-    ui.note.textContent = state.session.length
-        ? `Top ${K} after ${state.session.length} click${state.session.length > 1 ? 's' : ''} (session items left out); click one to follow it.`
-        : 'Empty session: each model shows what it suggests to a newcomer. Click an item to start.';
     const visible = models.filter((m) => !cols.hidden.has(keyOf(m)));
     renderBar(models);
+    seenApplied.clear();
     ui.columns.replaceChildren(...(visible.length ? visible.map((m, i) => column(m, i, visible.length))
         : [el('p', { class: 'hint empty' }, 'Every column is hidden: show one again from the bar above.')]));
+    // what the models' excludeSeen 'auto' decided: left out where the training data never repeats items
+    const seen = seenApplied.size === 2 ? 'session items left out by the models whose data never repeats items'
+        : seenApplied.has(true) ? 'session items left out: this data never repeats them' : 'session items can come back: this data repeats items';
+    ui.note.textContent = state.session.length
+        ? `Top ${K} after ${state.session.length} click${state.session.length > 1 ? 's' : ''} (${seen}); click one to follow it.`
+        : 'Empty session: each model shows what it suggests to a newcomer (the most popular items). Click an item to start.';
     ui.columns.scrollLeft = scroll;
     if (keep) {
         const target = [...document.querySelectorAll('#rec-columns button[data-act], #col-bar button[data-act]')]
