@@ -25,6 +25,8 @@ const MODELS = [
     { name: 'pop', about: 'The most clicked items, the same for everyone: the baseline to beat.', checked: true, presets: [{ label: 'defaults', params: {} }] },
     { name: 'markov', about: 'How often each item directly followed the last one clicked.', checked: false, presets: [{ label: 'defaults', params: {} }] },
     { name: 'itemknn', about: 'Items that appear in the same sessions as the last one (cosine).', checked: true, presets: [{ label: 'defaults', params: { neighbors: 100, lambda: 20 } }] },
+    { name: 'vsknn', about: 'Past sessions like this one vote for their items, recent clicks counting most.', checked: false, presets: [{ label: 'defaults', params: { k: 100, sample_size: 1000 } }] },
+    { name: 'ease', about: 'Item-to-item weights in closed form (one matrix inverse): what every item in the session adds.', checked: false, presets: [{ label: 'defaults', params: { lambda: 500 } }] },
     { name: 'gru4rec', about: 'A recurrent network reading the session click by click.', checked: true, files: ['gru4rec.demo.json', 'gru4rec.json'] },
     { name: 'sasrec', about: 'A causal Transformer: attention over the whole session.', checked: false, files: ['sasrec.demo.json', 'sasrec.json', 'sasrec.bce.json', 'sasrec.gbce.json'] },
     { name: 'bert4rec', about: 'A bidirectional Transformer trained to fill in masked clicks.', checked: false, files: ['bert4rec.demo.json', 'bert4rec.json'] },

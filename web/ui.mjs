@@ -61,12 +61,14 @@ export const nextFrame = () => new Promise((r) => requestAnimationFrame(() => se
 const MODEL_COLOURS = {
     pop: '#7a8394', markov: '#1f8a70', itemknn: '#2f5fd0', gru4rec: '#d9731a',
     sasrec: '#8a3fc7', bert4rec: '#c73f6b', vsknn: '#3f9fc7', sknn: '#3f9fc7', stan: '#5c7a1f', vstan: '#5c7a1f',
+    ease: '#8c5a2b',
 };
 export const modelColour = (name) => MODEL_COLOURS[name] ?? '#444b57';
 
 export const MODEL_LABELS = {
     pop: 'Most popular', markov: 'Markov chain', itemknn: 'Item-kNN', gru4rec: 'GRU4Rec',
     sasrec: 'SASRec', bert4rec: 'BERT4Rec', sknn: 'Session-kNN', vsknn: 'V-SKNN', stan: 'STAN', vstan: 'V-STAN',
+    ease: 'EASE',
 };
 export const modelLabel = (name) => MODEL_LABELS[name] ?? name;
 
