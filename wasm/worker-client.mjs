@@ -17,6 +17,7 @@
 // request that has not started yet is never sent.
 import { checkOptions, checkSignal, show } from './check.mjs';
 import { WasmrecError } from './wasmrec.mjs';
+import { FORWARDED } from './remote.mjs';
 
 const IS_NODE = typeof process === 'object' && process !== null && !!process.versions?.node &&
     typeof window === 'undefined';
@@ -242,10 +243,6 @@ export class WorkerDataset extends Remote {
         this.users = r.users; this.items = r.items; this.events = r.events;
         this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
     }
-    /** Every item as { index, id, title, category }. */
-    async catalogue() { return this._engine._request('catalogue', { data: this._live() }); }
-    /** Events per user (session): Int32Array. */
-    async lengths() { return this._engine._request('lengths', { data: this._live() }); }
     /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
     async loadTitles(input, options) {
         checkOptions('loadTitles', options, ['source']);
@@ -289,37 +286,31 @@ export class WorkerModel extends Remote {
         delete r.info;
         return r;
     }
-    /** Top-k next items: { items: [{ item, score }], unknown: ids the model does not know }. */
-    async recommendDetailed(history, options) {
-        return this._engine._request('recommend', { model: this._live(), history, options });
-    }
     async recommend(history, options) { return (await this.recommendDetailed(history, options)).items; }
     /** Dense index of each id in the model's vocabulary (-1 for an id the model does not know). */
     async itemIndexes(ids) { return this._engine._request('itemIndexes', { model: this._live(), ids }); }
-    /** How many of dataset's items this model knows (see Model.knownItems). */
-    async knownItems(dataset) { return this._engine._request('knownItems', { model: this._live(), data: this._data(dataset) }); }
-    /** Session-kNN models: learn one finished session. */
-    async addSession(items) {
-        const r = await this._engine._request('addSession', { model: this._live(), items });
-        return r;
-    }
     /** Session-kNN models: learn several finished sessions in one request. */
     async addSessions(sessions) {
         if (!Array.isArray(sessions)) throw new TypeError(`sessions must be an array of arrays of item ids, got ${show(sessions)}`);
         return this._engine._request('addSessions', { model: this._live(), sessions });
     }
-    /** itemknn / markov: { history: [{ item, weight }], unknown } (see Model.explain). */
-    async explain(history, item) { return this._engine._request('explain', { model: this._live(), history, item }); }
-    /** sasrec / bert4rec: { items, blocks, mean, unknown } (see Model.attention). */
-    async attention(history) { return this._engine._request('attention', { model: this._live(), history }); }
-    /** Models with item embeddings: { items, x, y, explained } (see Model.itemMap). */
-    async itemMap() { return this._engine._request('itemMap', { model: this._live() }); }
-    async evaluate(dataset, options) {
-        return this._engine._request('evaluate', { model: this._live(), data: this._data(dataset), options });
-    }
-    /** The model as safetensors bytes (moved from the worker). */
-    async save() { return this._engine._request('save', { model: this._live() }); }
 }
+
+// The methods forwarded as they are (remote.mjs): the same name, arguments and result as the
+// binding's, as a Promise; a WorkerDataset argument crosses as its handle.
+for (const [kind, C] of [['Model', WorkerModel], ['Dataset', WorkerDataset]]) {
+    for (const method of FORWARDED[kind]) {
+        Object.defineProperty(C.prototype, method, {
+            configurable: true, writable: true,
+            value: async function (...args) {
+                const target = this._live();
+                const wire = args.map((a) => (a instanceof Remote ? { $handle: this._engine === a._engine ? a._live() : badEngine(), kind: a._kind } : a));
+                return this._engine._request('call', { target, kind, method, args: wire });
+            },
+        });
+    }
+}
+function badEngine() { throw new TypeError('dataset belongs to another WorkerEngine'); }
 
 for (const C of [WorkerDataset, WorkerModel]) {
     if (typeof Symbol.asyncDispose === 'symbol') C.prototype[Symbol.asyncDispose] = function () { return this.dispose(); };

@@ -14,6 +14,7 @@
 // loop between them, so an 'abort' message is seen between chunks (one-pass models train in a
 // single chunk: they can be stopped before they start, not inside).
 import { loadEngine } from './wasmrec.mjs';
+import { FORWARDED } from './remote.mjs';
 
 /**
  * Serves requests arriving on port ({ postMessage(msg, transfer), and messages delivered to the
@@ -69,7 +70,6 @@ export function createHost(post) {
                 skipped: d.skipped, skipReason: d.skipReason, titled: d.titled,
             };
         },
-        catalogue({ data }) { return get(data, 'Dataset').catalogue(); },
         model({ name, params }) {
             const m = live().model(name, params);
             return modelInfo(m, adopt(m));
@@ -81,13 +81,11 @@ export function createHost(post) {
         info({ model }) { const m = get(model, 'Model'); return modelInfo(m, model); },
         fit(msg, id) { return train('train', msg, id); },
         fineTune(msg, id) { return train('fineTune', msg, id); },
-        recommend({ model, history, options }) { return get(model, 'Model').recommendDetailed(history, options); },
         itemIndexes({ model, ids }) {
             const m = get(model, 'Model');
             if (!Array.isArray(ids)) throw new TypeError('ids must be an array of item id strings');
             return ids.map((id) => m.itemIndex(id));
         },
-        addSession({ model, items }) { return get(model, 'Model').addSession(items); },
         addSessions({ model, sessions }) {
             const m = get(model, 'Model');
             const unknown = new Set();
@@ -98,14 +96,13 @@ export function createHost(post) {
             }
             return { added, unknown: [...unknown] };
         },
-        explain({ model, history, item }) { return get(model, 'Model').explain(history, item); },
-        attention({ model, history }) { return get(model, 'Model').attention(history); },
-        itemMap({ model }) { return get(model, 'Model').itemMap(); },
-        lengths({ data }) { return get(data, 'Dataset').lengths(); },
         loadTitles({ data, bytes, options }) { return { titled: get(data, 'Dataset').loadTitles(bytes, options).titled }; },
-        knownItems({ model, data }) { return get(model, 'Model').knownItems(get(data, 'Dataset')); },
-        evaluate({ model, data, options }) { return get(model, 'Model').evaluate(get(data, 'Dataset'), options); },
-        save({ model }) { return get(model, 'Model').save(); },
+        /** A method of remote.mjs's FORWARDED table; arguments { $handle, kind } are objects here. */
+        call({ target, kind, method, args = [] }) {
+            if (!FORWARDED[kind]?.includes(method)) throw new Error(`${kind}.${method} is not a method the worker forwards`);
+            const o = get(target, kind);
+            return o[method](...args.map((a) => (a && typeof a === 'object' && '$handle' in a ? get(a.$handle, a.kind) : a)));
+        },
         dispose({ handle }) {
             const o = objects.get(handle);
             if (o) { o.dispose(); objects.delete(handle); }

@@ -95,7 +95,7 @@ test('npm pack: the tarball holds the module, the JavaScript, the example and it
     t.diagnostic(`npm pack (with prepack's make wasm) ${packMs} ms: ${pack.filename}, ${Math.round(pack.size / 1024)} KB packed, ${pack.files.length} files`);
     const files = pack.files.map((f) => f.path);
     for (const f of ['package.json', 'README.md', 'wasm/wasmrec.wasm', 'wasm/wasmrec.mjs', 'wasm/wasmrec.d.ts',
-        'wasm/worker-client.mjs', 'wasm/worker.mjs', 'wasm/personal.mjs', 'wasm/store.mjs', 'wasm/check.mjs', 'wasm/cli.mjs',
+        'wasm/worker-client.mjs', 'wasm/worker.mjs', 'wasm/remote.mjs', 'wasm/personal.mjs', 'wasm/store.mjs', 'wasm/check.mjs', 'wasm/cli.mjs',
         'models/demo-vsknn.safetensors', 'models/demo-catalogue.json',
         'web/examples/index.html', 'web/examples/app.mjs', 'web/examples/start.mjs']) {
         assert.ok(files.includes(f), `the tarball holds ${f}`);
