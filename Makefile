@@ -82,10 +82,10 @@ wasm/wasmrec.wasm: $(WASMP_OBJ)
 build/asan/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
-build/test/asan/%: tests/c/%.c tests/c/check.h $(ASAN_OBJ)
+build/test/asan/%: tests/c/%.c tests/c/check.h $(HDRS) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $< $(ASAN_OBJ) -lm -o $@
-build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(WASMT_OBJ)
+build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(HDRS) $(WASMT_OBJ)
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB $< $(WASMT_OBJ) -o $@
 

@@ -140,12 +140,16 @@ export interface Gru4recParams extends SeedParam {
     dim?: number; batch?: number; lr?: number; epochs?: number; patience?: number; n_sample?: number;
     sample_alpha?: number; tied?: 0 | 1; loss?: 'ce' | 'bpr-max'; bpreg?: number; clip?: number;
     dropout_embed?: number; dropout_hidden?: number; init?: number;
+    /** Learn one score offset for items already in the history (1, the default; 0 = the paper's). */
+    repeat_bias?: 0 | 1;
 }
 export interface SasrecParams extends SeedParam {
     dim?: number; blocks?: number; heads?: number; max_len?: number; dropout?: number; lr?: number;
     weight_decay?: number; clip?: number; decay_embeddings?: 0 | 1; batch?: number; epochs?: number;
     patience?: number; loss?: 'ce' | 'bce' | 'gbce' | 'sampled'; negatives?: number; gbce_t?: number;
     sample_alpha?: number;
+    /** Learn one score offset for items already in the history (1, the default; 0 = the paper's). */
+    repeat_bias?: 0 | 1;
 }
 export interface Bert4recParams extends SasrecParams { mask_prob?: number }
 export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: number }

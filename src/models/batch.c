@@ -24,41 +24,63 @@ static int32_t *trainable(const wr_seqs *s, int *n) {
     return order;
 }
 
+/* A sequence of len items has len - 1 input/target pairs; they are cut from the end into windows
+ * of T pairs, so every training event is a target once per epoch however long its sequence
+ * (the last window is the most recent; the first, shorter one is left-padded). */
 int wr__windows_init(wr_windows *w, const wr_seqs *s, int B, int T) {
     memset(w, 0, sizeof *w);
     w->B = B;
     w->T = T;
-    w->order = trainable(s, &w->n_seq);
-    w->next = w->n_seq; /* the first call shuffles */
-    return w->order ? 0 : -1;
+    int64_t n = 0;
+    for (int u = 0; u < s->n; u++)
+        if (s->len[u] >= 2) n += (s->len[u] - 1 + T - 1) / T;
+    if (n >= INT32_MAX) return -1;
+    w->seq = malloc(((size_t)n + 1) * sizeof *w->seq);
+    w->end = malloc(((size_t)n + 1) * sizeof *w->end);
+    w->order = malloc(((size_t)n + 1) * sizeof *w->order);
+    if (!w->seq || !w->end || !w->order) {
+        wr__windows_free(w);
+        return -1;
+    }
+    for (int u = 0; u < s->n; u++)
+        for (int end = s->len[u]; end >= 2; end -= T) {
+            w->seq[w->n_win] = u;
+            w->end[w->n_win] = end;
+            w->order[w->n_win] = w->n_win;
+            w->n_win++;
+        }
+    w->next = w->n_win; /* the first call shuffles */
+    return 0;
 }
 
 void wr__windows_free(wr_windows *w) {
     free(w->order);
-    w->order = NULL;
+    free(w->seq);
+    free(w->end);
+    w->order = w->seq = w->end = NULL;
 }
 
 int64_t wr__windows_next(wr_windows *w, const wr_seqs *s, wr_rng *rng, int32_t *inp, int32_t *tgt,
                          int *epoch_end) {
     int B = w->B, T = w->T;
-    if (w->next >= w->n_seq) {
-        shuffle(w->order, w->n_seq, rng);
+    if (w->next >= w->n_win) {
+        shuffle(w->order, w->n_win, rng);
         w->next = 0;
     }
     memset(inp, 0, (size_t)B * T * sizeof *inp);
     memset(tgt, 0, (size_t)B * T * sizeof *tgt);
     int64_t positions = 0;
-    for (int b = 0; b < B && w->next < w->n_seq; b++) {
-        int u = w->order[w->next++];
-        const int32_t *seq = s->items + s->start[u];
-        int len = s->len[u], n = len - 1 < T ? len - 1 : T; /* n input/target pairs */
+    for (int b = 0; b < B && w->next < w->n_win; b++) {
+        int k = w->order[w->next++];
+        const int32_t *seq = s->items + s->start[w->seq[k]];
+        int len = w->end[k], n = len - 1 < T ? len - 1 : T; /* n input/target pairs */
         for (int t = 0; t < n; t++) {
             inp[b * T + T - n + t] = seq[len - 1 - n + t] + 1;
             tgt[b * T + T - n + t] = seq[len - n + t] + 1;
         }
         positions += n;
     }
-    *epoch_end = w->next >= w->n_seq;
+    *epoch_end = w->next >= w->n_win;
     return positions;
 }
 

@@ -1,6 +1,7 @@
 /* batch.h: how the neural sequence models cut training sequences into mini-batches.
- *   - Padded windows (SASRec, BERT4Rec): B sequences per batch, each cut to its last T + 1
- *     items and left-padded; inputs are items 1-based (0 = padding), targets the next item.
+ *   - Padded windows (SASRec, BERT4Rec): every sequence is cut from its end into windows of T
+ *     input/target pairs (T + 1 items, the earliest window left-padded), B windows per batch;
+ *     inputs are items 1-based (0 = padding), targets the next item.
  *   - Session-parallel lanes (GRU4Rec): B lanes each walk one sequence an event at a time; a lane
  *     whose sequence ends takes the next one and its hidden state is reset; no backpropagation
  *     through time across steps. */
@@ -12,8 +13,9 @@
 /* ---- padded windows ---- */
 typedef struct {
     int B, T;
-    int32_t *order;   /* (n_seq) sequences with >= 2 items, shuffled every epoch */
-    int n_seq, next;  /* position in order */
+    int32_t *seq, *end; /* (n_win) each window's sequence and the end of its items in it */
+    int32_t *order;     /* (n_win) window ids, shuffled every epoch */
+    int n_win, next;    /* position in order */
 } wr_windows;
 
 int wr__windows_init(wr_windows *w, const wr_seqs *s, int B, int T);

@@ -8,7 +8,10 @@
  *     negatives drawn from popularity^sample_alpha (n_sample = 0: every item);
  *   - dropout on the input embeddings and on the GRU output that is scored (the carried state is
  *     never dropped), as in the authors' code (dropout_p_embed, dropout_p_hidden);
- *   - Adagrad, updating only the embedding rows a step touched.
+ *   - Adagrad, updating only the embedding rows a step touched;
+ *   - not in the paper: a learned repeat bias, one offset added to the score of every item already
+ *     in the sequence (repeat_bias = 1), so the model learns how often users come back to an item
+ *     instead of scoring the items it has just read highest (see wr__repeat_bias_init).
  * Dimension letters: B lanes, C hidden = embedding size, V items (+1: row 0 is padding),
  * N candidates (targets + negatives, or V). */
 #include <math.h>
@@ -34,11 +37,13 @@ static const wr_param_def gru4rec_params[] = {
     {"dropout_embed", WR_PARAM_FLOAT, 0.25, 0, 0.9, NULL, "dropout on the input item embeddings"},
     {"dropout_hidden", WR_PARAM_FLOAT, 0.5, 0, 0.9, NULL, "dropout on the GRU output before scoring"},
     {"init", WR_PARAM_FLOAT, 0.0, 0, 10, NULL, "uniform init bound (0 = sqrt(6 / (fan_in + fan_out)))"},
+    {"repeat_bias", WR_PARAM_INT, 1, 0, 1, NULL, "learn one score offset for items already in the history (how often users repeat)"},
 };
 
 typedef struct {
     wr_layout layout;
-    int V, C, B, emb, w_ih, w_hh, b_ih, b_hh, out, out_b; /* view indices */
+    int V, C, B, emb, w_ih, w_hh, b_ih, b_hh, out, out_b, repeat; /* view indices (repeat -1 = none) */
+    int32_t *stamp, stamp_id; /* (V + 1) marks of the items in one history */
     float *grad, *acc;       /* gradient and Adagrad accumulator, same layout as m->params */
     /* training state */
     wr_lanes lanes;
@@ -63,6 +68,17 @@ typedef struct {
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
+/* Marks the distinct items of a history (0-based) in s->stamp; returns the mark. */
+static int mark_history(gru_state *s, const int32_t *hist, int len) {
+    if (s->stamp_id == INT32_MAX) { /* after 2^31 histories: start the marks over */
+        memset(s->stamp, 0, ((size_t)s->V + 1) * sizeof *s->stamp);
+        s->stamp_id = 0;
+    }
+    int id = ++s->stamp_id;
+    for (int t = 0; t < len; t++) s->stamp[hist[t] + 1] = id;
+    return id;
+}
+
 static int build_layout(wr_model *m, int V) {
     gru_state *s = m->state;
     int C = s->C = (int)wr__hp(m, "dim");
@@ -79,9 +95,11 @@ static int build_layout(wr_model *m, int V) {
     s->b_hh = wr__layout_add(l, "gru4rec.gru.b_hh", 1, 3 * C, 0, 0, WR_INIT_ZERO, 0, 0);
     s->out = wr__hp(m, "tied") != 0 ? s->emb : wr__layout_add(l, "gru4rec.out_emb", 2, V + 1, C, 0, WR_INIT_UNIFORM, be, 1);
     s->out_b = wr__layout_add(l, "gru4rec.out_bias", 1, V + 1, 0, 0, WR_INIT_ZERO, 0, 1);
+    s->repeat = wr__hp(m, "repeat_bias") != 0 ? wr__layout_add(l, "gru4rec.repeat_bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0) : -1;
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
-    return m->params ? WR_OK : wr__oom(m->ctx, "allocating gru4rec");
+    s->stamp = calloc((size_t)V + 1, sizeof *s->stamp);
+    return m->params && s->stamp ? WR_OK : wr__oom(m->ctx, "allocating gru4rec");
 }
 
 static void gru_free(wr_model *m) {
@@ -93,7 +111,7 @@ static void gru_free(wr_model *m) {
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->ids, s->pos, s->x, s->hp, s->hn, s->gi, s->gh, s->gates, s->dh, s->dgi,
                     s->dx, s->dgh, s->hd, s->dhd, s->mask_e, s->mask_h, s->cand, s->oc, s->doc, s->logits, s->dlogits, s->w,
-                    s->touched, s->rows};
+                    s->touched, s->rows, s->stamp};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -136,6 +154,12 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     if (wr__lanes_init(&s->lanes, train, B, &m->rng) < 0) return wr__oom(m->ctx, "allocating gru4rec");
     s->lanes_ready = 1;
     if (s->lanes.n_seq == 0) return wr__err(m->ctx, WR_ERR_ARG, "gru4rec: no training sequence has 2 or more events");
+    if (s->repeat >= 0) { /* the mean history at a training position: (L - 1) L / 2 over L - 1 */
+        double sum = 0, n = 0;
+        for (int u = 0; u < train->n; u++)
+            if (train->len[u] >= 2) sum += 0.5 * (train->len[u] - 1.0) * train->len[u], n += train->len[u] - 1;
+        *view(s, m->params, s->repeat) = wr__repeat_bias_init(m->repeat_share, V, n > 0 ? sum / n : 1);
+    }
     return WR_OK;
 }
 
@@ -144,8 +168,9 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
  * in s->hn (active lanes, in order) and the gradients in s->grad (*grad): dense views whole,
  * embedding views on the rows listed in s->rows (*n_rows). Used by the training step and by the
  * gradient check test. */
-int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h, double *loss,
-                          int64_t *positions, int *n_rows, const float **grad) {
+int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h,
+                          const int32_t *const *hist, const int *hist_len, double *loss, int64_t *positions,
+                          int *n_rows, const float **grad) {
     gru_state *s = m->state;
     float *P = m->params, *G = s->grad;
     *grad = G;
@@ -190,12 +215,26 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
+    int rep = s->repeat >= 0 && hist;
+    float rb = rep ? *view(s, P, s->repeat) : 0.0f;
+    for (int a = 0; rep && a < A; a++) {
+        int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
+        float *row = s->logits + (size_t)a * N;
+        for (int j = 0; j < N; j++)
+            if (s->stamp[s->cand[j]] == id) row[j] += rb;
+    }
     float inv = 1.0f / (float)A, *dl = s->logits;
     if (wr__hp(m, "loss") == 1) {
         memset(dl = s->dlogits, 0, (size_t)A * N * sizeof(float));
         *loss = wr_bpr_max_loss(dl, s->w, s->logits, s->pos, (float)wr__hp(m, "bpreg"), inv, A, N) / A;
     } else {
         *loss = wr_ce_loss(dl, dl, dl, s->pos, -1, inv, A, N) / A;
+    }
+    for (int a = 0; rep && a < A; a++) {
+        int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
+        float *drb = view(s, G, s->repeat);
+        for (int j = 0; j < N; j++)
+            if (s->stamp[s->cand[j]] == id) *drb += dl[(size_t)a * N + j];
     }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
     memset(s->doc, 0, (size_t)N * C * sizeof(float));
@@ -224,9 +263,17 @@ static int gru_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
     wr__lanes_next(&s->lanes, train, &m->rng, s->inp, s->tgt, s->reset, epoch_end);
     for (int b = 0; b < s->B; b++)
         if (s->reset[b]) memset(s->h + b * s->C, 0, s->C * sizeof(float));
+    /* each lane's sequence so far, its input included: what the repeat bias looks at */
+    const int32_t *hist[4096];
+    int hist_len[4096];
+    for (int b = 0; b < s->B; b++) {
+        int q = s->lanes.lane_seq[b];
+        hist[b] = q >= 0 ? train->items + train->start[q] : NULL;
+        hist_len[b] = q >= 0 ? s->lanes.lane_pos[b] : 0;
+    }
     int n_rows;
     const float *grad;
-    int rc = wr__gru4rec_loss_grad(m, s->inp, s->tgt, s->h, loss, positions, &n_rows, &grad);
+    int rc = wr__gru4rec_loss_grad(m, s->inp, s->tgt, s->h, hist, hist_len, loss, positions, &n_rows, &grad);
     if (rc || *positions == 0) return rc;
     wr__clip_grad(&s->layout, s->grad, s->rows, n_rows, (float)wr__hp(m, "clip"));
     wr__adagrad_step((float)wr__hp(m, "lr"), &s->layout, m->params, s->grad, s->acc, s->rows, n_rows);
@@ -251,6 +298,12 @@ static int gru_score(wr_model *m, const int *history, int len, float *scores) {
         wr_gru_step_forward(s->hn, s->gh, s->gates, s->gi, s->hp, view(s, P, s->w_hh), view(s, P, s->b_hh), 1, C);
     }
     wr_linear_forward(scores, s->hn, view(s, P, s->out) + C, view(s, P, s->out_b) + 1, 1, C, V);
+    if (s->repeat >= 0) {
+        float rb = *view(s, P, s->repeat);
+        int id = mark_history(s, history, len);
+        for (int t = 0; t < len; t++)
+            if (s->stamp[history[t] + 1] == id) s->stamp[history[t] + 1] = 0, scores[history[t]] += rb;
+    }
     return WR_OK;
 }
 
@@ -284,6 +337,7 @@ const wr_model_vt wr__gru4rec_vt = {
     .name = "gru4rec",
     .params = gru4rec_params,
     .n_params = (int)(sizeof gru4rec_params / sizeof gru4rec_params[0]),
+    .absent_off = "repeat_bias",
     .fit = gru_fit,
     .score = gru_score,
     .save = gru_save,

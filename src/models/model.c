@@ -252,6 +252,13 @@ double wr__repeat_share(const wr_seqs *seqs) {
     return events ? (double)repeats / (double)events : 0.0;
 }
 
+float wr__repeat_bias_init(double share, int V, double h) {
+    share = share < 0.001 ? 0.001 : share > 0.999 ? 0.999 : share;
+    if (h < 1) h = 1;
+    if (h >= V) h = V - 0.5;
+    return (float)wr__log(share * (V - h) / (h * (1 - share)));
+}
+
 int wr__resolve_seen(const wr_model *m, int mode, double share, char *reason, size_t reason_len) {
     if (mode != WR_SEEN_AUTO) {
         if (reason) snprintf(reason, reason_len, "history items %s, as asked", mode ? "excluded" : "kept");
@@ -369,6 +376,12 @@ static int load_params(wr_model *m, const char *src, const char *json) {
     if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_OBJ) {
         free(t);
         return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"params\" is not a JSON object", src);
+    }
+    for (const char *a = m->vt->absent_off; a && *a;) { /* what a file from before them meant */
+        size_t n = strcspn(a, ",");
+        for (int p = 0; p < m->vt->n_params; p++)
+            if (strlen(m->vt->params[p].name) == n && !strncmp(m->vt->params[p].name, a, n)) m->hp[p] = 0;
+        a += n + (a[n] == ',');
     }
     int rc = WR_OK, i = 1;
     for (int k = 0; k < t[0].size && rc == WR_OK; k++) {

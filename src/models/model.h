@@ -24,6 +24,8 @@ typedef struct wr_model_vt {
     const char *name;
     const wr_param_def *params;
     int n_params;
+    /* Parameters a model file without them means 0 ("a,b"): files written before they existed. */
+    const char *absent_off;
     /* Trains on train (item ids are the model's). Called once; state is created here. */
     int (*fit)(wr_model *m, const wr_seqs *train);
     /* scores (n_items) for the next item after history (len >= 0, ids valid). */
@@ -80,6 +82,11 @@ int wr__model_keep_data_info(wr_model *m, const wr_data *data, const wr_seqs *tr
 #define WR_REPEAT_SHARE_AUTO 0.01
 /* Share of the events of seqs whose item already occurred earlier in the same sequence. */
 double wr__repeat_share(const wr_seqs *seqs);
+/* Where a learned repeat bias (sasrec, bert4rec, gru4rec: one offset added to the scores of the
+ * items already in the history) starts: the offset at which a model that scores every item alike
+ * would give the h history items (on average) of a V-item catalogue the share of targets that
+ * repeat (at least 0.1%): e^r = share (V - h) / (h (1 - share)). Training moves it from there. */
+float wr__repeat_bias_init(double share, int V, double h);
 /* Resolves an exclude-seen mode (WR_SEEN_*) to 0/1 for model, deciding `auto` on share (the
  * model's training share, or share when the model has none; -1 = unknown: keep). If reason is
  * given, writes a sentence saying what was applied and why. */
@@ -113,9 +120,11 @@ extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__eas
  * check uses them). dropout_rng NULL = no dropout. */
 int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt);
 double wr__sasrec_loss_grad(wr_model *m, int Bn, wr_rng *dropout_rng, int64_t *positions, const float **grad);
-/* GRU4Rec's loss and gradients for the current lanes (gru4rec.c; the gradient check uses it). */
-int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h, double *loss,
-                          int64_t *positions, int *n_rows, const float **grad);
+/* GRU4Rec's loss and gradients for the current lanes (gru4rec.c; the gradient check uses it);
+ * hist[b] (hist_len[b] 0-based items, the input included) is lane b's sequence so far. */
+int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h,
+                          const int32_t *const *hist, const int *hist_len, double *loss, int64_t *positions,
+                          int *n_rows, const float **grad);
 /* Adds one finished session to a session-kNN model's index (items are the model's ids). */
 int wr__knn_add_session(wr_model *m, const int *items, int len);
 

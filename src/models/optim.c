@@ -12,8 +12,10 @@ void wr__adam_step(wr_adamw *a, const wr_layout *l, float *p, const float *g, fl
     for (int i = 0; i < l->n; i++) {
         const wr_view *w = &l->v[i];
         size_t o = w->offset;
-        if (w->embedding) wr_adamw_rows(p + o, m + o, v + o, g + o, rows, n_rows, a, rows_of(w), width_of(w));
-        else wr_adamw_dense(p + o, m + o, v + o, g + o, a, w->size);
+        wr_adamw plain = *a;
+        plain.weight_decay = 0;
+        if (w->embedding) wr_adamw_rows(p + o, m + o, v + o, g + o, rows, n_rows, w->no_decay ? &plain : a, rows_of(w), width_of(w));
+        else wr_adamw_dense(p + o, m + o, v + o, g + o, w->no_decay ? &plain : a, w->size);
     }
 }
 

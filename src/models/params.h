@@ -7,10 +7,10 @@
 #include "model.h"
 
 /* The most Transformer blocks (sasrec/bert4rec's "blocks" range), and so the most views a model
- * can declare: the embeddings and the final layernorm (4) and 12 per block. Both follow from the
+ * can declare: the embeddings, the final layernorm and the repeat bias (5) and 12 per block. Both follow from the
  * declared parameter ranges, so no setting they allow can run out of views. */
 #define WR_MAX_BLOCKS 16
-#define WR_MAX_VIEWS (4 + 12 * WR_MAX_BLOCKS)
+#define WR_MAX_VIEWS (5 + 12 * WR_MAX_BLOCKS)
 
 typedef enum { WR_INIT_ZERO, WR_INIT_ONE, WR_INIT_NORMAL, WR_INIT_UNIFORM } wr_init;
 
@@ -21,6 +21,7 @@ typedef struct {
     wr_init init;
     float scale;        /* std for NORMAL, bound for UNIFORM */
     int embedding;      /* rows updated sparsely; no weight decay unless asked */
+    int no_decay;       /* never decayed (the repeat bias: decay would pull it toward "repeats are common") */
     size_t offset, size;
 } wr_view;
 

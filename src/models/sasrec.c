@@ -5,6 +5,13 @@
  * Loss: full softmax cross-entropy over every item at every position (the default: published
  * full-ranking results put it about 25% above one-negative BCE on MovieLens-1M), or the paper's
  * BCE with one sampled negative per position. AdamW (decay skips the embeddings).
+ * Training windows: each sequence is cut from its end into windows of max_len positions, so a
+ * long history trains on all its events, not just its last max_len (batch.h).
+ * Not in the papers: a learned repeat bias (repeat_bias = 1), one offset added to the score of
+ * every item already in the history (row_history), so the model learns how often users come
+ * back to an item instead of scoring the items it has just read highest; with history items
+ * kept in the ranking (--exclude-seen no) this is what lets it rank well where users never
+ * repeat, and where they do it learns a positive offset.
  * Dimension letters: B batch, T max_len, C dim, H heads, D = C / H, V items (+1: row 0 is
  * padding), N packed rows, R rows of a logits chunk. The layers are src/nn's. */
 #include <math.h>
@@ -34,7 +41,8 @@
     {"loss", WR_PARAM_ENUM, 0, 0, 3, "ce|bce|gbce|sampled", "full softmax CE; BCE with negatives; gBCE; sampled softmax with log-Q"}, \
     {"negatives", WR_PARAM_INT, 0, 0, 1024, NULL, "negatives per position (0 = the loss's own: bce 1, gbce and sampled 256)"}, \
     {"gbce_t", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "gBCE calibration t (gSASRec)"},                                  \
-    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"}
+    {"sample_alpha", WR_PARAM_FLOAT, -1, -1, 1, NULL, "negatives from popularity^alpha: 0 uniform, 1 popularity (-1 = the loss's own: bce and gbce uniform, sampled popularity)"}, \
+    {"repeat_bias", WR_PARAM_INT, 1, 0, 1, NULL, "learn one score offset for items already in the history (how often users repeat)"}
 
 static const wr_param_def sasrec_params[] = {TRANSFORMER_PARAMS(1, 0.2, 0, 5)};
 static const wr_param_def bert4rec_params[] = {
@@ -56,7 +64,7 @@ typedef struct {
 
 typedef struct {
     wr_layout layout;
-    int V, C, H, T, B, L, item, pos, lnf_w, lnf_b;
+    int V, C, H, T, B, L, item, pos, lnf_w, lnf_b, repeat; /* repeat: the view of the repeat bias, -1 = none */
     int bert;                /* BERT4Rec: bidirectional attention, masked-item training, mask = V+1 */
     int seq_cap;             /* sequences the activation buffers hold (batch when trained here, 1 when loaded) */
     block_views bv[WR_MAX_BLOCKS];
@@ -68,7 +76,8 @@ typedef struct {
     /* the batch packed without padding: N rows, sequence b owns rows off[b] .. off[b+1] */
     int N;
     int *off;                /* (B + 1) */
-    int32_t *r_item, *r_pos, *r_tgt; /* (N) item, position in the window, target (0 = none) */
+    int32_t *r_item, *r_pos, *r_tgt, *r_seq; /* (N) item, position in the window, target (0 = none), sequence */
+    int32_t *seen, *seen_len, *stamp, stamp_id; /* (CHUNK, T) the distinct history items of a row; (V + 2) dedup marks */
     /* activations for B*T rows (inference uses the first T) */
     float *x0, *h, *h_mean, *h_rstd, *x_out;
     unsigned char *drop0;
@@ -126,6 +135,13 @@ static int build_layout(wr_model *m, int V) {
     s->lnf_w = wr__layout_add(l, name, 1, C, 0, 0, WR_INIT_ONE, 0, 0);
     snprintf(name, sizeof name, "%s.ln_final.b", pre);
     s->lnf_b = wr__layout_add(l, name, 1, C, 0, 0, WR_INIT_ZERO, 0, 0);
+    s->repeat = -1;
+    if (wr__hp(m, "repeat_bias") != 0) {
+        snprintf(name, sizeof name, "%s.repeat_bias", pre);
+        s->repeat = wr__layout_add(l, name, 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
+        if (s->repeat < 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: too many blocks");
+        l->v[s->repeat].no_decay = 1;
+    }
     if (s->lnf_b < 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: too many blocks");
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
@@ -147,7 +163,9 @@ static int alloc_acts(wr_model *m, int N) {
         !(s->drop0 = calloc(nc, 1)) ||
         !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))) ||
         !(s->off = calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = calloc((size_t)N, sizeof(int32_t))) ||
-        !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))))
+        !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->r_seq = calloc((size_t)N, sizeof(int32_t))) || !(s->seen = calloc((size_t)CHUNK * T, sizeof(int32_t))) ||
+        !(s->seen_len = calloc(CHUNK, sizeof(int32_t))) || !(s->stamp = calloc((size_t)s->V + 2, sizeof(int32_t))))
         return wr__oom(m->ctx, "allocating sasrec");
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -172,7 +190,7 @@ static void sas_free(wr_model *m) {
     if (s->windows_ready) wr__windows_free(&s->windows);
     wr__sampler_free(&s->sampler);
     free(s->cand);
-    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
+    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->r_seq, s->seen, s->seen_len, s->stamp, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
                     s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->rowbuf, s->drowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
@@ -192,6 +210,7 @@ static void pack(sas_state *s, int Bn) {
             if (s->inp[b * T + t]) {
                 s->r_item[N] = s->inp[b * T + t];
                 s->r_pos[N] = t;
+                s->r_seq[N] = b;
                 s->r_tgt[N++] = s->tgt[b * T + t];
             }
     }
@@ -272,6 +291,30 @@ static void backward(wr_model *m, int Bn) {
  * 1..V, in chunks of CHUNK rows so memory is CHUNK x V. Otherwise the target and K sampled
  * negatives per row: 1 BCE (SASRec's, K = 1 in the paper), 2 gBCE (gSASRec: calibrates the
  * overconfidence that sampling causes), 3 sampled softmax with the log-Q correction. */
+/* The repeat bias: one learned offset added to the score of every item already in the history,
+ * so the model itself learns how often users come back to an item (strongly negative where they
+ * never do, as on MovieLens; near zero on a store where they often do). Training row n's history
+ * is what it sees: SASRec the window up to and including n, BERT4Rec the window's unmasked
+ * items. Writes the row's distinct history items (0-based) into out and returns how many. */
+static int next_stamp(sas_state *s) {
+    if (s->stamp_id == INT32_MAX) { /* after 2^31 rows: start the marks over */
+        memset(s->stamp, 0, ((size_t)s->V + 2) * sizeof *s->stamp);
+        s->stamp_id = 0;
+    }
+    return ++s->stamp_id;
+}
+
+static int row_history(sas_state *s, int n, int32_t *out) {
+    int b = s->r_seq[n], end = s->bert ? s->off[b + 1] : n + 1, k = 0, id = next_stamp(s);
+    for (int r = s->off[b]; r < end; r++) {
+        int32_t it = s->r_item[r];
+        if (it > s->V || s->stamp[it] == id) continue; /* the mask token, or already listed */
+        s->stamp[it] = id;
+        out[k++] = it - 1;
+    }
+    return k;
+}
+
 static double loss_and_dh(wr_model *m, int64_t *positions) {
     sas_state *s = m->state;
     int C = s->C, V = s->V, N = s->N, loss = (int)wr__hp(m, "loss");
@@ -284,6 +327,7 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
     if (P == 0) return 0;
     float inv = 1.0f / (float)P;
     double total = 0;
+    float rb = s->repeat >= 0 ? *view(s, m->params, s->repeat) : 0.0f, drb = 0.0f;
     if (loss == 0) {
         int rows[CHUNK], R = 0;
         int32_t tg[CHUNK];
@@ -292,12 +336,22 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
             if (R < CHUNK && !(n == N && R > 0)) continue;
             for (int r = 0; r < R; r++) memcpy(s->rowbuf + (size_t)r * C, s->h + (size_t)rows[r] * C, C * sizeof(float));
             wr_linear_forward(s->logits, s->rowbuf, E + C, NULL, R, C, V);
+            if (s->repeat >= 0)
+                for (int r = 0; r < R; r++) {
+                    int32_t *seen = s->seen + (size_t)r * s->T;
+                    s->seen_len[r] = row_history(s, rows[r], seen);
+                    for (int k = 0; k < s->seen_len[r]; k++) s->logits[(size_t)r * V + seen[k]] += rb;
+                }
             total += wr_ce_loss(s->logits, s->logits, s->logits, tg, -1, inv, R, V);
+            if (s->repeat >= 0)
+                for (int r = 0; r < R; r++)
+                    for (int k = 0; k < s->seen_len[r]; k++) drb += s->logits[(size_t)r * V + s->seen[(size_t)r * s->T + k]];
             memset(s->drowbuf, 0, (size_t)R * C * sizeof(float));
             wr_linear_backward(s->drowbuf, dE + C, NULL, s->logits, s->rowbuf, E + C, R, C, V);
             for (int r = 0; r < R; r++) memcpy(s->dx + (size_t)rows[r] * C, s->drowbuf + (size_t)r * C, C * sizeof(float));
             R = 0;
         }
+        if (s->repeat >= 0) *view(s, s->grad, s->repeat) += drb;
         return total * inv;
     }
     int K = (int)wr__hp(m, "negatives");
@@ -310,6 +364,11 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
         s->cand[0] = s->r_tgt[n];
         for (int k = 1; k <= K; k++) s->cand[k] = wr__sampler_draw(&s->sampler, &m->rng);
         for (int k = 0; k <= K; k++) z[k] = wr_dot(h, E + (size_t)s->cand[k] * C, C), dz[k] = 0.0f;
+        if (s->repeat >= 0) {
+            row_history(s, n, s->seen); /* marks the row's items with stamp_id */
+            for (int k = 0; k <= K; k++)
+                if (s->stamp[s->cand[k]] == s->stamp_id) z[k] += rb;
+        }
         if (loss == 3) {
             for (int k = 0; k <= K; k++) lq[k] = wr_logf(wr__sampler_prob(&s->sampler, s->cand[k]));
             total += wr_sampled_softmax_loss(dz, pr, z, lq, NULL, NULL, inv, 1, K);
@@ -317,10 +376,12 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
             total += wr_bce_loss(dz, z, NULL, beta, inv, 1, K);
         }
         for (int k = 0; k <= K; k++) {
+            if (s->repeat >= 0 && s->stamp[s->cand[k]] == s->stamp_id) drb += dz[k];
             wr_axpy(s->dx + (size_t)n * C, dz[k], E + (size_t)s->cand[k] * C, C);
             wr_axpy(dE + (size_t)s->cand[k] * C, dz[k], h, C);
         }
     }
+    if (s->repeat >= 0) *view(s, s->grad, s->repeat) += drb;
     return total * inv;
 }
 
@@ -340,6 +401,18 @@ int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt) {
     sas_state *s = m->state;
     *tgt = s->tgt;
     return s->inp;
+}
+
+/* The repeat bias's start (wr__repeat_bias_init) for the windows' mean history length. */
+static float repeat_bias_init(const wr_model *m) {
+    const sas_state *s = m->state;
+    double sum = 0, n = 0;
+    for (int k = 0; k < s->windows.n_win; k++) {
+        int len = s->windows.end[k], pairs = len - 1 < s->T ? len - 1 : s->T;
+        sum += 0.5 * pairs * (pairs + 1.0);
+        n += pairs;
+    }
+    return wr__repeat_bias_init(m->repeat_share, s->V, n > 0 ? sum / n : 1);
 }
 
 static int sas_fit(wr_model *m, const wr_seqs *train) {
@@ -364,7 +437,8 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
                       !(s->cand = calloc(1 + 1024, sizeof(int32_t)))))
         return wr__oom(m->ctx, "allocating sasrec");
     s->windows_ready = 1;
-    if (s->windows.n_seq == 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: no training sequence has 2 or more events");
+    if (s->windows.n_win == 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: no training sequence has 2 or more events");
+    if (s->repeat >= 0) *view(s, m->params, s->repeat) = repeat_bias_init(m);
     return WR_OK;
 }
 
@@ -443,6 +517,16 @@ static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens,
         wr_gemm_nt(out, s->rowbuf, view(s, m->params, s->item) + C, nb, V, C, 0);
         for (int b = 0; b < nb; b++) /* no history: the padding row's scores, all zero */
             if (s->off[b + 1] == s->off[b]) memset(out + (size_t)b * V, 0, (size_t)V * sizeof *out);
+        if (s->repeat >= 0) { /* the whole history, also what did not fit in max_len */
+            float rb = *view(s, m->params, s->repeat);
+            for (int b = 0; b < nb; b++) {
+                int id = next_stamp(s);
+                for (int t = 0; t < lens[g0 + b]; t++) {
+                    int it = hist[g0 + b][t];
+                    if (s->stamp[it + 1] != id) s->stamp[it + 1] = id, out[(size_t)b * V + it] += rb;
+                }
+            }
+        }
     }
     return WR_OK;
 }
@@ -491,6 +575,7 @@ const wr_model_vt wr__bert4rec_vt = {
     .name = "bert4rec",
     .params = bert4rec_params,
     .n_params = (int)(sizeof bert4rec_params / sizeof bert4rec_params[0]),
+    .absent_off = "repeat_bias",
     .fit = sas_fit,
     .score = sas_score,
     .score_batch = sas_score_batch,
@@ -506,6 +591,7 @@ const wr_model_vt wr__sasrec_vt = {
     .name = "sasrec",
     .params = sasrec_params,
     .n_params = (int)(sizeof sasrec_params / sizeof sasrec_params[0]),
+    .absent_off = "repeat_bias",
     .fit = sas_fit,
     .score = sas_score,
     .score_batch = sas_score_batch,

@@ -1,5 +1,6 @@
 /* test_batch.c: the mini-batch makers of the neural models: padded windows cover every
- * sequence once per epoch, left-padded, with targets one step ahead; session-parallel lanes walk
+ * (item, next item) pair once per epoch, long sequences cut into several windows, left-padded,
+ * with targets one step ahead; session-parallel lanes walk
  * every (item, next item) pair exactly once per epoch and reset the state at sequence starts. */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@ static void test_windows(void) {
     wr_rng rng;
     wr__rng_seed(&rng, 1);
     CHECK(wr__windows_init(&w, &s, 2, 3) == 0);
-    CHECK(w.n_seq == 3);
+    CHECK(w.n_win == 3);
     int32_t inp[6], tgt[6];
     int end = 0, seen_u0 = 0;
     int64_t total = 0;
@@ -39,15 +40,23 @@ static void test_windows(void) {
     }
     CHECK(seen_u0);
     CHECK(total == 3 + 1 + 2);
-    /* T=2 keeps the last two pairs of u0: inputs 6 7 -> 7 8 (0-based), i.e. 7 8 -> 8 9 */
+    /* T=2 cuts u0's three pairs into two windows: the last two pairs, inputs 6 7 -> 7 8 (0-based),
+     * i.e. 7 8 -> 8 9, and the first one left-padded, 0 6 -> 0 7; an epoch is 4 windows, 6 pairs */
     wr__windows_free(&w);
     CHECK(wr__windows_init(&w, &s, 3, 2) == 0);
-    total = wr__windows_next(&w, &s, &rng, inp, tgt, &end);
-    CHECK(end == 1 && total == 2 + 1 + 2);
-    int found = 0;
-    for (int b = 0; b < 3; b++)
-        if (tgt[b * 2 + 1] == 9) found = inp[b * 2] == 7 && inp[b * 2 + 1] == 8 && tgt[b * 2] == 8;
-    CHECK(found);
+    CHECK(w.n_win == 4);
+    int last = 0, first = 0;
+    total = 0;
+    for (int step = 0; step < 2; step++) {
+        total += wr__windows_next(&w, &s, &rng, inp, tgt, &end);
+        CHECK(end == (step == 1));
+        for (int b = 0; b < 3; b++) {
+            if (tgt[b * 2 + 1] == 9) last += inp[b * 2] == 7 && inp[b * 2 + 1] == 8 && tgt[b * 2] == 8;
+            if (tgt[b * 2 + 1] == 7) first += inp[b * 2] == 0 && inp[b * 2 + 1] == 6 && tgt[b * 2] == 0;
+        }
+    }
+    CHECK(last == 1 && first == 1);
+    CHECK(total == 3 + 1 + 2);
     wr__windows_free(&w);
 }
 

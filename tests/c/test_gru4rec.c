@@ -27,13 +27,18 @@ static wr_model *prepare(wr_data *d, const char *n_sample) {
     return m;
 }
 
+/* each lane's sequence so far (0-based, its input last): the repeat bias's histories */
+static const int32_t lane0[] = {4, 0}, lane2[] = {2, 1};
+static const int32_t *const hist[3] = {lane0, NULL, lane2};
+static const int hist_len[3] = {2, 0, 2};
+
 static double loss_at(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h) {
     double loss;
     int64_t pos;
     int rows;
     const float *g;
     wr__rng_seed(&m->rng, 99); /* the same negatives every call */
-    CHECK(wr__gru4rec_loss_grad(m, inp, tgt, h, &loss, &pos, &rows, &g) == WR_OK);
+    CHECK(wr__gru4rec_loss_grad(m, inp, tgt, h, hist, hist_len, &loss, &pos, &rows, &g) == WR_OK);
     return loss;
 }
 
@@ -60,7 +65,7 @@ static void gradcheck(wr_data *d, const char *n_sample) {
     int rows;
     const float *g;
     wr__rng_seed(&m->rng, 99);
-    CHECK(wr__gru4rec_loss_grad(m, inp, tgt, h, &loss, &pos, &rows, &g) == WR_OK);
+    CHECK(wr__gru4rec_loss_grad(m, inp, tgt, h, hist, hist_len, &loss, &pos, &rows, &g) == WR_OK);
     CHECK(pos == 2);
     size_t n = m->n_params;
     float *analytic = malloc(n * sizeof *analytic);
