@@ -5,7 +5,10 @@
  *   - one GRU layer (PyTorch's gate layout r, z, n), item embeddings in, separate or tied output
  *     embeddings with a bias;
  *   - cross-entropy (or BPR-max) over the mini-batch's targets plus a shared pool of n_sample
- *     negatives drawn from popularity^sample_alpha (n_sample = 0: every item);
+ *     negatives drawn from popularity^sample_alpha (n_sample = 0, or a catalogue no larger: every
+ *     item). The default, 8192, scores every item of a catalogue up to 8192 items: on small
+ *     real-shaped data (an Amazon-shaped file of 4,087 items) the full softmax ranked 12% better
+ *     (NDCG@10 0.094 against 0.084 with the paper's 2048), and it costs B x V logits a step;
  *   - dropout on the input embeddings and on the GRU output that is scored (the carried state is
  *     never dropped), as in the authors' code (dropout_p_embed, dropout_p_hidden);
  *   - Adagrad, updating only the embedding rows a step touched;
@@ -28,7 +31,7 @@ static const wr_param_def gru4rec_params[] = {
     {"lr", WR_PARAM_FLOAT, 0.05, 1e-6, 10, NULL, "Adagrad learning rate"},
     {"epochs", WR_PARAM_INT, 100, 1, 100000, NULL, "maximum epochs (early stopping usually ends it sooner)"},
     {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
-    {"n_sample", WR_PARAM_INT, 2048, 0, 1000000, NULL, "shared negatives per step (0 = full softmax)"},
+    {"n_sample", WR_PARAM_INT, 8192, 0, 1000000, NULL, "shared negatives per step (0, or at least the catalogue: full softmax)"},
     {"sample_alpha", WR_PARAM_FLOAT, 0.75, 0, 1, NULL, "negatives drawn from popularity^alpha"},
     {"tied", WR_PARAM_INT, 0, 0, 1, NULL, "share input and output item embeddings"},
     {"loss", WR_PARAM_ENUM, 0, 0, 1, "ce|bpr-max", "cross-entropy, or BPR-max over the negatives"},
