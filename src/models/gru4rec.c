@@ -46,7 +46,7 @@ static const wr_param_def gru4rec_params[] = {
 typedef struct {
     wr_layout layout;
     int V, C, B, emb, w_ih, w_hh, b_ih, b_hh, out, out_b, repeat; /* view indices (repeat -1 = none) */
-    int32_t *stamp, stamp_id; /* (V + 1) marks of the items in one history */
+    wr_marks seen;            /* the items of one history (the repeat bias) */
     float *grad, *acc;       /* gradient and Adagrad accumulator, same layout as m->params */
     /* training state */
     wr_lanes lanes;
@@ -71,14 +71,10 @@ typedef struct {
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
-/* Marks the distinct items of a history (0-based) in s->stamp; returns the mark. */
+/* Marks the items of a history (0-based) in s->seen; returns the set's id. */
 static int mark_history(gru_state *s, const int32_t *hist, int len) {
-    if (s->stamp_id == INT32_MAX) { /* after 2^31 histories: start the marks over */
-        memset(s->stamp, 0, ((size_t)s->V + 1) * sizeof *s->stamp);
-        s->stamp_id = 0;
-    }
-    int id = ++s->stamp_id;
-    for (int t = 0; t < len; t++) s->stamp[hist[t] + 1] = id;
+    int id = wr__marks_next(&s->seen);
+    for (int t = 0; t < len; t++) s->seen.mark[hist[t] + 1] = id;
     return id;
 }
 
@@ -101,8 +97,7 @@ static int build_layout(wr_model *m, int V) {
     s->repeat = wr__hp(m, "repeat_bias") != 0 ? wr__layout_add(l, "gru4rec.repeat_bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0) : -1;
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
-    s->stamp = calloc((size_t)V + 1, sizeof *s->stamp);
-    return m->params && s->stamp ? WR_OK : wr__oom(m->ctx, "allocating gru4rec");
+    return m->params && wr__marks_init(&s->seen, V + 1) == 0 ? WR_OK : wr__oom(m->ctx, "allocating gru4rec");
 }
 
 static void gru_free(wr_model *m) {
@@ -114,8 +109,9 @@ static void gru_free(wr_model *m) {
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->ids, s->pos, s->x, s->hp, s->hn, s->gi, s->gh, s->gates, s->dh, s->dgi,
                     s->dx, s->dgh, s->hd, s->dhd, s->mask_e, s->mask_h, s->cand, s->oc, s->doc, s->logits, s->dlogits, s->w,
-                    s->touched, s->rows, s->stamp};
+                    s->touched, s->rows};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    wr__marks_free(&s->seen);
     free(s);
 }
 
@@ -224,7 +220,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
         float *row = s->logits + (size_t)a * N;
         for (int j = 0; j < N; j++)
-            if (s->stamp[s->cand[j]] == id) row[j] += rb;
+            if (s->seen.mark[s->cand[j]] == id) row[j] += rb;
     }
     float inv = 1.0f / (float)A, *dl = s->logits;
     if (wr__hp(m, "loss") == 1) {
@@ -237,7 +233,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
         float *drb = view(s, G, s->repeat);
         for (int j = 0; j < N; j++)
-            if (s->stamp[s->cand[j]] == id) *drb += dl[(size_t)a * N + j];
+            if (s->seen.mark[s->cand[j]] == id) *drb += dl[(size_t)a * N + j];
     }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
     memset(s->doc, 0, (size_t)N * C * sizeof(float));
@@ -301,12 +297,7 @@ static int gru_score(wr_model *m, const int *history, int len, float *scores) {
         wr_gru_step_forward(s->hn, s->gh, s->gates, s->gi, s->hp, view(s, P, s->w_hh), view(s, P, s->b_hh), 1, C);
     }
     wr_linear_forward(scores, s->hn, view(s, P, s->out) + C, view(s, P, s->out_b) + 1, 1, C, V);
-    if (s->repeat >= 0) {
-        float rb = *view(s, P, s->repeat);
-        int id = mark_history(s, history, len);
-        for (int t = 0; t < len; t++)
-            if (s->stamp[history[t] + 1] == id) s->stamp[history[t] + 1] = 0, scores[history[t]] += rb;
-    }
+    if (s->repeat >= 0) wr__repeat_bias_add(&s->seen, history, len, *view(s, P, s->repeat), scores);
     return WR_OK;
 }
 

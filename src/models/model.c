@@ -259,6 +259,32 @@ float wr__repeat_bias_init(double share, int V, double h) {
     return (float)wr__log(share * (V - h) / (h * (1 - share)));
 }
 
+int wr__marks_init(wr_marks *mk, int n) {
+    mk->id = 0;
+    mk->n = n;
+    mk->mark = calloc((size_t)n + 1, sizeof *mk->mark);
+    return mk->mark ? 0 : -1;
+}
+
+void wr__marks_free(wr_marks *mk) {
+    free(mk->mark);
+    mk->mark = NULL;
+}
+
+int wr__marks_next(wr_marks *mk) {
+    if (mk->id == INT32_MAX) { /* after 2^31 sets: start the marks over */
+        memset(mk->mark, 0, (size_t)mk->n * sizeof *mk->mark);
+        mk->id = 0;
+    }
+    return ++mk->id;
+}
+
+void wr__repeat_bias_add(wr_marks *mk, const int *history, int len, float rb, float *scores) {
+    int id = wr__marks_next(mk);
+    for (int t = 0; t < len; t++)
+        if (mk->mark[history[t] + 1] != id) mk->mark[history[t] + 1] = id, scores[history[t]] += rb;
+}
+
 int wr__resolve_seen(const wr_model *m, int mode, double share, char *reason, size_t reason_len) {
     if (mode != WR_SEEN_AUTO) {
         if (reason) snprintf(reason, reason_len, "history items %s, as asked", mode ? "excluded" : "kept");

@@ -87,6 +87,18 @@ double wr__repeat_share(const wr_seqs *seqs);
  * would give the h history items (on average) of a V-item catalogue the share of targets that
  * repeat (at least 0.1%): e^r = share (V - h) / (h (1 - share)). Training moves it from there. */
 float wr__repeat_bias_init(double share, int V, double h);
+/* Marks over 1-based item ids 0..n-1: wr__marks_next starts a new set (a fresh id, no clearing),
+ * an item is in the current set when mark[item] == id. What the repeat bias uses to list a
+ * history's distinct items. */
+typedef struct {
+    int32_t *mark, id;
+    int n;
+} wr_marks;
+int wr__marks_init(wr_marks *mk, int n); /* -1 on OOM */
+void wr__marks_free(wr_marks *mk);
+int wr__marks_next(wr_marks *mk);
+/* Adds rb once to the score of each distinct item (0-based) of the history. */
+void wr__repeat_bias_add(wr_marks *mk, const int *history, int len, float rb, float *scores);
 /* Resolves an exclude-seen mode (WR_SEEN_*) to 0/1 for model, deciding `auto` on share (the
  * model's training share, or share when the model has none; -1 = unknown: keep). If reason is
  * given, writes a sentence saying what was applied and why. */
@@ -127,5 +139,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
                           int *n_rows, const float **grad);
 /* Adds one finished session to a session-kNN model's index (items are the model's ids). */
 int wr__knn_add_session(wr_model *m, const int *items, int len);
+/* Adds every sequence of seqs (the model's item ids) that way, in the order of their last events. */
+int wr__knn_add_sessions(wr_model *m, const wr_seqs *seqs);
 
 #endif

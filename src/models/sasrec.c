@@ -82,7 +82,8 @@ typedef struct {
     int N;
     int *off;                /* (B + 1) */
     int32_t *r_item, *r_pos, *r_tgt, *r_seq; /* (N) item, position in the window, target (0 = none), sequence */
-    int32_t *seen, *seen_len, *stamp, stamp_id; /* (CHUNK, T) the distinct history items of a row; (V + 2) dedup marks */
+    int32_t *seen, *seen_len; /* (CHUNK, T) the distinct history items of a row, and how many */
+    wr_marks marks;           /* 1-based items of one history (the mask token included) */
     /* activations for B*T rows (inference uses the first T) */
     float *x0, *h, *h_mean, *h_rstd, *x_out;
     unsigned char *drop0;
@@ -170,7 +171,7 @@ static int alloc_acts(wr_model *m, int N) {
         !(s->off = calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = calloc((size_t)N, sizeof(int32_t))) ||
         !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))) ||
         !(s->r_seq = calloc((size_t)N, sizeof(int32_t))) || !(s->seen = calloc((size_t)CHUNK * T, sizeof(int32_t))) ||
-        !(s->seen_len = calloc(CHUNK, sizeof(int32_t))) || !(s->stamp = calloc((size_t)s->V + 2, sizeof(int32_t))))
+        !(s->seen_len = calloc(CHUNK, sizeof(int32_t))) || wr__marks_init(&s->marks, s->V + 2) < 0)
         return wr__oom(m->ctx, "allocating sasrec");
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -195,7 +196,8 @@ static void sas_free(wr_model *m) {
     if (s->windows_ready) wr__windows_free(&s->windows);
     wr__sampler_free(&s->sampler);
     free(s->cand);
-    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->r_seq, s->seen, s->seen_len, s->stamp, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
+    wr__marks_free(&s->marks);
+    void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->r_seq, s->seen, s->seen_len, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
                     s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->rowbuf, s->drowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
@@ -291,35 +293,27 @@ static void backward(wr_model *m, int Bn) {
     wr_position_backward(view(s, G, s->pos), dbr, s->r_pos, N, C);
 }
 
-/* Loss over the packed rows that have a target; writes dh into s->dx and the output side's item
- * embedding gradients into s->grad; returns the mean loss. loss 0: full softmax CE over items
- * 1..V, in chunks of CHUNK rows so memory is CHUNK x V. Otherwise the target and K sampled
- * negatives per row: 1 BCE (SASRec's, K = 1 in the paper), 2 gBCE (gSASRec: calibrates the
- * overconfidence that sampling causes), 3 sampled softmax with the log-Q correction. */
 /* The repeat bias: one learned offset added to the score of every item already in the history,
  * so the model itself learns how often users come back to an item (strongly negative where they
  * never do, as on MovieLens; near zero on a store where they often do). Training row n's history
  * is what it sees: SASRec the window up to and including n, BERT4Rec the window's unmasked
  * items. Writes the row's distinct history items (0-based) into out and returns how many. */
-static int next_stamp(sas_state *s) {
-    if (s->stamp_id == INT32_MAX) { /* after 2^31 rows: start the marks over */
-        memset(s->stamp, 0, ((size_t)s->V + 2) * sizeof *s->stamp);
-        s->stamp_id = 0;
-    }
-    return ++s->stamp_id;
-}
-
 static int row_history(sas_state *s, int n, int32_t *out) {
-    int b = s->r_seq[n], end = s->bert ? s->off[b + 1] : n + 1, k = 0, id = next_stamp(s);
+    int b = s->r_seq[n], end = s->bert ? s->off[b + 1] : n + 1, k = 0, id = wr__marks_next(&s->marks);
     for (int r = s->off[b]; r < end; r++) {
         int32_t it = s->r_item[r];
-        if (it > s->V || s->stamp[it] == id) continue; /* the mask token, or already listed */
-        s->stamp[it] = id;
+        if (it > s->V || s->marks.mark[it] == id) continue; /* the mask token, or already listed */
+        s->marks.mark[it] = id;
         out[k++] = it - 1;
     }
     return k;
 }
 
+/* Loss over the packed rows that have a target; writes dh into s->dx and the output side's item
+ * embedding gradients into s->grad; returns the mean loss. loss 0: full softmax CE over items
+ * 1..V, in chunks of CHUNK rows so memory is CHUNK x V. Otherwise the target and K sampled
+ * negatives per row: 1 BCE (SASRec's, K = 1 in the paper), 2 gBCE (gSASRec: calibrates the
+ * overconfidence that sampling causes), 3 sampled softmax with the log-Q correction. */
 static double loss_and_dh(wr_model *m, int64_t *positions) {
     sas_state *s = m->state;
     int C = s->C, V = s->V, N = s->N, loss = (int)wr__hp(m, "loss");
@@ -370,9 +364,9 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
         for (int k = 1; k <= K; k++) s->cand[k] = wr__sampler_draw(&s->sampler, &m->rng);
         for (int k = 0; k <= K; k++) z[k] = wr_dot(h, E + (size_t)s->cand[k] * C, C), dz[k] = 0.0f;
         if (s->repeat >= 0) {
-            row_history(s, n, s->seen); /* marks the row's items with stamp_id */
+            row_history(s, n, s->seen); /* marks the row's items with marks.id */
             for (int k = 0; k <= K; k++)
-                if (s->stamp[s->cand[k]] == s->stamp_id) z[k] += rb;
+                if (s->marks.mark[s->cand[k]] == s->marks.id) z[k] += rb;
         }
         if (loss == 3) {
             for (int k = 0; k <= K; k++) lq[k] = wr_logf(wr__sampler_prob(&s->sampler, s->cand[k]));
@@ -381,7 +375,7 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
             total += wr_bce_loss(dz, z, NULL, beta, inv, 1, K);
         }
         for (int k = 0; k <= K; k++) {
-            if (s->repeat >= 0 && s->stamp[s->cand[k]] == s->stamp_id) drb += dz[k];
+            if (s->repeat >= 0 && s->marks.mark[s->cand[k]] == s->marks.id) drb += dz[k];
             wr_axpy(s->dx + (size_t)n * C, dz[k], E + (size_t)s->cand[k] * C, C);
             wr_axpy(dE + (size_t)s->cand[k] * C, dz[k], h, C);
         }
@@ -522,16 +516,9 @@ static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens,
         wr_gemm_nt(out, s->rowbuf, view(s, m->params, s->item) + C, nb, V, C, 0);
         for (int b = 0; b < nb; b++) /* no history: the padding row's scores, all zero */
             if (s->off[b + 1] == s->off[b]) memset(out + (size_t)b * V, 0, (size_t)V * sizeof *out);
-        if (s->repeat >= 0) { /* the whole history, also what did not fit in max_len */
-            float rb = *view(s, m->params, s->repeat);
-            for (int b = 0; b < nb; b++) {
-                int id = next_stamp(s);
-                for (int t = 0; t < lens[g0 + b]; t++) {
-                    int it = hist[g0 + b][t];
-                    if (s->stamp[it + 1] != id) s->stamp[it + 1] = id, out[(size_t)b * V + it] += rb;
-                }
-            }
-        }
+        if (s->repeat >= 0) /* the whole history, also what did not fit in max_len */
+            for (int b = 0; b < nb; b++)
+                wr__repeat_bias_add(&s->marks, hist[g0 + b], lens[g0 + b], *view(s, m->params, s->repeat), out + (size_t)b * V);
     }
     return WR_OK;
 }

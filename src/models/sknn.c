@@ -223,19 +223,26 @@ static int cmp_time(const void *a, const void *b, void *arg) {
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
+/* The non-empty sequences of seqs ordered by the time of their last event (stable), so that
+ * sessions enter an index in recency order; NULL on OOM. */
+static by_time *by_last_event(const wr_seqs *seqs, int *n) {
+    by_time *order = malloc((size_t)seqs->n * sizeof *order + 1);
+    if (!order) return NULL;
+    *n = 0;
+    for (int u = 0; u < seqs->n; u++)
+        if (seqs->len[u] > 0) order[*n].u = u, order[(*n)++].t = seqs->ts[seqs->start[u] + seqs->len[u] - 1];
+    if (wr__sort_stable(order, (size_t)*n, sizeof *order, cmp_time, NULL) < 0) {
+        free(order);
+        return NULL;
+    }
+    return order;
+}
+
 static int knn_fit(wr_model *m, const wr_seqs *train) {
-    int rc = knn_alloc(m, train->n_items);
+    int rc = knn_alloc(m, train->n_items), n;
     if (rc) return rc;
-    /* Sessions enter the index in time order (stable), so index order is recency order. */
-    by_time *order = malloc((size_t)train->n * sizeof *order + 1);
+    by_time *order = by_last_event(train, &n);
     if (!order) return wr__oom(m->ctx, "fitting a session-kNN index");
-    int n = 0;
-    for (int u = 0; u < train->n; u++)
-        if (train->len[u] > 0) {
-            order[n].u = u;
-            order[n++].t = train->ts[train->start[u] + train->len[u] - 1];
-        }
-    if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_time, NULL) < 0) rc = wr__oom(m->ctx, "fitting a session-kNN index");
     for (int i = 0; rc == WR_OK && i < n; i++) {
         int u = order[i].u;
         rc = knn_append(m, train->items + train->start[u], train->len[u], order[i].t);
@@ -391,6 +398,16 @@ int wr__knn_add_session(wr_model *m, const int *items, int len) {
     int rc = knn_append(m, (const int32_t *)items, len, t);
     if (rc) return rc;
     return WR_OK;
+}
+
+int wr__knn_add_sessions(wr_model *m, const wr_seqs *seqs) {
+    int n, rc = WR_OK;
+    by_time *order = by_last_event(seqs, &n);
+    if (!order) return wr__oom(m->ctx, "adding sessions to a session-kNN index");
+    for (int i = 0; rc == WR_OK && i < n; i++)
+        rc = wr__knn_add_session(m, (const int *)seqs->items + seqs->start[order[i].u], seqs->len[order[i].u]);
+    free(order);
+    return rc;
 }
 
 static int knn_save(wr_model *m, wr_st_file *f) {

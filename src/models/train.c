@@ -110,16 +110,6 @@ static int start_epochs(wr_model *m) {
     return WR_OK;
 }
 
-typedef struct {
-    int32_t u;
-    int64_t t;
-} by_time;
-
-static int cmp_time(const void *a, const void *b, void *arg) {
-    const by_time *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t;
-}
-
 /* The training sequences of data in the model's item ids (t->own_*): with loo, each user's
  * leave-one-out training part; events whose item the model does not know are left out. */
 static int map_to_model(wr_model *m, wr_train *t) {
@@ -159,20 +149,6 @@ static int map_to_model(wr_model *m, wr_train *t) {
     return WR_OK;
 }
 
-/* The session-kNN models learn from new sessions by adding them to their index, oldest first. */
-static int add_sessions(wr_model *m, const wr_seqs *s) {
-    by_time *order = malloc((size_t)s->n * sizeof *order + 1);
-    if (!order) return wr__oom(m->ctx, "fine-tuning");
-    int n = 0, rc = WR_OK;
-    for (int u = 0; u < s->n; u++)
-        if (s->len[u] > 0) order[n].u = u, order[n++].t = s->ts[s->start[u] + s->len[u] - 1];
-    if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_time, NULL) < 0) rc = wr__oom(m->ctx, "fine-tuning");
-    for (int i = 0; rc == WR_OK && i < n; i++)
-        rc = wr__knn_add_session(m, (const int *)s->items + s->start[order[i].u], s->len[order[i].u]);
-    free(order);
-    return rc;
-}
-
 int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progress) {
     if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fine-tune: model and data are required");
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: fine-tuning needs a trained model (fit it or load a model file first)", m->vt->name);
@@ -191,7 +167,7 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     for (int u = 0; rc == WR_OK && m->counts && u < t->seqs.n; u++)
         for (int e = 0; e < t->seqs.len[u]; e++) m->counts[t->seqs.items[t->seqs.start[u] + e]] += 1.0f;
     if (rc == WR_OK && knn) {
-        rc = add_sessions(m, &t->seqs);
+        rc = wr__knn_add_sessions(m, &t->seqs); /* the session-kNN models learn by indexing them */
         t->done = 1;
         if (rc == WR_OK) fill_progress(m, progress);
         if (rc) wr__train_free(m);
