@@ -164,6 +164,10 @@ WR_NODISCARD int wr_train_steps(wr_model *model, int max_steps, double *progress
 int wr_train_end(wr_model *model);
 
 int wr_model_n_items(const wr_model *model);
+/* Users the model knows (models whose scores depend on the user, like mf; 0 for the others),
+ * and the dense index of a user id, or -1 (an unknown user: pass -1 as the user). */
+int wr_model_n_users(const wr_model *model);
+int wr_model_user_index(const wr_model *model, const char *id);
 const char *wr_model_item_id(const wr_model *model, int item);
 /* Dense index of an item id in the model's vocabulary, or -1. */
 int wr_model_item_index(const wr_model *model, const char *id);
@@ -173,15 +177,16 @@ const char *wr_model_item_title(const wr_model *model, int item);
  * share none. */
 int wr_model_known_items(const wr_model *model, const wr_data *data);
 
-/* Scores every item as the next one after a history of dense item indices (oldest first).
- * scores has wr_model_n_items floats. An empty history (for instance one whose ids the model
- * does not know, which callers leave out) scores each item by its count in the training data,
- * for every model alike: the most popular items come first. */
-WR_NODISCARD int wr_model_score(wr_model *model, const int *history, int len, float *scores);
+/* Scores every item as the next one for a user (wr_model_user_index, or -1: unknown, or a model
+ * without users) after a history of dense item indices (oldest first). scores has
+ * wr_model_n_items floats. An unknown user with an empty history (for instance one whose ids the
+ * model does not know, which callers leave out) gets each item's count in the training data, for
+ * every model alike: the most popular items come first. */
+WR_NODISCARD int wr_model_score(wr_model *model, int user, const int *history, int len, float *scores);
 /* Top-k next items after history. out_items / out_scores have room for k; *out_n is how many
  * were written (k, or fewer when the catalogue is smaller). exclude_seen (enum wr_seen) says
  * whether history items are dropped. Ties are broken by the lower index. */
-WR_NODISCARD int wr_model_recommend(wr_model *model, const int *history, int len, int k,
+WR_NODISCARD int wr_model_recommend(wr_model *model, int user, const int *history, int len, int k,
                                     int exclude_seen, int *out_items, float *out_scores, int *out_n);
 
 /* Seen items: whether recommendations and evaluation drop the items already in the history.

@@ -705,7 +705,7 @@ export class Model extends Handle {
             const outItems = s.zeros(4 * kk);
             const outScores = s.zeros(4 * kk);
             const outN = s.zeros(4);
-            this._engine._check(rt.exports.wr_model_recommend(p, hist, known, kk, ex, outItems, outScores, outN));
+            this._engine._check(rt.exports.wr_model_recommend(p, -1, hist, known, kk, ex, outItems, outScores, outN));
             const got = rt.i32(outN);
             const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
             const sc = rt.f32(outScores, got);

@@ -516,7 +516,7 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
             say(2, "note: item \"%s\" is not in the model's vocabulary; it is left out of the history\n", tok);
         }
     }
-    if (rc == WR_OK) rc = wr_model_recommend(m, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
+    if (rc == WR_OK) rc = wr_model_recommend(m, -1, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
     if (rc == WR_OK) {
         if (o->json) {
             const char *why = "";

@@ -67,10 +67,10 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
     if (batch < 1) batch = 1;
     float *scores = malloc((size_t)batch * n * sizeof *scores + 1);
-    int *bu = malloc((size_t)batch * sizeof *bu), *blen = malloc((size_t)batch * sizeof *blen);
-    const int **bhist = malloc((size_t)batch * sizeof *bhist);
+    int *bu = malloc((size_t)batch * sizeof *bu);
+    wr_query *bq = malloc((size_t)batch * sizeof *bq);
     hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
-    if (!bu || !blen || !bhist || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
+    if (!bu || !bq || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
@@ -102,12 +102,13 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
             int *hb = hist + (size_t)nb * maxlen, h = 0;
             for (int64_t t = 0; t < len - offset; t++)
                 if (map[data->seq[b + t]] >= 0) hb[h++] = map[data->seq[b + t]];
-            bu[nb] = u0, bhist[nb] = hb, blen[nb++] = h;
+            bu[nb] = u0;
+            bq[nb++] = (wr_query){model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, hb, h};
         }
-        if (nb == 0 || (rc = wr__score_batch(model, bhist, blen, nb, scores))) break;
+        if (nb == 0 || (rc = wr__score_batch(model, bq, nb, scores))) break;
         for (int q = 0; q < nb && rc == WR_OK; q++) {
-            int u = bu[q], h = blen[q];
-            const int *hu = bhist[q];
+            int u = bu[q], h = bq[q].len;
+            const int *hu = bq[q].items;
             float *sc = scores + (size_t)q * n;
             int64_t b = data->user_start[u], len = data->user_start[u + 1] - b;
             int target = map[data->seq[b + len - offset]];
@@ -159,8 +160,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     }
 done:
     free(bu);
-    free(blen);
-    free(bhist);
+    free(bq);
     free(map);
     free(scores);
     free(skip);

@@ -102,7 +102,8 @@ static int ease_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
-static int ease_score(wr_model *m, const int *history, int len, float *scores) {
+static int ease_score(wr_model *m, const wr_query *q, float *scores) {
+    const int *history = q->items, len = q->len;
     ease_state *s = m->state;
     int n = s->n;
     memset(scores, 0, (size_t)n * sizeof *scores);

@@ -284,7 +284,8 @@ static int gru_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
 
 /* ---- inference: run the history from a zero state, score every item ------------------------- */
 
-static int gru_score(wr_model *m, const int *history, int len, float *scores) {
+static int gru_score(wr_model *m, const wr_query *q, float *scores) {
+    const int *history = q->items, len = q->len;
     gru_state *s = m->state;
     int C = s->C, V = s->V;
     float *P = m->params;

@@ -108,6 +108,7 @@ void wr_model_free(wr_model *m) {
     free(m->counts);
     free_titles(m);
     wr__vocab_free(&m->items);
+    wr__vocab_free(&m->users);
     free(m->params_json);
     free(m);
 }
@@ -188,6 +189,10 @@ const char *wr_model_item_id(const wr_model *m, int item) {
     return m && item >= 0 && item < m->items.n ? m->items.keys[item] : "";
 }
 
+int wr_model_n_users(const wr_model *m) { return m ? m->users.n : 0; }
+int wr_model_user_index(const wr_model *m, const char *id) {
+    return m && id ? wr__vocab_find(&m->users, id, strlen(id)) : -1;
+}
 int wr_model_item_index(const wr_model *m, const char *id) {
     return m && id ? wr__vocab_find(&m->items, id, strlen(id)) : -1;
 }
@@ -201,35 +206,46 @@ int wr__check_history(wr_model *m, const int *history, int len) {
     return WR_OK;
 }
 
-/* One history's scores: an empty history (none of its items known) gets the training counts,
- * whatever the model, so every model answers it the same documented way. */
-static int score_one(wr_model *m, const int *history, int len, float *scores) {
-    if (len == 0 && m->counts) {
+/* A query's user: -1, or an index into the model's users (models without users take only -1). */
+static int check_query(wr_model *m, const wr_query *q) {
+    if (q->user < -1 || q->user >= m->users.n)
+        return wr__err(m->ctx, WR_ERR_ARG, "user %d is not a user index (the model has %d users; -1 = a user it does not know)", q->user, m->users.n);
+    return wr__check_history(m, q->items, q->len);
+}
+
+/* Whether the family answers this query itself: a known user, or a history. Otherwise (an
+ * unknown user with no history, for instance one whose ids the model does not know, which
+ * callers leave out) every model answers the same documented way: the training counts. */
+static int answers(const wr_model *m, const wr_query *q) { return q->len > 0 || q->user >= 0 || !m->counts; }
+
+static int score_one(wr_model *m, const wr_query *q, float *scores) {
+    if (!answers(m, q)) {
         memcpy(scores, m->counts, (size_t)m->items.n * sizeof *scores);
         return WR_OK;
     }
-    return m->vt->score(m, history, len, scores);
+    return m->vt->score(m, q, scores);
 }
 
-int wr_model_score(wr_model *m, const int *history, int len, float *scores) {
+int wr_model_score(wr_model *m, int user, const int *history, int len, float *scores) {
     if (!m || !scores) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_score: model and scores are required");
-    int rc = wr__check_history(m, history, len);
-    return rc ? rc : score_one(m, history, len, scores);
+    wr_query q = {user, history, len};
+    int rc = check_query(m, &q);
+    return rc ? rc : score_one(m, &q, scores);
 }
 
-int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, int n, float *scores) {
+int wr__score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     for (int i = 0; i < n; i++) {
-        int rc = wr__check_history(m, histories[i], lens[i]);
+        int rc = check_query(m, &qs[i]);
         if (rc) return rc;
     }
     if (m->vt->score_batch) {
-        int rc = m->vt->score_batch(m, histories, lens, n, scores);
+        int rc = m->vt->score_batch(m, qs, n, scores);
         for (int i = 0; rc == WR_OK && i < n; i++)
-            if (lens[i] == 0) rc = score_one(m, histories[i], 0, scores + (size_t)i * m->items.n);
+            if (!answers(m, &qs[i])) rc = score_one(m, &qs[i], scores + (size_t)i * m->items.n);
         return rc;
     }
     for (int i = 0; i < n; i++) {
-        int rc = score_one(m, histories[i], lens[i], scores + (size_t)i * m->items.n);
+        int rc = score_one(m, &qs[i], scores + (size_t)i * m->items.n);
         if (rc) return rc;
     }
     return WR_OK;
@@ -313,13 +329,14 @@ int wr_model_seen_policy(wr_model *m, int mode, const char **reason) {
 
 double wr_model_repeat_share(const wr_model *m) { return m ? m->repeat_share : -1; }
 
-int wr_model_recommend(wr_model *m, const int *history, int len, int k, int exclude_seen,
+int wr_model_recommend(wr_model *m, int user, const int *history, int len, int k, int exclude_seen,
                        int *out_items, float *out_scores, int *out_n) {
     if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");
     if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
     if (exclude_seen < WR_SEEN_KEEP || exclude_seen > WR_SEEN_AUTO)
         return wr__err(m->ctx, WR_ERR_ARG, "exclude_seen must be 0 (keep), 1 (exclude) or 2 (auto), got %d", exclude_seen);
-    int rc = wr__check_history(m, history, len);
+    wr_query q = {user, history, len};
+    int rc = check_query(m, &q);
     if (rc) return rc;
     exclude_seen = wr__resolve_seen(m, exclude_seen, -1, NULL, 0);
     int n = m->items.n;
@@ -330,7 +347,7 @@ int wr_model_recommend(wr_model *m, const int *history, int len, int k, int excl
         free(mask);
         return wr__oom(m->ctx, "recommending");
     }
-    rc = score_one(m, history, len, scores);
+    rc = score_one(m, &q, scores);
     if (rc == WR_OK) {
         for (int i = 0; mask && i < len; i++) mask[history[i]] = 1;
         *out_n = wr_topk(scores, mask, n, k, out_items, out_scores);

@@ -20,18 +20,34 @@ typedef struct {
     const char *help;
 } wr_param_def;
 
+/* What a model scores the catalogue for: who asks (the model's user index, or -1: a user it does
+ * not know, or a model without users) and what they did (the model's 0-based item ids, oldest
+ * first). */
+typedef struct {
+    int user;
+    const int *items;
+    int len;
+} wr_query;
+
+/* What a family declares about itself (wr_model_vt.caps): the CLI, the binding and the page read
+ * these instead of knowing model names. */
+enum {
+    WR_USES_USERS = 1,   /* scores depend on who asks: the model keeps the training data's users */
+};
+
 typedef struct wr_model_vt {
     const char *name;
+    unsigned caps;
     const wr_param_def *params;
     int n_params;
     /* Parameters a model file without them means 0 ("a,b"): files written before they existed. */
     const char *absent_off;
     /* Trains on train (item ids are the model's). Called once; state is created here. */
     int (*fit)(wr_model *m, const wr_seqs *train);
-    /* scores (n_items) for the next item after history (len >= 0, ids valid). */
-    int (*score)(wr_model *m, const int *history, int len, float *scores);
-    /* Optional: scores (n, n_items) for n histories at once (evaluation); NULL = score each. */
-    int (*score_batch)(wr_model *m, const int *const *histories, const int *lens, int n, float *scores);
+    /* scores (n_items) for the query's next item (len >= 0, ids valid). */
+    int (*score)(wr_model *m, const wr_query *q, float *scores);
+    /* Optional: scores (n, n_items) for n queries at once (evaluation); NULL = score each. */
+    int (*score_batch)(wr_model *m, const wr_query *qs, int n, float *scores);
     /* Adds the model's tensors to w. */
     int (*save)(wr_model *m, wr_st_file *w);
     /* Reads the model's tensors from f (shapes checked against m->n_items and params). */
@@ -60,6 +76,7 @@ struct wr_model {
     wr_rng rng;
     double hp[WR_MAX_PARAMS];  /* hyper-parameter values, indexed like vt->params */
     wr_vocab items;        /* the model's item vocabulary */
+    wr_vocab users;        /* families with WR_USES_USERS: the training data's users (else empty) */
     int fitted;
     void *state;
     char *params_json;
@@ -108,9 +125,9 @@ int wr__resolve_seen(const wr_model *m, int mode, double share, char *reason, si
 double wr__hp_or(const wr_model *m, const char *name, double def);
 /* Checks a history of dense indices against the model (trained, ids in range). */
 int wr__check_history(wr_model *m, const int *history, int len);
-/* Scores (n, n_items) for n histories (checked like wr_model_score's), batched when the family
+/* Scores (n, n_items) for n queries (checked like wr_model_score's), batched when the family
  * can: what evaluation uses. */
-int wr__score_batch(wr_model *m, const int *const *histories, const int *lens, int n, float *scores);
+int wr__score_batch(wr_model *m, const wr_query *qs, int n, float *scores);
 /* Frees the family's state (and training state) and marks the model untrained. */
 void wr__model_reset(wr_model *m);
 

@@ -36,7 +36,8 @@ static int pop_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
-static int pop_score(wr_model *m, const int *history, int len, float *scores) {
+static int pop_score(wr_model *m, const wr_query *q, float *scores) {
+    (void)q;
     pop_state *s = m->state;
     memcpy(scores, s->counts, (size_t)m->items.n * sizeof *scores);
     return WR_OK;

@@ -503,12 +503,15 @@ static void forward_histories(wr_model *m, const int *const *hist, const int *le
 /* Scores (n, V) for n histories, up to seq_cap and CHUNK at a time: one forward over them, then
  * one gemm of their last rows against the item table. Row by row the sums are those of a single
  * history (the kernels compute each output the same way whatever the batch). */
-static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens, int n, float *scores) {
+static int sas_score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     sas_state *s = m->state;
     int C = s->C, V = s->V, group = s->seq_cap < CHUNK ? s->seq_cap : CHUNK;
+    const int *hist[CHUNK];
+    int lens[CHUNK];
     for (int g0 = 0; g0 < n; g0 += group) {
         int nb = n - g0 < group ? n - g0 : group;
-        forward_histories(m, hist + g0, lens + g0, nb);
+        for (int b = 0; b < nb; b++) hist[b] = qs[g0 + b].items, lens[b] = qs[g0 + b].len;
+        forward_histories(m, hist, lens, nb);
         for (int b = 0; b < nb; b++) /* the last row of each sequence (none: SASRec without history) */
             memcpy(s->rowbuf + (size_t)b * C, s->h + (size_t)(s->off[b + 1] > s->off[b] ? s->off[b + 1] - 1 : 0) * C,
                    C * sizeof(float));
@@ -518,13 +521,13 @@ static int sas_score_batch(wr_model *m, const int *const *hist, const int *lens,
             if (s->off[b + 1] == s->off[b]) memset(out + (size_t)b * V, 0, (size_t)V * sizeof *out);
         if (s->repeat >= 0) /* the whole history, also what did not fit in max_len */
             for (int b = 0; b < nb; b++)
-                wr__repeat_bias_add(&s->marks, hist[g0 + b], lens[g0 + b], *view(s, m->params, s->repeat), out + (size_t)b * V);
+                wr__repeat_bias_add(&s->marks, hist[b], lens[b], *view(s, m->params, s->repeat), out + (size_t)b * V);
     }
     return WR_OK;
 }
 
-static int sas_score(wr_model *m, const int *history, int len, float *scores) {
-    return sas_score_batch(m, &history, &len, 1, scores);
+static int sas_score(wr_model *m, const wr_query *q, float *scores) {
+    return sas_score_batch(m, q, 1, scores);
 }
 
 /* The scoring position's attention (averaged over heads) on each history item, per block; the

@@ -264,7 +264,8 @@ static int cmp_neighbour(const void *a, const void *b, void *arg) {
     return x->sess > y->sess ? -1 : x->sess < y->sess; /* ties: the more recent session */
 }
 
-static int knn_score(wr_model *m, const int *history, int len, float *scores) {
+static int knn_score(wr_model *m, const wr_query *q, float *scores) {
+    const int *history = q->items, len = q->len;
     knn_state *s = m->state;
     int n = s->n_items, K = (int)wr__hp(m, "k"), M = (int)wr__hp(m, "sample_size");
     int kind = s->kind;

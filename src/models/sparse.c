@@ -131,7 +131,8 @@ int wr__csr_load(wr_model *m, wr_csr *c, const char *prefix, const wr_st_file *f
     return wr__csr_ready(m, c);
 }
 
-int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores) {
+int wr__csr_model_score(wr_model *m, const wr_query *q, float *scores) {
+    const int *history = q->items, len = q->len;
     wr__csr_score(m->state, len > 0 ? history[len - 1] : -1, scores);
     return WR_OK;
 }

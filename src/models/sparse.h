@@ -41,7 +41,7 @@ void wr__csr_free(wr_csr *c);
 int wr__csr_ready(wr_model *m, wr_csr *c);
 /* The vtable entries of a model whose state is one wr_csr (markov, itemknn): tensors are named
  * "<model name>.ptr" etc., the score is the row of the history's last item. */
-int wr__csr_model_score(wr_model *m, const int *history, int len, float *scores);
+int wr__csr_model_score(wr_model *m, const wr_query *q, float *scores);
 int wr__csr_model_save(wr_model *m, wr_st_file *f);
 /* The last item's entry for item (its similarity or transition count), 0 elsewhere. */
 int wr__csr_model_explain(wr_model *m, const int *history, int len, int item, float *weight);

@@ -25,7 +25,7 @@ static wr_model *fit(const char *text, const char *lambda) {
 /* B[i][j] as the model scores it: the scores after the history {i}. */
 static void row(wr_model *m, const char *id, float *out) {
     int h = wr_model_item_index(m, id);
-    CHECK(wr_model_score(m, &h, 1, out) == WR_OK);
+    CHECK(wr_model_score(m, -1, &h, 1, out) == WR_OK);
 }
 
 static void test_by_hand(void) {
@@ -45,7 +45,7 @@ static void test_by_hand(void) {
     /* a history adds the rows of its distinct items: a b a -> B[a] + B[b] = (.5, .5, .5) */
     int h[3] = {wr_model_item_index(m, "a"), wr_model_item_index(m, "b"), wr_model_item_index(m, "a")};
     float s[3];
-    CHECK(wr_model_score(m, h, 3, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 3, s) == WR_OK);
     for (int j = 0; j < 3; j++) CHECK_CLOSE(s[j], 0.5, 1e-7, 1e-6);
     wr_model_free(m);
 }
@@ -122,8 +122,8 @@ static void test_budget_and_file(void) {
     CHECK(wr_model_load(ctx, bytes, len, "e.safetensors", &back) == WR_OK);
     int h[2] = {3, 250};
     static float s1[400], s2[400];
-    CHECK(wr_model_score(m, h, 2, s1) == WR_OK);
-    if (back) CHECK(wr_model_score(back, h, 2, s2) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 2, s1) == WR_OK);
+    if (back) CHECK(wr_model_score(back, -1, h, 2, s2) == WR_OK);
     CHECK(back && !memcmp(s1, s2, sizeof s1));
     wr_model_free(back);
     char *at = NULL;

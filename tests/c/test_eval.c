@@ -153,7 +153,7 @@ static void test_seen_auto(void) {
     CHECK_CONTAINS(wr_last_error(ctx), "exclude_seen must be");
     int items[4], n;
     float scores[4];
-    CHECK(wr_model_recommend(m, items, 0, 4, -1, items, scores, &n) == WR_ERR_ARG);
+    CHECK(wr_model_recommend(m, -1, items, 0, 4, -1, items, scores, &n) == WR_ERR_ARG);
 
     /* the file keeps the share; a bad one is an error; a file without one leaves auto to the data */
     uint8_t *bytes;

@@ -122,7 +122,7 @@ int main(void) {
         char id[2] = {"abcde"[i], 0};
         int hist[1] = {wr_model_item_index(m, id)}, top[1], got;
         float sc[1];
-        CHECK(wr_model_recommend(m, hist, 1, 1, 0, top, sc, &got) == WR_OK);
+        CHECK(wr_model_recommend(m, -1, hist, 1, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(m, top[0]), next[i]);
     }
     /* a pattern that needs more than the last item: x q -> X, y q -> Y */
@@ -141,7 +141,7 @@ int main(void) {
     for (int k = 0; k < 2; k++) {
         int hist2[2] = {wr_model_item_index(lr, first[k]), wr_model_item_index(lr, "q")}, top[1], got;
         float sc[1];
-        CHECK(wr_model_recommend(lr, hist2, 2, 1, 0, top, sc, &got) == WR_OK);
+        CHECK(wr_model_recommend(lr, -1, hist2, 2, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(lr, top[0]), want[k]);
     }
     wr_model_free(lr);
@@ -155,8 +155,8 @@ int main(void) {
     CHECK(wr_model_load(ctx, bytes, len, "g.safetensors", &back) == WR_OK);
     float s1[5], s2[5];
     int hist[3] = {0, 1, 2};
-    CHECK(wr_model_score(m, hist, 3, s1) == WR_OK);
-    if (back) CHECK(wr_model_score(back, hist, 3, s2) == WR_OK);
+    CHECK(wr_model_score(m, -1, hist, 3, s1) == WR_OK);
+    if (back) CHECK(wr_model_score(back, -1, hist, 3, s2) == WR_OK);
     CHECK(back && memcmp(s1, s2, sizeof s1) == 0);
     wr_model_free(back);
     CHECK(wr_model_load(ctx, bytes, len / 2, "g.safetensors", &back) == WR_ERR_FORMAT);

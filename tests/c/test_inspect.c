@@ -27,8 +27,8 @@ static void check_explain(wr_model *m, wr_model *pop) {
     int n = wr_model_n_items(m), hist[3] = {0, 1, 2};
     float *scores = malloc((size_t)n * sizeof *scores), *ev = malloc((size_t)n * sizeof *ev), w[3];
     float *counts = malloc((size_t)n * sizeof *counts), *pc = malloc((size_t)n * sizeof *pc);
-    CHECK(wr_model_score(m, hist, 3, scores) == WR_OK);
-    CHECK(wr_model_score(pop, NULL, 0, pc) == WR_OK);
+    CHECK(wr_model_score(m, -1, hist, 3, scores) == WR_OK);
+    CHECK(wr_model_score(pop, -1, NULL, 0, pc) == WR_OK);
     int with_evidence = 0, ties = 0;
     for (int item = 0; item < n; item++) {
         counts[item] = pc[wr_model_item_index(pop, wr_model_item_id(m, item))];

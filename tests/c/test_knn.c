@@ -54,7 +54,7 @@ static void score(wr_model *m, const char *hist, double *out) {
     int h[32], n = 0;
     float s[NI];
     for (const char *p = hist; *p; p++) h[n++] = idx(m, *p);
-    CHECK(wr_model_score(m, h, n, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, n, s) == WR_OK);
     for (int i = 0; i < NI; i++) out[i] = s[idx(m, ids[i])];
 }
 

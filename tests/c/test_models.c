@@ -32,19 +32,19 @@ static void test_itemknn_by_hand(void) {
     CHECK(wr_model_fit(m, d) == WR_OK);
     float s[3];
     int h[1] = {idx(m, "a")};
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     CHECK_CLOSE(s[idx(m, "b")], 1 + 2 / sqrt(6), 1e-6, 0);
     CHECK_CLOSE(s[idx(m, "c")], 1 + 1 / sqrt(3), 1e-6, 0);
     CHECK(s[idx(m, "a")] < 1); /* not its own neighbour: popularity fallback */
     /* neighbors=1 keeps only b */
     CHECK(wr_model_set(m, "neighbors", "1") == WR_OK);
     CHECK(wr_model_fit(m, d) == WR_OK);
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     CHECK(s[idx(m, "b")] > 1 && s[idx(m, "c")] < 1);
     /* lambda damps: 2/(sqrt 6 + 10) */
     CHECK(wr_model_set(m, "lambda", "10") == WR_OK);
     CHECK(wr_model_fit(m, d) == WR_OK);
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     CHECK_CLOSE(s[idx(m, "b")], 1 + 2 / (sqrt(6) + 10), 1e-6, 0);
     wr_model_free(m);
     wr_data_free(d);
@@ -57,7 +57,7 @@ static void test_pop_markov_recommend(void) {
     CHECK(wr_model_fit(pop, d) == WR_OK);
     int items[10], n = -1;
     float sc[10];
-    CHECK(wr_model_recommend(pop, NULL, 0, 10, 0, items, sc, &n) == WR_OK);
+    CHECK(wr_model_recommend(pop, -1, NULL, 0, 10, 0, items, sc, &n) == WR_OK);
     CHECK(n == 4); /* a b c z: fewer items than k */
     CHECK_STR(wr_model_item_id(pop, items[0]), "a"); /* a, b, c all 3: ties by lower index */
     CHECK_STR(wr_model_item_id(pop, items[1]), "b");
@@ -68,16 +68,16 @@ static void test_pop_markov_recommend(void) {
     CHECK(wr_model_new(ctx, "markov", 1, &mk) == WR_OK);
     CHECK(wr_model_fit(mk, d) == WR_OK);
     int h[2] = {idx(mk, "c"), idx(mk, "a")};
-    CHECK(wr_model_recommend(mk, h, 2, 2, 0, items, sc, &n) == WR_OK);
+    CHECK(wr_model_recommend(mk, -1, h, 2, 2, 0, items, sc, &n) == WR_OK);
     CHECK(n == 2);
     CHECK_STR(wr_model_item_id(mk, items[0]), "b"); /* a->b three times */
     CHECK(sc[0] == 4.0f);
-    CHECK(wr_model_recommend(mk, h, 2, 3, 1, items, sc, &n) == WR_OK);
+    CHECK(wr_model_recommend(mk, -1, h, 2, 3, 1, items, sc, &n) == WR_OK);
     for (int i = 0; i < n; i++) CHECK(items[i] != h[0] && items[i] != h[1]);
     int bad[1] = {99};
-    CHECK(wr_model_recommend(mk, bad, 1, 3, 0, items, sc, &n) == WR_ERR_ARG);
+    CHECK(wr_model_recommend(mk, -1, bad, 1, 3, 0, items, sc, &n) == WR_ERR_ARG);
     CHECK_CONTAINS(wr_last_error(ctx), "history[0] = 99 is not an item index");
-    CHECK(wr_model_recommend(mk, h, 2, 0, 0, items, sc, &n) == WR_ERR_ARG);
+    CHECK(wr_model_recommend(mk, -1, h, 2, 0, 0, items, sc, &n) == WR_ERR_ARG);
     CHECK_CONTAINS(wr_last_error(ctx), "k must be a positive integer");
     wr_model_free(pop);
     wr_model_free(mk);
@@ -141,7 +141,7 @@ static void test_tie_break(void) {
     CHECK(n == 7);
     float s[7];
     int h[1] = {idx(m, "A")};
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     CHECK(s[idx(m, "D")] == 3.0f);                     /* count 2, pop 2: above C (count 1, pop 3) */
     CHECK_CLOSE(s[idx(m, "C")], 2 + 1.0 / 6, 1e-6, 0); /* count 1, pop 3 */
     CHECK(s[idx(m, "B")] == 2.0f);                     /* count 1, pop 1 */
@@ -151,7 +151,7 @@ static void test_tie_break(void) {
         if (i != idx(m, "B") && i != idx(m, "C") && i != idx(m, "D")) CHECK(s[i] < s[idx(m, "B")]);
     int items[3], k = 0;
     float sc[3];
-    CHECK(wr_model_recommend(m, h, 1, 3, 0, items, sc, &k) == WR_OK);
+    CHECK(wr_model_recommend(m, -1, h, 1, 3, 0, items, sc, &k) == WR_OK);
     CHECK(k == 3);
     CHECK_STR(wr_model_item_id(m, items[0]), "D");
     CHECK_STR(wr_model_item_id(m, items[1]), "C");
@@ -162,7 +162,7 @@ static void test_tie_break(void) {
     CHECK(w[0] == 1.0f);
     /* after C: x and y, count 1 and 1 event each: equal under both keys, they stay tied */
     h[0] = idx(m, "C");
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     CHECK(s[idx(m, "x")] == 2.0f && s[idx(m, "y")] == 2.0f);
     /* a loaded model breaks ties the same way */
     uint8_t *bytes = NULL;
@@ -173,7 +173,7 @@ static void test_tie_break(void) {
     if (back) {
         float s2[7];
         h[0] = idx(back, "A");
-        CHECK(wr_model_score(back, h, 1, s2) == WR_OK);
+        CHECK(wr_model_score(back, -1, h, 1, s2) == WR_OK);
         CHECK_CLOSE(s2[idx(back, "C")], 2 + 1.0 / 6, 1e-6, 0);
         CHECK(s2[idx(back, "B")] == 2.0f);
     }
@@ -191,7 +191,7 @@ static void test_tie_break(void) {
     CHECK(wr_model_set(m, "lambda", "0") == WR_OK);
     CHECK(wr_model_fit(m, d) == WR_OK);
     h[0] = idx(m, "a");
-    CHECK(wr_model_score(m, h, 1, s) == WR_OK);
+    CHECK(wr_model_score(m, -1, h, 1, s) == WR_OK);
     double r8 = 2 / sqrt(8.0);
     CHECK_CLOSE(s[idx(m, "d")], 1 + r8, 1e-6, 0);
     CHECK_CLOSE(s[idx(m, "c")], 1.5 + 0.5 * (r8 - 0.5) * 3 / 6, 1e-6, 0);
@@ -220,7 +220,7 @@ static void test_params(void) {
     CHECK(wr_model_set(m, "neighbors", "7") == WR_OK);
     CHECK_STR(wr_model_params_json(m), "{\"neighbors\":7,\"lambda\":20}");
     float s[1];
-    CHECK(wr_model_score(m, NULL, 0, s) == WR_ERR_STATE);
+    CHECK(wr_model_score(m, -1, NULL, 0, s) == WR_ERR_STATE);
     uint8_t *bytes;
     size_t len;
     CHECK(wr_model_save(m, &bytes, &len) == WR_ERR_STATE);
@@ -246,8 +246,8 @@ static void round_trip(const char *name, wr_data *d) {
     for (int i = -1; i < n; i++) {
         CHECK_STR(wr_model_item_id(back, i < 0 ? 0 : i), wr_model_item_id(m, i < 0 ? 0 : i));
         int h[1] = {i};
-        CHECK(wr_model_score(m, h, i >= 0, a) == WR_OK);
-        CHECK(wr_model_score(back, h, i >= 0, b) == WR_OK);
+        CHECK(wr_model_score(m, -1, h, i >= 0, a) == WR_OK);
+        CHECK(wr_model_score(back, -1, h, i >= 0, b) == WR_OK);
         same &= memcmp(a, b, n * sizeof *a) == 0;
     }
     CHECK(same);
@@ -320,7 +320,7 @@ static void test_empty_history_and_titles(void) {
         CHECK(wr_model_fit(m, d) == WR_OK);
         int top[3], n = 0;
         float sc[3];
-        CHECK(wr_model_recommend(m, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
+        CHECK(wr_model_recommend(m, -1, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
         /* counts c 4, b 3, a 2 */
         CHECK(n == 3 && top[0] == idx(m, "c") && top[1] == idx(m, "b") && top[2] == idx(m, "a"));
         CHECK(sc[0] == 4 && sc[1] == 3 && sc[2] == 2);
@@ -331,7 +331,7 @@ static void test_empty_history_and_titles(void) {
         CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
         CHECK(wr_model_load(ctx, bytes, len, "m.safetensors", &back) == WR_OK);
         if (back) {
-            CHECK(wr_model_recommend(back, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
+            CHECK(wr_model_recommend(back, -1, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &n) == WR_OK);
             CHECK(n == 3 && top[0] == idx(m, "c") && sc[0] == 4);
             CHECK_STR(wr_model_item_title(back, idx(m, "a")), "Apple");
         }

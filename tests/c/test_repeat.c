@@ -69,11 +69,11 @@ int main(void) {
         /* history kept in the ranking, yet the first item is a new one: i5 i6 i7 -> i8 */
         int hist[3] = {wr_model_item_index(mn, "i5"), wr_model_item_index(mn, "i6"), wr_model_item_index(mn, "i7")}, top, n;
         float sc;
-        CHECK(wr_model_recommend(mn, hist, 3, 1, WR_SEEN_KEEP, &top, &sc, &n) == WR_OK);
+        CHECK(wr_model_recommend(mn, -1, hist, 3, 1, WR_SEEN_KEEP, &top, &sc, &n) == WR_OK);
         CHECK(n == 1 && top != hist[0] && top != hist[1] && top != hist[2]);
         /* and where users always repeat, the item two back comes first: i5 i6 i5 i6 i5 -> i6 */
         int a = wr_model_item_index(ma, "i5"), b = wr_model_item_index(ma, "i6"), h2[5] = {a, b, a, b, a};
-        CHECK(wr_model_recommend(ma, h2, 5, 1, WR_SEEN_KEEP, &top, &sc, &n) == WR_OK);
+        CHECK(wr_model_recommend(ma, -1, h2, 5, 1, WR_SEEN_KEEP, &top, &sc, &n) == WR_OK);
         CHECK(n == 1 && top == b);
         wr_model_free(mn);
         wr_model_free(ma);

@@ -77,17 +77,17 @@ static void gradcheck(wr_data *d, const char *loss) {
 static void batch_equals_single(wr_model *m) {
     enum { N = 70 };
     int V = wr_model_n_items(m), store[N][7], lens[N];
-    const int *hists[N];
+    wr_query qs[N];
     for (int i = 0; i < N; i++) {
         lens[i] = i % 8 == 7 ? 0 : 1 + i % 7;
         for (int t = 0; t < lens[i]; t++) store[i][t] = (i * 3 + t * 5) % V;
-        hists[i] = store[i];
+        qs[i] = (wr_query){-1, store[i], lens[i]};
     }
     float *batch = malloc((size_t)N * V * sizeof *batch), *one = malloc((size_t)V * sizeof *one);
-    CHECK(wr__score_batch(m, hists, lens, N, batch) == WR_OK);
+    CHECK(wr__score_batch(m, qs, N, batch) == WR_OK);
     int same = 1;
     for (int i = 0; i < N; i++) {
-        CHECK(wr_model_score(m, hists[i], lens[i], one) == WR_OK);
+        CHECK(wr_model_score(m, -1, store[i], lens[i], one) == WR_OK);
         same &= memcmp(one, batch + (size_t)i * V, (size_t)V * sizeof *one) == 0;
     }
     CHECK(same);
@@ -162,7 +162,7 @@ int main(void) {
     for (int k = 0; k < 2; k++) {
         int hist[2] = {wr_model_item_index(m, first[k]), wr_model_item_index(m, "q")}, top[1], got;
         float sc[1];
-        CHECK(wr_model_recommend(m, hist, 2, 1, 0, top, sc, &got) == WR_OK);
+        CHECK(wr_model_recommend(m, -1, hist, 2, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(m, top[0]), want[k]);
     }
     /* BERT4Rec on the pattern without the trailing z (its last slot always holds the next item
@@ -183,7 +183,7 @@ int main(void) {
     for (int k = 0; k < 2; k++) {
         int hist[2] = {wr_model_item_index(bm, first[k]), wr_model_item_index(bm, "q")}, top[1], got;
         float sc[1];
-        CHECK(wr_model_recommend(bm, hist, 2, 1, 0, top, sc, &got) == WR_OK);
+        CHECK(wr_model_recommend(bm, -1, hist, 2, 1, 0, top, sc, &got) == WR_OK);
         CHECK_STR(wr_model_item_id(bm, top[0]), want[k]);
     }
     batch_equals_single(bm);
@@ -198,8 +198,8 @@ int main(void) {
     CHECK(wr_model_load(ctx, bytes, len, "s.safetensors", &back) == WR_OK);
     float s1[6], s2[6];
     int hist[2] = {wr_model_item_index(m, "x"), wr_model_item_index(m, "q")};
-    CHECK(wr_model_score(m, hist, 2, s1) == WR_OK);
-    if (back) CHECK(wr_model_score(back, hist, 2, s2) == WR_OK);
+    CHECK(wr_model_score(m, -1, hist, 2, s1) == WR_OK);
+    if (back) CHECK(wr_model_score(back, -1, hist, 2, s2) == WR_OK);
     CHECK(back && memcmp(s1, s2, sizeof s1) == 0);
     wr_free(bytes);
     wr_model_free(back);
@@ -217,7 +217,7 @@ int main(void) {
         CHECK(wr_model_fit(m, pat) == WR_OK);
         CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
         CHECK(wr_model_load(ctx, bytes, len, "big.safetensors", &back) == WR_OK);
-        if (back) CHECK(wr_model_score(back, hist, 2, s2) == WR_OK);
+        if (back) CHECK(wr_model_score(back, -1, hist, 2, s2) == WR_OK);
         wr_free(bytes);
         wr_model_free(back);
         wr_model_free(m);
