@@ -44,6 +44,7 @@ enum wr_status {
 typedef struct wr_ctx wr_ctx;
 typedef struct wr_data wr_data;
 typedef struct wr_model wr_model;
+typedef struct wr_split wr_split; /* an evaluation protocol over a data set (wr_split_new) */
 
 /* ---- context ------------------------------------------------------------------------------ */
 
@@ -75,6 +76,18 @@ WR_NODISCARD int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const 
  * Unknown item ids in the titles file are ignored. */
 WR_NODISCARD int wr_data_load_titles(wr_data *data, const char *bytes, size_t len, const char *source);
 void wr_data_free(wr_data *data);
+/* Whether data has a rating or label per event: MovieLens' ratings, or a CSV column named
+ * rating, label, score, click or clicked (each value a finite number, checked at load). */
+int wr_data_has_ratings(const wr_data *data);
+/* Whether wr_data_label has given data binary labels. */
+int wr_data_has_labels(const wr_data *data);
+/* Conditions on that column: "<column><op><number>" with >=, >, <=, <, ==, != ("rating>=4"; the
+ * column by its name in the file, or as "rating"). wr_data_drop removes the events for which it
+ * holds (*dropped: how many; may be NULL); wr_data_label makes it each event's binary label
+ * (*positives: how many hold), which CTR models train on and AUC and logloss measure, and with
+ * which only positive events are ranking targets (and histories). */
+WR_NODISCARD int wr_data_drop(wr_data *data, const char *condition, int64_t *dropped);
+WR_NODISCARD int wr_data_label(wr_data *data, const char *condition, int64_t *positives);
 
 int wr_data_n_users(const wr_data *data);
 int wr_data_n_items(const wr_data *data);
@@ -138,9 +151,10 @@ enum wr_progress {
     WR_PROGRESS_UNKNOWN_EVENTS,     /* fine-tuning: events left out because the model does not know their item */
     WR_PROGRESS_N
 };
-/* Starts training on data (loo = 1: the leave-one-out training part, with early stopping on the
- * validation events). One-pass models finish here (progress[WR_PROGRESS_DONE] = 1). */
-WR_NODISCARD int wr_train_begin(wr_model *model, const wr_data *data, int loo, double *progress);
+/* Starts training on data: on every event (split NULL), or on the training part of split with
+ * early stopping on its validation part (NDCG@10; AUC on labelled data). One-pass models finish
+ * here (progress[WR_PROGRESS_DONE] = 1). split must outlive training. */
+WR_NODISCARD int wr_train_begin(wr_model *model, const wr_data *data, const wr_split *split, double *progress);
 /* Starts fine-tuning a trained model (fitted, or loaded from a file) on data: training goes on
  * from the model's weights, with its name, hyper-parameters (set lr, epochs, ... before calling)
  * and item vocabulary. Events whose item the model does not know are left out and counted
@@ -230,7 +244,32 @@ WR_NODISCARD int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, co
 
 /* ---- evaluation --------------------------------------------------------------------------- */
 
-enum wr_split { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
+/* Which held-out part an evaluation measures. */
+enum wr_part { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
+
+/* An evaluation protocol over data's events (the CLI's --eval and --split):
+ *   "loo"         per user, the last event is the test target, the second-last the validation
+ *                 one, the history every earlier event (users with fewer than 3 events only train)
+ *   "random"      events drawn into train / valid / test by fractions ("0.8,0.1,0.1", the default
+ *                 when NULL), seeded
+ *   "temporal"    events cut by global time: the earliest train, then valid, the latest test
+ *   "cold-users"  whole users held out (the model does not know them: their history is their own
+ *                 earlier events); "cold-items": whole items held out
+ * Outside loo each held-out event is a query: its user, that user's training events in time order
+ * as the history, its item as the target. With labels (wr_data_label) histories and ranking
+ * targets are the positive events, and AUC, GAUC and logloss use every labelled one. data must
+ * outlive the split. */
+WR_NODISCARD int wr_split_new(const wr_data *data, const char *protocol, const char *fractions, uint64_t seed,
+                              wr_split **out);
+void wr_split_free(wr_split *split);
+
+/* Evaluates model on a part of split, as wr_eval_loo for loo; otherwise one JSON object
+ *   {"exclude_seen": {...}, "full": {"queries", "HR@K", "NDCG@K", "MRR@K", "ci95": {...},
+ *    "labelled", "AUC", "GAUC", "logloss", "rated", "RMSE", "MAE", "unknown_items"}}
+ * where a metric that does not apply (no labels; a model whose scores are not probabilities or
+ * ratings) is null. */
+WR_NODISCARD int wr_eval(wr_model *model, const wr_split *split, int part, int k, int exclude_seen,
+                         int sampled, uint64_t seed, char **out_json);
 
 /* Leave-one-out evaluation of model on data (last event = test, second-last = validation,
  * history = everything before the target). Items of data are mapped to the model's vocabulary

@@ -641,8 +641,16 @@ export class Model extends Handle {
             return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8] };
         };
         const prog = rt.malloc(8 * N);
+        let split = 0; // wr_train_begin takes a split (leave-one-out here), wr_train_continue a flag
         try {
-            this._engine._check(rt.exports[begin](p, d, loo ? 1 : 0, prog));
+            if (loo && begin === 'wr_train_begin') {
+                rt.scoped((s) => {
+                    const out = s.zeros(4);
+                    this._engine._check(rt.exports.wr_split_new(d, s.string('loo'), 0, 0n, out));
+                    split = rt.u32(out);
+                });
+            }
+            this._engine._check(rt.exports[begin](p, d, begin === 'wr_train_begin' ? split : loo ? 1 : 0, prog));
             let last = progress();
             onProgress?.(last);
             // Progress goes out at each epoch's end, at the end, and otherwise at most every 250 ms,
@@ -668,6 +676,7 @@ export class Model extends Handle {
             throw e;
         } finally {
             rt.free(prog);
+            if (split) rt.exports.wr_split_free(split);
         }
     }
 

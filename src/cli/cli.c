@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user;
     const char *sets[MAX_SETS];
     int n_sets;
     long long sessions, items, seed, epochs, k;
@@ -45,12 +45,13 @@ static const char *usage =
     "             write the synthetic demo store (CSV)\n"
     "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE]\n"
     "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
-"             [--eval loo] [--k 10] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+"             [--eval loo|random|temporal|cold-users|cold-items] [--split 0.8,0.1,0.1] [--k 10]\n"
+    "             [--label \"rating>=4\"] [--drop \"rating==3\"] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
     "  train      --init MODEL.safetensors --data FILE [--set lr=...] [--epochs N] [--eval loo] [--out ...]\n"
     "             fine-tune the model in the file on new data (its name, settings and items come from the file)\n"
-    "  eval       --model MODEL.safetensors --data FILE [--format ...] [--k 10] [--seed S]\n"
-    "             [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
-    "  recommend  --model MODEL.safetensors --history ID,ID,... [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
+    "  eval       --model MODEL.safetensors --data FILE [--format ...] [--eval ... --split ... --label ... --drop ...]\n"
+    "             [--k 10] [--seed S] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+    "  recommend  --model MODEL.safetensors --history ID,ID,... [--user ID] [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
     "\n"
     "--exclude-seen: whether history items may be recommended. auto (the default) excludes them when\n"
     "under 1% of the training events repeat an item already in that user's history; the bare flag\n"
@@ -81,9 +82,9 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
-        {"train", " --data --format --titles --model --preset --init --set --epochs --seed --out --eval --k --exclude-seen --skip-bad --json "},
-        {"eval", " --model --data --format --titles --k --seed --exclude-seen --skip-bad --json "},
-        {"recommend", " --model --history --k --exclude-seen --json "},
+        {"train", " --data --format --titles --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
+        {"eval", " --model --data --format --titles --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
+        {"recommend", " --model --history --user --k --exclude-seen --json "},
     };
     char key[64];
     snprintf(key, sizeof key, " %s ", flag);
@@ -124,6 +125,10 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--out")) o->out = v;
         else if (!strcmp(a, "--eval")) o->eval = v;
         else if (!strcmp(a, "--history")) o->history = v;
+        else if (!strcmp(a, "--split")) o->split = v;
+        else if (!strcmp(a, "--label")) o->label = v;
+        else if (!strcmp(a, "--drop")) o->drop = v;
+        else if (!strcmp(a, "--user")) o->user = v;
         else if (!strcmp(a, "--set")) {
             if (o->n_sets == MAX_SETS) return usage_error("at most %d --set options", MAX_SETS);
             if (!strchr(v, '=')) return usage_error("--set needs key=value, got \"%s\"", v);
@@ -134,7 +139,12 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--epochs")) { if (parse_int(a, v, 1, 1000000, &o->epochs)) return 2; o->has_epochs = 1; }
         else if (!strcmp(a, "--k")) { if (parse_int(a, v, 1, 100000, &o->k)) return 2; }
     }
-    if (o->eval && strcmp(o->eval, "loo")) return usage_error("--eval takes \"loo\" (leave-one-out), got \"%s\"", o->eval);
+    static const char *const protocols = " loo random temporal cold-users cold-items ";
+    char key[48];
+    snprintf(key, sizeof key, " %.40s ", o->eval ? o->eval : "");
+    if (o->eval && !strstr(protocols, key))
+        return usage_error("--eval takes loo, random, temporal, cold-users or cold-items, got \"%s\"", o->eval);
+    if (o->split && (!o->eval || !strcmp(o->eval, "loo"))) return usage_error("--split goes with --eval random, temporal, cold-users or cold-items");
     return 0;
 }
 
@@ -169,6 +179,15 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
         int titled = wr_data_n_titled(*data);
         say(2, "%s: %d of the %d items have a title%s\n", o->titles, titled, wr_data_n_items(*data),
             titled ? "" : ": none of its ids is an item of the data (is it the titles file of this data set?)");
+    }
+    int64_t count;
+    if (o->drop) {
+        if ((rc = wr_data_drop(*data, o->drop, &count))) return rc;
+        say(2, "--drop %s: %lld events dropped\n", o->drop, (long long)count);
+    }
+    if (o->label) {
+        if ((rc = wr_data_label(*data, o->label, &count))) return rc;
+        say(2, "--label %s: %lld of %lld events positive\n", o->label, (long long)count, (long long)wr_data_n_events(*data));
     }
     const wr_data *d = *data;
     say(2, "%s: format %s, %d users, %d items, %lld events\n", o->data, wr_data_format(d), wr_data_n_users(d),
@@ -226,10 +245,13 @@ static void copy_member(wr_buf *b, const char *key, const char *text, const char
 
 /* Evaluates the test split and appends "protocol", "test" and "test_sampled100" (and "valid"
  * when asked). */
-static int eval_json(wr_model *m, const wr_data *d, const options *o, int with_valid, wr_buf *b, char **human) {
+static int is_loo(const options *o) { return !o->eval || !strcmp(o->eval, "loo"); }
+
+static int eval_json(wr_model *m, const wr_split *s, const options *o, int with_valid, wr_buf *b, char **human) {
     char *test = NULL, *valid = NULL;
-    int rc = wr_eval_loo(m, d, WR_SPLIT_TEST, (int)o->k, o->exclude_seen, 100, (uint64_t)o->seed, &test);
-    if (rc == WR_OK && with_valid) rc = wr_eval_loo(m, d, WR_SPLIT_VALID, (int)o->k, o->exclude_seen, 0, (uint64_t)o->seed, &valid);
+    int loo = is_loo(o);
+    int rc = wr_eval(m, s, WR_SPLIT_TEST, (int)o->k, o->exclude_seen, loo ? 100 : 0, (uint64_t)o->seed, &test);
+    if (rc == WR_OK && with_valid) rc = wr_eval(m, s, WR_SPLIT_VALID, (int)o->k, o->exclude_seen, 0, (uint64_t)o->seed, &valid);
     if (rc) return rc;
     /* the engine's {"exclude_seen": {...}, "full": {...}, "sampled100": {...}} in the documented keys */
     wr_json_tok *t = NULL;
@@ -239,17 +261,26 @@ static int eval_json(wr_model *m, const wr_data *d, const options *o, int with_v
     int ex = wr__json_get(test, t, 0, "exclude_seen");
     int applied = wr__json_get(test, t, ex, "applied"), share = wr__json_get(test, t, ex, "repeat_share"),
         reason = wr__json_get(test, t, ex, "reason"), mode = wr__json_get(test, t, ex, "mode");
-    wr__buf_puts(b, ",\"protocol\":{\"split\":\"leave-one-out\",\"ranking\":\"full ranking over all items; ties count against the target\",");
+    wr__buf_printf(b, ",\"protocol\":{\"split\":\"%s\",", loo ? "leave-one-out" : o->eval);
+    if (!loo) {
+        wr__buf_printf(b, "\"fractions\":\"%s\",\"seed\":%lld,\"label\":", o->split ? o->split : "0.8,0.1,0.1", o->seed);
+        if (o->label) wr__buf_json_str(b, o->label);
+        else wr__buf_puts(b, "null");
+        wr__buf_puts(b, ",\"queries\":\"each held-out event: its user, that user's training history, its item as the target\",");
+    }
+    wr__buf_puts(b, "\"ranking\":\"full ranking over all items; ties count against the target\",");
     wr__buf_printf(b, "\"exclude_seen\":%.*s,\"exclude_seen_mode\":\"%.*s\",\"repeat_share\":%.*s,\"exclude_seen_reason\":\"%.*s\",",
                    (int)(t[applied].end - t[applied].start), test + t[applied].start, (int)(t[mode].end - t[mode].start), test + t[mode].start,
                    (int)(t[share].end - t[share].start), test + t[share].start, (int)(t[reason].end - t[reason].start), test + t[reason].start);
-    wr__buf_printf(b, "\"sampled\":\"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed %lld\"}", o->seed);
+    if (loo) wr__buf_printf(b, "\"sampled\":\"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed %lld\"", o->seed);
+    else b->len--; /* the trailing comma */
+    wr__buf_puts(b, "}");
     char *why = wr__json_str(test, &t[reason]);
     if (why) say(2, "seen items: %s\n", why);
     free(why);
     free(t);
     copy_member(b, "test", test, "full");
-    copy_member(b, "test_sampled100", test, "sampled100");
+    if (loo) copy_member(b, "test_sampled100", test, "sampled100");
     if (valid) copy_member(b, "valid", valid, "full");
     *human = test;
     free(valid);
@@ -270,7 +301,7 @@ static void print_report(const options *o, const wr_buf *report) {
     static const char *const sections[][2] = {{"test", "test (full ranking)"},
                                               {"test_sampled100", "test (sampled: target vs 100 unseen items)"},
                                               {"valid", "validation (full ranking)"}};
-    say(1, "leave-one-out results on %s:\n", o->data);
+    say(1, "%s results on %s:\n", is_loo(o) ? "leave-one-out" : o->eval, o->data);
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
         int obj = wr__json_get(report->data, t, 0, sections[s][0]);
         if (obj < 0) continue;
@@ -304,8 +335,9 @@ static int cmd_gen(wr_ctx *ctx, const options *o) {
 
 /* Trains step by step, printing a line per epoch for the iterative models; p keeps the last
  * progress. */
-static int train_with_progress(wr_model *m, const wr_data *d, int loo, int fine_tune, double *p) {
-    int rc = fine_tune ? wr_train_continue(m, d, loo, p) : wr_train_begin(m, d, loo, p);
+static int train_with_progress(wr_model *m, const wr_data *d, const wr_split *split, int fine_tune, double *p) {
+    int loo = split != NULL; /* fine-tuning validates on leave-one-out only */
+    int rc = fine_tune ? wr_train_continue(m, d, loo, p) : wr_train_begin(m, d, split, p);
     if (rc == WR_OK && p[WR_PROGRESS_UNKNOWN_EVENTS] > 0)
         say(2, "note: %.0f events have items the model does not know; they are left out\n", p[WR_PROGRESS_UNKNOWN_EVENTS]);
     if (rc == WR_OK && fine_tune && p[WR_PROGRESS_BEST_EPOCH] == 0 && !p[WR_PROGRESS_DONE] && loo)
@@ -316,7 +348,7 @@ static int train_with_progress(wr_model *m, const wr_data *d, int loo, int fine_
             say(2, "epoch %d/%d  loss %.4f  %.0f positions/s", (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_EPOCHS],
                 p[WR_PROGRESS_LOSS], p[WR_PROGRESS_POSITIONS_PER_S]);
             if (loo && (fine_tune || p[WR_PROGRESS_BEST_EPOCH] > 0))
-                say(2, "  valid NDCG@10 %.4f (best: epoch %d)", p[WR_PROGRESS_VALID_NDCG], (int)p[WR_PROGRESS_BEST_EPOCH]);
+                say(2, "  valid %s %.4f (best: epoch %d)", wr_data_has_labels(d) ? "AUC" : "NDCG@10", p[WR_PROGRESS_VALID_NDCG], (int)p[WR_PROGRESS_BEST_EPOCH]);
             say(2, "\n");
         }
     }
@@ -400,6 +432,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (!o->data) return usage_error("train needs --data FILE");
     if (o->init && (o->model || o->preset))
         return usage_error("--init takes the model, its settings and items from %s; drop --%s (change settings with --set)", o->init, o->model ? "model" : "preset");
+    if (o->init && !is_loo(o)) return usage_error("fine-tuning (--init) validates on --eval loo");
     if (!o->model && !o->preset && !o->init) return usage_error("train needs --model NAME (one of %s) or --preset FILE", wr_model_names());
     wr_data *d = NULL;
     wr_model *m = NULL;
@@ -425,11 +458,13 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
         snprintf(v, sizeof v, "%lld", o->epochs);
         if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", model);
     }
+    wr_split *split = NULL;
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK && o->eval) rc = wr_split_new(d, o->eval, o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) {
-        say(2, "%s %s on %s%s...\n", o->init ? "fine-tuning" : "training", model, o->eval ? "the leave-one-out training part of " : "", o->data);
+        say(2, "%s %s on %s%s%s...\n", o->init ? "fine-tuning" : "training", model, o->eval ? "the training part of the split " : "", o->eval ? o->eval : "", o->data);
         double t0 = wr__now_ms(), p[WR_PROGRESS_N];
-        rc = train_with_progress(m, d, o->eval != NULL, o->init != NULL, p);
+        rc = train_with_progress(m, d, split, o->init != NULL, p);
         double secs = (wr__now_ms() - t0) / 1000.0;
         if (rc == WR_OK) {
             say(2, "trained %s in %.3f s\n", model, secs);
@@ -445,9 +480,9 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
                 wr__buf_printf(&out, ",\"training\":{\"epochs\":%d,\"best_epoch\":%d,\"positions_per_s\":%.0f,\"last_loss\":%.6g}",
                                (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_BEST_EPOCH], p[WR_PROGRESS_POSITIONS_PER_S], p[WR_PROGRESS_LOSS]);
             if (o->eval) {
-                say(2, "evaluating (leave-one-out, full ranking and sampled-100)...\n");
-                wr__buf_puts(&out, ",\"eval\":\"loo\"");
-                rc = eval_json(m, d, o, 1, &out, &human);
+                say(2, "evaluating (%s)...\n", is_loo(o) ? "leave-one-out, full ranking and sampled-100" : o->eval);
+                wr__buf_printf(&out, ",\"eval\":\"%s\"", o->eval);
+                rc = eval_json(m, split, o, 1, &out, &human);
             }
             wr__buf_puts(&out, "}");
         }
@@ -460,6 +495,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     free(human);
     wr__buf_free(&out);
     wr_model_free(m);
+    wr_split_free(split);
     wr_data_free(d);
     return rc ? fail(ctx, rc) : 0;
 }
@@ -471,23 +507,26 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     wr_model *m = NULL;
     char *human = NULL;
     wr_buf out = {0};
+    wr_split *split = NULL;
     int rc = load_model(ctx, o->model, &m);
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) {
         int known = wr_model_known_items(m, d);
         say(2, "%s knows %d of the %d items of %s%s\n", o->model, known, wr_data_n_items(d), o->data,
             known ? "" : ": they share no item id, so every target is a miss (is it the model of this data?)");
-        say(2, "evaluating %s on %s (leave-one-out test targets)...\n", wr_model_name(m), o->data);
+        say(2, "evaluating %s on %s (%s test targets)...\n", wr_model_name(m), o->data, is_loo(o) ? "leave-one-out" : o->eval);
         wr__buf_printf(&out, "{\"model\":\"%s\",\"params\":%s,", wr_model_name(m), wr_model_params_json(m));
         dataset_json(&out, o, d);
-        wr__buf_printf(&out, ",\"items_known_to_model\":%d,\"eval\":\"loo\"", known);
-        rc = eval_json(m, d, o, 0, &out, &human);
+        wr__buf_printf(&out, ",\"items_known_to_model\":%d,\"eval\":\"%s\"", known, is_loo(o) ? "loo" : o->eval);
+        rc = eval_json(m, split, o, 0, &out, &human);
         wr__buf_puts(&out, "}");
     }
     if (rc == WR_OK) print_report(o, &out);
     free(human);
     wr__buf_free(&out);
     wr_model_free(m);
+    wr_split_free(split);
     wr_data_free(d);
     return rc ? fail(ctx, rc) : 0;
 }
@@ -516,7 +555,13 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
             say(2, "note: item \"%s\" is not in the model's vocabulary; it is left out of the history\n", tok);
         }
     }
-    if (rc == WR_OK) rc = wr_model_recommend(m, -1, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
+    int user = -1;
+    if (rc == WR_OK && o->user) {
+        user = wr_model_user_index(m, o->user);
+        if (!wr_model_n_users(m)) say(2, "note: %s does not score by user; --user is ignored\n", wr_model_name(m));
+        else if (user < 0) say(2, "note: user \"%s\" is not in the model's users; it is scored by its history alone\n", o->user);
+    }
+    if (rc == WR_OK) rc = wr_model_recommend(m, user, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
     if (rc == WR_OK) {
         if (o->json) {
             const char *why = "";

@@ -32,6 +32,10 @@ struct wr_data {
     int64_t *user_start;   /* n_users + 1 offsets into seq and ts */
     int32_t *seq;          /* n_events item ids, grouped per user, ordered by time (stable) */
     int64_t *ts;           /* n_events timestamps (0 when the format has none) */
+    float *rating;         /* n_events ratings (the rating or label column), or NULL: none */
+    char rating_col[40];   /* that column's name ("rating" for MovieLens), "" = none */
+    uint8_t *label;        /* n_events binary labels (wr_data_label), or NULL: none */
+    char label_expr[64];   /* the expression that made them */
     char **titles;         /* n items, or NULL; "" where unknown */
     char **categories;     /* n items, or NULL */
     int64_t skipped;
@@ -47,6 +51,8 @@ typedef struct {
     const int32_t *len;    /* n */
     const int32_t *items;
     const int64_t *ts;     /* aligned with items: event timestamps */
+    const float *rating;   /* aligned with items, or NULL: the data has no ratings */
+    const uint8_t *label;  /* aligned with items, or NULL: the data has no labels */
 } wr_seqs;
 
 /* Fills seqs over data; drop_last = 0: every event, 2: the leave-one-out training part

@@ -1,5 +1,6 @@
 /* load.c: wr_data_load (format dispatch, auto-detection, grouping per user in time order), the
  * helpers the parsers share, wr_data_load_titles, the getters and wr__seqs_from_data. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,19 @@ void wr__trim_id(const char **s, size_t *n) {
         *n -= 2;
         wr__trim_ws(s, n);
     }
+}
+
+int wr__parse_rating(const char *s, size_t n, float *out) {
+    char num[48];
+    if (!n) return -1;
+    if (n >= sizeof num) return -2;
+    memcpy(num, s, n);
+    num[n] = 0;
+    char *end;
+    double v = strtod(num, &end);
+    if (*end || end == num || !isfinite(v) || fabs(v) > 1e30) return -2;
+    *out = (float)v;
+    return 0;
 }
 
 int wr__parse_ts(const char *s, size_t n, int64_t *ip, int32_t *frac) {
@@ -160,7 +174,7 @@ static int set_meta(wr__loader *L, char ***arr, int item, const char *s, size_t 
 }
 
 int wr__add_event(wr__loader *L, const char *user, size_t ulen, const char *item, size_t ilen,
-                  int64_t ts, int32_t frac, const char *title, size_t tlen, const char *cat,
+                  int64_t ts, int32_t frac, float rating, const char *title, size_t tlen, const char *cat,
                   size_t clen) {
     int u = wr__vocab_add(&L->d->users, user, ulen);
     int it = u < 0 ? -1 : wr__vocab_add(&L->d->items, item, ilen);
@@ -172,7 +186,7 @@ int wr__add_event(wr__loader *L, const char *user, size_t ulen, const char *item
         L->ev = e;
         L->evcap = cap;
     }
-    L->ev[L->nev++] = (wr__event){u, it, ts, frac};
+    L->ev[L->nev++] = (wr__event){u, it, ts, frac, rating};
     /* set_meta grows both arrays, so pass the address of the member after growth */
     if (title && set_meta(L, &L->titles, it, title, tlen) < 0) return wr__oom(L->ctx, "storing titles");
     if (cat && set_meta(L, &L->cats, it, cat, clen) < 0) return wr__oom(L->ctx, "storing categories");
@@ -284,10 +298,12 @@ static int finish(wr__loader *L) {
     d->user_start = wr__calloc((size_t)nu + 1, sizeof(int64_t));
     d->seq = wr__realloc_array(NULL, (size_t)L->nev, sizeof(int32_t));
     d->ts = wr__realloc_array(NULL, (size_t)L->nev, sizeof(int64_t));
-    if (!d->user_start || !d->seq || !d->ts) return wr__oom(L->ctx, "grouping events");
+    if (d->rating_col[0]) d->rating = wr__realloc_array(NULL, (size_t)L->nev, sizeof(float));
+    if (!d->user_start || !d->seq || !d->ts || (d->rating_col[0] && !d->rating)) return wr__oom(L->ctx, "grouping events");
     for (int64_t e = 0; e < L->nev; e++) {
         d->seq[e] = L->ev[e].item;
         d->ts[e] = L->ev[e].ts;
+        if (d->rating) d->rating[e] = L->ev[e].rating;
         d->user_start[L->ev[e].user + 1]++;
     }
     int longest = 0;
@@ -425,6 +441,8 @@ void wr_data_free(wr_data *d) {
     free(d->user_start);
     free(d->seq);
     free(d->ts);
+    free(d->rating);
+    free(d->label);
     free(d);
 }
 
@@ -576,6 +594,8 @@ int wr__seqs_from_data(const wr_data *d, int drop_last, wr_seqs *seqs, int32_t *
     seqs->len = l;
     seqs->items = d->seq;
     seqs->ts = d->ts;
+    seqs->rating = d->rating;
+    seqs->label = d->label;
     *len = l;
     return WR_OK;
 }

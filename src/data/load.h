@@ -13,6 +13,7 @@ typedef struct {
     int32_t user, item;
     int64_t ts;   /* integer part (floor) of the timestamp */
     int32_t frac; /* fraction in 1e-9 units, so decimal timestamps order correctly */
+    float rating; /* the rating or label column; NAN where the format has none */
 } wr__event;
 
 typedef struct {
@@ -55,10 +56,13 @@ int wr__line_done(wr__loader *L, int rc);
  * prefix like "field 2 (item)", `what` is "item" or "user". */
 int wr__check_id(wr__loader *L, int64_t line, const char *field, const char *what, const char *s,
                  size_t n);
-/* Adds one event (ids already checked). title/cat may be NULL. Fails only on OOM. */
+/* Adds one event (ids already checked). title/cat may be NULL; rating is NAN when the format has
+ * no rating column. Fails only on OOM. */
 int wr__add_event(wr__loader *L, const char *user, size_t ulen, const char *item, size_t ilen,
-                  int64_t ts, int32_t frac, const char *title, size_t tlen, const char *cat,
+                  int64_t ts, int32_t frac, float rating, const char *title, size_t tlen, const char *cat,
                   size_t clen);
+/* A rating or label field: a finite number ("4", "3.5", "1"); 0, or -1 empty, -2 not a number. */
+int wr__parse_rating(const char *s, size_t n, float *out);
 
 /* Header column names. */
 int wr__is_user_col(const char *s, size_t n);

@@ -1,5 +1,6 @@
 /* parse_csv.c: CSV/TSV with a header. The delimiter (tab, comma or semicolon) is taken from the
  * header line; fields may be double-quoted ("a, b", "" for a quote, newlines inside quotes). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 static const char *const ts_cols[] = {"timestamp", "ts", "time", "unix_time", NULL};
 static const char *const title_cols[] = {"title", "name", "item_name", NULL};
 static const char *const cat_cols[] = {"category", "genre", "genres", "cat", NULL};
+/* the rating or label column: explicit ratings, or a binary outcome (click, purchase) */
+static const char *const rating_cols[] = {"rating", "label", "score", "click", "clicked", NULL};
 
 static int name_is(const char *s, size_t n, const char *const *names) {
     for (int i = 0; names[i]; i++) {
@@ -153,8 +156,8 @@ int wr__csv_header_has_item(const char *s, size_t n) {
 }
 
 typedef struct {
-    int user, item, ts, title, cat; /* column indices, -1 = absent */
-    char uname[40], iname[40], tname[40];
+    int user, item, ts, title, cat, rating; /* column indices, -1 = absent */
+    char uname[40], iname[40], tname[40], rname[40];
 } columns;
 
 static void col_name(char *dst, size_t cap, const char *s, size_t n) {
@@ -195,10 +198,20 @@ static int parse_row(wr__loader *L, const record *r, const columns *c, int64_t l
             return wr__bad(L, line, "field %d (%s): %s: \"%.*s\"", c->ts + 1, c->tname,
                            k == -1 ? "not a number" : "out of range", (int)(n > 40 ? 40 : n), t);
     }
+    float rating = NAN;
+    if (c->rating >= 0) {
+        size_t n = 0;
+        const char *t = c->rating < r->n ? rec_field(r, c->rating, &n) : "";
+        wr__trim_id(&t, &n);
+        int k = wr__parse_rating(t, n, &rating);
+        if (k)
+            return wr__bad(L, line, "field %d (%s): %s: \"%.*s\"", c->rating + 1, c->rname,
+                           k == -1 ? "empty rating" : "not a number", (int)(n > 40 ? 40 : n), t);
+    }
     const char *title = NULL, *cat = NULL;
     if (c->title >= 0) title = c->title < r->n ? rec_field(r, c->title, &tn) : "";
     if (c->cat >= 0) cat = c->cat < r->n ? rec_field(r, c->cat, &cn) : "";
-    return wr__add_event(L, u, un, it, in, ts, frac, title, tn, cat, cn);
+    return wr__add_event(L, u, un, it, in, ts, frac, rating, title, tn, cat, cn);
 }
 
 int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
@@ -215,7 +228,7 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
     char delim = wr__csv_delim(s, n);
     record r = {0};
     char msg[WR_ERR_MSG_MAX];
-    columns c = {-1, -1, -1, -1, -1, "", "", ""};
+    columns c = {-1, -1, -1, -1, -1, -1, "", "", "", ""};
     int64_t hline = line + 1;
     int st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
     line++;
@@ -237,6 +250,7 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
         else if (c.ts < 0 && name_is(f, fl, ts_cols)) c.ts = i, col_name(c.tname, sizeof c.tname, f, fl);
         else if (c.title < 0 && name_is(f, fl, title_cols)) c.title = i;
         else if (c.cat < 0 && name_is(f, fl, cat_cols)) c.cat = i;
+        else if (c.rating < 0 && name_is(f, fl, rating_cols)) c.rating = i, col_name(c.rname, sizeof c.rname, f, fl);
         if (i < 12) {
             wr__buf_printf(&found, "%s\"%.*s\"", i ? ", " : "", (int)(fl > 30 ? 30 : fl), f);
         } else if (i == 12) {
@@ -255,6 +269,7 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
                                 : "user, user_id, userid, session, session_id, sessionid, visitor, visitorid");
     }
     wr__buf_free(&found);
+    if (c.rating >= 0) snprintf(L->d->rating_col, sizeof L->d->rating_col, "%s", c.rname);
     while (rc == WR_OK && p < end) {
         /* blank lines are skipped silently */
         const char *nl = memchr(p, '\n', (size_t)(end - p));

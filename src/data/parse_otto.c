@@ -3,6 +3,7 @@
  * A small strict JSON scanner: keys in any order, unknown keys (any JSON value) skipped, every
  * event type is an event. "session" and "aid" may be numbers (their text is the id) or strings;
  * a missing "ts" counts as 0 (file order). A bad line is rejected as a whole. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -391,7 +392,7 @@ done:
         rc = wr__check_id(L, line, "\"session\"", "session", u, un);
         for (int k = 0; rc == WR_OK && k < le->n; k++)
             rc = wr__add_event(L, u, un, le->ids.data + le->ev[k].off, le->ev[k].len, le->ev[k].ts,
-                               le->ev[k].frac, NULL, 0, NULL, 0);
+                               le->ev[k].frac, NAN, NULL, 0, NULL, 0);
     }
 out:
     wr__buf_free(&sess);

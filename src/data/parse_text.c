@@ -41,15 +41,8 @@ static int ml_line(wr__loader *L, const char *s, size_t n, int dat, int64_t line
     if (!rc) rc = wr__check_id(L, line, "field 2 (item)", "item", f[1], fl[1]);
     if (rc) return rc;
     /* the rating: a finite number (1-5 in MovieLens, halves in later releases) */
-    char num[48];
-    double rating = 0;
-    char *end = num;
-    if (fl[2] && fl[2] < sizeof num) {
-        memcpy(num, f[2], fl[2]);
-        num[fl[2]] = 0;
-        rating = strtod(num, &end);
-    }
-    if (!fl[2] || fl[2] >= sizeof num || *end || end == num || !isfinite(rating))
+    float rating;
+    if (wr__parse_rating(f[2], fl[2], &rating))
         return wr__bad(L, line, "field 3 (rating): %s: \"%.*s\"", fl[2] ? "not a number" : "empty rating",
                        (int)(fl[2] > 40 ? 40 : fl[2]), f[2]);
     int64_t ts;
@@ -59,10 +52,11 @@ static int ml_line(wr__loader *L, const char *s, size_t n, int dat, int64_t line
     if (k)
         return wr__bad(L, line, "field 4 (timestamp): %s: \"%.*s\"", k == -1 ? "not a number" : "out of range",
                        (int)(fl[3] > 40 ? 40 : fl[3]), f[3]);
-    return wr__add_event(L, f[0], fl[0], f[1], fl[1], ts, frac, NULL, 0, NULL, 0);
+    return wr__add_event(L, f[0], fl[0], f[1], fl[1], ts, frac, rating, NULL, 0, NULL, 0);
 }
 
 int wr__parse_movielens(wr__loader *L, const char *p, size_t len) {
+    strcpy(L->d->rating_col, "rating");
     wr__lines it = {p, p + len, 0};
     const char *s;
     size_t n;
@@ -113,7 +107,7 @@ int wr__parse_seq(wr__loader *L, const char *p, size_t len) {
             rc = wr__check_id(L, it.line, "field 1 (user)", "user", tok[0], tl[0]);
             if (!rc) rc = wr__check_id(L, it.line, "field 2 (item)", "item", tok[1], tl[1]);
             /* no timestamps: line order is time order, and the stable sort keeps it */
-            if (!rc) rc = wr__add_event(L, tok[0], tl[0], tok[1], tl[1], 0, 0, NULL, 0, NULL, 0);
+            if (!rc) rc = wr__add_event(L, tok[0], tl[0], tok[1], tl[1], 0, 0, NAN, NULL, 0, NULL, 0);
         }
         first = 0;
         rc = wr__line_done(L, rc);

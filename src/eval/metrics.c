@@ -1,5 +1,6 @@
 /* metrics.c: HR@K, NDCG@K, MRR@K for a single held-out target (Recall@K equals HR@K then). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "../core/core.h"
 #include "metrics.h"
@@ -33,4 +34,36 @@ void wr__ci95(double sum, double sum2, int64_t n, double *lo, double *hi) {
     }
     *lo = mean - half < 0 ? 0 : mean - half;
     *hi = mean + half > 1 ? 1 : mean + half;
+}
+
+static int cmp_score(const void *a, const void *b, void *arg) {
+    const float *s = arg;
+    float x = s[*(const int64_t *)a], y = s[*(const int64_t *)b];
+    return x < y ? -1 : x > y;
+}
+
+int wr__auc(const float *score, const uint8_t *label, int64_t n, double *auc) {
+    int64_t pos = 0;
+    for (int64_t i = 0; i < n; i++) pos += label[i] != 0;
+    if (pos == 0 || pos == n) return 1;
+    int64_t *order = malloc((size_t)n * sizeof *order);
+    if (!order) return -1;
+    for (int64_t i = 0; i < n; i++) order[i] = i;
+    if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_score, (void *)score) < 0) {
+        free(order);
+        return -1;
+    }
+    /* Mann-Whitney: the positives' rank sum, ties sharing their mean rank */
+    double ranks = 0;
+    for (int64_t i = 0; i < n;) {
+        int64_t j = i;
+        while (j + 1 < n && score[order[j + 1]] == score[order[i]]) j++;
+        double mean_rank = (double)(i + j) / 2.0 + 1.0;
+        for (int64_t t = i; t <= j; t++) ranks += label[order[t]] ? mean_rank : 0;
+        i = j + 1;
+    }
+    free(order);
+    double npos = (double)pos, nneg = (double)(n - pos);
+    *auc = (ranks - npos * (npos + 1) / 2) / (npos * nneg);
+    return 0;
 }

@@ -31,3 +31,20 @@ int wr__eval_loo(struct wr_model *model, const struct wr_data *data, int split, 
                  int sampled, uint64_t seed, wr_metrics *full, wr_metrics *samp, double *coverage);
 
 #endif
+
+/* AUC of scores against binary labels (ties count one half, as the Mann-Whitney U statistic):
+ * 0, or 1 when one class is absent (no AUC), -1 on OOM. */
+int wr__auc(const float *score, const uint8_t *label, int64_t n, double *auc);
+
+/* Metrics of the held-out events of a split part (queries.c). Ranking over the positive (or
+ * unlabelled) targets; AUC, GAUC and logloss over the labelled ones (logloss for models whose
+ * scores are logits), RMSE and MAE over the rated ones (models that predict ratings). A field
+ * is NaN where it does not apply. */
+typedef struct {
+    wr_metrics rank;
+    int64_t labelled, rated, unknown; /* unknown: targets whose item the model lacks */
+    double auc, gauc, logloss, rmse, mae;
+} wr_split_metrics;
+struct wr_split;
+int wr__eval_split(struct wr_model *model, const struct wr_split *split, int part, int k, int exclude_seen,
+                   wr_split_metrics *out);

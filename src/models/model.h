@@ -33,7 +33,11 @@ typedef struct {
  * these instead of knowing model names. */
 enum {
     WR_USES_USERS = 1,   /* scores depend on who asks: the model keeps the training data's users */
+    WR_USES_LABELS = 2,  /* trains on every labelled event (the others train on the positive ones) */
 };
+/* What a score means (wr_model_vt.predicts): a ranking score, the logit of P(label = 1) (logloss
+ * applies), or a predicted rating (RMSE and MAE apply). */
+enum { WR_PREDICTS_SCORE = 0, WR_PREDICTS_PROB, WR_PREDICTS_RATING };
 
 typedef struct wr_model_vt {
     const char *name;
@@ -48,6 +52,8 @@ typedef struct wr_model_vt {
     int (*score)(wr_model *m, const wr_query *q, float *scores);
     /* Optional: scores (n, n_items) for n queries at once (evaluation); NULL = score each. */
     int (*score_batch)(wr_model *m, const wr_query *qs, int n, float *scores);
+    /* Optional: what the scores mean under the model's settings (WR_PREDICTS_*); NULL = ranking scores. */
+    int (*predicts)(const wr_model *m);
     /* Adds the model's tensors to w. */
     int (*save)(wr_model *m, wr_st_file *w);
     /* Reads the model's tensors from f (shapes checked against m->n_items and params). */

@@ -1,8 +1,8 @@
 /* train.c: fitting a model on data, in steps. One-pass families (pop, markov, the kNN models)
  * do all their work in wr_train_begin. Iterative families train one mini-batch per step; at the
- * end of every epoch the loop measures validation NDCG@10 (leave-one-out's second-last events,
- * when training on the leave-one-out split, history items excluded by the exclude-seen `auto`
- * rule), keeps the best epoch's weights, and stops after
+ * end of every epoch the loop measures the validation metric (NDCG@10 on the split's validation
+ * part, leave-one-out's second-last events, or AUC on labelled data; history items excluded by
+ * the exclude-seen `auto` rule), keeps the best epoch's weights, and stops after
  * `patience` epochs without improvement or after `epochs` epochs. The caller drives the steps, so
  * a worker can report progress and stop between them. */
 #include <math.h>
@@ -10,18 +10,21 @@
 #include <string.h>
 
 #include "../eval/metrics.h"
+#include "../eval/split.h"
 #include "model.h"
 
 struct wr_train {
     const wr_data *data;
-    int loo, exclude_seen;
+    const wr_split *split;                  /* NULL: every event, no validation */
+    int loo, validate, exclude_seen;
     wr_seqs seqs;
+    wr_own_seqs own;                        /* the training part of a split other than loo */
     int32_t *len;
     int epoch, epochs, step, patience, bad_epochs, best_epoch, done, have_best;
     int64_t unknown_events;                 /* fine-tuning: events whose item the model lacks */
     int64_t *own_start, *own_ts;            /* fine-tuning: the data in the model's item ids */
     int32_t *own_items;
-    double loss_sum, last_loss, valid_ndcg, best_ndcg, pos_per_s;
+    double loss_sum, last_loss, valid_metric, best_metric, pos_per_s;
     int64_t epoch_steps, epoch_positions;
     double epoch_start_ms;
     float *best; /* the best epoch's parameters */
@@ -30,6 +33,7 @@ struct wr_train {
 void wr__train_free(wr_model *m) {
     if (!m->train) return;
     wr_free(m->train->len);
+    wr__own_seqs_free(&m->train->own);
     free(m->train->own_start);
     free(m->train->own_ts);
     free(m->train->own_items);
@@ -49,7 +53,7 @@ static void fill_progress(const wr_model *m, double *p) {
     p[WR_PROGRESS_STEP] = (double)t->epoch_steps;
     p[WR_PROGRESS_LOSS] = t->last_loss;
     p[WR_PROGRESS_POSITIONS_PER_S] = t->pos_per_s;
-    p[WR_PROGRESS_VALID_NDCG] = t->valid_ndcg;
+    p[WR_PROGRESS_VALID_NDCG] = t->valid_metric;
     p[WR_PROGRESS_BEST_EPOCH] = t->best_epoch;
     p[WR_PROGRESS_DONE] = t->done;
     p[WR_PROGRESS_UNKNOWN_EVENTS] = (double)t->unknown_events;
@@ -57,19 +61,48 @@ static void fill_progress(const wr_model *m, double *p) {
 
 static int start_epochs(wr_model *m);
 
-int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) {
+/* What early stopping watches: validation NDCG@10, or AUC on labelled data (higher is better). */
+static int valid_metric(wr_model *m, double *out) {
+    wr_train *t = m->train;
+    if (t->loo) {
+        wr_metrics full, samp;
+        double cov;
+        int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
+        *out = full.users ? full.ndcg / full.users : 0;
+        return rc;
+    }
+    wr_split_metrics r;
+    int rc = wr__eval_split(m, t->split, WR_PART_VALID, 10, t->exclude_seen, &r);
+    if (rc) return rc;
+    *out = t->data->label ? r.auc : r.rank.users ? r.rank.ndcg / r.rank.users : 0;
+    if (*out != *out) *out = 0;
+    return WR_OK;
+}
+
+int wr_train_begin(wr_model *m, const wr_data *data, const wr_split *split, double *progress) {
     if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fit: model and data are required");
+    if (split && split->data != data) return wr__err(m->ctx, WR_ERR_ARG, "fit: the split was made for other data");
     wr__model_reset(m);
     wr__vocab_free(&m->items);
+    wr__vocab_free(&m->users);
     if (wr__vocab_copy(&m->items, &data->items) < 0) return wr__oom(m->ctx, "copying the item vocabulary");
+    if ((m->vt->caps & WR_USES_USERS) && wr__vocab_copy(&m->users, &data->users) < 0) return wr__oom(m->ctx, "copying the user vocabulary");
     wr_train *t = wr__calloc(1, sizeof *t);
     if (!t) return wr__oom(m->ctx, "starting training");
     m->train = t;
     t->data = data;
-    t->loo = loo;
-    if (wr__seqs_from_data(data, loo ? 2 : 0, &t->seqs, &t->len) < 0) {
+    t->split = split;
+    t->loo = split && split->kind == WR_EVAL_LOO;
+    t->validate = t->loo || (split && split->n_part[WR_PART_VALID] > 0);
+    int rc = WR_OK;
+    if (t->loo || (!split && !data->label)) { /* views of the data's own arrays */
+        if (wr__seqs_from_data(data, t->loo ? 2 : 0, &t->seqs, &t->len) < 0) rc = wr__oom(m->ctx, "preparing training sequences");
+    } else if (!(rc = wr__split_train_seqs(data, split, !(m->vt->caps & WR_USES_LABELS), &t->own))) {
+        t->seqs = t->own.seqs;
+    }
+    if (rc) {
         wr__train_free(m);
-        return wr__oom(m->ctx, "preparing training sequences");
+        return rc;
     }
     if (wr__model_keep_data_info(m, data, &t->seqs)) {
         wr__train_free(m);
@@ -83,7 +116,7 @@ int wr_train_begin(wr_model *m, const wr_data *data, int loo, double *progress) 
     /* Validation follows the exclude-seen `auto` rule, as the reports do by default. */
     t->exclude_seen = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
     wr__rng_seed(&m->rng, m->seed);
-    int rc = m->vt->fit(m, &t->seqs);
+    rc = m->vt->fit(m, &t->seqs);
     if (rc) {
         wr__model_reset(m);
         return rc;
@@ -102,9 +135,9 @@ static int start_epochs(wr_model *m) {
     wr_train *t = m->train;
     t->epochs = (int)wr__hp_or(m, "epochs", 1);
     t->patience = (int)wr__hp_or(m, "patience", 0);
-    t->best_ndcg = -1;
+    t->best_metric = -1;
     t->done = m->vt->train_step == NULL;
-    if (!t->done && t->loo && t->patience > 0 && !(t->best = malloc(m->n_params * sizeof *t->best + 1)))
+    if (!t->done && t->validate && t->patience > 0 && !(t->best = malloc(m->n_params * sizeof *t->best + 1)))
         return wr__oom(m->ctx, "keeping the best weights");
     t->epoch_start_ms = wr__now_ms();
     return WR_OK;
@@ -160,7 +193,7 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     wr_train *t = wr__calloc(1, sizeof *t);
     if (!t) return wr__oom(m->ctx, "starting fine-tuning");
     t->data = data;
-    t->loo = loo;
+    t->loo = t->validate = loo;
     m->train = t;
     int rc = map_to_model(m, t);
     /* what an empty history gets: the counts grow with the new events */
@@ -199,10 +232,8 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     }
     if (rc == WR_OK && t->best) {
         /* the model as it came is epoch 0: fine-tuning keeps it unless an epoch beats it */
-        wr_metrics full, samp;
-        double cov;
-        rc = wr__eval_loo(m, data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
-        t->valid_ndcg = t->best_ndcg = full.users ? full.ndcg / full.users : 0;
+        rc = valid_metric(m, &t->valid_metric);
+        t->best_metric = t->valid_metric;
         memcpy(t->best, weights, n_params * sizeof *weights);
         t->have_best = 1;
     }
@@ -223,13 +254,10 @@ static int end_epoch(wr_model *m) {
     t->last_loss = t->epoch_steps ? t->loss_sum / t->epoch_steps : 0;
     t->epoch++;
     if (t->best) {
-        wr_metrics full, samp;
-        double cov;
-        int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
+        int rc = valid_metric(m, &t->valid_metric);
         if (rc) return rc;
-        t->valid_ndcg = full.users ? full.ndcg / full.users : 0;
-        if (t->valid_ndcg > t->best_ndcg) {
-            t->best_ndcg = t->valid_ndcg;
+        if (t->valid_metric > t->best_metric) {
+            t->best_metric = t->valid_metric;
             t->best_epoch = t->epoch;
             t->have_best = 1;
             t->bad_epochs = 0;
@@ -289,9 +317,12 @@ int wr_train_end(wr_model *m) {
 
 static int fit_all(wr_model *m, const wr_data *data, int loo) {
     double p[WR_PROGRESS_N];
-    int rc = wr_train_begin(m, data, loo, p);
+    wr_split *split = NULL;
+    int rc = loo ? wr_split_new(data, "loo", NULL, 0, &split) : WR_OK;
+    if (rc == WR_OK) rc = wr_train_begin(m, data, split, p);
     while (rc == WR_OK && !p[WR_PROGRESS_DONE]) rc = wr_train_steps(m, 1 << 30, p);
     wr_train_end(m);
+    wr_split_free(split);
     return rc;
 }
 

@@ -23,7 +23,7 @@ static wr_model *prepare(wr_data *d, const char *n_sample) {
     CHECK(wr_model_set(m, "dropout_embed", dropout) == WR_OK);
     CHECK(wr_model_set(m, "dropout_hidden", dropout) == WR_OK);
     double p[WR_PROGRESS_N];
-    CHECK(wr_train_begin(m, d, 0, p) == WR_OK);
+    CHECK(wr_train_begin(m, d, NULL, p) == WR_OK);
     return m;
 }
 

@@ -22,7 +22,7 @@ static wr_model *prepare(wr_data *d, const char *loss) {
     const char *sets[][2] = {{"dim", "4"}, {"blocks", "2"}, {"heads", "2"}, {"max_len", "4"}, {"batch", "2"}, {"loss", loss}, {"sample_alpha", sample_alpha}};
     for (int i = 0; i < 7; i++) CHECK(wr_model_set(m, sets[i][0], sets[i][1]) == WR_OK);
     double p[WR_PROGRESS_N];
-    CHECK(wr_train_begin(m, d, 0, p) == WR_OK);
+    CHECK(wr_train_begin(m, d, NULL, p) == WR_OK);
     /* larger random weights than the 0.02 init, so every path carries gradient */
     wr_rng rng;
     wr__rng_seed(&rng, 11);

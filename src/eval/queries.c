@@ -1,0 +1,198 @@
+/* queries.c: evaluation on a split's held-out events (random, temporal, cold-users, cold-items;
+ * see split.h). A query per user (its training history; cold-users: a query per event, with the
+ * user's earlier events), scored once against the whole catalogue; each of its held-out events
+ * is then a ranking target (when positive or unlabelled) and a pointwise prediction (the
+ * target's score) for AUC, GAUC, logloss, RMSE and MAE. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../models/model.h"
+#include "metrics.h"
+#include "split.h"
+
+typedef struct {
+    int user;           /* data user */
+    int64_t first, end; /* its target events: part events in [first, end) of the user */
+} query_span;
+
+/* One query's history into h: the user's training events (cold-users: the events before `before`),
+ * positives only when labelled, in the model's ids. */
+static int history_of(const wr_split *s, const int32_t *map, int u, int64_t before, int *h) {
+    const wr_data *d = s->data;
+    int n = 0;
+    for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++) {
+        if (s->kind == WR_EVAL_COLD_USERS ? e >= before : s->part[e] != WR_PART_TRAIN) continue;
+        if (d->label && !d->label[e]) continue;
+        if (map[d->seq[e]] >= 0) h[n++] = map[d->seq[e]];
+    }
+    return n;
+}
+
+static double sigmoid_logloss(float s, int y) {
+    double p = 1.0 / (1.0 + exp(-(double)s));
+    if (p < 1e-7) p = 1e-7;
+    if (p > 1 - 1e-7) p = 1 - 1e-7;
+    return -(y ? wr__log(p) : wr__log(1 - p));
+}
+
+int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, wr_split_metrics *out) {
+    wr_ctx *ctx = m->ctx;
+    const wr_data *d = s->data;
+    if (!m->fitted) return wr__err(ctx, WR_ERR_STATE, "%s: the model is not trained yet", m->vt->name);
+    int n = m->items.n, nu = d->users.n, rc = WR_OK;
+    int predicts = m->vt->predicts ? m->vt->predicts(m) : WR_PREDICTS_SCORE;
+    int64_t maxlen = 0, nt = s->n_part[part];
+    for (int u = 0; u < nu; u++)
+        if (d->user_start[u + 1] - d->user_start[u] > maxlen) maxlen = d->user_start[u + 1] - d->user_start[u];
+    int64_t widest = n > maxlen ? n : maxlen;
+    int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
+    if (batch < 1) batch = 1;
+    int32_t *map = malloc((size_t)d->items.n * sizeof *map + 1);
+    float *scores = malloc((size_t)batch * n * sizeof *scores + 1), *tscore = malloc((size_t)nt * sizeof *tscore + 1);
+    int *hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
+    wr_query *bq = malloc((size_t)batch * sizeof *bq);
+    query_span *bs = malloc((size_t)batch * sizeof *bs);
+    uint8_t *tlabel = malloc((size_t)nt + 1), *skip = calloc((size_t)n + 1, 1);
+    int *tuser = malloc((size_t)nt * sizeof *tuser + 1);
+    if (!map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser) {
+        rc = wr__oom(ctx, "evaluating");
+        goto done;
+    }
+    for (int i = 0; i < d->items.n; i++) map[i] = wr__vocab_find(&m->items, d->items.keys[i], strlen(d->items.keys[i]));
+    wr_split_metrics r = {.rank = {.k = k}};
+    double se = 0, ae = 0, ll = 0;
+    int64_t nl = 0;
+    int u = 0;
+    int64_t e = nu ? d->user_start[0] : 0;
+    while (rc == WR_OK) {
+        /* the next batch of queries */
+        int nb = 0;
+        for (; u < nu && nb < batch;) {
+            int64_t end = d->user_start[u + 1];
+            while (e < end && s->part[e] != part) e++;
+            if (e >= end) {
+                if (++u < nu) e = d->user_start[u];
+                continue;
+            }
+            int64_t first = e, last = s->kind == WR_EVAL_COLD_USERS ? e + 1 : end;
+            int *h = hist + (size_t)nb * maxlen;
+            int user = s->kind == WR_EVAL_COLD_USERS || !m->users.n ? -1 : wr__vocab_find(&m->users, d->users.keys[u], strlen(d->users.keys[u]));
+            bq[nb] = (wr_query){user, h, history_of(s, map, u, first, h)};
+            bs[nb++] = (query_span){u, first, last};
+            e = last;
+        }
+        if (nb == 0 || (rc = wr__score_batch(m, bq, nb, scores))) break;
+        for (int q = 0; q < nb; q++) {
+            const float *sc = scores + (size_t)q * n;
+            const wr_query *qq = &bq[q];
+            if (exclude_seen)
+                for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 1;
+            for (int64_t t = bs[q].first; t < bs[q].end; t++) {
+                if (s->part[t] != part) continue;
+                int target = map[d->seq[t]];
+                if (target >= 0 && sc[target] != sc[target]) {
+                    rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", m->vt->name, target);
+                    break;
+                }
+                if (!d->label || d->label[t]) {
+                    int was = target >= 0 ? skip[target] : 0;
+                    if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
+                    wr__metrics_add(&r.rank, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1);
+                    if (target >= 0) skip[target] = (unsigned char)was;
+                }
+                if (target < 0) {
+                    r.unknown++;
+                    continue;
+                }
+                if (d->label) {
+                    tscore[nl] = sc[target], tlabel[nl] = d->label[t], tuser[nl++] = bs[q].user;
+                    if (predicts == WR_PREDICTS_PROB) ll += sigmoid_logloss(sc[target], d->label[t]);
+                }
+                if (d->rating && predicts == WR_PREDICTS_RATING) {
+                    double err = (double)sc[target] - d->rating[t];
+                    se += err * err, ae += fabs(err), r.rated++;
+                }
+            }
+            for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 0;
+        }
+    }
+    if (rc) goto done;
+    r.labelled = nl;
+    r.auc = r.gauc = r.logloss = r.rmse = r.mae = NAN;
+    if (nl) {
+        if (wr__auc(tscore, tlabel, nl, &r.auc) < 0) {
+            rc = wr__oom(ctx, "computing AUC");
+            goto done;
+        }
+        if (predicts == WR_PREDICTS_PROB) r.logloss = ll / (double)nl;
+        /* GAUC: per-user AUC (users with both classes), weighted by their labelled events */
+        double sum = 0, w = 0;
+        for (int64_t i = 0; i < nl;) {
+            int64_t j = i;
+            while (j < nl && tuser[j] == tuser[i]) j++;
+            double a;
+            int st = wr__auc(tscore + i, tlabel + i, j - i, &a);
+            if (st < 0) {
+                rc = wr__oom(ctx, "computing GAUC");
+                goto done;
+            }
+            if (st == 0) sum += a * (double)(j - i), w += (double)(j - i);
+            i = j;
+        }
+        if (w > 0) r.gauc = sum / w;
+    }
+    if (r.rated) r.rmse = sqrt(se / (double)r.rated), r.mae = ae / (double)r.rated;
+    *out = r;
+done:
+    free(map), free(scores), free(tscore), free(hist), free(bq), free(bs), free(tlabel), free(skip), free(tuser);
+    return rc;
+}
+
+static void num_or_null(wr_buf *b, const char *key, double x) {
+    wr__buf_printf(b, ",\"%s\":", key);
+    if (x == x) wr__buf_json_num(b, x);
+    else wr__buf_puts(b, "null");
+}
+
+int wr_eval(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, int sampled, uint64_t seed, char **out_json) {
+    if (!m || !s || !out_json) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_eval: model, split and out_json are required");
+    if (s->kind == WR_EVAL_LOO) return wr_eval_loo(m, s->data, part, k, exclude_seen, sampled, seed, out_json);
+    if (part != WR_SPLIT_TEST && part != WR_SPLIT_VALID) return wr__err(m->ctx, WR_ERR_ARG, "part must be test (0) or valid (1), got %d", part);
+    if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
+    if (exclude_seen < WR_SEEN_KEEP || exclude_seen > WR_SEEN_AUTO)
+        return wr__err(m->ctx, WR_ERR_ARG, "exclude_seen must be 0 (keep), 1 (exclude) or 2 (auto), got %d", exclude_seen);
+    char reason[200];
+    int applied = wr__resolve_seen(m, exclude_seen, -1, reason, sizeof reason);
+    wr_split_metrics r;
+    int rc = wr__eval_split(m, s, part == WR_SPLIT_TEST ? WR_PART_TEST : WR_PART_VALID, k, applied, &r);
+    if (rc) return rc;
+    wr_buf b = {0};
+    static const char *const modes[] = {"no", "yes", "auto"};
+    wr__buf_printf(&b, "{\"exclude_seen\":{\"mode\":\"%s\",\"applied\":%s,\"repeat_share\":", modes[exclude_seen], applied ? "true" : "false");
+    if (m->repeat_share >= 0) wr__buf_json_num(&b, m->repeat_share);
+    else wr__buf_puts(&b, "null");
+    wr__buf_puts(&b, ",\"reason\":");
+    wr__buf_json_str(&b, reason);
+    const wr_metrics *x = &r.rank;
+    double u = x->users ? (double)x->users : 1.0, lo, hi;
+    wr__buf_printf(&b, "},\"full\":{\"queries\":%lld,\"HR@%d\":", (long long)x->users, k);
+    wr__buf_json_num(&b, x->hr / u);
+    wr__buf_printf(&b, ",\"NDCG@%d\":", k);
+    wr__buf_json_num(&b, x->ndcg / u);
+    wr__buf_printf(&b, ",\"MRR@%d\":", k);
+    wr__buf_json_num(&b, x->mrr / u);
+    wr__buf_printf(&b, ",\"ci95\":{\"NDCG@%d\":[", k);
+    wr__ci95(x->ndcg, x->ndcg2, x->users, &lo, &hi);
+    wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
+    wr__buf_printf(&b, "]},\"labelled\":%lld", (long long)r.labelled);
+    num_or_null(&b, "AUC", r.auc);
+    num_or_null(&b, "GAUC", r.gauc);
+    num_or_null(&b, "logloss", r.logloss);
+    wr__buf_printf(&b, ",\"rated\":%lld", (long long)r.rated);
+    num_or_null(&b, "RMSE", r.rmse);
+    num_or_null(&b, "MAE", r.mae);
+    wr__buf_printf(&b, ",\"unknown_items\":%lld}}", (long long)r.unknown);
+    *out_json = wr__buf_take(&b, NULL);
+    return *out_json ? WR_OK : wr__oom(m->ctx, "writing evaluation results");
+}
