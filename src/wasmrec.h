@@ -145,7 +145,7 @@ enum wr_progress {
     WR_PROGRESS_STEP,               /* steps done in the current epoch */
     WR_PROGRESS_LOSS,               /* mean training loss of the current (or last) epoch */
     WR_PROGRESS_POSITIONS_PER_S,    /* training throughput of the last epoch */
-    WR_PROGRESS_VALID_NDCG,         /* validation NDCG@10 after the last epoch (loo only) */
+    WR_PROGRESS_VALID_NDCG,         /* the validation metric after the last epoch (wr_train_metric: NDCG@10 or AUC or -RMSE) */
     WR_PROGRESS_BEST_EPOCH,         /* the epoch whose weights are kept (early stopping) */
     WR_PROGRESS_DONE,               /* 1 when training has finished */
     WR_PROGRESS_UNKNOWN_EVENTS,     /* fine-tuning: events left out because the model does not know their item */
@@ -170,6 +170,10 @@ WR_NODISCARD int wr_train_continue(wr_model *model, const wr_data *data, int loo
  * epochs. */
 #define WR_FINE_TUNE_LR_SCALE 0.3
 #define WR_FINE_TUNE_EPOCHS 10
+/* The validation metric early stopping watches while training is under way ("NDCG@10"; "AUC" on
+ * labelled data; "-RMSE" for a model that predicts the data's ratings), "" when none; progress'
+ * WR_PROGRESS_VALID_NDCG holds its value. */
+const char *wr_train_metric(const wr_model *model);
 /* Runs up to max_steps optimisation steps, returning early at the end of each epoch. data must
  * stay alive until training ends. progress may be NULL. */
 WR_NODISCARD int wr_train_steps(wr_model *model, int max_steps, double *progress);

@@ -348,7 +348,7 @@ static int train_with_progress(wr_model *m, const wr_data *d, const wr_split *sp
             say(2, "epoch %d/%d  loss %.4f  %.0f positions/s", (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_EPOCHS],
                 p[WR_PROGRESS_LOSS], p[WR_PROGRESS_POSITIONS_PER_S]);
             if (loo && (fine_tune || p[WR_PROGRESS_BEST_EPOCH] > 0))
-                say(2, "  valid %s %.4f (best: epoch %d)", wr_data_has_labels(d) ? "AUC" : "NDCG@10", p[WR_PROGRESS_VALID_NDCG], (int)p[WR_PROGRESS_BEST_EPOCH]);
+                say(2, "  valid %s %.4f (best: epoch %d)", wr_train_metric(m), p[WR_PROGRESS_VALID_NDCG], (int)p[WR_PROGRESS_BEST_EPOCH]);
             say(2, "\n");
         }
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h"
 #include "../models/model.h"
 #include "metrics.h"
 #include "split.h"
@@ -30,7 +31,7 @@ static int history_of(const wr_split *s, const int32_t *map, int u, int64_t befo
 }
 
 static double sigmoid_logloss(float s, int y) {
-    double p = 1.0 / (1.0 + exp(-(double)s));
+    double p = 1.0 / (1.0 + (double)wr_expf(-s));
     if (p < 1e-7) p = 1e-7;
     if (p > 1 - 1e-7) p = 1 - 1e-7;
     return -(y ? wr__log(p) : wr__log(1 - p));

@@ -12,10 +12,10 @@
 
 static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
                                               &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt,
-                                              &wr__ease_vt};
+                                              &wr__ease_vt, &wr__mf_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf"; }
 
 static const wr_model_vt *find_family(const char *name) {
     for (int i = 0; i < N_FAMILIES; i++)
@@ -391,6 +391,18 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
         wr__st_set_meta(&f, "params", params.data) < 0 || wr__st_set_meta(&f, "n_items", nbuf) < 0 ||
         wr__st_set_meta(&f, "items", items.data) < 0 || (m->repeat_share >= 0 && wr__st_set_meta(&f, "repeat_share", rbuf) < 0))
         rc = wr__oom(m->ctx, "saving the model");
+    wr_buf users = {0};
+    if (rc == WR_OK && (m->vt->caps & WR_USES_USERS)) {
+        wr__buf_puts(&users, "[");
+        for (int i = 0; i < m->users.n; i++) {
+            if (i) wr__buf_puts(&users, ",");
+            wr__buf_json_str(&users, m->users.keys[i]);
+        }
+        wr__buf_puts(&users, "]");
+        char ubuf[32];
+        snprintf(ubuf, sizeof ubuf, "%d", m->users.n);
+        if (users.failed || wr__st_set_meta(&f, "users", users.data) < 0 || wr__st_set_meta(&f, "n_users", ubuf) < 0) rc = wr__oom(m->ctx, "saving the model");
+    }
     wr_buf titles = {0};
     if (rc == WR_OK && m->titles) {
         wr__buf_puts(&titles, "[");
@@ -409,6 +421,7 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
     wr__buf_free(&items);
     wr__buf_free(&params);
     wr__buf_free(&titles);
+    wr__buf_free(&users);
     return rc;
 }
 
@@ -479,24 +492,26 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
     return WR_OK;
 }
 
-static int load_items(wr_model *m, const char *src, const char *json, long long n_items) {
+/* The "items" (or "users") metadata: a JSON array of n distinct ids, into v. */
+static int load_ids(wr_model *m, const char *src, const char *json, long long n_ids, const char *what, wr_vocab *v) {
     wr_json_tok *t = NULL;
     int n = 0;
     char err[160];
+    const char *one = !strcmp(what, "items") ? "item" : "user";
     if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR) {
         free(t);
-        return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\" is not a JSON array of item ids", src);
+        return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\" is not a JSON array of %s ids", src, what, one);
     }
     int rc = WR_OK;
-    if (t[0].size != n_items) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\" has %d ids but n_items is %lld", src, t[0].size, n_items);
+    if (t[0].size != n_ids) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\" has %d ids but n_%s is %lld", src, what, t[0].size, what, n_ids);
     for (int i = 0; rc == WR_OK && i < t[0].size; i++) {
         const wr_json_tok *s = &t[1 + i];
         char *id = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
-        if (!id || !*id || strlen(id) > WR_MAX_ID_LEN) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\"[%d] is not a valid item id", src, i);
+        if (!id || !*id || strlen(id) > WR_MAX_ID_LEN) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\"[%d] is not a valid %s id", src, what, i, one);
         else {
-            int before = m->items.n, got = wr__vocab_add(&m->items, id, strlen(id));
-            if (got < 0) rc = wr__oom(m->ctx, "reading the item vocabulary");
-            else if (got != before) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"items\": item id \"%s\" appears twice", src, id);
+            int before = v->n, got = wr__vocab_add(v, id, strlen(id));
+            if (got < 0) rc = wr__oom(m->ctx, "reading the vocabulary");
+            else if (got != before) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\": %s id \"%s\" appears twice", src, what, one, id);
         }
         free(id);
     }
@@ -541,7 +556,15 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
     if (rc == WR_OK) rc = wr_model_new(ctx, name, 0, &m);
     if (rc == WR_OK) m->repeat_share = share;
     if (rc == WR_OK) rc = load_params(m, src, params);
-    if (rc == WR_OK) rc = load_items(m, src, items, n_items);
+    if (rc == WR_OK) rc = load_ids(m, src, items, n_items, "items", &m->items);
+    if (rc == WR_OK && (m->vt->caps & WR_USES_USERS)) {
+        const char *users = wr__st_meta(&f, "users"), *nusers = wr__st_meta(&f, "n_users");
+        char *end = NULL;
+        long long n_users = nusers ? strtoll(nusers, &end, 10) : -1;
+        if (!users || !nusers) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: a %s model needs __metadata__ \"users\" and \"n_users\"", src, name);
+        else if (*end || n_users < 1 || n_users > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: n_users \"%.40s\" is not a valid count", src, nusers);
+        else rc = load_ids(m, src, users, n_users, "users", &m->users);
+    }
     if (rc == WR_OK) rc = load_data_info(m, src, wr__st_meta(&f, "titles"), &f);
     if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {
         char msg[WR_ERR_MSG_MAX];

@@ -61,7 +61,19 @@ static void fill_progress(const wr_model *m, double *p) {
 
 static int start_epochs(wr_model *m);
 
-/* What early stopping watches: validation NDCG@10, or AUC on labelled data (higher is better). */
+/* What early stopping watches (higher is better): validation AUC on labelled data, minus RMSE
+ * for a model that predicts the data's ratings, else NDCG@10. */
+static int watches(const wr_model *m, const wr_train *t) {
+    if (t->loo) return 0;
+    if (t->data->label) return 1;
+    return t->data->rating && m->vt->predicts && m->vt->predicts(m) == WR_PREDICTS_RATING ? 2 : 0;
+}
+
+const char *wr_train_metric(const wr_model *m) {
+    static const char *const names[] = {"NDCG@10", "AUC", "-RMSE"};
+    return m && m->train ? names[watches(m, m->train)] : "";
+}
+
 static int valid_metric(wr_model *m, double *out) {
     wr_train *t = m->train;
     if (t->loo) {
@@ -74,7 +86,8 @@ static int valid_metric(wr_model *m, double *out) {
     wr_split_metrics r;
     int rc = wr__eval_split(m, t->split, WR_PART_VALID, 10, t->exclude_seen, &r);
     if (rc) return rc;
-    *out = t->data->label ? r.auc : r.rank.users ? r.rank.ndcg / r.rank.users : 0;
+    int w = watches(m, t);
+    *out = w == 1 ? r.auc : w == 2 ? -r.rmse : r.rank.users ? r.rank.ndcg / r.rank.users : 0;
     if (*out != *out) *out = 0;
     return WR_OK;
 }
@@ -135,7 +148,7 @@ static int start_epochs(wr_model *m) {
     wr_train *t = m->train;
     t->epochs = (int)wr__hp_or(m, "epochs", 1);
     t->patience = (int)wr__hp_or(m, "patience", 0);
-    t->best_metric = -1;
+    t->best_metric = -INFINITY; /* -RMSE is negative */
     t->done = m->vt->train_step == NULL;
     if (!t->done && t->validate && t->patience > 0 && !(t->best = malloc(m->n_params * sizeof *t->best + 1)))
         return wr__oom(m->ctx, "keeping the best weights");
