@@ -12,7 +12,7 @@ cli=build/wasmrec
 [ -f "$store" ] || $cli gen --out "$store" --sessions "${SESSIONS:-5000}" --items "${ITEMS:-1000}" --seed "${SEED:-42}" 2>/dev/null
 rows=()
 for spec in "--model pop" "--model markov" "--model itemknn" "--model sknn" "--model vsknn" "--model stan" \
-            "--model vstan" "--model ease" "--preset models/gru4rec.demo.json" "--preset models/sasrec.demo.json" \
+            "--model vstan" "--model ease" "--model mf" "--preset models/gru4rec.demo.json" "--preset models/sasrec.demo.json" \
             "--preset models/bert4rec.demo.json"; do
   echo "bench/quality: $spec" >&2
   rows+=("$($cli train --data "$store" $spec --eval loo --json 2>/dev/null | node -e '
