@@ -218,3 +218,44 @@ test('titles travel in the model file; titles files and models of other data say
         assert.match(strangers.stderr, /knows 0 of the 3 items of strangers\.data: they share no item id/);
     }
 });
+
+test('held-out events, labels and mf: native and wasm print the same report and write the same model', () => {
+    // a small ratings file: two taste groups, ratings 1-5
+    const lines = [];
+    for (let u = 0; u < 60; u++)
+        for (let i = 0; i < 12; i++)
+            if ((i + u) % 5 !== 0) lines.push(`${u}\t${(u % 2) * 12 + i}\t${1 + ((u * 7 + i * 3) % 5)}\t${1000 + u * 50 + i}`);
+    fs.writeFileSync(path.join(dir, 'r.data'), lines.join('\n') + '\n');
+    const reports = {};
+    for (const kind of ['native', 'wasm']) {
+        const r = ok(kind, ['train', '--data', 'r.data', '--model', 'mf', '--set', 'loss=bce', '--set', 'epochs=5', '--label', 'rating>=4',
+            '--drop', 'rating==3', '--eval', 'random', '--split', '0.7,0.1,0.2', '--json', '--out', `${kind}-mf.safetensors`]);
+        reports[kind] = JSON.parse(r.stdout);
+        assert.match(r.stderr, /--label rating>=4: \d+ of \d+ events positive/);
+    }
+    const t = reports.native.test;
+    assert.equal(reports.native.protocol.split, 'random');
+    assert.equal(reports.native.protocol.label, 'rating>=4');
+    for (const key of ['queries', 'NDCG@10', 'labelled', 'AUC', 'GAUC', 'logloss']) assert.equal(typeof t[key], 'number', key);
+    assert.ok(t.AUC > 0 && t.AUC < 1 && t.logloss > 0);
+    assert.equal(t.RMSE, null); // bce predicts probabilities, not ratings
+    assert.equal(reports.native.test_sampled100, undefined);
+    delete reports.native.train_seconds, delete reports.wasm.train_seconds;
+    delete reports.native.training.positions_per_s, delete reports.wasm.training.positions_per_s;
+    assert.deepEqual(reports.wasm, reports.native);
+    assert.deepEqual(read('wasm-mf.safetensors'), read('native-mf.safetensors'));
+    // recommend by user
+    const rec = JSON.parse(ok('native', ['recommend', '--model', 'native-mf.safetensors', '--user', '3', '--history', '', '--json']).stdout);
+    assert.equal(rec.items.length, 10);
+    // clear errors
+    for (const [args, msg] of [
+        [['--label', 'stars>=4', '--eval', 'random'], /unknown column "stars"/],
+        [['--label', 'rating>=4', '--eval', 'loo'], /use --eval random/],
+        [['--eval', 'random', '--split', '0.5,0.1'], /three fractions/],
+        [['--eval', 'sometimes'], /--eval takes loo, random/],
+    ]) {
+        const r = run('native', ['train', '--data', 'r.data', '--model', 'pop', ...args]);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, msg);
+    }
+});
