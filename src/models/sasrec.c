@@ -5,6 +5,10 @@
  * Loss: full softmax cross-entropy over every item at every position (the default: published
  * full-ranking results put it about 25% above one-negative BCE on MovieLens-1M), or the paper's
  * BCE with one sampled negative per position. AdamW (decay skips the embeddings).
+ * BERT4Rec: item and position embeddings summed unscaled (BERT's), and besides the Cloze windows
+ * (mask_prob of the items masked) a share last_prob of the windows is cut to a random prefix whose
+ * last item alone is masked: the paper's (Sun et al. 2019, 3.6) last-item samples, which train
+ * the inference task, the mask token after the history.
  * Training windows: each sequence is cut from its end into windows of max_len positions, so a
  * long history trains on all its events, not just its last max_len (batch.h).
  * Not in the papers: a learned repeat bias (repeat_bias = 1), one offset added to the score of
@@ -25,11 +29,11 @@
 #include "optim.h"
 
 /* The two Transformer models share their parameters; only some defaults differ (the papers'). */
-#define TRANSFORMER_PARAMS(heads, dropout, weight_decay, decay_emb, patience)                                                \
+#define TRANSFORMER_PARAMS(heads, max_len, dropout, weight_decay, decay_emb, patience)                                                \
     {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},                                                     \
     {"blocks", WR_PARAM_INT, 2, 1, WR_MAX_BLOCKS, NULL, "Transformer blocks"},                                      \
     {"heads", WR_PARAM_INT, heads, 1, 16, NULL, "attention heads (dim must divide)"},                              \
-    {"max_len", WR_PARAM_INT, 50, 2, 1024, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
+    {"max_len", WR_PARAM_INT, max_len, 2, 1024, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
     {"dropout", WR_PARAM_FLOAT, dropout, 0, 0.9, NULL, "dropout rate"},                                            \
     {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},                                             \
     {"weight_decay", WR_PARAM_FLOAT, weight_decay, 0, 1, NULL, "AdamW decay of the non-embedding weights"},        \
@@ -49,10 +53,12 @@
  * 10: on a MovieLens-100k-shaped file, an Amazon-shaped file and the demo store (two seeds of the
  * generated files) the paper's settings were at or below a first-order Markov chain; these clear
  * it on each (README "Figures"). */
-static const wr_param_def sasrec_params[] = {TRANSFORMER_PARAMS(1, 0.3, 0.3, 1, 10)};
+static const wr_param_def sasrec_params[] = {TRANSFORMER_PARAMS(1, 50, 0.3, 0.3, 1, 10)};
 static const wr_param_def bert4rec_params[] = {
-    TRANSFORMER_PARAMS(2, 0.1, 0.01, 0, 10),
+    TRANSFORMER_PARAMS(2, 20, 0.1, 0.01, 0, 50),
     {"mask_prob", WR_PARAM_FLOAT, 0.2, 0.01, 0.9, NULL, "share of items masked in training"},
+    {"last_prob", WR_PARAM_FLOAT, 0.5, 0, 1, NULL, "share of training windows cut to a random prefix whose last item alone is masked (the inference task)"},
+    {"unscaled_embeddings", WR_PARAM_INT, 1, 0, 1, NULL, "add item and position embeddings unscaled (BERT's; 0 = items times sqrt(dim), as files from before it)"},
 };
 
 #define CHUNK 64 /* logits rows per chunk: memory is CHUNK x V floats, whatever the batch */
@@ -97,6 +103,15 @@ typedef struct {
 } sas_state;
 
 static inline float *view(const sas_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
+
+/* The item embeddings' scale in the input: SASRec's sqrt(C); BERT4Rec adds item and position
+ * embeddings unscaled, as BERT and its code do. Scaled by sqrt(C) = 8, the positions were an
+ * eighth of the input and BERT4Rec, whose scoring row is the mask token and must find the last
+ * items by position, took twice as many epochs to leave its popularity-like start. */
+static float emb_scale(const wr_model *m) {
+    const sas_state *s = m->state;
+    return wr__hp_or(m, "unscaled_embeddings", 0) != 0 ? 1.0f : sqrtf((float)s->C);
+}
 
 /* ---- the model -------------------------------------------------------------------------------- */
 
@@ -231,7 +246,7 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
     pack(s, Bn);
     int C = s->C, N = s->N, NC = N * C, train = rng != NULL;
     float *P = m->params, p = s->p = train ? (float)wr__hp(m, "dropout") : 0.0f;
-    wr_embedding_forward(s->x0, s->r_item, view(s, P, s->item), sqrtf((float)C), N, C);
+    wr_embedding_forward(s->x0, s->r_item, view(s, P, s->item), emb_scale(m), N, C);
     wr_position_forward(s->x0, s->r_pos, view(s, P, s->pos), N, C);
     wr_dropout_forward(s->x_out, s->drop0, s->x0, p, train, rng, NC);
     for (int k = 0; k < s->L; k++) {
@@ -289,7 +304,7 @@ static void backward(wr_model *m, int Bn) {
     /* x0 = E[item] sqrt(C) + P[t], through the embedding dropout */
     memset(dbr, 0, bytes);
     wr_dropout_backward(dbr, dres, s->drop0, s->p, NC);
-    wr_embedding_backward(view(s, G, s->item), NULL, NULL, NULL, dbr, s->r_item, sqrtf((float)C), N, C);
+    wr_embedding_backward(view(s, G, s->item), NULL, NULL, NULL, dbr, s->r_item, emb_scale(m), N, C);
     wr_position_backward(view(s, G, s->pos), dbr, s->r_pos, N, C);
 }
 
@@ -447,7 +462,7 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
 static void mask_batch(wr_model *m) {
     sas_state *s = m->state;
     int T = s->T, mask = s->V + 1;
-    float prob = (float)wr__hp(m, "mask_prob");
+    float prob = (float)wr__hp(m, "mask_prob"), last = (float)wr__hp(m, "last_prob");
     for (int b = 0; b < s->B; b++) {
         int32_t *in = s->inp + b * T, *tg = s->tgt + b * T;
         int t0 = 0;
@@ -457,6 +472,16 @@ static void mask_batch(wr_model *m) {
         int32_t first = in[t0];
         for (int t = t0; t < T; t++) in[t] = tg[t];
         if (t0 > 0) in[t0 - 1] = first, t0--;
+        if (t0 < T - 1 && wr__rng_float(&m->rng) < last) {
+            /* a random prefix of the window, right-aligned, its last item masked */
+            int c = t0 + 1 + (int)wr__rng_below(&m->rng, (uint32_t)(T - 1 - t0)), sh = T - 1 - c;
+            for (int t = c; t >= t0; t--) in[t + sh] = in[t];
+            for (int t = 0; t < t0 + sh; t++) in[t] = 0;
+            memset(tg, 0, (size_t)T * sizeof *tg);
+            tg[T - 1] = in[T - 1];
+            in[T - 1] = mask;
+            continue;
+        }
         int masked = 0;
         for (int t = t0; t < T; t++) {
             tg[t] = 0;
@@ -570,7 +595,7 @@ const wr_model_vt wr__bert4rec_vt = {
     .name = "bert4rec",
     .params = bert4rec_params,
     .n_params = (int)(sizeof bert4rec_params / sizeof bert4rec_params[0]),
-    .absent_off = "repeat_bias",
+    .absent_off = "repeat_bias,unscaled_embeddings,last_prob",
     .fit = sas_fit,
     .score = sas_score,
     .score_batch = sas_score_batch,

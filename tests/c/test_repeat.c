@@ -102,6 +102,32 @@ int main(void) {
     wr_model_free(old);
     wr_free(bytes);
     wr_model_free(m);
+    /* BERT4Rec files from before unscaled_embeddings (items times sqrt(dim)) score as they did */
+    CHECK(wr_model_new(ctx, "bert4rec", 1, &m) == WR_OK);
+    CHECK(wr_model_set(m, "unscaled_embeddings", "0") == WR_OK);
+    CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+    CHECK(wr_model_fit(m, never) == WR_OK);
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    key = ",\\\"unscaled_embeddings\\\":0";
+    klen = strlen(key);
+    hit = NULL;
+    for (size_t i = 0; i + klen <= len && !hit; i++)
+        if (!memcmp(bytes + i, key, klen)) hit = (char *)bytes + i;
+    CHECK(hit != NULL);
+    if (hit) memset(hit, ' ', klen);
+    CHECK(wr_model_load(ctx, bytes, len, "old-bert.safetensors", &old) == WR_OK);
+    if (old) {
+        int V = wr_model_n_items(m), h3[2] = {0, 1};
+        float *s1 = malloc((size_t)V * sizeof *s1), *s2 = malloc((size_t)V * sizeof *s2);
+        CHECK(wr_model_score(m, -1, h3, 2, s1) == WR_OK);
+        CHECK(wr_model_score(old, -1, h3, 2, s2) == WR_OK);
+        CHECK(memcmp(s1, s2, (size_t)V * sizeof *s1) == 0);
+        CHECK(strstr(wr_model_params_json(old), "\"unscaled_embeddings\":0") != NULL);
+        free(s1), free(s2);
+    }
+    wr_model_free(old);
+    wr_free(bytes);
+    wr_model_free(m);
     wr_data_free(never);
     wr_data_free(always);
     wr_ctx_free(ctx);
