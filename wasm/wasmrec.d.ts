@@ -77,7 +77,13 @@ export interface DatasetOptions {
     source?: string;
     /** Skip and count bad lines instead of failing on the first. Default false. */
     skipBad?: boolean;
+    /** A binary label from the rating column, like 'rating>=4' (>=, >, <=, <, ==, !=). */
+    label?: string;
+    /** Leave out the events for which this holds, like 'rating==3' (applied before label). */
+    drop?: string;
 }
+/** The evaluation protocols (README "Evaluation"). */
+export type Protocol = 'loo' | 'random' | 'temporal' | 'cold-users' | 'cold-items';
 
 export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint }
 
@@ -90,6 +96,8 @@ export interface RecommendOptions {
     /** Leave the history's items out: true, false, or 'auto' (the default): leave them out when
      * under 1% of the model's training events repeated an item already in that user's history. */
     excludeSeen?: ExcludeSeen;
+    /** A user id the model knows (models with users: mf); unknown ids are scored by the history. */
+    user?: string;
 }
 export type ExcludeSeen = 'auto' | boolean;
 /** What an excludeSeen mode was resolved to, and why (a sentence). */
@@ -109,6 +117,12 @@ export interface FineTuneOptions extends TrainOptions {
 export interface TrainOptions {
     /** Train on all but each user's last two events, early-stopping on the second-last. Default false. */
     leaveOneOut?: boolean;
+    /** Train on a protocol's training part and stop early on its validation part (leaveOneOut: true is 'loo'). */
+    protocol?: Protocol;
+    /** [train, valid, test] for the held-out-event protocols; default [0.8, 0.1, 0.1]. */
+    fractions?: [number, number, number];
+    /** Seeds the split; default 42 (evaluate with the same seed to measure on the same split). */
+    seed?: number | bigint;
     onProgress?: (p: TrainProgress) => void;
     signal?: AbortSignal;
     /** Optimisation steps between progress reports. Default 16. */
@@ -119,6 +133,9 @@ export interface TrainOptions {
 
 export interface EvaluateOptions {
     split?: 'test' | 'valid' | 'validation';
+    /** Default 'loo'; the others report AUC, GAUC, logloss, RMSE and MAE where they apply. */
+    protocol?: Protocol;
+    fractions?: [number, number, number];
     k?: number;
     /** As in RecommendOptions; default 'auto'. The report's exclude_seen says what was applied. */
     excludeSeen?: ExcludeSeen;
@@ -128,7 +145,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -151,13 +168,17 @@ export interface SasrecParams extends SeedParam {
     /** Learn one score offset for items already in the history (1, the default; 0 = the paper's). */
     repeat_bias?: 0 | 1;
 }
-export interface Bert4recParams extends SasrecParams { mask_prob?: number }
+export interface Bert4recParams extends SasrecParams { mask_prob?: number; last_prob?: number; unscaled_embeddings?: 0 | 1 }
+export interface MfParams extends SeedParam {
+    dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number;
+    loss?: 'bpr' | 'bce' | 'mse'; n_neg?: number; neg_alpha?: number; init?: number;
+}
 export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: number }
 /** Each model's hyper-parameters by name. */
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
-    ease: EaseParams;
+    ease: EaseParams; mf: MfParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */
 export type ModelParams = ParamsOf[ModelName];
@@ -212,6 +233,9 @@ export class Dataset {
     readonly skipped: number;
     /** Reason of the first skipped line, '' if none. */
     readonly skipReason: string;
+    /** Whether the data has a rating or label column; whether `label` made binary labels. */
+    readonly hasRatings: boolean;
+    readonly labelled: boolean;
     readonly disposed: boolean;
     itemId(index: number): string;
     /** '' when the data has no titles. */
@@ -237,6 +261,8 @@ export class Model {
     readonly params: Record<string, unknown>;
     /** Size of the item vocabulary (0 before fit). */
     readonly items: number;
+    /** Users the model scores by (mf); 0 for the models that score by the history alone. */
+    readonly users: number;
     readonly disposed: boolean;
     itemId(index: number): string;
     itemIndex(id: string): number;

@@ -344,8 +344,30 @@ export class Engine {
      * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
      * source names the input in error messages; skipBad skips and counts bad lines.
      */
+    /** A wr_split over dataset pointer d (the caller frees it): protocol 'loo', 'random', 'temporal',
+     * 'cold-users' or 'cold-items'; fractions [train, valid, test] (default [0.8, 0.1, 0.1]). */
+    _split(d, protocol, fractions, seed) {
+        str('protocol', protocol);
+        let text = 0;
+        if (fractions !== undefined) {
+            if (!Array.isArray(fractions) || fractions.length !== 3 || !fractions.every((x) => typeof x === 'number' && Number.isFinite(x)))
+                throw new TypeError(`fractions must be three numbers [train, valid, test], got ${show(fractions)}`);
+            text = fractions.join(',');
+        }
+        const s64 = seed64('seed', seed);
+        const rt = this._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(4);
+            this._check(rt.exports.wr_split_new(d, s.string(protocol), text === 0 ? 0 : s.string(text), s64, out));
+            return rt.u32(out);
+        });
+    }
+
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false } = checkOptions('dataset', opts, ['format', 'source', 'skipBad']);
+        const { format = 'auto', source = 'data', skipBad = false, label, drop } =
+            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop']);
+        if (label !== undefined) str('label', label);
+        if (drop !== undefined) str('drop', drop);
         const ctx = this._live();
         const bytes = toBytes('input', input);
         str('format', format);
@@ -360,6 +382,16 @@ export class Engine {
             if (rc !== 0) {
                 if (p) rt.exports.wr_data_free(p);
                 this._check(rc);
+            }
+            // --drop, then --label, as the CLI: a condition on the rating column
+            const count = s.zeros(8);
+            for (const [fn, cond] of [['wr_data_drop', drop], ['wr_data_label', label]]) {
+                if (cond === undefined) continue;
+                const rc2 = rt.exports[fn](p, s.string(cond), count);
+                if (rc2 !== 0) {
+                    rt.exports.wr_data_free(p);
+                    this._check(rc2);
+                }
             }
             return p;
         });
@@ -475,6 +507,8 @@ export class Dataset extends Handle {
         this.format = engine._rt.string(x.wr_data_format(ptr));
         this.skipped = Number(x.wr_data_skipped(ptr));
         this.skipReason = engine._rt.string(x.wr_data_first_skip_reason(ptr));
+        this.hasRatings = x.wr_data_has_ratings(ptr) === 1;
+        this.labelled = x.wr_data_has_labels(ptr) === 1;
     }
     _item(name, i) {
         const p = this._live();
@@ -538,6 +572,8 @@ export class Model extends Handle {
     get params() { const p = this._live(); return JSON.parse(this._engine._rt.string(this._engine._rt.exports.wr_model_params_json(p)) || '{}'); }
     /** Size of the model's item vocabulary (0 before fit). */
     get items() { const p = this._live(); return this._engine._rt.exports.wr_model_n_items(p); }
+    /** Users the model scores by (mf); 0 for models that score by the history alone. */
+    get users() { const p = this._live(); return this._engine._rt.exports.wr_model_n_users(p); }
     itemId(i) {
         const p = this._live();
         const n = this.items;
@@ -598,9 +634,9 @@ export class Model extends Handle {
      * second-last. One-pass models (pop, markov, itemknn, the kNN family) finish in one chunk.
      */
     async train(dataset, opts) {
-        const { leaveOneOut = false, onProgress, signal, chunk = 16, epochs } =
-            checkOptions('train', opts, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']);
-        return this._steps('wr_train_begin', dataset, { leaveOneOut, onProgress, signal, chunk, epochs });
+        const { leaveOneOut = false, protocol, fractions, seed = 42, onProgress, signal, chunk = 16, epochs } =
+            checkOptions('train', opts, ['leaveOneOut', 'protocol', 'fractions', 'seed', 'onProgress', 'signal', 'chunk', 'epochs']);
+        return this._steps('wr_train_begin', dataset, { leaveOneOut, protocol, fractions, seed, onProgress, signal, chunk, epochs });
     }
 
     /**
@@ -625,10 +661,12 @@ export class Model extends Handle {
         return this._steps('wr_train_continue', dataset, { leaveOneOut, onProgress, signal, chunk, epochs });
     }
 
-    async _steps(begin, dataset, { leaveOneOut, onProgress, signal, chunk, epochs }) {
+    async _steps(begin, dataset, { leaveOneOut, protocol, fractions, seed = 42, onProgress, signal, chunk, epochs }) {
         const p = this._live();
         const d = this._data(dataset);
         const loo = bool('leaveOneOut', leaveOneOut);
+        if (protocol !== undefined && loo && protocol !== 'loo') throw new TypeError(`leaveOneOut: true is protocol 'loo', not ${show(protocol)}`);
+        const proto = protocol ?? (loo ? 'loo' : undefined);
         posInt('chunk', chunk);
         if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`onProgress must be a function, got ${show(onProgress)}`);
         checkSignal(signal);
@@ -641,15 +679,9 @@ export class Model extends Handle {
             return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8] };
         };
         const prog = rt.malloc(8 * N);
-        let split = 0; // wr_train_begin takes a split (leave-one-out here), wr_train_continue a flag
+        let split = 0; // wr_train_begin takes a split, wr_train_continue a leave-one-out flag
         try {
-            if (loo && begin === 'wr_train_begin') {
-                rt.scoped((s) => {
-                    const out = s.zeros(4);
-                    this._engine._check(rt.exports.wr_split_new(d, s.string('loo'), 0, 0n, out));
-                    split = rt.u32(out);
-                });
-            }
+            if (proto !== undefined && begin === 'wr_train_begin') split = this._engine._split(d, proto, fractions, seed);
             this._engine._check(rt.exports[begin](p, d, begin === 'wr_train_begin' ? split : loo ? 1 : 0, prog));
             let last = progress();
             onProgress?.(last);
@@ -701,8 +733,9 @@ export class Model extends Handle {
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
     recommendDetailed(history, opts) {
-        const { k = 10, excludeSeen = 'auto' } = checkOptions('recommend', opts, ['k', 'excludeSeen']);
+        const { k = 10, excludeSeen = 'auto', user } = checkOptions('recommend', opts, ['k', 'excludeSeen', 'user']);
         const p = this._live();
+        if (user !== undefined) str('user', user);
         itemIds('history', history);
         posInt('k', k);
         const ex = seenMode('excludeSeen', excludeSeen);
@@ -714,7 +747,8 @@ export class Model extends Handle {
             const outItems = s.zeros(4 * kk);
             const outScores = s.zeros(4 * kk);
             const outN = s.zeros(4);
-            this._engine._check(rt.exports.wr_model_recommend(p, -1, hist, known, kk, ex, outItems, outScores, outN));
+            const u = user === undefined ? -1 : rt.exports.wr_model_user_index(p, s.string(user)); // -1: unknown, scored by the history
+            this._engine._check(rt.exports.wr_model_recommend(p, u, hist, known, kk, ex, outItems, outScores, outN));
             const got = rt.i32(outN);
             const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
             const sc = rt.f32(outScores, got);
@@ -831,8 +865,8 @@ export class Model extends Handle {
 
     /** Leave-one-out evaluation; returns the engine's JSON report, parsed. */
     evaluate(dataset, opts) {
-        const { split = 'test', k = 10, excludeSeen = 'auto', sampled = 100, seed = 42 } =
-            checkOptions('evaluate', opts, ['split', 'k', 'excludeSeen', 'sampled', 'seed']);
+        const { split = 'test', protocol = 'loo', fractions, k = 10, excludeSeen = 'auto', sampled = 100, seed = 42 } =
+            checkOptions('evaluate', opts, ['split', 'protocol', 'fractions', 'k', 'excludeSeen', 'sampled', 'seed']);
         const p = this._live();
         const d = this._data(dataset);
         const splits = { test: 0, valid: 1, validation: 1 };
@@ -842,17 +876,22 @@ export class Model extends Handle {
         nonNegInt('sampled', sampled);
         const s64 = seed64('seed', seed);
         const rt = this._engine._rt;
-        return rt.scoped((s) => {
-            const out = s.zeros(4);
-            const rc = rt.exports.wr_eval_loo(p, d, splits[split], k, ex, sampled, s64, out);
-            const j = rt.u32(out);
-            try {
-                this._engine._check(rc);
-                return JSON.parse(rt.string(j));
-            } finally {
-                if (j) rt.exports.wr_free(j);
-            }
-        });
+        const sp = this._engine._split(d, protocol, fractions, seed); // the same seed gives the training split
+        try {
+            return rt.scoped((s) => {
+                const out = s.zeros(4);
+                const rc = rt.exports.wr_eval(p, sp, splits[split], k, ex, protocol === 'loo' ? sampled : 0, s64, out);
+                const j = rt.u32(out);
+                try {
+                    this._engine._check(rc);
+                    return JSON.parse(rt.string(j));
+                } finally {
+                    if (j) rt.exports.wr_free(j);
+                }
+            });
+        } finally {
+            rt.exports.wr_split_free(sp);
+        }
     }
 
     /** The model as a safetensors file (a copy; the C buffer is freed). */

@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -23,6 +23,10 @@ export interface WorkerProgress extends TrainProgress {
 export interface WorkerFitOptions {
     /** Train on all but each user's last two events, early-stopping on the second-last. */
     leaveOneOut?: boolean;
+    /** As TrainOptions: a protocol's training part, with early stopping on its validation part. */
+    protocol?: Protocol;
+    fractions?: [number, number, number];
+    seed?: number | bigint;
     onProgress?: (p: WorkerProgress) => void;
     /** Aborting stops the fit before it starts, or at the next chunk boundary; the promise rejects with signal.reason. */
     signal?: AbortSignal;
@@ -63,6 +67,8 @@ export class WorkerDataset {
     readonly skipReason: string;
     /** Items that have a title (updated by loadTitles: how many ids the titles file matched). */
     readonly titled: number;
+    readonly hasRatings: boolean;
+    readonly labelled: boolean;
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;
@@ -77,6 +83,8 @@ export class WorkerModel {
     readonly name: ModelName;
     /** Size of the item vocabulary (updated after fit). */
     readonly items: number;
+    /** Users the model scores by (mf), else 0. */
+    readonly users: number;
     readonly params: Record<string, unknown>;
     readonly disposed: boolean;
     fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;

@@ -197,7 +197,7 @@ export class WorkerEngine {
     async generate(options) { return this._request('generate', { options }); }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
     async dataset(input, options) {
-        checkOptions('dataset', options, ['format', 'source', 'skipBad']);
+        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop']);
         const bytes = movable('input', input);
         const r = await this._request('dataset', { bytes, options }, { transfer: [bytes.buffer] });
         const d = new WorkerDataset(this, r);
@@ -242,6 +242,7 @@ export class WorkerDataset extends Remote {
         super(engine, r.handle, 'Dataset');
         this.users = r.users; this.items = r.items; this.events = r.events;
         this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
+        this.hasRatings = r.hasRatings; this.labelled = r.labelled;
     }
     /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
     async loadTitles(input, options) {
@@ -254,7 +255,7 @@ export class WorkerDataset extends Remote {
 
 export class WorkerModel extends Remote {
     constructor(engine, r) { super(engine, r.handle, 'Model'); this._set(r); }
-    _set(r) { this.name = r.name; this.items = r.items; this.params = r.params; }
+    _set(r) { this.name = r.name; this.items = r.items; this.users = r.users; this.params = r.params; }
     _data(d) {
         if (!(d instanceof WorkerDataset)) throw new TypeError(`dataset must be a WorkerDataset (from this engine's dataset()), got ${show(d)}`);
         if (d._engine !== this._engine) throw new TypeError('dataset belongs to another WorkerEngine');
@@ -268,7 +269,7 @@ export class WorkerModel extends Remote {
      * Resolves with the last progress.
      */
     async fit(dataset, options) {
-        return this._train('fit', dataset, checkOptions('fit', options, ['leaveOneOut', 'onProgress', 'signal', 'chunk', 'epochs']));
+        return this._train('fit', dataset, checkOptions('fit', options, ['leaveOneOut', 'protocol', 'fractions', 'seed', 'onProgress', 'signal', 'chunk', 'epochs']));
     }
     /** Fine-tunes this trained or loaded model on dataset in the worker (see Model.fineTune). */
     async fineTune(dataset, options) {

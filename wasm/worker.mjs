@@ -37,7 +37,7 @@ export function createHost(post) {
         if (!engine) throw new Error('the worker engine is not initialised (or was disposed)');
         return engine;
     };
-    const modelInfo = (m, handle) => ({ handle, name: m.name, items: m.items, params: m.params });
+    const modelInfo = (m, handle) => ({ handle, name: m.name, items: m.items, users: m.users, params: m.params });
 
     /** fit and fineTune: Model.train / Model.fineTune with progress posted and cancellation. */
     async function train(how, { model, data, options }, id) {
@@ -67,7 +67,7 @@ export function createHost(post) {
             const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, options);
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
-                skipped: d.skipped, skipReason: d.skipReason, titled: d.titled,
+                skipped: d.skipped, skipReason: d.skipReason, titled: d.titled, hasRatings: d.hasRatings, labelled: d.labelled,
             };
         },
         model({ name, params }) {

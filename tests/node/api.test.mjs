@@ -391,3 +391,27 @@ test('titles in recommendations, titles matched, items a model knows, and one an
     const other = e.dataset('1\ta\t5\t1\n1\tb\t4\t2\n', { format: 'movielens' });
     assert.equal(e.model('pop').fit(d).knownItems(other), 0);
 });
+
+test('worker: labelled data, a held-out-event protocol and mf by user, as in the thread', async () => {
+    const rows = ['user,item,rating,timestamp'];
+    for (let u = 0; u < 40; u++)
+        for (let i = 0; i < 10; i++)
+            if ((i + u) % 4 !== 0) rows.push(`u${u},i${(u % 2) * 10 + i},${1 + ((u * 3 + i) % 5)},${100 + u * 20 + i}`);
+    const we = await createWorkerEngine();
+    try {
+        const d = await we.dataset(rows.join('\n') + '\n', { label: 'rating>=4', drop: 'rating==3' });
+        assert.equal(d.labelled, true);
+        assert.equal(d.hasRatings, true);
+        const m = await we.model('mf', { loss: 'bce', epochs: 3 });
+        const last = await m.fit(d, { protocol: 'temporal', fractions: [0.8, 0.1, 0.1] });
+        assert.ok(last.done);
+        assert.equal(m.users, 40);
+        const r = await m.evaluate(d, { protocol: 'temporal', fractions: [0.8, 0.1, 0.1] });
+        assert.equal(typeof r.full.AUC, 'number');
+        assert.equal((await m.recommend([], { user: 'u3', k: 3 })).length, 3);
+        await assert.rejects(we.dataset('user,item\na,x\na,y\n', { drop: 'rating==1' }), /no rating or label column/);
+    } finally {
+        await we.terminate?.();
+        await we.dispose?.();
+    }
+});

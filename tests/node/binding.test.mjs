@@ -374,3 +374,39 @@ test('looking inside: SASRec attention and the item map of a neural model', asyn
     assert.ok(Math.abs(mean) < 1e-3, 'coordinates are centred');
     sas.dispose();
 });
+
+test('ratings, labels, protocols and mf through the binding: as the CLI, with clear errors', async () => {
+    const rows = ['user,item,rating,timestamp'];
+    for (let u = 0; u < 60; u++)
+        for (let i = 0; i < 12; i++)
+            if ((i + u) % 5 !== 0) rows.push(`u${u},i${(u % 2) * 12 + i},${1 + ((u * 7 + i * 3) % 5)},${1000 + u * 50 + i}`);
+    const csv = rows.join('\n') + '\n';
+    const plain = engine.dataset(csv, { source: 'r.csv' });
+    assert.equal(plain.hasRatings, true);
+    assert.equal(plain.labelled, false);
+    const d = engine.dataset(csv, { source: 'r.csv', drop: 'rating==3', label: 'rating>=4' });
+    assert.equal(d.labelled, true);
+    assert.ok(d.events < plain.events);
+    assert.throws(() => engine.dataset(csv, { label: 'stars>=4' }), /unknown column "stars"/);
+    assert.throws(() => engine.dataset('user,item\na,x\na,y\n', { label: 'rating>=4' }), /no rating or label column/);
+    const m = engine.model('mf', { loss: 'bce', epochs: 5 });
+    const last = await m.train(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2], seed: 3 });
+    assert.ok(last.done);
+    assert.equal(m.users, 60);
+    const r = m.evaluate(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2], seed: 3 });
+    assert.ok(r.full.AUC > 0 && r.full.AUC < 1 && r.full.logloss > 0);
+    assert.equal(r.full.RMSE, null);
+    assert.equal(r.sampled100, undefined);
+    assert.throws(() => m.evaluate(d, { protocol: 'loo' }), /use --eval random/);
+    assert.throws(() => m.evaluate(d, { protocol: 'random', fractions: [0.5, 0.5] }), /three numbers/);
+    // by user: a known user's list differs from the anonymous one over the same (empty) history
+    const mine = m.recommend([], { user: 'u1', k: 5 }).map((x) => x.item);
+    const anon = m.recommend([], { k: 5 }).map((x) => x.item);
+    assert.equal(mine.length, 5);
+    assert.notDeepEqual(mine, anon);
+    // a saved mf keeps its users
+    const back = engine.loadModel(m.save());
+    assert.equal(back.users, 60);
+    assert.deepEqual(back.recommend([], { user: 'u1', k: 5 }).map((x) => x.item), mine);
+    for (const x of [m, back, d, plain]) x.dispose();
+});

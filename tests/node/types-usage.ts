@@ -95,3 +95,13 @@ export async function personal(): Promise<FineTuneReport> {
     void known; void items; void unknown; void a;
     return r;
 }
+
+// held-out events, labels and mf (checked by tsc only)
+export async function heldOut(engine: import('../../wasm/wasmrec.js').Engine): Promise<number> {
+    const d = engine.dataset('user,item,rating\na,x,4\na,y,2\n', { label: 'rating>=4', drop: 'rating==3' });
+    const m = engine.model('mf', { loss: 'bce', n_neg: 4 });
+    await m.train(d, { protocol: 'random', fractions: [0.8, 0.1, 0.1], seed: 1 });
+    m.evaluate(d, { protocol: 'random' });
+    m.recommend([], { user: 'a' });
+    return m.users + (d.labelled ? 1 : 0);
+}
