@@ -76,6 +76,15 @@ WR_NODISCARD int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const 
  * Unknown item ids in the titles file are ignored. */
 WR_NODISCARD int wr_data_load_titles(wr_data *data, const char *bytes, size_t len, const char *source);
 void wr_data_free(wr_data *data);
+/* Side features (README "Input formats"): side 0 = users (MovieLens u.user, users.dat, or CSV with
+ * a user id column), 1 = items (u.item: every genre and the release year; movies.dat; CSV with an
+ * item id column). Each value is a feature ("item.genre=Drama"); numeric columns with over 20
+ * distinct values are bucketed into 10 quantile buckets. Rows whose id the data lacks are
+ * ignored: wr_data_side_matched says how many matched. */
+WR_NODISCARD int wr_data_load_side(wr_data *data, int side, const char *bytes, size_t len, const char *source);
+int wr_data_side_matched(const wr_data *data, int side);
+/* Distinct side feature values (0 without side tables). */
+int wr_data_n_features(const wr_data *data);
 /* Whether data has a rating or label per event: MovieLens' ratings, or a CSV column named
  * rating, label, score, click or clicked (each value a finite number, checked at load). */
 int wr_data_has_ratings(const wr_data *data);

@@ -3,6 +3,7 @@
 // choosing defaults without the real files (no dependencies, seeded, deterministic).
 //
 //   node bench/quality/movielens_like.mjs [--shape ml|amazon] [--users N] [--items N] [--seed S] [--out FILE]
+//        [--users-out FILE] [--items-out FILE]     (ml: side files shaped like u.user and u.item)
 //
 // --shape ml (default): like MovieLens-100k's u.data, tab separated "user item rating timestamp",
 //   943 users x 1682 items, ~100k ratings. Each user rates an item at most once; 20 to 737
@@ -31,6 +32,13 @@
 // already rated or that are not released yet. Nothing here is tuned to any model's benefit: the
 // mixture weights are plausible round numbers, fixed before any model was run on the output.
 // Summary statistics go to stderr.
+//
+// Side files (ml only, drawn after the ratings from a second seeded stream, so the ratings file
+// is the same with or without them): u.item's "id|title|date|video date|url|19 genre flags" with
+// the item's genres and release year, and u.user's "id|age|gender|occupation|zip" where age,
+// gender and occupation lean on the user's initial genre tastes (as real demographics do) and
+// the zip is noise. Ratings depend on the user's taste for the item's genre, a user x genre cross
+// that an additive model (LR on these features) cannot express and FM's pairwise terms can.
 import { writeFileSync } from 'node:fs';
 
 const args = Object.fromEntries(
@@ -148,12 +156,13 @@ const yearWindow = (g, year) => { // ml: the genre's items within 3 years of `ye
 };
 
 // ---- the users ----------------------------------------------------------------------------------
-const rows = [];
+const rows = [], taste0 = [];
 for (let u = 0; u < nUsers; u++) {
   const n = AMZ ? Math.min(30, Math.max(5, Math.round(7.5 * Math.exp(0.55 * normal()))))
     : Math.min(737, Math.max(20, Math.round(68 * Math.exp(0.95 * normal()))));
   let taste = dirichlet(0.3, G).map((x, g) => 0.7 * x + 0.3 * genreShare[g] / genreShare.reduce((a, b) => a + b));
   let target = taste;
+  taste0.push(taste);
   const platforms = AMZ ? [pickIndex(Array.from({ length: PLATFORMS }, (_, p) => 1 / (p + 1))), below(PLATFORMS)] : [];
   // time: a start in the window, rating sessions of a few minutes, days apart
   let t = T0 + rand() * rand() * WINDOW * 0.8;
@@ -213,6 +222,36 @@ const lens = [...perUser.values()].sort((a, b) => a - b), counts = [...icount.va
 const out = AMZ ? kept.map(([u, i]) => `${uid.get(u)} ${iid.get(i)}`) : kept.map(([u, i, r, t]) => `${uid.get(u)}\t${iid.get(i)}\t${r}\t${t}`);
 const text = out.join('\n') + '\n';
 if (args.out) writeFileSync(args.out, text); else process.stdout.write(text);
+if (!AMZ && (args['users-out'] || args['items-out'])) {
+  seed = (+(args.seed || 42) ^ 0x5eed5eed) >>> 0; // the side stream: the ratings above are unchanged
+  const GN = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama', 'Fantasy',
+    'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
+  const shown = (g) => (g + 8) % G; // the generator's genre g as a MovieLens genre: the most common is Drama
+  if (args['items-out']) {
+    const lines = [];
+    for (const [i, id] of [...iid.entries()].sort((a, b) => a[1] - b[1])) {
+      const it = items[i], flags = Array(G).fill(0);
+      flags[shown(it.genre)] = 1;
+      if (it.genre2 >= 0) flags[shown(it.genre2)] = 1;
+      lines.push(`${id}|Movie ${id} (${it.year})|01-Jan-${it.year}||http://example.org/${id}|${flags.join('|')}`);
+    }
+    writeFileSync(args['items-out'], lines.join('\n') + '\n');
+  }
+  if (args['users-out']) {
+    const OCC = ['student', 'educator', 'engineer', 'programmer', 'other', 'administrator', 'writer', 'librarian', 'technician',
+      'executive', 'healthcare', 'artist', 'entertainment', 'marketing', 'scientist', 'retired', 'lawyer', 'none', 'salesman', 'doctor', 'homemaker'];
+    const lines = [];
+    for (const [u, id] of [...uid.entries()].sort((a, b) => a[1] - b[1])) {
+      const tw = (names) => names.reduce((s, n) => s + taste0[u].reduce((a, x, g) => a + (GN[shown(g)] === n ? x : 0), 0), 0);
+      const male = tw(['Action', 'Sci-Fi', 'War', 'Thriller', 'Western', 'Horror']) - tw(['Romance', 'Musical', "Children's", 'Drama']);
+      const gender = rand() < 0.5 + 0.6 * Math.tanh(2 * male) * 0.5 ? 'M' : 'F';
+      const age = Math.max(7, Math.min(73, Math.round(24 + 40 * tw(['Drama', 'Documentary', 'Film-Noir', 'War', 'Western']) + 8 * normal())));
+      const occ = age < 23 && rand() < 0.7 ? 'student' : age > 60 && rand() < 0.6 ? 'retired' : OCC[1 + below(OCC.length - 1)];
+      lines.push(`${id}|${age}|${gender}|${occ}|${String(10000 + below(89999))}`);
+    }
+    writeFileSync(args['users-out'], lines.join('\n') + '\n');
+  }
+}
 console.error(JSON.stringify({ shape, seed: +(args.seed || 42), users: uid.size, items: iid.size, events: kept.length,
   length: { min: lens[0], median: lens[lens.length >> 1], mean: +(kept.length / lens.length).toFixed(1), max: lens[lens.length - 1] },
   item_events: { max: counts[0], median: counts[counts.length >> 1], singletons: counts.filter((c) => c === 1).length },

@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file;
     const char *sets[MAX_SETS];
     int n_sets;
     long long sessions, items, seed, epochs, k;
@@ -43,7 +43,7 @@ static const char *usage =
     "commands:\n"
     "  gen        --out FILE [--sessions N] [--items M] [--seed S]\n"
     "             write the synthetic demo store (CSV)\n"
-    "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE]\n"
+    "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE] [--users FILE] [--items FILE]\n"
     "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
 "             [--eval loo|random|temporal|cold-users|cold-items] [--split 0.8,0.1,0.1] [--k 10]\n"
     "             [--label \"rating>=4\"] [--drop \"rating==3\"] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
@@ -82,8 +82,8 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
-        {"train", " --data --format --titles --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
-        {"eval", " --model --data --format --titles --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
+        {"train", " --data --format --titles --users --items --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
+        {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
         {"recommend", " --model --history --user --k --exclude-seen --json "},
     };
     char key[64];
@@ -129,6 +129,8 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--label")) o->label = v;
         else if (!strcmp(a, "--drop")) o->drop = v;
         else if (!strcmp(a, "--user")) o->user = v;
+        else if (!strcmp(a, "--users")) o->users = v;
+        else if (!strcmp(a, "--items") && strcmp(o->cmd, "gen")) o->items_file = v;
         else if (!strcmp(a, "--set")) {
             if (o->n_sets == MAX_SETS) return usage_error("at most %d --set options", MAX_SETS);
             if (!strchr(v, '=')) return usage_error("--set needs key=value, got \"%s\"", v);
@@ -180,6 +182,17 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
         say(2, "%s: %d of the %d items have a title%s\n", o->titles, titled, wr_data_n_items(*data),
             titled ? "" : ": none of its ids is an item of the data (is it the titles file of this data set?)");
     }
+    for (int side = 0; side < 2; side++) {
+        const char *path = side ? o->items_file : o->users;
+        if (!path) continue;
+        if (read_file(path, &bytes, &len) < 0) return WR_ERR_IO;
+        rc = wr_data_load_side(*data, side, bytes, len, path);
+        free(bytes);
+        if (rc) return rc;
+        int matched = wr_data_side_matched(*data, side), of = side ? wr_data_n_items(*data) : wr_data_n_users(*data);
+        say(2, "%s: %d of the %d %s have features (%d feature values in all)%s\n", path, matched, of, side ? "items" : "users",
+            wr_data_n_features(*data), matched ? "" : ": none of its ids is in the data (is it this data set's file?)");
+    }
     int64_t count;
     if (o->drop) {
         if ((rc = wr_data_drop(*data, o->drop, &count))) return rc;
@@ -224,9 +237,9 @@ static int save_model(wr_model *m, const char *path) {
 static void dataset_json(wr_buf *b, const options *o, const wr_data *d) {
     wr__buf_puts(b, "\"dataset\":{\"source\":");
     wr__buf_json_str(b, o->data);
-    wr__buf_printf(b, ",\"format\":\"%s\",\"users\":%d,\"items\":%d,\"events\":%lld,\"skipped_lines\":%lld}",
+    wr__buf_printf(b, ",\"format\":\"%s\",\"users\":%d,\"items\":%d,\"events\":%lld,\"skipped_lines\":%lld,\"features\":%d}",
                    wr_data_format(d), wr_data_n_users(d), wr_data_n_items(d), (long long)wr_data_n_events(d),
-                   (long long)wr_data_skipped(d));
+                   (long long)wr_data_skipped(d), wr_data_n_features(d));
 }
 
 /* Appends "key": the value of key in the JSON object text (one of the engine's reports). */

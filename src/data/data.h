@@ -8,6 +8,7 @@
 #include "../core/core.h"
 
 #define WR_MAX_ID_LEN 256 /* longer ids are a parse error naming the line and field */
+#define WR_MAX_FIELDS 32  /* feature columns of a side table */
 
 /* String -> dense id (0..n-1) in order of first appearance. Open-addressing hash table. */
 typedef struct {
@@ -24,6 +25,22 @@ int wr__vocab_find(const wr_vocab *v, const char *key, size_t len);
 int wr__vocab_copy(wr_vocab *dst, const wr_vocab *src);
 void wr__vocab_free(wr_vocab *v);
 
+/* Side features of the users or the items (--users, --items): every value of every column is a
+ * feature ("item.genre=Drama"), numbered densely; each user or item has a list of them. */
+typedef struct {
+    int n_fields;
+    char field[2 * WR_MAX_FIELDS][40]; /* "user.age", "item.genre", ... */
+    char kind[2 * WR_MAX_FIELDS];      /* 'c' categorical, 'm' multi-valued, 'n' numeric (bucketed) */
+    wr_vocab values;                   /* feature keys "field=value" -> feature id */
+    int32_t *value_field;              /* (values.n) the field of each feature */
+    int value_cap;
+    int64_t *start[2];                 /* [0] users, [1] items: (n + 1) offsets into feat, or NULL */
+    int32_t *feat[2];
+    int matched[2];                    /* rows of the side table whose id the data has */
+} wr_features;
+
+void wr__features_free(wr_features *f);
+
 struct wr_data {
     wr_ctx *ctx;
     const char *format;    /* static string: "csv", "movielens", "seq", "otto" */
@@ -36,6 +53,7 @@ struct wr_data {
     char rating_col[40];   /* that column's name ("rating" for MovieLens), "" = none */
     uint8_t *label;        /* n_events binary labels (wr_data_label), or NULL: none */
     char label_expr[64];   /* the expression that made them */
+    wr_features features;  /* side features (empty: n_fields 0) */
     char **titles;         /* n items, or NULL; "" where unknown */
     char **categories;     /* n items, or NULL */
     int64_t skipped;
@@ -53,6 +71,7 @@ typedef struct {
     const int64_t *ts;     /* aligned with items: event timestamps */
     const float *rating;   /* aligned with items, or NULL: the data has no ratings */
     const uint8_t *label;  /* aligned with items, or NULL: the data has no labels */
+    const wr_features *features; /* the users' and items' side features, or NULL */
 } wr_seqs;
 
 /* Fills seqs over data; drop_last = 0: every event, 2: the leave-one-out training part

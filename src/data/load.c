@@ -443,6 +443,7 @@ void wr_data_free(wr_data *d) {
     free(d->ts);
     free(d->rating);
     free(d->label);
+    wr__features_free(&d->features);
     free(d);
 }
 
@@ -596,6 +597,7 @@ int wr__seqs_from_data(const wr_data *d, int drop_last, wr_seqs *seqs, int32_t *
     seqs->ts = d->ts;
     seqs->rating = d->rating;
     seqs->label = d->label;
+    seqs->features = d->features.n_fields ? &d->features : NULL;
     *len = l;
     return WR_OK;
 }

@@ -68,6 +68,21 @@ int wr__parse_rating(const char *s, size_t n, float *out);
 int wr__is_user_col(const char *s, size_t n);
 int wr__is_item_col(const char *s, size_t n);
 
+/* A side table while it loads (side.c): a row per id, text cells, column 0 the id. */
+typedef struct {
+    int ncol;                         /* feature columns (the id not counted) */
+    char name[WR_MAX_FIELDS][32];
+    uint8_t multi[WR_MAX_FIELDS];     /* the column's values are '|'-separated lists */
+    int64_t nrow, cap;
+    wr_buf text;                      /* cells, each NUL-terminated */
+    size_t *off;                      /* (nrow, ncol + 1) cell offsets into text */
+} wr__table;
+/* Adds a row: cells[0] the id, then ncol values (lens give their lengths). -1 on OOM. */
+int wr__table_add(wr__table *t, const char *const *cells, const size_t *lens);
+/* A CSV/TSV side table with a header: the id column (user or item names, or "id"), then the
+ * feature columns. Errors name src and the line. */
+int wr__parse_csv_table(wr_ctx *ctx, const char *src, const char *p, size_t len, int users, wr__table *t);
+
 int wr__parse_csv(wr__loader *L, const char *p, size_t len);
 int wr__parse_movielens(wr__loader *L, const char *p, size_t len);
 int wr__parse_seq(wr__loader *L, const char *p, size_t len);

@@ -298,3 +298,76 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
     rec_free(&r);
     return rc;
 }
+
+int wr__parse_csv_table(wr_ctx *ctx, const char *src, const char *p, size_t len, int users, wr__table *t) {
+    const char *end = p + len;
+    wr__lines it = {p, end, 0};
+    const char *s = NULL;
+    size_t n = 0;
+    while (wr__next_line(&it, &s, &n) && wr__is_blank(s, n)) {
+    }
+    int64_t line = it.line - 1;
+    p = s;
+    char delim = wr__csv_delim(s, n);
+    record r = {0};
+    char msg[WR_ERR_MSG_MAX];
+    int st = read_record(&p, end, delim, &r, &line, msg, sizeof msg), rc = WR_OK, idcol = -1;
+    line++;
+    int64_t hline = line;
+    int col_of[WR_MAX_FIELDS];
+    if (st < 0) rc = wr__oom(ctx, "reading the header");
+    else if (st > 0) rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: header: %s", src, (long long)hline, msg);
+    for (int i = 0; rc == WR_OK && i < r.n; i++) {
+        size_t fl;
+        const char *f = rec_field(&r, i, &fl);
+        wr__trim_ws(&f, &fl);
+        if (idcol < 0 && ((users ? wr__is_user_col(f, fl) : wr__is_item_col(f, fl)) || (fl == 2 && (f[0] | 32) == 'i' && (f[1] | 32) == 'd'))) {
+            idcol = i;
+        } else if (t->ncol == WR_MAX_FIELDS) {
+            rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: header: more than %d feature columns", src, (long long)hline, WR_MAX_FIELDS);
+        } else {
+            col_of[t->ncol] = i;
+            snprintf(t->name[t->ncol++], sizeof t->name[0], "%.*s", (int)(fl > 31 ? 31 : fl), f);
+        }
+    }
+    if (rc == WR_OK && idcol < 0)
+        rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: the header has no %s id column (%s, or id)", src, (long long)hline, users ? "user" : "item",
+                     users ? "user, user_id, session, ..." : "item, item_id, movie_id, product_id, ...");
+    while (rc == WR_OK && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (wr__is_blank(p, (size_t)((nl ? nl : end) - p))) {
+            line++;
+            p = nl ? nl + 1 : end;
+            continue;
+        }
+        int64_t rline = line + 1;
+        st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
+        line++;
+        if (st < 0) rc = wr__oom(ctx, "reading a line");
+        else if (st > 0) rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: %s", src, (long long)rline, msg);
+        if (rc) break;
+        const char *cells[WR_MAX_FIELDS + 1];
+        size_t lens[WR_MAX_FIELDS + 1];
+        if (idcol >= r.n) {
+            rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field %d (id): missing", src, (long long)rline, idcol + 1);
+            break;
+        }
+        cells[0] = rec_field(&r, idcol, &lens[0]);
+        wr__trim_id(&cells[0], &lens[0]);
+        if (!lens[0] || lens[0] > WR_MAX_ID_LEN || memchr(cells[0], 0, lens[0])) {
+            rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field %d (id): %s", src, (long long)rline, idcol + 1, lens[0] ? "not a valid id" : "empty id");
+            break;
+        }
+        for (int c = 0; c < t->ncol; c++) {
+            if (col_of[c] < r.n) cells[c + 1] = rec_field(&r, col_of[c], &lens[c + 1]);
+            else cells[c + 1] = "", lens[c + 1] = 0;
+            if (memchr(cells[c + 1], 0, lens[c + 1])) {
+                rc = wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field %d (%s): a NUL byte", src, (long long)rline, col_of[c] + 1, t->name[c]);
+                break;
+            }
+        }
+        if (rc == WR_OK && wr__table_add(t, cells, lens) < 0) rc = wr__oom(ctx, "reading a side table");
+    }
+    rec_free(&r);
+    return rc;
+}

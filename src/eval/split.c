@@ -143,6 +143,7 @@ int wr__split_train_seqs(const wr_data *d, const wr_split *split, int positives_
         o->len[u] = (int32_t)(kept - o->start[u]);
     }
     o->start[nu] = kept;
-    o->seqs = (wr_seqs){.n = nu, .n_items = d->items.n, .start = o->start, .len = o->len, .items = o->items, .ts = o->ts, .rating = o->rating, .label = o->label};
+    o->seqs = (wr_seqs){.n = nu, .n_items = d->items.n, .start = o->start, .len = o->len, .items = o->items, .ts = o->ts, .rating = o->rating, .label = o->label,
+                       .features = d->features.n_fields ? &d->features : NULL};
     return WR_OK;
 }

@@ -184,3 +184,50 @@ float wr__sampler_prob(const wr_sampler *s, int32_t item) {
     int i = item - 1;
     return s->cum[i] - (i > 0 ? s->cum[i - 1] : 0.0f);
 }
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33, x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+int wr__pairs_init(wr_pair_set *p, const wr_seqs *train) {
+    int64_t n = 0;
+    for (int u = 0; u < train->n; u++) n += train->len[u];
+    uint64_t cap = 16;
+    while (cap < 2 * (uint64_t)n + 16) cap <<= 1;
+    p->slot = calloc(cap, sizeof *p->slot);
+    p->mask = cap - 1;
+    p->V = (uint64_t)train->n_items;
+    if (!p->slot) return -1;
+    for (int u = 0; u < train->n; u++)
+        for (int e = 0; e < train->len[u]; e++) {
+            int64_t k = train->start[u] + e;
+            if (train->label && !train->label[k]) continue;
+            uint64_t key = (uint64_t)u * p->V + (uint64_t)train->items[k] + 1;
+            uint64_t h = mix64(key) & p->mask;
+            while (p->slot[h] && p->slot[h] != key) h = (h + 1) & p->mask;
+            p->slot[h] = key;
+        }
+    return 0;
+}
+
+void wr__pairs_free(wr_pair_set *p) {
+    free(p->slot);
+    p->slot = NULL;
+}
+
+int wr__pairs_has(const wr_pair_set *p, int user, int item) {
+    uint64_t key = (uint64_t)user * p->V + (uint64_t)item + 1;
+    for (uint64_t h = mix64(key) & p->mask; p->slot[h]; h = (h + 1) & p->mask)
+        if (p->slot[h] == key) return 1;
+    return 0;
+}
+
+int32_t wr__draw_negative(const wr_sampler *s, const wr_pair_set *p, wr_rng *rng, int user) {
+    int32_t j = 0;
+    for (int tries = 0; tries < 10; tries++) {
+        j = wr__sampler_draw(s, rng) - 1;
+        if (!wr__pairs_has(p, user, j)) break;
+    }
+    return j;
+}

@@ -57,4 +57,17 @@ int32_t wr__sampler_draw(const wr_sampler *s, wr_rng *rng);
 /* The probability of drawing item (1-based), for the log-Q correction. */
 float wr__sampler_prob(const wr_sampler *s, int32_t item);
 
+/* ---- the (user, item) pairs of the training data: negatives a user never touched ---- */
+typedef struct {
+    uint64_t *slot, mask; /* open addressing on user * V + item + 1 (0 = empty) */
+    uint64_t V;
+} wr_pair_set;
+/* The positive events of train (every event, or label 1 where labelled). -1 on OOM. */
+int wr__pairs_init(wr_pair_set *p, const wr_seqs *train);
+void wr__pairs_free(wr_pair_set *p);
+int wr__pairs_has(const wr_pair_set *p, int user, int item);
+/* A 0-based item drawn from s that user never touched in training (redrawn up to 10 times, then
+ * kept: on a user who touched nearly everything the last draw stands). */
+int32_t wr__draw_negative(const wr_sampler *s, const wr_pair_set *p, wr_rng *rng, int user);
+
 #endif

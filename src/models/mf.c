@@ -43,8 +43,7 @@ typedef struct {
     int64_t n_ev, next;      /* training events and the next one in this epoch's order */
     int32_t *ev_user, *ev_item, *order;
     float *ev_y;             /* the target: rating (mse) or label (bce on labelled data); NULL otherwise */
-    uint64_t *seen;          /* hash set of user * V + item over the training events */
-    uint64_t seen_mask;
+    wr_pair_set seen;        /* the training positives: negatives are items the user never touched */
     wr_sampler sampler;
     int sampler_ready;
     int32_t *urows, *irows;  /* rows a step touched */
@@ -75,32 +74,11 @@ static int build_layout(wr_model *m, int U, int V) {
 static void mf_free(wr_model *m) {
     mf_state *s = m->state;
     free(m->params);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ev_user, s->ev_item, s->order, s->ev_y, s->seen, s->urows, s->irows, s->utouch, s->itouch, s->pbuf};
+    wr__pairs_free(&s->seen);
+    void *bufs[] = {s->grad, s->m1, s->m2, s->ev_user, s->ev_item, s->order, s->ev_y, s->urows, s->irows, s->utouch, s->itouch, s->pbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     if (s->sampler_ready) wr__sampler_free(&s->sampler);
     free(s);
-}
-
-static uint64_t mix(uint64_t x) {
-    x ^= x >> 33, x *= 0xff51afd7ed558ccdULL, x ^= x >> 33, x *= 0xc4ceb9fe1a85ec53ULL;
-    return x ^ (x >> 33);
-}
-
-/* The set stores key + 1 (0 = empty). */
-static void seen_add(mf_state *s, uint64_t key) {
-    for (uint64_t h = mix(key) & s->seen_mask;; h = (h + 1) & s->seen_mask) {
-        if (s->seen[h] == key + 1) return;
-        if (!s->seen[h]) {
-            s->seen[h] = key + 1;
-            return;
-        }
-    }
-}
-
-static int seen_has(const mf_state *s, uint64_t key) {
-    for (uint64_t h = mix(key) & s->seen_mask; s->seen[h]; h = (h + 1) & s->seen_mask)
-        if (s->seen[h] == key + 1) return 1;
-    return 0;
 }
 
 static int mf_fit(wr_model *m, const wr_seqs *train) {
@@ -121,24 +99,20 @@ static int mf_fit(wr_model *m, const wr_seqs *train) {
     s->ev_user = malloc((size_t)n * sizeof(int32_t) + 1), s->ev_item = malloc((size_t)n * sizeof(int32_t) + 1);
     s->order = malloc((size_t)n * sizeof(int32_t) + 1);
     if (s->loss == LOSS_MSE || labelled) s->ev_y = malloc((size_t)n * sizeof(float) + 1);
-    uint64_t cap = 16;
-    while (cap < 2 * (uint64_t)n + 16) cap <<= 1;
-    s->seen = calloc(cap, sizeof(uint64_t));
-    s->seen_mask = cap - 1;
+    int seen_rc = wr__pairs_init(&s->seen, train);
     int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
     size_t per_step = (size_t)B * (1 + (size_t)nn);
     s->urows = malloc((size_t)(B < s->U ? B : s->U) * sizeof(int32_t) + 4);
     s->irows = malloc((per_step < (size_t)s->V ? per_step : (size_t)s->V) * sizeof(int32_t) + 4);
     s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->ev_user || !s->ev_item || !s->order || ((s->loss == LOSS_MSE || labelled) && !s->ev_y) ||
-        !s->seen || !s->urows || !s->irows || !s->utouch || !s->itouch)
+        seen_rc < 0 || !s->urows || !s->irows || !s->utouch || !s->itouch)
         return wr__oom(m->ctx, "allocating mf's training state");
     double mean = 0;
     for (int u = 0; u < train->n; u++)
         for (int e = 0; e < train->len[u]; e++) {
             int64_t k = train->start[u] + e;
             int item = train->items[k], pos = !train->label || train->label[k];
-            if (pos) seen_add(s, (uint64_t)u * (uint64_t)s->V + (uint64_t)item);
             if (!labelled && s->loss != LOSS_MSE && !pos) continue; /* bpr and implicit bce: the positives */
             s->ev_user[s->n_ev] = u, s->ev_item[s->n_ev] = item;
             if (s->ev_y) s->ev_y[s->n_ev] = s->loss == LOSS_MSE ? train->rating[k] : (float)train->label[k], mean += s->ev_y[s->n_ev];
@@ -173,15 +147,6 @@ static void add_grad(mf_state *s, const float *P, float *G, int u, int i, float 
     *view(s, G, s->mu) += g;
     touch(s->urows, s->utouch, &s->nur, u);
     touch(s->irows, s->itouch, &s->nir, i);
-}
-
-static int32_t draw_negative(mf_state *s, wr_rng *rng, int u) {
-    int32_t j = 0;
-    for (int tries = 0; tries < 10; tries++) {
-        j = wr__sampler_draw(&s->sampler, rng) - 1;
-        if (!seen_has(s, (uint64_t)u * (uint64_t)s->V + (uint64_t)j)) break;
-    }
-    return j;
 }
 
 static void clear_grad(mf_state *s);
@@ -295,7 +260,7 @@ static int mf_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_
         int32_t e = s->order[s->next + b];
         users[b] = s->ev_user[e], items[b] = s->ev_item[e];
         if (y) y[b] = s->ev_y[e];
-        for (int k = 0; k < nn && !y; k++) negs[(size_t)b * nn + k] = draw_negative(s, &m->rng, users[b]);
+        for (int k = 0; k < nn && !y; k++) negs[(size_t)b * nn + k] = wr__draw_negative(&s->sampler, &s->seen, &m->rng, users[b]);
     }
     s->next += n;
     const float *grad;

@@ -199,6 +199,8 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fine-tune: model and data are required");
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: fine-tuning needs a trained model (fit it or load a model file first)", m->vt->name);
     if (m->train) return wr__err(m->ctx, WR_ERR_STATE, "%s: training is under way; end it first", m->vt->name);
+    if (m->vt->caps & WR_USES_USERS)
+        return wr__err(m->ctx, WR_ERR_STATE, "%s scores by user, and fine-tuning cannot map new users yet: refit it on all the data", m->vt->name);
     int knn = m->vt->fit == wr__sknn_vt.fit;
     if (!m->vt->train_step && !knn)
         return wr__err(m->ctx, WR_ERR_STATE, "%s learns in one pass, so it cannot be fine-tuned: refit it on all the data "

@@ -1,0 +1,274 @@
+/* side.c: side tables of user and item features (--users, --items). Formats: MovieLens u.user
+ * ("id|age|gender|occupation|zip"), users.dat ("id::gender::age::occupation::zip"), u.item
+ * ("id|title|date|video date|url|19 genre flags": every genre, and the release year), movies.dat
+ * ("id::title (year)::genre|genre"), or CSV/TSV with a header whose id column is named like the
+ * data's (user, item, ..., or id). Every value becomes a feature "user.<column>=<value>":
+ *   - multi-valued: genres, and any column with '|' in a value: one feature per listed value;
+ *   - numeric: every value a number and more than 20 distinct ones (age, year): bucketed into
+ *     10 quantile buckets over the table ("q0".."q9"), so FM and LR treat them like categories;
+ *   - categorical: anything else (gender, occupation, zip, codes with few values).
+ * Rows whose id the data lacks are ignored (and counted); ids without a row get no features. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "load.h"
+
+static const char *const ml_genres[19] = {
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
+    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery",
+    "Romance", "Sci-Fi", "Thriller", "War", "Western"};
+
+int wr__table_add(wr__table *t, const char *const *cells, const size_t *lens) {
+    if (t->nrow == t->cap) {
+        int64_t cap = t->cap ? 2 * t->cap : 256;
+        size_t *o = wr__realloc_array(t->off, (size_t)cap * (size_t)(t->ncol + 1), sizeof *o);
+        if (!o) return -1;
+        t->off = o, t->cap = cap;
+    }
+    for (int c = 0; c <= t->ncol; c++) {
+        t->off[t->nrow * (t->ncol + 1) + c] = t->text.len;
+        wr__buf_append(&t->text, cells[c], lens[c]);
+        wr__buf_append(&t->text, "", 1);
+    }
+    if (t->text.failed) return -1;
+    t->nrow++;
+    return 0;
+}
+
+static const char *cell(const wr__table *t, int64_t r, int c) { return t->text.data + t->off[r * (t->ncol + 1) + c]; }
+
+/* Splits s (n bytes) on sep ("|" or "::") into at most max fields. */
+static int split(const char *s, size_t n, const char *sep, const char **f, size_t *fl, int max) {
+    size_t k = strlen(sep), a = 0;
+    int nf = 0;
+    for (size_t j = 0; j <= n;) {
+        if (j == n || (j + k <= n && !memcmp(s + j, sep, k))) {
+            if (nf < max) f[nf] = s + a, fl[nf] = j - a;
+            nf++;
+            j += k;
+            a = j;
+            if (j > n) break;
+        } else {
+            j++;
+        }
+    }
+    return nf;
+}
+
+/* The MovieLens side files, by their first line; 0 = not MovieLens (CSV), else rows added. */
+static int parse_movielens(wr_ctx *ctx, const char *src, const char *p, size_t len, int users, wr__table *t, int *is_ml) {
+    wr__lines it = {p, p + len, 0};
+    const char *s;
+    size_t n;
+    *is_ml = 0;
+    int dat = -1;
+    while (wr__next_line(&it, &s, &n)) {
+        if (wr__is_blank(s, n)) continue;
+        const char *f[26];
+        size_t fl[26];
+        if (dat < 0) { /* the first line decides */
+            int nd = split(s, n, "::", f, fl, 26), np = split(s, n, "|", f, fl, 26);
+            if (users && (nd == 5 || np == 5)) dat = nd == 5;
+            else if (!users && (nd == 3 || np == 24)) dat = nd == 3;
+            else return WR_OK;
+            *is_ml = 1;
+            t->ncol = users ? 4 : 2;
+            static const char *const ucols[4] = {"age", "gender", "occupation", "zip"}, *icols[2] = {"genre", "year"};
+            for (int c = 0; c < t->ncol; c++) snprintf(t->name[c], sizeof t->name[c], "%s", users ? ucols[c] : icols[c]);
+            if (!users) t->multi[0] = 1;
+        }
+        int nf = split(s, n, dat ? "::" : "|", f, fl, 26), want = users ? 5 : dat ? 3 : 24;
+        if (nf != want)
+            return wr__err(ctx, WR_ERR_PARSE, "%s:%lld: expected %d '%s'-separated fields, found %d", src, (long long)it.line, want, dat ? "::" : "|", nf);
+        for (int i = 0; i < nf; i++) wr__trim_ws(&f[i], &fl[i]);
+        if (!fl[0]) return wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field 1 (id): empty id", src, (long long)it.line);
+        const char *cells[5];
+        size_t lens[5];
+        char genres[256], year[8];
+        cells[0] = f[0], lens[0] = fl[0];
+        if (users) { /* u.user: age gender occupation zip; users.dat: gender age occupation zip */
+            int order[4] = {1, 2, 3, 4};
+            if (dat) order[0] = 2, order[1] = 1;
+            for (int c = 0; c < 4; c++) cells[c + 1] = f[order[c]], lens[c + 1] = fl[order[c]];
+        } else {
+            size_t gl = 0;
+            year[0] = 0;
+            if (dat) { /* movies.dat: the genres as listed, the year from "Title (1995)" */
+                gl = fl[2] < sizeof genres ? fl[2] : sizeof genres - 1;
+                memcpy(genres, f[2], gl);
+                const char *par = fl[1] >= 6 ? f[1] + fl[1] - 6 : NULL;
+                if (par && par[0] == '(' && par[5] == ')') memcpy(year, par + 1, 4), year[4] = 0;
+            } else { /* u.item: 19 flags, the year from "01-Jan-1995" */
+                for (int g = 0; g < 19; g++)
+                    if (fl[5 + g] == 1 && f[5 + g][0] == '1') {
+                        size_t k = strlen(ml_genres[g]);
+                        if (gl + k + 1 < sizeof genres) {
+                            if (gl) genres[gl++] = '|';
+                            memcpy(genres + gl, ml_genres[g], k), gl += k;
+                        }
+                    } else if (!(fl[5 + g] == 1 && f[5 + g][0] == '0')) {
+                        return wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field %d (genre %s): expected 0 or 1", src, (long long)it.line, 6 + g, ml_genres[g]);
+                    }
+                if (fl[2] >= 4) memcpy(year, f[2] + fl[2] - 4, 4), year[4] = 0;
+            }
+            cells[1] = genres, lens[1] = gl, cells[2] = year, lens[2] = strlen(year);
+        }
+        if (wr__table_add(t, cells, lens) < 0) return wr__oom(ctx, "reading a side table");
+    }
+    return WR_OK;
+}
+
+static int parse_num(const char *s, double *v) {
+    char *end;
+    if (!*s) return -1;
+    *v = strtod(s, &end);
+    return *end || !isfinite(*v) ? -1 : 0;
+}
+
+static int cmp_double(const void *a, const void *b, void *arg) {
+    (void)arg;
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int add_value(wr_features *F, int field, const char *key, size_t n) {
+    int id = wr__vocab_add(&F->values, key, n);
+    if (id < 0) return -1;
+    if (id >= F->value_cap) {
+        int cap = F->value_cap ? 2 * F->value_cap : 256;
+        int32_t *vf = wr__realloc_array(F->value_field, (size_t)cap, sizeof *vf);
+        if (!vf) return -1;
+        F->value_field = vf, F->value_cap = cap;
+    }
+    F->value_field[id] = field;
+    return id;
+}
+
+/* The table's rows into features of side (0 users, 1 items) of d. */
+static int encode(wr_data *d, int side, const char *src, wr__table *t) {
+    wr_ctx *ctx = d->ctx;
+    wr_features *F = &d->features;
+    const wr_vocab *ids = side ? &d->items : &d->users;
+    const char *prefix = side ? "item" : "user";
+    if (F->start[side]) return wr__err(ctx, WR_ERR_ARG, "%s: the data already has %s features", src, prefix);
+    if (F->n_fields + t->ncol > 2 * WR_MAX_FIELDS) return wr__err(ctx, WR_ERR_ARG, "%s: more than %d feature columns", src, WR_MAX_FIELDS);
+    int n = ids->n, rc = WR_OK;
+    int64_t *row_of = malloc((size_t)n * sizeof *row_of + 1);
+    double *vals = malloc((size_t)t->nrow * sizeof *vals + 1), edges[9];
+    int64_t *start = wr__calloc((size_t)n + 1, sizeof *start);
+    if (!row_of || !vals || !start) {
+        free(row_of), free(vals), free(start);
+        return wr__oom(ctx, "encoding side features");
+    }
+    for (int i = 0; i < n; i++) row_of[i] = -1;
+    int matched = 0;
+    for (int64_t r = 0; r < t->nrow; r++) {
+        const char *id = cell(t, r, 0);
+        int e = wr__vocab_find(ids, id, strlen(id));
+        if (e >= 0 && row_of[e] < 0) row_of[e] = r, matched++;
+    }
+    /* each column's kind and (numeric) bucket edges; then the features entity by entity */
+    char kinds[WR_MAX_FIELDS];
+    double cuts[WR_MAX_FIELDS][9];
+    for (int c = 0; c < t->ncol; c++) {
+        int numeric = !t->multi[c], nv = 0, any_bar = 0;
+        for (int64_t r = 0; r < t->nrow; r++) {
+            const char *v = cell(t, r, c + 1);
+            any_bar |= strchr(v, '|') != NULL;
+            if (!*v) continue;
+            if (parse_num(v, &vals[nv]) < 0) numeric = 0;
+            else nv++;
+        }
+        int distinct = 0;
+        if (numeric && nv) {
+            if (wr__sort_stable(vals, (size_t)nv, sizeof *vals, cmp_double, NULL) < 0) rc = wr__oom(ctx, "encoding side features");
+            for (int i = 0; i < nv; i++) distinct += i == 0 || vals[i] != vals[i - 1];
+            for (int q = 0; q < 9; q++) edges[q] = vals[(int64_t)(q + 1) * nv / 10];
+            memcpy(cuts[c], edges, sizeof edges);
+        }
+        kinds[c] = t->multi[c] || any_bar ? 'm' : numeric && distinct > 20 ? 'n' : 'c';
+        int f = F->n_fields + c;
+        snprintf(F->field[f], sizeof F->field[f], "%s.%s", prefix, t->name[c]);
+        F->kind[f] = kinds[c];
+    }
+    wr_buf keys = {0};
+    int32_t *feat = NULL;
+    int64_t nfeat = 0, cap = 0;
+    for (int e = 0; rc == WR_OK && e < n; e++) {
+        start[e] = nfeat;
+        if (row_of[e] < 0) continue;
+        for (int c = 0; rc == WR_OK && c < t->ncol; c++) {
+            const char *v = cell(t, row_of[e], c + 1);
+            int f = F->n_fields + c;
+            for (const char *p = v; *p && rc == WR_OK;) { /* each value of the cell (one unless multi) */
+                size_t k = kinds[c] == 'm' ? strcspn(p, "|") : strlen(p);
+                const char *q = p;
+                size_t ql = k;
+                wr__trim_ws(&q, &ql);
+                p += k + (kinds[c] == 'm' && p[k] == '|');
+                if (!ql) continue;
+                keys.len = 0;
+                if (kinds[c] == 'n') {
+                    double x;
+                    int b = 0;
+                    if (parse_num(q, &x) == 0)
+                        while (b < 9 && x >= cuts[c][b]) b++;
+                    wr__buf_printf(&keys, "%s=q%d", F->field[f], b);
+                } else {
+                    wr__buf_printf(&keys, "%s=%.*s", F->field[f], (int)ql, q);
+                }
+                int id = keys.failed ? -1 : add_value(F, f, keys.data, keys.len);
+                if (id < 0 || (nfeat == cap && !(feat = wr__realloc_array(feat, (size_t)(cap = cap ? 2 * cap : 1024), sizeof *feat)))) {
+                    rc = wr__oom(ctx, "encoding side features");
+                    break;
+                }
+                feat[nfeat++] = id;
+            }
+        }
+    }
+    start[n] = nfeat;
+    wr__buf_free(&keys);
+    free(row_of), free(vals);
+    if (rc) {
+        free(start), free(feat);
+        return rc;
+    }
+    F->n_fields += t->ncol;
+    F->start[side] = start, F->feat[side] = feat ? feat : malloc(4);
+    F->matched[side] = matched;
+    return F->feat[side] ? WR_OK : wr__oom(ctx, "encoding side features");
+}
+
+int wr_data_load_side(wr_data *d, int side, const char *bytes, size_t len, const char *source) {
+    if (!d || (side != 0 && side != 1)) return WR_ERR_ARG;
+    wr_ctx *ctx = d->ctx;
+    const char *src = source && *source ? source : side ? "items" : "users";
+    if (!bytes && len) return wr__err(ctx, WR_ERR_ARG, "wr_data_load_side: bytes is NULL");
+    if (len >= 3 && (unsigned char)bytes[0] == 0xEF && (unsigned char)bytes[1] == 0xBB && (unsigned char)bytes[2] == 0xBF) bytes += 3, len -= 3;
+    if (!bytes || wr__is_blank(bytes, len)) return wr__err(ctx, WR_ERR_PARSE, "%s: the file is empty", src);
+    wr__table t = {0};
+    int is_ml = 0;
+    int rc = parse_movielens(ctx, src, bytes, len, side == 0, &t, &is_ml);
+    if (rc == WR_OK && !is_ml) {
+        free(t.off), wr__buf_free(&t.text);
+        memset(&t, 0, sizeof t);
+        rc = wr__parse_csv_table(ctx, src, bytes, len, side == 0, &t);
+    }
+    if (rc == WR_OK && t.ncol == 0) rc = wr__err(ctx, WR_ERR_PARSE, "%s: no feature columns besides the id", src);
+    if (rc == WR_OK) rc = encode(d, side, src, &t);
+    free(t.off);
+    wr__buf_free(&t.text);
+    return rc;
+}
+
+int wr_data_side_matched(const wr_data *d, int side) { return d && (side == 0 || side == 1) ? d->features.matched[side] : 0; }
+int wr_data_n_features(const wr_data *d) { return d ? d->features.values.n : 0; }
+
+void wr__features_free(wr_features *F) {
+    wr__vocab_free(&F->values);
+    free(F->value_field);
+    for (int s = 0; s < 2; s++) free(F->start[s]), free(F->feat[s]);
+    memset(F, 0, sizeof *F);
+}
