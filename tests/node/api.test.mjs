@@ -102,7 +102,7 @@ test('bad arguments: unknown model name, unknown options, unknown parameters', a
     rejectsArg(() => m.recommend([id0], { topK: 3 }), 'topK', RangeError);
     rejectsArg(() => m.recommend([id0], { excludeseen: true }), 'excludeseen', RangeError);
     rejectsArg(() => m.recommendDetailed([id0], { n: 3 }), '"n"', RangeError);
-    rejectsArg(() => m.evaluate(data, { protocol: 'loo' }), 'protocol', RangeError);
+    rejectsArg(() => m.evaluate(data, { protocl: 'loo' }), 'protocl', RangeError);
     rejectsArg(() => engine.dataset('a\n', { delimiter: ',' }), 'delimiter', RangeError);
     rejectsArg(() => engine.generate({ users: 5 }), 'users', RangeError);
     rejectsArg(() => engine.loadModel(m.save(), { name: 'x' }), 'name', RangeError);

@@ -1,0 +1,404 @@
+/* fm.c: logistic regression (lr) and factorisation machines (fm, Rendle 2010) on the features of
+ * a (user, item) pair: the user's id, the user's side features, the item's id and the item's side
+ * features (--users, --items), each a binary feature.
+ *   lr: y = w0 + sum_j w_j
+ *   fm: y = w0 + sum_j w_j + sum_{j<k} <v_j, v_k>, computed in O(kn) as
+ *       1/2 (|sum_j v_j|^2 - sum_j |v_j|^2)
+ * Loss bce (the labels of labelled data, or on implicit data each positive against n_neg
+ * sampled items the user never touched; scores are logits) or mse (ratings; scores are
+ * predicted ratings). Lazy Adam on the rows a step uses, L2 `reg` on them. Full ranking splits
+ * the pair into its user part U and item part I: y = w0 + W_U + W_I + P_U + P_I + <s_U, s_I>,
+ * so a query costs one pass over the items. A user the model does not know has no user part. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/kernels.h"
+#include "../nn/nn.h"
+#include "batch.h"
+#include "optim.h"
+
+enum { LOSS_BCE = 0, LOSS_MSE };
+
+#define COMMON_PARAMS(lr)                                                                                               \
+    {"lr", WR_PARAM_FLOAT, lr, 1e-6, 10, NULL, "Adam learning rate"},                                                   \
+    {"reg", WR_PARAM_FLOAT, 1e-5, 0, 100, NULL, "L2 penalty on the weights (and factors) a step uses"},                 \
+    {"batch", WR_PARAM_INT, 1024, 1, 1 << 20, NULL, "training events per step"},                                        \
+    {"epochs", WR_PARAM_INT, 100, 1, 100000, NULL, "maximum epochs (early stopping usually ends it sooner)"},            \
+    {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},         \
+    {"loss", WR_PARAM_ENUM, 0, 0, 1, "bce|mse", "binary cross-entropy (labels, or sampled negatives), or squared error on ratings"}, \
+    {"n_neg", WR_PARAM_INT, 1, 1, 1000, NULL, "sampled negatives per positive event (unlabelled data)"},                \
+    {"ids", WR_PARAM_INT, 1, 0, 1, NULL, "the user and item ids are features too (0 = side features only)"}
+
+static const wr_param_def lr_params[] = {COMMON_PARAMS(0.01)};
+static const wr_param_def fm_params[] = {
+    COMMON_PARAMS(0.001), /* the factors overfit the id x id pairs within a few epochs at 0.01 */
+    {"dim", WR_PARAM_INT, 16, 1, 1024, NULL, "factor size k"},
+    {"init", WR_PARAM_FLOAT, 0.01, 0, 10, NULL, "standard deviation of the initial factors"},
+};
+
+typedef struct {
+    int U, V, F, K, loss, ids; /* F: features in all (ids first, then side values); K = 0 for lr */
+    wr_layout layout;
+    int w0, w, v;              /* views */
+    float *grad, *m1, *m2;
+    wr_adamw adam;
+    /* each user's and item's side features, as model feature ids (CSR) */
+    int64_t *ustart, *istart;
+    int32_t *ufeat, *ifeat;
+    /* training */
+    int64_t n_ev, next;
+    int32_t *ev_user, *ev_item, *order;
+    float *ev_y;
+    wr_pair_set seen;
+    wr_sampler sampler;
+    int sampler_ready, labelled;
+    int max_part;              /* most features of one user or item part (its id included) */
+    int32_t *rows;
+    unsigned char *touched;
+    int n_rows;
+    float *sbuf, *ibuf;        /* (K) sums */
+} fm_state;
+
+static inline float *view(const fm_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
+
+static int build_layout(wr_model *m, int U, int V, int F) {
+    fm_state *s = m->state;
+    s->U = U, s->V = V, s->F = F;
+    s->K = (int)wr__hp_or(m, "dim", 0);
+    s->loss = (int)wr__hp(m, "loss"), s->ids = (int)wr__hp(m, "ids");
+    wr_layout *l = &s->layout;
+    memset(l, 0, sizeof *l);
+    const char *pre = s->K ? "fm" : "lr";
+    char name[32];
+    snprintf(name, sizeof name, "%s.bias", pre);
+    s->w0 = wr__layout_add(l, name, 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
+    snprintf(name, sizeof name, "%s.weight", pre);
+    s->w = wr__layout_add(l, name, 2, F, 1, 0, WR_INIT_ZERO, 0, 1);
+    snprintf(name, sizeof name, "%s.factors", pre);
+    s->v = s->K ? wr__layout_add(l, name, 2, F, s->K, 0, WR_INIT_NORMAL, (float)wr__hp(m, "init"), 1) : -1;
+    m->n_params = l->total;
+    m->params = calloc(l->total + 4, sizeof(float));
+    s->sbuf = calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = calloc((size_t)s->K + 1, sizeof(float));
+    return m->params && s->sbuf && s->ibuf ? WR_OK : wr__oom(m->ctx, "allocating the model");
+}
+
+static void fm_free(wr_model *m) {
+    fm_state *s = m->state;
+    free(m->params);
+    wr__pairs_free(&s->seen);
+    if (s->sampler_ready) wr__sampler_free(&s->sampler);
+    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->ev_user, s->ev_item, s->order,
+                    s->ev_y, s->rows, s->touched, s->sbuf, s->ibuf};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    free(s);
+}
+
+/* The features of entity e's part: its id (when ids), then its side features. */
+static int part(const fm_state *s, int item, int e, int32_t *out) {
+    int n = 0;
+    if (e < 0) return 0;
+    if (s->ids) out[n++] = item ? s->U + e : e;
+    const int64_t *st = item ? s->istart : s->ustart;
+    const int32_t *f = item ? s->ifeat : s->ufeat;
+    for (int64_t k = st[e]; k < st[e + 1]; k++) out[n++] = f[k];
+    return n;
+}
+
+static void set_max_part(fm_state *s) {
+    s->max_part = 1;
+    for (int side = 0; side < 2; side++) {
+        const int64_t *st = side ? s->istart : s->ustart;
+        for (int e = 0, n = side ? s->V : s->U; e < n; e++)
+            if (st[e + 1] - st[e] + 1 > s->max_part) s->max_part = (int)(st[e + 1] - st[e] + 1);
+    }
+}
+
+static int fm_fit(wr_model *m, const wr_seqs *train) {
+    fm_state *s = wr__calloc(1, sizeof *s);
+    if (!s) return wr__oom(m->ctx, "allocating the model");
+    m->state = s;
+    const wr_features *X = train->features;
+    int U = m->users.n, V = train->n_items, side = X ? X->values.n : 0;
+    int rc = build_layout(m, U, V, U + V + side);
+    if (rc) return rc;
+    wr__layout_init(&s->layout, m->params, &m->rng);
+    if (s->loss == LOSS_MSE && !train->rating)
+        return wr__err(m->ctx, WR_ERR_ARG, "%s: loss mse needs ratings (MovieLens, or a CSV rating column); this data has none", m->vt->name);
+    if (!s->ids && !side)
+        return wr__err(m->ctx, WR_ERR_ARG, "%s: ids=0 needs side features (--users FILE, --items FILE)", m->vt->name);
+    /* the side features, remapped after the ids */
+    s->ustart = wr__calloc((size_t)U + 1, sizeof(int64_t)), s->istart = wr__calloc((size_t)V + 1, sizeof(int64_t));
+    int64_t nu = X && X->start[0] ? X->start[0][U] : 0, ni = X && X->start[1] ? X->start[1][V] : 0;
+    s->ufeat = malloc((size_t)nu * sizeof(int32_t) + 4), s->ifeat = malloc((size_t)ni * sizeof(int32_t) + 4);
+    if (!s->ustart || !s->istart || !s->ufeat || !s->ifeat) return wr__oom(m->ctx, "allocating the model");
+    for (int side_i = 0; side_i < 2; side_i++) {
+        int n = side_i ? V : U;
+        int64_t *st = side_i ? s->istart : s->ustart;
+        int32_t *f = side_i ? s->ifeat : s->ufeat;
+        for (int e = 0; e <= n; e++) st[e] = X && X->start[side_i] ? X->start[side_i][e] : 0;
+        for (int64_t k = 0; k < st[n]; k++) f[k] = U + V + X->feat[side_i][k];
+    }
+    set_max_part(s);
+    /* training events */
+    s->labelled = s->loss == LOSS_BCE && train->label;
+    int64_t n = 0;
+    for (int u = 0; u < train->n; u++) n += train->len[u];
+    size_t T = s->layout.total + 4;
+    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
+    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
+    s->ev_user = malloc((size_t)n * sizeof(int32_t) + 1), s->ev_item = malloc((size_t)n * sizeof(int32_t) + 1);
+    s->order = malloc((size_t)n * sizeof(int32_t) + 1);
+    if (s->loss == LOSS_MSE || s->labelled) s->ev_y = malloc((size_t)n * sizeof(float) + 1);
+    size_t per_step = (size_t)B * (1 + (size_t)(s->ev_y ? 0 : nn)) * (size_t)(2 * s->max_part);
+    s->rows = malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
+    s->touched = calloc((size_t)s->F + 1, 1);
+    if (!s->grad || !s->m1 || !s->m2 || !s->ev_user || !s->ev_item || !s->order || ((s->loss == LOSS_MSE || s->labelled) && !s->ev_y) ||
+        !s->rows || !s->touched || wr__pairs_init(&s->seen, train) < 0)
+        return wr__oom(m->ctx, "allocating the model's training state");
+    double mean = 0;
+    for (int u = 0; u < train->n; u++)
+        for (int e = 0; e < train->len[u]; e++) {
+            int64_t k = train->start[u] + e;
+            if (!s->ev_y && train->label && !train->label[k]) continue; /* implicit bce: the positives */
+            s->ev_user[s->n_ev] = u, s->ev_item[s->n_ev] = train->items[k];
+            if (s->ev_y) s->ev_y[s->n_ev] = s->loss == LOSS_MSE ? train->rating[k] : (float)train->label[k], mean += s->ev_y[s->n_ev];
+            s->n_ev++;
+        }
+    if (!s->n_ev) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
+    if (s->loss == LOSS_MSE) *view(s, m->params, s->w0) = (float)(mean / (double)s->n_ev);
+    if (wr__sampler_init(&s->sampler, train, 0) < 0) return wr__oom(m->ctx, "allocating the model's sampler");
+    s->sampler_ready = 1;
+    s->adam = wr_adamw_init((float)wr__hp(m, "lr"), 0);
+    s->next = s->n_ev;
+    return WR_OK;
+}
+
+/* y for the features x (n), and (when g != 0) dloss/dy = g added to the gradient. */
+static float forward_backward(fm_state *s, const float *P, float *G, const int32_t *x, int n, float g, int backward) {
+    int K = s->K;
+    const float *w = view(s, (float *)P, s->w), *v = s->v >= 0 ? view(s, (float *)P, s->v) : NULL;
+    float y = *view(s, (float *)P, s->w0), sq = 0;
+    memset(s->sbuf, 0, (size_t)K * sizeof(float));
+    for (int j = 0; j < n; j++) {
+        y += w[x[j]];
+        for (int c = 0; c < K; c++) {
+            float vj = v[(size_t)x[j] * K + c];
+            s->sbuf[c] += vj, sq += vj * vj;
+        }
+    }
+    if (K) y += 0.5f * (wr_dot(s->sbuf, s->sbuf, K) - sq);
+    if (!backward) return y;
+    *view(s, G, s->w0) += g;
+    float *gw = view(s, G, s->w), *gv = K ? view(s, G, s->v) : NULL;
+    for (int j = 0; j < n; j++) {
+        gw[x[j]] += g;
+        for (int c = 0; c < K; c++) gv[(size_t)x[j] * K + c] += g * (s->sbuf[c] - v[(size_t)x[j] * K + c]);
+        if (!s->touched[x[j]]) s->touched[x[j]] = 1, s->rows[s->n_rows++] = x[j];
+    }
+    return y;
+}
+
+static void clear_grad(fm_state *s) {
+    int K = s->K;
+    for (int r = 0; r < s->n_rows; r++) {
+        int j = s->rows[r];
+        view(s, s->grad, s->w)[j] = 0;
+        if (K) memset(view(s, s->grad, s->v) + (size_t)j * K, 0, (size_t)K * sizeof(float));
+        s->touched[j] = 0;
+    }
+    *view(s, s->grad, s->w0) = 0;
+    s->n_rows = 0;
+}
+
+/* The pair (u, i) as features: x gets them, returns how many. */
+static int pair(const fm_state *s, int u, int i, int32_t *x) {
+    int n = part(s, 0, u, x);
+    return n + part(s, 1, i, x + n);
+}
+
+double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
+                        const float **grad) {
+    fm_state *s = m->state;
+    const float *P = m->params;
+    clear_grad(s);
+    *grad = s->grad;
+    int nn = (int)wr__hp(m, "n_neg"), cap = 2 * s->max_part;
+    int32_t xbuf[1024], *x = cap <= 1024 ? xbuf : malloc((size_t)cap * sizeof *x);
+    if (!x) return -1; /* out of memory (a loss is never negative) */
+    double loss = 0, inv = 1.0 / n;
+    for (int b = 0; b < n; b++) {
+        for (int k = -1; k < (y ? 0 : nn); k++) { /* k = -1: the event itself, then its negatives */
+            int item = k < 0 ? items[b] : negs[(size_t)b * nn + k], nx = pair(s, users[b], item, x);
+            float target = y ? y[b] : k < 0 ? 1.0f : 0.0f;
+            float out = forward_backward(s, P, s->grad, x, nx, 0, 0), g;
+            if (s->loss == LOSS_MSE) {
+                float d = out - target;
+                loss += d * d, g = 2 * d;
+            } else {
+                float p = 1.0f / (1.0f + wr_expf(-out));
+                loss += target > 0 ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
+                g = p - target;
+            }
+            forward_backward(s, P, s->grad, x, nx, (float)(g * inv), 1);
+        }
+    }
+    if (x != xbuf) free(x);
+    loss *= inv;
+    float reg = (float)wr__hp(m, "reg");
+    int K = s->K;
+    for (int r = 0; reg > 0 && r < s->n_rows; r++) {
+        int j = s->rows[r];
+        float wj = view(s, (float *)P, s->w)[j];
+        loss += reg * wj * wj, view(s, s->grad, s->w)[j] += 2 * reg * wj;
+        for (int c = 0; c < K; c++) {
+            float vj = view(s, (float *)P, s->v)[(size_t)j * K + c];
+            loss += reg * vj * vj, view(s, s->grad, s->v)[(size_t)j * K + c] += 2 * reg * vj;
+        }
+    }
+    return loss;
+}
+
+static int fm_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
+    fm_state *s = m->state;
+    (void)train;
+    if (s->next >= s->n_ev) {
+        for (int64_t i = 0; i < s->n_ev; i++) s->order[i] = (int32_t)i;
+        for (int64_t i = s->n_ev - 1; i > 0; i--) {
+            int64_t j = (int64_t)(wr__rng_u64(&m->rng) % (uint64_t)(i + 1));
+            int32_t t = s->order[i];
+            s->order[i] = s->order[j], s->order[j] = t;
+        }
+        s->next = 0;
+    }
+    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
+    int n = (int)(s->n_ev - s->next < B ? s->n_ev - s->next : B);
+    int32_t *users = malloc((size_t)n * sizeof *users), *items = malloc((size_t)n * sizeof *items);
+    int32_t *negs = s->ev_y ? NULL : malloc((size_t)n * nn * sizeof *negs);
+    float *y = s->ev_y ? malloc((size_t)n * sizeof *y) : NULL;
+    if (!users || !items || (!s->ev_y && !negs) || (s->ev_y && !y)) {
+        free(users), free(items), free(negs), free(y);
+        return wr__oom(m->ctx, "training the model");
+    }
+    for (int b = 0; b < n; b++) {
+        int32_t e = s->order[s->next + b];
+        users[b] = s->ev_user[e], items[b] = s->ev_item[e];
+        if (y) y[b] = s->ev_y[e];
+        for (int k = 0; negs && k < nn; k++) negs[(size_t)b * nn + k] = wr__draw_negative(&s->sampler, &s->seen, &m->rng, users[b]);
+    }
+    s->next += n;
+    const float *grad;
+    *loss = wr__fm_loss_grad(m, users, items, y, negs, n, &grad);
+    wr__adam_step(&s->adam, &s->layout, m->params, s->grad, s->m1, s->m2, s->rows, s->n_rows);
+    free(users), free(items), free(negs), free(y);
+    *positions = n;
+    *epoch_end = s->next >= s->n_ev;
+    return *loss < 0 ? wr__oom(m->ctx, "training the model") : WR_OK;
+}
+
+static int fm_score(wr_model *m, const wr_query *q, float *scores) {
+    fm_state *s = m->state;
+    const float *P = m->params;
+    int K = s->K, V = s->V;
+    int32_t xbuf[512], nu;
+    int32_t *x = s->max_part <= 512 ? xbuf : malloc((size_t)s->max_part * sizeof *x);
+    if (!x) return wr__oom(m->ctx, "scoring");
+    /* the user part: its y (with w0) and its factor sum */
+    nu = part(s, 0, q->user, x);
+    float yu = forward_backward(s, P, NULL, x, nu, 0, 0);
+    float *su = s->ibuf;
+    memcpy(su, s->sbuf, (size_t)K * sizeof(float));
+    float w0 = *view(s, (float *)P, s->w0);
+    for (int i = 0; i < V; i++) {
+        int ni = part(s, 1, i, x);
+        float yi = forward_backward(s, P, NULL, x, ni, 0, 0) - w0; /* its own w and pairs */
+        scores[i] = yu + yi + (K ? wr_dot(su, s->sbuf, K) : 0);
+    }
+    if (x != xbuf) free(x);
+    return WR_OK;
+}
+
+static int fm_predicts(const wr_model *m) { return wr__hp(m, "loss") == LOSS_MSE ? WR_PREDICTS_RATING : WR_PREDICTS_PROB; }
+
+static int fm_save(wr_model *m, wr_st_file *f) {
+    fm_state *s = m->state;
+    const char *pre = s->K ? "fm" : "lr";
+    char name[48];
+    int64_t su[1] = {s->U + 1}, si[1] = {s->V + 1}, nu[1] = {s->ustart[s->U]}, ni[1] = {s->istart[s->V]};
+    snprintf(name, sizeof name, "%s.user_feature_start", pre);
+    if (wr__st_add(f, name, WR_DT_I64, 1, su, s->ustart) < 0) return wr__oom(m->ctx, "saving");
+    snprintf(name, sizeof name, "%s.user_features", pre);
+    if (wr__st_add(f, name, WR_DT_I32, 1, nu, s->ufeat) < 0) return wr__oom(m->ctx, "saving");
+    snprintf(name, sizeof name, "%s.item_feature_start", pre);
+    if (wr__st_add(f, name, WR_DT_I64, 1, si, s->istart) < 0) return wr__oom(m->ctx, "saving");
+    snprintf(name, sizeof name, "%s.item_features", pre);
+    if (wr__st_add(f, name, WR_DT_I32, 1, ni, s->ifeat) < 0) return wr__oom(m->ctx, "saving");
+    return wr__layout_save(m, &s->layout, m->params, f);
+}
+
+/* A CSR (n entities) from the file, checked: offsets rising from 0, ids in [lo, F). */
+static int load_csr(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat) {
+    char name[48];
+    snprintf(name, sizeof name, "%s.%s_feature_start", pre, what);
+    int rc = wr__load_1d(m, f, name, WR_DT_I64, (int64_t)n + 1, (void **)start);
+    if (rc) return rc;
+    int64_t *st = *start;
+    for (int e = 0; e < n; e++)
+        if (st[0] != 0 || st[e + 1] < st[e] || st[e + 1] - st[e] > 4096)
+            return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is not a list of rising offsets from 0", name);
+    snprintf(name, sizeof name, "%s.%s_features", pre, what);
+    if ((rc = wr__load_1d(m, f, name, WR_DT_I32, st[n], (void **)feat))) return rc;
+    for (int64_t k = 0; k < st[n]; k++)
+        if ((*feat)[k] < lo || (*feat)[k] >= F) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%lld] is not a side feature", name, (long long)k);
+    return WR_OK;
+}
+
+static int fm_load(wr_model *m, const wr_st_file *f) {
+    fm_state *s = wr__calloc(1, sizeof *s);
+    if (!s) return wr__oom(m->ctx, "loading the model");
+    m->state = s;
+    const char *pre = wr__hp_or(m, "dim", 0) ? "fm" : "lr";
+    /* the feature count is the weight table's rows */
+    char name[48];
+    snprintf(name, sizeof name, "%s.weight", pre);
+    int64_t F = -1;
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->t[i].name, name) && f->t[i].ndim == 2) F = f->t[i].shape[0];
+    int U = m->users.n, V = m->items.n;
+    if (F < U + V || F > (int64_t)U + V + 100000000)
+        return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is missing or has %lld rows, fewer than the %d users and %d items", name, (long long)F, U, V);
+    int rc = build_layout(m, U, V, (int)F);
+    if (!rc) rc = load_csr(m, f, pre, "user", U, U + V, (int)F, &s->ustart, &s->ufeat);
+    if (!rc) rc = load_csr(m, f, pre, "item", V, U + V, (int)F, &s->istart, &s->ifeat);
+    if (!rc) set_max_part(s);
+    return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
+}
+
+const wr_model_vt wr__lr_vt = {
+    .name = "lr",
+    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .params = lr_params,
+    .n_params = (int)(sizeof lr_params / sizeof lr_params[0]),
+    .fit = fm_fit,
+    .score = fm_score,
+    .predicts = fm_predicts,
+    .save = fm_save,
+    .load = fm_load,
+    .free_state = fm_free,
+    .train_step = fm_train_step,
+};
+
+const wr_model_vt wr__fm_vt = {
+    .name = "fm",
+    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .params = fm_params,
+    .n_params = (int)(sizeof fm_params / sizeof fm_params[0]),
+    .fit = fm_fit,
+    .score = fm_score,
+    .predicts = fm_predicts,
+    .save = fm_save,
+    .load = fm_load,
+    .free_state = fm_free,
+    .train_step = fm_train_step,
+};

@@ -1,0 +1,213 @@
+/* test_fm.c: logistic regression and factorisation machines: finite-difference gradients (labels,
+ * sampled negatives, ratings), a planted feature cross (user segment x item category, the label
+ * is their XOR) that FM learns from side features and LR cannot, the side tables' parsing and
+ * errors, and the model file (features travel with it; hostile feature ids are refused). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/eval/metrics.h"
+#include "../../src/models/model.h"
+#include "check.h"
+
+static wr_ctx *ctx;
+
+/* 40 users (segment A or B) x 20 items (category X or Y); label 1 when segment A meets X or B
+ * meets Y; each pair once, in a random order of time. */
+static wr_data *planted(int with_side) {
+    wr_buf b = {0}, users = {0}, items = {0};
+    wr__buf_puts(&b, "user,item,label,timestamp\n");
+    wr_rng r;
+    wr__rng_seed(&r, 11);
+    for (int u = 0; u < 40; u++)
+        for (int i = 0; i < 20; i++)
+            wr__buf_printf(&b, "u%d,i%d,%d,%u\n", u, i, (u % 2) == (i % 2), wr__rng_below(&r, 100000));
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, b.data, b.len, "csv", "planted.csv", 0, &d) == WR_OK);
+    CHECK(wr_data_label(d, "label==1", NULL) == WR_OK);
+    wr__buf_puts(&users, "user_id,segment\n");
+    for (int u = 0; u < 40; u++) wr__buf_printf(&users, "u%d,%s\n", u, u % 2 ? "A" : "B");
+    wr__buf_puts(&items, "item_id;category;tags\n");
+    for (int i = 0; i < 20; i++) wr__buf_printf(&items, "i%d;%s;t%d|t%d\n", i, i % 2 ? "X" : "Y", i % 3, 3 + i % 2);
+    if (with_side) {
+        CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
+        CHECK(wr_data_load_side(d, 1, items.data, items.len, "items.csv") == WR_OK);
+        CHECK(wr_data_side_matched(d, 0) == 40 && wr_data_side_matched(d, 1) == 20);
+        CHECK(wr_data_n_features(d) == 2 + 2 + 5); /* segments, categories, tags t0..t4 */
+    }
+    wr__buf_free(&b), wr__buf_free(&users), wr__buf_free(&items);
+    return d;
+}
+
+static wr_model *make(const char *name, const char *const *sets) {
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, name, 5, &m) == WR_OK);
+    for (int i = 0; sets && sets[i]; i += 2) CHECK(wr_model_set(m, sets[i], sets[i + 1]) == WR_OK);
+    return m;
+}
+
+static void gradient_check(const char *name, const char *loss, int labelled) {
+    wr_data *d = planted(1);
+    if (!labelled) {
+        wr_data_free(d);
+        const char *seq = "a x\na y\nb y\nb z\nc x\nc z\n";
+        CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    }
+    const char *sets[] = {"loss", loss, "n_neg", "2", "reg", "0.01", "init", "0.5", "dim", "3", NULL};
+    if (!strcmp(name, "lr")) sets[6] = NULL; /* lr has no factors */
+    wr_model *m = make(name, sets);
+    double p[WR_PROGRESS_N];
+    CHECK(wr_train_begin(m, d, NULL, p) == WR_OK);
+    /* some steps first, so the weights are not all zero */
+    for (int s = 0; s < 3; s++) CHECK(wr_train_steps(m, 1, p) == WR_OK);
+    int32_t users[3] = {0, 1, 2}, items[3] = {1, 2, 0}, negs[6] = {2, 0, 0, 1, 1, 2};
+    float y[3] = {1, 0, 1};
+    if (!strcmp(loss, "mse")) y[0] = 4, y[1] = 2, y[2] = 5;
+    const float *yy = labelled ? y : NULL, *g;
+    wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+    float *grad = malloc(m->n_params * sizeof *grad);
+    memcpy(grad, g, m->n_params * sizeof *grad);
+    int bad = 0, nonzero = 0;
+    for (size_t i = 0; i < m->n_params; i++) {
+        float keep = m->params[i];
+        m->params[i] = keep + 1e-3f;
+        double up = wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+        m->params[i] = keep - 1e-3f;
+        double down = wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+        m->params[i] = keep;
+        double num = (up - down) / 2e-3;
+        if (fabs(num - grad[i]) > 2e-3 + 2e-2 * fabs(num) && bad++ < 3) printf("%s %s: param %zu analytic %.6g numeric %.6g\n", name, loss, i, grad[i], num);
+        nonzero += grad[i] != 0;
+    }
+    CHECK(bad == 0);
+    CHECK(nonzero > 3);
+    free(grad);
+    wr_train_end(m);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
+/* AUC of the model's scores over every (user, item) pair against the planted label. */
+static double pair_auc(wr_model *m, int by_user) {
+    float s[40 * 20], sc[20];
+    uint8_t y[40 * 20];
+    for (int u = 0; u < 40; u++) {
+        char id[16];
+        snprintf(id, sizeof id, "u%d", u);
+        CHECK(wr_model_score(m, by_user ? wr_model_user_index(m, id) : -1, NULL, 0, sc) == WR_OK);
+        for (int i = 0; i < 20; i++) {
+            int it = wr_model_item_index(m, (snprintf(id, sizeof id, "i%d", i), id));
+            s[u * 20 + i] = sc[it], y[u * 20 + i] = (u % 2) == (i % 2);
+        }
+    }
+    double auc = 0;
+    CHECK(wr__auc(s, y, 40 * 20, &auc) == 0);
+    return auc;
+}
+
+static void planted_cross(void) {
+    wr_data *d = planted(1);
+    const char *side_only[] = {"ids", "0", "epochs", "60", "lr", "0.05", "batch", "64", NULL};
+    wr_model *lr = make("lr", side_only), *fm = make("fm", side_only);
+    CHECK(wr_model_fit(lr, d) == WR_OK);
+    CHECK(wr_model_fit(fm, d) == WR_OK);
+    double a_lr = pair_auc(lr, 1), a_fm = pair_auc(fm, 1);
+    printf("planted cross: AUC lr %.3f, fm %.3f\n", a_lr, a_fm);
+    CHECK(a_lr < 0.6);  /* additive weights cannot express an XOR */
+    CHECK(a_fm > 0.95); /* the segment x category factors can */
+    /* the model file: features travel with it, scores are the same */
+    uint8_t *bytes;
+    size_t len;
+    CHECK(wr_model_save(fm, &bytes, &len) == WR_OK);
+    wr_model *back = NULL;
+    CHECK(wr_model_load(ctx, bytes, len, "fm.safetensors", &back) == WR_OK);
+    if (back) CHECK(fabs(pair_auc(back, 1) - a_fm) < 1e-12);
+    wr_model_free(back);
+    /* a feature id past the table is refused, naming the tensor */
+    const char *key = "fm.item_features";
+    uint8_t *hit = NULL;
+    for (size_t i = 0; i + strlen(key) < len && !hit; i++)
+        if (!memcmp(bytes + i, key, strlen(key))) hit = bytes + i;
+    CHECK(hit != NULL);
+    /* the data offsets of that tensor, from its header entry: corrupt its first value */
+    if (hit) {
+        const char *off = strstr((const char *)hit, "data_offsets\":[");
+        long a = off ? strtol(off + 15, NULL, 10) : -1;
+        uint64_t hl;
+        memcpy(&hl, bytes, 8);
+        if (a >= 0) {
+            int32_t huge = 1 << 30;
+            memcpy(bytes + 8 + hl + a, &huge, 4);
+            CHECK(wr_model_load(ctx, bytes, len, "bad.safetensors", &back) == WR_ERR_FORMAT);
+            CHECK_CONTAINS(wr_last_error(ctx), "fm.item_features");
+        }
+    }
+    wr_free(bytes);
+    wr_model_free(lr);
+    wr_model_free(fm);
+    /* no side features and ids=0: nothing to learn from, a clear error */
+    wr_data *plain = planted(0);
+    wr_model *m = make("fm", side_only);
+    CHECK(wr_model_fit(m, plain) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "--users FILE");
+    wr_model_free(m);
+    wr_data_free(plain);
+    wr_data_free(d);
+}
+
+static void side_tables(void) {
+    const char *udata = "1\t10\t5\t100\n1\t11\t3\t101\n2\t10\t4\t102\n2\t12\t1\t103\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, udata, strlen(udata), "movielens", "u.data", 0, &d) == WR_OK);
+    const char *uuser = "1|24|M|technician|85711\n2|53|F|other|94043\n3|23|M|writer|32067\n";
+    CHECK(wr_data_load_side(d, 0, uuser, strlen(uuser), "u.user") == WR_OK);
+    CHECK(wr_data_side_matched(d, 0) == 2); /* user 3 has no ratings here */
+    CHECK(wr_data_load_side(d, 0, uuser, strlen(uuser), "u.user") == WR_ERR_ARG); /* once per side */
+    const char *uitem = "10|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+                        "11|GoldenEye (1995)|01-Jan-1995||http://x|0|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n"
+                        "12|Four Rooms (1995)|01-Jan-1995||http://x|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|1|0|0\n";
+    CHECK(wr_data_load_side(d, 1, uitem, strlen(uitem), "u.item") == WR_OK);
+    const wr_features *F = &d->features;
+    CHECK(F->n_fields == 6);
+    /* Toy Story: Animation, Children's, Comedy and its year: all its genres, not only the first */
+    int toy = wr_data_item_index(d, "10");
+    int n = (int)(F->start[1][toy + 1] - F->start[1][toy]), found = 0;
+    for (int k = 0; k < n; k++) {
+        const char *key = F->values.keys[F->feat[1][F->start[1][toy] + k]];
+        found += !strcmp(key, "item.genre=Animation") + !strcmp(key, "item.genre=Children's") + !strcmp(key, "item.genre=Comedy") +
+                 !strcmp(key, "item.year=1995");
+    }
+    CHECK(n == 4 && found == 4);
+    wr_data_free(d);
+    CHECK(wr_data_load(ctx, udata, strlen(udata), "movielens", "u.data", 0, &d) == WR_OK);
+    const char *bad = "10|Toy Story (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|yes\n";
+    CHECK(wr_data_load_side(d, 1, bad, strlen(bad), "u.item") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "u.item:1: field 24 (genre Western): expected 0 or 1");
+    const char *noid = "name,age\nx,3\n";
+    CHECK(wr_data_load_side(d, 0, noid, strlen(noid), "people.csv") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "people.csv:1: the header has no user id column");
+    CHECK(wr_data_load_side(d, 0, "", 0, "empty.csv") == WR_ERR_PARSE);
+    /* numeric columns: more than 20 distinct values are bucketed into 10 quantiles */
+    wr_buf b = {0};
+    wr__buf_puts(&b, "user,age\n");
+    for (int u = 0; u < 30; u++) wr__buf_printf(&b, "%d,%d\n", u, 10 + u);
+    CHECK(wr_data_load_side(d, 0, b.data, b.len, "ages.csv") == WR_OK);
+    CHECK(d->features.kind[0] == 'n');
+    CHECK(wr_data_n_features(d) <= 10);
+    wr__buf_free(&b);
+    wr_data_free(d);
+}
+
+int main(void) {
+    CHECK(wr_ctx_new(&ctx) == WR_OK);
+    gradient_check("lr", "bce", 1);
+    gradient_check("fm", "bce", 1);
+    gradient_check("fm", "bce", 0);
+    gradient_check("fm", "mse", 1);
+    gradient_check("lr", "mse", 1);
+    planted_cross();
+    side_tables();
+    wr_ctx_free(ctx);
+    TEST_END("fm");
+}
