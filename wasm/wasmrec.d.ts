@@ -81,6 +81,10 @@ export interface DatasetOptions {
     label?: string;
     /** Leave out the events for which this holds, like 'rating==3' (applied before label). */
     drop?: string;
+    /** Side tables: user features (MovieLens u.user / users.dat, or CSV with a user id column) and
+     * item features (u.item / movies.dat, or CSV with an item id column); README "Input formats". */
+    users?: string | Bytes;
+    items?: string | Bytes;
 }
 /** The evaluation protocols (README "Evaluation"). */
 export type Protocol = 'loo' | 'random' | 'temporal' | 'cold-users' | 'cold-items';
@@ -145,7 +149,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'lr' | 'fm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -169,6 +173,10 @@ export interface SasrecParams extends SeedParam {
     repeat_bias?: 0 | 1;
 }
 export interface Bert4recParams extends SasrecParams { mask_prob?: number; last_prob?: number; unscaled_embeddings?: 0 | 1 }
+export interface LrParams extends SeedParam {
+    lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; loss?: 'bce' | 'mse'; n_neg?: number; ids?: 0 | 1;
+}
+export interface FmParams extends LrParams { dim?: number; init?: number }
 export interface MfParams extends SeedParam {
     dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number;
     loss?: 'bpr' | 'bce' | 'mse'; n_neg?: number; neg_alpha?: number; init?: number;
@@ -178,7 +186,7 @@ export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: num
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
-    ease: EaseParams; mf: MfParams;
+    ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */
 export type ModelParams = ParamsOf[ModelName];
@@ -236,6 +244,8 @@ export class Dataset {
     /** Whether the data has a rating or label column; whether `label` made binary labels. */
     readonly hasRatings: boolean;
     readonly labelled: boolean;
+    /** Distinct side feature values (0 without users/items tables). */
+    readonly features: number;
     readonly disposed: boolean;
     itemId(index: number): string;
     /** '' when the data has no titles. */

@@ -364,8 +364,9 @@ export class Engine {
     }
 
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false, label, drop } =
-            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop']);
+        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items } =
+            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);
+        const sides = [users, items].map((v, i) => (v === undefined ? undefined : toBytes(i ? 'items' : 'users', v)));
         if (label !== undefined) str('label', label);
         if (drop !== undefined) str('drop', drop);
         const ctx = this._live();
@@ -383,7 +384,16 @@ export class Engine {
                 if (p) rt.exports.wr_data_free(p);
                 this._check(rc);
             }
-            // --drop, then --label, as the CLI: a condition on the rating column
+            // side tables (--users, --items), then --drop, then --label, as the CLI
+            for (let side = 0; side < 2; side++) {
+                if (!sides[side]) continue;
+                const b = sides[side];
+                const rc2 = rt.exports.wr_data_load_side(p, side, s.bytes(b), b.length, s.string(side ? 'items' : 'users'));
+                if (rc2 !== 0) {
+                    rt.exports.wr_data_free(p);
+                    this._check(rc2);
+                }
+            }
             const count = s.zeros(8);
             for (const [fn, cond] of [['wr_data_drop', drop], ['wr_data_label', label]]) {
                 if (cond === undefined) continue;
@@ -509,6 +519,7 @@ export class Dataset extends Handle {
         this.skipReason = engine._rt.string(x.wr_data_first_skip_reason(ptr));
         this.hasRatings = x.wr_data_has_ratings(ptr) === 1;
         this.labelled = x.wr_data_has_labels(ptr) === 1;
+        this.features = x.wr_data_n_features(ptr);
     }
     _item(name, i) {
         const p = this._live();

@@ -69,6 +69,7 @@ export class WorkerDataset {
     readonly titled: number;
     readonly hasRatings: boolean;
     readonly labelled: boolean;
+    readonly features: number;
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;

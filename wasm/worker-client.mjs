@@ -197,7 +197,7 @@ export class WorkerEngine {
     async generate(options) { return this._request('generate', { options }); }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
     async dataset(input, options) {
-        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop']);
+        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);
         const bytes = movable('input', input);
         const r = await this._request('dataset', { bytes, options }, { transfer: [bytes.buffer] });
         const d = new WorkerDataset(this, r);
@@ -242,7 +242,7 @@ export class WorkerDataset extends Remote {
         super(engine, r.handle, 'Dataset');
         this.users = r.users; this.items = r.items; this.events = r.events;
         this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
-        this.hasRatings = r.hasRatings; this.labelled = r.labelled;
+        this.hasRatings = r.hasRatings; this.labelled = r.labelled; this.features = r.features;
     }
     /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
     async loadTitles(input, options) {

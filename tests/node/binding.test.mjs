@@ -410,3 +410,23 @@ test('ratings, labels, protocols and mf through the binding: as the CLI, with cl
     assert.deepEqual(back.recommend([], { user: 'u1', k: 5 }).map((x) => x.item), mine);
     for (const x of [m, back, d, plain]) x.dispose();
 });
+
+test('side features through the binding: fm learns a segment x category cross that lr cannot', async () => {
+    const rows = ['user,item,label,timestamp'];
+    for (let u = 0; u < 40; u++) for (let i = 0; i < 20; i++) rows.push(`u${u},i${i},${+((u % 2) === (i % 2))},${(u * 37 + i * 11) % 1000}`);
+    const users = 'user_id,segment\n' + Array.from({ length: 40 }, (_, u) => `u${u},${u % 2 ? 'A' : 'B'}`).join('\n') + '\n';
+    const items = 'item_id,category\n' + Array.from({ length: 20 }, (_, i) => `i${i},${i % 2 ? 'X' : 'Y'}`).join('\n') + '\n';
+    const d = engine.dataset(rows.join('\n') + '\n', { label: 'label==1', users, items });
+    assert.equal(d.features, 4);
+    const auc = {};
+    for (const name of ['lr', 'fm']) {
+        const m = engine.model(name, { ids: 0, epochs: 40, lr: 0.05, batch: 64 });
+        await m.train(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2] });
+        auc[name] = m.evaluate(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2] }).full.AUC;
+        m.dispose();
+    }
+    assert.ok(auc.fm > 0.95, `fm AUC ${auc.fm}`);
+    assert.ok(auc.lr < 0.65, `lr AUC ${auc.lr}`);
+    assert.throws(() => engine.dataset(rows.join('\n'), { users: 'name,x\na,1\n' }), /no user id column/);
+    d.dispose();
+});
