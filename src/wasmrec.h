@@ -183,6 +183,10 @@ WR_NODISCARD int wr_train_continue(wr_model *model, const wr_data *data, int loo
  * labelled data; "-RMSE" for a model that predicts the data's ratings), "" when none; progress'
  * WR_PROGRESS_VALID_NDCG holds its value. */
 const char *wr_train_metric(const wr_model *model);
+/* NeuMF from trained gmf and mlp models (the same data, dim and layers), as the NCF paper: their
+ * embeddings and MLP tower, and the output layer [alpha h_gmf ; (1 - alpha) h_mlp] (the paper's
+ * alpha is 0.5). Call it between wr_train_begin and the first wr_train_steps of the neumf model. */
+WR_NODISCARD int wr_model_ncf_pretrained(wr_model *neumf, const wr_model *gmf, const wr_model *mlp, double alpha);
 /* Runs up to max_steps optimisation steps, returning early at the end of each epoch. data must
  * stay alive until training ends. progress may be NULL. */
 WR_NODISCARD int wr_train_steps(wr_model *model, int max_steps, double *progress);

@@ -149,7 +149,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'lr' | 'fm';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -177,6 +177,10 @@ export interface LrParams extends SeedParam {
     lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; loss?: 'bce' | 'mse'; n_neg?: number; ids?: 0 | 1;
 }
 export interface FmParams extends LrParams { dim?: number; init?: number }
+export interface GmfParams extends SeedParam {
+    dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; n_neg?: number; init?: number;
+}
+export interface NcfParams extends GmfParams { layers?: number }
 export interface MfParams extends SeedParam {
     dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number;
     loss?: 'bpr' | 'bce' | 'mse'; n_neg?: number; neg_alpha?: number; init?: number;
@@ -187,6 +191,7 @@ export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
     ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams;
+    gmf: GmfParams; mlp: NcfParams; neumf: NcfParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */
 export type ModelParams = ParamsOf[ModelName];

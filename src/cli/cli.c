@@ -16,7 +16,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain;
     const char *sets[MAX_SETS];
     int n_sets;
     long long sessions, items, seed, epochs, k;
@@ -82,7 +82,7 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
-        {"train", " --data --format --titles --users --items --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
+        {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
         {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
         {"recommend", " --model --history --user --k --exclude-seen --json "},
     };
@@ -130,6 +130,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--drop")) o->drop = v;
         else if (!strcmp(a, "--user")) o->user = v;
         else if (!strcmp(a, "--users")) o->users = v;
+        else if (!strcmp(a, "--pretrain")) o->pretrain = v;
         else if (!strcmp(a, "--items") && strcmp(o->cmd, "gen")) o->items_file = v;
         else if (!strcmp(a, "--set")) {
             if (o->n_sets == MAX_SETS) return usage_error("at most %d --set options", MAX_SETS);
@@ -348,9 +349,10 @@ static int cmd_gen(wr_ctx *ctx, const options *o) {
 
 /* Trains step by step, printing a line per epoch for the iterative models; p keeps the last
  * progress. */
-static int train_with_progress(wr_model *m, const wr_data *d, const wr_split *split, int fine_tune, double *p) {
+static int train_with_progress(wr_model *m, const wr_data *d, const wr_split *split, int fine_tune, wr_model *const *pre, double *p) {
     int loo = split != NULL; /* fine-tuning validates on leave-one-out only */
     int rc = fine_tune ? wr_train_continue(m, d, loo, p) : wr_train_begin(m, d, split, p);
+    if (rc == WR_OK && pre[0]) rc = wr_model_ncf_pretrained(m, pre[0], pre[1], 0.5);
     if (rc == WR_OK && p[WR_PROGRESS_UNKNOWN_EVENTS] > 0)
         say(2, "note: %.0f events have items the model does not know; they are left out\n", p[WR_PROGRESS_UNKNOWN_EVENTS]);
     if (rc == WR_OK && fine_tune && p[WR_PROGRESS_BEST_EPOCH] == 0 && !p[WR_PROGRESS_DONE] && loo)
@@ -446,6 +448,8 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     if (o->init && (o->model || o->preset))
         return usage_error("--init takes the model, its settings and items from %s; drop --%s (change settings with --set)", o->init, o->model ? "model" : "preset");
     if (o->init && !is_loo(o)) return usage_error("fine-tuning (--init) validates on --eval loo");
+    if (o->pretrain && (!o->model || strcmp(o->model, "neumf") || !strchr(o->pretrain, ',') || strchr(strchr(o->pretrain, ',') + 1, ',')))
+        return usage_error("--pretrain GMF.safetensors,MLP.safetensors goes with --model neumf");
     if (!o->model && !o->preset && !o->init) return usage_error("train needs --model NAME (one of %s) or --preset FILE", wr_model_names());
     wr_data *d = NULL;
     wr_model *m = NULL;
@@ -472,12 +476,20 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
         if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", model);
     }
     wr_split *split = NULL;
+    wr_model *pre[2] = {NULL, NULL}; /* --pretrain GMF,MLP for neumf */
+    if (rc == WR_OK && o->pretrain) {
+        char paths[2][1024];
+        const char *comma = strchr(o->pretrain, ',');
+        snprintf(paths[0], sizeof paths[0], "%.*s", (int)(comma - o->pretrain), o->pretrain);
+        snprintf(paths[1], sizeof paths[1], "%s", comma + 1);
+        for (int k = 0; k < 2 && rc == WR_OK; k++) rc = load_model(ctx, paths[k], &pre[k]);
+    }
     if (rc == WR_OK) rc = load_data(ctx, o, &d);
     if (rc == WR_OK && o->eval) rc = wr_split_new(d, o->eval, o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) {
         say(2, "%s %s on %s%s%s...\n", o->init ? "fine-tuning" : "training", model, o->eval ? "the training part of the split " : "", o->eval ? o->eval : "", o->data);
         double t0 = wr__now_ms(), p[WR_PROGRESS_N];
-        rc = train_with_progress(m, d, split, o->init != NULL, p);
+        rc = train_with_progress(m, d, split, o->init != NULL, pre, p);
         double secs = (wr__now_ms() - t0) / 1000.0;
         if (rc == WR_OK) {
             say(2, "trained %s in %.3f s\n", model, secs);
@@ -508,6 +520,8 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
     free(human);
     wr__buf_free(&out);
     wr_model_free(m);
+    wr_model_free(pre[0]);
+    wr_model_free(pre[1]);
     wr_split_free(split);
     wr_data_free(d);
     return rc ? fail(ctx, rc) : 0;

@@ -151,6 +151,7 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
 extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__ease_vt, wr__mf_vt, wr__lr_vt, wr__fm_vt;
+extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt;
 /* SASRec's batch buffers (B, T) and its loss and gradients over them (sasrec.c; the gradient
  * check uses them). dropout_rng NULL = no dropout. */
 int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt);
@@ -165,6 +166,9 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
  * n_neg negatives per event (bpr, implicit bce); the gradient check uses it (mf.c). */
 double wr__mf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
                         const float **grad);
+/* NCF's (gmf, mlp, neumf) loss and gradient on a mini-batch, as wr__mf_loss_grad (ncf.c). */
+double wr__ncf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
+                         const float **grad);
 /* LR's and FM's loss and gradient on a mini-batch, as wr__mf_loss_grad (fm.c). */
 double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
                         const float **grad);
