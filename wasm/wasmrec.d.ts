@@ -149,7 +149,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -177,6 +177,7 @@ export interface LrParams extends SeedParam {
     lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; loss?: 'bce' | 'mse'; n_neg?: number; ids?: 0 | 1;
 }
 export interface FmParams extends LrParams { dim?: number; init?: number }
+export interface FfmParams extends FmParams { memory_mb?: number }
 export interface GmfParams extends SeedParam {
     dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; n_neg?: number; init?: number;
 }
@@ -190,7 +191,7 @@ export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: num
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
-    ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams;
+    ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams; ffm: FfmParams;
     gmf: GmfParams; mlp: NcfParams; neumf: NcfParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */

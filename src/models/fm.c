@@ -1,9 +1,13 @@
-/* fm.c: logistic regression (lr) and factorisation machines (fm, Rendle 2010) on the features of
+/* fm.c: logistic regression (lr), factorisation machines (fm, Rendle 2010) and field-aware
+ * factorisation machines (ffm, Juan et al. 2016) on the features of
  * a (user, item) pair: the user's id, the user's side features, the item's id and the item's side
  * features (--users, --items), each a binary feature.
  *   lr: y = w0 + sum_j w_j
  *   fm: y = w0 + sum_j w_j + sum_{j<k} <v_j, v_k>, computed in O(kn) as
  *       1/2 (|sum_j v_j|^2 - sum_j |v_j|^2)
+ *   ffm: y = w0 + sum_j w_j + sum_{j<k} <v_{j,f(k)}, v_{k,f(j)}>: a vector per feature and field
+ *        (fields: the user id, the item id, each side column), checked against memory_mb before
+ *        anything is allocated, since features x fields x k grows fast
  * Loss bce (the labels of labelled data, or on implicit data each positive against n_neg
  * sampled items the user never touched; scores are logits) or mse (ratings; scores are
  * predicted ratings). Lazy Adam on the rows a step uses, L2 `reg` on them. Full ranking splits
@@ -37,9 +41,17 @@ static const wr_param_def fm_params[] = {
     {"dim", WR_PARAM_INT, 16, 1, 1024, NULL, "factor size k"},
     {"init", WR_PARAM_FLOAT, 0.01, 0, 10, NULL, "standard deviation of the initial factors"},
 };
+static const wr_param_def ffm_params[] = {
+    COMMON_PARAMS(0.001),
+    {"dim", WR_PARAM_INT, 4, 1, 1024, NULL, "factor size k (per field)"},
+    {"init", WR_PARAM_FLOAT, 0.01, 0, 10, NULL, "standard deviation of the initial factors"},
+    {"memory_mb", WR_PARAM_INT, 1024, 1, 65536, NULL, "refuse when the factors and their optimiser state need more"},
+};
 
 typedef struct {
     int U, V, F, K, loss, ids; /* F: features in all (ids first, then side values); K = 0 for lr */
+    int ffm, NF, R;            /* ffm: NF fields, a factor row R = NF * K wide (fm: R = K) */
+    int32_t *field;            /* ffm: (F) each feature's field */
     wr_layout layout;
     int w0, w, v;              /* views */
     float *grad, *m1, *m2;
@@ -63,21 +75,28 @@ typedef struct {
 
 static inline float *view(const fm_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
-static int build_layout(wr_model *m, int U, int V, int F) {
+static int build_layout(wr_model *m, int U, int V, int F, int NF) {
     fm_state *s = m->state;
     s->U = U, s->V = V, s->F = F;
     s->K = (int)wr__hp_or(m, "dim", 0);
     s->loss = (int)wr__hp(m, "loss"), s->ids = (int)wr__hp(m, "ids");
+    s->ffm = !strcmp(m->vt->name, "ffm"), s->NF = NF, s->R = s->ffm ? NF * s->K : s->K;
+    if (s->ffm) { /* weights, factors, gradient and two moments: 4 bytes each, 4 copies */
+        double mb = 16.0 * (double)F * ((double)s->R + 1) / (1 << 20);
+        if (mb > wr__hp(m, "memory_mb"))
+            return wr__err(m->ctx, WR_ERR_ARG, "ffm: %d features x %d fields x k %d need %.0f MB, over memory_mb %.0f (lower dim, drop side columns, or raise memory_mb)",
+                           F, NF, s->K, mb, wr__hp(m, "memory_mb"));
+    }
     wr_layout *l = &s->layout;
     memset(l, 0, sizeof *l);
-    const char *pre = s->K ? "fm" : "lr";
+    const char *pre = m->vt->name;
     char name[32];
     snprintf(name, sizeof name, "%s.bias", pre);
     s->w0 = wr__layout_add(l, name, 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
     snprintf(name, sizeof name, "%s.weight", pre);
     s->w = wr__layout_add(l, name, 2, F, 1, 0, WR_INIT_ZERO, 0, 1);
     snprintf(name, sizeof name, "%s.factors", pre);
-    s->v = s->K ? wr__layout_add(l, name, 2, F, s->K, 0, WR_INIT_NORMAL, (float)wr__hp(m, "init"), 1) : -1;
+    s->v = s->K ? wr__layout_add(l, name, 2, F, s->R, 0, WR_INIT_NORMAL, (float)wr__hp(m, "init"), 1) : -1;
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
     s->sbuf = calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = calloc((size_t)s->K + 1, sizeof(float));
@@ -89,7 +108,7 @@ static void fm_free(wr_model *m) {
     free(m->params);
     wr__pairs_free(&s->seen);
     if (s->sampler_ready) wr__sampler_free(&s->sampler);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->ev_user, s->ev_item, s->order,
+    void *bufs[] = {s->field, s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->ev_user, s->ev_item, s->order,
                     s->ev_y, s->rows, s->touched, s->sbuf, s->ibuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
@@ -121,7 +140,7 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     m->state = s;
     const wr_features *X = train->features;
     int U = m->users.n, V = train->n_items, side = X ? X->values.n : 0;
-    int rc = build_layout(m, U, V, U + V + side);
+    int rc = build_layout(m, U, V, U + V + side, 2 + (X ? X->n_fields : 0));
     if (rc) return rc;
     wr__layout_init(&s->layout, m->params, &m->rng);
     if (s->loss == LOSS_MSE && !train->rating)
@@ -141,6 +160,10 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
         for (int64_t k = 0; k < st[n]; k++) f[k] = U + V + X->feat[side_i][k];
     }
     set_max_part(s);
+    if (s->ffm) { /* fields: the user id 0, the item id 1, side column c at 2 + c */
+        if (!(s->field = malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
+        for (int j = 0; j < s->F; j++) s->field[j] = j < U ? 0 : j < U + V ? 1 : 2 + X->value_field[j - U - V];
+    }
     /* training events */
     s->labelled = s->loss == LOSS_BCE && train->label;
     int64_t n = 0;
@@ -175,8 +198,32 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
+/* FFM's y for x (n), and with backward its gradient times g. */
+static float ffm_forward_backward(fm_state *s, const float *P, float *G, const int32_t *x, int n, float g, int backward) {
+    int K = s->K, R = s->R;
+    const float *w = view(s, (float *)P, s->w), *v = view(s, (float *)P, s->v);
+    float y = *view(s, (float *)P, s->w0);
+    for (int j = 0; j < n; j++) y += w[x[j]];
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            const float *va = v + (size_t)x[a] * R + (size_t)s->field[x[b]] * K, *vb = v + (size_t)x[b] * R + (size_t)s->field[x[a]] * K;
+            y += wr_dot(va, vb, K);
+            if (!backward) continue;
+            float *ga = view(s, G, s->v) + (size_t)x[a] * R + (size_t)s->field[x[b]] * K, *gb = view(s, G, s->v) + (size_t)x[b] * R + (size_t)s->field[x[a]] * K;
+            for (int c = 0; c < K; c++) ga[c] += g * vb[c], gb[c] += g * va[c];
+        }
+    if (!backward) return y;
+    *view(s, G, s->w0) += g;
+    for (int j = 0; j < n; j++) {
+        view(s, G, s->w)[x[j]] += g;
+        if (!s->touched[x[j]]) s->touched[x[j]] = 1, s->rows[s->n_rows++] = x[j];
+    }
+    return y;
+}
+
 /* y for the features x (n), and (when g != 0) dloss/dy = g added to the gradient. */
 static float forward_backward(fm_state *s, const float *P, float *G, const int32_t *x, int n, float g, int backward) {
+    if (s->ffm) return ffm_forward_backward(s, P, G, x, n, g, backward);
     int K = s->K;
     const float *w = view(s, (float *)P, s->w), *v = s->v >= 0 ? view(s, (float *)P, s->v) : NULL;
     float y = *view(s, (float *)P, s->w0), sq = 0;
@@ -201,11 +248,11 @@ static float forward_backward(fm_state *s, const float *P, float *G, const int32
 }
 
 static void clear_grad(fm_state *s) {
-    int K = s->K;
+    int R = s->R;
     for (int r = 0; r < s->n_rows; r++) {
         int j = s->rows[r];
         view(s, s->grad, s->w)[j] = 0;
-        if (K) memset(view(s, s->grad, s->v) + (size_t)j * K, 0, (size_t)K * sizeof(float));
+        if (R) memset(view(s, s->grad, s->v) + (size_t)j * R, 0, (size_t)R * sizeof(float));
         s->touched[j] = 0;
     }
     *view(s, s->grad, s->w0) = 0;
@@ -247,14 +294,14 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
     if (x != xbuf) free(x);
     loss *= inv;
     float reg = (float)wr__hp(m, "reg");
-    int K = s->K;
+    int R = s->R;
     for (int r = 0; reg > 0 && r < s->n_rows; r++) {
         int j = s->rows[r];
         float wj = view(s, (float *)P, s->w)[j];
         loss += reg * wj * wj, view(s, s->grad, s->w)[j] += 2 * reg * wj;
-        for (int c = 0; c < K; c++) {
-            float vj = view(s, (float *)P, s->v)[(size_t)j * K + c];
-            loss += reg * vj * vj, view(s, s->grad, s->v)[(size_t)j * K + c] += 2 * reg * vj;
+        for (int c = 0; c < R; c++) {
+            float vj = view(s, (float *)P, s->v)[(size_t)j * R + c];
+            loss += reg * vj * vj, view(s, s->grad, s->v)[(size_t)j * R + c] += 2 * reg * vj;
         }
     }
     return loss;
@@ -304,6 +351,14 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
     int32_t xbuf[512], nu;
     int32_t *x = s->max_part <= 512 ? xbuf : malloc((size_t)s->max_part * sizeof *x);
     if (!x) return wr__oom(m->ctx, "scoring");
+    if (s->ffm) { /* field-aware pairs do not split into parts: each pair whole */
+        int32_t *xx = 2 * s->max_part <= 512 ? xbuf : malloc((size_t)2 * s->max_part * sizeof *xx);
+        if (x != xbuf) free(x);
+        if (!xx) return wr__oom(m->ctx, "scoring");
+        for (int i = 0; i < V; i++) scores[i] = forward_backward(s, P, NULL, xx, pair(s, q->user, i, xx), 0, 0);
+        if (xx != xbuf) free(xx);
+        return WR_OK;
+    }
     /* the user part: its y (with w0) and its factor sum */
     nu = part(s, 0, q->user, x);
     float yu = forward_backward(s, P, NULL, x, nu, 0, 0);
@@ -323,7 +378,7 @@ static int fm_predicts(const wr_model *m) { return wr__hp(m, "loss") == LOSS_MSE
 
 static int fm_save(wr_model *m, wr_st_file *f) {
     fm_state *s = m->state;
-    const char *pre = s->K ? "fm" : "lr";
+    const char *pre = m->vt->name;
     char name[48];
     int64_t su[1] = {s->U + 1}, si[1] = {s->V + 1}, nu[1] = {s->ustart[s->U]}, ni[1] = {s->istart[s->V]};
     snprintf(name, sizeof name, "%s.user_feature_start", pre);
@@ -334,6 +389,8 @@ static int fm_save(wr_model *m, wr_st_file *f) {
     if (wr__st_add(f, name, WR_DT_I64, 1, si, s->istart) < 0) return wr__oom(m->ctx, "saving");
     snprintf(name, sizeof name, "%s.item_features", pre);
     if (wr__st_add(f, name, WR_DT_I32, 1, ni, s->ifeat) < 0) return wr__oom(m->ctx, "saving");
+    int64_t nf[1] = {s->F};
+    if (s->ffm && wr__st_add(f, "ffm.feature_field", WR_DT_I32, 1, nf, s->field) < 0) return wr__oom(m->ctx, "saving");
     return wr__layout_save(m, &s->layout, m->params, f);
 }
 
@@ -358,17 +415,28 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
     fm_state *s = wr__calloc(1, sizeof *s);
     if (!s) return wr__oom(m->ctx, "loading the model");
     m->state = s;
-    const char *pre = wr__hp_or(m, "dim", 0) ? "fm" : "lr";
-    /* the feature count is the weight table's rows */
-    char name[48];
+    const char *pre = m->vt->name;
+    /* the feature count is the weight table's rows; ffm's fields, its factor rows over dim */
+    char name[48], fname[48];
     snprintf(name, sizeof name, "%s.weight", pre);
-    int64_t F = -1;
-    for (int i = 0; i < f->n; i++)
+    snprintf(fname, sizeof fname, "%s.factors", pre);
+    int64_t F = -1, R = 0;
+    for (int i = 0; i < f->n; i++) {
         if (!strcmp(f->t[i].name, name) && f->t[i].ndim == 2) F = f->t[i].shape[0];
-    int U = m->users.n, V = m->items.n;
+        if (!strcmp(f->t[i].name, fname) && f->t[i].ndim == 2) R = f->t[i].shape[1];
+    }
+    int U = m->users.n, V = m->items.n, K = (int)wr__hp_or(m, "dim", 0);
     if (F < U + V || F > (int64_t)U + V + 100000000)
         return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is missing or has %lld rows, fewer than the %d users and %d items", name, (long long)F, U, V);
-    int rc = build_layout(m, U, V, (int)F);
+    int64_t NF = K ? R / K : 0;
+    if (!strcmp(pre, "ffm") && (R % K || NF < 2 || NF > 2 + 2 * WR_MAX_FIELDS))
+        return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s has %lld columns, not dim %d times a field count", fname, (long long)R, K);
+    int rc = build_layout(m, U, V, (int)F, (int)NF);
+    if (!rc && s->ffm) {
+        if ((rc = wr__load_1d(m, f, "ffm.feature_field", WR_DT_I32, F, (void **)&s->field))) return rc;
+        for (int64_t j = 0; j < F; j++)
+            if (s->field[j] < 0 || s->field[j] >= NF) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: ffm.feature_field[%lld] is not a field", (long long)j);
+    }
     if (!rc) rc = load_csr(m, f, pre, "user", U, U + V, (int)F, &s->ustart, &s->ufeat);
     if (!rc) rc = load_csr(m, f, pre, "item", V, U + V, (int)F, &s->istart, &s->ifeat);
     if (!rc) set_max_part(s);
@@ -380,6 +448,20 @@ const wr_model_vt wr__lr_vt = {
     .caps = WR_USES_USERS | WR_USES_LABELS,
     .params = lr_params,
     .n_params = (int)(sizeof lr_params / sizeof lr_params[0]),
+    .fit = fm_fit,
+    .score = fm_score,
+    .predicts = fm_predicts,
+    .save = fm_save,
+    .load = fm_load,
+    .free_state = fm_free,
+    .train_step = fm_train_step,
+};
+
+const wr_model_vt wr__ffm_vt = {
+    .name = "ffm",
+    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .params = ffm_params,
+    .n_params = (int)(sizeof ffm_params / sizeof ffm_params[0]),
     .fit = fm_fit,
     .score = fm_score,
     .predicts = fm_predicts,

@@ -109,13 +109,30 @@ static double pair_auc(wr_model *m, int by_user) {
 static void planted_cross(void) {
     wr_data *d = planted(1);
     const char *side_only[] = {"ids", "0", "epochs", "60", "lr", "0.05", "batch", "64", NULL};
-    wr_model *lr = make("lr", side_only), *fm = make("fm", side_only);
+    wr_model *lr = make("lr", side_only), *fm = make("fm", side_only), *ffm = make("ffm", side_only);
     CHECK(wr_model_fit(lr, d) == WR_OK);
     CHECK(wr_model_fit(fm, d) == WR_OK);
-    double a_lr = pair_auc(lr, 1), a_fm = pair_auc(fm, 1);
-    printf("planted cross: AUC lr %.3f, fm %.3f\n", a_lr, a_fm);
-    CHECK(a_lr < 0.6);  /* additive weights cannot express an XOR */
-    CHECK(a_fm > 0.95); /* the segment x category factors can */
+    CHECK(wr_model_fit(ffm, d) == WR_OK);
+    double a_lr = pair_auc(lr, 1), a_fm = pair_auc(fm, 1), a_ffm = pair_auc(ffm, 1);
+    printf("planted cross: AUC lr %.3f, fm %.3f, ffm %.3f\n", a_lr, a_fm, a_ffm);
+    CHECK(a_lr < 0.6);   /* additive weights cannot express an XOR */
+    CHECK(a_fm > 0.95);  /* the segment x category factors can */
+    CHECK(a_ffm > 0.95); /* and the field-aware ones */
+    uint8_t *fbytes;
+    size_t flen;
+    CHECK(wr_model_save(ffm, &fbytes, &flen) == WR_OK);
+    wr_model *fback = NULL;
+    CHECK(wr_model_load(ctx, fbytes, flen, "ffm.safetensors", &fback) == WR_OK);
+    if (fback) CHECK(fabs(pair_auc(fback, 1) - a_ffm) < 1e-12);
+    wr_model_free(fback);
+    wr_free(fbytes);
+    wr_model_free(ffm);
+    /* the memory budget refuses before allocating, saying what to change */
+    const char *tiny[] = {"memory_mb", "1", "dim", "1024", NULL};
+    ffm = make("ffm", tiny);
+    CHECK(wr_model_fit(ffm, d) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "over memory_mb 1");
+    wr_model_free(ffm);
     /* the model file: features travel with it, scores are the same */
     uint8_t *bytes;
     size_t len;
@@ -206,6 +223,9 @@ int main(void) {
     gradient_check("fm", "bce", 0);
     gradient_check("fm", "mse", 1);
     gradient_check("lr", "mse", 1);
+    gradient_check("ffm", "bce", 1);
+    gradient_check("ffm", "bce", 0);
+    gradient_check("ffm", "mse", 1);
     planted_cross();
     side_tables();
     wr_ctx_free(ctx);
