@@ -149,7 +149,7 @@ export interface EvaluateOptions {
 }
 
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm' | 'deepfm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -178,6 +178,7 @@ export interface LrParams extends SeedParam {
 }
 export interface FmParams extends LrParams { dim?: number; init?: number }
 export interface FfmParams extends FmParams { memory_mb?: number }
+export interface DeepfmParams extends FmParams { hidden?: number; layers?: number }
 export interface GmfParams extends SeedParam {
     dim?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number; n_neg?: number; init?: number;
 }
@@ -191,7 +192,7 @@ export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: num
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
-    ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams; ffm: FfmParams;
+    ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams; ffm: FfmParams; deepfm: DeepfmParams;
     gmf: GmfParams; mlp: NcfParams; neumf: NcfParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */

@@ -8,6 +8,9 @@
  *   ffm: y = w0 + sum_j w_j + sum_{j<k} <v_{j,f(k)}, v_{k,f(j)}>: a vector per feature and field
  *        (fields: the user id, the item id, each side column), checked against memory_mb before
  *        anything is allocated, since features x fields x k grows fast
+ *   deepfm: fm's y plus a deep part (Guo et al. 2017) on the same factors: each field's
+ *        embedding (the mean of its features' factors), concatenated, through a ReLU tower of
+ *        `layers` x `hidden` units to one output
  * Loss bce (the labels of labelled data, or on implicit data each positive against n_neg
  * sampled items the user never touched; scores are logits) or mse (ratings; scores are
  * predicted ratings). Lazy Adam on the rows a step uses, L2 `reg` on them. Full ranking splits
@@ -41,6 +44,13 @@ static const wr_param_def fm_params[] = {
     {"dim", WR_PARAM_INT, 16, 1, 1024, NULL, "factor size k"},
     {"init", WR_PARAM_FLOAT, 0.01, 0, 10, NULL, "standard deviation of the initial factors"},
 };
+static const wr_param_def deepfm_params[] = {
+    COMMON_PARAMS(0.001),
+    {"dim", WR_PARAM_INT, 8, 1, 1024, NULL, "factor size k, shared by the FM and the deep part"},
+    {"init", WR_PARAM_FLOAT, 0.01, 0, 10, NULL, "standard deviation of the initial factors"},
+    {"hidden", WR_PARAM_INT, 64, 1, 4096, NULL, "units per hidden layer of the deep part"},
+    {"layers", WR_PARAM_INT, 2, 1, 4, NULL, "hidden layers of the deep part"},
+};
 static const wr_param_def ffm_params[] = {
     COMMON_PARAMS(0.001),
     {"dim", WR_PARAM_INT, 4, 1, 1024, NULL, "factor size k (per field)"},
@@ -51,7 +61,10 @@ static const wr_param_def ffm_params[] = {
 typedef struct {
     int U, V, F, K, loss, ids; /* F: features in all (ids first, then side values); K = 0 for lr */
     int ffm, NF, R;            /* ffm: NF fields, a factor row R = NF * K wide (fm: R = K) */
-    int32_t *field;            /* ffm: (F) each feature's field */
+    int32_t *field;            /* ffm, deepfm: (F) each feature's field */
+    int DL, dw[5], db[5], dwidth[6]; /* deepfm: DL linear layers, widths NF*K, hidden..., 1 (DL = 0: none) */
+    float *dact[6], *ddact[6]; /* deepfm: activations for dcap rows */
+    int dcap;
     wr_layout layout;
     int w0, w, v;              /* views */
     float *grad, *m1, *m2;
@@ -90,13 +103,22 @@ static int build_layout(wr_model *m, int U, int V, int F, int NF) {
     wr_layout *l = &s->layout;
     memset(l, 0, sizeof *l);
     const char *pre = m->vt->name;
-    char name[32];
+    char name[48];
     snprintf(name, sizeof name, "%s.bias", pre);
     s->w0 = wr__layout_add(l, name, 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
     snprintf(name, sizeof name, "%s.weight", pre);
     s->w = wr__layout_add(l, name, 2, F, 1, 0, WR_INIT_ZERO, 0, 1);
     snprintf(name, sizeof name, "%s.factors", pre);
     s->v = s->K ? wr__layout_add(l, name, 2, F, s->R, 0, WR_INIT_NORMAL, (float)wr__hp(m, "init"), 1) : -1;
+    s->DL = !strcmp(pre, "deepfm") ? (int)wr__hp(m, "layers") + 1 : 0;
+    for (int d = 0; d < s->DL; d++) {
+        s->dwidth[0] = NF * s->K, s->dwidth[d + 1] = d == s->DL - 1 ? 1 : (int)wr__hp(m, "hidden");
+        snprintf(name, sizeof name, "deepfm.deep.layer%d.weight", d);
+        s->dw[d] = wr__layout_add(l, name, 2, s->dwidth[d + 1], s->dwidth[d], 0, WR_INIT_UNIFORM,
+                                  sqrtf(6.0f / (float)(s->dwidth[d] + s->dwidth[d + 1])), 0);
+        snprintf(name, sizeof name, "deepfm.deep.layer%d.bias", d);
+        s->db[d] = wr__layout_add(l, name, 1, s->dwidth[d + 1], 0, 0, WR_INIT_ZERO, 0, 0);
+    }
     m->n_params = l->total;
     m->params = calloc(l->total + 4, sizeof(float));
     s->sbuf = calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = calloc((size_t)s->K + 1, sizeof(float));
@@ -111,6 +133,7 @@ static void fm_free(wr_model *m) {
     void *bufs[] = {s->field, s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->ev_user, s->ev_item, s->order,
                     s->ev_y, s->rows, s->touched, s->sbuf, s->ibuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
+    for (int d = 0; d < 6; d++) free(s->dact[d]), free(s->ddact[d]);
     free(s);
 }
 
@@ -160,7 +183,7 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
         for (int64_t k = 0; k < st[n]; k++) f[k] = U + V + X->feat[side_i][k];
     }
     set_max_part(s);
-    if (s->ffm) { /* fields: the user id 0, the item id 1, side column c at 2 + c */
+    if (s->ffm || s->DL) { /* fields: the user id 0, the item id 1, side column c at 2 + c */
         if (!(s->field = malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
         for (int j = 0; j < s->F; j++) s->field[j] = j < U ? 0 : j < U + V ? 1 : 2 + X->value_field[j - U - V];
     }
@@ -256,6 +279,10 @@ static void clear_grad(fm_state *s) {
         s->touched[j] = 0;
     }
     *view(s, s->grad, s->w0) = 0;
+    for (int d = 0; d < s->DL; d++) { /* the deep tower: dense, all of it */
+        memset(view(s, s->grad, s->dw[d]), 0, s->layout.v[s->dw[d]].size * sizeof(float));
+        memset(view(s, s->grad, s->db[d]), 0, s->layout.v[s->db[d]].size * sizeof(float));
+    }
     s->n_rows = 0;
 }
 
@@ -265,33 +292,99 @@ static int pair(const fm_state *s, int u, int i, int32_t *x) {
     return n + part(s, 1, i, x + n);
 }
 
+/* DeepFM's deep part over n rows of features (row r: nx[r] ids at xs + r * stride): adds its
+ * output to out (n). Activations stay for deep_backward. */
+static int deep_forward(fm_state *s, const float *P, const int32_t *xs, const int *nx, int stride, int n, float *out) {
+    int K = s->K, NF = s->NF;
+    if (n > s->dcap) { /* activations for n rows */
+        for (int d = 0; d <= s->DL; d++) {
+            free(s->dact[d]), free(s->ddact[d]);
+            s->dact[d] = malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4), s->ddact[d] = malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4);
+            if (!s->dact[d] || !s->ddact[d]) return -1;
+        }
+        s->dcap = n;
+    }
+    const float *v = view(s, (float *)P, s->v);
+    int count[2 + 2 * WR_MAX_FIELDS];
+    for (int r = 0; r < n; r++) { /* each field's mean factor vector */
+        float *in = s->dact[0] + (size_t)r * NF * K;
+        memset(in, 0, (size_t)NF * K * sizeof(float));
+        memset(count, 0, (size_t)NF * sizeof *count);
+        const int32_t *x = xs + (size_t)r * stride;
+        for (int j = 0; j < nx[r]; j++) {
+            int f = s->field[x[j]];
+            count[f]++;
+            for (int c = 0; c < K; c++) in[f * K + c] += v[(size_t)x[j] * K + c];
+        }
+        for (int f = 0; f < NF; f++)
+            for (int c = 0; count[f] > 1 && c < K; c++) in[f * K + c] /= count[f];
+    }
+    const float *W[5], *b[5];
+    for (int d = 0; d < s->DL; d++) W[d] = view(s, (float *)P, s->dw[d]), b[d] = view(s, (float *)P, s->db[d]);
+    wr_mlp_forward(s->dact, W, b, s->dwidth, s->DL, n, 0);
+    for (int r = 0; r < n; r++) out[r] += s->dact[s->DL][r];
+    return 0;
+}
+
+/* After deep_forward on the same rows: dloss/dout = g (n) into the tower and the factors. */
+static void deep_backward(fm_state *s, const float *P, float *G, const int32_t *xs, const int *nx, int stride, int n, const float *g) {
+    int K = s->K, NF = s->NF;
+    memcpy(s->ddact[s->DL], g, (size_t)n * sizeof(float));
+    const float *W[5], *acts[6];
+    float *dW[5], *db[5];
+    for (int d = 0; d < s->DL; d++) W[d] = view(s, (float *)P, s->dw[d]), dW[d] = view(s, G, s->dw[d]), db[d] = view(s, G, s->db[d]);
+    for (int d = 0; d <= s->DL; d++) acts[d] = s->dact[d];
+    wr_mlp_backward(s->ddact, dW, db, acts, W, s->dwidth, s->DL, n, 0);
+    float *gv = view(s, G, s->v);
+    int count[2 + 2 * WR_MAX_FIELDS];
+    for (int r = 0; r < n; r++) {
+        const int32_t *x = xs + (size_t)r * stride;
+        const float *din = s->ddact[0] + (size_t)r * NF * K;
+        memset(count, 0, (size_t)NF * sizeof *count);
+        for (int j = 0; j < nx[r]; j++) count[s->field[x[j]]]++;
+        for (int j = 0; j < nx[r]; j++) {
+            int f = s->field[x[j]];
+            for (int c = 0; c < K; c++) gv[(size_t)x[j] * K + c] += din[f * K + c] / count[f];
+        }
+    }
+}
+
 double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
                         const float **grad) {
     fm_state *s = m->state;
     const float *P = m->params;
     clear_grad(s);
     *grad = s->grad;
-    int nn = (int)wr__hp(m, "n_neg"), cap = 2 * s->max_part;
-    int32_t xbuf[1024], *x = cap <= 1024 ? xbuf : malloc((size_t)cap * sizeof *x);
-    if (!x) return -1; /* out of memory (a loss is never negative) */
+    /* every row (an event, then its negatives) as features; outputs, then gradients */
+    int nn = y ? 0 : (int)wr__hp(m, "n_neg"), stride = 2 * s->max_part, rows = n * (1 + nn);
+    int32_t *xs = malloc((size_t)rows * stride * sizeof *xs + 4);
+    int *nx = malloc((size_t)rows * sizeof *nx + 4);
+    float *out = malloc((size_t)rows * sizeof *out + 4), *g = malloc((size_t)rows * sizeof *g + 4);
     double loss = 0, inv = 1.0 / n;
-    for (int b = 0; b < n; b++) {
-        for (int k = -1; k < (y ? 0 : nn); k++) { /* k = -1: the event itself, then its negatives */
-            int item = k < 0 ? items[b] : negs[(size_t)b * nn + k], nx = pair(s, users[b], item, x);
-            float target = y ? y[b] : k < 0 ? 1.0f : 0.0f;
-            float out = forward_backward(s, P, s->grad, x, nx, 0, 0), g;
-            if (s->loss == LOSS_MSE) {
-                float d = out - target;
-                loss += d * d, g = 2 * d;
-            } else {
-                float p = 1.0f / (1.0f + wr_expf(-out));
-                loss += target > 0 ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
-                g = p - target;
-            }
-            forward_backward(s, P, s->grad, x, nx, (float)(g * inv), 1);
+    int rc = xs && nx && out && g ? 0 : -1;
+    for (int b = 0, r = 0; rc == 0 && b < n; b++)
+        for (int k = -1; k < nn; k++, r++) { /* k = -1: the event itself */
+            int item = k < 0 ? items[b] : negs[(size_t)b * nn + k];
+            nx[r] = pair(s, users[b], item, xs + (size_t)r * stride);
+            out[r] = forward_backward(s, P, NULL, xs + (size_t)r * stride, nx[r], 0, 0);
+            g[r] = y ? y[b] : k < 0 ? 1.0f : 0.0f; /* the target, until the gradient replaces it */
         }
+    if (rc == 0 && s->DL) rc = deep_forward(s, P, xs, nx, stride, rows, out);
+    for (int r = 0; rc == 0 && r < rows; r++) {
+        float target = g[r];
+        if (s->loss == LOSS_MSE) {
+            float d = out[r] - target;
+            loss += d * d, g[r] = (float)(2 * d * inv);
+        } else {
+            float p = 1.0f / (1.0f + wr_expf(-out[r]));
+            loss += target > 0 ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
+            g[r] = (float)((p - target) * inv);
+        }
+        forward_backward(s, P, s->grad, xs + (size_t)r * stride, nx[r], g[r], 1);
     }
-    if (x != xbuf) free(x);
+    if (rc == 0 && s->DL) deep_backward(s, P, s->grad, xs, nx, stride, rows, g);
+    free(xs), free(nx), free(out), free(g);
+    if (rc) return -1; /* out of memory (a loss is never negative) */
     loss *= inv;
     float reg = (float)wr__hp(m, "reg");
     int R = s->R;
@@ -371,7 +464,19 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
         scores[i] = yu + yi + (K ? wr_dot(su, s->sbuf, K) : 0);
     }
     if (x != xbuf) free(x);
-    return WR_OK;
+    if (!s->DL) return WR_OK;
+    /* deepfm: the deep part, 256 pairs at a time */
+    int stride = 2 * s->max_part, chunk = 256, rc = 0;
+    int32_t *xs = malloc((size_t)chunk * stride * sizeof *xs);
+    int *nx = malloc((size_t)chunk * sizeof *nx);
+    for (int i0 = 0; xs && nx && rc == 0 && i0 < V; i0 += chunk) {
+        int n = V - i0 < chunk ? V - i0 : chunk;
+        for (int r = 0; r < n; r++) nx[r] = pair(s, q->user, i0 + r, xs + (size_t)r * stride);
+        rc = deep_forward(s, P, xs, nx, stride, n, scores + i0);
+    }
+    rc = xs && nx ? rc : -1;
+    free(xs), free(nx);
+    return rc ? wr__oom(m->ctx, "scoring") : WR_OK;
 }
 
 static int fm_predicts(const wr_model *m) { return wr__hp(m, "loss") == LOSS_MSE ? WR_PREDICTS_RATING : WR_PREDICTS_PROB; }
@@ -390,7 +495,8 @@ static int fm_save(wr_model *m, wr_st_file *f) {
     snprintf(name, sizeof name, "%s.item_features", pre);
     if (wr__st_add(f, name, WR_DT_I32, 1, ni, s->ifeat) < 0) return wr__oom(m->ctx, "saving");
     int64_t nf[1] = {s->F};
-    if (s->ffm && wr__st_add(f, "ffm.feature_field", WR_DT_I32, 1, nf, s->field) < 0) return wr__oom(m->ctx, "saving");
+    snprintf(name, sizeof name, "%s.feature_field", pre);
+    if (s->field && wr__st_add(f, name, WR_DT_I32, 1, nf, s->field) < 0) return wr__oom(m->ctx, "saving");
     return wr__layout_save(m, &s->layout, m->params, f);
 }
 
@@ -420,22 +526,28 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
     char name[48], fname[48];
     snprintf(name, sizeof name, "%s.weight", pre);
     snprintf(fname, sizeof fname, "%s.factors", pre);
-    int64_t F = -1, R = 0;
+    int64_t F = -1, R = 0, deep_in = 0;
     for (int i = 0; i < f->n; i++) {
         if (!strcmp(f->t[i].name, name) && f->t[i].ndim == 2) F = f->t[i].shape[0];
         if (!strcmp(f->t[i].name, fname) && f->t[i].ndim == 2) R = f->t[i].shape[1];
+        if (!strcmp(f->t[i].name, "deepfm.deep.layer0.weight") && f->t[i].ndim == 2) deep_in = f->t[i].shape[1];
     }
     int U = m->users.n, V = m->items.n, K = (int)wr__hp_or(m, "dim", 0);
     if (F < U + V || F > (int64_t)U + V + 100000000)
         return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is missing or has %lld rows, fewer than the %d users and %d items", name, (long long)F, U, V);
-    int64_t NF = K ? R / K : 0;
-    if (!strcmp(pre, "ffm") && (R % K || NF < 2 || NF > 2 + 2 * WR_MAX_FIELDS))
-        return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s has %lld columns, not dim %d times a field count", fname, (long long)R, K);
+    /* the field count: ffm's factor rows, or deepfm's deep input, over dim */
+    int fielded = !strcmp(pre, "ffm") || !strcmp(pre, "deepfm");
+    int64_t width = !strcmp(pre, "ffm") ? R : deep_in, NF = K ? width / K : 0;
+    if (fielded && (width % K || NF < 2 || NF > 2 + 2 * WR_MAX_FIELDS))
+        return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s has %lld columns, not dim %d times a field count",
+                       !strcmp(pre, "ffm") ? fname : "deepfm.deep.layer0.weight", (long long)width, K);
     int rc = build_layout(m, U, V, (int)F, (int)NF);
-    if (!rc && s->ffm) {
-        if ((rc = wr__load_1d(m, f, "ffm.feature_field", WR_DT_I32, F, (void **)&s->field))) return rc;
+    if (!rc && fielded) {
+        char ff[48];
+        snprintf(ff, sizeof ff, "%s.feature_field", pre);
+        if ((rc = wr__load_1d(m, f, ff, WR_DT_I32, F, (void **)&s->field))) return rc;
         for (int64_t j = 0; j < F; j++)
-            if (s->field[j] < 0 || s->field[j] >= NF) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: ffm.feature_field[%lld] is not a field", (long long)j);
+            if (s->field[j] < 0 || s->field[j] >= NF) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%lld] is not a field", ff, (long long)j);
     }
     if (!rc) rc = load_csr(m, f, pre, "user", U, U + V, (int)F, &s->ustart, &s->ufeat);
     if (!rc) rc = load_csr(m, f, pre, "item", V, U + V, (int)F, &s->istart, &s->ifeat);
@@ -462,6 +574,20 @@ const wr_model_vt wr__ffm_vt = {
     .caps = WR_USES_USERS | WR_USES_LABELS,
     .params = ffm_params,
     .n_params = (int)(sizeof ffm_params / sizeof ffm_params[0]),
+    .fit = fm_fit,
+    .score = fm_score,
+    .predicts = fm_predicts,
+    .save = fm_save,
+    .load = fm_load,
+    .free_state = fm_free,
+    .train_step = fm_train_step,
+};
+
+const wr_model_vt wr__deepfm_vt = {
+    .name = "deepfm",
+    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .params = deepfm_params,
+    .n_params = (int)(sizeof deepfm_params / sizeof deepfm_params[0]),
     .fit = fm_fit,
     .score = fm_score,
     .predicts = fm_predicts,

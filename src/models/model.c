@@ -12,10 +12,10 @@
 
 static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
                                               &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt,
-                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt};
+                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt, &wr__deepfm_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm"; }
 
 static const wr_model_vt *find_family(const char *name) {
     for (int i = 0; i < N_FAMILIES; i++)

@@ -150,7 +150,7 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
-extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__ease_vt, wr__mf_vt, wr__lr_vt, wr__fm_vt, wr__ffm_vt;
+extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__ease_vt, wr__mf_vt, wr__lr_vt, wr__fm_vt, wr__ffm_vt, wr__deepfm_vt;
 extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt;
 /* SASRec's batch buffers (B, T) and its loss and gradients over them (sasrec.c; the gradient
  * check uses them). dropout_rng NULL = no dropout. */

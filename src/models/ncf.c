@@ -142,10 +142,9 @@ static void forward(ncf_state *s, const float *P, int n) {
             memcpy(s->act[0] + (size_t)r * 2 * E + E, qi, (size_t)E * sizeof(float));
         }
     }
-    for (int l = 0; l < s->L; l++) {
-        wr_linear_forward(s->act[l + 1], s->act[l], view(s, (float *)P, s->w[l]), view(s, (float *)P, s->b[l]), n, s->width[l], s->width[l + 1]);
-        for (size_t k = 0; k < (size_t)n * s->width[l + 1]; k++) s->act[l + 1][k] = s->act[l + 1][k] > 0 ? s->act[l + 1][k] : 0;
-    }
+    const float *Wl[MAX_LAYERS], *bl[MAX_LAYERS];
+    for (int l = 0; l < s->L; l++) Wl[l] = view(s, (float *)P, s->w[l]), bl[l] = view(s, (float *)P, s->b[l]);
+    wr_mlp_forward(s->act, Wl, bl, s->width, s->L, n, 1);
     if (s->kind & MLP)
         for (int r = 0; r < n; r++) memcpy(s->phi + (size_t)r * W + (s->kind & GMF ? D : 0), s->act[s->L] + (size_t)r * D, (size_t)D * sizeof(float));
     wr_linear_forward(s->logit, s->phi, view(s, (float *)P, s->h), view(s, (float *)P, s->c), n, W, 1);
@@ -162,13 +161,11 @@ static void backward(ncf_state *s, const float *P, float *G, int n, const float 
     wr_linear_backward(s->dphi, view(s, G, s->h), view(s, G, s->c), dlogit, s->phi, view(s, (float *)P, s->h), n, W, 1);
     if (s->kind & MLP) {
         for (int r = 0; r < n; r++) memcpy(s->dact[s->L] + (size_t)r * D, s->dphi + (size_t)r * W + (s->kind & GMF ? D : 0), (size_t)D * sizeof(float));
-        for (int l = s->L - 1; l >= 0; l--) {
-            for (size_t k = 0; k < (size_t)n * s->width[l + 1]; k++) /* relu */
-                if (s->act[l + 1][k] <= 0) s->dact[l + 1][k] = 0;
-            memset(s->dact[l], 0, (size_t)n * s->width[l] * sizeof(float));
-            wr_linear_backward(s->dact[l], view(s, G, s->w[l]), view(s, G, s->b[l]), s->dact[l + 1], s->act[l], view(s, (float *)P, s->w[l]),
-                               n, s->width[l], s->width[l + 1]);
-        }
+        const float *Wl[MAX_LAYERS], *acts[MAX_LAYERS + 1];
+        float *dW[MAX_LAYERS], *db[MAX_LAYERS];
+        for (int l = 0; l < s->L; l++) Wl[l] = view(s, (float *)P, s->w[l]), dW[l] = view(s, G, s->w[l]), db[l] = view(s, G, s->b[l]);
+        for (int l = 0; l <= s->L; l++) acts[l] = s->act[l];
+        wr_mlp_backward(s->dact, dW, db, acts, Wl, s->width, s->L, n, 1);
     }
     for (int r = 0; r < n; r++) {
         int u = s->bu[r], i = s->bi[r];

@@ -65,6 +65,15 @@ void wr_linear_forward(float *out, const float *inp, const float *W, const float
 void wr_linear_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
                         const float *W, int N, int C, int OC);
 
+/* ---- MLP tower (mlp.c) ----------------------------------------------------------------------
+ * act[l+1] (N, width[l+1]) = act[l] W[l]^T + b[l] for l < L, through ReLU except after the last
+ * layer unless relu_last. W[l] (width[l+1], width[l]). */
+void wr_mlp_forward(float *const *act, const float *const *W, const float *const *b, const int *width, int L, int N, int relu_last);
+/* From dact[L] (overwritten on the way): dact[l] for l < L (dact[0]: the input's gradient,
+ * overwritten), dW[l], db[l] += ... */
+void wr_mlp_backward(float *const *dact, float *const *dW, float *const *db, const float *const *act, const float *const *W,
+                     const int *width, int L, int N, int relu_last);
+
 /* ---- GRU (gru.c): PyTorch's cell, torch.nn.GRU's gates r, z, n --------------------------
  *   gh = hp W^T + b                                               W (3G,G), b (3G): w_hh, b_hh
  *   r, z = sigmoid(xg_r + gh_r), sigmoid(xg_z + gh_z)
