@@ -112,6 +112,7 @@ class FFM(nn.Module):
         s.w = nn.Embedding(F + 1, 1, sparse=SPARSE, padding_idx=F)
         s.v = nn.Embedding(F + 1, NF * d, sparse=SPARSE, padding_idx=F)
         s.bias = nn.Parameter(torch.zeros(1))
+        nn.init.zeros_(s.w.weight)
         nn.init.normal_(s.v.weight, std=0.01)
 
     def forward(s, x, fields):
@@ -231,4 +232,5 @@ def main():
                       'events_per_s': out}))
 
 
-main()
+if __name__ == "__main__":
+    main()

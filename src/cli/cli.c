@@ -8,6 +8,7 @@
 
 #include "../core/core.h"
 #include "../data/data.h"
+#include "../eval/split.h"
 #include "../io/json.h"
 #include "../models/model.h"
 #include "host.h"
@@ -51,6 +52,8 @@ static const char *usage =
     "             fine-tune the model in the file on new data (its name, settings and items come from the file)\n"
     "  eval       --model MODEL.safetensors --data FILE [--format ...] [--eval ... --split ... --label ... --drop ...]\n"
     "             [--k 10] [--seed S] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+    "  split      --data FILE --eval PROTOCOL [--split 0.8,0.1,0.1] [--label ...] [--drop ...] [--seed S] --out FILE.csv\n"
+    "             write each event with its part (train, valid, test): the split train/eval use, for other tools\n"
     "  recommend  --model MODEL.safetensors --history ID,ID,... [--user ID] [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
     "\n"
     "--exclude-seen: whether history items may be recommended. auto (the default) excludes them when\n"
@@ -82,6 +85,7 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
+        {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
         {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
         {"recommend", " --model --history --user --k --exclude-seen --json "},
@@ -558,6 +562,43 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
+/* The split as CSV: user,item[,rating][,label],timestamp,part, in the data's order (per user, by
+ * time): what another tool needs to train and measure on exactly the same events. */
+static int cmd_split(wr_ctx *ctx, const options *o) {
+    if (!o->data || !o->eval || !o->out) return usage_error("split needs --data FILE, --eval PROTOCOL and --out FILE.csv");
+    wr_data *d = NULL;
+    wr_split *s = NULL;
+    int rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) rc = wr_split_new(d, o->eval, o->split, (uint64_t)o->seed, &s);
+    wr_buf b = {0};
+    static const char *const parts[] = {"train", "valid", "test"};
+    if (rc == WR_OK) {
+        wr__buf_printf(&b, "user,item%s%s,timestamp,part\n", d->rating ? ",rating" : "", d->label ? ",label" : "");
+        for (int u = 0; u < d->users.n; u++)
+            for (int64_t e = d->user_start[u], n = d->user_start[u + 1] - e, t = 0; t < n; t++, e++) {
+                int part = s->part ? s->part[e] : n < 3 ? 0 : t == n - 1 ? 2 : t == n - 2 ? 1 : 0; /* loo: the last two */
+                wr__buf_json_str(&b, d->users.keys[u]);
+                wr__buf_puts(&b, ",");
+                wr__buf_json_str(&b, d->items.keys[d->seq[e]]);
+                if (d->rating) wr__buf_printf(&b, ",%.9g", d->rating[e]);
+                if (d->label) wr__buf_printf(&b, ",%d", d->label[e]);
+                wr__buf_printf(&b, ",%lld,%s\n", (long long)d->ts[e], parts[part]);
+            }
+        char err[512];
+        if (b.failed) rc = wr__oom(ctx, "writing the split");
+        else if (wr__host_write_file(o->out, b.data, b.len, err, sizeof err)) {
+            say(2, "wasmrec: error: %s\n", err);
+            rc = WR_ERR_IO;
+        } else {
+            say(2, "wrote %s: %lld events (%s split, seed %lld)\n", o->out, (long long)d->n_events, o->eval, o->seed);
+        }
+    }
+    wr__buf_free(&b);
+    wr_split_free(s);
+    wr_data_free(d);
+    return rc ? fail(ctx, rc) : 0;
+}
+
 static int cmd_recommend(wr_ctx *ctx, const options *o) {
     if (!o->model) return usage_error("recommend needs --model MODEL.safetensors");
     if (!o->history) return usage_error("recommend needs --history ID,ID,... (may be empty: --history \"\")");
@@ -634,10 +675,10 @@ int wr_cli_main(int argc, char **argv) {
         say(1, "wasmrec %s\n", wr_version());
         return 0;
     }
-    static const char *const cmds[] = {"gen", "train", "eval", "recommend"};
+    static const char *const cmds[] = {"gen", "train", "eval", "split", "recommend"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known |= !strcmp(argv[1], cmds[i]);
-    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, recommend)", argv[1]);
+    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, split, recommend)", argv[1]);
     options o;
     memset(&o, 0, sizeof o);
     int rc = parse_args(argc, argv, &o);
@@ -650,6 +691,7 @@ int wr_cli_main(int argc, char **argv) {
     if (!strcmp(o.cmd, "gen")) rc = cmd_gen(ctx, &o);
     else if (!strcmp(o.cmd, "train")) rc = cmd_train(ctx, &o);
     else if (!strcmp(o.cmd, "eval")) rc = cmd_eval(ctx, &o);
+    else if (!strcmp(o.cmd, "split")) rc = cmd_split(ctx, &o);
     else rc = cmd_recommend(ctx, &o);
     wr_ctx_free(ctx);
     return rc;
