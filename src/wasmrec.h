@@ -138,6 +138,13 @@ const char *wr_model_name(const wr_model *model);
 void wr_model_free(wr_model *model);
 /* The names of all models, comma separated. */
 const char *wr_model_names(void);
+/* What a model family needs and can do, as a JSON object (*out_json malloc'd, free with wr_free):
+ *   {"name", "uses": {"history", "users", "labels", "features"}, "iterative", "predicts":
+ *    "score"|"probability"|"rating" (under its defaults; mf's and lr's loss changes it),
+ *    "can": {"fine_tune", "add_session", "explain", "attention", "item_map"}, "params": [{"name",
+ *    "type", "default", "min", "max", "choices", "help"}]}
+ * so callers decide from it, not from model names. */
+WR_NODISCARD int wr_model_info(wr_ctx *ctx, const char *name, char **out_json);
 
 /* Trains on every event of data. */
 WR_NODISCARD int wr_model_fit(wr_model *model, const wr_data *data);

@@ -27,8 +27,6 @@ import { checkOptions, posInt, show } from './check.mjs';
 import { createWorkerEngine } from './worker-client.mjs';
 import { openStore } from './store.mjs';
 
-const SESSION_KNN = ['sknn', 'vsknn', 'stan', 'vstan'];
-const NEURAL = ['gru4rec', 'sasrec', 'bert4rec'];
 const PERSONAL = 'personal';     // the store's name of the fine-tuned model
 const SESSION_KEY = 'personal.session';
 
@@ -168,7 +166,9 @@ export class Recommender {
      * 'refit' | 'skipped', model, sessions, events, unknown, saved, message }.
      */
     async fineTune(opts) {
-        const { signal, onProgress, minEvents = NEURAL.includes(this.model.name) ? 10 : 50, minSessions = 5 } =
+        // by what the model can do (its info), not by its name
+        const { iterative, can } = this.model.info, trainsOn = iterative && can.fine_tune;
+        const { signal, onProgress, minEvents = trainsOn ? 10 : 50, minSessions = 5 } =
             checkOptions('fineTune', opts, ['signal', 'onProgress', 'minEvents', 'minSessions']);
         posInt('minEvents', minEvents);
         posInt('minSessions', minSessions);
@@ -180,7 +180,7 @@ export class Recommender {
         const name = this.model.name;
         const events = sessions.reduce((n, s) => n + s.items.length, 0);
 
-        if (SESSION_KNN.includes(name)) {
+        if (can.add_session) {
             const seen = new Set(this._added);
             const fresh = finished.filter((s) => !seen.has(s.session));
             if (fresh.length === 0) {
@@ -197,7 +197,7 @@ export class Recommender {
                     (r.unknown.length ? `; ${r.unknown.length} item id(s) unknown to the model were left out` : '') };
         }
 
-        if (NEURAL.includes(name)) return this._fineTuneNeural(finished, { signal, onProgress, minEvents });
+        if (trainsOn) return this._fineTuneNeural(finished, { signal, onProgress, minEvents });
         if (events < minEvents || sessions.length < minSessions) {
             return { action: 'skipped', model: name, sessions: sessions.length, events, unknown: [], saved: false,
                 message: `${name}: ${events} click(s) in ${sessions.length} session(s) is not enough to retrain ` +

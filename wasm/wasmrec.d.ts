@@ -148,6 +148,17 @@ export interface EvaluateOptions {
     seed?: number | bigint;
 }
 
+/** What a model family needs and can do (Engine.modelInfo, Model.info): decide on this, not on names. */
+export interface ModelInfo {
+    name: ModelName;
+    uses: { history: boolean; users: boolean; labels: boolean; features: boolean };
+    /** Trains in steps (epochs, progress, early stopping). */
+    iterative: boolean;
+    /** What a score means under the defaults: a ranking score, the logit of P(label), or a rating. */
+    predicts: 'score' | 'probability' | 'rating';
+    can: { fine_tune: boolean; add_session: boolean; explain: boolean; attention: boolean; item_map: boolean };
+    params: { name: string; type: 'int' | 'float' | 'enum'; default: number; min: number; max: number; choices?: string; help: string }[];
+}
 /** The models (README "Models" has what each does and its defaults). */
 export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm' | 'deepfm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
@@ -227,6 +238,8 @@ export class Engine {
     readonly disposed: boolean;
     readonly runtime: Runtime;
     modelNames(): string[];
+    /** What a model needs and can do. */
+    modelInfo(name: ModelName): ModelInfo;
     /** Parses interaction data (text is UTF-8 encoded). */
     dataset(input: string | Bytes, options?: DatasetOptions): Dataset;
     /** The demo store as CSV text (session,item,category,title,timestamp). Defaults 5000 / 1000 / 42. */
@@ -274,6 +287,7 @@ export class Dataset {
 
 export class Model {
     readonly name: ModelName;
+    readonly info: ModelInfo;
     /** Hyper-parameters as parsed JSON. */
     readonly params: Record<string, unknown>;
     /** Size of the item vocabulary (0 before fit). */

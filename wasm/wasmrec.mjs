@@ -341,9 +341,26 @@ export class Engine {
     }
 
     /**
-     * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
-     * source names the input in error messages; skipBad skips and counts bad lines.
+     * What a model needs and can do ({ name, uses: { history, users, labels, features }, iterative,
+     * predicts, can: { fine_tune, add_session, explain, attention, item_map }, params: [...] }):
+     * what pages and tools decide on, rather than on model names.
      */
+    modelInfo(name) {
+        this._live();
+        str('name', name);
+        this._infos ??= new Map();
+        if (!this._infos.has(name)) {
+            const rt = this._rt;
+            this._infos.set(name, rt.scoped((s) => {
+                const out = s.zeros(4);
+                this._check(rt.exports.wr_model_info(this._live(), s.string(name), out));
+                const p = rt.u32(out);
+                try { return JSON.parse(rt.string(p)); } finally { rt.exports.wr_free(p); }
+            }));
+        }
+        return this._infos.get(name);
+    }
+
     /** A wr_split over dataset pointer d (the caller frees it): protocol 'loo', 'random', 'temporal',
      * 'cold-users' or 'cold-items'; fractions [train, valid, test] (default [0.8, 0.1, 0.1]). */
     _split(d, protocol, fractions, seed) {
@@ -363,6 +380,11 @@ export class Engine {
         });
     }
 
+    /**
+     * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
+     * source names the input in error messages; skipBad skips and counts bad lines; label and drop
+     * are conditions on the rating column; users and items are side tables (README "Input formats").
+     */
     dataset(input, opts) {
         const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items } =
             checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);
@@ -579,6 +601,8 @@ export class Model extends Handle {
     constructor(engine, ptr) { super(engine, ptr, 'Model'); }
 
     get name() { const p = this._live(); return this._engine._rt.string(this._engine._rt.exports.wr_model_name(p)); }
+    /** What this model's family needs and can do (Engine.modelInfo). */
+    get info() { return this._engine.modelInfo(this.name); }
     /** Hyper-parameters (parsed from wr_model_params_json). */
     get params() { const p = this._live(); return JSON.parse(this._engine._rt.string(this._engine._rt.exports.wr_model_params_json(p)) || '{}'); }
     /** Size of the model's item vocabulary (0 before fit). */

@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -44,6 +44,7 @@ export class WorkerEngine {
     /** True once terminate() was called or the worker died. */
     readonly terminated: boolean;
     modelNames(): string[];
+    modelInfo(name: ModelName): ModelInfo;
     generate(options?: GenerateOptions): Promise<string>;
     /** The demo store generated and parsed in the worker (the text never crosses threads). */
     generateDataset(options?: GenerateOptions): Promise<WorkerDataset>;
@@ -82,6 +83,7 @@ export class WorkerDataset {
 
 export class WorkerModel {
     readonly name: ModelName;
+    readonly info: ModelInfo;
     /** Size of the item vocabulary (updated after fit). */
     readonly items: number;
     /** Users the model scores by (mf), else 0. */

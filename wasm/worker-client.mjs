@@ -182,6 +182,7 @@ export class WorkerEngine {
         /** The engine's version string. */
         this.version = info.version;
         this._models = info.models;
+        this._infos = new Map(info.infos.map((x) => [x.name, x]));
     }
     get terminated() { return this._ch.closed !== null; }
     _live() {
@@ -193,6 +194,11 @@ export class WorkerEngine {
     }
     /** The names of all models. */
     modelNames() { return [...this._models]; }
+    /** What a model needs and can do, as Engine.modelInfo (known since the worker started). */
+    modelInfo(name) {
+        if (!this._infos.has(name)) throw new RangeError(`name: unknown model ${JSON.stringify(name)}; the models are ${this._models.join(', ')}`);
+        return this._infos.get(name);
+    }
     /** The demo store as CSV text. */
     async generate(options) { return this._request('generate', { options }); }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
@@ -256,6 +262,8 @@ export class WorkerDataset extends Remote {
 export class WorkerModel extends Remote {
     constructor(engine, r) { super(engine, r.handle, 'Model'); this._set(r); }
     _set(r) { this.name = r.name; this.items = r.items; this.users = r.users; this.params = r.params; }
+    /** What this model's family needs and can do (WorkerEngine.modelInfo). */
+    get info() { return this._engine.modelInfo(this.name); }
     _data(d) {
         if (!(d instanceof WorkerDataset)) throw new TypeError(`dataset must be a WorkerDataset (from this engine's dataset()), got ${show(d)}`);
         if (d._engine !== this._engine) throw new TypeError('dataset belongs to another WorkerEngine');

@@ -59,7 +59,7 @@ export function createHost(post) {
     const ops = {
         async init({ wasmUrl } = {}) {
             if (!engine) engine = await loadEngine(wasmUrl === undefined ? undefined : { wasmUrl });
-            return { version: engine.version, models: engine.modelNames() };
+            return { version: engine.version, models: engine.modelNames(), infos: engine.modelNames().map((n) => engine.modelInfo(n)) };
         },
         generate({ options }) { return live().generate(options); },
         dataset({ bytes, options, generate }) {

@@ -11,7 +11,7 @@ let curve = null;
 let shownId = null;
 let userPicked = false; // once someone picks a model, new models do not take the map over
 
-const hasMap = (entry) => typeof entry.model.itemMap === 'function' && ['gru4rec', 'sasrec', 'bert4rec'].includes(entry.name);
+const hasMap = (entry) => typeof entry.model.itemMap === 'function' && entry.model.info?.can.item_map === true;
 
 function options() {
     const models = currentModels();

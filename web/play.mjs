@@ -131,7 +131,6 @@ function because(entry, item) {
     }
 }
 
-const EXPLAINS = new Set(['itemknn', 'markov']);
 const seenApplied = new Set(); // excludeSeen.applied of the columns just drawn
 
 // ---- columns: order and visibility ----------------------------------------------------------------
@@ -216,7 +215,7 @@ function column(entry, i, n) {
         return colShell(entry, i, n, el('p', { class: 'hint empty col-empty' }, `${entry.label} reads the session click by click: click an item to start.`));
     }
     const top = recs.length ? Math.max(...recs.map((r) => Math.abs(r.score)), 1e-9) : 1;
-    const explain = EXPLAINS.has(entry.name);
+    const explain = entry.model.info?.can.explain === true;
     const list = el('ol', { class: 'recs-list' }, ...recs.map((r, rank) => {
         const bar = el('span', { class: 'bar', 'aria-hidden': 'true', style: { '--w': `${Math.max(2, (100 * Math.abs(r.score)) / top)}%` } });
         const it = state.data?.byId.get(r.item);

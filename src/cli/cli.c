@@ -52,6 +52,8 @@ static const char *usage =
     "             fine-tune the model in the file on new data (its name, settings and items come from the file)\n"
     "  eval       --model MODEL.safetensors --data FILE [--format ...] [--eval ... --split ... --label ... --drop ...]\n"
     "             [--k 10] [--seed S] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+    "  models     [--json]\n"
+    "             what each model needs (history, users, labels, side features) and can do\n"
     "  split      --data FILE --eval PROTOCOL [--split 0.8,0.1,0.1] [--label ...] [--drop ...] [--seed S] --out FILE.csv\n"
     "             write each event with its part (train, valid, test): the split train/eval use, for other tools\n"
     "  recommend  --model MODEL.safetensors --history ID,ID,... [--user ID] [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
@@ -85,6 +87,7 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed "},
+        {"models", " --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
         {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
@@ -562,6 +565,44 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
+/* Every model's wr_model_info: a JSON array, or a line each. */
+static int cmd_models(wr_ctx *ctx, const options *o) {
+    char names[512];
+    snprintf(names, sizeof names, "%s", wr_model_names());
+    wr_buf b = {0};
+    int rc = WR_OK, first = 1;
+    if (o->json) wr__buf_puts(&b, "[");
+    for (char *name = strtok(names, ","); name && rc == WR_OK; name = strtok(NULL, ",")) {
+        char *info = NULL;
+        if ((rc = wr_model_info(ctx, name, &info))) break;
+        if (o->json) {
+            wr__buf_puts(&b, first ? "" : ",\n");
+            wr__buf_puts(&b, info);
+        } else {
+            wr_json_tok *t = NULL;
+            int n = 0;
+            char err[64];
+            if (wr__json_parse(info, strlen(info), &t, &n, err, sizeof err) == 0) {
+                int uses = wr__json_get(info, t, 0, "uses"), can = wr__json_get(info, t, 0, "can"), pred = wr__json_get(info, t, 0, "predicts");
+                wr__buf_printf(&b, "%-9s predicts %-11.*s uses", name, (int)(t[pred].end - t[pred].start), info + t[pred].start);
+                for (int i = 0, k = uses + 1; i < t[uses].size; i++, k = t[t[k].skip].skip)
+                    if (info[t[t[k].skip].start] == 't') wr__buf_printf(&b, " %.*s", (int)(t[k].end - t[k].start), info + t[k].start);
+                wr__buf_puts(&b, "; can");
+                for (int i = 0, k = can + 1; i < t[can].size; i++, k = t[t[k].skip].skip)
+                    if (info[t[t[k].skip].start] == 't') wr__buf_printf(&b, " %.*s", (int)(t[k].end - t[k].start), info + t[k].start);
+                wr__buf_puts(&b, "\n");
+            }
+            free(t);
+        }
+        first = 0;
+        wr_free(info);
+    }
+    if (o->json) wr__buf_puts(&b, "]\n");
+    if (rc == WR_OK) print_buf(1, &b);
+    wr__buf_free(&b);
+    return rc ? fail(ctx, rc) : 0;
+}
+
 /* The split as CSV: user,item[,rating][,label],timestamp,part, in the data's order (per user, by
  * time): what another tool needs to train and measure on exactly the same events. */
 static int cmd_split(wr_ctx *ctx, const options *o) {
@@ -675,10 +716,10 @@ int wr_cli_main(int argc, char **argv) {
         say(1, "wasmrec %s\n", wr_version());
         return 0;
     }
-    static const char *const cmds[] = {"gen", "train", "eval", "split", "recommend"};
+    static const char *const cmds[] = {"gen", "train", "eval", "split", "models", "recommend"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known |= !strcmp(argv[1], cmds[i]);
-    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, split, recommend)", argv[1]);
+    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, split, models, recommend)", argv[1]);
     options o;
     memset(&o, 0, sizeof o);
     int rc = parse_args(argc, argv, &o);
@@ -692,6 +733,7 @@ int wr_cli_main(int argc, char **argv) {
     else if (!strcmp(o.cmd, "train")) rc = cmd_train(ctx, &o);
     else if (!strcmp(o.cmd, "eval")) rc = cmd_eval(ctx, &o);
     else if (!strcmp(o.cmd, "split")) rc = cmd_split(ctx, &o);
+    else if (!strcmp(o.cmd, "models")) rc = cmd_models(ctx, &o);
     else rc = cmd_recommend(ctx, &o);
     wr_ctx_free(ctx);
     return rc;

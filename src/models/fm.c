@@ -557,7 +557,7 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
 
 const wr_model_vt wr__lr_vt = {
     .name = "lr",
-    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
     .params = lr_params,
     .n_params = (int)(sizeof lr_params / sizeof lr_params[0]),
     .fit = fm_fit,
@@ -571,7 +571,7 @@ const wr_model_vt wr__lr_vt = {
 
 const wr_model_vt wr__ffm_vt = {
     .name = "ffm",
-    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
     .params = ffm_params,
     .n_params = (int)(sizeof ffm_params / sizeof ffm_params[0]),
     .fit = fm_fit,
@@ -585,7 +585,7 @@ const wr_model_vt wr__ffm_vt = {
 
 const wr_model_vt wr__deepfm_vt = {
     .name = "deepfm",
-    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
     .params = deepfm_params,
     .n_params = (int)(sizeof deepfm_params / sizeof deepfm_params[0]),
     .fit = fm_fit,
@@ -599,7 +599,7 @@ const wr_model_vt wr__deepfm_vt = {
 
 const wr_model_vt wr__fm_vt = {
     .name = "fm",
-    .caps = WR_USES_USERS | WR_USES_LABELS,
+    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
     .params = fm_params,
     .n_params = (int)(sizeof fm_params / sizeof fm_params[0]),
     .fit = fm_fit,

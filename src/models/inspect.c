@@ -16,7 +16,7 @@ int wr_model_explain(wr_model *m, const int *history, int len, int item, float *
     if (rc) return rc;
     if (item < 0 || item >= m->items.n)
         return wr__err(m->ctx, WR_ERR_ARG, "explain: item index %d is outside [0, %d)", item, m->items.n);
-    return m->vt->explain ? m->vt->explain(m, history, len, item, weight) : unavailable(m, "explain", "per-item explanation (itemknn and markov have one)");
+    return m->vt->explain ? m->vt->explain(m, history, len, item, weight) : unavailable(m, "explain", "per-item explanation (wr_model_info says which models can)");
 }
 
 int wr_model_attention(wr_model *m, const int *history, int len, float *weights, int *out_blocks) {
@@ -25,7 +25,7 @@ int wr_model_attention(wr_model *m, const int *history, int len, float *weights,
     *out_blocks = 0;
     int rc = wr__check_history(m, history, len);
     if (rc) return rc;
-    if (!m->vt->attention) return unavailable(m, "attention", "attention (sasrec and bert4rec have it)");
+    if (!m->vt->attention) return unavailable(m, "attention", "attention (wr_model_info says which models have it)");
     rc = m->vt->attention(m, history, len, weights);
     if (rc < 0) return rc;
     *out_blocks = rc;
@@ -109,4 +109,51 @@ int wr_model_item_map(wr_model *m, float *xy, float *explained) {
     }
     free(mean), free(cov), free(pc), free(tmp);
     return WR_OK;
+}
+
+int wr_model_info(wr_ctx *ctx, const char *name, char **out_json) {
+    if (!out_json) return wr__err(ctx, WR_ERR_ARG, "wr_model_info: out_json is NULL");
+    *out_json = NULL;
+    const wr_model_vt *vt = wr__family(name);
+    if (!vt) return wr__err(ctx, WR_ERR_ARG, "unknown model \"%.60s\"; the models are %s", name ? name : "", wr_model_names());
+    /* what it predicts under its defaults: a model with default params answers */
+    wr_model *m = NULL;
+    int rc = wr_model_new(ctx, name, 0, &m);
+    if (rc) return rc;
+    int predicts = vt->predicts ? vt->predicts(m) : WR_PREDICTS_SCORE;
+    static const char *const pred[] = {"score", "probability", "rating"};
+    int knn = vt->fit == wr__sknn_vt.fit, users = (vt->caps & WR_USES_USERS) != 0;
+    wr_buf b = {0};
+    wr__buf_puts(&b, "{\"name\":");
+    wr__buf_json_str(&b, vt->name);
+    wr__buf_printf(&b, ",\"uses\":{\"history\":%s,\"users\":%s,\"labels\":%s,\"features\":%s}", vt->caps & WR_NO_HISTORY ? "false" : "true",
+                   users ? "true" : "false", vt->caps & WR_USES_LABELS ? "true" : "false", vt->caps & WR_USES_FEATURES ? "true" : "false");
+    wr__buf_printf(&b, ",\"iterative\":%s,\"predicts\":\"%s\"", vt->train_step ? "true" : "false", pred[predicts]);
+    wr__buf_printf(&b, ",\"can\":{\"fine_tune\":%s,\"add_session\":%s,\"explain\":%s,\"attention\":%s,\"item_map\":%s}",
+                   (vt->train_step && !users) || knn ? "true" : "false", knn ? "true" : "false", vt->explain ? "true" : "false",
+                   vt->attention ? "true" : "false", vt->item_vectors ? "true" : "false");
+    wr__buf_puts(&b, ",\"params\":[");
+    static const char *const types[] = {"int", "float", "enum"};
+    for (int i = 0; i < vt->n_params; i++) {
+        const wr_param_def *p = &vt->params[i];
+        wr__buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
+        wr__buf_json_str(&b, p->name);
+        wr__buf_printf(&b, ",\"type\":\"%s\",\"default\":", types[p->type]);
+        wr__buf_json_num(&b, p->def);
+        wr__buf_puts(&b, ",\"min\":");
+        wr__buf_json_num(&b, p->min);
+        wr__buf_puts(&b, ",\"max\":");
+        wr__buf_json_num(&b, p->max);
+        if (p->choices) {
+            wr__buf_puts(&b, ",\"choices\":");
+            wr__buf_json_str(&b, p->choices);
+        }
+        wr__buf_puts(&b, ",\"help\":");
+        wr__buf_json_str(&b, p->help ? p->help : "");
+        wr__buf_puts(&b, "}");
+    }
+    wr__buf_puts(&b, "]}");
+    wr_model_free(m);
+    *out_json = wr__buf_take(&b, NULL);
+    return *out_json ? WR_OK : wr__oom(ctx, "describing a model");
 }

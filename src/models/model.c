@@ -17,6 +17,12 @@ static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr
 
 const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm"; }
 
+const wr_model_vt *wr__family(const char *name) {
+    for (int i = 0; name && i < N_FAMILIES; i++)
+        if (!strcmp(families[i]->name, name)) return families[i];
+    return NULL;
+}
+
 static const wr_model_vt *find_family(const char *name) {
     for (int i = 0; i < N_FAMILIES; i++)
         if (!strcmp(families[i]->name, name)) return families[i];

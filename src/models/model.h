@@ -34,7 +34,10 @@ typedef struct {
 enum {
     WR_USES_USERS = 1,   /* scores depend on who asks: the model keeps the training data's users */
     WR_USES_LABELS = 2,  /* trains on every labelled event (the others train on the positive ones) */
+    WR_USES_FEATURES = 4, /* reads the users' and items' side features (--users, --items) */
+    WR_NO_HISTORY = 8,    /* scores do not depend on the history (a known user's own vectors) */
 };
+
 /* What a score means (wr_model_vt.predicts): a ranking score, the logit of P(label = 1) (logloss
  * applies), or a predicted rating (RMSE and MAE apply). */
 enum { WR_PREDICTS_SCORE = 0, WR_PREDICTS_PROB, WR_PREDICTS_RATING };
@@ -147,6 +150,8 @@ void wr__count_items(const wr_seqs *train, float *counts);
  * of another dtype or length. */
 int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dtype, int64_t n, void **out);
 
+/* A family by name, or NULL (model.c). */
+const wr_model_vt *wr__family(const char *name);
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;

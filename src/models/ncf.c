@@ -403,7 +403,7 @@ int wr_model_ncf_pretrained(wr_model *neumf, const wr_model *gmf, const wr_model
 #define NCF_VT(id, nm, table)                                                                          \
     const wr_model_vt id = {                                                                           \
         .name = nm,                                                                                    \
-        .caps = WR_USES_USERS | WR_USES_LABELS,                                                        \
+        .caps = WR_USES_USERS | WR_USES_LABELS | WR_NO_HISTORY,                                                        \
         .params = table,                                                                               \
         .n_params = (int)(sizeof table / sizeof table[0]),                                             \
         .fit = ncf_fit,                                                                                \

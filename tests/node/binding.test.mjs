@@ -430,3 +430,23 @@ test('side features through the binding: fm learns a segment x category cross th
     assert.throws(() => engine.dataset(rows.join('\n'), { users: 'name,x\na,1\n' }), /no user id column/);
     d.dispose();
 });
+
+test('modelInfo: what each model needs and can do, from the engine (no model names in callers)', () => {
+    for (const name of engine.modelNames()) {
+        const info = engine.modelInfo(name);
+        assert.equal(info.name, name);
+        for (const k of ['history', 'users', 'labels', 'features']) assert.equal(typeof info.uses[k], 'boolean');
+        assert.ok(['score', 'probability', 'rating'].includes(info.predicts));
+        const m = engine.model(name);
+        assert.deepEqual(m.info, info);
+        // the declared parameters are the model's own
+        assert.deepEqual(info.params.map((p) => p.name).sort(), Object.keys(m.params).sort());
+        m.dispose();
+    }
+    assert.equal(engine.modelInfo('itemknn').can.explain, true);
+    assert.equal(engine.modelInfo('sasrec').can.attention, true);
+    assert.equal(engine.modelInfo('vsknn').can.add_session, true);
+    assert.equal(engine.modelInfo('fm').uses.features, true);
+    assert.equal(engine.modelInfo('mf').can.fine_tune, false); // by user: refit instead
+    assert.throws(() => engine.modelInfo('gpt5'), /unknown model "gpt5"/);
+});

@@ -259,3 +259,20 @@ test('held-out events, labels and mf: native and wasm print the same report and 
         assert.match(r.stderr, msg);
     }
 });
+
+test('split and models: the protocol as CSV, identical native and wasm; what each model can do', () => {
+    const lines = ['user\titem\trating\ttimestamp'];
+    for (let u = 0; u < 30; u++) for (let i = 0; i < 10; i++) lines.push(`${u}\t${i + (u % 3) * 10}\t${1 + ((u + i) % 5)}\t${1000 + u * 20 + i}`);
+    fs.writeFileSync(path.join(dir, 's.data'), lines.slice(1).join('\n') + '\n');
+    for (const kind of ['native', 'wasm'])
+        ok(kind, ['split', '--data', 's.data', '--eval', 'random', '--split', '0.6,0.2,0.2', '--label', 'rating>=4', '--seed', '5', '--out', `${kind}-split.csv`]);
+    const csv = read('native-split.csv').toString('utf8').trim().split('\n');
+    assert.equal(csv[0], 'user,item,rating,label,timestamp,part');
+    const parts = csv.slice(1).map((l) => l.split(',').at(-1));
+    assert.equal(parts.length, 300);
+    assert.deepEqual([parts.filter((p) => p === 'train').length, parts.filter((p) => p === 'valid').length, parts.filter((p) => p === 'test').length], [180, 60, 60]);
+    assert.deepEqual(read('wasm-split.csv'), read('native-split.csv'));
+    const models = JSON.parse(ok('native', ['models', '--json']).stdout);
+    assert.ok(models.find((m) => m.name === 'deepfm').uses.features);
+    assert.match(ok('native', ['models']).stdout, /^markov +predicts score +uses history; can explain$/m);
+});
