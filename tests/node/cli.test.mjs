@@ -244,6 +244,20 @@ test('held-out events, labels and mf: native and wasm print the same report and 
     delete reports.native.training.positions_per_s, delete reports.wasm.training.positions_per_s;
     assert.deepEqual(reports.wasm, reports.native);
     assert.deepEqual(read('wasm-mf.safetensors'), read('native-mf.safetensors'));
+    // every new model trains to the same bits native and wasm, with side features where it reads them
+    const users = 'user_id,segment\n' + Array.from({ length: 60 }, (_, u) => `${u},${u % 3}`).join('\n') + '\n';
+    const items = 'item_id,genre\n' + Array.from({ length: 24 }, (_, i) => `${i},g${i % 4}|h${i % 3}`).join('\n') + '\n';
+    fs.writeFileSync(path.join(dir, 'r.user'), users);
+    fs.writeFileSync(path.join(dir, 'r.item'), items);
+    for (const name of ['gmf', 'mlp', 'neumf', 'lr', 'fm', 'ffm', 'deepfm']) {
+        const out = {};
+        for (const kind of ['native', 'wasm']) {
+            out[kind] = JSON.parse(ok(kind, ['train', '--data', 'r.data', '--model', name, '--set', 'epochs=3', '--users', 'r.user', '--items', 'r.item',
+                '--label', 'rating>=4', '--eval', 'random', '--json', '--out', `${kind}-${name}.safetensors`]).stdout).test;
+        }
+        assert.deepEqual(out.wasm, out.native, name);
+        assert.deepEqual(read(`wasm-${name}.safetensors`), read(`native-${name}.safetensors`), name);
+    }
     // recommend by user
     const rec = JSON.parse(ok('native', ['recommend', '--model', 'native-mf.safetensors', '--user', '3', '--history', '', '--json']).stdout);
     assert.equal(rec.items.length, 10);
