@@ -124,6 +124,12 @@ int wr_data_n_titled(const wr_data *data);
  * NUL-terminated; free with wr_free. */
 WR_NODISCARD int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
                         size_t *out_len);
+/* The same store (the same sessions, byte for byte) with features and labels: events with a
+ * `label` column (a purchase, planted as a session-device x item-group cross, src/data/gen.c),
+ * a side table of sessions ("session,device,region") and of items ("item,category,group,price").
+ * Each output is malloc'd and NUL-terminated; free with wr_free. */
+WR_NODISCARD int wr_gen_features(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **events_csv,
+                                 char **users_csv, char **items_csv);
 
 /* ---- models ------------------------------------------------------------------------------- */
 

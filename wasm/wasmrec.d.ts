@@ -89,7 +89,9 @@ export interface DatasetOptions {
 /** The evaluation protocols (README "Evaluation"). */
 export type Protocol = 'loo' | 'random' | 'temporal' | 'cold-users' | 'cold-items';
 
-export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint }
+export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint; features?: boolean }
+/** generate({ features: true }): the store with purchase labels, and its side tables. */
+export interface GeneratedStore { events: string; users: string; items: string }
 
 /** title: the item's title from the model's training data ('' when it had none). */
 export interface Recommendation { item: string; score: number; title: string }
@@ -243,7 +245,8 @@ export class Engine {
     /** Parses interaction data (text is UTF-8 encoded). */
     dataset(input: string | Bytes, options?: DatasetOptions): Dataset;
     /** The demo store as CSV text (session,item,category,title,timestamp). Defaults 5000 / 1000 / 42. */
-    generate(options?: GenerateOptions): string;
+    generate(options?: GenerateOptions & { features?: false }): string;
+    generate(options: GenerateOptions & { features: true }): GeneratedStore;
     /** An untrained model; an unknown name throws RangeError before calling C. */
     model<N extends ModelName>(name: N, params?: ParamsOf[N]): Model;
     /** A model from safetensors bytes (Model.save or the CLI's --out). */

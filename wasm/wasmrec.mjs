@@ -430,23 +430,29 @@ export class Engine {
         return this._adopt(new Dataset(this, ptr));
     }
 
-    /** The demo store as CSV text (session,item,category,title,timestamp). */
+    /** The demo store as CSV text (session,item,category,title,timestamp); with features: true,
+     * { events (with a purchase label column), users (session,device,region), items
+     * (item,category,group,price) }: the same sessions, with a planted device x group effect. */
     generate(opts) {
-        const { sessions = 5000, items = 1000, seed = 42 } = checkOptions('generate', opts, ['sessions', 'items', 'seed']);
+        const { sessions = 5000, items = 1000, seed = 42, features = false } = checkOptions('generate', opts, ['sessions', 'items', 'seed', 'features']);
         const ctx = this._live();
         posInt('sessions', sessions);
         posInt('items', items);
+        bool('features', features);
         const s64 = seed64('seed', seed);
         const rt = this._rt;
         return rt.scoped((s) => {
-            const out = s.zeros(8);
-            const rc = rt.exports.wr_gen(ctx, sessions, items, s64, out, out + 4);
-            const p = rt.u32(out);
+            const out = s.zeros(12);
+            const rc = features ? rt.exports.wr_gen_features(ctx, sessions, items, s64, out, out + 4, out + 8)
+                : rt.exports.wr_gen(ctx, sessions, items, s64, out, out + 4);
+            const ptrs = features ? [rt.u32(out), rt.u32(out + 4), rt.u32(out + 8)] : [rt.u32(out)];
             try {
                 this._check(rc);
-                return decoder.decode(rt.bytes(p, rt.u32(out + 4)));
+                if (!features) return decoder.decode(rt.bytes(ptrs[0], rt.u32(out + 4)));
+                const [events, users, items] = ptrs.map((p) => rt.string(p));
+                return { events, users, items };
             } finally {
-                if (p) rt.exports.wr_free(p);
+                for (const p of ptrs) if (p) rt.exports.wr_free(p);
             }
         });
     }

@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -45,7 +45,8 @@ export class WorkerEngine {
     readonly terminated: boolean;
     modelNames(): string[];
     modelInfo(name: ModelName): ModelInfo;
-    generate(options?: GenerateOptions): Promise<string>;
+    generate(options?: GenerateOptions & { features?: false }): Promise<string>;
+    generate(options: GenerateOptions & { features: true }): Promise<GeneratedStore>;
     /** The demo store generated and parsed in the worker (the text never crosses threads). */
     generateDataset(options?: GenerateOptions): Promise<WorkerDataset>;
     /** A Uint8Array/ArrayBuffer spanning its whole buffer is moved to the worker (detached here). */

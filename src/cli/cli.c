@@ -17,7 +17,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain, *users_out, *items_out;
     const char *sets[MAX_SETS];
     int n_sets;
     long long sessions, items, seed, epochs, k;
@@ -42,8 +42,8 @@ static const char *usage =
     "usage: wasmrec <command> [options]\n"
     "\n"
     "commands:\n"
-    "  gen        --out FILE [--sessions N] [--items M] [--seed S]\n"
-    "             write the synthetic demo store (CSV)\n"
+    "  gen        --out FILE [--sessions N] [--items M] [--seed S] [--users-out FILE --items-out FILE]\n"
+    "             write the synthetic demo store (CSV); with the side files, purchase labels and features too\n"
     "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE] [--users FILE] [--items FILE]\n"
     "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
 "             [--eval loo|random|temporal|cold-users|cold-items] [--split 0.8,0.1,0.1] [--k 10]\n"
@@ -86,7 +86,7 @@ static int parse_int(const char *flag, const char *v, long long min, long long m
 /* Which flags each command takes: a flag another command takes is an error, not ignored. */
 static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
-        {"gen", " --out --sessions --items --seed "},
+        {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
@@ -137,6 +137,8 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--drop")) o->drop = v;
         else if (!strcmp(a, "--user")) o->user = v;
         else if (!strcmp(a, "--users")) o->users = v;
+        else if (!strcmp(a, "--users-out")) o->users_out = v;
+        else if (!strcmp(a, "--items-out")) o->items_out = v;
         else if (!strcmp(a, "--pretrain")) o->pretrain = v;
         else if (!strcmp(a, "--items") && strcmp(o->cmd, "gen")) o->items_file = v;
         else if (!strcmp(a, "--set")) {
@@ -339,18 +341,25 @@ static void print_report(const options *o, const wr_buf *report) {
 
 static int cmd_gen(wr_ctx *ctx, const options *o) {
     if (!o->out) return usage_error("gen needs --out FILE");
-    char *text;
-    size_t len;
-    int rc = wr_gen(ctx, (int)o->sessions, (int)o->items, (uint64_t)o->seed, &text, &len);
+    if (!o->users_out != !o->items_out) return usage_error("gen writes features with both --users-out FILE and --items-out FILE");
+    char *text[3] = {NULL, NULL, NULL};
+    size_t len = 0;
+    int rc = o->users_out ? wr_gen_features(ctx, (int)o->sessions, (int)o->items, (uint64_t)o->seed, &text[0], &text[1], &text[2])
+                      : wr_gen(ctx, (int)o->sessions, (int)o->items, (uint64_t)o->seed, &text[0], &len);
     if (rc) return fail(ctx, rc);
-    char err[512];
-    int bad = wr__host_write_file(o->out, text, len, err, sizeof err);
-    wr_free(text);
-    if (bad) {
-        say(2, "wasmrec: error: %s\n", err);
-        return 1;
+    const char *paths[3] = {o->out, o->users_out, o->items_out};
+    int bad = 0;
+    for (int k = 0; k < 3; k++) {
+        char err[512];
+        if (text[k] && !bad && wr__host_write_file(paths[k], text[k], strlen(text[k]), err, sizeof err)) {
+            say(2, "wasmrec: error: %s\n", err);
+            bad = 1;
+        }
+        wr_free(text[k]);
     }
-    say(2, "wrote %s: %lld sessions over %lld items (seed %lld)\n", o->out, o->sessions, o->items, o->seed);
+    if (bad) return 1;
+    say(2, "wrote %s: %lld sessions over %lld items (seed %lld)%s\n", o->out, o->sessions, o->items, o->seed,
+        o->users_out ? ", with purchase labels and session and item features" : "");
     return 0;
 }
 

@@ -11,7 +11,14 @@
  *    (a promotion, a curious click). Most shoppers then resume where they were: the next item
  *    follows from the last item before the detour, not from the detour itself.
  * Everything comes from wr_rng and exact arithmetic (+,-,*,/ on doubles, no libm): the same seed
- * gives the same bytes natively and in wasm. */
+ * gives the same bytes natively and in wasm.
+ *
+ * With features (wr_gen_features), a second stream (so the sessions are the same bytes) draws a
+ * side table per session ("session,device,region") and per item ("item,category,group,price"),
+ * and a purchase label per event ("...,timestamp,label"): P(label) = s(-1 + 0.6 quality + 1.5
+ * cross) with the sigmoid-like s(x) = 1/2 + x / (2 (1 + |x|)) (no libm), cross = +1 when a mobile shopper looks at an accessory or a desktop shopper at a
+ * main product, else -1. Device and group alone say little (half the shoppers are mobile): a
+ * device x group cross (FM, FFM, DeepFM; not LR) sees the planted effect. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -217,16 +224,20 @@ static void csv_field(wr_buf *b, const char *s) {
     wr__buf_append(b, "\"", 1);
 }
 
-static void emit(wr_buf *b, const store *s, int session, int item, int64_t ts) {
+static void emit(wr_buf *b, const store *s, int session, int item, int64_t ts, int label) {
     int c = s->cat[item];
     wr__buf_printf(b, "%d,%s-%03d,", session, cats[c].prefix, s->pos[item]);
     csv_field(b, cats[c].name);
     wr__buf_append(b, ",", 1);
     csv_field(b, s->title[item]);
-    wr__buf_printf(b, ",%lld\n", (long long)ts);
+    wr__buf_printf(b, label < 0 ? ",%lld\n" : ",%lld,%d\n", (long long)ts, label);
 }
 
-int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text, size_t *out_len) {
+/* sigmoid without libm: a rational approximation, exact arithmetic (same bits everywhere) */
+static double soft_step(double x) { return 0.5 + 0.5 * x / (1.0 + (x < 0 ? -x : x)); }
+
+static int generate(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text, size_t *out_len, char **users_csv,
+                    char **items_csv) {
     if (out_text) *out_text = NULL;
     if (out_len) *out_len = 0;
     if (!out_text) return wr__err(ctx, WR_ERR_ARG, "wr_gen: out_text must not be NULL");
@@ -244,8 +255,29 @@ int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
         store_free(&s);
         return wr__oom(ctx, "building the store catalogue");
     }
-    wr_buf b = {0};
-    wr__buf_puts(&b, "session,item,category,title,timestamp\n");
+    int side = users_csv != NULL;
+    wr_rng srng; /* the features' own stream */
+    wr__rng_seed(&srng, seed ^ 0x5eed5eed5eedULL);
+    double *quality = side ? malloc((size_t)s.n * sizeof *quality + 1) : NULL;
+    wr_buf b = {0}, ub = {0}, ib = {0};
+    if (side && !quality) {
+        store_free(&s);
+        return wr__oom(ctx, "generating features");
+    }
+    static const char *const prices[] = {"budget", "mid", "premium"};
+    if (side) {
+        wr__buf_puts(&ib, "item,category,group,price\n");
+        for (int i = 0; i < s.n; i++) {
+            quality[i] = (double)wr__rng_normal(&srng);
+            int c = s.cat[i];
+            wr__buf_printf(&ib, "%s-%03d,", cats[c].prefix, s.pos[i]);
+            csv_field(&ib, cats[c].name);
+            wr__buf_printf(&ib, ",%s,%s\n", cats[c].main < 0 ? "main" : "accessory", prices[wr__rng_below(&srng, 3)]);
+        }
+        wr__buf_puts(&ub, "session,device,region\n");
+    }
+    static const char *const regions[] = {"north", "south", "east", "west"};
+    wr__buf_puts(&b, side ? "session,item,category,title,timestamp,label\n" : "session,item,category,title,timestamp\n");
     int64_t t = 1700000000; /* 2023-11-14, seconds */
     int seq[50];
     for (int sess = 1; sess <= sessions && !b.failed; sess++) {
@@ -260,19 +292,51 @@ int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text,
         }
         t += 1 + (int64_t)wr__rng_below(&rng, 120);
         int64_t ts = t;
+        int mobile = side ? wr__rng_float(&srng) < 0.5f : 0;
+        if (side) wr__buf_printf(&ub, "%d,%s,%s\n", sess, mobile ? "mobile" : "desktop", regions[wr__rng_below(&srng, 4)]);
         for (int k = 0; k < len; k++) {
-            emit(&b, &s, sess, seq[k], ts);
+            int label = -1;
+            if (side) {
+                int accessory = cats[s.cat[seq[k]]].main >= 0;
+                double cross = mobile == accessory ? 1.0 : -1.0;
+                label = (double)wr__rng_float(&srng) < soft_step(-1.0 + 0.6 * quality[seq[k]] + 1.5 * cross);
+            }
+            emit(&b, &s, sess, seq[k], ts, label);
             ts += 5 + (int64_t)wr__rng_below(&rng, 240);
         }
     }
     store_free(&s);
-    if (b.failed) {
-        wr__buf_free(&b);
+    free(quality);
+    if (b.failed || ub.failed || ib.failed) {
+        wr__buf_free(&b), wr__buf_free(&ub), wr__buf_free(&ib);
         return wr__oom(ctx, "writing the generated store");
+    }
+    if (side) {
+        *users_csv = wr__buf_take(&ub, NULL);
+        *items_csv = wr__buf_take(&ib, NULL);
+        if (!*users_csv || !*items_csv) {
+            wr__buf_free(&b);
+            return wr__oom(ctx, "writing the generated store");
+        }
     }
     size_t n = 0;
     *out_text = wr__buf_take(&b, &n);
     if (!*out_text) return wr__oom(ctx, "writing the generated store");
     if (out_len) *out_len = n;
     return WR_OK;
+}
+
+int wr_gen(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **out_text, size_t *out_len) {
+    return generate(ctx, sessions, items, seed, out_text, out_len, NULL, NULL);
+}
+
+int wr_gen_features(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **events_csv, char **users_csv, char **items_csv) {
+    if (!users_csv || !items_csv) return wr__err(ctx, WR_ERR_ARG, "wr_gen_features: the outputs must not be NULL");
+    *users_csv = *items_csv = NULL;
+    int rc = generate(ctx, sessions, items, seed, events_csv, NULL, users_csv, items_csv);
+    if (rc) {
+        free(*users_csv), free(*items_csv);
+        *users_csv = *items_csv = NULL;
+    }
+    return rc;
 }

@@ -90,6 +90,46 @@ int main(void) {
     CHECK(wr_data_load(ctx, c, nc, "auto", "tiny.csv", 0, &d) == WR_OK);
     CHECK(d && wr_data_n_users(d) == 5 && wr_data_n_items(d) <= 20);
     wr_data_free(d);
+    /* with features: the same sessions, byte for byte, plus a label; side tables that load; the
+     * planted device x group cross, and neither alone */
+    char *ev = NULL, *us = NULL, *it = NULL, *plain = NULL;
+    size_t np;
+    CHECK(wr_gen(ctx, 2000, 200, 3, &plain, &np) == WR_OK);
+    CHECK(wr_gen_features(ctx, 2000, 200, 3, &ev, &us, &it) == WR_OK);
+    if (ev && plain) {
+        wr_buf stripped = {0};
+        const char *p = strchr(ev, '\n') + 1;
+        wr__buf_puts(&stripped, "session,item,category,title,timestamp\n");
+        for (const char *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+            const char *comma = nl - 2; /* ",0" or ",1" before the newline */
+            CHECK(*comma == ',' && (comma[1] == '0' || comma[1] == '1'));
+            wr__buf_append(&stripped, p, (size_t)(comma - p));
+            wr__buf_puts(&stripped, "\n");
+        }
+        CHECK(stripped.len == np && !memcmp(stripped.data, plain, np));
+        wr__buf_free(&stripped);
+        d = NULL;
+        CHECK(wr_data_load(ctx, ev, strlen(ev), "csv", "store.csv", 0, &d) == WR_OK);
+        CHECK(wr_data_label(d, "label==1", NULL) == WR_OK);
+        CHECK(wr_data_load_side(d, 0, us, strlen(us), "sessions.csv") == WR_OK && wr_data_side_matched(d, 0) == 2000);
+        CHECK(wr_data_load_side(d, 1, it, strlen(it), "items.csv") == WR_OK && wr_data_side_matched(d, 1) == wr_data_n_items(d));
+        /* purchase rates by device and item group */
+        double buys[2][2] = {{0}}, n[2][2] = {{0}};
+        for (int u = 0; u < d->users.n; u++) {
+            int mobile = !strcmp(d->features.values.keys[d->features.feat[0][d->features.start[0][u]]], "user.device=mobile");
+            for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++) {
+                int accessory = 0, i = d->seq[e];
+                for (int64_t k = d->features.start[1][i]; k < d->features.start[1][i + 1]; k++)
+                    accessory |= !strcmp(d->features.values.keys[d->features.feat[1][k]], "item.group=accessory");
+                buys[mobile][accessory] += d->label[e], n[mobile][accessory]++;
+            }
+        }
+        double mm = buys[1][1] / n[1][1], md = buys[1][0] / n[1][0], dm = buys[0][0] / n[0][0], da = buys[0][1] / n[0][1];
+        printf("purchase rates: mobile accessory %.2f, mobile main %.2f, desktop main %.2f, desktop accessory %.2f\n", mm, md, dm, da);
+        CHECK(mm > md + 0.2 && dm > da + 0.2);
+        wr_data_free(d);
+    }
+    wr_free(ev), wr_free(us), wr_free(it), wr_free(plain);
     wr_free(a);
     wr_free(b);
     wr_free(c);

@@ -450,3 +450,19 @@ test('modelInfo: what each model needs and can do, from the engine (no model nam
     assert.equal(engine.modelInfo('mf').can.fine_tune, false); // by user: refit instead
     assert.throws(() => engine.modelInfo('gpt5'), /unknown model "gpt5"/);
 });
+
+test('generate with features: the same sessions plus labels and side tables; fm sees the planted cross, lr does not', async () => {
+    const g = engine.generate({ sessions: 1500, items: 200, seed: 4, features: true });
+    const plain = engine.generate({ sessions: 1500, items: 200, seed: 4 });
+    assert.equal(g.events.split('\n').slice(1).map((l) => l.replace(/,[01]$/, '')).join('\n'), plain.split('\n').slice(1).join('\n'));
+    const d = engine.dataset(g.events, { label: 'label==1', users: g.users, items: g.items });
+    const auc = {};
+    for (const name of ['lr', 'fm']) {
+        const m = engine.model(name, { epochs: 10 });
+        await m.train(d, { protocol: 'random' });
+        auc[name] = m.evaluate(d, { protocol: 'random' }).full.AUC;
+        m.dispose();
+    }
+    assert.ok(auc.fm > auc.lr + 0.1, JSON.stringify(auc));
+    d.dispose();
+});
