@@ -8,17 +8,22 @@
 
 #include "../core/core.h"
 #include "../data/data.h"
+#include "../eval/metrics.h"
 #include "../eval/split.h"
+#include "../stats/stats.h"
 #include "../io/json.h"
 #include "../models/model.h"
 #include "host.h"
 
 #define MAX_SETS 64
+#define MAX_ARMS 8 /* models in one compare */
 
 typedef struct {
     const char *cmd;
     const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain, *users_out, *items_out;
     const char *sets[MAX_SETS];
+    const char *arms[MAX_ARMS], *per_user;
+    int n_arms;
     int n_sets;
     long long sessions, items, seed, epochs, k;
     int json, skip_bad, exclude_seen, has_epochs;
@@ -52,6 +57,8 @@ static const char *usage =
     "             fine-tune the model in the file on new data (its name, settings and items come from the file)\n"
     "  eval       --model MODEL.safetensors --data FILE [--format ...] [--eval ... --split ... --label ... --drop ...]\n"
     "             [--k 10] [--seed S] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
+    "  compare    --data FILE --model A --model B [--model C ...] [--eval ...] [--epochs N] [--per-user FILE.csv] [--json]\n"
+    "             train each model on the same split; means with 95% intervals, paired differences and tests\n"
     "  models     [--json]\n"
     "             what each model needs (history, users, labels, side features) and can do\n"
     "  split      --data FILE --eval PROTOCOL [--split 0.8,0.1,0.1] [--label ...] [--drop ...] [--seed S] --out FILE.csv\n"
@@ -88,6 +95,7 @@ static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
+        {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
         {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
@@ -126,7 +134,11 @@ static int parse_args(int argc, char **argv, options *o) {
         if (!strcmp(a, "--data")) o->data = v;
         else if (!strcmp(a, "--format")) o->format = v;
         else if (!strcmp(a, "--titles")) o->titles = v;
-        else if (!strcmp(a, "--model")) o->model = v;
+        else if (!strcmp(a, "--model")) {
+            o->model = v;
+            if (o->n_arms == MAX_ARMS) return usage_error("at most %d --model options", MAX_ARMS);
+            o->arms[o->n_arms++] = v;
+        } else if (!strcmp(a, "--per-user")) o->per_user = v;
         else if (!strcmp(a, "--preset")) o->preset = v;
         else if (!strcmp(a, "--init")) o->init = v;
         else if (!strcmp(a, "--out")) o->out = v;
@@ -242,6 +254,17 @@ static int save_model(wr_model *m, const char *path) {
     }
     wr_free(bytes);
     return rc;
+}
+
+/* A CSV field: quoted (quotes doubled) only when it needs to be. */
+static void csv_field(wr_buf *b, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        wr__buf_puts(b, s);
+        return;
+    }
+    wr__buf_puts(b, "\"");
+    for (; *s; s++) wr__buf_append(b, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+    wr__buf_puts(b, "\"");
 }
 
 static void dataset_json(wr_buf *b, const options *o, const wr_data *d) {
@@ -574,6 +597,162 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
+/* compare: every model trained on the same split and evaluated on the same test queries; per
+ * model each metric's mean with a bootstrap 95% interval over the queries, per pair the mean
+ * paired difference with its interval, the paired t-test and Wilcoxon signed-rank p-values, and
+ * Holm's correction across the pairs (per metric). */
+static int cmd_compare(wr_ctx *ctx, const options *o) {
+    if (!o->data || o->n_arms < 2) return usage_error("compare needs --data FILE and at least two --model NAME");
+    wr_data *d = NULL;
+    wr_split *split = NULL;
+    wr_model *m[MAX_ARMS] = {NULL};
+    double *per[MAX_ARMS] = {NULL};
+    int32_t *users[MAX_ARMS] = {NULL};
+    int64_t nq[MAX_ARMS] = {0};
+    int rc = load_data(ctx, o, &d), K = (int)o->k, B = 1000;
+    if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
+    int64_t cap = rc == WR_OK ? (split->part ? split->n_part[WR_PART_TEST] : d->users.n) : 0;
+    for (int a = 0; rc == WR_OK && a < o->n_arms; a++) {
+        rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed, &m[a]);
+        if (rc == WR_OK && o->has_epochs) {
+            char v[32];
+            snprintf(v, sizeof v, "%lld", o->epochs);
+            int ignored = wr_model_set(m[a], "epochs", v); /* one-pass models have none */
+            (void)ignored;
+        }
+        if (rc) break;
+        say(2, "compare: training %s (%d of %d)...\n", o->arms[a], a + 1, o->n_arms);
+        double p[WR_PROGRESS_N];
+        wr_model *none[2] = {NULL, NULL};
+        if ((rc = train_with_progress(m[a], d, split, 0, none, p))) break;
+        per[a] = malloc((size_t)cap * 3 * sizeof(double) + 8), users[a] = malloc((size_t)cap * sizeof(int32_t) + 4);
+        if (!per[a] || !users[a]) {
+            rc = wr__oom(ctx, "comparing");
+            break;
+        }
+        wr_metrics full = {.per = per[a], .per_user = users[a], .per_cap = cap};
+        int seen = wr__resolve_seen(m[a], o->exclude_seen, -1, NULL, 0);
+        if ((rc = wr__eval_ranking(m[a], split, WR_SPLIT_TEST, K, seen, &full))) break;
+        nq[a] = full.users < cap ? full.users : cap;
+        if (a && (nq[a] != nq[0] || memcmp(users[a], users[0], (size_t)nq[0] * sizeof(int32_t))))
+            rc = wr__err(ctx, WR_ERR_STATE, "compare: %s was evaluated on other queries than %s", o->arms[a], o->arms[0]);
+    }
+    wr_buf b = {0};
+    int64_t n = nq[0];
+    double *x = rc == WR_OK ? malloc((size_t)(n + 1) * 3 * sizeof(double)) : NULL, *work = rc == WR_OK ? malloc((size_t)(n + B + 1) * sizeof(double)) : NULL;
+    if (rc == WR_OK && (!x || !work)) rc = wr__oom(ctx, "comparing");
+    static const char *const names[3] = {"HR", "NDCG", "MRR"};
+    if (rc == WR_OK) {
+        wr_rng rng;
+        wr__rng_seed(&rng, (uint64_t)o->seed);
+        wr__buf_printf(&b, "{\"data\":");
+        wr__buf_json_str(&b, o->data);
+        wr__buf_printf(&b, ",\"eval\":\"%s\",\"queries\":%lld,\"bootstrap\":{\"resamples\":%d,\"seed\":%lld},\"models\":[", o->eval ? o->eval : "loo", (long long)n, B, o->seed);
+        for (int a = 0; a < o->n_arms; a++) {
+            wr__buf_printf(&b, "%s{\"model\":\"%s\",\"arm\":%d,\"test\":{", a ? "," : "", o->arms[a], a);
+            for (int k = 0; k < 3; k++) {
+                double sum = 0, lo, hi;
+                for (int64_t i = 0; i < n; i++) x[i] = per[a][3 * i + k], sum += x[i];
+                wr__bootstrap_ci95(x, n, B, &rng, work, &lo, &hi);
+                wr__buf_printf(&b, "%s\"%s@%d\":{\"mean\":", k ? "," : "", names[k], K);
+                wr__buf_json_num(&b, n ? sum / n : 0);
+                wr__buf_puts(&b, ",\"ci95\":[");
+                wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
+                wr__buf_puts(&b, "]}");
+            }
+            wr__buf_puts(&b, "}}");
+        }
+        wr__buf_puts(&b, "],\"pairs\":[");
+        int npairs = o->n_arms * (o->n_arms - 1) / 2;
+        double holm[3][MAX_ARMS * MAX_ARMS];
+        for (int k = 0; k < 3; k++) { /* Holm across the pairs, per metric */
+            int q = 0;
+            for (int a = 0; a < o->n_arms; a++)
+                for (int c = a + 1; c < o->n_arms; c++, q++) {
+                    double *xa = x, *xc = x + n;
+                    for (int64_t i = 0; i < n; i++) xa[i] = per[a][3 * i + k], xc[i] = per[c][3 * i + k];
+                    holm[k][q] = wr__ttest_paired(xa, xc, n).p;
+                }
+            wr__holm(holm[k], npairs);
+        }
+        int first = 1;
+        for (int k = 0; k < 3; k++) {
+            int q = 0;
+            for (int a = 0; a < o->n_arms; a++)
+                for (int c = a + 1; c < o->n_arms; c++, q++) {
+                    double *xa = x, *xc = x + n, *dd = x + 2 * n, sum = 0, lo, hi;
+                    for (int64_t i = 0; i < n; i++) xa[i] = per[a][3 * i + k], xc[i] = per[c][3 * i + k], dd[i] = xa[i] - xc[i], sum += dd[i];
+                    wr_test t = wr__ttest_paired(xa, xc, n), w = wr__wilcoxon(xa, xc, n, work);
+                    wr__bootstrap_ci95(dd, n, B, &rng, work, &lo, &hi);
+                    wr__buf_printf(&b, "%s{\"a\":\"%s\",\"b\":\"%s\",\"metric\":\"%s@%d\",\"diff\":", first ? "" : ",", o->arms[a], o->arms[c], names[k], K);
+                    first = 0;
+                    wr__buf_json_num(&b, n ? sum / n : 0);
+                    wr__buf_puts(&b, ",\"ci95\":[");
+                    wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
+                    wr__buf_puts(&b, "],\"paired_t_p\":");
+                    if (t.p == t.p) wr__buf_json_num(&b, t.p);
+                    else wr__buf_puts(&b, "null");
+                    wr__buf_puts(&b, ",\"wilcoxon_p\":");
+                    if (w.p == w.p) wr__buf_json_num(&b, w.p);
+                    else wr__buf_puts(&b, "null");
+                    wr__buf_puts(&b, ",\"holm_p\":");
+                    if (holm[k][q] == holm[k][q]) wr__buf_json_num(&b, holm[k][q]);
+                    else wr__buf_puts(&b, "null");
+                    wr__buf_puts(&b, "}");
+                }
+        }
+        wr__buf_puts(&b, "]}\n");
+        if (b.failed) rc = wr__oom(ctx, "comparing");
+    }
+    if (rc == WR_OK && o->per_user) { /* user,arm,HR@10,NDCG@10,MRR@10 */
+        wr_buf c = {0};
+        wr__buf_printf(&c, "user,arm,HR@%d,NDCG@%d,MRR@%d\n", K, K, K);
+        for (int a = 0; a < o->n_arms; a++)
+            for (int64_t i = 0; i < n; i++) {
+                csv_field(&c, d->users.keys[users[a][i]]);
+                wr__buf_printf(&c, ",%d,%.9g,%.9g,%.9g\n", a, per[a][3 * i], per[a][3 * i + 1], per[a][3 * i + 2]);
+            }
+        char err[512];
+        if (c.failed) rc = wr__oom(ctx, "writing per-user values");
+        else if (wr__host_write_file(o->per_user, c.data, c.len, err, sizeof err)) {
+            say(2, "wasmrec: error: %s\n", err);
+            rc = WR_ERR_IO;
+        }
+        wr__buf_free(&c);
+    }
+    if (rc == WR_OK) {
+        if (o->json) print_buf(1, &b);
+        else { /* a line per model and per NDCG pair */
+            wr_json_tok *t = NULL;
+            int nt = 0;
+            char err[64];
+            say(1, "%s on %s (%lld test queries):\n", o->eval ? o->eval : "leave-one-out", o->data, (long long)n);
+            for (int a = 0; a < o->n_arms; a++) {
+                double sum = 0;
+                for (int64_t i = 0; i < n; i++) sum += per[a][3 * i + 1];
+                say(1, "  %-10s NDCG@%d %.4f\n", o->arms[a], K, n ? sum / n : 0);
+            }
+            if (wr__json_parse(b.data, b.len, &t, &nt, err, sizeof err) == 0) {
+                int pairs = wr__json_get(b.data, t, 0, "pairs");
+                for (int i = 0, k = pairs + 1; i < t[pairs].size; i++, k = t[k].skip) {
+                    int mt = wr__json_get(b.data, t, k, "metric"), hp = wr__json_get(b.data, t, k, "holm_p"), df = wr__json_get(b.data, t, k, "diff");
+                    if (strncmp(b.data + t[mt].start, "NDCG", 4)) continue;
+                    int ta = wr__json_get(b.data, t, k, "a"), tb = wr__json_get(b.data, t, k, "b");
+                    say(1, "  %.*s - %.*s: %.*s (Holm p %.*s)\n", (int)(t[ta].end - t[ta].start), b.data + t[ta].start, (int)(t[tb].end - t[tb].start),
+                        b.data + t[tb].start, (int)(t[df].end - t[df].start), b.data + t[df].start, (int)(t[hp].end - t[hp].start), b.data + t[hp].start);
+                }
+            }
+            free(t);
+        }
+    }
+    wr__buf_free(&b);
+    free(x), free(work);
+    for (int a = 0; a < o->n_arms; a++) wr_model_free(m[a]), free(per[a]), free(users[a]);
+    wr_split_free(split);
+    wr_data_free(d);
+    return rc ? fail(ctx, rc) : 0;
+}
+
 /* Every model's wr_model_info: a JSON array, or a line each. */
 static int cmd_models(wr_ctx *ctx, const options *o) {
     char names[512];
@@ -627,9 +806,9 @@ static int cmd_split(wr_ctx *ctx, const options *o) {
         for (int u = 0; u < d->users.n; u++)
             for (int64_t e = d->user_start[u], n = d->user_start[u + 1] - e, t = 0; t < n; t++, e++) {
                 int part = s->part ? s->part[e] : n < 3 ? 0 : t == n - 1 ? 2 : t == n - 2 ? 1 : 0; /* loo: the last two */
-                wr__buf_json_str(&b, d->users.keys[u]);
+                csv_field(&b, d->users.keys[u]);
                 wr__buf_puts(&b, ",");
-                wr__buf_json_str(&b, d->items.keys[d->seq[e]]);
+                csv_field(&b, d->items.keys[d->seq[e]]);
                 if (d->rating) wr__buf_printf(&b, ",%.9g", d->rating[e]);
                 if (d->label) wr__buf_printf(&b, ",%d", d->label[e]);
                 wr__buf_printf(&b, ",%lld,%s\n", (long long)d->ts[e], parts[part]);
@@ -725,10 +904,10 @@ int wr_cli_main(int argc, char **argv) {
         say(1, "wasmrec %s\n", wr_version());
         return 0;
     }
-    static const char *const cmds[] = {"gen", "train", "eval", "split", "models", "recommend"};
+    static const char *const cmds[] = {"gen", "train", "eval", "compare", "split", "models", "recommend"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known |= !strcmp(argv[1], cmds[i]);
-    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, split, models, recommend)", argv[1]);
+    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, compare, split, models, recommend)", argv[1]);
     options o;
     memset(&o, 0, sizeof o);
     int rc = parse_args(argc, argv, &o);
@@ -743,6 +922,7 @@ int wr_cli_main(int argc, char **argv) {
     else if (!strcmp(o.cmd, "eval")) rc = cmd_eval(ctx, &o);
     else if (!strcmp(o.cmd, "split")) rc = cmd_split(ctx, &o);
     else if (!strcmp(o.cmd, "models")) rc = cmd_models(ctx, &o);
+    else if (!strcmp(o.cmd, "compare")) rc = cmd_compare(ctx, &o);
     else rc = cmd_recommend(ctx, &o);
     wr_ctx_free(ctx);
     return rc;

@@ -92,7 +92,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
             in_sample[eligible[i]] = 1;
         }
     }
-    wr_metrics full = {.k = k}, samp = {.k = k};
+    wr_metrics full = {.k = k, .per = full_out->per, .per_user = full_out->per_user, .per_cap = full_out->per_cap}, samp = {.k = k};
     for (int u0 = 0; u0 < n_users && rc == WR_OK;) {
         /* the next batch of users with a target: their histories, mapped to the model's items */
         int nb = 0;
@@ -121,7 +121,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
             if (exclude_seen)
                 for (int i = 0; i < h; i++) skip[hu[i]] = 1;
             if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
-            wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1);
+            wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, u);
             int got = wr_topk(sc, skip, n, k, top, topv);
             for (int i = 0; i < got; i++) hit[top[i]] = 1;
             if (exclude_seen)
@@ -145,7 +145,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
                         if (sc[cand[i]] >= sc[target]) rank++;
                     }
                 }
-                wr__metrics_add(&samp, rank);
+                wr__metrics_add(&samp, rank, u);
                 for (int64_t t = 0; t < len; t++)
                     if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
             }
@@ -192,7 +192,7 @@ int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k, int excl
     }
     char reason[200];
     int applied = wr__resolve_seen(model, exclude_seen, share, reason, sizeof reason);
-    wr_metrics full, samp;
+    wr_metrics full = {0}, samp;
     double coverage;
     int rc = wr__eval_loo(model, data, split, k, applied, sampled, seed, &full, &samp, &coverage);
     if (rc) return rc;

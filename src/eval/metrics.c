@@ -14,12 +14,18 @@ int64_t wr__rank_conservative(const float *scores, const unsigned char *skip, in
     return rank;
 }
 
-void wr__metrics_add(wr_metrics *m, int64_t rank) {
-    m->users++;
-    if (rank < 0 || rank >= m->k) return;
-    m->hr += 1.0;
+void wr__metrics_add(wr_metrics *m, int64_t rank, int user) {
+    int hit = rank >= 0 && rank < m->k;
     /* log2 through wr__log so native and wasm print the same digits */
-    double ndcg = 0.69314718055994530942 / wr__log((double)rank + 2.0), rr = 1.0 / ((double)rank + 1.0);
+    double ndcg = hit ? 0.69314718055994530942 / wr__log((double)rank + 2.0) : 0, rr = hit ? 1.0 / ((double)rank + 1.0) : 0;
+    if (m->per && m->users < m->per_cap) {
+        double *p = m->per + 3 * m->users;
+        p[0] = hit, p[1] = ndcg, p[2] = rr;
+        m->per_user[m->users] = user;
+    }
+    m->users++;
+    if (!hit) return;
+    m->hr += 1.0;
     m->ndcg += ndcg;
     m->mrr += rr;
     m->ndcg2 += ndcg * ndcg;

@@ -15,20 +15,29 @@ typedef struct {
     int64_t users;
     double hr, ndcg, mrr; /* sums over users */
     double ndcg2, mrr2;   /* sums of squares (HR's equal its sum): the intervals */
+    /* Optional, set by the caller (zeroed otherwise): each query's HR, NDCG, MRR (3 doubles)
+     * and its data user, for up to per_cap queries (paired tests between models). */
+    double *per;
+    int32_t *per_user;
+    int64_t per_cap;
 } wr_metrics;
 
 /* 95% interval of a mean over users from its sum and sum of squares (normal approximation,
  * clipped to [0, 1]); lo = hi = the mean for fewer than 2 users. */
 void wr__ci95(double sum, double sum2, int64_t n, double *lo, double *hi);
 
-/* Adds one user whose target has 0-based rank `rank` (rank < 0: target unknown, a miss). */
-void wr__metrics_add(wr_metrics *m, int64_t rank);
+/* Adds one query (of data user `user`) whose target has 0-based rank `rank` (rank < 0: target
+ * unknown, a miss). */
+void wr__metrics_add(wr_metrics *m, int64_t rank, int user);
 
 /* Leave-one-out evaluation into metric sums (wr_eval_loo without the JSON); see wasmrec.h. */
 struct wr_model;
 struct wr_data;
 int wr__eval_loo(struct wr_model *model, const struct wr_data *data, int split, int k, int exclude_seen,
                  int sampled, uint64_t seed, wr_metrics *full, wr_metrics *samp, double *coverage);
+/* Either protocol into metric sums (full keeps its per arrays if the caller set them). */
+struct wr_split;
+int wr__eval_ranking(struct wr_model *model, const struct wr_split *split, int part, int k, int exclude_seen, wr_metrics *full);
 
 #endif
 

@@ -61,7 +61,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
         goto done;
     }
     for (int i = 0; i < d->items.n; i++) map[i] = wr__vocab_find(&m->items, d->items.keys[i], strlen(d->items.keys[i]));
-    wr_split_metrics r = {.rank = {.k = k}};
+    wr_split_metrics r = {.rank = {.k = k, .per = out->rank.per, .per_user = out->rank.per_user, .per_cap = out->rank.per_cap}};
     double se = 0, ae = 0, ll = 0;
     int64_t nl = 0;
     int u = 0;
@@ -99,7 +99,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                 if (!d->label || d->label[t]) {
                     int was = target >= 0 ? skip[target] : 0;
                     if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
-                    wr__metrics_add(&r.rank, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1);
+                    wr__metrics_add(&r.rank, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, bs[q].user);
                     if (target >= 0) skip[target] = (unsigned char)was;
                 }
                 if (target < 0) {
@@ -166,6 +166,7 @@ int wr_eval(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, i
     char reason[200];
     int applied = wr__resolve_seen(m, exclude_seen, -1, reason, sizeof reason);
     wr_split_metrics r;
+    memset(&r, 0, sizeof r);
     int rc = wr__eval_split(m, s, part == WR_SPLIT_TEST ? WR_PART_TEST : WR_PART_VALID, k, applied, &r);
     if (rc) return rc;
     wr_buf b = {0};
@@ -196,4 +197,16 @@ int wr_eval(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, i
     wr__buf_printf(&b, ",\"unknown_items\":%lld}}", (long long)r.unknown);
     *out_json = wr__buf_take(&b, NULL);
     return *out_json ? WR_OK : wr__oom(m->ctx, "writing evaluation results");
+}
+
+int wr__eval_ranking(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, wr_metrics *full) {
+    if (s->kind == WR_EVAL_LOO) {
+        wr_metrics samp;
+        double cov;
+        return wr__eval_loo(m, s->data, part, k, exclude_seen, 0, 0, full, &samp, &cov);
+    }
+    wr_split_metrics r = {.rank = *full};
+    int rc = wr__eval_split(m, s, part == WR_SPLIT_TEST ? WR_PART_TEST : WR_PART_VALID, k, exclude_seen, &r);
+    if (rc == WR_OK) *full = r.rank;
+    return rc;
 }

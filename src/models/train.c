@@ -77,13 +77,14 @@ const char *wr_train_metric(const wr_model *m) {
 static int valid_metric(wr_model *m, double *out) {
     wr_train *t = m->train;
     if (t->loo) {
-        wr_metrics full, samp;
+        wr_metrics full = {0}, samp;
         double cov;
         int rc = wr__eval_loo(m, t->data, WR_SPLIT_VALID, 10, t->exclude_seen, 0, 0, &full, &samp, &cov);
         *out = full.users ? full.ndcg / full.users : 0;
         return rc;
     }
     wr_split_metrics r;
+    memset(&r, 0, sizeof r);
     int rc = wr__eval_split(m, t->split, WR_PART_VALID, 10, t->exclude_seen, &r);
     if (rc) return rc;
     int w = watches(m, t);

@@ -290,3 +290,30 @@ test('split and models: the protocol as CSV, identical native and wasm; what eac
     assert.ok(models.find((m) => m.name === 'deepfm').uses.features);
     assert.match(ok('native', ['models']).stdout, /^markov +predicts score +uses history; can explain$/m);
 });
+
+test('compare: means with intervals, paired tests and Holm; per-user CSV; native and wasm agree', () => {
+    ok('native', ['gen', '--out', 'cmp.csv', '--sessions', '600', '--items', '100', '--seed', '3']);
+    const reports = {};
+    for (const kind of ['native', 'wasm'])
+        reports[kind] = JSON.parse(ok(kind, ['compare', '--data', 'cmp.csv', '--model', 'pop', '--model', 'markov', '--model', 'itemknn',
+            '--per-user', `${kind}-pu.csv`, '--json']).stdout);
+    assert.deepEqual(reports.wasm, reports.native);
+    const r = reports.native;
+    assert.deepEqual(r.models.map((m) => m.model), ['pop', 'markov', 'itemknn']);
+    for (const m of r.models) {
+        const x = m.test['NDCG@10'];
+        assert.ok(x.ci95[0] <= x.mean && x.mean <= x.ci95[1], JSON.stringify(x));
+    }
+    assert.equal(r.pairs.length, 9); // 3 pairs x 3 metrics
+    for (const p of r.pairs) {
+        for (const k of ['paired_t_p', 'wilcoxon_p', 'holm_p']) assert.ok(p[k] >= 0 && p[k] <= 1, `${k} ${p[k]}`);
+        assert.ok(p.holm_p >= p.paired_t_p);
+    }
+    const markov = r.pairs.find((p) => p.a === 'pop' && p.b === 'markov' && p.metric === 'NDCG@10');
+    assert.ok(markov.diff < 0 && markov.holm_p < 0.001); // the chain is far ahead of popularity here
+    const csv = read('native-pu.csv').toString('utf8').trim().split('\n');
+    assert.equal(csv[0], 'user,arm,HR@10,NDCG@10,MRR@10');
+    assert.equal(csv.length - 1, 3 * r.queries);
+    assert.deepEqual(read('wasm-pu.csv'), read('native-pu.csv'));
+    assert.notEqual(run('native', ['compare', '--data', 'cmp.csv', '--model', 'pop']).status, 0);
+});
