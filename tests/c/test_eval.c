@@ -35,12 +35,18 @@ static void test_rank_and_metrics(void) {
     float nan[3] = {0.f / 0.f, 1, 2};
     CHECK(wr__rank_conservative(nan, NULL, 3, 0) == 3);
 
-    wr_metrics m = {.k = 3};
-    wr__metrics_add(&m, 0);  /* hit at rank 1: ndcg 1, rr 1 */
-    wr__metrics_add(&m, 2);  /* hit at rank 3: ndcg 1/log2(4) = .5, rr 1/3 */
-    wr__metrics_add(&m, 3);  /* miss */
-    wr__metrics_add(&m, -1); /* unknown target: miss */
+    double per[3 * 3];
+    int32_t who[3];
+    wr_metrics m = {.k = 3, .per = per, .per_user = who, .per_cap = 3};
+    wr__metrics_add(&m, 0, 7);  /* hit at rank 1: ndcg 1, rr 1 */
+    wr__metrics_add(&m, 2, 8);  /* hit at rank 3: ndcg 1/log2(4) = .5, rr 1/3 */
+    wr__metrics_add(&m, 3, 9);  /* miss */
+    wr__metrics_add(&m, -1, 10); /* unknown target: miss (past per_cap: not recorded) */
     CHECK(m.users == 4);
+    /* the per-query values the sums are made of, and their users */
+    CHECK(per[0] == 1 && per[1] == 1 && per[2] == 1 && who[0] == 7);
+    CHECK(per[3] == 1 && fabs(per[4] - 0.5) < 1e-12 && fabs(per[5] - 1.0 / 3) < 1e-12 && who[1] == 8);
+    CHECK(per[6] == 0 && per[7] == 0 && per[8] == 0 && who[2] == 9);
     CHECK_CLOSE(m.hr, 2.0, 1e-12, 0);
     CHECK_CLOSE(m.ndcg, 1.5, 1e-12, 0);
     CHECK_CLOSE(m.mrr, 1.0 + 1.0 / 3, 1e-12, 0);
