@@ -523,6 +523,7 @@ int wr_data_load_titles(wr_data *d, const char *bytes, size_t len, const char *s
         size_t idn = fl[0];
         wr__trim_id(&id, &idn);
         if (idn == 0) return wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field 1 (id): empty item id", src, (long long)it.line);
+        if (memchr(id, 0, idn)) return wr__err(ctx, WR_ERR_PARSE, "%s:%lld: field 1 (id): a NUL byte in the id", src, (long long)it.line);
         int item = wr__vocab_find(&d->items, id, idn);
         if (item < 0) continue; /* a movie nobody rated in this file */
         if (set_title(d, d->titles, item, f[1], fl[1]) < 0) return wr__oom(ctx, "storing titles");

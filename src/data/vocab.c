@@ -32,18 +32,21 @@ static int rehash(wr_vocab *v, int nslots) {
 }
 
 int wr__vocab_find(const wr_vocab *v, const char *key, size_t len) {
-    if (!v->nslots) return -1;
+    /* no stored key holds a NUL; checked first, so strncmp below never stops early in key and
+     * then reads k[len] past a shorter stored key */
+    if (!v->nslots || memchr(key, 0, len)) return -1;
     uint32_t mask = (uint32_t)v->nslots - 1, h = fnv1a(key, len) & mask;
     for (;;) {
         int id = v->slots[h];
         if (id < 0) return -1;
         const char *k = v->keys[id];
-        if (strncmp(k, key, len) == 0 && k[len] == 0 && memchr(key, 0, len) == NULL) return id;
+        if (strncmp(k, key, len) == 0 && k[len] == 0) return id;
         h = (h + 1) & mask;
     }
 }
 
 int wr__vocab_add(wr_vocab *v, const char *key, size_t len) {
+    if (memchr(key, 0, len)) return -1; /* callers check ids first; a NUL would be cut */
     int id = wr__vocab_find(v, key, len);
     if (id >= 0) return id;
     if (v->n >= (1 << 30)) return -1; /* ids must stay ints; far beyond any real catalogue */

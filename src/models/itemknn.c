@@ -26,6 +26,29 @@ static int cmp_nbr(const void *a, const void *b, void *arg) {
     return x->j < y->j ? -1 : x->j > y->j;
 }
 
+/* Moves the k first candidates under cmp_nbr (a total order: sim, then id) to a[0..k), in some
+ * order: quickselect with a middle pivot, so a fit that keeps `neighbors` of many candidates
+ * does not sort them all (one 8,000-item session took 25 s that way). */
+static void select_top(nbr *a, int n, int k) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        nbr pivot = a[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (cmp_nbr(&a[i], &pivot, NULL) < 0) i++;
+            while (cmp_nbr(&a[j], &pivot, NULL) > 0) j--;
+            if (i <= j) {
+                nbr t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return;
+    }
+}
+
 static int itemknn_fit(wr_model *m, const wr_seqs *train) {
     wr_csr *c = wr__calloc(1, sizeof *c);
     if (!c) return wr__oom(m->ctx, "fitting itemknn");
@@ -91,7 +114,8 @@ static int itemknn_fit(wr_model *m, const wr_seqs *train) {
             cand[t].sim = co[j] / (sqrtf(ni * nj) + lambda);
             co[j] = 0;
         }
-        if (wr__sort_stable(cand, (size_t)nt, sizeof *cand, cmp_nbr, NULL) < 0) {
+        if (nt > K) select_top(cand, nt, K);
+        if (wr__sort_stable(cand, (size_t)(nt < K ? nt : K), sizeof *cand, cmp_nbr, NULL) < 0) {
             rc = wr__oom(m->ctx, "fitting itemknn");
             goto done;
         }

@@ -148,10 +148,14 @@ int wr_model_set(wr_model *m, const char *key, const char *value) {
         }
         return wr__err(m->ctx, WR_ERR_ARG, "%s: %s must be one of %s, got \"%s\"", vt->name, key, p->choices, value);
     }
+    /* a decimal number, surrounding spaces allowed ("8", " 8 ", "8.0", "1e3"); no hex, inf or nan */
+    while (*value == ' ' || *value == '\t') value++;
     char *end = NULL;
     double v = strtod(value, &end);
-    int bad = end == value || *end != 0 || v != v;
-    if (!bad && p->type == WR_PARAM_INT && v != (double)(long long)v) bad = 1;
+    while (end && (*end == ' ' || *end == '\t')) end++;
+    int bad = end == value || *end != 0 || !(v == v) || strpbrk(value, "xXiInN") != NULL;
+    /* the range first: casting inf or 2^63 and more to an integer is undefined */
+    if (!bad && p->type == WR_PARAM_INT && !(v >= -9e15 && v <= 9e15 && v == (double)(long long)v)) bad = 1;
     if (bad || v < p->min || v > p->max)
         return wr__err(m->ctx, WR_ERR_ARG, "%s: %s must be %s in [%g, %g], got \"%s\"", vt->name, key,
                        p->type == WR_PARAM_INT ? "an integer" : "a number", p->min, p->max, value);

@@ -59,7 +59,10 @@ static int pop_load(wr_model *m, const wr_st_file *f) {
     pop_state *s = wr__calloc(1, sizeof *s);
     if (!s) return wr__oom(m->ctx, "loading pop");
     m->state = s;
-    return wr__load_1d(m, f, "pop.counts", WR_DT_F32, m->items.n, (void **)&s->counts);
+    int rc = wr__load_1d(m, f, "pop.counts", WR_DT_F32, m->items.n, (void **)&s->counts);
+    for (int i = 0; rc == WR_OK && i < m->items.n; i++) /* a NaN would rank (and evaluate) as garbage */
+        if (!(s->counts[i] >= 0 && s->counts[i] < 1e30f)) rc = wr__err(m->ctx, WR_ERR_FORMAT, "model file: pop.counts[%d] is not a count", i);
+    return rc;
 }
 
 const wr_model_vt wr__pop_vt = {

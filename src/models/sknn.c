@@ -334,7 +334,8 @@ static int knn_score(wr_model *m, const wr_query *q, float *scores) {
             float sim;
             if (kind == VSKNN) sim = acc / (float)distinct;
             else sim = acc / sqrtf((float)distinct * (float)(e - b));
-            if (kind >= STAN) sim *= wr_expf((float)(-(double)(t_now - s->time[u]) / lambda_snh));
+            /* the age in double: timestamps near the int64 limits would overflow a difference */
+            if (kind >= STAN) sim *= wr_expf((float)(-((double)t_now - (double)s->time[u]) / lambda_snh));
             if (!(sim > 0.0f)) continue;
             nb[nn].sess = u;
             nb[nn++].sim = sim;
@@ -395,7 +396,8 @@ static int knn_score(wr_model *m, const wr_query *q, float *scores) {
 int wr__knn_add_session(wr_model *m, const int *items, int len) {
     knn_state *s = m->state;
     if (len == 0) return WR_OK; /* as in fit: an empty session is no session (idf, t_now) */
-    int64_t t = s->n_sessions ? s->time[s->n_sessions - 1] + 1 : 0;
+    int64_t last = s->n_sessions ? s->time[s->n_sessions - 1] : -1;
+    int64_t t = last < INT64_MAX ? last + 1 : last; /* after the latest session, without overflow */
     int rc = knn_append(m, (const int32_t *)items, len, t);
     if (rc) return rc;
     return WR_OK;

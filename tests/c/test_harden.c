@@ -1,0 +1,159 @@
+/* test_harden.c: regression tests for what fuzzing found (issue "Hardening", defects 1-4 and 6):
+ * NUL bytes in ids never match a stored id (the titles loader read past a key), integer settings
+ * given inf or 2^63 are refused before any cast, STAN/VSTAN with timestamps at the int64 limits
+ * score finite numbers, item-kNN's fit keeps its neighbours without sorting every candidate (and
+ * keeps exactly the ones a full sort would), NaN saved counts are refused. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/data/data.h"
+#include "../../src/models/model.h"
+#include "check.h"
+
+static wr_ctx *ctx;
+
+static void nul_ids(void) {
+    wr_vocab v = {0};
+    CHECK(wr__vocab_add(&v, "ab", 2) == 0);
+    /* "ab\0..." hashes anywhere; it must not be taken for "ab" (nor read past "ab") */
+    CHECK(wr__vocab_find(&v, "ab\0xyzxyz", 9) == -1);
+    CHECK(wr__vocab_add(&v, "ab\0xyz", 6) == -1);
+    wr__vocab_free(&v);
+    const char *seq = "u1 ab\nu1 cd\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    const char titles[] = "ab\0xyzxyz|Title|01-Jan-1995||x|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n";
+    CHECK(wr_data_load_titles(d, titles, sizeof titles - 1, "u.item") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "u.item:1: field 1 (id): a NUL byte in the id");
+    wr_data_free(d);
+}
+
+static void integer_settings(void) {
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, "sasrec", 1, &m) == WR_OK);
+    static const char *const bad[] = {"1e308", "inf", "-inf", "nan", "9.3e18", "0x10", "8.5", "", " "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(wr_model_set(m, "dim", bad[i]) == WR_ERR_ARG);
+        CHECK_CONTAINS(wr_last_error(ctx), "dim must be an integer");
+    }
+    static const char *const good[] = {"8", " 8", "8 ", "8.0", "1e1"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) CHECK(wr_model_set(m, "dim", good[i]) == WR_OK);
+    CHECK(wr_model_set(m, "lr", "inf") == WR_ERR_ARG);
+    wr_model_free(m);
+}
+
+static void stan_extreme_times(void) {
+    char csv[256];
+    /* the extremes the parser accepts (it keeps 9 spare for its own arithmetic) */
+    snprintf(csv, sizeof csv, "session,item,timestamp\na,x,%lld\na,y,%lld\nb,x,%lld\nb,z,%lld\n", -9223372036854775000LL,
+             -9223372036854774999LL, 9223372036854775000LL, 9223372036854775001LL);
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, csv, strlen(csv), "csv", "t.csv", 0, &d) == WR_OK);
+    for (int k = 0; k < 2; k++) {
+        wr_model *m = NULL;
+        CHECK(wr_model_new(ctx, k ? "vstan" : "stan", 1, &m) == WR_OK);
+        CHECK(wr_model_fit(m, d) == WR_OK);
+        int h = wr_model_item_index(m, "x");
+        float sc[3];
+        CHECK(wr_model_score(m, -1, &h, 1, sc) == WR_OK);
+        for (int i = 0; i < 3; i++) CHECK(isfinite(sc[i]));
+        int s2[2] = {0, 1};
+        CHECK(wr_model_add_session(m, s2, 2) == WR_OK); /* after INT64_MAX: no overflow */
+        CHECK(wr_model_score(m, -1, &h, 1, sc) == WR_OK);
+        for (int i = 0; i < 3; i++) CHECK(isfinite(sc[i]));
+        wr_model_free(m);
+    }
+    wr_data_free(d);
+}
+
+/* One session of 8,000 distinct items (every pair co-occurs): the fit must keep `neighbors`
+ * per item without sorting all 7,999 candidates of each; and the kept ones are the top ones. */
+static void itemknn_selection(void) {
+    wr_buf b = {0};
+    wr__buf_puts(&b, "session,item\n");
+    for (int i = 0; i < 8000; i++) wr__buf_printf(&b, "a,i%d\n", i);
+    /* and a second data set with varied similarities, to compare against a full sort */
+    for (int s = 0; s < 300; s++)
+        for (int k = 0; k < 6; k++) wr__buf_printf(&b, "s%d,i%d\n", s, (s * 7 + k * k * 13) % 97);
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, b.data, b.len, "csv", "big.csv", 0, &d) == WR_OK);
+    wr__buf_free(&b);
+    wr_model *few = NULL, *all = NULL;
+    CHECK(wr_model_new(ctx, "itemknn", 1, &few) == WR_OK);
+    CHECK(wr_model_new(ctx, "itemknn", 1, &all) == WR_OK);
+    CHECK(wr_model_set(few, "neighbors", "5") == WR_OK);
+    CHECK(wr_model_set(all, "neighbors", "100000") == WR_OK);
+    double t0 = wr__now_ms();
+    CHECK(wr_model_fit(few, d) == WR_OK);
+    printf("itemknn fit over one 8000-item session: %.0f ms\n", wr__now_ms() - t0);
+    CHECK(wr_model_fit(all, d) == WR_OK);
+    /* for a few items: the 5 kept neighbours are the 5 largest (similarity, then lower id) */
+    int n = wr_model_n_items(all), bad = 0;
+    float *wf = malloc((size_t)n * sizeof *wf), *wa = malloc((size_t)n * sizeof *wa);
+    for (int q = 0; q < 20; q++) {
+        int i = (q * 4099) % n, kept = 0;
+        for (int j = 0; j < n; j++) {
+            float w1, w2;
+            CHECK(wr_model_explain(few, &i, 1, j, &w1) == WR_OK);
+            CHECK(wr_model_explain(all, &i, 1, j, &w2) == WR_OK);
+            wf[j] = w1, wa[j] = w2;
+            kept += w1 != 0;
+            if (w1 != 0 && w1 != w2) bad++;
+        }
+        /* no item left out beats a kept one */
+        float worst_kept = INFINITY;
+        for (int j = 0; j < n; j++)
+            if (wf[j] != 0 && wf[j] < worst_kept) worst_kept = wf[j];
+        for (int j = 0; j < n; j++)
+            if (wf[j] == 0 && wa[j] > worst_kept) bad++;
+        CHECK(kept <= 5);
+    }
+    CHECK(bad == 0);
+    free(wf), free(wa);
+    wr_model_free(few);
+    wr_model_free(all);
+    wr_data_free(d);
+}
+
+static void nan_counts(void) {
+    const char *seq = "a x\na y\nb x\nb y\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, "pop", 1, &m) == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    uint8_t *bytes;
+    size_t len;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    /* both count tensors hold 2.0f (0x40000000): make the pop.counts ones NaN */
+    uint64_t hl;
+    memcpy(&hl, bytes, 8);
+    const char *name = strstr((const char *)bytes + 8, "\"pop.counts\"");
+    const char *off = name ? strstr(name, "data_offsets\":[") : NULL;
+    long a = off ? strtol(off + 15, NULL, 10) : -1;
+    CHECK(a >= 0);
+    if (a >= 0) {
+        float nan = NAN;
+        memcpy(bytes + 8 + hl + a, &nan, 4);
+        wr_model *back = NULL;
+        CHECK(wr_model_load(ctx, bytes, len, "pop.safetensors", &back) == WR_ERR_FORMAT);
+        CHECK_CONTAINS(wr_last_error(ctx), "pop.counts[0] is not a count");
+    }
+    wr_free(bytes);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
+int main(void) {
+    CHECK(wr_ctx_new(&ctx) == WR_OK);
+    nul_ids();
+    integer_settings();
+    stan_extreme_times();
+    itemknn_selection();
+    nan_counts();
+    wr_ctx_free(ctx);
+    TEST_END("harden");
+}
