@@ -53,8 +53,9 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     /* Data items -> model items by id; -1 where the model never saw the item. */
     int32_t *map = malloc((size_t)data->items.n * sizeof *map + 1);
     unsigned char *skip = calloc((size_t)n + 1, 1), *hit = calloc((size_t)n + 1, 1), *touched = calloc((size_t)n + 1, 1);
-    int *hist = NULL, *top = malloc((size_t)k * sizeof *top), *eligible = malloc(((size_t)n_users + 1) * sizeof *eligible);
-    float *topv = malloc((size_t)k * sizeof *topv);
+    int kk = k < n ? k : n; /* the top list (coverage) never holds more than the catalogue: k = 2^30 allocates nothing huge */
+    int *hist = NULL, *top = malloc(((size_t)kk + 1) * sizeof *top), *eligible = malloc(((size_t)n_users + 1) * sizeof *eligible);
+    float *topv = malloc(((size_t)kk + 1) * sizeof *topv);
     unsigned char *in_sample = calloc((size_t)n_users + 1, 1);
     int32_t *cand = malloc(((size_t)n + 1) * sizeof *cand);
     int64_t maxlen = 0;
@@ -122,7 +123,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
                 for (int i = 0; i < h; i++) skip[hu[i]] = 1;
             if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
             wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, u);
-            int got = wr_topk(sc, skip, n, k, top, topv);
+            int got = wr_topk(sc, skip, n, kk, top, topv);
             for (int i = 0; i < got; i++) hit[top[i]] = 1;
             if (exclude_seen)
                 for (int i = 0; i < h; i++) skip[hu[i]] = 0;

@@ -119,8 +119,8 @@ static int build_layout(wr_model *m, int U, int V, int F, int NF) {
         snprintf(name, sizeof name, "deepfm.deep.layer%d.bias", d);
         s->db[d] = wr__layout_add(l, name, 1, s->dwidth[d + 1], 0, 0, WR_INIT_ZERO, 0, 0);
     }
-    m->n_params = l->total;
-    m->params = calloc(l->total + 4, sizeof(float));
+    int alloc_rc = wr__layout_alloc(m, l);
+    if (alloc_rc) return alloc_rc;
     s->sbuf = calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = calloc((size_t)s->K + 1, sizeof(float));
     return m->params && s->sbuf && s->ibuf ? WR_OK : wr__oom(m->ctx, "allocating the model");
 }

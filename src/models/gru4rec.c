@@ -95,8 +95,8 @@ static int build_layout(wr_model *m, int V) {
     s->out = wr__hp(m, "tied") != 0 ? s->emb : wr__layout_add(l, "gru4rec.out_emb", 2, V + 1, C, 0, WR_INIT_UNIFORM, be, 1);
     s->out_b = wr__layout_add(l, "gru4rec.out_bias", 1, V + 1, 0, 0, WR_INIT_ZERO, 0, 1);
     s->repeat = wr__hp(m, "repeat_bias") != 0 ? wr__layout_add(l, "gru4rec.repeat_bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0) : -1;
-    m->n_params = l->total;
-    m->params = calloc(l->total + 4, sizeof(float));
+    int alloc_rc = wr__layout_alloc(m, l);
+    if (alloc_rc) return alloc_rc;
     return m->params && wr__marks_init(&s->seen, V + 1) == 0 ? WR_OK : wr__oom(m->ctx, "allocating gru4rec");
 }
 
@@ -124,7 +124,9 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     int rc = build_layout(m, train->n_items);
     if (rc) return rc;
     wr__layout_init(&s->layout, m->params, &m->rng);
-    int V = s->V, C = s->C, B = s->B, N = (int)wr__hp(m, "n_sample") > 0 ? B + (int)wr__hp(m, "n_sample") : V;
+    int ns = (int)wr__hp(m, "n_sample");
+    if (ns >= s->V) ns = 0; /* as the loss: more negatives than items is the full softmax */
+    int V = s->V, C = s->C, B = s->B, N = ns > 0 ? B + ns : V;
     size_t T = s->layout.total + 4;
     s->grad = calloc(T, sizeof(float));
     s->acc = calloc(T, sizeof(float));

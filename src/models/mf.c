@@ -65,8 +65,8 @@ static int build_layout(wr_model *m, int U, int V) {
     s->bu = wr__layout_add(l, "mf.user_bias", 1, U, 0, 0, WR_INIT_ZERO, 0, 1);
     s->bi = wr__layout_add(l, "mf.item_bias", 1, V, 0, 0, WR_INIT_ZERO, 0, 1);
     s->mu = wr__layout_add(l, "mf.global_bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
-    m->n_params = l->total;
-    m->params = calloc(l->total + 4, sizeof(float));
+    int alloc_rc = wr__layout_alloc(m, l);
+    if (alloc_rc) return alloc_rc;
     s->pbuf = malloc((size_t)s->C * sizeof(float));
     return m->params && s->pbuf ? WR_OK : wr__oom(m->ctx, "allocating mf");
 }

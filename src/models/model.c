@@ -54,6 +54,7 @@ int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out) {
     m->vt = vt;
     m->seed = seed;
     m->repeat_share = -1;
+    m->loading_bytes = -1;
     wr__rng_seed(&m->rng, seed);
     for (int i = 0; i < vt->n_params; i++) m->hp[i] = vt->params[i].def;
     *out = m;
@@ -576,11 +577,17 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
         else rc = load_ids(m, src, users, n_users, "users", &m->users);
     }
     if (rc == WR_OK) rc = load_data_info(m, src, wr__st_meta(&f, "titles"), &f);
+    if (rc == WR_OK) {
+        m->loading_bytes = 0;
+        for (int i = 0; i < f.n; i++) m->loading_bytes += (int64_t)f.t[i].nbytes;
+        wr_model_params_json(m); /* named in the message if the settings ask too much */
+    }
     if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {
         char msg[WR_ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", ctx->err + 12);
         wr__err(ctx, rc, "%s: %s", src, msg); /* name the file the user gave */
     }
+    if (m) m->loading_bytes = -1;
     if (rc == WR_OK) m->fitted = 1;
     wr__st_free(&f);
     if (rc != WR_OK) {

@@ -92,6 +92,7 @@ struct wr_model {
     float *params;         /* iterative families: every weight in one buffer (n_params floats), */
     size_t n_params;       /* so keeping the best epoch's weights is one copy */
     wr_train *train;       /* non-NULL while stepwise training is under way */
+    int64_t loading_bytes; /* while a model file loads: its tensors' bytes (wr__layout_alloc); -1 otherwise */
     double repeat_share;   /* share of training events that repeat an item already in that user's
                               history (what exclude-seen `auto` decides on); -1 = unknown */
     char seen_reason[200]; /* wr_model_seen_policy's last sentence */

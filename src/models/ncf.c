@@ -94,8 +94,8 @@ static int build_layout(wr_model *m, int U, int V) {
     int P = phi_width(s);
     s->h = wr__layout_add(lay, "ncf.out.weight", 2, 1, P, 0, WR_INIT_UNIFORM, sqrtf(6.0f / (float)(P + 1)), 0);
     s->c = wr__layout_add(lay, "ncf.out.bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
-    m->n_params = lay->total;
-    m->params = calloc(lay->total + 4, sizeof(float));
+    int alloc_rc = wr__layout_alloc(m, lay);
+    if (alloc_rc) return alloc_rc;
     return m->params ? WR_OK : wr__oom(m->ctx, "allocating the model");
 }
 

@@ -1,6 +1,7 @@
 /* params.c: named views over one parameter buffer (see params.h). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "params.h"
@@ -60,4 +61,13 @@ int wr__layout_load(wr_model *m, const wr_layout *l, float *buf, const wr_st_fil
             if (!isfinite(p[k])) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: tensor \"%s\" has a non-finite value at %zu", v->name, k);
     }
     return WR_OK;
+}
+
+int wr__layout_alloc(wr_model *m, const wr_layout *l) {
+    if (m->loading_bytes >= 0 && (double)l->total * 4 > (double)m->loading_bytes + 4.0 * 4 * l->n)
+        return wr__err(m->ctx, WR_ERR_FORMAT, "model file: its settings (%s) need %.0f MB of weights, but the file holds %.1f MB of tensors",
+                       m->params_json ? m->params_json : "params", (double)l->total * 4 / (1 << 20), (double)m->loading_bytes / (1 << 20));
+    m->n_params = l->total;
+    m->params = calloc(l->total + 4, sizeof(float));
+    return m->params ? 0 : wr__oom(m->ctx, "allocating the weights");
 }

@@ -164,8 +164,8 @@ static int build_layout(wr_model *m, int V) {
         l->v[s->repeat].no_decay = 1;
     }
     if (s->lnf_b < 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: too many blocks");
-    m->n_params = l->total;
-    m->params = calloc(l->total + 4, sizeof(float));
+    int alloc_rc = wr__layout_alloc(m, l);
+    if (alloc_rc) return alloc_rc;
     return m->params ? WR_OK : wr__oom(m->ctx, "allocating sasrec");
 }
 

@@ -147,6 +147,76 @@ static void nan_counts(void) {
     wr_data_free(d);
 }
 
+/* bytes with one string of the safetensors header replaced (the header length updated). */
+static uint8_t *rewrite(const uint8_t *bytes, size_t len, const char *from, const char *to, size_t *out_len) {
+    uint64_t hl;
+    memcpy(&hl, bytes, 8);
+    const char *h = (const char *)bytes + 8, *hit = NULL;
+    for (size_t i = 0; i + strlen(from) <= hl && !hit; i++)
+        if (!memcmp(h + i, from, strlen(from))) hit = h + i;
+    if (!hit) return NULL;
+    size_t a = (size_t)(hit - h), nf = strlen(from), nt = strlen(to);
+    uint64_t nhl = hl - nf + nt;
+    *out_len = len - nf + nt;
+    uint8_t *o = malloc(*out_len);
+    memcpy(o, &nhl, 8);
+    memcpy(o + 8, h, a);
+    memcpy(o + 8 + a, to, nt);
+    memcpy(o + 8 + a + nt, h + a + nf, hl - a - nf);
+    memcpy(o + 8 + nhl, bytes + 8 + hl, len - 8 - hl);
+    return o;
+}
+
+/* Settings in a model file that ask for far more weights than the file holds are refused before
+ * the weights are allocated (a 135-byte GRU4Rec file used to allocate 403 MB); evaluation with a
+ * huge k allocates nothing of that size; n_sample beyond the catalogue sizes for the full softmax. */
+static void amplification(void) {
+    const char *seq = "a x\na y\na z\nb x\nb y\nb z\nc x\nc z\nc y\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    static const char *const models[][3] = {{"gru4rec", "\\\"dim\\\":8", "\\\"dim\\\":4096"},
+                                            {"sasrec", "\\\"dim\\\":8", "\\\"dim\\\":1024"},
+                                            {"mf", "\\\"dim\\\":8", "\\\"dim\\\":4096"}};
+    for (int k = 0; k < 3; k++) {
+        wr_model *m = NULL;
+        CHECK(wr_model_new(ctx, models[k][0], 1, &m) == WR_OK);
+        CHECK(wr_model_set(m, "dim", "8") == WR_OK);
+        CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+        CHECK(wr_model_fit(m, d) == WR_OK);
+        uint8_t *bytes;
+        size_t len, nlen = 0;
+        CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+        uint8_t *big = rewrite(bytes, len, models[k][1], models[k][2], &nlen);
+        CHECK(big != NULL);
+        wr_model *back = NULL;
+        if (big) {
+            CHECK(wr_model_load(ctx, big, nlen, "huge.safetensors", &back) == WR_ERR_FORMAT);
+            CHECK_CONTAINS(wr_last_error(ctx), "huge.safetensors: its settings");
+            CHECK_CONTAINS(wr_last_error(ctx), "MB of weights, but the file holds");
+        }
+        CHECK(back == NULL);
+        free(big);
+        wr_free(bytes);
+        wr_model_free(m);
+    }
+    /* evaluation with k = 2^30 on a 3-item catalogue */
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, "pop", 1, &m) == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    char *json = NULL;
+    CHECK(wr_eval_loo(m, d, WR_SPLIT_TEST, 1 << 30, WR_SEEN_KEEP, 0, 1, &json) == WR_OK);
+    CHECK(json && strstr(json, "\"HR@1073741824\":1") != NULL); /* every target is in a top 2^30 */
+    wr_free(json);
+    wr_model_free(m);
+    /* gru4rec with n_sample far past the catalogue trains with the full softmax's buffers */
+    CHECK(wr_model_new(ctx, "gru4rec", 1, &m) == WR_OK);
+    CHECK(wr_model_set(m, "n_sample", "1000000") == WR_OK);
+    CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     nul_ids();
@@ -154,6 +224,7 @@ int main(void) {
     stan_extreme_times();
     itemknn_selection();
     nan_counts();
+    amplification();
     wr_ctx_free(ctx);
     TEST_END("harden");
 }
