@@ -503,6 +503,12 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
     return WR_OK;
 }
 
+static int contains(const char *s, size_t n, const char *what, size_t k) {
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(s + i, what, k)) return 1;
+    return 0;
+}
+
 /* The "items" (or "users") metadata: a JSON array of n distinct ids, into v. */
 static int load_ids(wr_model *m, const char *src, const char *json, long long n_ids, const char *what, wr_vocab *v) {
     wr_json_tok *t = NULL;
@@ -518,7 +524,10 @@ static int load_ids(wr_model *m, const char *src, const char *json, long long n_
     for (int i = 0; rc == WR_OK && i < t[0].size; i++) {
         const wr_json_tok *s = &t[1 + i];
         char *id = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
-        if (!id || !*id || strlen(id) > WR_MAX_ID_LEN) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\"[%d] is not a valid %s id", src, what, i, one);
+        /* an escaped NUL would be cut by the decoding, and the id taken for another */
+        int nul = s->type == WR_JSON_STR && contains(json + s->start, (size_t)(s->end - s->start), "\\u0000", 6);
+        if (!id || !*id || nul || strlen(id) > WR_MAX_ID_LEN)
+            rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\"[%d] is not a valid %s id%s", src, what, i, one, nul ? " (a NUL byte)" : "");
         else {
             int before = v->n, got = wr__vocab_add(v, id, strlen(id));
             if (got < 0) rc = wr__oom(m->ctx, "reading the vocabulary");

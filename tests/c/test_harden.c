@@ -214,6 +214,22 @@ static void amplification(void) {
     CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
     CHECK(wr_model_fit(m, d) == WR_OK);
     wr_model_free(m);
+    /* an item id with an escaped NUL in a model file: refused as such, not as a duplicate */
+    CHECK(wr_model_new(ctx, "pop", 1, &m) == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    uint8_t *bytes, *bad;
+    size_t len, blen = 0;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    bad = rewrite(bytes, len, "\\\"y\\\"", "\\\"x\\\\u0000\\\"", &blen);
+    CHECK(bad != NULL);
+    wr_model *back = NULL;
+    if (bad) {
+        CHECK(wr_model_load(ctx, bad, blen, "nul.safetensors", &back) == WR_ERR_FORMAT);
+        CHECK_CONTAINS(wr_last_error(ctx), "(a NUL byte)");
+    }
+    free(bad);
+    wr_free(bytes);
+    wr_model_free(m);
     wr_data_free(d);
 }
 
