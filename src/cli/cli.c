@@ -1,6 +1,7 @@
 /* cli.c: the `wasmrec` command line (gen, train, eval, recommend), shared by the native binary
  * and `node wasm/cli.mjs`. Files go through the host hooks (host.h); progress goes to stderr,
  * results to stdout (one JSON object with --json). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain, *users_out, *items_out;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *pretrain, *users_out, *items_out, *click;
     const char *sets[MAX_SETS];
     const char *arms[MAX_ARMS], *per_user;
     int n_arms;
@@ -59,6 +60,8 @@ static const char *usage =
     "             [--k 10] [--seed S] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
     "  compare    --data FILE --model A --model B [--model C ...] [--eval ...] [--epochs N] [--per-user FILE.csv] [--json]\n"
     "             train each model on the same split; means with 95% intervals, paired differences and tests\n"
+    "  experiment --data FILE --model A --model B [--click next|position] [--seed S] [--json]\n"
+    "             a simulated online test on the held-out users: A/B, team-draft interleaving, A/A with peeking\n"
     "  models     [--json]\n"
     "             what each model needs (history, users, labels, side features) and can do\n"
     "  split      --data FILE --eval PROTOCOL [--split 0.8,0.1,0.1] [--label ...] [--drop ...] [--seed S] --out FILE.csv\n"
@@ -95,6 +98,7 @@ static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
+        {"experiment", " --data --format --users --items --model --epochs --seed --click --k --exclude-seen --skip-bad --json "},
         {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
@@ -139,6 +143,7 @@ static int parse_args(int argc, char **argv, options *o) {
             if (o->n_arms == MAX_ARMS) return usage_error("at most %d --model options", MAX_ARMS);
             o->arms[o->n_arms++] = v;
         } else if (!strcmp(a, "--per-user")) o->per_user = v;
+        else if (!strcmp(a, "--click")) o->click = v;
         else if (!strcmp(a, "--preset")) o->preset = v;
         else if (!strcmp(a, "--init")) o->init = v;
         else if (!strcmp(a, "--out")) o->out = v;
@@ -753,6 +758,211 @@ static int cmd_compare(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
+/* ---- experiment: a simulated online test ---- */
+
+/* Does the user click the target at 0-based position r of a list? next: whenever it is there;
+ * position: with probability 1/log2(r + 2), the usual examination discount. */
+static int clicks(int r, int position, wr_rng *rng) {
+    if (r < 0) return 0;
+    return !position || wr__rng_float(rng) < (float)(0.69314718055994530942 / wr__log((double)r + 2.0));
+}
+
+/* Two-proportion sample size per arm for 80% power at alpha 0.05 (two-sided); -1 without effect. */
+static double ab_users(double p1, double p2) {
+    double d = p1 - p2, za = 1.959963984540054, zb = 0.8416212335729143;
+    return d == 0 ? -1 : (za + zb) * (za + zb) * (p1 * (1 - p1) + p2 * (1 - p2)) / (d * d);
+}
+
+/* Two-sided sign test on w wins against l losses (exact binomial, ties dropped). */
+static double sign_test(int64_t w, int64_t l) {
+    int64_t n = w + l, k = w < l ? w : l;
+    if (n == 0) return 1;
+    double tail = k == n ? 1 : wr__betainc((double)(n - k), (double)k + 1, 0.5); /* P(X <= k), X ~ Bin(n, 1/2) */
+    return tail * 2 > 1 ? 1 : tail * 2;
+}
+
+static void json_p(wr_buf *b, const char *key, double p) {
+    wr__buf_printf(b, ",\"%s\":", key);
+    if (p == p) wr__buf_json_num(b, p);
+    else wr__buf_puts(b, "null");
+}
+
+/* One user's team-draft interleaving of lists la and lb (k each, -1 = none): mix and the team
+ * (0 or 1) of each position; returns the length. The team with fewer picks goes next, a coin flip
+ * when even; each takes its best item not yet in the mix. */
+static int team_draft(const int *la, const int *lb, int k, wr_rng *rng, int *mix, int *team) {
+    int nm = 0, at[2] = {0, 0}, picks[2] = {0, 0};
+    const int *lists[2] = {la, lb};
+    while (nm < k) {
+        int turn = picks[0] < picks[1] ? 0 : picks[1] < picks[0] ? 1 : (int)wr__rng_below(rng, 2), added = 0;
+        for (int tries = 0; tries < 2 && !added; tries++, turn ^= 1)
+            while (at[turn] < k && lists[turn][at[turn]] >= 0 && !added) {
+                int it = lists[turn][at[turn]++], dup = 0;
+                for (int j = 0; j < nm; j++) dup |= mix[j] == it;
+                if (!dup) mix[nm] = it, team[nm++] = turn, picks[turn]++, added = 1;
+            }
+        if (!added) break;
+    }
+    return nm;
+}
+
+/* The simulated experiment over the leave-one-out test users: a user's history is every event
+ * before their last, the last is what they want next. Both models train on the leave-one-out
+ * training part and serve their top k. (a) A/B: users to arms at random, a click when the target
+ * is in the arm's list (--click position: examined by rank); (b) team-draft interleaving on every
+ * user; (c) A/A: model A in both arms over 1000 random splits, a fixed-horizon test against a look
+ * after every 100 users that stops at the first p < 0.05. */
+static int cmd_experiment(wr_ctx *ctx, const options *o) {
+    if (!o->data || o->n_arms != 2) return usage_error("experiment needs --data FILE and exactly two --model NAME (the same twice is an A/A test)");
+    int position = 0;
+    if (o->click && strcmp(o->click, "next") && !(position = !strcmp(o->click, "position")))
+        return usage_error("--click takes next (a click when the next item is in the list) or position (examined by rank), got \"%s\"", o->click);
+    wr_data *d = NULL;
+    wr_split *split = NULL;
+    wr_model *m[2] = {NULL, NULL};
+    int rc = load_data(ctx, o, &d), K = (int)o->k;
+    if (rc == WR_OK) rc = wr_split_new(d, "loo", NULL, 0, &split);
+    for (int a = 0; rc == WR_OK && a < 2; a++) {
+        if ((rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed + (uint64_t)a, &m[a]))) break;
+        if (o->has_epochs) {
+            char v[32];
+            snprintf(v, sizeof v, "%lld", o->epochs);
+            int ignored = wr_model_set(m[a], "epochs", v); /* one-pass models have none */
+            (void)ignored;
+        }
+        say(2, "experiment: training %s...\n", o->arms[a]);
+        double p[WR_PROGRESS_N];
+        wr_model *none[2] = {NULL, NULL};
+        rc = train_with_progress(m[a], d, split, 0, none, p);
+    }
+    /* each test user's two lists and the target's position in each (-1: not there) */
+    int nu = d ? d->users.n : 0, n = 0;
+    int64_t maxlen = 0;
+    for (int u = 0; u < nu; u++) maxlen = d->user_start[u + 1] - d->user_start[u] > maxlen ? d->user_start[u + 1] - d->user_start[u] : maxlen;
+    int *pos[2] = {malloc((size_t)nu * sizeof(int) + 4), malloc((size_t)nu * sizeof(int) + 4)};
+    int *lists = malloc((size_t)nu * 2 * K * sizeof(int) + 4), *hist = malloc((size_t)maxlen * sizeof(int) + 4);
+    int *target = malloc((size_t)nu * sizeof(int) + 4), *mix = malloc((size_t)K * sizeof(int) + 4), *team = malloc((size_t)K * sizeof(int) + 4);
+    float *sc = malloc((size_t)K * sizeof(float) + 4);
+    double *x[2] = {malloc((size_t)nu * sizeof(double) + 8), malloc((size_t)nu * sizeof(double) + 8)};
+    double *work = malloc((size_t)2 * nu * sizeof(double) + 8);
+    if (rc == WR_OK && (!pos[0] || !pos[1] || !lists || !hist || !target || !mix || !team || !sc || !x[0] || !x[1] || !work))
+        rc = wr__oom(ctx, "the experiment");
+    for (int u = 0; rc == WR_OK && u < nu; u++) {
+        int64_t b = d->user_start[u], len = d->user_start[u + 1] - b;
+        if (len < 3) continue;
+        for (int64_t t = 0; t < len - 1; t++) hist[t] = d->seq[b + t];
+        target[n] = d->seq[b + len - 1];
+        for (int a = 0; rc == WR_OK && a < 2; a++) {
+            int got = 0, *l = lists + ((size_t)n * 2 + a) * K;
+            int mu = wr_model_n_users(m[a]) ? wr_model_user_index(m[a], d->users.keys[u]) : -1;
+            rc = wr_model_recommend(m[a], mu, hist, (int)(len - 1), K, o->exclude_seen, l, sc, &got);
+            for (int r = got; r < K; r++) l[r] = -1;
+            pos[a][n] = -1;
+            for (int r = 0; r < got; r++)
+                if (l[r] == target[n]) pos[a][n] = r;
+        }
+        n++;
+    }
+    wr_buf b = {0};
+    if (rc == WR_OK) {
+        wr_rng rng;
+        wr__rng_seed(&rng, (uint64_t)o->seed);
+        /* (a) A/B */
+        int64_t cnt[2] = {0, 0};
+        double clk[2] = {0, 0}, ctr[2];
+        for (int i = 0; i < n; i++) {
+            int a = (int)wr__rng_below(&rng, 2), c = clicks(pos[a][i], position, &rng);
+            x[a][cnt[a]++] = c, clk[a] += c;
+        }
+        wr__buf_puts(&b, "{\"data\":");
+        wr__buf_json_str(&b, o->data);
+        wr__buf_printf(&b, ",\"users\":%d,\"click\":\"%s\",\"k\":%d,\"seed\":%lld,\"ab\":{\"arms\":[", n, position ? "position" : "next", K, o->seed);
+        for (int a = 0; a < 2; a++) {
+            ctr[a] = cnt[a] ? clk[a] / (double)cnt[a] : 0;
+            double half = cnt[a] ? 1.959963984540054 * sqrt(ctr[a] * (1 - ctr[a]) / (double)cnt[a]) : 0;
+            wr__buf_printf(&b, "%s{\"model\":\"%s\",\"users\":%lld,\"clicks\":%.0f,\"ctr\":", a ? "," : "", o->arms[a], (long long)cnt[a], clk[a]);
+            wr__buf_json_num(&b, ctr[a]);
+            wr__buf_puts(&b, ",\"ci95\":[");
+            wr__buf_json_num(&b, ctr[a] - half > 0 ? ctr[a] - half : 0), wr__buf_puts(&b, ","), wr__buf_json_num(&b, ctr[a] + half < 1 ? ctr[a] + half : 1);
+            wr__buf_puts(&b, "]}");
+        }
+        wr__buf_puts(&b, "]");
+        json_p(&b, "welch_p", wr__ttest_welch(x[0], cnt[0], x[1], cnt[1]).p);
+        json_p(&b, "mannwhitney_p", wr__mannwhitney(x[0], cnt[0], x[1], cnt[1], work).p);
+        double need = ab_users(ctr[0], ctr[1]);
+        wr__buf_puts(&b, ",\"users_for_80_power\":");
+        if (need > 0) wr__buf_printf(&b, "%.0f", 2 * ceil(need));
+        else wr__buf_puts(&b, "null");
+        /* (b) team-draft interleaving: the team of the clicked item wins the user */
+        int64_t wins[2] = {0, 0}, ties = 0;
+        for (int i = 0; i < n; i++) {
+            const int *la = lists + (size_t)i * 2 * K;
+            int nm = team_draft(la, la + K, K, &rng, mix, team), r = -1;
+            for (int j = 0; j < nm; j++)
+                if (mix[j] == target[i]) r = j;
+            if (clicks(r, position, &rng)) wins[team[r]]++;
+            else ties++;
+        }
+        int64_t decided = wins[0] + wins[1];
+        double pw = decided ? (double)wins[0] / (double)decided : 0.5, tie_share = n ? (double)ties / n : 1;
+        wr__buf_printf(&b, "},\"interleaving\":{\"wins_a\":%lld,\"wins_b\":%lld,\"ties\":%lld", (long long)wins[0], (long long)wins[1], (long long)ties);
+        json_p(&b, "p", sign_test(wins[0], wins[1]));
+        wr__buf_puts(&b, ",\"users_for_80_power\":");
+        if (pw != 0.5 && tie_share < 1) { /* a one-sample proportion test on the decided users, over the ties */
+            double za = 1.959963984540054, zb = 0.8416212335729143, e = pw - 0.5;
+            double nd = pow((za * 0.5 + zb * sqrt(pw * (1 - pw))) / e, 2);
+            wr__buf_printf(&b, "%.0f", ceil(nd / (1 - tie_share)));
+        } else {
+            wr__buf_puts(&b, "null");
+        }
+        /* (c) A/A with peeking */
+        int runs = 1000, fixed = 0, peek = 0;
+        for (int run = 0; run < runs; run++) {
+            int64_t c2[2] = {0, 0};
+            int stopped = 0;
+            for (int i = 0; i < n; i++) {
+                int a = (int)wr__rng_below(&rng, 2);
+                x[a][c2[a]++] = clicks(pos[0][i], position, &rng);
+                if (!stopped && (i + 1) % 100 == 0 && c2[0] > 1 && c2[1] > 1 && wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p < 0.05) stopped = 1;
+            }
+            double p = wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p;
+            fixed += p < 0.05;
+            peek += stopped || p < 0.05;
+        }
+        wr__buf_printf(&b, "},\"aa\":{\"runs\":%d,\"fixed_horizon_rejections\":", runs);
+        wr__buf_json_num(&b, (double)fixed / runs);
+        wr__buf_puts(&b, ",\"peeking_every_100_rejections\":");
+        wr__buf_json_num(&b, (double)peek / runs);
+        wr__buf_puts(&b, "}}\n");
+        if (b.failed) rc = wr__oom(ctx, "the experiment");
+    }
+    if (rc == WR_OK && o->json) print_buf(1, &b);
+    if (rc == WR_OK && !o->json) {
+        wr_json_tok *t = NULL;
+        int nt = 0;
+        char err[64];
+        if (wr__json_parse(b.data, b.len, &t, &nt, err, sizeof err) == 0) {
+            int ab = wr__json_get(b.data, t, 0, "ab"), il = wr__json_get(b.data, t, 0, "interleaving"), aa = wr__json_get(b.data, t, 0, "aa");
+            int v[6] = {wr__json_get(b.data, t, ab, "welch_p"), wr__json_get(b.data, t, ab, "users_for_80_power"), wr__json_get(b.data, t, il, "p"),
+                        wr__json_get(b.data, t, il, "users_for_80_power"), wr__json_get(b.data, t, aa, "fixed_horizon_rejections"),
+                        wr__json_get(b.data, t, aa, "peeking_every_100_rejections")};
+#define TOK(i) (int)(t[v[i]].end - t[v[i]].start), b.data + t[v[i]].start
+            say(1, "%s vs %s on %d users (%s clicks):\n  A/B: Welch p %.*s, users for 80%% power %.*s\n  interleaving: p %.*s, users for 80%% power %.*s\n"
+                   "  A/A (1000 runs): fixed horizon rejects %.*s, peeking every 100 users %.*s\n",
+                o->arms[0], o->arms[1], n, position ? "position" : "next", TOK(0), TOK(1), TOK(2), TOK(3), TOK(4), TOK(5));
+#undef TOK
+        }
+        free(t);
+    }
+    wr__buf_free(&b);
+    free(pos[0]), free(pos[1]), free(lists), free(hist), free(target), free(mix), free(team), free(sc), free(x[0]), free(x[1]), free(work);
+    wr_model_free(m[0]);
+    wr_model_free(m[1]);
+    wr_split_free(split);
+    wr_data_free(d);
+    return rc ? fail(ctx, rc) : 0;
+}
+
 /* Every model's wr_model_info: a JSON array, or a line each. */
 static int cmd_models(wr_ctx *ctx, const options *o) {
     char names[512];
@@ -904,10 +1114,10 @@ int wr_cli_main(int argc, char **argv) {
         say(1, "wasmrec %s\n", wr_version());
         return 0;
     }
-    static const char *const cmds[] = {"gen", "train", "eval", "compare", "split", "models", "recommend"};
+    static const char *const cmds[] = {"gen", "train", "eval", "compare", "experiment", "split", "models", "recommend"};
     int known = 0;
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) known |= !strcmp(argv[1], cmds[i]);
-    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, compare, split, models, recommend)", argv[1]);
+    if (!known) return usage_error("unknown command \"%s\" (commands: gen, train, eval, compare, experiment, split, models, recommend)", argv[1]);
     options o;
     memset(&o, 0, sizeof o);
     int rc = parse_args(argc, argv, &o);
@@ -923,6 +1133,7 @@ int wr_cli_main(int argc, char **argv) {
     else if (!strcmp(o.cmd, "split")) rc = cmd_split(ctx, &o);
     else if (!strcmp(o.cmd, "models")) rc = cmd_models(ctx, &o);
     else if (!strcmp(o.cmd, "compare")) rc = cmd_compare(ctx, &o);
+    else if (!strcmp(o.cmd, "experiment")) rc = cmd_experiment(ctx, &o);
     else rc = cmd_recommend(ctx, &o);
     wr_ctx_free(ctx);
     return rc;

@@ -317,3 +317,26 @@ test('compare: means with intervals, paired tests and Holm; per-user CSV; native
     assert.deepEqual(read('wasm-pu.csv'), read('native-pu.csv'));
     assert.notEqual(run('native', ['compare', '--data', 'cmp.csv', '--model', 'pop']).status, 0);
 });
+
+test('experiment: A/B, interleaving and A/A with peeking, the same native and wasm', () => {
+    ok('native', ['gen', '--out', 'exp.csv', '--sessions', '1500', '--items', '200', '--seed', '5']);
+    const r = {};
+    for (const kind of ['native', 'wasm']) r[kind] = JSON.parse(ok(kind, ['experiment', '--data', 'exp.csv', '--model', 'markov', '--model', 'pop', '--json']).stdout);
+    assert.deepEqual(r.wasm, r.native);
+    const e = r.native;
+    assert.equal(e.ab.arms.length, 2);
+    assert.equal(e.ab.arms[0].users + e.ab.arms[1].users, e.users);
+    for (const a of e.ab.arms) assert.ok(a.ci95[0] <= a.ctr && a.ctr <= a.ci95[1]);
+    assert.ok(e.ab.arms[0].ctr > e.ab.arms[1].ctr);               // the chain is far ahead of popularity here
+    assert.ok(e.ab.welch_p < 0.001 && e.ab.mannwhitney_p < 0.001);
+    assert.ok(e.interleaving.wins_a > e.interleaving.wins_b && e.interleaving.p < 0.001);
+    assert.ok(e.interleaving.users_for_80_power < e.ab.users_for_80_power); // interleaving needs fewer users
+    // A/A: about the nominal 5% at a fixed horizon; peeking every 100 users inflates it
+    assert.ok(e.aa.fixed_horizon_rejections > 0.02 && e.aa.fixed_horizon_rejections < 0.09, JSON.stringify(e.aa));
+    assert.ok(e.aa.peeking_every_100_rejections > 2 * e.aa.fixed_horizon_rejections, JSON.stringify(e.aa));
+    const pos = JSON.parse(ok('native', ['experiment', '--data', 'exp.csv', '--model', 'markov', '--model', 'pop', '--click', 'position', '--json']).stdout);
+    assert.equal(pos.click, 'position');
+    assert.ok(pos.ab.arms[0].ctr < e.ab.arms[0].ctr); // examined by rank: fewer clicks
+    assert.notEqual(run('native', ['experiment', '--data', 'exp.csv', '--model', 'markov']).status, 0);
+    assert.match(run('native', ['experiment', '--data', 'exp.csv', '--model', 'markov', '--model', 'pop', '--click', 'always']).stderr, /--click takes next/);
+});
