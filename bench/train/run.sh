@@ -40,7 +40,8 @@ done
 torch=null
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "bench/train: PyTorch reference" >&2
-  torch=$(/usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
+  # OpenBLAS at its own kernel choice: this environment pins an older one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE)
+  torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
 fi
 echo "bench/train: inference and memory" >&2
 small=$(node bench/train/infer.mjs 1682)
