@@ -315,6 +315,24 @@ WR_NODISCARD int wr_eval(wr_model *model, const wr_split *split, int part, int k
 WR_NODISCARD int wr_eval_loo(wr_model *model, const wr_data *data, int split, int k,
                              int exclude_seen, int sampled, uint64_t seed, char **out_json);
 
+/* ---- comparing models: is the difference real? (src/eval/experiment.c) ------------------------ */
+
+#define WR_MAX_ARMS 8
+/* n_models (2..WR_MAX_ARMS) models trained on split's training part, evaluated on its test
+ * queries: {"eval", "queries", "bootstrap", "models": [{"model", "arm", "test": {"HR@K": {"mean",
+ * "ci95"}, "NDCG@K", "MRR@K"}}], "pairs": [{"a", "b", "metric", "diff", "ci95", "paired_t_p",
+ * "wilcoxon_p", "holm_p"}]} (bootstrap over the queries, 1000 resamples with seed; Holm across
+ * the pairs per metric). out_csv (may be NULL) gets "user,arm,HR@K,NDCG@K,MRR@K". Both malloc'd. */
+WR_NODISCARD int wr_compare(wr_model *const *models, int n_models, const wr_split *split, int k, int exclude_seen,
+                            uint64_t seed, char **out_json, char **out_csv);
+/* A simulated online test of a against b (both trained on data's leave-one-out training part) on
+ * the held-out users: {"users", "click", "k", "seed", "ab": {"arms", "welch_p", "mannwhitney_p",
+ * "users_for_80_power"}, "interleaving": {"wins_a", "wins_b", "ties", "p", "users_for_80_power"},
+ * "aa": {"runs", "fixed_horizon_rejections", "peeking_every_100_rejections"}}. position = 1: a
+ * listed target is clicked with probability 1/log2(rank + 2), else whenever it is listed. */
+WR_NODISCARD int wr_experiment(wr_model *a, wr_model *b, const wr_data *data, int k, int exclude_seen, int position,
+                               uint64_t seed, char **out_json);
+
 /* ---- memory ------------------------------------------------------------------------------- */
 
 void *wr_malloc(size_t n);

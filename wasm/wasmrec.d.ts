@@ -161,6 +161,17 @@ export interface ModelInfo {
     can: { fine_tune: boolean; add_session: boolean; explain: boolean; attention: boolean; item_map: boolean };
     params: { name: string; type: 'int' | 'float' | 'enum'; default: number; min: number; max: number; choices?: string; help: string }[];
 }
+export interface CompareReport {
+    eval: string; queries: number;
+    models: { model: string; arm: number; test: Record<string, { mean: number; ci95: [number, number] }> }[];
+    pairs: { a: string; b: string; metric: string; diff: number; ci95: [number, number]; paired_t_p: number | null; wilcoxon_p: number | null; holm_p: number | null }[];
+}
+export interface ExperimentReport {
+    users: number; click: 'next' | 'position'; k: number; seed: number;
+    ab: { arms: { model: string; users: number; clicks: number; ctr: number; ci95: [number, number] }[]; welch_p: number | null; mannwhitney_p: number | null; users_for_80_power: number | null };
+    interleaving: { wins_a: number; wins_b: number; ties: number; p: number; users_for_80_power: number | null };
+    aa: { runs: number; fixed_horizon_rejections: number; peeking_every_100_rejections: number };
+}
 /** The models (README "Models" has what each does and its defaults). */
 export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm' | 'deepfm';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
@@ -242,6 +253,11 @@ export class Engine {
     modelNames(): string[];
     /** What a model needs and can do. */
     modelInfo(name: ModelName): ModelInfo;
+    /** 2-8 models trained on the same protocol: intervals, paired tests, Holm (README "Evaluation"). */
+    compare(dataset: Dataset, models: Model[], options?: { protocol?: Protocol; fractions?: [number, number, number]; seed?: number | bigint; k?: number; excludeSeen?: ExcludeSeen }):
+        { report: CompareReport; perUser: string };
+    /** A simulated A/B test, interleaving and A/A with peeking (models trained with leaveOneOut). */
+    experiment(dataset: Dataset, a: Model, b: Model, options?: { click?: 'next' | 'position'; seed?: number | bigint; k?: number; excludeSeen?: ExcludeSeen }): ExperimentReport;
     /** Parses interaction data (text is UTF-8 encoded). */
     dataset(input: string | Bytes, options?: DatasetOptions): Dataset;
     /** The demo store as CSV text (session,item,category,title,timestamp). Defaults 5000 / 1000 / 42. */

@@ -361,6 +361,66 @@ export class Engine {
         return this._infos.get(name);
     }
 
+    /**
+     * Is the difference real? models (2 to 8, trained on the same protocol's training part, for
+     * instance with train(data, { protocol, fractions, seed })) evaluated on its test queries:
+     * { report: { eval, queries, models: [{ model, arm, test: { 'NDCG@10': { mean, ci95 }, ... } }],
+     * pairs: [{ a, b, metric, diff, ci95, paired_t_p, wilcoxon_p, holm_p }] }, perUser: CSV text }.
+     */
+    compare(dataset, models, opts) {
+        const { protocol = 'loo', fractions, seed = 42, k = 10, excludeSeen = 'auto' } =
+            checkOptions('compare', opts, ['protocol', 'fractions', 'seed', 'k', 'excludeSeen']);
+        if (!Array.isArray(models) || models.length < 2 || models.length > 8 || !models.every((m) => m instanceof Model))
+            throw new TypeError(`models must be an array of 2 to 8 Models, got ${show(models)}`);
+        const d = dataset instanceof Dataset ? dataset._live() : (() => { throw new TypeError(`dataset must be a Dataset, got ${show(dataset)}`); })();
+        posInt('k', k);
+        const ex = seenMode('excludeSeen', excludeSeen), s64 = seed64('seed', seed), rt = this._rt;
+        const sp = this._split(d, protocol, fractions, seed);
+        try {
+            return rt.scoped((s) => {
+                const arr = s.zeros(4 * models.length), out = s.zeros(8);
+                models.forEach((m, i) => new DataView(rt.memory.buffer).setUint32(arr + 4 * i, m._live(), true));
+                const rc = rt.exports.wr_compare(arr, models.length, sp, k, ex, s64, out, out + 4);
+                const pj = rt.u32(out), pc = rt.u32(out + 4);
+                try {
+                    this._check(rc);
+                    return { report: JSON.parse(rt.string(pj)), perUser: rt.string(pc) };
+                } finally {
+                    if (pj) rt.exports.wr_free(pj);
+                    if (pc) rt.exports.wr_free(pc);
+                }
+            });
+        } finally {
+            rt.exports.wr_split_free(sp);
+        }
+    }
+
+    /**
+     * A simulated online test of model a against model b (both trained with leaveOneOut) on the
+     * dataset's held-out users: { ab: { arms, welch_p, mannwhitney_p, users_for_80_power },
+     * interleaving: { wins_a, wins_b, ties, p, users_for_80_power }, aa: { runs,
+     * fixed_horizon_rejections, peeking_every_100_rejections } }. click: 'next' or 'position'.
+     */
+    experiment(dataset, a, b, opts) {
+        const { click = 'next', seed = 42, k = 10, excludeSeen = 'auto' } = checkOptions('experiment', opts, ['click', 'seed', 'k', 'excludeSeen']);
+        if (!(a instanceof Model) || !(b instanceof Model)) throw new TypeError('experiment takes two Models');
+        if (click !== 'next' && click !== 'position') throw new RangeError(`click must be 'next' or 'position', got ${show(click)}`);
+        const d = dataset instanceof Dataset ? dataset._live() : (() => { throw new TypeError(`dataset must be a Dataset, got ${show(dataset)}`); })();
+        posInt('k', k);
+        const ex = seenMode('excludeSeen', excludeSeen), s64 = seed64('seed', seed), rt = this._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_experiment(a._live(), b._live(), d, k, ex, click === 'position' ? 1 : 0, s64, out);
+            const p = rt.u32(out);
+            try {
+                this._check(rc);
+                return JSON.parse(rt.string(p));
+            } finally {
+                if (p) rt.exports.wr_free(p);
+            }
+        });
+    }
+
     /** A wr_split over dataset pointer d (the caller frees it): protocol 'loo', 'random', 'temporal',
      * 'cold-users' or 'cold-items'; fractions [train, valid, test] (default [0.8, 0.1, 0.1]). */
     _split(d, protocol, fractions, seed) {

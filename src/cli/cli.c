@@ -17,7 +17,7 @@
 #include "host.h"
 
 #define MAX_SETS 64
-#define MAX_ARMS 8 /* models in one compare */
+#define MAX_ARMS WR_MAX_ARMS /* models in one compare */
 
 typedef struct {
     const char *cmd;
@@ -602,216 +602,73 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
-/* compare: every model trained on the same split and evaluated on the same test queries; per
- * model each metric's mean with a bootstrap 95% interval over the queries, per pair the mean
- * paired difference with its interval, the paired t-test and Wilcoxon signed-rank p-values, and
- * Holm's correction across the pairs (per metric). */
-static int cmd_compare(wr_ctx *ctx, const options *o) {
-    if (!o->data || o->n_arms < 2) return usage_error("compare needs --data FILE and at least two --model NAME");
-    wr_data *d = NULL;
-    wr_split *split = NULL;
-    wr_model *m[MAX_ARMS] = {NULL};
-    double *per[MAX_ARMS] = {NULL};
-    int32_t *users[MAX_ARMS] = {NULL};
-    int64_t nq[MAX_ARMS] = {0};
-    int rc = load_data(ctx, o, &d), K = (int)o->k, B = 1000;
-    if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
-    int64_t cap = rc == WR_OK ? (split->part ? split->n_part[WR_PART_TEST] : d->users.n) : 0;
-    for (int a = 0; rc == WR_OK && a < o->n_arms; a++) {
-        rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed, &m[a]);
-        if (rc == WR_OK && o->has_epochs) {
+/* Trains the --model arms on split (each with --epochs when it has epochs). */
+static int train_arms(wr_ctx *ctx, const options *o, const wr_data *d, const wr_split *split, int n, wr_model **m) {
+    int rc = WR_OK;
+    for (int a = 0; rc == WR_OK && a < n; a++) {
+        if ((rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed + (uint64_t)a, &m[a]))) break;
+        if (o->has_epochs) {
             char v[32];
             snprintf(v, sizeof v, "%lld", o->epochs);
             int ignored = wr_model_set(m[a], "epochs", v); /* one-pass models have none */
             (void)ignored;
         }
-        if (rc) break;
-        say(2, "compare: training %s (%d of %d)...\n", o->arms[a], a + 1, o->n_arms);
+        say(2, "%s: training %s (%d of %d)...\n", o->cmd, o->arms[a], a + 1, n);
         double p[WR_PROGRESS_N];
         wr_model *none[2] = {NULL, NULL};
-        if ((rc = train_with_progress(m[a], d, split, 0, none, p))) break;
-        per[a] = malloc((size_t)cap * 3 * sizeof(double) + 8), users[a] = malloc((size_t)cap * sizeof(int32_t) + 4);
-        if (!per[a] || !users[a]) {
-            rc = wr__oom(ctx, "comparing");
-            break;
-        }
-        wr_metrics full = {.per = per[a], .per_user = users[a], .per_cap = cap};
-        int seen = wr__resolve_seen(m[a], o->exclude_seen, -1, NULL, 0);
-        if ((rc = wr__eval_ranking(m[a], split, WR_SPLIT_TEST, K, seen, &full))) break;
-        nq[a] = full.users < cap ? full.users : cap;
-        if (a && (nq[a] != nq[0] || memcmp(users[a], users[0], (size_t)nq[0] * sizeof(int32_t))))
-            rc = wr__err(ctx, WR_ERR_STATE, "compare: %s was evaluated on other queries than %s", o->arms[a], o->arms[0]);
+        rc = train_with_progress(m[a], d, split, 0, none, p);
     }
-    wr_buf b = {0};
-    int64_t n = nq[0];
-    double *x = rc == WR_OK ? malloc((size_t)(n + 1) * 3 * sizeof(double)) : NULL, *work = rc == WR_OK ? malloc((size_t)(n + B + 1) * sizeof(double)) : NULL;
-    if (rc == WR_OK && (!x || !work)) rc = wr__oom(ctx, "comparing");
-    static const char *const names[3] = {"HR", "NDCG", "MRR"};
-    if (rc == WR_OK) {
-        wr_rng rng;
-        wr__rng_seed(&rng, (uint64_t)o->seed);
-        wr__buf_printf(&b, "{\"data\":");
-        wr__buf_json_str(&b, o->data);
-        wr__buf_printf(&b, ",\"eval\":\"%s\",\"queries\":%lld,\"bootstrap\":{\"resamples\":%d,\"seed\":%lld},\"models\":[", o->eval ? o->eval : "loo", (long long)n, B, o->seed);
-        for (int a = 0; a < o->n_arms; a++) {
-            wr__buf_printf(&b, "%s{\"model\":\"%s\",\"arm\":%d,\"test\":{", a ? "," : "", o->arms[a], a);
-            for (int k = 0; k < 3; k++) {
-                double sum = 0, lo, hi;
-                for (int64_t i = 0; i < n; i++) x[i] = per[a][3 * i + k], sum += x[i];
-                wr__bootstrap_ci95(x, n, B, &rng, work, &lo, &hi);
-                wr__buf_printf(&b, "%s\"%s@%d\":{\"mean\":", k ? "," : "", names[k], K);
-                wr__buf_json_num(&b, n ? sum / n : 0);
-                wr__buf_puts(&b, ",\"ci95\":[");
-                wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
-                wr__buf_puts(&b, "]}");
-            }
-            wr__buf_puts(&b, "}}");
-        }
-        wr__buf_puts(&b, "],\"pairs\":[");
-        int npairs = o->n_arms * (o->n_arms - 1) / 2;
-        double holm[3][MAX_ARMS * MAX_ARMS];
-        for (int k = 0; k < 3; k++) { /* Holm across the pairs, per metric */
-            int q = 0;
-            for (int a = 0; a < o->n_arms; a++)
-                for (int c = a + 1; c < o->n_arms; c++, q++) {
-                    double *xa = x, *xc = x + n;
-                    for (int64_t i = 0; i < n; i++) xa[i] = per[a][3 * i + k], xc[i] = per[c][3 * i + k];
-                    holm[k][q] = wr__ttest_paired(xa, xc, n).p;
-                }
-            wr__holm(holm[k], npairs);
-        }
-        int first = 1;
-        for (int k = 0; k < 3; k++) {
-            int q = 0;
-            for (int a = 0; a < o->n_arms; a++)
-                for (int c = a + 1; c < o->n_arms; c++, q++) {
-                    double *xa = x, *xc = x + n, *dd = x + 2 * n, sum = 0, lo, hi;
-                    for (int64_t i = 0; i < n; i++) xa[i] = per[a][3 * i + k], xc[i] = per[c][3 * i + k], dd[i] = xa[i] - xc[i], sum += dd[i];
-                    wr_test t = wr__ttest_paired(xa, xc, n), w = wr__wilcoxon(xa, xc, n, work);
-                    wr__bootstrap_ci95(dd, n, B, &rng, work, &lo, &hi);
-                    wr__buf_printf(&b, "%s{\"a\":\"%s\",\"b\":\"%s\",\"metric\":\"%s@%d\",\"diff\":", first ? "" : ",", o->arms[a], o->arms[c], names[k], K);
-                    first = 0;
-                    wr__buf_json_num(&b, n ? sum / n : 0);
-                    wr__buf_puts(&b, ",\"ci95\":[");
-                    wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
-                    wr__buf_puts(&b, "],\"paired_t_p\":");
-                    if (t.p == t.p) wr__buf_json_num(&b, t.p);
-                    else wr__buf_puts(&b, "null");
-                    wr__buf_puts(&b, ",\"wilcoxon_p\":");
-                    if (w.p == w.p) wr__buf_json_num(&b, w.p);
-                    else wr__buf_puts(&b, "null");
-                    wr__buf_puts(&b, ",\"holm_p\":");
-                    if (holm[k][q] == holm[k][q]) wr__buf_json_num(&b, holm[k][q]);
-                    else wr__buf_puts(&b, "null");
-                    wr__buf_puts(&b, "}");
-                }
-        }
-        wr__buf_puts(&b, "]}\n");
-        if (b.failed) rc = wr__oom(ctx, "comparing");
+    return rc;
+}
+
+/* compare: every model trained on the same split (wr_compare prints the statistics). */
+static int cmd_compare(wr_ctx *ctx, const options *o) {
+    if (!o->data || o->n_arms < 2) return usage_error("compare needs --data FILE and at least two --model NAME");
+    wr_data *d = NULL;
+    wr_split *split = NULL;
+    wr_model *m[MAX_ARMS] = {NULL};
+    char *json = NULL, *csv = NULL;
+    int rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
+    if (rc == WR_OK) rc = train_arms(ctx, o, d, split, o->n_arms, m);
+    if (rc == WR_OK) rc = wr_compare(m, o->n_arms, split, (int)o->k, o->exclude_seen, (uint64_t)o->seed, &json, o->per_user ? &csv : NULL);
+    char err[512];
+    if (rc == WR_OK && csv && wr__host_write_file(o->per_user, csv, strlen(csv), err, sizeof err)) {
+        say(2, "wasmrec: error: %s\n", err);
+        rc = WR_ERR_IO;
     }
-    if (rc == WR_OK && o->per_user) { /* user,arm,HR@10,NDCG@10,MRR@10 */
-        wr_buf c = {0};
-        wr__buf_printf(&c, "user,arm,HR@%d,NDCG@%d,MRR@%d\n", K, K, K);
-        for (int a = 0; a < o->n_arms; a++)
-            for (int64_t i = 0; i < n; i++) {
-                csv_field(&c, d->users.keys[users[a][i]]);
-                wr__buf_printf(&c, ",%d,%.9g,%.9g,%.9g\n", a, per[a][3 * i], per[a][3 * i + 1], per[a][3 * i + 2]);
+    if (rc == WR_OK && o->json) wr__host_print(1, json, strlen(json)); /* say() would cut at 2 KB */
+    if (rc == WR_OK && !o->json) { /* a line per model and per NDCG pair */
+        wr_json_tok *t = NULL;
+        int nt = 0;
+        if (wr__json_parse(json, strlen(json), &t, &nt, err, sizeof err) == 0) {
+            int models = wr__json_get(json, t, 0, "models"), pairs = wr__json_get(json, t, 0, "pairs"), q = wr__json_get(json, t, 0, "queries");
+            say(1, "%s on %s (%.*s test queries):\n", o->eval ? o->eval : "leave-one-out", o->data, (int)(t[q].end - t[q].start), json + t[q].start);
+            char key[32];
+            snprintf(key, sizeof key, "NDCG@%lld", o->k);
+            for (int i = 0, k = models + 1; i < t[models].size; i++, k = t[k].skip) {
+                int test = wr__json_get(json, t, k, "test"), mean = wr__json_get(json, t, wr__json_get(json, t, test, key), "mean");
+                say(1, "  %-10s %s %.*s\n", o->arms[i], key, (int)(t[mean].end - t[mean].start), json + t[mean].start);
             }
-        char err[512];
-        if (c.failed) rc = wr__oom(ctx, "writing per-user values");
-        else if (wr__host_write_file(o->per_user, c.data, c.len, err, sizeof err)) {
-            say(2, "wasmrec: error: %s\n", err);
-            rc = WR_ERR_IO;
+            for (int i = 0, k = pairs + 1; i < t[pairs].size; i++, k = t[k].skip) {
+                int mt = wr__json_get(json, t, k, "metric"), hp = wr__json_get(json, t, k, "holm_p"), df = wr__json_get(json, t, k, "diff");
+                if (strncmp(json + t[mt].start, "NDCG", 4)) continue;
+                int ta = wr__json_get(json, t, k, "a"), tb = wr__json_get(json, t, k, "b");
+                say(1, "  %.*s - %.*s: %.*s (Holm p %.*s)\n", (int)(t[ta].end - t[ta].start), json + t[ta].start, (int)(t[tb].end - t[tb].start),
+                    json + t[tb].start, (int)(t[df].end - t[df].start), json + t[df].start, (int)(t[hp].end - t[hp].start), json + t[hp].start);
+            }
         }
-        wr__buf_free(&c);
+        free(t);
     }
-    if (rc == WR_OK) {
-        if (o->json) print_buf(1, &b);
-        else { /* a line per model and per NDCG pair */
-            wr_json_tok *t = NULL;
-            int nt = 0;
-            char err[64];
-            say(1, "%s on %s (%lld test queries):\n", o->eval ? o->eval : "leave-one-out", o->data, (long long)n);
-            for (int a = 0; a < o->n_arms; a++) {
-                double sum = 0;
-                for (int64_t i = 0; i < n; i++) sum += per[a][3 * i + 1];
-                say(1, "  %-10s NDCG@%d %.4f\n", o->arms[a], K, n ? sum / n : 0);
-            }
-            if (wr__json_parse(b.data, b.len, &t, &nt, err, sizeof err) == 0) {
-                int pairs = wr__json_get(b.data, t, 0, "pairs");
-                for (int i = 0, k = pairs + 1; i < t[pairs].size; i++, k = t[k].skip) {
-                    int mt = wr__json_get(b.data, t, k, "metric"), hp = wr__json_get(b.data, t, k, "holm_p"), df = wr__json_get(b.data, t, k, "diff");
-                    if (strncmp(b.data + t[mt].start, "NDCG", 4)) continue;
-                    int ta = wr__json_get(b.data, t, k, "a"), tb = wr__json_get(b.data, t, k, "b");
-                    say(1, "  %.*s - %.*s: %.*s (Holm p %.*s)\n", (int)(t[ta].end - t[ta].start), b.data + t[ta].start, (int)(t[tb].end - t[tb].start),
-                        b.data + t[tb].start, (int)(t[df].end - t[df].start), b.data + t[df].start, (int)(t[hp].end - t[hp].start), b.data + t[hp].start);
-                }
-            }
-            free(t);
-        }
-    }
-    wr__buf_free(&b);
-    free(x), free(work);
-    for (int a = 0; a < o->n_arms; a++) wr_model_free(m[a]), free(per[a]), free(users[a]);
+    wr_free(json);
+    wr_free(csv);
+    for (int a = 0; a < o->n_arms; a++) wr_model_free(m[a]);
     wr_split_free(split);
     wr_data_free(d);
     return rc ? fail(ctx, rc) : 0;
 }
 
-/* ---- experiment: a simulated online test ---- */
-
-/* Does the user click the target at 0-based position r of a list? next: whenever it is there;
- * position: with probability 1/log2(r + 2), the usual examination discount. */
-static int clicks(int r, int position, wr_rng *rng) {
-    if (r < 0) return 0;
-    return !position || wr__rng_float(rng) < (float)(0.69314718055994530942 / wr__log((double)r + 2.0));
-}
-
-/* Two-proportion sample size per arm for 80% power at alpha 0.05 (two-sided); -1 without effect. */
-static double ab_users(double p1, double p2) {
-    double d = p1 - p2, za = 1.959963984540054, zb = 0.8416212335729143;
-    return d == 0 ? -1 : (za + zb) * (za + zb) * (p1 * (1 - p1) + p2 * (1 - p2)) / (d * d);
-}
-
-/* Two-sided sign test on w wins against l losses (exact binomial, ties dropped). */
-static double sign_test(int64_t w, int64_t l) {
-    int64_t n = w + l, k = w < l ? w : l;
-    if (n == 0) return 1;
-    double tail = k == n ? 1 : wr__betainc((double)(n - k), (double)k + 1, 0.5); /* P(X <= k), X ~ Bin(n, 1/2) */
-    return tail * 2 > 1 ? 1 : tail * 2;
-}
-
-static void json_p(wr_buf *b, const char *key, double p) {
-    wr__buf_printf(b, ",\"%s\":", key);
-    if (p == p) wr__buf_json_num(b, p);
-    else wr__buf_puts(b, "null");
-}
-
-/* One user's team-draft interleaving of lists la and lb (k each, -1 = none): mix and the team
- * (0 or 1) of each position; returns the length. The team with fewer picks goes next, a coin flip
- * when even; each takes its best item not yet in the mix. */
-static int team_draft(const int *la, const int *lb, int k, wr_rng *rng, int *mix, int *team) {
-    int nm = 0, at[2] = {0, 0}, picks[2] = {0, 0};
-    const int *lists[2] = {la, lb};
-    while (nm < k) {
-        int turn = picks[0] < picks[1] ? 0 : picks[1] < picks[0] ? 1 : (int)wr__rng_below(rng, 2), added = 0;
-        for (int tries = 0; tries < 2 && !added; tries++, turn ^= 1)
-            while (at[turn] < k && lists[turn][at[turn]] >= 0 && !added) {
-                int it = lists[turn][at[turn]++], dup = 0;
-                for (int j = 0; j < nm; j++) dup |= mix[j] == it;
-                if (!dup) mix[nm] = it, team[nm++] = turn, picks[turn]++, added = 1;
-            }
-        if (!added) break;
-    }
-    return nm;
-}
-
-/* The simulated experiment over the leave-one-out test users: a user's history is every event
- * before their last, the last is what they want next. Both models train on the leave-one-out
- * training part and serve their top k. (a) A/B: users to arms at random, a click when the target
- * is in the arm's list (--click position: examined by rank); (b) team-draft interleaving on every
- * user; (c) A/A: model A in both arms over 1000 random splits, a fixed-horizon test against a look
- * after every 100 users that stops at the first p < 0.05. */
+/* experiment: both models trained on the leave-one-out training part (wr_experiment simulates). */
 static int cmd_experiment(wr_ctx *ctx, const options *o) {
     if (!o->data || o->n_arms != 2) return usage_error("experiment needs --data FILE and exactly two --model NAME (the same twice is an A/A test)");
     int position = 0;
@@ -820,142 +677,30 @@ static int cmd_experiment(wr_ctx *ctx, const options *o) {
     wr_data *d = NULL;
     wr_split *split = NULL;
     wr_model *m[2] = {NULL, NULL};
-    int rc = load_data(ctx, o, &d), K = (int)o->k;
+    char *json = NULL;
+    int rc = load_data(ctx, o, &d);
     if (rc == WR_OK) rc = wr_split_new(d, "loo", NULL, 0, &split);
-    for (int a = 0; rc == WR_OK && a < 2; a++) {
-        if ((rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed + (uint64_t)a, &m[a]))) break;
-        if (o->has_epochs) {
-            char v[32];
-            snprintf(v, sizeof v, "%lld", o->epochs);
-            int ignored = wr_model_set(m[a], "epochs", v); /* one-pass models have none */
-            (void)ignored;
-        }
-        say(2, "experiment: training %s...\n", o->arms[a]);
-        double p[WR_PROGRESS_N];
-        wr_model *none[2] = {NULL, NULL};
-        rc = train_with_progress(m[a], d, split, 0, none, p);
-    }
-    /* each test user's two lists and the target's position in each (-1: not there) */
-    int nu = d ? d->users.n : 0, n = 0;
-    int64_t maxlen = 0;
-    for (int u = 0; u < nu; u++) maxlen = d->user_start[u + 1] - d->user_start[u] > maxlen ? d->user_start[u + 1] - d->user_start[u] : maxlen;
-    int *pos[2] = {malloc((size_t)nu * sizeof(int) + 4), malloc((size_t)nu * sizeof(int) + 4)};
-    int *lists = malloc((size_t)nu * 2 * K * sizeof(int) + 4), *hist = malloc((size_t)maxlen * sizeof(int) + 4);
-    int *target = malloc((size_t)nu * sizeof(int) + 4), *mix = malloc((size_t)K * sizeof(int) + 4), *team = malloc((size_t)K * sizeof(int) + 4);
-    float *sc = malloc((size_t)K * sizeof(float) + 4);
-    double *x[2] = {malloc((size_t)nu * sizeof(double) + 8), malloc((size_t)nu * sizeof(double) + 8)};
-    double *work = malloc((size_t)2 * nu * sizeof(double) + 8);
-    if (rc == WR_OK && (!pos[0] || !pos[1] || !lists || !hist || !target || !mix || !team || !sc || !x[0] || !x[1] || !work))
-        rc = wr__oom(ctx, "the experiment");
-    for (int u = 0; rc == WR_OK && u < nu; u++) {
-        int64_t b = d->user_start[u], len = d->user_start[u + 1] - b;
-        if (len < 3) continue;
-        for (int64_t t = 0; t < len - 1; t++) hist[t] = d->seq[b + t];
-        target[n] = d->seq[b + len - 1];
-        for (int a = 0; rc == WR_OK && a < 2; a++) {
-            int got = 0, *l = lists + ((size_t)n * 2 + a) * K;
-            int mu = wr_model_n_users(m[a]) ? wr_model_user_index(m[a], d->users.keys[u]) : -1;
-            rc = wr_model_recommend(m[a], mu, hist, (int)(len - 1), K, o->exclude_seen, l, sc, &got);
-            for (int r = got; r < K; r++) l[r] = -1;
-            pos[a][n] = -1;
-            for (int r = 0; r < got; r++)
-                if (l[r] == target[n]) pos[a][n] = r;
-        }
-        n++;
-    }
-    wr_buf b = {0};
-    if (rc == WR_OK) {
-        wr_rng rng;
-        wr__rng_seed(&rng, (uint64_t)o->seed);
-        /* (a) A/B */
-        int64_t cnt[2] = {0, 0};
-        double clk[2] = {0, 0}, ctr[2];
-        for (int i = 0; i < n; i++) {
-            int a = (int)wr__rng_below(&rng, 2), c = clicks(pos[a][i], position, &rng);
-            x[a][cnt[a]++] = c, clk[a] += c;
-        }
-        wr__buf_puts(&b, "{\"data\":");
-        wr__buf_json_str(&b, o->data);
-        wr__buf_printf(&b, ",\"users\":%d,\"click\":\"%s\",\"k\":%d,\"seed\":%lld,\"ab\":{\"arms\":[", n, position ? "position" : "next", K, o->seed);
-        for (int a = 0; a < 2; a++) {
-            ctr[a] = cnt[a] ? clk[a] / (double)cnt[a] : 0;
-            double half = cnt[a] ? 1.959963984540054 * sqrt(ctr[a] * (1 - ctr[a]) / (double)cnt[a]) : 0;
-            wr__buf_printf(&b, "%s{\"model\":\"%s\",\"users\":%lld,\"clicks\":%.0f,\"ctr\":", a ? "," : "", o->arms[a], (long long)cnt[a], clk[a]);
-            wr__buf_json_num(&b, ctr[a]);
-            wr__buf_puts(&b, ",\"ci95\":[");
-            wr__buf_json_num(&b, ctr[a] - half > 0 ? ctr[a] - half : 0), wr__buf_puts(&b, ","), wr__buf_json_num(&b, ctr[a] + half < 1 ? ctr[a] + half : 1);
-            wr__buf_puts(&b, "]}");
-        }
-        wr__buf_puts(&b, "]");
-        json_p(&b, "welch_p", wr__ttest_welch(x[0], cnt[0], x[1], cnt[1]).p);
-        json_p(&b, "mannwhitney_p", wr__mannwhitney(x[0], cnt[0], x[1], cnt[1], work).p);
-        double need = ab_users(ctr[0], ctr[1]);
-        wr__buf_puts(&b, ",\"users_for_80_power\":");
-        if (need > 0) wr__buf_printf(&b, "%.0f", 2 * ceil(need));
-        else wr__buf_puts(&b, "null");
-        /* (b) team-draft interleaving: the team of the clicked item wins the user */
-        int64_t wins[2] = {0, 0}, ties = 0;
-        for (int i = 0; i < n; i++) {
-            const int *la = lists + (size_t)i * 2 * K;
-            int nm = team_draft(la, la + K, K, &rng, mix, team), r = -1;
-            for (int j = 0; j < nm; j++)
-                if (mix[j] == target[i]) r = j;
-            if (clicks(r, position, &rng)) wins[team[r]]++;
-            else ties++;
-        }
-        int64_t decided = wins[0] + wins[1];
-        double pw = decided ? (double)wins[0] / (double)decided : 0.5, tie_share = n ? (double)ties / n : 1;
-        wr__buf_printf(&b, "},\"interleaving\":{\"wins_a\":%lld,\"wins_b\":%lld,\"ties\":%lld", (long long)wins[0], (long long)wins[1], (long long)ties);
-        json_p(&b, "p", sign_test(wins[0], wins[1]));
-        wr__buf_puts(&b, ",\"users_for_80_power\":");
-        if (pw != 0.5 && tie_share < 1) { /* a one-sample proportion test on the decided users, over the ties */
-            double za = 1.959963984540054, zb = 0.8416212335729143, e = pw - 0.5;
-            double nd = pow((za * 0.5 + zb * sqrt(pw * (1 - pw))) / e, 2);
-            wr__buf_printf(&b, "%.0f", ceil(nd / (1 - tie_share)));
-        } else {
-            wr__buf_puts(&b, "null");
-        }
-        /* (c) A/A with peeking */
-        int runs = 1000, fixed = 0, peek = 0;
-        for (int run = 0; run < runs; run++) {
-            int64_t c2[2] = {0, 0};
-            int stopped = 0;
-            for (int i = 0; i < n; i++) {
-                int a = (int)wr__rng_below(&rng, 2);
-                x[a][c2[a]++] = clicks(pos[0][i], position, &rng);
-                if (!stopped && (i + 1) % 100 == 0 && c2[0] > 1 && c2[1] > 1 && wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p < 0.05) stopped = 1;
-            }
-            double p = wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p;
-            fixed += p < 0.05;
-            peek += stopped || p < 0.05;
-        }
-        wr__buf_printf(&b, "},\"aa\":{\"runs\":%d,\"fixed_horizon_rejections\":", runs);
-        wr__buf_json_num(&b, (double)fixed / runs);
-        wr__buf_puts(&b, ",\"peeking_every_100_rejections\":");
-        wr__buf_json_num(&b, (double)peek / runs);
-        wr__buf_puts(&b, "}}\n");
-        if (b.failed) rc = wr__oom(ctx, "the experiment");
-    }
-    if (rc == WR_OK && o->json) print_buf(1, &b);
+    if (rc == WR_OK) rc = train_arms(ctx, o, d, split, 2, m);
+    if (rc == WR_OK) rc = wr_experiment(m[0], m[1], d, (int)o->k, o->exclude_seen, position, (uint64_t)o->seed, &json);
+    if (rc == WR_OK && o->json) wr__host_print(1, json, strlen(json)); /* say() would cut at 2 KB */
     if (rc == WR_OK && !o->json) {
         wr_json_tok *t = NULL;
         int nt = 0;
         char err[64];
-        if (wr__json_parse(b.data, b.len, &t, &nt, err, sizeof err) == 0) {
-            int ab = wr__json_get(b.data, t, 0, "ab"), il = wr__json_get(b.data, t, 0, "interleaving"), aa = wr__json_get(b.data, t, 0, "aa");
-            int v[6] = {wr__json_get(b.data, t, ab, "welch_p"), wr__json_get(b.data, t, ab, "users_for_80_power"), wr__json_get(b.data, t, il, "p"),
-                        wr__json_get(b.data, t, il, "users_for_80_power"), wr__json_get(b.data, t, aa, "fixed_horizon_rejections"),
-                        wr__json_get(b.data, t, aa, "peeking_every_100_rejections")};
-#define TOK(i) (int)(t[v[i]].end - t[v[i]].start), b.data + t[v[i]].start
-            say(1, "%s vs %s on %d users (%s clicks):\n  A/B: Welch p %.*s, users for 80%% power %.*s\n  interleaving: p %.*s, users for 80%% power %.*s\n"
+        if (wr__json_parse(json, strlen(json), &t, &nt, err, sizeof err) == 0) {
+            int ab = wr__json_get(json, t, 0, "ab"), il = wr__json_get(json, t, 0, "interleaving"), aa = wr__json_get(json, t, 0, "aa"), us = wr__json_get(json, t, 0, "users");
+            int v[7] = {wr__json_get(json, t, ab, "welch_p"), wr__json_get(json, t, ab, "users_for_80_power"), wr__json_get(json, t, il, "p"),
+                        wr__json_get(json, t, il, "users_for_80_power"), wr__json_get(json, t, aa, "fixed_horizon_rejections"),
+                        wr__json_get(json, t, aa, "peeking_every_100_rejections"), us};
+#define TOK(i) (int)(t[v[i]].end - t[v[i]].start), json + t[v[i]].start
+            say(1, "%s vs %s on %.*s users (%s clicks):\n  A/B: Welch p %.*s, users for 80%% power %.*s\n  interleaving: p %.*s, users for 80%% power %.*s\n"
                    "  A/A (1000 runs): fixed horizon rejects %.*s, peeking every 100 users %.*s\n",
-                o->arms[0], o->arms[1], n, position ? "position" : "next", TOK(0), TOK(1), TOK(2), TOK(3), TOK(4), TOK(5));
+                o->arms[0], o->arms[1], TOK(6), position ? "position" : "next", TOK(0), TOK(1), TOK(2), TOK(3), TOK(4), TOK(5));
 #undef TOK
         }
         free(t);
     }
-    wr__buf_free(&b);
-    free(pos[0]), free(pos[1]), free(lists), free(hist), free(target), free(mix), free(team), free(sc), free(x[0]), free(x[1]), free(work);
+    wr_free(json);
     wr_model_free(m[0]);
     wr_model_free(m[1]);
     wr_split_free(split);

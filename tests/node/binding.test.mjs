@@ -466,3 +466,25 @@ test('generate with features: the same sessions plus labels and side tables; fm 
     assert.ok(auc.fm > auc.lr + 0.1, JSON.stringify(auc));
     d.dispose();
 });
+
+test('compare and experiment through the binding: the same statistics as the CLI', async () => {
+    const d = engine.dataset(engine.generate({ sessions: 800, items: 100, seed: 9 }));
+    const models = [];
+    for (const name of ['pop', 'markov']) {
+        const m = engine.model(name);
+        await m.train(d, { leaveOneOut: true });
+        models.push(m);
+    }
+    const { report, perUser } = engine.compare(d, models);
+    assert.deepEqual(report.models.map((m) => m.model), ['pop', 'markov']);
+    assert.equal(perUser.trim().split('\n').length, 1 + 2 * report.queries);
+    const ndcg = report.pairs.find((p) => p.metric === 'NDCG@10');
+    assert.ok(ndcg.diff < 0 && ndcg.holm_p < 0.01);
+    const e = engine.experiment(d, models[1], models[0], { seed: 3 });
+    assert.ok(e.ab.arms[0].ctr > e.ab.arms[1].ctr && e.interleaving.wins_a > e.interleaving.wins_b);
+    assert.equal(typeof e.aa.peeking_every_100_rejections, 'number');
+    assert.throws(() => engine.compare(d, [models[0]]), /2 to 8 Models/);
+    assert.throws(() => engine.experiment(d, models[0], models[1], { click: 'always' }), /click must be/);
+    for (const m of models) m.dispose();
+    d.dispose();
+});
