@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore, CompareReport, ExperimentReport,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -44,6 +44,9 @@ export class WorkerEngine {
     /** True once terminate() was called or the worker died. */
     readonly terminated: boolean;
     modelNames(): string[];
+    compare(dataset: WorkerDataset, models: WorkerModel[], options?: { protocol?: Protocol; fractions?: [number, number, number]; seed?: number | bigint; k?: number; excludeSeen?: boolean | 'auto' }):
+        Promise<{ report: CompareReport; perUser: string }>;
+    experiment(dataset: WorkerDataset, a: WorkerModel, b: WorkerModel, options?: { click?: 'next' | 'position'; seed?: number | bigint; k?: number; excludeSeen?: boolean | 'auto' }): Promise<ExperimentReport>;
     modelInfo(name: ModelName): ModelInfo;
     generate(options?: GenerateOptions & { features?: false }): Promise<string>;
     generate(options: GenerateOptions & { features: true }): Promise<GeneratedStore>;

@@ -201,6 +201,17 @@ export class WorkerEngine {
     }
     /** The demo store as CSV text. */
     async generate(options) { return this._request('generate', { options }); }
+    /** Engine.compare in the worker: models are WorkerModels of this engine. */
+    async compare(dataset, models, options) {
+        if (!Array.isArray(models) || !models.length || !models.every((m) => m instanceof WorkerModel && m._engine === this))
+            throw new TypeError(`models must be an array of this engine's WorkerModels, got ${show(models)}`);
+        return this._request('compare', { data: models[0]._data(dataset), models: models.map((m) => m._live()), options });
+    }
+    /** Engine.experiment in the worker. */
+    async experiment(dataset, a, b, options) {
+        for (const m of [a, b]) if (!(m instanceof WorkerModel) || m._engine !== this) throw new TypeError('experiment takes two WorkerModels of this engine');
+        return this._request('experiment', { data: a._data(dataset), a: a._live(), b: b._live(), options });
+    }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
     async dataset(input, options) {
         checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);

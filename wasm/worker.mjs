@@ -79,6 +79,8 @@ export function createHost(post) {
             return modelInfo(m, adopt(m));
         },
         info({ model }) { const m = get(model, 'Model'); return modelInfo(m, model); },
+        compare({ data, models, options }) { return live().compare(get(data, 'Dataset'), models.map((h) => get(h, 'Model')), options); },
+        experiment({ data, a, b, options }) { return live().experiment(get(data, 'Dataset'), get(a, 'Model'), get(b, 'Model'), options); },
         fit(msg, id) { return train('train', msg, id); },
         fineTune(msg, id) { return train('fineTune', msg, id); },
         itemIndexes({ model, ids }) {

@@ -415,3 +415,21 @@ test('worker: labelled data, a held-out-event protocol and mf by user, as in the
         await we.dispose?.();
     }
 });
+
+test('worker: compare and experiment, as in the thread', async () => {
+    const we = await createWorkerEngine();
+    try {
+        const d = await we.generateDataset({ sessions: 600, items: 80, seed: 2 });
+        const pop = await we.model('pop'), markov = await we.model('markov');
+        for (const m of [pop, markov]) await m.fit(d, { leaveOneOut: true });
+        const { report, perUser } = await we.compare(d, [pop, markov]);
+        assert.equal(report.models.length, 2);
+        assert.ok(perUser.startsWith('user,arm,HR@10,NDCG@10,MRR@10'));
+        const e = await we.experiment(d, markov, pop);
+        assert.ok(e.interleaving.wins_a > e.interleaving.wins_b);
+        await assert.rejects(we.compare(d, [pop]), /2 to 8/);
+        await assert.rejects(we.compare(d, 'pop'), /WorkerModels/);
+    } finally {
+        await we.terminate?.();
+    }
+});
