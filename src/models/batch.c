@@ -231,3 +231,61 @@ int32_t wr__draw_negative(const wr_sampler *s, const wr_pair_set *p, wr_rng *rng
     }
     return j;
 }
+
+int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, int n_neg, double alpha, double *mean) {
+    memset(e, 0, sizeof *e);
+    int64_t n = 0;
+    for (int u = 0; u < train->n; u++) n += train->len[u];
+    e->n_neg = target == WR_TARGET_NONE ? n_neg : 0;
+    e->user = malloc((size_t)n * sizeof *e->user + 4), e->item = malloc((size_t)n * sizeof *e->item + 4);
+    e->order = malloc((size_t)n * sizeof *e->order + 4);
+    if (target != WR_TARGET_NONE) e->y = malloc((size_t)n * sizeof *e->y + 4), e->by = malloc((size_t)batch * sizeof *e->by + 4);
+    e->bu = malloc((size_t)batch * sizeof *e->bu + 4), e->bi = malloc((size_t)batch * sizeof *e->bi + 4);
+    e->bneg = malloc((size_t)batch * e->n_neg * sizeof *e->bneg + 4);
+    if (!e->user || !e->item || !e->order || (target != WR_TARGET_NONE && (!e->y || !e->by)) || !e->bu || !e->bi || !e->bneg ||
+        wr__pairs_init(&e->seen, train) < 0)
+        return -1;
+    double sum = 0;
+    for (int u = 0; u < train->n; u++)
+        for (int t = 0; t < train->len[u]; t++) {
+            int64_t k = train->start[u] + t;
+            if (target == WR_TARGET_NONE && train->label && !train->label[k]) continue;
+            e->user[e->n] = u, e->item[e->n] = train->items[k];
+            if (e->y) e->y[e->n] = target == WR_TARGET_RATING ? train->rating[k] : (float)train->label[k], sum += e->y[e->n];
+            e->n++;
+        }
+    if (mean) *mean = e->n ? sum / (double)e->n : 0;
+    if (wr__sampler_init(&e->sampler, train, alpha) < 0) return -1;
+    e->sampler_ready = 1;
+    e->next = e->n; /* the first batch shuffles */
+    return 0;
+}
+
+void wr__events_free(wr_events *e) {
+    wr__pairs_free(&e->seen);
+    if (e->sampler_ready) wr__sampler_free(&e->sampler);
+    free(e->user), free(e->item), free(e->order), free(e->y), free(e->bu), free(e->bi), free(e->bneg), free(e->by);
+    memset(e, 0, sizeof *e);
+}
+
+int wr__events_next(wr_events *e, wr_rng *rng, int batch, int *epoch_end) {
+    if (e->next >= e->n) { /* a new epoch: a fresh order */
+        for (int64_t i = 0; i < e->n; i++) e->order[i] = (int32_t)i;
+        for (int64_t i = e->n - 1; i > 0; i--) {
+            int64_t j = (int64_t)(wr__rng_u64(rng) % (uint64_t)(i + 1));
+            int32_t t = e->order[i];
+            e->order[i] = e->order[j], e->order[j] = t;
+        }
+        e->next = 0;
+    }
+    int n = (int)(e->n - e->next < batch ? e->n - e->next : batch), nn = e->n_neg;
+    for (int b = 0; b < n; b++) {
+        int32_t k = e->order[e->next + b];
+        e->bu[b] = e->user[k], e->bi[b] = e->item[k];
+        if (e->y) e->by[b] = e->y[k];
+        for (int j = 0; j < nn; j++) e->bneg[(size_t)b * nn + j] = wr__draw_negative(&e->sampler, &e->seen, rng, e->bu[b]);
+    }
+    e->next += n;
+    *epoch_end = e->next >= e->n;
+    return n;
+}

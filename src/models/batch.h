@@ -70,4 +70,26 @@ int wr__pairs_has(const wr_pair_set *p, int user, int item);
  * kept: on a user who touched nearly everything the last draw stands). */
 int32_t wr__draw_negative(const wr_sampler *s, const wr_pair_set *p, wr_rng *rng, int user);
 
+/* ---- the (user, item) training events of mf, ncf and the fm family, in mini-batches ---- */
+enum { WR_TARGET_NONE = 0, WR_TARGET_LABEL, WR_TARGET_RATING };
+typedef struct {
+    int64_t n, next;          /* events, and the next one in this epoch's order */
+    int32_t *user, *item, *order;
+    float *y;                 /* each event's target (label or rating), or NULL: implicit */
+    wr_pair_set seen;         /* the positives, which negatives avoid */
+    wr_sampler sampler;
+    int sampler_ready, n_neg;
+    int32_t *bu, *bi, *bneg;  /* the current mini-batch: users, items, n_neg negatives each */
+    float *by;                /* its targets (NULL: implicit) */
+} wr_events;
+/* The events of train (its sequence index is the user): with target NONE the positive ones (label
+ * 1 where labelled), each to be paired with n_neg negatives drawn from popularity^alpha; with
+ * LABEL or RATING every event and its label or rating (*mean: the targets' mean, may be NULL).
+ * batch is the largest mini-batch. Returns 0, or -1 on OOM. */
+int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, int n_neg, double alpha, double *mean);
+void wr__events_free(wr_events *e);
+/* The next mini-batch of up to batch events into e->bu, bi, by and (implicit) bneg; an epoch's
+ * first batch reshuffles the order. Returns its size; *epoch_end = 1 on an epoch's last batch. */
+int wr__events_next(wr_events *e, wr_rng *rng, int batch, int *epoch_end);
+
 #endif

@@ -73,12 +73,7 @@ typedef struct {
     int64_t *ustart, *istart;
     int32_t *ufeat, *ifeat;
     /* training */
-    int64_t n_ev, next;
-    int32_t *ev_user, *ev_item, *order;
-    float *ev_y;
-    wr_pair_set seen;
-    wr_sampler sampler;
-    int sampler_ready, labelled;
+    wr_events ev;
     int max_part;              /* most features of one user or item part (its id included) */
     int32_t *rows;
     unsigned char *touched;
@@ -128,10 +123,8 @@ static int build_layout(wr_model *m, int U, int V, int F, int NF) {
 static void fm_free(wr_model *m) {
     fm_state *s = m->state;
     free(m->params);
-    wr__pairs_free(&s->seen);
-    if (s->sampler_ready) wr__sampler_free(&s->sampler);
-    void *bufs[] = {s->field, s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->ev_user, s->ev_item, s->order,
-                    s->ev_y, s->rows, s->touched, s->sbuf, s->ibuf};
+    wr__events_free(&s->ev);
+    void *bufs[] = {s->field, s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->rows, s->touched, s->sbuf, s->ibuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int d = 0; d < 6; d++) free(s->dact[d]), free(s->ddact[d]);
     free(s);
@@ -187,37 +180,20 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
         if (!(s->field = malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
         for (int j = 0; j < s->F; j++) s->field[j] = j < U ? 0 : j < U + V ? 1 : 2 + X->value_field[j - U - V];
     }
-    /* training events */
-    s->labelled = s->loss == LOSS_BCE && train->label;
-    int64_t n = 0;
-    for (int u = 0; u < train->n; u++) n += train->len[u];
+    /* training events: ratings (mse), labels (bce on labelled data), else the positives */
+    int target = s->loss == LOSS_MSE ? WR_TARGET_RATING : train->label ? WR_TARGET_LABEL : WR_TARGET_NONE;
     size_t T = s->layout.total + 4;
     int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
+    double mean = 0;
     s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
-    s->ev_user = malloc((size_t)n * sizeof(int32_t) + 1), s->ev_item = malloc((size_t)n * sizeof(int32_t) + 1);
-    s->order = malloc((size_t)n * sizeof(int32_t) + 1);
-    if (s->loss == LOSS_MSE || s->labelled) s->ev_y = malloc((size_t)n * sizeof(float) + 1);
-    size_t per_step = (size_t)B * (1 + (size_t)(s->ev_y ? 0 : nn)) * (size_t)(2 * s->max_part);
+    size_t per_step = (size_t)B * (1 + (size_t)(target != WR_TARGET_NONE ? 0 : nn)) * (size_t)(2 * s->max_part);
     s->rows = malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
     s->touched = calloc((size_t)s->F + 1, 1);
-    if (!s->grad || !s->m1 || !s->m2 || !s->ev_user || !s->ev_item || !s->order || ((s->loss == LOSS_MSE || s->labelled) && !s->ev_y) ||
-        !s->rows || !s->touched || wr__pairs_init(&s->seen, train) < 0)
+    if (!s->grad || !s->m1 || !s->m2 || !s->rows || !s->touched || wr__events_init(&s->ev, train, target, B, nn, 0, &mean) < 0)
         return wr__oom(m->ctx, "allocating the model's training state");
-    double mean = 0;
-    for (int u = 0; u < train->n; u++)
-        for (int e = 0; e < train->len[u]; e++) {
-            int64_t k = train->start[u] + e;
-            if (!s->ev_y && train->label && !train->label[k]) continue; /* implicit bce: the positives */
-            s->ev_user[s->n_ev] = u, s->ev_item[s->n_ev] = train->items[k];
-            if (s->ev_y) s->ev_y[s->n_ev] = s->loss == LOSS_MSE ? train->rating[k] : (float)train->label[k], mean += s->ev_y[s->n_ev];
-            s->n_ev++;
-        }
-    if (!s->n_ev) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
-    if (s->loss == LOSS_MSE) *view(s, m->params, s->w0) = (float)(mean / (double)s->n_ev);
-    if (wr__sampler_init(&s->sampler, train, 0) < 0) return wr__oom(m->ctx, "allocating the model's sampler");
-    s->sampler_ready = 1;
+    if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
+    if (s->loss == LOSS_MSE) *view(s, m->params, s->w0) = (float)mean;
     s->adam = wr_adamw_init((float)wr__hp(m, "lr"), 0);
-    s->next = s->n_ev;
     return WR_OK;
 }
 
@@ -403,37 +379,12 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
 static int fm_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     fm_state *s = m->state;
     (void)train;
-    if (s->next >= s->n_ev) {
-        for (int64_t i = 0; i < s->n_ev; i++) s->order[i] = (int32_t)i;
-        for (int64_t i = s->n_ev - 1; i > 0; i--) {
-            int64_t j = (int64_t)(wr__rng_u64(&m->rng) % (uint64_t)(i + 1));
-            int32_t t = s->order[i];
-            s->order[i] = s->order[j], s->order[j] = t;
-        }
-        s->next = 0;
-    }
-    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
-    int n = (int)(s->n_ev - s->next < B ? s->n_ev - s->next : B);
-    int32_t *users = malloc((size_t)n * sizeof *users), *items = malloc((size_t)n * sizeof *items);
-    int32_t *negs = s->ev_y ? NULL : malloc((size_t)n * nn * sizeof *negs);
-    float *y = s->ev_y ? malloc((size_t)n * sizeof *y) : NULL;
-    if (!users || !items || (!s->ev_y && !negs) || (s->ev_y && !y)) {
-        free(users), free(items), free(negs), free(y);
-        return wr__oom(m->ctx, "training the model");
-    }
-    for (int b = 0; b < n; b++) {
-        int32_t e = s->order[s->next + b];
-        users[b] = s->ev_user[e], items[b] = s->ev_item[e];
-        if (y) y[b] = s->ev_y[e];
-        for (int k = 0; negs && k < nn; k++) negs[(size_t)b * nn + k] = wr__draw_negative(&s->sampler, &s->seen, &m->rng, users[b]);
-    }
-    s->next += n;
+    wr_events *e = &s->ev;
+    int n = wr__events_next(e, &m->rng, (int)wr__hp(m, "batch"), epoch_end);
     const float *grad;
-    *loss = wr__fm_loss_grad(m, users, items, y, negs, n, &grad);
+    *loss = wr__fm_loss_grad(m, e->bu, e->bi, e->by, e->bneg, n, &grad);
     wr__adam_step(&s->adam, &s->layout, m->params, s->grad, s->m1, s->m2, s->rows, s->n_rows);
-    free(users), free(items), free(negs), free(y);
     *positions = n;
-    *epoch_end = s->next >= s->n_ev;
     return *loss < 0 ? wr__oom(m->ctx, "training the model") : WR_OK;
 }
 

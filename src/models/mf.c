@@ -40,12 +40,7 @@ typedef struct {
     float *grad, *m1, *m2;   /* gradient and Adam moments, same layout as m->params */
     wr_adamw adam;
     /* training state */
-    int64_t n_ev, next;      /* training events and the next one in this epoch's order */
-    int32_t *ev_user, *ev_item, *order;
-    float *ev_y;             /* the target: rating (mse) or label (bce on labelled data); NULL otherwise */
-    wr_pair_set seen;        /* the training positives: negatives are items the user never touched */
-    wr_sampler sampler;
-    int sampler_ready;
+    wr_events ev;            /* the events: ratings (mse), labels (bce on labelled data), else positives */
     int32_t *urows, *irows;  /* rows a step touched */
     unsigned char *utouch, *itouch;
     int nur, nir;
@@ -74,10 +69,9 @@ static int build_layout(wr_model *m, int U, int V) {
 static void mf_free(wr_model *m) {
     mf_state *s = m->state;
     free(m->params);
-    wr__pairs_free(&s->seen);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ev_user, s->ev_item, s->order, s->ev_y, s->urows, s->irows, s->utouch, s->itouch, s->pbuf};
+    wr__events_free(&s->ev);
+    void *bufs[] = {s->grad, s->m1, s->m2, s->urows, s->irows, s->utouch, s->itouch, s->pbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
-    if (s->sampler_ready) wr__sampler_free(&s->sampler);
     free(s);
 }
 
@@ -90,40 +84,21 @@ static int mf_fit(wr_model *m, const wr_seqs *train) {
     wr__layout_init(&s->layout, m->params, &m->rng);
     if (s->loss == LOSS_MSE && !train->rating)
         return wr__err(m->ctx, WR_ERR_ARG, "mf: loss mse needs ratings (MovieLens, or a CSV rating column); this data has none");
-    int labelled = s->loss == LOSS_BCE && train->label;
-    /* the events trained on: every labelled one (bce), the rated ones (mse), else the positives */
-    int64_t n = 0;
-    for (int u = 0; u < train->n; u++) n += train->len[u];
+    int target = s->loss == LOSS_MSE ? WR_TARGET_RATING : s->loss == LOSS_BCE && train->label ? WR_TARGET_LABEL : WR_TARGET_NONE;
     size_t T = s->layout.total + 4;
-    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
-    s->ev_user = malloc((size_t)n * sizeof(int32_t) + 1), s->ev_item = malloc((size_t)n * sizeof(int32_t) + 1);
-    s->order = malloc((size_t)n * sizeof(int32_t) + 1);
-    if (s->loss == LOSS_MSE || labelled) s->ev_y = malloc((size_t)n * sizeof(float) + 1);
-    int seen_rc = wr__pairs_init(&s->seen, train);
     int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
     size_t per_step = (size_t)B * (1 + (size_t)nn);
+    double mean = 0;
+    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
     s->urows = malloc((size_t)(B < s->U ? B : s->U) * sizeof(int32_t) + 4);
     s->irows = malloc((per_step < (size_t)s->V ? per_step : (size_t)s->V) * sizeof(int32_t) + 4);
     s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
-    if (!s->grad || !s->m1 || !s->m2 || !s->ev_user || !s->ev_item || !s->order || ((s->loss == LOSS_MSE || labelled) && !s->ev_y) ||
-        seen_rc < 0 || !s->urows || !s->irows || !s->utouch || !s->itouch)
+    if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch ||
+        wr__events_init(&s->ev, train, target, B, nn, wr__hp(m, "neg_alpha"), &mean) < 0)
         return wr__oom(m->ctx, "allocating mf's training state");
-    double mean = 0;
-    for (int u = 0; u < train->n; u++)
-        for (int e = 0; e < train->len[u]; e++) {
-            int64_t k = train->start[u] + e;
-            int item = train->items[k], pos = !train->label || train->label[k];
-            if (!labelled && s->loss != LOSS_MSE && !pos) continue; /* bpr and implicit bce: the positives */
-            s->ev_user[s->n_ev] = u, s->ev_item[s->n_ev] = item;
-            if (s->ev_y) s->ev_y[s->n_ev] = s->loss == LOSS_MSE ? train->rating[k] : (float)train->label[k], mean += s->ev_y[s->n_ev];
-            s->n_ev++;
-        }
-    if (!s->n_ev) return wr__err(m->ctx, WR_ERR_ARG, "mf: no training events");
-    if (s->loss == LOSS_MSE) *view(s, m->params, s->mu) = (float)(mean / (double)s->n_ev); /* start at the mean rating */
-    if (wr__sampler_init(&s->sampler, train, wr__hp(m, "neg_alpha")) < 0) return wr__oom(m->ctx, "allocating mf's sampler");
-    s->sampler_ready = 1;
+    if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "mf: no training events");
+    if (s->loss == LOSS_MSE) *view(s, m->params, s->mu) = (float)mean; /* start at the mean rating */
     s->adam = wr_adamw_init((float)wr__hp(m, "lr"), 0);
-    s->next = s->n_ev; /* the first step shuffles */
     return WR_OK;
 }
 
@@ -238,33 +213,10 @@ static void clear_grad(mf_state *s) {
 static int mf_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     mf_state *s = m->state;
     (void)train;
-    if (s->next >= s->n_ev) { /* a new epoch: a fresh order */
-        for (int64_t i = 0; i < s->n_ev; i++) s->order[i] = (int32_t)i;
-        for (int64_t i = s->n_ev - 1; i > 0; i--) {
-            int64_t j = (int64_t)(wr__rng_u64(&m->rng) % (uint64_t)(i + 1));
-            int32_t t = s->order[i];
-            s->order[i] = s->order[j], s->order[j] = t;
-        }
-        s->next = 0;
-    }
-    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
-    int n = (int)(s->n_ev - s->next < B ? s->n_ev - s->next : B);
-    int32_t *users = malloc((size_t)n * sizeof *users), *items = malloc((size_t)n * sizeof *items);
-    int32_t *negs = malloc((size_t)n * nn * sizeof *negs);
-    float *y = s->ev_y ? malloc((size_t)n * sizeof *y) : NULL;
-    if (!users || !items || !negs || (s->ev_y && !y)) {
-        free(users), free(items), free(negs), free(y);
-        return wr__oom(m->ctx, "training mf");
-    }
-    for (int b = 0; b < n; b++) {
-        int32_t e = s->order[s->next + b];
-        users[b] = s->ev_user[e], items[b] = s->ev_item[e];
-        if (y) y[b] = s->ev_y[e];
-        for (int k = 0; k < nn && !y; k++) negs[(size_t)b * nn + k] = wr__draw_negative(&s->sampler, &s->seen, &m->rng, users[b]);
-    }
-    s->next += n;
+    wr_events *e = &s->ev;
+    int n = wr__events_next(e, &m->rng, (int)wr__hp(m, "batch"), epoch_end);
     const float *grad;
-    *loss = wr__mf_loss_grad(m, users, items, y, negs, n, &grad);
+    *loss = wr__mf_loss_grad(m, e->bu, e->bi, e->by, e->bneg, n, &grad);
     /* lazy Adam: each table on the rows this step used */
     wr_adamw_begin_step(&s->adam);
     float *P = m->params;
@@ -274,9 +226,7 @@ static int mf_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_
     wr_adamw_rows(view(s, P, s->qi), view(s, s->m1, s->qi), view(s, s->m2, s->qi), view(s, s->grad, s->qi), s->irows, s->nir, &s->adam, s->V, C);
     wr_adamw_rows(view(s, P, s->bi), view(s, s->m1, s->bi), view(s, s->m2, s->bi), view(s, s->grad, s->bi), s->irows, s->nir, &s->adam, s->V, 1);
     if (s->loss != LOSS_BPR) wr_adamw_dense(view(s, P, s->mu), view(s, s->m1, s->mu), view(s, s->m2, s->mu), view(s, s->grad, s->mu), &s->adam, 1);
-    free(users), free(items), free(negs), free(y);
     *positions = n;
-    *epoch_end = s->next >= s->n_ev;
     return WR_OK;
 }
 

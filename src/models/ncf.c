@@ -46,12 +46,7 @@ typedef struct {
     float *grad, *m1, *m2;
     wr_adamw adam;
     /* training */
-    int64_t n_ev, next;
-    int32_t *ev_user, *ev_item, *order;
-    float *ev_y;
-    wr_pair_set seen;
-    wr_sampler sampler;
-    int sampler_ready;
+    wr_events ev;
     int32_t *urows, *irows;
     unsigned char *utouch, *itouch;
     int nur, nir, cap;         /* cap: rows a forward pass can hold */
@@ -117,10 +112,9 @@ static int alloc_acts(ncf_state *s, int cap) {
 static void ncf_free(wr_model *m) {
     ncf_state *s = m->state;
     free(m->params);
-    wr__pairs_free(&s->seen);
-    if (s->sampler_ready) wr__sampler_free(&s->sampler);
+    wr__events_free(&s->ev);
     for (int l = 0; l <= MAX_LAYERS; l++) free(s->act[l]), free(s->dact[l]);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ev_user, s->ev_item, s->order, s->ev_y, s->urows, s->irows, s->utouch, s->itouch,
+    void *bufs[] = {s->grad, s->m1, s->m2, s->urows, s->irows, s->utouch, s->itouch,
                     s->phi, s->dphi, s->logit, s->bu, s->bi};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
@@ -246,66 +240,29 @@ static int ncf_fit(wr_model *m, const wr_seqs *train) {
     int rc = build_layout(m, m->users.n, train->n_items);
     if (rc) return rc;
     wr__layout_init(&s->layout, m->params, &m->rng);
-    int labelled = train->label != NULL, B = (int)wr__hp(m, "batch"), nn = labelled ? 0 : (int)wr__hp(m, "n_neg");
-    int64_t n = 0;
-    for (int u = 0; u < train->n; u++) n += train->len[u];
+    /* every event: with its label on labelled data, else each against n_neg sampled negatives */
+    int target = train->label ? WR_TARGET_LABEL : WR_TARGET_NONE, B = (int)wr__hp(m, "batch");
+    int nn = target == WR_TARGET_LABEL ? 0 : (int)wr__hp(m, "n_neg");
     size_t T = s->layout.total + 4;
     s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
-    s->ev_user = malloc((size_t)n * sizeof(int32_t) + 1), s->ev_item = malloc((size_t)n * sizeof(int32_t) + 1);
-    s->order = malloc((size_t)n * sizeof(int32_t) + 1);
-    if (labelled) s->ev_y = malloc((size_t)n * sizeof(float) + 1);
     int rows = B * (1 + nn);
     s->urows = malloc((size_t)rows * sizeof(int32_t) + 4), s->irows = malloc((size_t)rows * sizeof(int32_t) + 4);
     s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
-    if (!s->grad || !s->m1 || !s->m2 || !s->ev_user || !s->ev_item || !s->order || (labelled && !s->ev_y) || !s->urows || !s->irows ||
-        !s->utouch || !s->itouch || alloc_acts(s, rows > 256 ? rows : 256) < 0 || wr__pairs_init(&s->seen, train) < 0)
+    if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch || alloc_acts(s, rows > 256 ? rows : 256) < 0 ||
+        wr__events_init(&s->ev, train, target, B, nn, 0, NULL) < 0)
         return wr__oom(m->ctx, "allocating the model's training state");
-    for (int u = 0; u < train->n; u++)
-        for (int e = 0; e < train->len[u]; e++) {
-            int64_t k = train->start[u] + e;
-            s->ev_user[s->n_ev] = u, s->ev_item[s->n_ev] = train->items[k];
-            if (labelled) s->ev_y[s->n_ev] = train->label[k];
-            s->n_ev++;
-        }
-    if (!s->n_ev) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
-    if (wr__sampler_init(&s->sampler, train, 0) < 0) return wr__oom(m->ctx, "allocating the model's sampler");
-    s->sampler_ready = 1;
+    if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
     s->adam = wr_adamw_init((float)wr__hp(m, "lr"), 0);
-    s->next = s->n_ev;
     return WR_OK;
 }
 
 static int ncf_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     ncf_state *s = m->state;
     (void)train;
-    if (s->next >= s->n_ev) {
-        for (int64_t i = 0; i < s->n_ev; i++) s->order[i] = (int32_t)i;
-        for (int64_t i = s->n_ev - 1; i > 0; i--) {
-            int64_t j = (int64_t)(wr__rng_u64(&m->rng) % (uint64_t)(i + 1));
-            int32_t t = s->order[i];
-            s->order[i] = s->order[j], s->order[j] = t;
-        }
-        s->next = 0;
-    }
-    int B = (int)wr__hp(m, "batch"), nn = s->ev_y ? 0 : (int)wr__hp(m, "n_neg");
-    int n = (int)(s->n_ev - s->next < B ? s->n_ev - s->next : B);
-    int32_t *users = malloc((size_t)n * sizeof *users), *items = malloc((size_t)n * sizeof *items);
-    int32_t *negs = malloc((size_t)n * nn * sizeof *negs + 4);
-    float *y = s->ev_y ? malloc((size_t)n * sizeof *y) : NULL;
-    if (!users || !items || !negs || (s->ev_y && !y)) {
-        free(users), free(items), free(negs), free(y);
-        return wr__oom(m->ctx, "training the model");
-    }
-    for (int b = 0; b < n; b++) {
-        int32_t e = s->order[s->next + b];
-        users[b] = s->ev_user[e], items[b] = s->ev_item[e];
-        if (y) y[b] = s->ev_y[e];
-        for (int k = 0; k < nn; k++) negs[(size_t)b * nn + k] = wr__draw_negative(&s->sampler, &s->seen, &m->rng, users[b]);
-    }
-    s->next += n;
+    wr_events *e = &s->ev;
+    int n = wr__events_next(e, &m->rng, (int)wr__hp(m, "batch"), epoch_end);
     const float *grad;
-    *loss = wr__ncf_loss_grad(m, users, items, y, negs, n, &grad);
-    free(users), free(items), free(negs), free(y);
+    *loss = wr__ncf_loss_grad(m, e->bu, e->bi, e->by, e->bneg, n, &grad);
     if (*loss < 0) return wr__oom(m->ctx, "training the model");
     wr_adamw_begin_step(&s->adam);
     float *P = m->params;
@@ -320,7 +277,6 @@ static int ncf_train_step(wr_model *m, const wr_seqs *train, double *loss, int64
                       items_table ? s->nir : s->nur, &s->adam, (int)w->shape[0], (int)w->shape[1]);
     }
     *positions = n;
-    *epoch_end = s->next >= s->n_ev;
     return WR_OK;
 }
 
