@@ -352,9 +352,9 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
             float d = out[r] - target;
             loss += d * d, g[r] = (float)(2 * d * inv);
         } else {
-            float p = 1.0f / (1.0f + wr_expf(-out[r]));
-            loss += target > 0 ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
-            g[r] = (float)((p - target) * inv);
+            float dz;
+            loss += wr_bce_logit(out[r], target, &dz);
+            g[r] = (float)(dz * inv);
         }
         forward_backward(s, P, s->grad, xs + (size_t)r * stride, nx[r], g[r], 1);
     }

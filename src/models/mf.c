@@ -144,30 +144,29 @@ double wr__mf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
                 loss += d * d;
                 add_grad(s, P, G, u, i, (float)(2 * d * inv));
             } else { /* labelled bce */
-                float p = 1.0f / (1.0f + wr_expf(-si));
-                loss += y[b] ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
-                add_grad(s, P, G, u, i, (float)((p - y[b]) * inv));
+                float dz;
+                loss += wr_bce_logit(si, y[b], &dz);
+                add_grad(s, P, G, u, i, (float)(dz * inv));
             }
             continue;
         }
         for (int k = 0; k < nn; k++) {
             int j = negs[(size_t)b * nn + k];
             float sj = score_pair(s, P, u, j);
-            if (s->loss == LOSS_BPR) { /* -log sigmoid(si - sj) */
-                float x = si - sj, sig = 1.0f / (1.0f + wr_expf(-x));
-                loss += x > 0 ? wr_logf(1 + wr_expf(-x)) : -x + wr_logf(1 + wr_expf(x));
-                add_grad(s, P, G, u, i, (float)((sig - 1) * inv));
-                add_grad(s, P, G, u, j, (float)((1 - sig) * inv));
+            float dz;
+            if (s->loss == LOSS_BPR) { /* -log sigmoid(si - sj): BCE of the difference against 1 */
+                loss += wr_bce_logit(si - sj, 1, &dz);
+                add_grad(s, P, G, u, i, (float)(dz * inv));
+                add_grad(s, P, G, u, j, (float)(-dz * inv));
             } else { /* implicit bce: the positive once, each negative */
-                float pj = 1.0f / (1.0f + wr_expf(-sj));
-                loss += -wr_logf(1 - pj > 1e-12f ? 1 - pj : 1e-12f);
-                add_grad(s, P, G, u, j, (float)(pj * inv));
+                loss += wr_bce_logit(sj, 0, &dz);
+                add_grad(s, P, G, u, j, (float)(dz * inv));
             }
         }
         if (s->loss == LOSS_BCE) {
-            float p = 1.0f / (1.0f + wr_expf(-si));
-            loss += -wr_logf(p > 1e-12f ? p : 1e-12f);
-            add_grad(s, P, G, u, i, (float)((p - 1) * inv));
+            float dz;
+            loss += wr_bce_logit(si, 1, &dz);
+            add_grad(s, P, G, u, i, (float)(dz * inv));
         }
     }
     /* L2 on the rows the batch used (not divided by the batch: once per row a step uses) */

@@ -211,9 +211,9 @@ double wr__ncf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items
     forward(s, P, rows);
     double loss = 0, inv = 1.0 / n;
     for (int r = 0; r < rows; r++) {
-        float p = 1.0f / (1.0f + wr_expf(-s->logit[r])), t = target[r];
-        loss += t > 0 ? -wr_logf(p > 1e-12f ? p : 1e-12f) : -wr_logf(1 - p > 1e-12f ? 1 - p : 1e-12f);
-        dlogit[r] = (float)((p - t) * inv);
+        float dz;
+        loss += wr_bce_logit(s->logit[r], target[r], &dz);
+        dlogit[r] = (float)(dz * inv);
     }
     backward(s, P, s->grad, rows, dlogit);
     free(dlogit);

@@ -107,6 +107,11 @@ static float sigmoidf(float x) {
     return 1.0f / (1.0f + wr_expf(-x));
 }
 
+double wr_bce_logit(float z, float t, float *dz) {
+    *dz = sigmoidf(z) - t;
+    return -(t > 0 ? t * log_sigmoid(z) : 0) - (t < 1 ? (1 - t) * log_sigmoid(-z) : 0);
+}
+
 /* gSASRec (Petrov & Macdonald, RecSys 2023). Sampling K of the V - 1 non-target items makes
  * BCE's model overconfident: at the optimum sigmoid(s) overstates the positive's probability.
  * gBCE raises the positive's predicted probability to a power beta:

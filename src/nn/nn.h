@@ -179,6 +179,10 @@ double wr_sampled_softmax_loss(float *dlogits, float *probs, const float *logits
  * beta = 1 is the SASRec paper's loss; gBCE passes wr_gbce_beta(). valid (N) or NULL. */
 double wr_bce_loss(float *dlogits, const float *logits, const unsigned char *valid, float beta,
                    float scale, int N, int K);
+/* BCE of one logit z against a target t in [0, 1]: -(t log sigmoid(z) + (1 - t) log sigmoid(-z)),
+ * stable for any z (as wr_bce_loss), and *dz = sigmoid(z) - t. What the pointwise models (mf,
+ * ncf, the fm family) add up, one pair at a time. */
+double wr_bce_logit(float z, float t, float *dz);
 /* gSASRec's beta (Petrov & Macdonald 2023): alpha = K / (V - 1) is the negative sampling rate
  * (V items that can be negatives), t in [0,1] the calibration, beta = alpha (t (1 - 1/alpha) +
  * 1/alpha) = 1 - t (1 - alpha). */
