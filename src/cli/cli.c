@@ -261,17 +261,6 @@ static int save_model(wr_model *m, const char *path) {
     return rc;
 }
 
-/* A CSV field: quoted (quotes doubled) only when it needs to be. */
-static void csv_field(wr_buf *b, const char *s) {
-    if (!strpbrk(s, ",\"\n\r")) {
-        wr__buf_puts(b, s);
-        return;
-    }
-    wr__buf_puts(b, "\"");
-    for (; *s; s++) wr__buf_append(b, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
-    wr__buf_puts(b, "\"");
-}
-
 static void dataset_json(wr_buf *b, const options *o, const wr_data *d) {
     wr__buf_puts(b, "\"dataset\":{\"source\":");
     wr__buf_json_str(b, o->data);
@@ -761,9 +750,9 @@ static int cmd_split(wr_ctx *ctx, const options *o) {
         for (int u = 0; u < d->users.n; u++)
             for (int64_t e = d->user_start[u], n = d->user_start[u + 1] - e, t = 0; t < n; t++, e++) {
                 int part = s->part ? s->part[e] : n < 3 ? 0 : t == n - 1 ? 2 : t == n - 2 ? 1 : 0; /* loo: the last two */
-                csv_field(&b, d->users.keys[u]);
+                wr__buf_csv(&b, d->users.keys[u]);
                 wr__buf_puts(&b, ",");
-                csv_field(&b, d->items.keys[d->seq[e]]);
+                wr__buf_csv(&b, d->items.keys[d->seq[e]]);
                 if (d->rating) wr__buf_printf(&b, ",%.9g", d->rating[e]);
                 if (d->label) wr__buf_printf(&b, ",%d", d->label[e]);
                 wr__buf_printf(&b, ",%lld,%s\n", (long long)d->ts[e], parts[part]);

@@ -114,3 +114,13 @@ int wr__sort_stable(void *base, size_t n, size_t size,
     free(tmp);
     return 0;
 }
+
+void wr__buf_csv(wr_buf *b, const char *s) {
+    if (!strpbrk(s, ",\"\n\r")) {
+        wr__buf_puts(b, s);
+        return;
+    }
+    wr__buf_puts(b, "\"");
+    for (; *s; s++) wr__buf_append(b, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
+    wr__buf_puts(b, "\"");
+}

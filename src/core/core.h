@@ -64,6 +64,8 @@ void wr__buf_printf(wr_buf *b, const char *fmt, ...)
     ;
 /* Appends s as a JSON string literal with quotes and escapes. */
 void wr__buf_json_str(wr_buf *b, const char *s);
+/* Appends s as one CSV field: quoted (quotes doubled) only when it holds a comma, quote or newline. */
+void wr__buf_csv(wr_buf *b, const char *s);
 /* Appends a float so that native and wasm print the same text ("%.6g"-like, NaN as null). */
 void wr__buf_json_num(wr_buf *b, double x);
 void wr__buf_free(wr_buf *b);

@@ -211,25 +211,12 @@ static int next_item(const store *s, int cur, wr_rng *rng, int *detour) {
     return pick(s->cum_all, s->n, rng);
 }
 
-static void csv_field(wr_buf *b, const char *s) {
-    if (!strpbrk(s, ",\"\n\r")) {
-        wr__buf_puts(b, s);
-        return;
-    }
-    wr__buf_append(b, "\"", 1);
-    for (; *s; s++) {
-        if (*s == '"') wr__buf_append(b, "\"", 1);
-        wr__buf_append(b, s, 1);
-    }
-    wr__buf_append(b, "\"", 1);
-}
-
 static void emit(wr_buf *b, const store *s, int session, int item, int64_t ts, int label) {
     int c = s->cat[item];
     wr__buf_printf(b, "%d,%s-%03d,", session, cats[c].prefix, s->pos[item]);
-    csv_field(b, cats[c].name);
+    wr__buf_csv(b, cats[c].name);
     wr__buf_append(b, ",", 1);
-    csv_field(b, s->title[item]);
+    wr__buf_csv(b, s->title[item]);
     wr__buf_printf(b, label < 0 ? ",%lld\n" : ",%lld,%d\n", (long long)ts, label);
 }
 
@@ -271,7 +258,7 @@ static int generate(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **
             quality[i] = (double)wr__rng_normal(&srng);
             int c = s.cat[i];
             wr__buf_printf(&ib, "%s-%03d,", cats[c].prefix, s.pos[i]);
-            csv_field(&ib, cats[c].name);
+            wr__buf_csv(&ib, cats[c].name);
             wr__buf_printf(&ib, ",%s,%s\n", cats[c].main < 0 ? "main" : "accessory", prices[wr__rng_below(&srng, 3)]);
         }
         wr__buf_puts(&ub, "session,device,region\n");

@@ -10,17 +10,6 @@
 #include "metrics.h"
 #include "split.h"
 
-/* A CSV field: quoted (quotes doubled) only when it needs to be. */
-static void csv_field(wr_buf *b, const char *s) {
-    if (!strpbrk(s, ",\"\n\r")) {
-        wr__buf_puts(b, s);
-        return;
-    }
-    wr__buf_puts(b, "\"");
-    for (; *s; s++) wr__buf_append(b, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
-    wr__buf_puts(b, "\"");
-}
-
 /* compare (wasmrec.h): per model each metric's mean with a bootstrap 95% interval over the test
  * queries, per pair the mean paired difference with its interval, the paired t-test and Wilcoxon
  * signed-rank p-values, and Holm's correction across the pairs (per metric). */
@@ -125,7 +114,7 @@ int wr_compare(wr_model *const *m, int n_models, const wr_split *split, int K, i
         wr__buf_printf(&c, "user,arm,HR@%d,NDCG@%d,MRR@%d\n", K, K, K);
         for (int a = 0; a < n_models; a++)
             for (int64_t i = 0; i < n; i++) {
-                csv_field(&c, d->users.keys[users[a][i]]);
+                wr__buf_csv(&c, d->users.keys[users[a][i]]);
                 wr__buf_printf(&c, ",%d,%.9g,%.9g,%.9g\n", a, per[a][3 * i], per[a][3 * i + 1], per[a][3 * i + 2]);
             }
         if (c.failed) {
