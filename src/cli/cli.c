@@ -476,6 +476,14 @@ static int fine_tune_defaults(wr_model *m, int validated) {
     return rc;
 }
 
+/* --epochs for models that train in epochs; the one-pass ones say they ignore it. */
+static void apply_epochs(wr_model *m, const options *o) {
+    if (!o->has_epochs) return;
+    char v[32];
+    snprintf(v, sizeof v, "%lld", o->epochs);
+    if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", wr_model_name(m));
+}
+
 static int cmd_train(wr_ctx *ctx, const options *o) {
     if (!o->data) return usage_error("train needs --data FILE");
     if (o->init && (o->model || o->preset))
@@ -503,11 +511,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
         snprintf(key, sizeof key, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
         rc = wr_model_set(m, key, eq + 1);
     }
-    if (rc == WR_OK && o->has_epochs) {
-        char v[32];
-        snprintf(v, sizeof v, "%lld", o->epochs);
-        if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", model);
-    }
+    if (rc == WR_OK) apply_epochs(m, o);
     wr_split *split = NULL;
     wr_model *pre[2] = {NULL, NULL}; /* --pretrain GMF,MLP for neumf */
     if (rc == WR_OK && o->pretrain) {
@@ -596,12 +600,7 @@ static int train_arms(wr_ctx *ctx, const options *o, const wr_data *d, const wr_
     int rc = WR_OK;
     for (int a = 0; rc == WR_OK && a < n; a++) {
         if ((rc = wr_model_new(ctx, o->arms[a], (uint64_t)o->seed + (uint64_t)a, &m[a]))) break;
-        if (o->has_epochs) {
-            char v[32];
-            snprintf(v, sizeof v, "%lld", o->epochs);
-            int ignored = wr_model_set(m[a], "epochs", v); /* one-pass models have none */
-            (void)ignored;
-        }
+        apply_epochs(m[a], o);
         say(2, "%s: training %s (%d of %d)...\n", o->cmd, o->arms[a], a + 1, n);
         double p[WR_PROGRESS_N];
         wr_model *none[2] = {NULL, NULL};

@@ -506,58 +506,22 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }
 
-const wr_model_vt wr__lr_vt = {
-    .name = "lr",
-    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
-    .params = lr_params,
-    .n_params = (int)(sizeof lr_params / sizeof lr_params[0]),
-    .fit = fm_fit,
-    .score = fm_score,
-    .predicts = fm_predicts,
-    .save = fm_save,
-    .load = fm_load,
-    .free_state = fm_free,
-    .train_step = fm_train_step,
-};
-
-const wr_model_vt wr__ffm_vt = {
-    .name = "ffm",
-    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
-    .params = ffm_params,
-    .n_params = (int)(sizeof ffm_params / sizeof ffm_params[0]),
-    .fit = fm_fit,
-    .score = fm_score,
-    .predicts = fm_predicts,
-    .save = fm_save,
-    .load = fm_load,
-    .free_state = fm_free,
-    .train_step = fm_train_step,
-};
-
-const wr_model_vt wr__deepfm_vt = {
-    .name = "deepfm",
-    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
-    .params = deepfm_params,
-    .n_params = (int)(sizeof deepfm_params / sizeof deepfm_params[0]),
-    .fit = fm_fit,
-    .score = fm_score,
-    .predicts = fm_predicts,
-    .save = fm_save,
-    .load = fm_load,
-    .free_state = fm_free,
-    .train_step = fm_train_step,
-};
-
-const wr_model_vt wr__fm_vt = {
-    .name = "fm",
-    .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,
-    .params = fm_params,
-    .n_params = (int)(sizeof fm_params / sizeof fm_params[0]),
-    .fit = fm_fit,
-    .score = fm_score,
-    .predicts = fm_predicts,
-    .save = fm_save,
-    .load = fm_load,
-    .free_state = fm_free,
-    .train_step = fm_train_step,
-};
+/* The four families share every function: the name and the table of parameters tell them apart. */
+#define FM_VT(id, nm, table)                                                                           \
+    const wr_model_vt id = {                                                                           \
+        .name = nm,                                                                                    \
+        .caps = WR_USES_USERS | WR_USES_LABELS | WR_USES_FEATURES | WR_NO_HISTORY,                     \
+        .params = table,                                                                               \
+        .n_params = (int)(sizeof table / sizeof table[0]),                                             \
+        .fit = fm_fit,                                                                                 \
+        .score = fm_score,                                                                             \
+        .predicts = fm_predicts,                                                                       \
+        .save = fm_save,                                                                               \
+        .load = fm_load,                                                                               \
+        .free_state = fm_free,                                                                         \
+        .train_step = fm_train_step,                                                                   \
+    }
+FM_VT(wr__lr_vt, "lr", lr_params);
+FM_VT(wr__fm_vt, "fm", fm_params);
+FM_VT(wr__ffm_vt, "ffm", ffm_params);
+FM_VT(wr__deepfm_vt, "deepfm", deepfm_params);
