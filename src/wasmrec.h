@@ -45,6 +45,7 @@ typedef struct wr_ctx wr_ctx;
 typedef struct wr_data wr_data;
 typedef struct wr_model wr_model;
 typedef struct wr_split wr_split; /* an evaluation protocol over a data set (wr_split_new) */
+typedef struct wr_index wr_index; /* a nearest-neighbour index over vectors (wr_index_new) */
 
 /* ---- context ------------------------------------------------------------------------------ */
 
@@ -332,6 +333,40 @@ WR_NODISCARD int wr_compare(wr_model *const *models, int n_models, const wr_spli
  * listed target is clicked with probability 1/log2(rank + 2), else whenever it is listed. */
 WR_NODISCARD int wr_experiment(wr_model *a, wr_model *b, const wr_data *data, int k, int exclude_seen, int position,
                                uint64_t seed, char **out_json);
+
+/* ---- nearest-neighbour index (src/index/): exact scan and HNSW --------------------------------- */
+
+/* An empty index of dim-float vectors (dim in [1, 65536]). settings (NULL or "" for the defaults):
+ * comma-separated key=value, "metric=ip,M=16,ef_construction=200,seed=42":
+ *   metric           ip (inner product, the default) or cosine (vectors and queries L2-normalised)
+ *   M                neighbours per vector on the upper levels (2M on level 0), in [2, 1024]
+ *   ef_construction  the candidate list while building, in [1, 2^20]
+ *   seed             the levels' generator: the same seed and vectors, the same graph, bit for bit
+ * An HNSW graph (Malkov & Yashunin, with the paper's neighbour heuristic); inner product is
+ * searched on the graph with -dot as the distance, as hnswlib's "ip" space. Free with
+ * wr_index_free. */
+WR_NODISCARD int wr_index_new(wr_ctx *ctx, int dim, const char *settings, wr_index **out);
+/* Adds n vectors (n x dim floats, each finite), copied; their ids continue from wr_index_count. */
+WR_NODISCARD int wr_index_add(wr_index *idx, const float *vectors, int n);
+/* The k best of each of n_queries queries (n_queries x dim floats): ids and scores (n_queries x k;
+ * inner products, or cosines) best first, equal scores by the lower id; a row with fewer results
+ * ends with id -1 (score 0). ef_search: 0 = the exact scan (the SIMD dot over every vector), else
+ * HNSW with a candidate list of max(ef_search, k) (in [1, 2^20]: larger is slower and finds
+ * more of the true top k). Not for two threads at once on one index (it keeps scratch space). */
+WR_NODISCARD int wr_index_search(wr_index *idx, const float *queries, int n_queries, int k, int ef_search,
+                                 int32_t *ids, float *scores);
+int wr_index_count(const wr_index *idx);
+int wr_index_dim(const wr_index *idx);
+/* Bytes the index holds: vectors, graph and scratch. */
+size_t wr_index_memory_bytes(const wr_index *idx);
+/* The index as a safetensors file (tensors "index.settings", "index.rng", "index.vectors",
+ * "index.levels", "index.links", "index.upper_links"); malloc'd, free with wr_free. */
+WR_NODISCARD int wr_index_save(wr_index *idx, uint8_t **out_bytes, size_t *out_len);
+/* Loads a file of wr_index_save, checked as a hostile file (shapes, settings, every neighbour
+ * id, levels, the entry point); a bad one is WR_ERR_FORMAT naming the tensor. Adding to a loaded
+ * index goes on as it would have without the save. */
+WR_NODISCARD int wr_index_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *source, wr_index **out);
+void wr_index_free(wr_index *idx);
 
 /* ---- memory ------------------------------------------------------------------------------- */
 
