@@ -267,6 +267,17 @@ WR_NODISCARD int wr_model_attention(wr_model *model, const int *history, int len
  * floats) gets each component's share of the variance. Others answer WR_ERR_STATE. */
 WR_NODISCARD int wr_model_item_map(wr_model *model, float *xy, float *explained);
 
+/* ---- vectors: retrieval models (twotower) rank items by the inner product of a query vector
+ * with each item's vector, which an index (wr_index_*) can search instead of the whole catalogue. */
+
+/* Size of the model's query and item vectors, or 0 when it has none. */
+int wr_model_vector_dim(const wr_model *model);
+/* Every item's vector: out has n_items x dim floats (item i at out + i * dim). */
+WR_NODISCARD int wr_model_item_vectors(wr_model *model, float *out);
+/* The vector of a query (user and history as wr_model_score's): out has dim floats. The model's
+ * scores are its inner products with the item vectors, times a positive constant. */
+WR_NODISCARD int wr_model_query_vector(wr_model *model, int user, const int *history, int len, float *out);
+
 /* Saves as safetensors into a malloc'd buffer (free with wr_free). */
 WR_NODISCARD int wr_model_save(wr_model *model, uint8_t **out_bytes, size_t *out_len);
 /* Loads a safetensors model file; every offset, size, dtype and shape is checked first. */

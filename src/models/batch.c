@@ -238,11 +238,12 @@ int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, i
     for (int u = 0; u < train->n; u++) n += train->len[u];
     e->n_neg = target == WR_TARGET_NONE ? n_neg : 0;
     e->user = malloc((size_t)n * sizeof *e->user + 4), e->item = malloc((size_t)n * sizeof *e->item + 4);
-    e->order = malloc((size_t)n * sizeof *e->order + 4);
+    e->order = malloc((size_t)n * sizeof *e->order + 4), e->at = malloc((size_t)n * sizeof *e->at + 8);
+    e->bat = malloc((size_t)batch * sizeof *e->bat + 8);
     if (target != WR_TARGET_NONE) e->y = malloc((size_t)n * sizeof *e->y + 4), e->by = malloc((size_t)batch * sizeof *e->by + 4);
     e->bu = malloc((size_t)batch * sizeof *e->bu + 4), e->bi = malloc((size_t)batch * sizeof *e->bi + 4);
     e->bneg = malloc((size_t)batch * e->n_neg * sizeof *e->bneg + 4);
-    if (!e->user || !e->item || !e->order || (target != WR_TARGET_NONE && (!e->y || !e->by)) || !e->bu || !e->bi || !e->bneg ||
+    if (!e->user || !e->item || !e->order || !e->at || !e->bat || (target != WR_TARGET_NONE && (!e->y || !e->by)) || !e->bu || !e->bi || !e->bneg ||
         wr__pairs_init(&e->seen, train) < 0)
         return -1;
     double sum = 0;
@@ -250,7 +251,7 @@ int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, i
         for (int t = 0; t < train->len[u]; t++) {
             int64_t k = train->start[u] + t;
             if (target == WR_TARGET_NONE && train->label && !train->label[k]) continue;
-            e->user[e->n] = u, e->item[e->n] = train->items[k];
+            e->user[e->n] = u, e->item[e->n] = train->items[k], e->at[e->n] = k;
             if (e->y) e->y[e->n] = target == WR_TARGET_RATING ? train->rating[k] : (float)train->label[k], sum += e->y[e->n];
             e->n++;
         }
@@ -264,7 +265,7 @@ int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, i
 void wr__events_free(wr_events *e) {
     wr__pairs_free(&e->seen);
     if (e->sampler_ready) wr__sampler_free(&e->sampler);
-    free(e->user), free(e->item), free(e->order), free(e->y), free(e->bu), free(e->bi), free(e->bneg), free(e->by);
+    free(e->user), free(e->item), free(e->order), free(e->at), free(e->bat), free(e->y), free(e->bu), free(e->bi), free(e->bneg), free(e->by);
     memset(e, 0, sizeof *e);
 }
 
@@ -281,7 +282,7 @@ int wr__events_next(wr_events *e, wr_rng *rng, int batch, int *epoch_end) {
     int n = (int)(e->n - e->next < batch ? e->n - e->next : batch), nn = e->n_neg;
     for (int b = 0; b < n; b++) {
         int32_t k = e->order[e->next + b];
-        e->bu[b] = e->user[k], e->bi[b] = e->item[k];
+        e->bu[b] = e->user[k], e->bi[b] = e->item[k], e->bat[b] = e->at[k];
         if (e->y) e->by[b] = e->y[k];
         for (int j = 0; j < nn; j++) e->bneg[(size_t)b * nn + j] = wr__draw_negative(&e->sampler, &e->seen, rng, e->bu[b]);
     }

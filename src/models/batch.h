@@ -75,11 +75,13 @@ enum { WR_TARGET_NONE = 0, WR_TARGET_LABEL, WR_TARGET_RATING };
 typedef struct {
     int64_t n, next;          /* events, and the next one in this epoch's order */
     int32_t *user, *item, *order;
+    int64_t *at;              /* each event's index in train->items (a query's history is what came before) */
     float *y;                 /* each event's target (label or rating), or NULL: implicit */
     wr_pair_set seen;         /* the positives, which negatives avoid */
     wr_sampler sampler;
     int sampler_ready, n_neg;
     int32_t *bu, *bi, *bneg;  /* the current mini-batch: users, items, n_neg negatives each */
+    int64_t *bat;             /* and their indices in train->items */
     float *by;                /* its targets (NULL: implicit) */
 } wr_events;
 /* The events of train (its sequence index is the user): with target NONE the positive ones (label

@@ -436,36 +436,12 @@ static int fm_save(wr_model *m, wr_st_file *f) {
     fm_state *s = m->state;
     const char *pre = m->vt->name;
     char name[48];
-    int64_t su[1] = {s->U + 1}, si[1] = {s->V + 1}, nu[1] = {s->ustart[s->U]}, ni[1] = {s->istart[s->V]};
-    snprintf(name, sizeof name, "%s.user_feature_start", pre);
-    if (wr__st_add(f, name, WR_DT_I64, 1, su, s->ustart) < 0) return wr__oom(m->ctx, "saving");
-    snprintf(name, sizeof name, "%s.user_features", pre);
-    if (wr__st_add(f, name, WR_DT_I32, 1, nu, s->ufeat) < 0) return wr__oom(m->ctx, "saving");
-    snprintf(name, sizeof name, "%s.item_feature_start", pre);
-    if (wr__st_add(f, name, WR_DT_I64, 1, si, s->istart) < 0) return wr__oom(m->ctx, "saving");
-    snprintf(name, sizeof name, "%s.item_features", pre);
-    if (wr__st_add(f, name, WR_DT_I32, 1, ni, s->ifeat) < 0) return wr__oom(m->ctx, "saving");
+    if (wr__features_save(m, f, pre, "user", s->U, s->ustart, s->ufeat) || wr__features_save(m, f, pre, "item", s->V, s->istart, s->ifeat))
+        return WR_ERR_NOMEM;
     int64_t nf[1] = {s->F};
     snprintf(name, sizeof name, "%s.feature_field", pre);
     if (s->field && wr__st_add(f, name, WR_DT_I32, 1, nf, s->field) < 0) return wr__oom(m->ctx, "saving");
     return wr__layout_save(m, &s->layout, m->params, f);
-}
-
-/* A CSR (n entities) from the file, checked: offsets rising from 0, ids in [lo, F). */
-static int load_csr(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat) {
-    char name[48];
-    snprintf(name, sizeof name, "%s.%s_feature_start", pre, what);
-    int rc = wr__load_1d(m, f, name, WR_DT_I64, (int64_t)n + 1, (void **)start);
-    if (rc) return rc;
-    int64_t *st = *start;
-    for (int e = 0; e < n; e++)
-        if (st[0] != 0 || st[e + 1] < st[e] || st[e + 1] - st[e] > 4096)
-            return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is not a list of rising offsets from 0", name);
-    snprintf(name, sizeof name, "%s.%s_features", pre, what);
-    if ((rc = wr__load_1d(m, f, name, WR_DT_I32, st[n], (void **)feat))) return rc;
-    for (int64_t k = 0; k < st[n]; k++)
-        if ((*feat)[k] < lo || (*feat)[k] >= F) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%lld] is not a side feature", name, (long long)k);
-    return WR_OK;
 }
 
 static int fm_load(wr_model *m, const wr_st_file *f) {
@@ -500,8 +476,8 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
         for (int64_t j = 0; j < F; j++)
             if (s->field[j] < 0 || s->field[j] >= NF) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%lld] is not a field", ff, (long long)j);
     }
-    if (!rc) rc = load_csr(m, f, pre, "user", U, U + V, (int)F, &s->ustart, &s->ufeat);
-    if (!rc) rc = load_csr(m, f, pre, "item", V, U + V, (int)F, &s->istart, &s->ifeat);
+    if (!rc) rc = wr__features_load(m, f, pre, "user", U, U + V, (int)F, &s->ustart, &s->ufeat);
+    if (!rc) rc = wr__features_load(m, f, pre, "item", V, U + V, (int)F, &s->istart, &s->ifeat);
     if (!rc) set_max_part(s);
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }

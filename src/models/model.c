@@ -12,10 +12,10 @@
 
 static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
                                               &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt,
-                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt, &wr__deepfm_vt};
+                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt, &wr__deepfm_vt, &wr__twotower_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm,twotower"; }
 
 const wr_model_vt *wr__family(const char *name) {
     for (int i = 0; name && i < N_FAMILIES; i++)
@@ -242,6 +242,35 @@ int wr_model_score(wr_model *m, int user, const int *history, int len, float *sc
     wr_query q = {user, history, len};
     int rc = check_query(m, &q);
     return rc ? rc : score_one(m, &q, scores);
+}
+
+int wr_model_vector_dim(const wr_model *m) {
+    int dim = 0, stride = 0;
+    if (!m || !m->fitted || !m->vt->query_vector || !m->vt->item_vectors) return 0;
+    return m->vt->item_vectors(m, &dim, &stride) ? dim : 0;
+}
+
+static int no_vectors(wr_model *m) {
+    if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: the model is not trained yet (fit or load it first)", m->vt->name);
+    return wr__err(m->ctx, WR_ERR_STATE, "%s has no query and item vectors (twotower has)", m->vt->name);
+}
+
+int wr_model_item_vectors(wr_model *m, float *out) {
+    if (!m || !out) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_item_vectors: model and out are required");
+    int dim = wr_model_vector_dim(m), stride = 0;
+    if (!dim) return no_vectors(m);
+    const float *v = m->vt->item_vectors(m, &dim, &stride);
+    if (!v) return wr__oom(m->ctx, "computing the item vectors");
+    for (int i = 0; i < m->items.n; i++) memcpy(out + (size_t)i * dim, v + (size_t)i * stride, (size_t)dim * sizeof *out);
+    return WR_OK;
+}
+
+int wr_model_query_vector(wr_model *m, int user, const int *history, int len, float *out) {
+    if (!m || !out) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_query_vector: model and out are required");
+    if (!wr_model_vector_dim(m)) return no_vectors(m);
+    wr_query q = {user, history, len};
+    int rc = check_query(m, &q);
+    return rc ? rc : m->vt->query_vector(m, &q, out);
 }
 
 int wr__score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {

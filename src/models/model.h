@@ -74,6 +74,9 @@ typedef struct wr_model_vt {
     int (*attention)(wr_model *m, const int *history, int len, float *weights);
     /* The item embedding rows: item i (0-based) at rows + i * stride, dim floats. */
     const float *(*item_vectors)(const wr_model *m, int *dim, int *stride);
+    /* Optional: the query's vector (dim floats, item_vectors' dim), whose inner product with an
+     * item's vector ranks the items as score does (retrieval through an index). */
+    int (*query_vector)(wr_model *m, const wr_query *q, float *out);
 } wr_model_vt;
 
 typedef struct wr_train wr_train; /* training under way (train.c) */
@@ -92,6 +95,8 @@ struct wr_model {
     float *params;         /* iterative families: every weight in one buffer (n_params floats), */
     size_t n_params;       /* so keeping the best epoch's weights is one copy */
     wr_train *train;       /* non-NULL while stepwise training is under way */
+    unsigned params_version; /* bumped whenever training changes params: what caches derived from
+                                the weights (twotower's item vectors) compare against */
     int64_t loading_bytes; /* while a model file loads: its tensors' bytes (wr__layout_alloc); -1 otherwise */
     double repeat_share;   /* share of training events that repeat an item already in that user's
                               history (what exclude-seen `auto` decides on); -1 = unknown */
@@ -151,13 +156,18 @@ void wr__count_items(const wr_seqs *train, float *counts);
  * of another dtype or length. */
 int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dtype, int64_t n, void **out);
 
+/* A side-feature list per entity (CSR: start (n + 1), feat) as the tensors <pre>.<what>_feature_start
+ * and <pre>.<what>_features, and back, checked (offsets rising from 0, ids in [lo, F)) (pop.c). */
+int wr__features_save(wr_model *m, wr_st_file *f, const char *pre, const char *what, int n, const int64_t *start, const int32_t *feat);
+int wr__features_load(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat);
+
 /* A family by name, or NULL (model.c). */
 const wr_model_vt *wr__family(const char *name);
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
 extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__ease_vt, wr__mf_vt, wr__lr_vt, wr__fm_vt, wr__ffm_vt, wr__deepfm_vt;
-extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt;
+extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt, wr__twotower_vt;
 /* SASRec's batch buffers (B, T) and its loss and gradients over them (sasrec.c; the gradient
  * check uses them). dropout_rng NULL = no dropout. */
 int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt);
@@ -178,6 +188,11 @@ double wr__ncf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items
 /* LR's and FM's loss and gradient on a mini-batch, as wr__mf_loss_grad (fm.c). */
 double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
                         const float **grad);
+/* Two-tower's in-batch softmax loss and gradient over n events (users, items; at: each event's
+ * index in the training sequences, its history being what came before) with n_neg shared
+ * uniform negatives (twotower.c; the gradient check uses it). */
+double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const int64_t *at, int n, const int32_t *negs,
+                              int n_neg, const float **grad);
 /* Adds one finished session to a session-kNN model's index (items are the model's ids). */
 int wr__knn_add_session(wr_model *m, const int *items, int len);
 /* Adds every sequence of seqs (the model's item ids) that way, in the order of their last events. */

@@ -1,5 +1,6 @@
 /* pop.c: most-popular. Scores every item by how often it occurs in the training data, whatever
  * the session: the floor every other model must clear. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,35 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
     *out = malloc(t->nbytes ? t->nbytes : 1);
     if (!*out) return wr__oom(m->ctx, "loading a model");
     wr__st_copy(*out, t);
+    return WR_OK;
+}
+
+/* A side-feature list per entity (CSR over n entities) as <pre>.<what>_feature_start (n + 1) and
+ * <pre>.<what>_features. */
+int wr__features_save(wr_model *m, wr_st_file *f, const char *pre, const char *what, int n, const int64_t *start, const int32_t *feat) {
+    char name[64];
+    int64_t ns[1] = {(int64_t)n + 1}, nf[1] = {start[n]};
+    snprintf(name, sizeof name, "%s.%s_feature_start", pre, what);
+    if (wr__st_add(f, name, WR_DT_I64, 1, ns, start) < 0) return wr__oom(m->ctx, "saving the model");
+    snprintf(name, sizeof name, "%s.%s_features", pre, what);
+    if (wr__st_add(f, name, WR_DT_I32, 1, nf, feat) < 0) return wr__oom(m->ctx, "saving the model");
+    return WR_OK;
+}
+
+/* Reads it back, checked: offsets rising from 0 (at most 4096 per entity), ids in [lo, F). */
+int wr__features_load(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s_feature_start", pre, what);
+    int rc = wr__load_1d(m, f, name, WR_DT_I64, (int64_t)n + 1, (void **)start);
+    if (rc) return rc;
+    int64_t *st = *start;
+    for (int e = 0; e < n; e++)
+        if (st[0] != 0 || st[e + 1] < st[e] || st[e + 1] - st[e] > 4096)
+            return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s is not a list of rising offsets from 0", name);
+    snprintf(name, sizeof name, "%s.%s_features", pre, what);
+    if ((rc = wr__load_1d(m, f, name, WR_DT_I32, st[n], (void **)feat))) return rc;
+    for (int64_t k = 0; k < st[n]; k++)
+        if ((*feat)[k] < lo || (*feat)[k] >= F) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s[%lld] is not a side feature", name, (long long)k);
     return WR_OK;
 }
 

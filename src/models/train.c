@@ -243,6 +243,7 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
         rc = wr__err(m->ctx, WR_ERR_ARG, "%s: fine-tuning cannot change the model's shape (dim, blocks, max_len ...)", m->vt->name);
     if (rc == WR_OK) {
         memcpy(m->params, weights, n_params * sizeof *weights);
+        m->params_version++;
         m->fitted = 1;
         rc = start_epochs(m);
     }
@@ -283,7 +284,7 @@ static int end_epoch(wr_model *m) {
         }
     }
     if (t->epoch >= t->epochs) t->done = 1;
-    if (t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    if (t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best), m->params_version++;
     t->loss_sum = 0;
     t->epoch_steps = 0;
     t->epoch_positions = 0;
@@ -300,6 +301,7 @@ int wr_train_steps(wr_model *m, int max_steps, double *progress) {
         int64_t positions = 0;
         int epoch_end = 0;
         int rc = m->vt->train_step(m, &t->seqs, &loss, &positions, &epoch_end);
+        m->params_version++;
         if (rc == WR_OK && !isfinite(loss)) {
             m->fitted = 0; /* a diverged model refuses to score */
             rc = wr__err(m->ctx, WR_ERR_NAN, "%s: the training loss became %s at epoch %d, step %lld; lower lr or clip gradients",
@@ -326,7 +328,7 @@ int wr_train_end(wr_model *m) {
     if (!m) return WR_ERR_ARG;
     wr_train *t = m->train;
     /* Stopped early by the caller: keep the best weights seen, if any. */
-    if (t && !t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best);
+    if (t && !t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best), m->params_version++;
     wr__train_free(m);
     return WR_OK;
 }
