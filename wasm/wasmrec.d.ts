@@ -267,7 +267,40 @@ export class Engine {
     model<N extends ModelName>(name: N, params?: ParamsOf[N]): Model;
     /** A model from safetensors bytes (Model.save or the CLI's --out). */
     loadModel(bytes: Bytes, options?: { source?: string }): Model;
+    /** A nearest-neighbour index (HNSW; exact scan with efSearch 0). Defaults: 'ip', M 16, efConstruction 200, seed 42. */
+    index(options: IndexOptions): Index;
+    /** An index from the bytes of Index.save(). */
+    loadIndex(bytes: Bytes, options?: { source?: string }): Index;
     /** Frees every Dataset and Model of this engine, then the context. Idempotent. */
+    dispose(): void;
+    [Symbol.dispose](): void;
+}
+
+export interface IndexOptions {
+    dim: number;
+    metric?: 'ip' | 'cosine';
+    /** Neighbours per vector on the upper levels (2M on the bottom one), 2..1024. */
+    M?: number;
+    efConstruction?: number;
+    seed?: number | bigint;
+}
+
+/** The k nearest of one query, best first: ids in the order the vectors were added. */
+export interface IndexHits { ids: Int32Array; scores: Float32Array }
+
+/** A nearest-neighbour index over vectors (Engine.index). */
+export class Index {
+    readonly dim: number;
+    readonly count: number;
+    readonly memoryBytes: number;
+    readonly disposed: boolean;
+    /** Adds n x dim floats; ids continue from count. */
+    add(vectors: Float32Array): this;
+    /** One query (dim floats) gives its hits; m x dim floats give an array of m. efSearch 0 = exact scan (default 64). */
+    search(query: Float32Array, options?: { k?: number; efSearch?: number }): IndexHits | IndexHits[];
+    save(): Uint8Array;
+    /** The same as dispose(). */
+    free(): void;
     dispose(): void;
     [Symbol.dispose](): void;
 }

@@ -583,6 +583,44 @@ export class Engine {
         return this._adopt(new Model(this, ptr));
     }
 
+    /**
+     * A nearest-neighbour index over dim-float vectors (src/index/): HNSW with M neighbours per
+     * vector (2M on the bottom level) built with a candidate list of efConstruction, for metric
+     * 'ip' (inner product) or 'cosine'; the same seed and vectors give the same graph.
+     */
+    index(opts) {
+        const { dim, metric = 'ip', M = 16, efConstruction = 200, seed = 42 } =
+            checkOptions('index', opts, ['dim', 'metric', 'M', 'efConstruction', 'seed']);
+        posInt('dim', dim);
+        if (metric !== 'ip' && metric !== 'cosine') throw new RangeError(`metric must be 'ip' or 'cosine', got ${show(metric)}`);
+        posInt('M', M);
+        posInt('efConstruction', efConstruction);
+        const s64 = seed64('seed', seed);
+        const ctx = this._live(), rt = this._rt;
+        const ptr = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_index_new(ctx, dim, s.string(`metric=${metric},M=${M},ef_construction=${efConstruction},seed=${s64}`), out);
+            this._check(rc);
+            return rt.u32(out);
+        });
+        return this._adopt(new Index(this, ptr));
+    }
+
+    /** An index from the bytes of Index.save(). */
+    loadIndex(bytes, opts) {
+        const { source = 'index' } = checkOptions('loadIndex', opts, ['source']);
+        if (typeof bytes === 'string') throw new TypeError('bytes must be a Uint8Array or an ArrayBuffer, got a string');
+        const b = toBytes('bytes', bytes);
+        str('source', source);
+        const ctx = this._live(), rt = this._rt;
+        const ptr = rt.scoped((s) => {
+            const out = s.zeros(4);
+            this._check(rt.exports.wr_index_load(ctx, s.bytes(b), b.length, s.string(source), out));
+            return rt.u32(out);
+        });
+        return this._adopt(new Index(this, ptr));
+    }
+
     /** Frees every Dataset and Model of this engine, then the context. Idempotent. */
     dispose() {
         if (this._ptr === 0) return;
@@ -1020,6 +1058,89 @@ export class Model extends Handle {
     }
 }
 
+/** A nearest-neighbour index (Engine.index, Engine.loadIndex). Ids are 0, 1, ... in the order added. */
+export class Index extends Handle {
+    constructor(engine, ptr) {
+        super(engine, ptr, 'Index');
+        this.dim = engine._rt.exports.wr_index_dim(ptr);
+    }
+    /** How many vectors the index holds. */
+    get count() { return this._engine._rt.exports.wr_index_count(this._live()); }
+    /** Bytes the index holds in the wasm heap (vectors, graph, scratch). */
+    get memoryBytes() { return this._engine._rt.exports.wr_index_memory_bytes(this._live()) >>> 0; }
+
+    _floats(name, v) {
+        if (!(v instanceof Float32Array)) throw new TypeError(`${name} must be a Float32Array, got ${show(v)}`);
+        if (v.length === 0 || v.length % this.dim !== 0)
+            throw new RangeError(`${name} must hold a whole number of ${this.dim}-float vectors, got ${v.length} floats`);
+        return v;
+    }
+
+    /** Adds vectors (a Float32Array of n x dim); their ids continue from count. Returns this. */
+    add(vectors) {
+        const p = this._live();
+        this._floats('vectors', vectors);
+        const rt = this._engine._rt;
+        rt.scoped((s) => this._engine._check(rt.exports.wr_index_add(p, s.bytes(new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength)),
+            vectors.length / this.dim)));
+        return this;
+    }
+
+    /**
+     * The k nearest of a query (dim floats): { ids: Int32Array, scores: Float32Array } best first
+     * (scores are inner products, or cosines). efSearch: 0 = the exact scan, else HNSW's candidate
+     * list (max(efSearch, k)). A Float32Array of several queries (m x dim) gives an array of m.
+     */
+    search(query, opts) {
+        const { k = 10, efSearch = 64 } = checkOptions('search', opts, ['k', 'efSearch']);
+        const p = this._live();
+        this._floats('query', query);
+        posInt('k', k);
+        nonNegInt('efSearch', efSearch);
+        const m = query.length / this.dim, rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const q = s.bytes(new Uint8Array(query.buffer, query.byteOffset, query.byteLength));
+            const out = s.zeros(8 * m * k);
+            this._engine._check(rt.exports.wr_index_search(p, q, m, k, efSearch, out, out + 4 * m * k));
+            const ids = new Int32Array(rt.memory.buffer.slice(out, out + 4 * m * k));
+            const scores = rt.f32(out + 4 * m * k, m * k);
+            const rows = [];
+            for (let r = 0; r < m; r++) {
+                let n = 0;
+                while (n < k && ids[r * k + n] >= 0) n++;
+                rows.push({ ids: ids.slice(r * k, r * k + n), scores: scores.slice(r * k, r * k + n) });
+            }
+            return m === 1 ? rows[0] : rows;
+        });
+    }
+
+    /** The index as safetensors bytes (Engine.loadIndex reads them back). */
+    save() {
+        const p = this._live();
+        const rt = this._engine._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(8);
+            const rc = rt.exports.wr_index_save(p, out, out + 4);
+            const b = rt.u32(out);
+            try {
+                this._engine._check(rc);
+                return rt.bytes(b, rt.u32(out + 4));
+            } finally {
+                if (b) rt.exports.wr_free(b);
+            }
+        });
+    }
+
+    /** Frees the index (the same as dispose). Idempotent. */
+    free() { this.dispose(); }
+    dispose() {
+        if (this._ptr === 0) return;
+        this._engine._rt.exports.wr_index_free(this._ptr);
+        this._ptr = 0;
+        this._engine._owned.delete(this);
+    }
+}
+
 if (typeof Symbol.dispose === 'symbol') {
-    for (const C of [Engine, Dataset, Model]) C.prototype[Symbol.dispose] = function () { this.dispose(); };
+    for (const C of [Engine, Dataset, Model, Index]) C.prototype[Symbol.dispose] = function () { this.dispose(); };
 }
