@@ -237,7 +237,7 @@ static int search_layer(const wr_hnsw *h, const float *q, int32_t ep, float ep_d
     uint16_t *visited = s->visited;
     hn_item *cand = s->cand, *res = s->res;
     int nc = 0, nr = 0;
-    const int dim = h->dim;
+    const int dim = h->dim, vbytes = dim * (int)sizeof(float) < 1024 ? dim * (int)sizeof(float) : 1024;
     visited[ep] = mark;
     hn_item e = {ep_d, ep};
     minh_push(cand, &nc, e);
@@ -246,17 +246,23 @@ static int search_layer(const wr_hnsw *h, const float *q, int32_t ep, float ep_d
         hn_item c = cand[0];
         if (nr == ef && hn_less(res[0], c)) break;
         minh_pop(cand, &nc);
+        if (nc > 0) WR_PREFETCH(links_at(h, cand[0].id, lev)); /* likely the next one expanded */
         const int32_t *l = links_at(h, c.id, lev);
         const int cnt = l[0];
-        if (cnt > 0) WR_PREFETCH(h->vecs + (size_t)l[1] * dim);
+        /* the unvisited neighbours first, their vectors fetched together (the distances wait on
+         * memory: asking for all of them at once overlaps the misses) */
+        int32_t fresh[2 * WR_HNSW_MAX_M];
+        int nf = 0;
         for (int j = 1; j <= cnt; j++) {
             const int32_t x = l[j];
-            if (j < cnt) {
-                WR_PREFETCH(visited + l[j + 1]);
-                WR_PREFETCH(h->vecs + (size_t)l[j + 1] * dim);
-            }
             if (visited[x] == mark) continue;
             visited[x] = mark;
+            const char *p = (const char *)(h->vecs + (size_t)x * dim);
+            for (int b = 0; b < vbytes; b += 64) WR_PREFETCH(p + b);
+            fresh[nf++] = x;
+        }
+        for (int j = 0; j < nf; j++) {
+            const int32_t x = fresh[j];
             hn_item it = {-wr_dot(q, h->vecs + (size_t)x * dim, dim), x};
             if (nr < ef) {
                 maxh_push(res, &nr, it);
