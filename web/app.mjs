@@ -1,6 +1,7 @@
 // app.mjs: the demo page. Loads the engine in this tab, generates the demo store, loads the small
 // pretrained models from models/ (so the playground recommends before any training), and wires
-// the six panels: data, train and compare, playground, look inside, models in and out, privacy.
+// the seven panels: data, train and compare, playground, pick a user, look inside, models in and
+// out, privacy.
 // Training runs in workers; everything else is a synchronous engine call of a few milliseconds.
 // The page fetches nothing but its own files.
 import { loadEngine } from '../wasm/wasmrec.mjs';
@@ -10,6 +11,7 @@ import { $, fmtMs, modelLabel, errorText } from './ui.mjs';
 import { initData, loadDemo } from './data.mjs';
 import { initTrain, addResult } from './train.mjs';
 import { initPlay } from './play.mjs';
+import { initUsers } from './users.mjs';
 import { initInside } from './inside.mjs';
 import { initModels } from './models.mjs';
 import { initPrivacy, markReady, renderStored } from './privacy.mjs';
@@ -74,7 +76,7 @@ async function restoreTrained(dataKey) {
             addModel({ id: newId(), name: m.model, label: modelLabel(m.model), origin: 'trained', dataKey,
                 model, curve: m.curve ?? [], size: info.size, params: m.params });
             addResult({ name: m.model, origin: 'trained', restored: true, dataKey, metrics: m.metrics, seen: m.seen,
-                epochs: m.epochs, trainMs: m.trainMs, params: m.params });
+                epochs: m.epochs, trainMs: m.trainMs, params: m.params, setup: m.setup });
             restored.push(model);
         } catch (e) {
             console.warn(`saved model ${info.name} not loaded: ${errorText(e)}`);
@@ -115,6 +117,7 @@ async function main() {
     const privacy = initPrivacy();
     initData();
     const play = initPlay();
+    initUsers();
     initInside();
     initModels();
     const presets = initTrain(); // fetches the presets meanwhile
@@ -124,6 +127,7 @@ async function main() {
     state.engine = engine;
     state.store = store;
     timings.engine = performance.now();
+    emit('engine'); // the model picker reads each model's info from it
 
     setStatus('Generating the demo store…');
     await loadDemo();

@@ -3,23 +3,38 @@
 // gives the catalogue and the summary, and training workers parse their own copy. Bad files show
 // the engine's message (file, line, field), with the offer to skip bad lines when that can help
 // (not for an empty file or one that is no text at all). A titles file says how many ids it matched.
+// Features and labels: the demo store comes with its side tables (a session's device and region,
+// an item's category, group and price) and a purchase label; a file can get user and item tables
+// and a label or drop condition on its rating column. Each change parses the data again (the
+// engine's own check of every line), and the data view lists what the engine will use: each side
+// field with its kind, number of values and examples (read from the tables' text by
+// datatext.mjs, with the engine's feature count beside their sum), the rating column's values and
+// the label's positive share.
 import { state, emit, STORE, DEMO_KEY } from './state.mjs';
 import { $, el, fmtInt, fmtBytes, errorText, nextFrame } from './ui.mjs';
 import { histogramChart } from './charts.mjs';
 import { countedWorker } from './privacy.mjs';
+import { summarize, histories, sideFields, parseCondition } from './datatext.mjs';
 
 const ui = {
     useDemo: $('use-demo'), file: $('file'), drop: $('drop'), skipBad: $('skip-bad'), format: $('format'),
     titles: $('titles'), error: $('data-error'), source: $('sum-source'), fmt: $('sum-format'),
     users: $('sum-users'), items: $('sum-items'), events: $('sum-events'), skipped: $('sum-skipped'),
     skipReason: $('sum-skip-reason'), titled: $('sum-titles'), hist: $('hist'),
+    ratingInfo: $('rating-info'), labelExpr: $('label-expr'), dropExpr: $('drop-expr'), labelApply: $('label-apply'),
+    labelInfo: $('label-info'), usersFile: $('users-file'), itemsFile: $('items-file'), featuresNote: $('features-note'),
+    featuresBody: $('features-body'),
 };
+
+/** The demo store's purchase label (the generator's label column: 1 = bought). */
+const DEMO_LABEL = 'label==1';
+const SIDES = ['users', 'items'];
 
 const FORMAT_NAMES = { csv: 'CSV / TSV', movielens: 'MovieLens', seq: 'user item lines', otto: 'OTTO JSON lines' };
 
 let histogram = null;
 let parser = null; // the worker that parses local files (a promise of a WorkerEngine)
-let lastFile = null; // { name, bytes } of the last file tried, to retry with other options
+let lastFile = null; // the source of the last file tried, to retry with other options
 
 function showError(title, message, { canSkip = false } = {}) {
     ui.error.replaceChildren(el('p', {}, el('strong', {}, title)), el('p', { class: 'error-message' }, message));
@@ -45,7 +60,43 @@ async function setData(next) {
     state.data = next;
     old?.dataset.dispose();
     renderSummary();
+    renderDataView();
     emit('data');
+    describe(next).catch((e) => console.warn(`data view: ${e.message}`));
+}
+
+/**
+ * The engine's options for a source: format, side tables, label and drop (the training workers
+ * parse their own copy with the same, app's leave-one-out without the label).
+ */
+function datasetOptions(src) {
+    const o = { format: src.format, source: src.name, skipBad: src.skipBad };
+    for (const side of SIDES) if (src.sides[side]) o[side] = src.sides[side].text;
+    if (src.label) o.label = src.label;
+    if (src.drop) o.drop = src.drop;
+    return o;
+}
+
+/** Parses a source: the demo store here (a few hundred ms), a file in the parser worker. */
+async function parse(src) {
+    if (src.kind === 'demo') return state.engine.dataset(src.text, datasetOptions(src));
+    parser ??= countedWorker();
+    return (await parser).dataset(src.bytes.slice(), datasetOptions(src)); // a copy moves to the worker
+}
+
+/** The data's text (the demo store's, or the file's decoded once): what datatext.mjs reads. */
+export async function textOf(d) {
+    if (d.source.text === undefined) {
+        await nextFrame();
+        d.source.text = new TextDecoder().decode(d.source.bytes);
+    }
+    return d.source.text;
+}
+
+/** Each user's events in time order ({ item, ts, rating }), read once per data set on first use. */
+export function historiesOf(d) {
+    d.histories ??= textOf(d).then((text) => histories(text, d.dataset.format, { drop: d.source.drop }));
+    return d.histories;
 }
 
 function renderSummary() {
@@ -87,40 +138,184 @@ function renderTitled() {
     }
 }
 
+// ---- the data view: features and labels ---------------------------------------------------------
+
+const KIND_NAMES = { categorical: 'categorical', multi: 'multi-valued', numeric: 'numeric, bucketed' };
+const pct = (a, b) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '–');
+const fmtNum = (x) => (!Number.isFinite(x) ? '–' : x.toLocaleString('en', { maximumFractionDigits: 3, useGrouping: false }));
+
+/** The models whose info says they use side features (the page names them from the engine, not a list). */
+function featureModels() {
+    const e = state.engine;
+    return e ? e.modelNames().filter((n) => e.modelInfo(n).uses.features) : [];
+}
+
+/** What can be said at once (the engine's flags and counts); describe() fills in the rest. */
+function renderDataView() {
+    const d = state.data;
+    const ds = d.dataset;
+    const byUser = ds.format === 'movielens' || ds.format === 'seq';
+    ui.labelExpr.disabled = ui.dropExpr.disabled = ui.labelApply.disabled = !ds.hasRatings;
+    ui.ratingInfo.textContent = ds.hasRatings ? 'Reading the rating column…'
+        : 'No rating or label column: every event is an interaction (implicit feedback). A label needs one ' +
+          '(MovieLens ratings, or a CSV column named rating, label, score, click or clicked).';
+    ui.labelInfo.textContent = '';
+    ui.labelInfo.classList.remove('warn');
+    const sides = SIDES.filter((s) => d.source.sides[s]);
+    ui.featuresNote.textContent = sides.length ? 'Reading the side tables…'
+        : `No side features: add a ${byUser ? 'user' : 'user (session)'} or an item table. ` +
+          `${featureModels().join(', ')} use them; without, they learn from the ids alone.`;
+    ui.featuresBody.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 4 }, sides.length ? '…' : 'No side tables.')));
+    document.getElementById('data').dataset.view = 'pending';
+}
+
+/** The rating values, the label's share and the side fields, from the data's text (async, chunked). */
+async function describe(d) {
+    const ds = d.dataset;
+    if (!ds.hasRatings && !SIDES.some((s) => d.source.sides[s])) { // nothing to read from the text
+        document.getElementById('data').dataset.view = 'ready';
+        return;
+    }
+    const summary = d.summary ?? await summarize(await textOf(d), ds.format);
+    d.summary = summary;
+    if (state.data !== d) return;
+    // ratings: their values (few: each with its share), or their range
+    if (ds.hasRatings && summary.ratings) {
+        const values = [...summary.ratings].sort((a, b) => a[0] - b[0]);
+        const total = values.reduce((a, [, c]) => a + c, 0);
+        const name = summary.ratingName;
+        ui.ratingInfo.replaceChildren(`Rating column `, el('code', {}, name), ': ',
+            values.length <= 12
+                ? `${values.length} values: ${values.map(([v, c]) => `${fmtNum(v)} (${pct(c, total)})`).join(' · ')}`
+                : `${fmtInt(values.length)} values from ${fmtNum(values[0][0])} to ${fmtNum(values.at(-1)[0])}, ` +
+                  `mean ${fmtNum(values.reduce((a, [v, c]) => a + v * c, 0) / total)}`,
+            '.');
+        const label = parseCondition(d.source.label);
+        const drop = parseCondition(d.source.drop);
+        const kept = values.filter(([v]) => !drop?.test(v));
+        const keptN = kept.reduce((a, [, c]) => a + c, 0);
+        const parts = [];
+        if (drop) parts.push(el('span', {}, 'Drop ', el('code', {}, d.source.drop), `: ${fmtInt(total - keptN)} events left out, ${fmtInt(ds.events)} kept. `));
+        if (label && ds.labelled) {
+            const pos = kept.filter(([v]) => label.test(v)).reduce((a, [, c]) => a + c, 0);
+            parts.push(el('span', { id: 'label-share', dataset: { positive: String(pos), events: String(keptN) } }, 'Label ', el('code', {}, d.source.label),
+                `: ${pct(pos, keptN)} positive (${fmtInt(pos)} of ${fmtInt(keptN)} events). `));
+            parts.push('Leave-one-out ranks each user\'s last event and leaves the label out; the held-out protocols (Train and compare) ' +
+                'rank the positive events and measure AUC, GAUC and logloss on every labelled one.');
+        } else {
+            parts.push(`No label: give one (${name}>=4, ${name}==1, …) for the CTR models and AUC and logloss.`);
+        }
+        ui.labelInfo.replaceChildren(...parts);
+    }
+    // side tables: what each field becomes
+    const rows = [];
+    const notes = [];
+    let sum = 0;
+    for (const side of SIDES) {
+        const t = d.source.sides[side];
+        if (!t) continue;
+        const ids = side === 'users' ? summary.users : d.byId;
+        let f;
+        try { f = sideFields(t.text, side, ids); } catch (e) { notes.push(`${t.name}: ${e.message}`); continue; }
+        if (state.data !== d) return;
+        const unit = side === 'items' ? 'items' : ds.format === 'movielens' || ds.format === 'seq' ? 'users' : 'sessions';
+        notes.push(`${t.name}: ${fmtInt(f.matched)} of ${fmtInt(side === 'users' ? summary.users.size : d.byId.size)} ${unit} have features` +
+            (f.rows > f.matched ? ` (${fmtInt(f.rows - f.matched)} rows for ids the data lacks)` : ''));
+        for (const x of f.fields) {
+            sum += x.values;
+            const examples = x.kind === 'numeric'
+                ? `${fmtNum(x.range?.[0] ?? NaN)}–${fmtNum(x.range?.[1] ?? NaN)} in ${x.values} quantile buckets (q0–q9)`
+                : x.examples.map(([v, c]) => `${v} (${fmtInt(c)})`).join(', ') + (x.values > x.examples.length ? ', …' : '');
+            rows.push(el('tr', { dataset: { field: x.name, kind: x.kind, side } },
+                el('th', { scope: 'row' }, el('code', {}, x.name)),
+                el('td', { dataset: { col: 'kind' } }, KIND_NAMES[x.kind]),
+                el('td', { class: 'num', dataset: { col: 'values' } }, fmtInt(x.values)),
+                el('td', { class: 'examples', dataset: { col: 'examples' } }, examples)));
+        }
+    }
+    if (rows.length) {
+        notes.push(`${fmtInt(sum)} feature values in all${sum === ds.features ? ' (the engine counts the same)' : `; the engine counts ${fmtInt(ds.features)}`}` +
+            `, used by ${featureModels().join(', ')}.`);
+        ui.featuresBody.replaceChildren(...rows);
+        ui.featuresNote.textContent = notes.join(' · ');
+    } else if (notes.length) {
+        ui.featuresNote.textContent = notes.join(' · ');
+    }
+    document.getElementById('data').dataset.view = 'ready';
+}
+
 /** Generates the demo store in the page (a few hundred ms) and makes it the current data. */
 export async function loadDemo() {
     ui.error.hidden = true;
     await nextFrame();
-    const csv = state.engine.generate(STORE);
-    const dataset = state.engine.dataset(csv, { format: 'csv', source: 'demo-store.csv' });
-    await setData({
-        key: DEMO_KEY, kind: 'demo', dataset, bytes: null, options: null,
+    const { events, users, items } = state.engine.generate({ ...STORE, features: true });
+    const src = {
+        kind: 'demo', name: 'demo-store.csv', text: events, format: 'csv', skipBad: false, label: DEMO_LABEL, drop: '',
+        sides: { users: { name: 'sessions.csv', text: users }, items: { name: 'items.csv', text: items } },
+    };
+    await useSource(src, parse(src), {
+        key: DEMO_KEY, kind: 'demo', titles: [],
         label: `Demo store (generated here: ${fmtInt(STORE.sessions)} shoppers, seed ${STORE.seed})`,
-        ...await catalogueOf(dataset),
     });
+}
+
+/** Makes a parsed source the current data. */
+async function useSource(src, parsed, fields) {
+    const dataset = await parsed;
+    ui.labelExpr.value = src.label;
+    ui.dropExpr.value = src.drop;
+    await setData({ ...fields, dataset, source: src, bytes: src.bytes ?? null,
+        options: datasetOptions(src), ...await catalogueOf(dataset) });
+}
+
+/**
+ * Parses the current data again with other side tables, label or drop; on failure the data stays
+ * as it was and the error is shown. Titles added before are added again.
+ */
+async function reparse(changes, what) {
+    const d = state.data;
+    if (!d) return false;
+    const src = { ...d.source, ...changes, sides: { ...d.source.sides, ...changes.sides } };
+    ui.error.hidden = true;
+    emit('status', { text: `Reading ${d.source.name} again with ${what}…` });
+    let dataset;
+    try {
+        dataset = await parse(src);
+        for (const t of d.titles ?? []) await dataset.loadTitles(t.bytes.slice(), { source: t.name });
+    } catch (e) {
+        dataset?.dispose();
+        showError(`${what} not applied:`, errorText(e));
+        emit('status', { text: `${what} not applied; the data stays as it was.`, kind: 'error' });
+        ui.labelExpr.value = d.source.label;
+        ui.dropExpr.value = d.source.drop;
+        return false;
+    }
+    const { source, histories: _h, summary: _s, lengths: _l, ...keep } = d;
+    await useSource(src, dataset, keep);
+    emit('status', { text: `${d.source.name}: ${what} applied.`, kind: 'ready' });
+    return true;
 }
 
 /** Parses a local file; on failure the current data stays and the error is shown. */
 export async function loadFile(name, bytes) {
-    lastFile = { name, bytes };
+    const src = { kind: 'file', name, bytes, format: ui.format.value, skipBad: ui.skipBad.checked, label: '', drop: '', sides: {} };
+    lastFile = src;
     ui.error.hidden = true;
-    const options = { format: ui.format.value, source: name, skipBad: ui.skipBad.checked };
     emit('status', { text: `Reading ${name} (${fmtBytes(bytes.length)})…` });
     let dataset;
     try {
-        parser ??= countedWorker();
-        dataset = await (await parser).dataset(bytes.slice(), options); // a copy moves to the worker
+        dataset = await parse(src);
     } catch (e) {
         // an empty file, or one that is no text at all: skipping lines cannot help, so no offer
         const whole = /the file is empty|this is not a text file of interactions/.test(e.message ?? '');
         lastFile = whole ? null : lastFile;
-        showError(`${name} was not loaded:`, errorText(e), { canSkip: e.name === 'WasmrecError' && !whole && !options.skipBad });
+        showError(`${name} was not loaded:`, errorText(e), { canSkip: e.name === 'WasmrecError' && !whole && !src.skipBad });
         emit('status', { text: `${name} was not loaded; the ${state.data ? 'previous data stays' : 'page has no data'}.`, kind: 'error' });
         return false;
     }
-    await setData({
-        key: `file:${name}:${bytes.length}`, kind: 'file', dataset, bytes, options, titles: [],
-        label: `${name} (${fmtBytes(bytes.length)}, read on this device)`, ...await catalogueOf(dataset),
+    await useSource(src, dataset, {
+        key: `file:${name}:${bytes.length}`, kind: 'file', titles: [],
+        label: `${name} (${fmtBytes(bytes.length)}, read on this device)`,
     });
     emit('status', { text: `Loaded ${name}: ${fmtInt(dataset.users)} sessions, ${fmtInt(dataset.items)} items` +
         (dataset.skipped ? `, ${fmtInt(dataset.skipped)} bad lines skipped.` : '.'), kind: 'ready' });
@@ -129,6 +324,24 @@ export async function loadFile(name, bytes) {
 
 function retry() {
     if (lastFile) loadFile(lastFile.name, lastFile.bytes);
+}
+
+/** A user or item table from a file: the data is parsed again with it (the engine checks it). */
+async function addSide(side, file) {
+    if (!state.data) return;
+    const text = new TextDecoder().decode(await readFile(file));
+    await reparse({ sides: { [side]: { name: file.name, text } } }, `${side === 'users' ? 'user' : 'item'} features from ${file.name}`);
+}
+
+function applyLabel() {
+    const d = state.data;
+    if (!d) return;
+    const label = ui.labelExpr.value.trim();
+    const drop = ui.dropExpr.value.trim();
+    if (label === d.source.label && drop === d.source.drop) return;
+    const what = [label !== d.source.label ? (label ? `the label ${label}` : 'no label') : '',
+        drop !== d.source.drop ? (drop ? `drop ${drop}` : 'nothing dropped') : ''].filter(Boolean).join(' and ');
+    reparse({ label, drop }, what);
 }
 
 async function readFile(file) {
@@ -142,7 +355,7 @@ async function loadTitles(file) {
         const bytes = await readFile(file);
         await d.dataset.loadTitles(bytes.slice(), { source: file.name });
         // the training workers parse their own copy of the data: they add the same titles
-        if (d.kind === 'file') d.titles = [...(d.titles ?? []), { name: file.name, bytes }];
+        d.titles = [...(d.titles ?? []), { name: file.name, bytes }];
         d.titlesAdded = file.name;
         Object.assign(d, await catalogueOf(d.dataset));
         ui.error.hidden = true;
@@ -168,6 +381,16 @@ export function initData() {
         ui.titles.value = '';
     });
     ui.skipBad.addEventListener('change', () => { if (lastFile && !ui.error.hidden) retry(); });
+    for (const side of SIDES) {
+        const input = side === 'users' ? ui.usersFile : ui.itemsFile;
+        input.addEventListener('change', async () => {
+            const f = input.files[0];
+            if (f) await addSide(side, f);
+            input.value = '';
+        });
+    }
+    ui.labelApply.addEventListener('click', applyLabel);
+    for (const input of [ui.labelExpr, ui.dropExpr]) input.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyLabel(); });
     // Drag and drop anywhere on the page; the drop zone lights up.
     let depth = 0;
     const over = (on) => document.body.classList.toggle('dragging', on);

@@ -232,6 +232,8 @@ function column(entry, i, n) {
     const known = knownNote(entry);
     if (known) notes.push(known);
     if (out.unknown.length) notes.push(`${out.unknown.length} session item${out.unknown.length > 1 ? 's' : ''} unknown to this model (left out)`);
+    // a model that scores users, not histories (its info says so): the session does not move it
+    if (entry.model.info?.uses.history === false) notes.push('scores users, not sessions: see “Pick a user”');
     notes.push(`${fmtMs(dt)}`);
     return colShell(entry, i, n, heatStrip(entry), list, el('p', { class: 'hint col-foot' }, notes.join(' · ')));
 }

@@ -1,11 +1,16 @@
-// train.mjs: panel 2. Picks models and settings (presets from models/*.json), trains each in its
-// own worker (privacy.mjs's countedWorker), at most two at once, each with a compact card
-// (progress bar, time left, cancel) and every neural model's curve on one shared chart; then
-// evaluates (leave-one-out, k = 10) in the worker, moves the model's bytes to the page (a
-// main-thread Model, so the playground answers synchronously), saves them in IndexedDB before
-// saying "done", and fills the results table: each figure with its 95% interval, and a best
-// model marked only when enough users were tested and the intervals do not overlap.
-import { state, on, emit, addModel, newId, STORE } from './state.mjs';
+// train.mjs: panel 2. Picks models and settings (presets from models/*.json; the other models'
+// settings from the engine's model info) and the evaluation protocol (leave-one-out, or held-out
+// events: random, temporal, cold users or items, with their fractions and seed), trains each model
+// in its own worker (privacy.mjs's countedWorker), at most two at once, each with a compact card
+// (progress bar, time left, cancel) and every epoch-trained model's curve on one shared chart;
+// then evaluates under the same protocol in the worker, moves the model's bytes to the page (a
+// main-thread Model, so the playgrounds answer synchronously), saves them in IndexedDB before
+// saying "done", and fills the results table: each figure with its 95% interval, a best model
+// marked only when enough users were tested and the intervals do not overlap, and the AUC, GAUC
+// and logloss columns (labelled data, held out) and RMSE and MAE (rated data) where they apply.
+// What a model is and can do (trains in epochs, uses users, labels, features; what it predicts)
+// comes from engine.modelInfo, not from its name.
+import { state, on, emit, addModel, newId } from './state.mjs';
 import { $, el, fmtMs, fmtMetric, fmtInt, download, modelColour, modelLabel, errorText } from './ui.mjs';
 import { compareChart } from './charts.mjs';
 import { countedWorker } from './privacy.mjs';
@@ -14,6 +19,8 @@ const ui = {
     picker: $('model-picker'), start: $('train-start'), cancel: $('train-cancel'), note: $('train-note'),
     live: $('live'), runs: $('runs'), chart: $('compare-chart'), legend: $('compare-legend'), caption: $('compare-caption'),
     body: $('results-body'), export: $('export-csv'), seen: $('results-seen'), warn: $('results-warn'),
+    protocol: $('protocol'), splitBox: $('split-box'), fracTrain: $('frac-train'), fracValid: $('frac-valid'), fracTest: $('frac-test'),
+    splitSeed: $('split-seed'), protocolNote: $('protocol-note'), head: $('results-cols'), hint: $('results-hint'),
 };
 
 /** Two cores on the target machines: two trainings at once, the rest queue. */
@@ -21,25 +28,37 @@ const PARALLEL = Math.max(1, Math.min(2, navigator.hardwareConcurrency || 2));
 /** The presets run 100-200 epochs with early stopping; 30 keeps a class demo near half a minute per model. */
 const PAGE_EPOCHS = 30;
 
+// `epochs`: the page's default for a model that trains in epochs (the engine's defaults run 100-200
+// with early stopping); these few let the collaborative and CTR models train together, two at a
+// time, in well under a minute on the demo store.
 const MODELS = [
-    { name: 'pop', about: 'The most clicked items, the same for everyone: the baseline to beat.', checked: true, presets: [{ label: 'defaults', params: {} }] },
-    { name: 'markov', about: 'How often each item directly followed the last one clicked.', checked: false, presets: [{ label: 'defaults', params: {} }] },
-    { name: 'itemknn', about: 'Items that appear in the same sessions as the last one (cosine).', checked: true, presets: [{ label: 'defaults', params: { neighbors: 100, lambda: 20 } }] },
-    { name: 'vsknn', about: 'Past sessions like this one vote for their items, recent clicks counting most.', checked: false, presets: [{ label: 'defaults', params: { k: 100, sample_size: 1000 } }] },
-    { name: 'ease', about: 'Item-to-item weights in closed form (one matrix inverse): what every item in the session adds.', checked: false, presets: [{ label: 'defaults', params: { lambda: 500 } }] },
-    { name: 'mf', about: 'Matrix factorisation: a vector for every shopper and item (BPR); a new session is scored by the mean of its items\' vectors.', checked: false, presets: [{ label: 'defaults', params: {} }] },
-    { name: 'neumf', about: 'Neural collaborative filtering: GMF and an MLP over shopper and item vectors, one output (NCF).', checked: false, presets: [{ label: 'defaults', params: {} }] },
-    { name: 'fm', about: 'A factorisation machine on the shopper and item ids: every pair of features interacts through their vectors.', checked: false, presets: [{ label: 'defaults', params: {} }] },
+    { name: 'pop', about: 'The most clicked items, the same for everyone: the baseline to beat.', checked: true },
+    { name: 'markov', about: 'How often each item directly followed the last one clicked.', checked: false },
+    { name: 'itemknn', about: 'Items that appear in the same sessions as the last one (cosine).', checked: true, params: { neighbors: 100, lambda: 20 } },
+    { name: 'vsknn', about: 'Past sessions like this one vote for their items, recent clicks counting most.', checked: false, params: { k: 100, sample_size: 1000 } },
+    { name: 'ease', about: 'Item-to-item weights in closed form (one matrix inverse): what every item in the session adds.', checked: false, params: { lambda: 500 } },
     { name: 'gru4rec', about: 'A recurrent network reading the session click by click.', checked: true, files: ['gru4rec.demo.json', 'gru4rec.json'] },
     { name: 'sasrec', about: 'A causal Transformer: attention over the whole session.', checked: false, files: ['sasrec.demo.json', 'sasrec.json', 'sasrec.bce.json', 'sasrec.gbce.json'] },
     { name: 'bert4rec', about: 'A bidirectional Transformer trained to fill in masked clicks.', checked: false, files: ['bert4rec.demo.json', 'bert4rec.json'] },
+    { name: 'mf', about: 'Matrix factorisation: a vector for every shopper and item (BPR, or BCE on labels); a new session is scored by the mean of its items\' vectors.', checked: false, epochs: 30 },
+    { name: 'gmf', about: 'Generalised matrix factorisation (NCF): the product of shopper and item vectors, weighted into one logit.', checked: false, epochs: 20 },
+    { name: 'mlp', about: 'NCF\'s MLP tower over the shopper and item vectors side by side, halving to the output.', checked: false, epochs: 3 },
+    { name: 'neumf', about: 'Neural collaborative filtering: GMF and an MLP over shopper and item vectors, one output (NCF).', checked: false, epochs: 3 },
+    { name: 'lr', about: 'Logistic regression on the pair\'s features (the ids and the side features): no interactions.', checked: false, epochs: 20 },
+    { name: 'fm', about: 'A factorisation machine: every pair of features (ids and side features) interacts through their vectors.', checked: false, epochs: 20 },
+    { name: 'ffm', about: 'Field-aware FM: a vector per feature and field, so each pair meets through the vectors meant for each other.', checked: false, epochs: 10 },
+    { name: 'deepfm', about: 'DeepFM: an FM and an MLP over the same feature vectors, added into one logit.', checked: false, epochs: 4 },
 ];
+
+/** What the engine says a model is and can do (uses, iterative, predicts, params). */
+const infoOf = (name) => state.engine.modelInfo(name);
 
 const jobs = []; // { id, name, params, status, controller, card, chart, curve, ... }
 
 // ---- the model picker ---------------------------------------------------------------------------
 
 async function loadPresets() {
+    for (const m of MODELS) if (!m.files) m.presets = [{ label: 'defaults', params: m.params ?? {} }];
     await Promise.all(MODELS.filter((m) => m.files).map(async (m) => {
         m.presets = [];
         for (const f of m.files) {
@@ -56,57 +75,175 @@ async function loadPresets() {
     }));
 }
 
+/**
+ * A preset's settings as inputs. A model with preset files shows the preset's values; the others
+ * every parameter the engine lists (enum ones as a choice), at the engine's default unless the
+ * page's preset names a value. What is sent: the values a preset names, and any that differ from
+ * the engine's default.
+ */
 function settingInputs(m, preset) {
     const grid = m.ui.settings;
     grid.replaceChildren();
-    for (const [key, value] of Object.entries(preset.params)) {
-        if (key === 'epochs') continue;
-        const id = `set-${m.name}-${key}`;
-        grid.append(el('div', { class: 'setting' }, el('label', { for: id }, key),
-            el('input', { id, name: key, value: String(value), size: 6, autocomplete: 'off', spellcheck: false })));
+    const info = infoOf(m.name);
+    const specs = m.files
+        ? Object.entries(preset.params).map(([name, value]) => ({ name, value: String(value), preset: true }))
+        : info.params.map((p) => {
+            const choices = p.type === 'enum' ? p.choices.split('|') : null;
+            const def = choices ? choices[p.default] : String(p.default);
+            return { name: p.name, value: p.name in preset.params ? String(preset.params[p.name]) : def, def, help: p.help, choices, preset: p.name in preset.params };
+        });
+    for (const spec of specs) {
+        if (spec.name === 'epochs') continue;
+        const id = `set-${m.name}-${spec.name}`;
+        const dataset = spec.preset ? { default: spec.def, preset: '1' } : { default: spec.def };
+        if (spec.def === undefined) delete dataset.default;
+        const common = { id, name: spec.name, dataset };
+        const input = spec.choices
+            ? el('select', common, ...spec.choices.map((c) => el('option', { value: c, selected: c === spec.value }, c)))
+            : el('input', { ...common, value: spec.value, size: 6, autocomplete: 'off', spellcheck: false });
+        grid.append(el('div', { class: 'setting' }, el('label', { for: id, title: spec.help }, spec.name), input));
     }
     m.ui.about.textContent = preset.about ?? '';
     if (m.ui.epochs) {
-        m.ui.epochs.value = String(Math.min(PAGE_EPOCHS, preset.params.epochs ?? PAGE_EPOCHS));
-        m.ui.epochsNote.textContent = preset.params.epochs ? `at most (preset ${preset.params.epochs})` : '';
+        const engineDefault = info.params.find((p) => p.name === 'epochs')?.default;
+        const cap = preset.params.epochs ?? engineDefault ?? PAGE_EPOCHS;
+        m.ui.epochs.value = String(m.epochs ?? Math.min(PAGE_EPOCHS, cap));
+        m.ui.epochsNote.textContent = preset.params.epochs ? `at most (preset ${preset.params.epochs})`
+            : engineDefault ? `at most (default ${engineDefault})` : '';
     }
 }
 
-function renderPicker() {
-    ui.picker.replaceChildren(...MODELS.map((m) => {
-        const neural = !!m.files;
-        const check = el('input', { type: 'checkbox', id: `pick-${m.name}`, checked: m.checked, dataset: { model: m.name } });
-        const presetSel = el('select', { id: `preset-${m.name}` },
-            ...m.presets.map((p, i) => el('option', { value: String(i) }, p.label)));
-        const settings = el('div', { class: 'settings' });
-        const about = el('p', { class: 'hint preset-about' });
-        m.ui = { check, presetSel, settings, about };
-        if (neural) {
-            m.ui.epochs = el('input', { id: `epochs-${m.name}`, type: 'number', min: 1, max: 1000, step: 1, class: 'epochs', dataset: { model: m.name } });
-            m.ui.epochsNote = el('span', { class: 'hint' });
-        }
-        presetSel.addEventListener('change', () => settingInputs(m, m.presets[Number(presetSel.value)]));
-        const card = el('div', { class: 'pick', style: { '--c': modelColour(m.name) } },
-            el('label', { class: 'pick-name', for: check.id }, check, ' ', modelLabel(m.name)),
-            el('p', { class: 'hint about' }, m.about),
-            neural ? el('div', { class: 'pick-row' }, el('label', { for: m.ui.epochs.id }, 'Epochs'), m.ui.epochs, m.ui.epochsNote) : null,
-            m.presets.length > 1 || Object.keys(m.presets[0].params).length
-                ? el('details', { class: 'pick-settings' }, el('summary', {}, 'All settings'),
-                    el('div', { class: 'pick-row' }, el('label', { for: presetSel.id }, 'Preset'), presetSel), about, settings)
-                : null);
-        settingInputs(m, m.presets[0]);
-        return card;
-    }));
+/** What a model uses and what its scores are, from its info. */
+function capsText(info) {
+    const uses = [info.uses.history && 'history', info.uses.users && 'users', info.uses.labels && 'labels', info.uses.features && 'side features'].filter(Boolean);
+    return `Uses ${uses.join(', ')}${info.uses.history ? '' : ' (no history)'}; ${info.predicts === 'probability' ? 'predicts a probability' : 'ranks by a score'}.`;
 }
 
-function chosenParams(m) {
+function pickCard(m) {
+    const info = infoOf(m.name);
+    const check = el('input', { type: 'checkbox', id: `pick-${m.name}`, checked: m.ui?.check.checked ?? m.checked, dataset: { model: m.name } });
+    const presetSel = el('select', { id: `preset-${m.name}` },
+        ...m.presets.map((p, i) => el('option', { value: String(i) }, p.label)));
+    const settings = el('div', { class: 'settings' });
+    const about = el('p', { class: 'hint preset-about' });
+    m.ui = { check, presetSel, settings, about };
+    if (info.iterative) {
+        m.ui.epochs = el('input', { id: `epochs-${m.name}`, type: 'number', min: 1, max: 1000, step: 1, class: 'epochs', dataset: { model: m.name } });
+        m.ui.epochsNote = el('span', { class: 'hint' });
+    }
+    presetSel.addEventListener('change', () => settingInputs(m, m.presets[Number(presetSel.value)]));
+    const card = el('div', { class: 'pick', style: { '--c': modelColour(m.name) }, dataset: { model: m.name } },
+        el('label', { class: 'pick-name', for: check.id }, check, ' ', modelLabel(m.name)),
+        // what a model uses beyond the session (users, labels, side features), from its info
+        el('p', { class: 'hint about' }, m.about, info.uses.users || info.uses.labels || info.uses.features ? [' ', el('span', { class: 'caps' }, capsText(info))] : null),
+        info.iterative ? el('div', { class: 'pick-row' }, el('label', { for: m.ui.epochs.id }, 'Epochs'), m.ui.epochs, m.ui.epochsNote) : null,
+        m.presets.length > 1 || info.params.some((p) => p.name !== 'epochs') || Object.keys(m.presets[0].params).length
+            ? el('details', { class: 'pick-settings' }, el('summary', {}, 'All settings'),
+                m.presets.length > 1 ? el('div', { class: 'pick-row' }, el('label', { for: presetSel.id }, 'Preset'), presetSel) : null, about, settings)
+            : null);
+    settingInputs(m, m.presets[0]);
+    return card;
+}
+
+/** The picker in two groups by what the models use: the session, or the users (collaborative and CTR). */
+function renderPicker() {
+    const names = state.engine.modelNames();
+    const known = MODELS.filter((m) => names.includes(m.name));
+    const groups = [
+        { key: 'session', title: 'Session and item models: they read the session', models: known.filter((m) => !infoOf(m.name).uses.users) },
+        { key: 'users', title: 'Collaborative and CTR models: they know their users (and labels, side features)', models: known.filter((m) => infoOf(m.name).uses.users) },
+    ];
+    ui.picker.replaceChildren(...groups.filter((g) => g.models.length).map((g) => el('div', { class: 'pick-group', dataset: { group: g.key } },
+        el('h4', { class: 'pick-group-title' }, g.title), ...g.models.map(pickCard))));
+}
+
+/**
+ * The settings a job sends. On labelled data held out, a model that learns from labels and whose
+ * loss can be BCE (mf's default is BPR, which ignores them) trains with loss bce unless set.
+ */
+function chosenParams(m, setup) {
     const params = { seed: 42 };
-    for (const input of m.ui.settings.querySelectorAll('input')) {
+    for (const input of m.ui.settings.querySelectorAll('input, select')) {
         const v = input.value.trim();
-        if (v !== '') params[input.name] = v;
+        if (v === '' || (input.dataset.default !== undefined && v === input.dataset.default && !input.dataset.preset)) continue;
+        params[input.name] = v;
     }
     if (m.ui.epochs) params.epochs = m.ui.epochs.value.trim() || String(PAGE_EPOCHS);
+    const info = infoOf(m.name);
+    const loss = info.params.find((p) => p.name === 'loss' && p.type === 'enum');
+    const choices = loss?.choices.split('|') ?? [];
+    if (setup.labelled && info.uses.labels && loss && params.loss === undefined && choices[loss.default] !== 'bce' && choices.includes('bce')) params.loss = 'bce';
     return params;
+}
+
+// ---- the protocol -----------------------------------------------------------------------------------
+
+const PROTOCOL_TEXT = {
+    loo: 'leave-one-out', random: 'random held-out events', temporal: 'temporal held-out events', 'cold-users': 'cold users', 'cold-items': 'cold items',
+};
+
+/** The key of a setup; leave-one-out without a drop is what the pretrained models were measured under. */
+export function setupKey({ protocol = 'loo', fractions, seed, label = '', drop = '' } = {}) {
+    return JSON.stringify(protocol === 'loo' ? { protocol, drop } : { protocol, fractions, seed, label, drop });
+}
+
+/**
+ * The evaluation chosen above: { protocol, heldOut, fractions, seed, label, drop, labelled, key }.
+ * The label is used by the held-out protocols only (the engine evaluates labels on held-out
+ * events); key names the setup a result was measured under (the table shows one setup at a time).
+ */
+function currentSetup() {
+    const d = state.data;
+    const protocol = ui.protocol.value;
+    const heldOut = protocol !== 'loo';
+    const fractions = heldOut ? [ui.fracTrain, ui.fracValid, ui.fracTest].map((x) => Number(x.value)) : undefined;
+    const seed = heldOut ? Number(ui.splitSeed.value) : undefined;
+    const label = heldOut && d?.dataset.labelled ? d.source.label : '';
+    const drop = d?.source?.drop ?? '';
+    return { protocol, heldOut, fractions, seed, label, drop, labelled: !!label, key: setupKey({ protocol, fractions, seed, label, drop }) };
+}
+
+/** Why a setup cannot run (fractions that are not positive or add up to more than 1), or ''. */
+function setupProblem(s) {
+    if (!s.heldOut) return '';
+    if (!s.fractions.every((f) => Number.isFinite(f) && f > 0 && f < 1) || s.fractions.reduce((a, b) => a + b, 0) > 1 + 1e-9)
+        return 'The train, valid and test fractions must each be between 0 and 1 and add up to at most 1.';
+    if (!Number.isInteger(s.seed) || s.seed < 0) return 'The seed must be a whole number, 0 or more.';
+    return '';
+}
+
+function describeSetup(s) {
+    if (!s.heldOut) return 'leave-one-out, full ranking over every item, k = 10; under each figure, its 95% interval';
+    const f = s.fractions.map((x) => Math.round(100 * x)).join('/');
+    return `${PROTOCOL_TEXT[s.protocol]} (${f} train/valid/test, seed ${s.seed})${s.labelled ? `, label ${s.label}` : ''}: ` +
+        `each test event${s.labelled ? ' with a positive label' : ''} ranked against every item, k = 10` +
+        `${s.labelled ? '; AUC, GAUC and logloss over every labelled test event' : ''}; under each figure, its 95% interval (≤: at most that wide)`;
+}
+
+function renderProtocol() {
+    const s = currentSetup();
+    ui.splitBox.hidden = !s.heldOut;
+    const d = state.data;
+    const labelled = d?.dataset.labelled;
+    const unit = d && (d.dataset.format === 'movielens' || d.dataset.format === 'seq') ? 'user' : 'session';
+    let text = 'Each model trains in its own worker, two at a time (the rest wait in line), ';
+    if (!s.heldOut) {
+        text += `on all but each ${unit}’s last two events; the second-last picks the best epoch, the last one is the test.`;
+        if (labelled) text += ` This data has a label (${d.source.label}), which leave-one-out leaves out: choose held-out events for AUC and logloss.`;
+    } else {
+        const what = { random: 'events drawn at random', temporal: 'the latest events', 'cold-users': `whole ${unit}s`, 'cold-items': 'whole items' }[s.protocol];
+        text += `on what is left once ${what} are held out by the fractions (validation picks the best epoch, the test measures). `;
+        text += labelled ? `With the label ${d.source.label}, histories and ranking targets are the positive events; AUC and logloss use every labelled one.`
+            : 'Without a label every held-out event is a ranking target (no AUC or logloss: give a label in the data panel).';
+    }
+    ui.protocolNote.textContent = text;
+}
+
+/** The worker's parse of the data: the page's options, without the label under leave-one-out. */
+function workerOptions(d, setup) {
+    const o = { ...d.options };
+    if (!setup.label) delete o.label;
+    return o;
 }
 
 // ---- jobs ---------------------------------------------------------------------------------------
@@ -116,18 +253,21 @@ function jobCard(job) {
     job.ui = {
         status: el('span', { class: 'run-status' }, 'waiting for a free core…'),
         bar: el('progress', { max: 1, value: 0, 'aria-label': `${modelLabel(job.name)} training progress` }),
-        detail: el('p', { class: 'run-detail' }, job.neural ? '\u00a0' : ''),
+        detail: el('p', { class: 'run-detail' }, job.iterative ? '\u00a0' : ''),
         cancel: el('button', { type: 'button', class: 'small', onclick: () => cancel(job) }, 'Cancel'),
     };
     // one-pass models: a name line and a result line, no bar (there is nothing to follow mid-way)
-    job.card = el('article', { class: `run${job.neural ? '' : ' one-pass'}`, dataset: { model: job.name, state: 'queued', kind: job.neural ? 'epochs' : 'one-pass' },
+    job.card = el('article', { class: `run${job.iterative ? '' : ' one-pass'}`, dataset: { model: job.name, state: 'queued', kind: job.iterative ? 'epochs' : 'one-pass' },
         style: { '--c': colour }, 'aria-label': `${modelLabel(job.name)} training` },
     el('header', { class: 'run-head' }, el('h4', {}, modelLabel(job.name)), job.ui.status, job.ui.cancel),
-    job.neural ? job.ui.bar : null, job.ui.detail);
+    job.iterative ? job.ui.bar : null, job.ui.detail);
     return job.card;
 }
 
-// ---- the shared chart: every neural model's curve, one colour each --------------------------------
+// ---- the shared chart: the curve of every model that trains in epochs, one colour each -------------
+
+/** The validation metric of a job: AUC on labelled data held out, else NDCG@10 (the engine's early-stopping metric). */
+const validName = (job) => (job.setup.labelled ? 'AUC' : 'NDCG@10');
 
 const CURVES = {
     validNdcg: { label: 'validation NDCG@10', caption: 'Validation NDCG@10 per epoch, every neural model (higher is better)', fmt: (v) => v.toFixed(4), tick: (v) => v.toFixed(3) },
@@ -136,32 +276,41 @@ const CURVES = {
 let curveKey = 'validNdcg';
 let compare = null;
 
+/** The validation curve's name and caption for the jobs on the chart (NDCG@10, AUC, or both). */
+function validCurve(iterative) {
+    const names = [...new Set(iterative.map(validName))];
+    if (names.length === 1 && names[0] === 'NDCG@10') return CURVES.validNdcg;
+    const name = names.length === 1 ? names[0] : names.join(' or ');
+    return { ...CURVES.validNdcg, label: `validation ${name}`, caption: `Validation ${name} per epoch, every model that trains in epochs (higher is better)` };
+}
+
 function renderCompare() {
-    const neural = jobs.filter((j) => j.neural);
+    const iterative = jobs.filter((j) => j.iterative);
+    const curve = curveKey === 'validNdcg' ? validCurve(iterative) : CURVES.loss;
     ui.live.hidden = jobs.length === 0;
-    ui.caption.textContent = CURVES[curveKey].caption;
-    if (!neural.length) {
+    ui.caption.textContent = curve.caption;
+    if (!iterative.length) {
         compare?.destroy(); compare = null;
-        ui.chart.replaceChildren(el('p', { class: 'hint empty' }, 'GRU4Rec, SASRec and BERT4Rec draw their curves here, one colour each, as they train.'));
+        ui.chart.replaceChildren(el('p', { class: 'hint empty' }, 'Every model that trains in epochs (GRU4Rec, SASRec, MF, FM, …) draws its curve here, one colour each, as it trains.'));
         ui.legend.replaceChildren();
         return;
     }
-    const series = neural.map((j) => ({
+    const series = iterative.map((j) => ({
         key: String(j.id), label: modelLabel(j.name), colour: modelColour(j.name),
         points: j.curve.map((p) => [p.epoch, p[curveKey]]).filter(([, v]) => Number.isFinite(v)),
     }));
-    const xMax = Math.max(2, ...neural.map((j) => Number(j.params.epochs) || 0), ...neural.map((j) => j.curve.at(-1)?.epoch ?? 0));
+    const xMax = Math.max(2, ...iterative.map((j) => Number(j.params.epochs) || 0), ...iterative.map((j) => j.curve.at(-1)?.epoch ?? 0));
     if (!compare) {
         ui.chart.replaceChildren();
         compare = compareChart(ui.chart);
     }
-    compare.update(series, { xMax, yLabel: CURVES[curveKey].label, fmt: CURVES[curveKey].tick });
-    ui.legend.replaceChildren(...neural.map((j, i) => {
+    compare.update(series, { xMax, yLabel: curve.label, fmt: curve.tick });
+    ui.legend.replaceChildren(...iterative.map((j, i) => {
         const pts = series[i].points;
         const last = pts.at(-1);
         const best = curveKey === 'validNdcg' && pts.length ? pts.reduce((a, b) => (b[1] > a[1] ? b : a)) : null;
         const text = !last ? (j.status === 'queued' ? 'waiting' : j.status === 'running' ? 'first epoch…' : j.status)
-            : `epoch ${last[0]}: ${CURVES[curveKey].fmt(last[1])}${best && best !== last ? ` (best ${CURVES[curveKey].fmt(best[1])}, epoch ${best[0]})` : ''}`;
+            : `epoch ${last[0]}: ${curve.fmt(last[1])}${best && best !== last ? ` (best ${curve.fmt(best[1])}, epoch ${best[0]})` : ''}`;
         return el('li', { dataset: { model: j.name, points: String(pts.length), state: j.status } },
             el('span', { class: 'swatch', style: { '--c': modelColour(j.name) }, 'aria-hidden': 'true' }),
             el('strong', {}, modelLabel(j.name)), ' ', el('span', { class: 'hint' }, text));
@@ -174,7 +323,7 @@ function setJobState(job, status, text) {
     job.card.dataset.state = status;
     if (text !== undefined) job.ui.status.textContent = text;
     if (status !== 'queued' && status !== 'running') job.ui.cancel.hidden = true;
-    if (changed && job.neural) renderCompare();
+    if (changed && job.iterative) renderCompare();
     updateButtons();
 }
 
@@ -208,7 +357,7 @@ function onProgress(job, p) {
     const left = timeLeft(job, p);
     const parts = [`epoch ${p.epoch} of ${p.epochs}`];
     if (Number.isFinite(p.loss) && p.loss > 0) parts.push(`loss ${p.loss.toFixed(3)}`);
-    if (p.validNdcg > 0) parts.push(`valid NDCG@10 ${p.validNdcg.toFixed(4)}`);
+    if (p.validNdcg > 0) parts.push(`valid ${validName(job)} ${p.validNdcg.toFixed(4)}`);
     if (p.positionsPerSecond > 0) parts.push(`${fmtInt(p.positionsPerSecond)} positions/s`);
     job.ui.detail.textContent = parts.join(' · ');
     job.ui.status.textContent = Number.isFinite(left) ? `training · about ${fmtMs(left)} left at most` : 'training…';
@@ -216,32 +365,36 @@ function onProgress(job, p) {
 
 async function run(job) {
     setJobState(job, 'running', 'starting a worker…');
-    const t0 = performance.now();
     const { signal } = job.controller;
+    const s = job.setup;
+    const split = s.heldOut ? { protocol: s.protocol, fractions: s.fractions, seed: s.seed } : {};
     let worker = null;
     try {
         worker = await countedWorker();
         job.worker = worker;
         signal.throwIfAborted();
         const d = job.data;
-        const ds = d.kind === 'demo'
-            ? await worker.generateDataset(STORE)
-            : await worker.dataset(d.bytes.slice(), d.options);
+        // the worker parses its own copy: the demo store's text, or the file's bytes (moved there)
+        const ds = await worker.dataset(d.source.kind === 'demo' ? d.source.text : d.bytes.slice(), workerOptions(d, s));
         // titles added to the data go into the model file too (they come back with a saved model)
         for (const t of d.titles ?? []) await ds.loadTitles(t.bytes.slice(), { source: t.name });
         const model = await worker.model(job.name, job.params);
         setJobState(job, 'running', 'training…');
-        const last = await model.fit(ds, { leaveOneOut: true, signal, onProgress: (p) => onProgress(job, p) });
+        const last = await model.fit(ds, { ...(s.heldOut ? split : { leaveOneOut: true }), signal, onProgress: (p) => onProgress(job, p) });
         job.ui.bar.value = 1;
-        setJobState(job, 'running', 'evaluating on every session’s last click…');
-        const report = await model.evaluate(ds, { k: 10 });
+        setJobState(job, 'running', s.heldOut ? 'evaluating on the held-out test events…' : 'evaluating on every session’s last click…');
+        const report = await model.evaluate(ds, { k: 10, ...split });
         const bytes = await model.save();
         worker.terminate();
         const main = state.engine.loadModel(bytes.slice(), { source: `${job.name}.safetensors` });
         const trainMs = last.elapsedMs;
-        const epochs = job.neural ? last.epoch : null;
-        const ndcg = `test NDCG@10 ${fmtMetric(report.full['NDCG@10'])} (${fmtInt(report.full.users)} users)`;
-        job.ui.detail.textContent = job.neural ? `${last.epoch} epochs, best ${last.bestEpoch} kept · ${ndcg}` : `one pass, no epochs · ${ndcg}`;
+        const epochs = job.iterative ? last.epoch : null;
+        const f = report.full;
+        const n = f.users ?? f.queries;
+        const test = s.labelled && Number.isFinite(f.AUC) ? `test AUC ${fmtMetric(f.AUC)} · NDCG@10 ${fmtMetric(f['NDCG@10'])}` : `test NDCG@10 ${fmtMetric(f['NDCG@10'])}`;
+        const ndcg = `${test} (${fmtInt(n)} ${s.heldOut ? 'test events' : 'users'})`;
+        const loss = job.params.loss && s.labelled ? ` · loss ${job.params.loss}` : '';
+        job.ui.detail.textContent = job.iterative ? `${last.epoch} epochs, best ${last.bestEpoch} kept · ${ndcg}${loss}` : `one pass, no epochs · ${ndcg}`;
         setJobState(job, 'running', 'saving in this browser…');
         const saved = await finished({ job, main, bytes, report, trainMs, epochs });
         setJobState(job, 'done', `done in ${fmtMs(trainMs)}${saved ? ', saved' : ''}`);
@@ -260,13 +413,14 @@ async function run(job) {
 }
 
 /** Kept in IndexedDB for the next visit, under the data it was trained on (app.mjs restores them). */
-async function save(entry, bytes, { report, trainMs, epochs }) {
+async function save(entry, bytes, { report, trainMs, epochs, setup }) {
     if (!state.store) return false;
     try {
-        await state.store.saveModel(`${entry.dataKey}|${entry.name}`, bytes, {
+        // one saved model per data, name and protocol (leave-one-out keeps the plain name)
+        await state.store.saveModel(`${entry.dataKey}|${entry.name}${setup.heldOut ? `|${setup.protocol}` : ''}`, bytes, {
             label: `${entry.label} (${entry.dataKey === 'demo' ? 'demo store' : state.data?.label ?? entry.dataKey})`,
             model: entry.name, dataKey: entry.dataKey, metrics: report.full, seen: report.exclude_seen, trainMs, epochs,
-            curve: entry.curve, params: entry.params,
+            curve: entry.curve, params: entry.params, setup: setup.key,
         });
         return true;
     } catch (e) {
@@ -283,8 +437,8 @@ async function finished({ job, main, bytes, report, trainMs, epochs }) {
     };
     addModel(entry);
     addResult({ name: job.name, origin: 'trained', dataKey: job.data.key, metrics: report.full, epochs, trainMs, params: job.params,
-        seen: report.exclude_seen });
-    const saved = await save(entry, bytes, { report, trainMs, epochs });
+        seen: report.exclude_seen, setup: job.setup.key });
+    const saved = await save(entry, bytes, { report, trainMs, epochs, setup: job.setup });
     emit('trained', { entry, report, trainMs, epochs, saved });
     return saved;
 }
@@ -310,8 +464,11 @@ function cancel(job) {
 
 function startSelected() {
     if (!state.data) return;
-    const picked = MODELS.filter((m) => m.ui.check.checked);
+    const picked = MODELS.filter((m) => m.ui?.check.checked);
     if (!picked.length) { ui.note.textContent = 'Pick at least one model.'; return; }
+    const setup = currentSetup();
+    const problem = setupProblem(setup);
+    if (problem) { ui.note.textContent = problem; return; }
     // Finished cards of earlier runs make room for the new ones.
     for (const j of jobs.filter((x) => x.status !== 'queued' && x.status !== 'running')) {
         j.card.remove();
@@ -319,7 +476,7 @@ function startSelected() {
     }
     for (const m of picked) {
         const job = {
-            id: newId(), name: m.name, params: chosenParams(m), neural: !!m.files, data: state.data,
+            id: newId(), name: m.name, params: chosenParams(m, setup), iterative: infoOf(m.name).iterative, data: state.data, setup,
             status: 'queued', controller: new AbortController(), curve: [], lastEpoch: -1,
         };
         jobs.push(job);
@@ -338,27 +495,52 @@ export function addResult(row) {
     emit('results');
 }
 
-const METRICS = ['HR@10', 'NDCG@10', 'MRR@10', 'coverage@10'];
-const RANKED = METRICS.slice(0, 3);
+/**
+ * The metric columns. The ranking ones always show; coverage where the report has it (leave-one-out);
+ * AUC, GAUC and logloss where rows were measured on labelled events, RMSE and MAE where on rated
+ * ones (held-out protocols): a model whose report has none of them there shows "–", with the reason
+ * its info gives.
+ */
+const COLUMNS = [
+    { key: 'HR@10', ranked: true },
+    { key: 'NDCG@10', ranked: true },
+    { key: 'MRR@10', ranked: true },
+    { key: 'coverage@10', label: 'Coverage@10', when: (rows) => rows.some((r) => Number.isFinite(r.metrics['coverage@10'])) },
+    { key: 'AUC', when: (rows) => rows.some((r) => r.metrics.labelled > 0), why: 'not measured' },
+    { key: 'GAUC', when: (rows) => rows.some((r) => r.metrics.labelled > 0), why: 'no test user with both a positive and a negative event' },
+    { key: 'logloss', label: 'Logloss', when: (rows) => rows.some((r) => r.metrics.labelled > 0), lowerBetter: true,
+        why: (info) => (info?.predicts === 'probability' ? 'not measured' : 'its scores are not probabilities (it ranks by a score), so logloss does not apply') },
+    { key: 'RMSE', when: (rows) => rows.some((r) => r.metrics.rated > 0), lowerBetter: true,
+        why: () => 'it does not predict ratings (a model trained with loss mse does)' },
+    { key: 'MAE', when: (rows) => rows.some((r) => r.metrics.rated > 0), lowerBetter: true,
+        why: () => 'it does not predict ratings (a model trained with loss mse does)' },
+];
+const RANKED = COLUMNS.filter((c) => c.ranked).map((c) => c.key);
 /** Fewer test users than this: no model is called the best, whatever the figures. */
 const MIN_USERS = 200;
+const LOO_KEY = setupKey();
 
+/** The rows of the current data measured under the setup chosen above. */
 function visibleResults() {
-    return state.results.filter((r) => r.dataKey === state.data?.key);
+    const key = currentSetup().key;
+    return state.results.filter((r) => r.dataKey === state.data?.key && (r.setup ?? LOO_KEY) === key);
 }
 
 const rowName = (r) => `${r.label}${r.origin === 'pretrained' ? ' (pretrained)' : ''}`;
+/** Test users (leave-one-out) or test queries (held-out events): how many were ranked. */
+const tested = (r) => r.metrics.users ?? r.metrics.queries;
 
 /**
  * The 95% interval of a row's metric: the engine's (full.ci95), or for a report without one (the
- * pretrained models' manifest) the widest the normal approximation allows for that many users:
- * a per-user value in [0, 1] has variance at most m(1 - m), exactly so for HR.
+ * pretrained models' manifest, the held-out protocols' HR and MRR) the widest the normal
+ * approximation allows for that many users: a per-user value in [0, 1] has variance at most
+ * m(1 - m), exactly so for HR.
  */
 function interval(r, k) {
     const ci = r.metrics.ci95?.[k];
     if (Array.isArray(ci) && ci.length === 2) return { lo: ci[0], hi: ci[1], bound: false };
     const m = r.metrics[k];
-    const n = r.metrics.users;
+    const n = tested(r);
     if (!(n > 0) || !Number.isFinite(m)) return null;
     const h = 1.96 * Math.sqrt(Math.max(0, m * (1 - m)) / n);
     return { lo: Math.max(0, m - h), hi: Math.min(1, m + h), bound: true };
@@ -368,7 +550,7 @@ function interval(r, k) {
 function verdict(rows, unit) {
     const best = {};
     if (rows.length < 2) return { best, warning: '' };
-    const users = rows.map((r) => r.metrics.users).filter((n) => Number.isFinite(n));
+    const users = rows.map(tested).filter((n) => Number.isFinite(n));
     const fewest = users.length ? Math.min(...users) : 0;
     if (fewest < MIN_USERS) {
         return { best, warning: `Measured on only ${fmtInt(fewest)} test ${unit}: fewer than ${MIN_USERS}, too few to name a best model. ` +
@@ -393,60 +575,99 @@ function verdict(rows, unit) {
         'so this test cannot tell them apart (more test users would narrow the intervals).' };
 }
 
-function metricCell(r, k, best) {
+function metricCell(r, col, best, unit) {
+    const k = col.key;
     const v = r.metrics[k];
-    const iv = k === 'coverage@10' ? null : interval(r, k);
+    if (!col.ranked) {
+        const why = typeof col.why === 'function' ? col.why(state.engine?.modelInfo(r.name)) : col.why;
+        return el('td', { class: 'num', dataset: { metric: k }, title: Number.isFinite(v) ? null : why && `${r.label}: ${why}` },
+            el('span', { class: 'val' }, k === 'coverage@10' || !Number.isFinite(v) ? fmtMetric(v) : v.toFixed(4)));
+    }
+    const iv = interval(r, k);
     return el('td', { class: `num${best[k] === r.id ? ' best' : ''}`, dataset: { metric: k } },
         el('span', { class: 'val' }, fmtMetric(v)),
         iv ? el('span', { class: 'ci', title: iv.bound
-            ? `95% interval at most this wide (${fmtInt(r.metrics.users)} test users; the file keeps no per-user spread)`
-            : `95% interval over the ${fmtInt(r.metrics.users)} test users` },
+            ? `95% interval at most this wide (${fmtInt(tested(r))} test ${unit}; the report keeps no per-${unit.replace(/s$/, '')} spread)`
+            : `95% interval over the ${fmtInt(tested(r))} test ${unit}` },
         `${iv.bound ? '≤ ' : ''}${iv.lo.toFixed(3)}–${iv.hi.toFixed(3)}`) : null);
+}
+
+/** The columns of the rows shown, and the name of what was tested (users, sessions, or held-out events). */
+function layout(rows) {
+    const setup = currentSetup();
+    const fmt = state.data?.dataset?.format;
+    const unit = setup.heldOut ? 'events' : fmt === 'movielens' || fmt === 'seq' ? 'users' : 'sessions';
+    return { setup, unit, cols: COLUMNS.filter((c) => c.ranked || c.when(rows)) };
+}
+
+function renderHead(cols, setup, unit) {
+    const th = (text, props = {}) => el('th', { scope: 'col', ...props }, text);
+    ui.head.replaceChildren(th('Model'), th('Trained'),
+        th(`Test ${unit}`, { class: 'num', id: 'results-users', title: setup.heldOut
+            ? `The held-out test events ranked${setup.labelled ? ' (those with a positive label)' : ''}`
+            : 'The users (or sessions) whose last click was the test' }),
+        ...cols.map((c) => th(c.label ?? c.key, { class: 'num', dataset: { metric: c.key },
+            title: c.lowerBetter ? 'lower is better' : c.ranked ? null : 'higher is better' })),
+        th('Epochs', { class: 'num' }), th('Training time', { class: 'num' }));
+    ui.hint.textContent = describeSetup(setup);
 }
 
 function renderResults() {
     const rows = visibleResults();
+    const { setup, unit, cols } = layout(rows);
+    renderHead(cols, setup, unit);
     ui.export.disabled = rows.length === 0;
+    const others = state.results.filter((r) => r.dataKey === state.data?.key).length - rows.length;
+    const otherNote = others > 0 ? ` ${others} more result${others > 1 ? 's' : ''} for this data under another evaluation (choose it above to see ${others > 1 ? 'them' : 'it'}).` : '';
     if (!rows.length) {
-        ui.seen.textContent = '';
+        ui.seen.textContent = otherNote.trim();
         ui.warn.hidden = true;
-        ui.body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 9 },
-            'No results yet for this data: pick models above and press “Train selected”.')));
+        ui.body.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 5 + cols.length },
+            'No results yet for this data and evaluation: pick models above and press “Train selected”.')));
         return;
     }
     // which seen-items rule the rows were measured under (the engine's reason, once per distinct one)
     const reasons = [...new Set(rows.filter((r) => r.seen).map((r) => r.seen.reason))];
-    ui.seen.textContent = reasons.length ? `Items already in a session: ${reasons.join('; ')}.` : '';
-    const fmt = state.data?.dataset?.format;
-    const unit = fmt === 'movielens' || fmt === 'seq' ? 'users' : 'sessions';
-    $('results-users').textContent = `Test ${unit}`;
+    ui.seen.textContent = (reasons.length ? `Items already in a session: ${reasons.join('; ')}.` : '') + otherNote;
     const { best, warning } = verdict(rows, unit);
     ui.warn.textContent = warning;
     ui.warn.hidden = !warning;
     ui.body.replaceChildren(...rows.map((r) => el('tr', { dataset: { model: r.name, origin: r.origin } },
         el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label),
         el('td', {}, r.origin === 'pretrained' ? 'pretrained file' : r.restored ? 'in this browser, earlier' : 'in this tab'),
-        el('td', { class: 'num', dataset: { metric: 'users' } }, Number.isFinite(r.metrics.users) ? fmtInt(r.metrics.users) : '–'),
-        ...METRICS.map((k) => metricCell(r, k, best)),
+        el('td', { class: 'num', dataset: { metric: setup.heldOut ? 'queries' : 'users' } }, Number.isFinite(tested(r)) ? fmtInt(tested(r)) : '–'),
+        ...cols.map((c) => metricCell(r, c, best, unit)),
         el('td', { class: 'num' }, r.epochs ?? '–'),
         el('td', { class: 'num' }, r.trainMs == null ? '–' : fmtMs(r.trainMs)))));
 }
 
+/** The table as CSV: its columns (leave-one-out: users, HR, NDCG, MRR, coverage), intervals, epochs, time, settings. */
 function exportCsv() {
     const q = (s) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    const lines = [['model', 'trained', 'data', 'users', ...METRICS, ...RANKED.flatMap((k) => [`${k}_ci95_low`, `${k}_ci95_high`]),
-        'epochs', 'train_seconds', 'params'].join(',')];
-    for (const r of visibleResults()) {
+    const rows = visibleResults();
+    const { setup, cols } = layout(rows);
+    const keys = cols.map((c) => c.key);
+    const lines = [['model', 'trained', 'data', ...(setup.heldOut ? ['protocol', 'queries'] : ['users']), ...keys,
+        ...RANKED.flatMap((k) => [`${k}_ci95_low`, `${k}_ci95_high`]), 'epochs', 'train_seconds', 'params'].join(',')];
+    for (const r of rows) {
         const cis = RANKED.flatMap((k) => { const iv = interval(r, k); return iv ? [iv.lo.toFixed(6), iv.hi.toFixed(6)] : ['', '']; });
-        lines.push([r.name, r.origin, q(state.data.label), r.metrics.users ?? '', ...METRICS.map((k) => r.metrics[k] ?? ''), ...cis,
+        lines.push([r.name, r.origin, q(state.data.label), ...(setup.heldOut ? [q(describeSetup(setup).split(':')[0])] : []), tested(r) ?? '',
+            ...keys.map((k) => r.metrics[k] ?? ''), ...cis,
             r.epochs ?? '', r.trainMs == null ? '' : (r.trainMs / 1000).toFixed(3), q(JSON.stringify(r.params ?? {}))].join(','));
     }
     download('wasmrec-results.csv', lines.join('\n') + '\n', 'text/csv');
 }
 
+let presetsLoaded = false;
+/** The picker needs the presets and the engine's model info: drawn when both are there. */
+function pickerReady() {
+    if (presetsLoaded && state.engine && !ui.picker.childElementCount) renderPicker();
+}
+
 export async function initTrain() {
     await loadPresets();
-    renderPicker();
+    presetsLoaded = true;
+    pickerReady();
     renderResults();
     ui.start.addEventListener('click', startSelected);
     ui.cancel.addEventListener('click', () => { for (const j of jobs.slice()) cancel(j); });
@@ -454,7 +675,12 @@ export async function initTrain() {
     for (const radio of document.querySelectorAll('input[name="compare-metric"]')) {
         radio.addEventListener('change', () => { if (radio.checked) { curveKey = radio.value; renderCompare(); } });
     }
+    const changed = () => { renderProtocol(); renderResults(); };
+    ui.protocol.addEventListener('change', changed);
+    for (const input of [ui.fracTrain, ui.fracValid, ui.fracTest, ui.splitSeed]) input.addEventListener('change', changed);
+    on('engine', pickerReady);
     on('results', renderResults);
-    on('data', () => { renderResults(); updateButtons(); });
+    on('data', () => { renderProtocol(); renderResults(); updateButtons(); });
+    renderProtocol();
     updateButtons();
 }

@@ -1,0 +1,314 @@
+// datatext.mjs: what the page reads from the data's own text, beside the engine's parse (the
+// binding gives counts, not the rows): each user's events in time order (the "pick a user"
+// playground's histories), the values of the rating or label column (the data view's label share
+// and rating distribution) and the side tables' fields (name, kind, values, examples). The rules
+// are the engine's loaders' (src/data/load.c, parse_csv.c, parse_text.c, parse_otto.c, side.c):
+// the same column names, the same side-table kinds and quantile buckets, so the data view's sum of
+// values per field equals the engine's feature count (it shows both). No DOM here.
+
+const USER_COLS = ['user', 'user_id', 'userid', 'session', 'session_id', 'sessionid', 'visitor', 'visitorid'];
+const ITEM_COLS = ['item', 'item_id', 'itemid', 'aid', 'movie_id', 'movieid', 'product_id', 'productid'];
+const TS_COLS = ['timestamp', 'ts', 'time', 'unix_time'];
+const TITLE_COLS = ['title', 'name', 'item_name'];
+const CAT_COLS = ['category', 'genre', 'genres', 'cat'];
+const RATING_COLS = ['rating', 'label', 'score', 'click', 'clicked'];
+const ML_GENRES = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama',
+    'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
+
+const trim = (s) => s.trim(); // the engine trims blanks; JS also trims other Unicode spaces (ids rarely hold them)
+const isBlank = (s) => /^[ \t\r\n\v\f]*$/.test(s);
+const lower = (s) => trim(s).toLowerCase();
+
+/** Lets the page paint between chunks of a long scan (a 24 MB file is read in slices of ~10 ms). */
+function yielder() {
+    let t = performance.now();
+    return async () => {
+        if (performance.now() - t < 10) return;
+        await new Promise((r) => setTimeout(r, 0));
+        t = performance.now();
+    };
+}
+
+/** The header's delimiter as the engine picks it: tabs, then semicolons, then commas (outside quotes). */
+function csvDelim(line) {
+    let tabs = 0; let commas = 0; let semis = 0; let inq = false;
+    for (const ch of line) {
+        if (ch === '"') inq = !inq;
+        else if (!inq && ch === '\t') tabs++;
+        else if (!inq && ch === ',') commas++;
+        else if (!inq && ch === ';') semis++;
+    }
+    if (tabs && tabs >= commas && tabs >= semis) return '\t';
+    return semis > commas ? ';' : ',';
+}
+
+/**
+ * CSV records (double quotes, "" for a quote, newlines inside quotes): an iterator of
+ * { fields, line } from position `from` of text. Unquoted fields come back as written
+ * (the caller trims what the engine trims).
+ */
+function* csvRecords(text, delim, from = 0) {
+    let p = from;
+    const end = text.length;
+    let line = 0;
+    let quote = -1; // the next quote at or after p (-1: none left)
+    while (p < end) {
+        const nl = text.indexOf('\n', p);
+        const stop = nl < 0 ? end : nl;
+        line++;
+        if (quote !== -1 && quote < p) quote = text.indexOf('"', p);
+        else if (quote === -1 && line === 1) quote = text.indexOf('"', p);
+        if (quote === -1 || quote > stop) { // no quote on this line: the fast path
+            const s = text.charCodeAt(stop - 1) === 13 ? text.slice(p, stop - 1) : text.slice(p, stop);
+            p = stop + 1;
+            if (!isBlank(s)) yield { fields: s.split(delim), line };
+            continue;
+        }
+        const fields = [];
+        let field = '';
+        let quoted = false;
+        let i = p;
+        let atStart = true;
+        for (; i < end; i++) {
+            const ch = text[i];
+            if (quoted) {
+                if (ch === '"') {
+                    if (text[i + 1] === '"') { field += '"'; i++; } else quoted = false;
+                } else {
+                    field += ch;
+                }
+            } else if (atStart && ch === '"') {
+                quoted = true; atStart = false; field = '';
+            } else if (ch === delim) {
+                fields.push(field); field = ''; atStart = true;
+            } else if (ch === '\n') {
+                break;
+            } else {
+                if (atStart && ch === ' ' && delim !== ' ') continue;
+                field += ch; atStart = false;
+            }
+        }
+        fields.push(field.endsWith('\r') ? field.slice(0, -1) : field);
+        p = i + 1;
+        if (!(fields.length === 1 && isBlank(fields[0]))) yield { fields, line };
+    }
+}
+
+/** A "<column><op><number>" condition (--label, --drop) as a test on the rating value; null if malformed. */
+export function parseCondition(cond) {
+    const m = /^\s*([^<>=!\s]+)\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*$/i.exec(cond ?? '');
+    if (!m) return null;
+    const v = Number(m[3]);
+    const ops = { '>=': (x) => x >= v, '>': (x) => x > v, '<=': (x) => x <= v, '<': (x) => x < v, '==': (x) => x === v, '!=': (x) => x !== v };
+    return { column: m[1], op: m[2], value: v, test: ops[m[2]] };
+}
+
+/**
+ * Every event of the data, in file order, as onEvent(user, item, ts, rating) (rating NaN when the
+ * data has none), for the formats the engine reads. Returns { ratingName } (the rating or label
+ * column's name, null without one). Lines the engine would refuse are passed over.
+ */
+export async function scanEvents(text, format, onEvent) {
+    const tick = yielder();
+    let n = 0;
+    if (format === 'csv') {
+        let start = 0;
+        while (start < text.length) { // the header is the first non-blank line
+            const nl = text.indexOf('\n', start);
+            const line = text.slice(start, nl < 0 ? text.length : nl);
+            if (!isBlank(line)) break;
+            start = nl < 0 ? text.length : nl + 1;
+        }
+        const headerEnd = text.indexOf('\n', start);
+        const delim = csvDelim(text.slice(start, headerEnd < 0 ? text.length : headerEnd));
+        const rows = csvRecords(text, delim, start);
+        const head = rows.next().value?.fields.map(lower) ?? [];
+        const col = { user: -1, item: -1, ts: -1, title: -1, cat: -1, rating: -1 };
+        head.forEach((h, i) => { // each header name takes the first role it fits, as the engine's
+            if (col.user < 0 && USER_COLS.includes(h)) col.user = i;
+            else if (col.item < 0 && ITEM_COLS.includes(h)) col.item = i;
+            else if (col.ts < 0 && TS_COLS.includes(h)) col.ts = i;
+            else if (col.title < 0 && TITLE_COLS.includes(h)) col.title = i;
+            else if (col.cat < 0 && CAT_COLS.includes(h)) col.cat = i;
+            else if (col.rating < 0 && RATING_COLS.includes(h)) col.rating = i;
+        });
+        if (col.user < 0 || col.item < 0) return { ratingName: null };
+        for (const { fields: f } of rows) {
+            if (++n % 4096 === 0) await tick();
+            const u = trim(f[col.user] ?? ''); const it = trim(f[col.item] ?? '');
+            if (!u || !it) continue;
+            const ts = col.ts >= 0 ? Number(trim(f[col.ts] ?? '')) : 0;
+            const r = col.rating >= 0 ? Number(trim(f[col.rating] ?? '')) : NaN;
+            onEvent(u, it, Number.isFinite(ts) ? ts : 0, r);
+        }
+        return { ratingName: col.rating >= 0 ? trim(head[col.rating]) : null };
+    }
+    let dat = -1;
+    let first = true;
+    let p = 0;
+    while (p < text.length) {
+        const nl = text.indexOf('\n', p);
+        const line = text.slice(p, nl < 0 ? text.length : nl);
+        p = nl < 0 ? text.length : nl + 1;
+        if (++n % 4096 === 0) await tick();
+        if (isBlank(line)) continue;
+        if (format === 'movielens') {
+            if (dat < 0) dat = line.includes('::') ? 1 : 0;
+            const f = line.split(dat ? '::' : '\t').map(trim);
+            if (f.length !== 4 || !f[0] || !f[1]) continue;
+            onEvent(f[0], f[1], Number(f[3]) || 0, Number(f[2]));
+        } else if (format === 'seq') {
+            const f = line.split(/[ \t\v\f\r]+/).filter(Boolean);
+            if (f.length !== 2) continue;
+            if (first && USER_COLS.includes(f[0].toLowerCase()) && ITEM_COLS.includes(f[1].toLowerCase())) { first = false; continue; }
+            first = false;
+            onEvent(f[0], f[1], 0, NaN);
+        } else if (format === 'otto') {
+            let o;
+            try { o = JSON.parse(line); } catch { continue; }
+            if (o?.session === undefined || !Array.isArray(o.events)) continue;
+            for (const e of o.events) if (e?.aid !== undefined) onEvent(String(o.session), String(e.aid), Number(e.ts) || 0, NaN);
+        }
+    }
+    return { ratingName: format === 'movielens' ? 'rating' : null };
+}
+
+/**
+ * The data view's pass: the users (a Set), how many events carry each rating value (a Map), the
+ * rating column's name, and the event count.
+ */
+export async function summarize(text, format) {
+    const users = new Set();
+    const ratings = new Map();
+    let events = 0;
+    const { ratingName } = await scanEvents(text, format, (u, _i, _t, r) => {
+        users.add(u);
+        events++;
+        if (!Number.isNaN(r)) ratings.set(r, (ratings.get(r) ?? 0) + 1);
+    });
+    return { users, ratings: ratingName ? ratings : null, ratingName, events };
+}
+
+/**
+ * Each user's events ({ item, ts, rating }), ordered by timestamp (stable on ties, as the engine),
+ * without the events `drop` removes. A Map in first-seen order of users.
+ */
+export async function histories(text, format, { drop } = {}) {
+    const gone = drop ? parseCondition(drop) : null;
+    const by = new Map();
+    await scanEvents(text, format, (u, item, ts, rating) => {
+        if (gone && !Number.isNaN(rating) && gone.test(rating)) return;
+        let list = by.get(u);
+        if (!list) by.set(u, list = []);
+        list.push({ item, ts, rating });
+    });
+    for (const list of by.values()) {
+        if (list.some((e, i) => i && e.ts < list[i - 1].ts)) list.sort((a, b) => a.ts - b.ts); // Array sort is stable
+    }
+    return by;
+}
+
+/** strtod on a whole cell, as the engine's side tables read numbers (leading blanks, nothing after). */
+function num(s) {
+    if (!/^[ \t\r\n\v\f]*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(s)) return NaN;
+    return Number(s);
+}
+
+/** A side table's rows: { format, names: [column], multi: [bool], rows: [[id, ...cells]] }; throws on a table the engine refuses. */
+function sideTable(text, side) {
+    const lines = text.replace(/^\uFEFF/, '').split('\n');
+    const firstLine = lines.find((l) => !isBlank(l));
+    if (firstLine === undefined) throw new Error('the file is empty');
+    const nd = firstLine.split('::').length;
+    const np = firstLine.split('|').length;
+    const users = side === 'users';
+    if (users ? nd === 5 || np === 5 : nd === 3 || np === 24) { // MovieLens u.user, users.dat, u.item, movies.dat
+        const dat = users ? nd === 5 : nd === 3;
+        const rows = [];
+        for (const l of lines) {
+            if (isBlank(l)) continue;
+            const f = l.split(dat ? '::' : '|').map(trim);
+            if (users) {
+                if (f.length !== 5) continue;
+                rows.push(dat ? [f[0], f[2], f[1], f[3], f[4]] : f);
+            } else if (dat) {
+                if (f.length !== 3) continue;
+                const y = /\((\d{4})\)$/.exec(f[1]);
+                rows.push([f[0], f[2], y ? y[1] : '']);
+            } else {
+                if (f.length !== 24) continue;
+                const genres = ML_GENRES.filter((_, g) => f[5 + g] === '1').join('|');
+                rows.push([f[0], genres, f[2].length >= 4 ? f[2].slice(-4) : '']);
+            }
+        }
+        return { format: 'movielens', names: users ? ['age', 'gender', 'occupation', 'zip'] : ['genre', 'year'], multi: users ? [false, false, false, false] : [true, false], rows };
+    }
+    const start = lines.indexOf(firstLine);
+    const delim = csvDelim(firstLine);
+    const records = csvRecords(lines.slice(start).join('\n'), delim);
+    const head = records.next().value.fields.map(trim);
+    const idNames = users ? USER_COLS : ITEM_COLS;
+    const idcol = head.findIndex((h) => idNames.includes(h.toLowerCase()) || h.toLowerCase() === 'id');
+    if (idcol < 0) throw new Error(`the header has no ${users ? 'user' : 'item'} id column`);
+    const cols = head.map((h, i) => i).filter((i) => i !== idcol);
+    if (!cols.length) throw new Error('no feature columns besides the id');
+    const rows = [];
+    for (const { fields } of records) rows.push([trim(fields[idcol] ?? ''), ...cols.map((c) => fields[c] ?? '')]);
+    return { format: 'csv', names: cols.map((c) => head[c].slice(0, 31)), multi: cols.map(() => false), rows };
+}
+
+/**
+ * The fields of a side table (side 'users' or 'items') as the engine encodes them, counted over
+ * the rows whose id is in `ids` (a Set or Map of the data's ids; every row when absent):
+ * { format, rows, matched, fields: [{ name: 'user.age', kind: 'categorical' | 'multi' | 'numeric',
+ * values, examples: [[value, count]], range: [min, max] (numeric) }] }. Numeric: every value a
+ * number and more than 20 distinct ones, bucketed into 10 quantile buckets over the whole table.
+ */
+export function sideFields(text, side, ids) {
+    const t = sideTable(text, side);
+    const prefix = side === 'users' ? 'user' : 'item';
+    const rowOf = new Map(); // the first row of each id the data has
+    for (const r of t.rows) if (r[0] && (!ids || ids.has(r[0])) && !rowOf.has(r[0])) rowOf.set(r[0], r);
+    const fields = t.names.map((name, c) => {
+        const cells = t.rows.map((r) => r[c + 1]);
+        const anyBar = cells.some((v) => v.includes('|'));
+        const vals = [];
+        let numeric = !t.multi[c];
+        for (const v of cells) {
+            if (!v) continue;
+            const x = num(v);
+            if (Number.isNaN(x) || !Number.isFinite(x)) numeric = false;
+            else vals.push(x);
+        }
+        vals.sort((a, b) => a - b);
+        const distinct = vals.filter((v, i) => i === 0 || v !== vals[i - 1]).length;
+        const kind = t.multi[c] || anyBar ? 'multi' : numeric && distinct > 20 ? 'numeric' : 'categorical';
+        const cuts = kind === 'numeric' ? Array.from({ length: 9 }, (_, q) => vals[Math.floor(((q + 1) * vals.length) / 10)]) : null;
+        const counts = new Map();
+        const raw = new Map();
+        for (const r of rowOf.values()) {
+            const v = r[c + 1];
+            const parts = kind === 'multi' ? v.split('|') : [v];
+            for (const part of parts) {
+                const q = trim(part);
+                if (!q) continue;
+                let key = q;
+                if (kind === 'numeric') {
+                    const x = num(q);
+                    let b = 0;
+                    if (!Number.isNaN(x)) while (b < 9 && x >= cuts[b]) b++;
+                    key = `q${b}`;
+                    raw.set(x, true);
+                }
+                counts.set(key, (counts.get(key) ?? 0) + 1);
+            }
+        }
+        const examples = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+        const xs = [...raw.keys()];
+        return {
+            name: `${prefix}.${name}`, kind, values: counts.size, examples: kind === 'numeric' ? [] : examples.slice(0, 4),
+            range: kind === 'numeric' && xs.length ? [xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b))] : null,
+        };
+    });
+    return { format: t.format, rows: t.rows.length, matched: rowOf.size, fields };
+}
