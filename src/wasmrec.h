@@ -172,6 +172,7 @@ enum wr_progress {
     WR_PROGRESS_BEST_EPOCH,         /* the epoch whose weights are kept (early stopping) */
     WR_PROGRESS_DONE,               /* 1 when training has finished */
     WR_PROGRESS_UNKNOWN_EVENTS,     /* fine-tuning: events left out because the model does not know their item */
+    WR_PROGRESS_HELD_OUT,           /* training events held out to stop early, the split having no validation part (10%) */
     WR_PROGRESS_N
 };
 /* Starts training on data: on every event (split NULL), or on the training part of split with
@@ -295,10 +296,13 @@ enum wr_part { WR_SPLIT_TEST = 0, WR_SPLIT_VALID = 1 };
  *   "random"      events drawn into train / valid / test by fractions ("0.8,0.1,0.1", the default
  *                 when NULL), seeded
  *   "temporal"    events cut by global time: the earliest train, then valid, the latest test
- *   "cold-users"  whole users held out (the model does not know them: their history is their own
- *                 earlier events); "cold-items": whole items held out
- * Outside loo each held-out event is a query: its user, that user's training events in time order
- * as the history, its item as the target. With labels (wr_data_label) histories and ranking
+ *   "cold-users"  whole users held out: each is one query with no history (the model knows them by
+ *                 their side features alone) whose relevant set is all of their held-out positive
+ *                 items (NDCG@K and Recall@K over the set; most-popular and most-popular within the
+ *                 user's feature groups reported alongside); "cold-items": whole items held out
+ * Otherwise each held-out event is a query: its user, that user's training events in time order
+ * as the history, its item as the target. A split without a validation part ("0.8,0,0.2") makes
+ * iterative models that stop early hold 10% of the training units out for it. With labels (wr_data_label) histories and ranking
  * targets are the positive events, and AUC, GAUC and logloss use every labelled one. data must
  * outlive the split. */
 WR_NODISCARD int wr_split_new(const wr_data *data, const char *protocol, const char *fractions, uint64_t seed,
@@ -308,6 +312,7 @@ void wr_split_free(wr_split *split);
 /* Evaluates model on a part of split, as wr_eval_loo for loo; otherwise one JSON object
  *   {"exclude_seen": {...}, "full": {"queries", "HR@K", "NDCG@K", "MRR@K", "ci95": {...},
  *    "labelled", "AUC", "GAUC", "logloss", "rated", "RMSE", "MAE", "unknown_items"}}
+ * (cold-users adds "Recall@K" and "baselines": {"pop": {"NDCG@K", "Recall@K"}, "pop_group": ...|null})
  * where a metric that does not apply (no labels; a model whose scores are not probabilities or
  * ratings) is null. */
 WR_NODISCARD int wr_eval(wr_model *model, const wr_split *split, int part, int k, int exclude_seen,

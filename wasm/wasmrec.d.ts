@@ -115,6 +115,8 @@ export interface TrainProgress {
     validNdcg: number; bestEpoch: number; done: boolean;
     /** Fine-tuning: events left out because the model does not know their item. */
     unknownEvents: number;
+    /** Training events held out to stop early when the protocol's split has no validation part (10%). */
+    heldOut: number;
 }
 export interface FineTuneOptions extends TrainOptions {
     /** Learning rate; default (without leaveOneOut) a third of the model's. */
@@ -283,6 +285,8 @@ export interface IndexOptions {
     M?: number;
     efConstruction?: number;
     seed?: number | bigint;
+    /** Vectors to make room for at once (default 0: grow as they come). */
+    capacity?: number;
 }
 
 /** The k nearest of one query, best first: ids in the order the vectors were added. */

@@ -812,10 +812,10 @@ export class Model extends Handle {
         if (epochs !== undefined) this.set('epochs', posInt('epochs', epochs));
         signal?.throwIfAborted?.();
         const rt = this._engine._rt;
-        const N = 9; // WR_PROGRESS_N
+        const N = 10; // WR_PROGRESS_N
         const progress = () => {
             const v = new Float64Array(rt.memory.buffer.slice(prog, prog + 8 * N));
-            return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8] };
+            return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8], heldOut: v[9] };
         };
         const prog = rt.malloc(8 * N);
         let split = 0; // wr_train_begin takes a split, wr_train_continue a leave-one-out flag

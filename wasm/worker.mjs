@@ -48,7 +48,7 @@ export function createHost(post) {
         const t0 = now();
         try {
             const send = (p) => post({ id, progress: { ...p, model: m.name, elapsedMs: now() - t0 } });
-            send({ epoch: 0, epochs: 0, step: 0, loss: NaN, positionsPerSecond: 0, validNdcg: NaN, bestEpoch: 0, done: false, unknownEvents: 0 });
+            send({ epoch: 0, epochs: 0, step: 0, loss: NaN, positionsPerSecond: 0, validNdcg: NaN, bestEpoch: 0, done: false, unknownEvents: 0, heldOut: 0 });
             const last = await m[how](d, { ...options, signal: controller.signal, onProgress: send });
             return { ...last, model: m.name, elapsedMs: now() - t0, info: modelInfo(m, model) };
         } finally {

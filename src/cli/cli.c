@@ -306,7 +306,8 @@ static int eval_json(wr_model *m, const wr_split *s, const options *o, int with_
         wr__buf_printf(b, "\"fractions\":\"%s\",\"seed\":%lld,\"label\":", o->split ? o->split : "0.8,0.1,0.1", o->seed);
         if (o->label) wr__buf_json_str(b, o->label);
         else wr__buf_puts(b, "null");
-        wr__buf_puts(b, ",\"queries\":\"each held-out event: its user, that user's training history, its item as the target\",");
+        wr__buf_puts(b, strcmp(o->eval, "cold-users") ? ",\"queries\":\"each held-out event: its user, that user's training history, its item as the target\","
+                                                 : ",\"queries\":\"each held-out user: no history (their side features alone), all of their held-out positive items as the relevant set\",");
     }
     wr__buf_puts(b, "\"ranking\":\"full ranking over all items; ties count against the target\",");
     wr__buf_printf(b, "\"exclude_seen\":%.*s,\"exclude_seen_mode\":\"%.*s\",\"repeat_share\":%.*s,\"exclude_seen_reason\":\"%.*s\",",
@@ -539,8 +540,12 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
                 wr__buf_printf(&out, ",\"unknown_events\":%.0f", p[WR_PROGRESS_UNKNOWN_EVENTS]);
             }
             if (p[WR_PROGRESS_EPOCH] > 0)
-                wr__buf_printf(&out, ",\"training\":{\"epochs\":%d,\"best_epoch\":%d,\"positions_per_s\":%.0f,\"last_loss\":%.6g}",
-                               (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_BEST_EPOCH], p[WR_PROGRESS_POSITIONS_PER_S], p[WR_PROGRESS_LOSS]);
+                wr__buf_printf(&out, ",\"training\":{\"epochs\":%d,\"best_epoch\":%d,\"positions_per_s\":%.0f,\"last_loss\":%.6g,\"held_out_for_validation\":%.0f}",
+                               (int)p[WR_PROGRESS_EPOCH], (int)p[WR_PROGRESS_BEST_EPOCH], p[WR_PROGRESS_POSITIONS_PER_S], p[WR_PROGRESS_LOSS],
+                               p[WR_PROGRESS_HELD_OUT]);
+            if (p[WR_PROGRESS_HELD_OUT] > 0)
+                say(2, "note: the split has no validation part, so %.0f training events (10%%) were held out to stop early (--set patience=0 trains on all of them for the full epochs)\n",
+                    p[WR_PROGRESS_HELD_OUT]);
             if (o->eval) {
                 say(2, "evaluating (%s)...\n", is_loo(o) ? "leave-one-out, full ranking and sampled-100" : o->eval);
                 wr__buf_printf(&out, ",\"eval\":\"%s\"", o->eval);

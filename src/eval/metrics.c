@@ -26,10 +26,36 @@ void wr__metrics_add(wr_metrics *m, int64_t rank, int user) {
     m->users++;
     if (!hit) return;
     m->hr += 1.0;
+    m->recall += 1.0;
     m->ndcg += ndcg;
     m->mrr += rr;
     m->ndcg2 += ndcg * ndcg;
     m->mrr2 += rr * rr;
+}
+
+void wr__metrics_add_set(wr_metrics *m, const int64_t *ranks, int n, int user) {
+    if (n == 1) {
+        wr__metrics_add(m, ranks[0], user);
+        return;
+    }
+    double dcg = 0, idcg = 0, hits = 0;
+    int64_t first = -1;
+    for (int j = 0; j < n; j++) {
+        if (ranks[j] < 0 || ranks[j] >= m->k) continue;
+        dcg += 0.69314718055994530942 / wr__log((double)ranks[j] + 2.0), hits++;
+        if (first < 0 || ranks[j] < first) first = ranks[j];
+    }
+    int ideal = n < m->k ? n : m->k;
+    for (int j = 0; j < ideal; j++) idcg += 0.69314718055994530942 / wr__log((double)j + 2.0);
+    double ndcg = idcg > 0 ? dcg / idcg : 0, rr = first >= 0 ? 1.0 / ((double)first + 1.0) : 0, hr = first >= 0;
+    if (m->per && m->users < m->per_cap) {
+        double *p = m->per + 3 * m->users;
+        p[0] = hr, p[1] = ndcg, p[2] = rr;
+        m->per_user[m->users] = user;
+    }
+    m->users++;
+    m->hr += hr, m->ndcg += ndcg, m->mrr += rr, m->recall += ideal ? hits / ideal : 0;
+    m->ndcg2 += ndcg * ndcg, m->mrr2 += rr * rr;
 }
 
 void wr__ci95(double sum, double sum2, int64_t n, double *lo, double *hi) {

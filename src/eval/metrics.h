@@ -14,6 +14,7 @@ typedef struct {
     int k;
     int64_t users;
     double hr, ndcg, mrr; /* sums over users */
+    double recall;        /* sum over users of hits / min(k, relevant) (wr__metrics_add_set; HR's otherwise) */
     double ndcg2, mrr2;   /* sums of squares (HR's equal its sum): the intervals */
     /* Optional, set by the caller (zeroed otherwise): each query's HR, NDCG, MRR (3 doubles)
      * and its data user, for up to per_cap queries (paired tests between models). */
@@ -29,6 +30,11 @@ void wr__ci95(double sum, double sum2, int64_t n, double *lo, double *hi);
 /* Adds one query (of data user `user`) whose target has 0-based rank `rank` (rank < 0: target
  * unknown, a miss). */
 void wr__metrics_add(wr_metrics *m, int64_t rank, int user);
+
+/* Adds one query with a set of n relevant items at 0-based ranks (rank < 0: unknown, a miss):
+ * NDCG@k = DCG / the ideal DCG of min(n, k) hits, Recall@k = hits / min(n, k), HR@k = any hit,
+ * MRR@k = 1 / (first hit's rank + 1). With n = 1 the same as wr__metrics_add. */
+void wr__metrics_add_set(wr_metrics *m, const int64_t *ranks, int n, int user);
 
 /* Leave-one-out evaluation into metric sums (wr_eval_loo without the JSON); see wasmrec.h. */
 struct wr_model;
@@ -51,6 +57,10 @@ int wr__auc(const float *score, const uint8_t *label, int64_t n, double *auc);
  * is NaN where it does not apply. */
 typedef struct {
     wr_metrics rank;
+    /* cold-users: most-popular and most-popular within the user's feature groups on the same
+     * queries (group_ok 0: no user features, or too many features x items to count) */
+    wr_metrics pop, pop_group;
+    int group_ok;
     int64_t labelled, rated, unknown; /* unknown: targets whose item the model lacks */
     double auc, gauc, logloss, rmse, mae;
 } wr_split_metrics;

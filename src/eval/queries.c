@@ -1,8 +1,12 @@
 /* queries.c: evaluation on a split's held-out events (random, temporal, cold-users, cold-items;
- * see split.h). A query per user (its training history; cold-users: a query per event, with the
- * user's earlier events), scored once against the whole catalogue; each of its held-out events
- * is then a ranking target (when positive or unlabelled) and a pointwise prediction (the
- * target's score) for AUC, GAUC, logloss, RMSE and MAE. */
+ * see split.h). A query per user (its training history), scored once against the whole
+ * catalogue; each of its held-out events is then a ranking target (when positive or unlabelled)
+ * and a pointwise prediction (the target's score) for AUC, GAUC, logloss, RMSE and MAE.
+ * cold-users: the user has no training events, so the query is the user alone (what the model
+ * knows of them: their side features) with no history, and its relevant set is all of the user's
+ * held-out positive items at once (NDCG@K and Recall@K over the set), next to most-popular and
+ * most-popular within the user's feature groups (each item's share of the training events of
+ * the users with each of the user's feature values, averaged over those values). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +21,62 @@ typedef struct {
     int64_t first, end; /* its target events: part events in [first, end) of the user */
 } query_span;
 
-/* One query's history into h: the user's training events (cold-users: the events before `before`),
- * positives only when labelled, in the model's ids. */
-static int history_of(const wr_split *s, const int32_t *map, int u, int64_t before, int *h) {
+/* One query's history into h: the user's training events, positives only when labelled, in the
+ * model's ids (none for a cold user). */
+static int history_of(const wr_split *s, const int32_t *map, int u, int *h) {
     const wr_data *d = s->data;
     int n = 0;
     for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++) {
-        if (s->kind == WR_EVAL_COLD_USERS ? e >= before : s->part[e] != WR_PART_TRAIN) continue;
+        if (s->part[e] != WR_PART_TRAIN) continue;
         if (d->label && !d->label[e]) continue;
         if (map[d->seq[e]] >= 0) h[n++] = map[d->seq[e]];
     }
     return n;
+}
+
+/* Most-popular within feature groups: cnt (F, n) training positives of each item among the users
+ * with each user feature, tot (F) their sums. NULL when the data has no user features or F x n is
+ * over 2^26. */
+static float *group_counts(const wr_split *s, const int32_t *map, int n, float **tot) {
+    const wr_data *d = s->data;
+    const wr_features *X = &d->features;
+    int F = X->values.n;
+    *tot = NULL;
+    if (!X->start[0] || F == 0 || (int64_t)F * n > (1 << 26)) return NULL;
+    float *cnt = calloc((size_t)F * n, sizeof *cnt);
+    *tot = calloc((size_t)F, sizeof **tot);
+    if (!cnt || !*tot) {
+        free(cnt), free(*tot);
+        *tot = NULL;
+        return NULL;
+    }
+    for (int u = 0; u < d->users.n; u++)
+        for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++) {
+            if (s->part[e] != WR_PART_TRAIN || (d->label && !d->label[e]) || map[d->seq[e]] < 0) continue;
+            for (int64_t k = X->start[0][u]; k < X->start[0][u + 1]; k++) cnt[(size_t)X->feat[0][k] * n + map[d->seq[e]]] += 1, (*tot)[X->feat[0][k]] += 1;
+        }
+    return cnt;
+}
+
+/* Most-popular: the training positives of each of the model's n items. */
+static void train_counts(const wr_split *s, const int32_t *map, int n, float *out) {
+    const wr_data *d = s->data;
+    memset(out, 0, (size_t)n * sizeof *out);
+    for (int64_t e = 0; e < d->n_events; e++)
+        if (s->part[e] == WR_PART_TRAIN && (!d->label || d->label[e]) && map[d->seq[e]] >= 0) out[map[d->seq[e]]] += 1;
+}
+
+/* The group scores of data user u into out (n); the training counts when u has no features. */
+static void group_scores(const wr_data *d, const float *cnt, const float *tot, const float *counts, int u, int n, float *out) {
+    const wr_features *X = &d->features;
+    int nf = 0;
+    memset(out, 0, (size_t)n * sizeof *out);
+    for (int64_t k = X->start[0][u]; k < X->start[0][u + 1]; k++) {
+        int f = X->feat[0][k];
+        if (tot[f] <= 0) continue;
+        wr_axpy(out, 1.0f / tot[f], cnt + (size_t)f * n, n), nf++;
+    }
+    if (!nf && counts) memcpy(out, counts, (size_t)n * sizeof *out);
 }
 
 static double sigmoid_logloss(float s, int y) {
@@ -53,15 +102,23 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     float *scores = malloc((size_t)batch * n * sizeof *scores + 1), *tscore = malloc((size_t)nt * sizeof *tscore + 1);
     int *hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
     wr_query *bq = malloc((size_t)batch * sizeof *bq);
+    int cold = s->kind == WR_EVAL_COLD_USERS;
+    int64_t *ranks = malloc((size_t)(3 * maxlen + 1) * sizeof *ranks);
+    unsigned char *relevant = calloc((size_t)n + 1, 1);
+    float *gcnt = NULL, *gtot = NULL, *gsc = cold ? malloc((size_t)n * sizeof *gsc + 4) : NULL;
+    float *popc = cold ? malloc((size_t)n * sizeof *popc + 4) : NULL;
     query_span *bs = malloc((size_t)batch * sizeof *bs);
     uint8_t *tlabel = malloc((size_t)nt + 1), *skip = calloc((size_t)n + 1, 1);
     int *tuser = malloc((size_t)nt * sizeof *tuser + 1);
-    if (!map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser) {
+    if (!map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || (cold && (!gsc || !popc))) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
     for (int i = 0; i < d->items.n; i++) map[i] = wr__vocab_find(&m->items, d->items.keys[i], strlen(d->items.keys[i]));
-    wr_split_metrics r = {.rank = {.k = k, .per = out->rank.per, .per_user = out->rank.per_user, .per_cap = out->rank.per_cap}};
+    wr_split_metrics r = {.rank = {.k = k, .per = out->rank.per, .per_user = out->rank.per_user, .per_cap = out->rank.per_cap},
+                          .pop = {.k = k}, .pop_group = {.k = k}};
+    if (cold) gcnt = group_counts(s, map, n, &gtot), train_counts(s, map, n, popc);
+    r.group_ok = gcnt != NULL;
     double se = 0, ae = 0, ll = 0;
     int64_t nl = 0;
     int u = 0;
@@ -76,10 +133,11 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                 if (++u < nu) e = d->user_start[u];
                 continue;
             }
-            int64_t first = e, last = s->kind == WR_EVAL_COLD_USERS ? e + 1 : end;
+            int64_t first = e, last = end;
             int *h = hist + (size_t)nb * maxlen;
-            int user = s->kind == WR_EVAL_COLD_USERS || !m->users.n ? -1 : wr__vocab_find(&m->users, d->users.keys[u], strlen(d->users.keys[u]));
-            bq[nb] = (wr_query){user, h, history_of(s, map, u, first, h)};
+            /* a cold user is known by their features alone: their id was never trained */
+            int user = !m->users.n ? -1 : wr__vocab_find(&m->users, d->users.keys[u], strlen(d->users.keys[u]));
+            bq[nb] = (wr_query){user, h, history_of(s, map, u, h)};
             bs[nb++] = (query_span){u, first, last};
             e = last;
         }
@@ -89,6 +147,28 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
             const wr_query *qq = &bq[q];
             if (exclude_seen)
                 for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 1;
+            if (cold) { /* the user's distinct held-out positive items, as one relevant set */
+                int nr = 0;
+                for (int64_t t = bs[q].first; t < bs[q].end; t++) {
+                    int target = map[d->seq[t]];
+                    if (s->part[t] != part || (d->label && !d->label[t]) || (target >= 0 && relevant[target])) continue;
+                    if (target >= 0) relevant[target] = 1;
+                    ranks[nr] = target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1;
+                    ranks[maxlen + nr] = target >= 0 ? wr__rank_conservative(popc, skip, n, target) : -1;
+                    ranks[2 * maxlen + nr++] = target;
+                }
+                if (gcnt) group_scores(d, gcnt, gtot, popc, bs[q].user, n, gsc);
+                for (int j = 0; j < nr; j++) {
+                    int target = (int)ranks[2 * maxlen + j];
+                    if (target >= 0) relevant[target] = 0;
+                    ranks[2 * maxlen + j] = gcnt && target >= 0 ? wr__rank_conservative(gsc, skip, n, target) : -1;
+                }
+                if (nr) {
+                    wr__metrics_add_set(&r.rank, ranks, nr, bs[q].user);
+                    wr__metrics_add_set(&r.pop, ranks + maxlen, nr, bs[q].user);
+                    wr__metrics_add_set(&r.pop_group, ranks + 2 * maxlen, nr, bs[q].user);
+                }
+            }
             for (int64_t t = bs[q].first; t < bs[q].end; t++) {
                 if (s->part[t] != part) continue;
                 int target = map[d->seq[t]];
@@ -96,7 +176,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                     rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", m->vt->name, target);
                     break;
                 }
-                if (!d->label || d->label[t]) {
+                if (!cold && (!d->label || d->label[t])) {
                     int was = target >= 0 ? skip[target] : 0;
                     if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
                     wr__metrics_add(&r.rank, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, bs[q].user);
@@ -147,6 +227,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     *out = r;
 done:
     free(map), free(scores), free(tscore), free(hist), free(bq), free(bs), free(tlabel), free(skip), free(tuser);
+    free(ranks), free(relevant), free(gcnt), free(gtot), free(gsc), free(popc);
     return rc;
 }
 
@@ -187,7 +268,28 @@ int wr_eval(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, i
     wr__buf_printf(&b, ",\"ci95\":{\"NDCG@%d\":[", k);
     wr__ci95(x->ndcg, x->ndcg2, x->users, &lo, &hi);
     wr__buf_json_num(&b, lo), wr__buf_puts(&b, ","), wr__buf_json_num(&b, hi);
-    wr__buf_printf(&b, "]},\"labelled\":%lld", (long long)r.labelled);
+    wr__buf_puts(&b, "]}");
+    if (s->kind == WR_EVAL_COLD_USERS) { /* each query is a user's whole held-out set */
+        wr__buf_printf(&b, ",\"Recall@%d\":", k);
+        wr__buf_json_num(&b, x->recall / u);
+        const wr_metrics *base[2] = {&r.pop, r.group_ok ? &r.pop_group : NULL};
+        wr__buf_puts(&b, ",\"baselines\":{");
+        for (int i = 0; i < 2; i++) {
+            wr__buf_printf(&b, "%s\"%s\":", i ? "," : "", i ? "pop_group" : "pop");
+            if (!base[i]) {
+                wr__buf_puts(&b, "null");
+                continue;
+            }
+            double bu = base[i]->users ? (double)base[i]->users : 1.0;
+            wr__buf_printf(&b, "{\"NDCG@%d\":", k);
+            wr__buf_json_num(&b, base[i]->ndcg / bu);
+            wr__buf_printf(&b, ",\"Recall@%d\":", k);
+            wr__buf_json_num(&b, base[i]->recall / bu);
+            wr__buf_puts(&b, "}");
+        }
+        wr__buf_puts(&b, "}");
+    }
+    wr__buf_printf(&b, ",\"labelled\":%lld", (long long)r.labelled);
     num_or_null(&b, "AUC", r.auc);
     num_or_null(&b, "GAUC", r.gauc);
     num_or_null(&b, "logloss", r.logloss);

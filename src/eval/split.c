@@ -104,6 +104,55 @@ int wr_split_new(const wr_data *d, const char *protocol, const char *fractions, 
     return WR_OK;
 }
 
+int wr__split_hold_out(const wr_split *s, double share, wr_split **out) {
+    const wr_data *d = s->data;
+    *out = NULL;
+    wr_split *h = wr__calloc(1, sizeof *h);
+    int64_t n = d->n_events, units = s->kind == WR_EVAL_COLD_USERS ? d->users.n : s->kind == WR_EVAL_COLD_ITEMS ? d->items.n : n;
+    int64_t *order = malloc((size_t)units * sizeof *order + 1);
+    uint8_t *train_unit = calloc((size_t)units + 1, 1);
+    if (h) h->part = malloc((size_t)n + 1);
+    if (!h || !h->part || !order || !train_unit) {
+        free(order), free(train_unit);
+        wr_split_free(h);
+        return wr__oom(d->ctx, "holding out validation events");
+    }
+    *h = (wr_split){.data = d, .kind = s->kind, .frac = {s->frac[0], 0, s->frac[2]}, .seed = s->seed, .part = h->part};
+    memcpy(h->part, s->part, (size_t)n);
+    /* the training units: events, or the users or items whose events are all training ones */
+    for (int u = 0; u < d->users.n; u++)
+        for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++)
+            if (s->part[e] == WR_PART_TRAIN) train_unit[s->kind == WR_EVAL_COLD_USERS ? u : s->kind == WR_EVAL_COLD_ITEMS ? d->seq[e] : e] = 1;
+    int rc = WR_OK;
+    int64_t m = 0;
+    if (s->kind == WR_EVAL_TEMPORAL) { /* the latest training events */
+        for (int64_t e = 0; e < n; e++) order[e] = e;
+        if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_time, d->ts) < 0) rc = wr__oom(d->ctx, "holding out validation events");
+        for (int64_t i = n - 1; rc == WR_OK && i >= 0; i--)
+            if (train_unit[order[i]]) order[m++] = order[i];
+    } else {
+        shuffle(order, units, s->seed ^ 0x5eed5eedULL);
+        for (int64_t i = 0; i < units; i++)
+            if (train_unit[order[i]]) order[m++] = order[i];
+    }
+    int64_t take = (int64_t)(share * (double)m + 0.5);
+    memset(train_unit, 0, (size_t)units);
+    for (int64_t i = 0; rc == WR_OK && i < take; i++) train_unit[order[i]] = 1; /* now: held out */
+    for (int u = 0; rc == WR_OK && u < d->users.n; u++)
+        for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++)
+            if (h->part[e] == WR_PART_TRAIN && train_unit[s->kind == WR_EVAL_COLD_USERS ? u : s->kind == WR_EVAL_COLD_ITEMS ? d->seq[e] : e])
+                h->part[e] = WR_PART_VALID;
+    for (int64_t e = 0; e < n; e++) h->n_part[h->part[e]]++;
+    free(order), free(train_unit);
+    if (rc == WR_OK && (!h->n_part[WR_PART_VALID] || !h->n_part[WR_PART_TRAIN])) rc = WR_ERR_ARG; /* too small to hold any out */
+    if (rc) {
+        wr_split_free(h);
+        return rc;
+    }
+    *out = h;
+    return WR_OK;
+}
+
 void wr_split_free(wr_split *s) {
     if (!s) return;
     free(s->part);

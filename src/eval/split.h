@@ -2,8 +2,8 @@
  * test, the second-last validation (users with fewer than 3 events only train), history = every
  * earlier event. random (events, seeded), temporal (by global time), cold-users (whole users) and
  * cold-items (whole items) cut by fractions (train, valid, test); each held-out event is a query:
- * its user, that user's training events in time order as history (cold-users: the user's own
- * earlier events, the user being unknown to the model), its item as the target. With labels
+ * its user, that user's training events in time order as history, its item as the target;
+ * cold-users: a query per held-out user, with no history and all of their events as targets. With labels
  * (wr_data_label), histories and ranking targets are the positive events; pointwise metrics use
  * every labelled event. */
 #ifndef WR_SPLIT_H
@@ -38,6 +38,13 @@ typedef struct {
  * positive events of labelled data (what models that do not learn from labels train on). */
 int wr__split_train_seqs(const wr_data *data, const struct wr_split *split, int positives_only, wr_own_seqs *out);
 void wr__own_seqs_free(wr_own_seqs *s);
+/* For a split without a validation part: the same split with share of its training units (events;
+ * cold-users: users; cold-items: items; temporal: the latest training events) moved to
+ * validation, seeded from the split's seed, so iterative models can stop early. WR_ERR_ARG
+ * (no message) when nothing or everything would be held out. */
+int wr__split_hold_out(const struct wr_split *split, double share, struct wr_split **out);
+/* The share wr_train_begin holds out when a split has no validation part. */
+#define WR_HOLD_OUT_SHARE 0.1
 /* The name of a protocol ("loo", "random", ...). */
 const char *wr__split_name(int kind);
 

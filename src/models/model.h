@@ -190,9 +190,10 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
                         const float **grad);
 /* Two-tower's in-batch softmax loss and gradient over n events (users, items; at: each event's
  * index in the training sequences, its history being what came before) with n_neg shared
- * uniform negatives (twotower.c; the gradient check uses it). */
+ * uniform negatives; drop (2n + n_neg, or NULL) marks the query rows and then the item columns
+ * that see their side features alone (twotower.c; the gradient check uses it). */
 double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const int64_t *at, int n, const int32_t *negs,
-                              int n_neg, const float **grad);
+                              int n_neg, const unsigned char *drop, const float **grad);
 /* Adds one finished session to a session-kNN model's index (items are the model's ids). */
 int wr__knn_add_session(wr_model *m, const int *items, int len);
 /* Adds every sequence of seqs (the model's item ids) that way, in the order of their last events. */

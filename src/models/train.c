@@ -16,6 +16,7 @@
 struct wr_train {
     const wr_data *data;
     const wr_split *split;                  /* NULL: every event, no validation */
+    wr_split *held;                         /* the split with validation held out of training (owned), or NULL */
     int loo, validate, exclude_seen;
     wr_seqs seqs;
     wr_own_seqs own;                        /* the training part of a split other than loo */
@@ -33,6 +34,7 @@ struct wr_train {
 void wr__train_free(wr_model *m) {
     if (!m->train) return;
     wr_free(m->train->len);
+    wr_split_free(m->train->held);
     wr__own_seqs_free(&m->train->own);
     free(m->train->own_start);
     free(m->train->own_ts);
@@ -57,6 +59,7 @@ static void fill_progress(const wr_model *m, double *p) {
     p[WR_PROGRESS_BEST_EPOCH] = t->best_epoch;
     p[WR_PROGRESS_DONE] = t->done;
     p[WR_PROGRESS_UNKNOWN_EVENTS] = (double)t->unknown_events;
+    p[WR_PROGRESS_HELD_OUT] = t->held ? (double)t->held->n_part[WR_PART_VALID] : 0;
 }
 
 static int start_epochs(wr_model *m);
@@ -107,8 +110,18 @@ int wr_train_begin(wr_model *m, const wr_data *data, const wr_split *split, doub
     t->data = data;
     t->split = split;
     t->loo = split && split->kind == WR_EVAL_LOO;
-    t->validate = t->loo || (split && split->n_part[WR_PART_VALID] > 0);
     int rc = WR_OK;
+    /* a split without validation: iterative models that stop early hold some training out */
+    if (split && !t->loo && split->n_part[WR_PART_VALID] == 0 && m->vt->train_step && wr__hp_or(m, "patience", 0) > 0) {
+        rc = wr__split_hold_out(split, WR_HOLD_OUT_SHARE, &t->held);
+        if (rc == WR_ERR_NOMEM) {
+            wr__train_free(m);
+            return rc;
+        }
+        if (t->held) t->split = split = t->held;
+        rc = WR_OK;
+    }
+    t->validate = t->loo || (split && split->n_part[WR_PART_VALID] > 0);
     if (t->loo || (!split && !data->label)) { /* views of the data's own arrays */
         if (wr__seqs_from_data(data, t->loo ? 2 : 0, &t->seqs, &t->len) < 0) rc = wr__oom(m->ctx, "preparing training sequences");
     } else if (!(rc = wr__split_train_seqs(data, split, !(m->vt->caps & WR_USES_LABELS), &t->own))) {

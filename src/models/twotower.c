@@ -46,6 +46,7 @@ static const wr_param_def tt_params[] = {
     {"user_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the query tower reads a row per user id"},
     {"item_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the item tower reads a row per item id"},
     {"init", WR_PARAM_FLOAT, 0.05, 0, 10, NULL, "standard deviation of the initial embedding rows"},
+    {"cold_dropout", WR_PARAM_FLOAT, 0.2, 0, 1, NULL, "share of training rows whose tower sees the side features alone (no id, no history), so cold users and items are served well"},
 };
 
 typedef struct {
@@ -78,6 +79,7 @@ typedef struct {
     float *logits;             /* (B, B + S) */
     int32_t *bitems, *target;  /* (B + S) the columns' items; (B) each row's column */
     int32_t *negs;             /* (S) the batch's uniform negatives */
+    unsigned char *drop;       /* (2B + S) rows and columns that see their features alone */
     /* serving: the item vectors (V, D), valid for params_version == vec_version */
     float *ivec;
     unsigned vec_version;
@@ -143,7 +145,7 @@ static int alloc_acts(tt_state *s, int cap) {
     }
     size_t n = (size_t)cap * s->D * sizeof(float) + 16;
     s->qn = malloc(n), s->in = malloc(n), s->qg = malloc(n), s->ig = malloc(n);
-    s->qnorm = malloc((size_t)cap * sizeof(float) + 16), s->inorm = malloc((size_t)cap * sizeof(float) + 16);
+    s->qnorm = malloc((size_t)2 * cap * sizeof(float) + 16), s->inorm = malloc((size_t)cap * sizeof(float) + 16);
     return s->qn && s->in && s->qg && s->ig && s->qnorm && s->inorm ? 0 : -1;
 }
 
@@ -153,7 +155,7 @@ static void tt_free(wr_model *m) {
     wr__events_free(&s->ev);
     free_acts(s);
     for (int t = 0; t < 3; t++) free(s->tt[t].rows), free(s->tt[t].mark);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->logp, s->logits, s->bitems, s->target, s->negs, s->ivec};
+    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->logp, s->logits, s->bitems, s->target, s->negs, s->drop, s->ivec};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -172,11 +174,13 @@ static void grad_row(tt_state *s, float *G, int t, int r, float scale, const flo
 }
 
 /* The query tower's input for (user, history), or its gradient din sent back (G non-NULL). */
-static void query_input(tt_state *s, const float *P, float *G, int user, const int *hist, int len, float *x, const float *din) {
+static void query_input(tt_state *s, const float *P, float *G, int user, const int *hist, int len, int features_only, float *x,
+                        const float *din) {
     int E = s->E, o = 0;
     if (x) memset(x, 0, (size_t)s->qw[0] * sizeof(float));
+    if (features_only) len = 0;
     if (s->quser) {
-        if (user >= 0) {
+        if (user >= 0 && !features_only) {
             if (G) grad_row(s, G, T_USER, user, 1, din + o);
             else add_row(s, P, T_USER, user, 1, x + o);
         }
@@ -199,11 +203,12 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
     }
 }
 
-static void item_input(tt_state *s, const float *P, float *G, int item, float *x, const float *din) {
+static void item_input(tt_state *s, const float *P, float *G, int item, int features_only, float *x, const float *din) {
     int E = s->E, o = 0;
     if (x) memset(x, 0, (size_t)s->iw[0] * sizeof(float));
     if (s->iid) {
-        if (G) grad_row(s, G, T_ITEM, item, 1, din);
+        if (features_only) {
+        } else if (G) grad_row(s, G, T_ITEM, item, 1, din);
         else add_row(s, P, T_ITEM, item, 1, x);
         o += E;
     }
@@ -263,9 +268,10 @@ static void clear_grad(tt_state *s) {
 }
 
 /* Loss (mean over the n events users/items, whose histories end before at[b] in train) and its
- * gradient (*grad); negs: n_uniform shared uniform negatives. What the gradient check calls. */
+ * gradient (*grad); negs: n_neg shared uniform negatives; drop (n + n + n_neg, or NULL): the query
+ * rows, then the item columns, that see their side features alone. What the gradient check calls. */
 double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const int64_t *at, int n, const int32_t *negs,
-                              int n_neg, const float **grad) {
+                              int n_neg, const unsigned char *drop, const float **grad) {
     tt_state *s = m->state;
     const float *P = m->params;
     const wr_seqs *tr = s->train;
@@ -277,23 +283,25 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     for (int b = 0; b < n; b++) {
         int u = users[b];
         const int32_t *h = tr->items + tr->start[u];
-        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), s->qa[0] + (size_t)b * s->qw[0], NULL);
+        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), drop && drop[b], s->qa[0] + (size_t)b * s->qw[0], NULL);
     }
     for (int j = 0; j < J; j++) {
         s->bitems[j] = j < n ? items[j] : negs[j - n];
-        item_input(s, P, NULL, s->bitems[j], s->ia[0] + (size_t)j * s->iw[0], NULL);
+        item_input(s, P, NULL, s->bitems[j], drop && drop[n + j], s->ia[0] + (size_t)j * s->iw[0], NULL);
     }
     tower_forward(s, P, 0, n, s->qn, s->qnorm);
     tower_forward(s, P, 1, J, s->in, s->inorm);
     /* logits (n, J) = u v^T / tau - log expected count; the row's own item elsewhere masked */
     float ltau = *view(s, (float *)P, s->ltau), inv_tau = wr_expf(-ltau) / (float)wr__hp(m, "temperature");
     wr_linear_forward(s->logits, s->qn, s->in, NULL, n, D, J);
-    int logq = wr__hp(m, "logq") != 0;
-    float lq_uniform = n_neg ? wr_logf((float)n_neg / (float)s->V) : 0;
+    int logq = wr__hp(m, "logq") != 0, learn_tau = wr__hp(m, "learn_temperature") != 0;
+    float *corr = s->qnorm + n; /* scratch after the n query norms: each column's log expected count */
+    float lq_batch = wr_logf((float)n), lq_uniform = n_neg ? wr_logf((float)n_neg / (float)s->V) : 0;
+    for (int j = 0; j < J; j++) corr[j] = logq ? (j < n ? lq_batch + s->logp[s->bitems[j]] : lq_uniform) : 0;
     for (int b = 0; b < n; b++) {
         float *z = s->logits + (size_t)b * J;
         for (int j = 0; j < J; j++) {
-            z[j] = z[j] * inv_tau - (logq ? (j < n ? wr_logf((float)n) + s->logp[s->bitems[j]] : lq_uniform) : 0);
+            z[j] = z[j] * inv_tau - corr[j];
             if (j != b && s->bitems[j] == items[b]) z[j] = -1e30f;
         }
         s->target[b] = b;
@@ -305,7 +313,7 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     for (int b = 0; b < n; b++) {
         float *z = s->logits + (size_t)b * J;
         for (int j = 0; j < J; j++) {
-            if (wr__hp(m, "learn_temperature") != 0) dlt -= z[j] * wr_dot(s->qn + (size_t)b * D, s->in + (size_t)j * D, D) * inv_tau;
+            if (learn_tau) dlt -= z[j] * wr_dot(s->qn + (size_t)b * D, s->in + (size_t)j * D, D) * inv_tau;
             z[j] *= inv_tau;
         }
     }
@@ -317,9 +325,9 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     tower_backward(s, P, s->grad, 1, J, s->in, s->inorm, s->ig);
     for (int b = 0; b < n; b++) {
         int u = users[b];
-        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), NULL, s->qd[0] + (size_t)b * s->qw[0]);
+        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), drop && drop[b], NULL, s->qd[0] + (size_t)b * s->qw[0]);
     }
-    for (int j = 0; j < J; j++) item_input(s, P, s->grad, s->bitems[j], NULL, s->id[0] + (size_t)j * s->iw[0]);
+    for (int j = 0; j < J; j++) item_input(s, P, s->grad, s->bitems[j], drop && drop[n + j], NULL, s->id[0] + (size_t)j * s->iw[0]);
     float reg = (float)wr__hp(m, "reg");
     for (int t = 0; reg > 0 && t < 3; t++) {
         touched *k = &s->tt[t];
@@ -377,9 +385,9 @@ static int tt_fit(wr_model *m, const wr_seqs *train) {
     for (int t = 0; t < 3; t++) s->tt[t].rows = malloc((size_t)sizes[t] * sizeof(int32_t) + 4), s->tt[t].mark = calloc((size_t)sizes[t] + 1, 1);
     s->logits = malloc((size_t)B * (B + S) * sizeof(float) + 16);
     s->bitems = malloc((size_t)(B + S) * sizeof(int32_t) + 4), s->target = malloc((size_t)B * sizeof(int32_t) + 4);
-    s->negs = malloc((size_t)S * sizeof(int32_t) + 4);
+    s->negs = malloc((size_t)S * sizeof(int32_t) + 4), s->drop = calloc((size_t)2 * B + S + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->tt[0].rows || !s->tt[1].rows || !s->tt[2].rows || !s->tt[0].mark || !s->tt[1].mark ||
-        !s->tt[2].mark || !s->logits || !s->bitems || !s->target || !s->negs || wr__events_init(&s->ev, train, WR_TARGET_NONE, B, 0, 0, NULL) < 0)
+        !s->tt[2].mark || !s->logits || !s->bitems || !s->target || !s->negs || !s->drop || wr__events_init(&s->ev, train, WR_TARGET_NONE, B, 0, 0, NULL) < 0)
         return wr__oom(m->ctx, "allocating twotower's training state");
     if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "twotower: no training events");
     s->train = train;
@@ -394,8 +402,11 @@ static int tt_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_
     int n = wr__events_next(e, &m->rng, (int)wr__hp(m, "batch"), epoch_end), S = (int)wr__hp(m, "n_uniform");
     int32_t *negs = s->negs; /* drawn once for the whole batch */
     for (int j = 0; j < S; j++) negs[j] = (int32_t)(wr__rng_u64(&m->rng) % (uint64_t)s->V);
+    /* cold_dropout: rows whose tower has features see them alone (DropoutNet, Volkovs et al. 2017) */
+    float pd = (float)wr__hp(m, "cold_dropout");
+    for (int j = 0; j < 2 * n + S; j++) s->drop[j] = (j < n ? s->qfeat : s->ifeats) && pd > 0 && wr__rng_float(&m->rng) < pd;
     const float *grad;
-    *loss = wr__twotower_loss_grad(m, e->bu, e->bi, e->bat, n, negs, S, &grad);
+    *loss = wr__twotower_loss_grad(m, e->bu, e->bi, e->bat, n, negs, S, s->drop, &grad);
     if (*loss < 0) return wr__oom(m->ctx, "training twotower");
     wr_adamw_begin_step(&s->adam);
     float *P = m->params;
@@ -426,7 +437,7 @@ static int item_vectors(wr_model *m) {
     if (alloc_acts(s, chunk) < 0) return -1;
     for (int i0 = 0; i0 < s->V; i0 += chunk) {
         int n = s->V - i0 < chunk ? s->V - i0 : chunk;
-        for (int r = 0; r < n; r++) item_input(s, m->params, NULL, i0 + r, s->ia[0] + (size_t)r * s->iw[0], NULL);
+        for (int r = 0; r < n; r++) item_input(s, m->params, NULL, i0 + r, 0, s->ia[0] + (size_t)r * s->iw[0], NULL);
         tower_forward(s, m->params, 1, n, s->ivec + (size_t)i0 * s->D, s->inorm);
     }
     s->vec_ready = 1, s->vec_version = m->params_version;
@@ -441,7 +452,7 @@ static float inv_temperature(const wr_model *m) {
 static int tt_score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     tt_state *s = m->state;
     if (item_vectors(m) < 0 || alloc_acts(s, n > 256 ? n : 256) < 0) return wr__oom(m->ctx, "scoring");
-    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, s->qa[0] + (size_t)q * s->qw[0], NULL);
+    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, 0, s->qa[0] + (size_t)q * s->qw[0], NULL);
     tower_forward(s, m->params, 0, n, s->qn, s->qnorm);
     wr_linear_forward(scores, s->qn, s->ivec, NULL, n, s->D, s->V);
     wr_scale(scores, inv_temperature(m), (size_t)n * s->V);
@@ -453,7 +464,7 @@ static int tt_score(wr_model *m, const wr_query *q, float *scores) { return tt_s
 static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     tt_state *s = m->state;
     if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing a query vector");
-    query_input(s, m->params, NULL, q->user, q->items, q->len, s->qa[0], NULL);
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, s->qa[0], NULL);
     tower_forward(s, m->params, 0, 1, out, s->qnorm);
     return WR_OK;
 }

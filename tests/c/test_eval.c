@@ -1,5 +1,6 @@
 /* test_eval.c: the leave-one-out protocol and the metrics against figures worked out by hand
  * on a tiny example (see the comments), conservative ties, and the error paths. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,29 @@ static void test_rank_and_metrics(void) {
  * markov transitions: a->b twice, b->c once, x->y once; counts a2 b2 c2 x1 y1 d0
  * scores after last item i: successors count + 1, others pop / 3 (a,b,c .667; x,y .333; d 0) */
 static const char *tiny = "u1 a\nu1 b\nu1 c\nu1 a\nu1 b\nu2 a\nu2 b\nu2 c\nu2 d\nu3 c\nu3 d\nu3 a\nu4 x\nu4 y\n";
+
+/* A set of relevant items (cold-users' queries): ranks 0 and 3 of 3 relevant at k = 5. */
+static void test_set_metrics(void) {
+    wr_metrics m = {.k = 5};
+    int64_t ranks[3] = {0, 3, 7};
+    wr__metrics_add_set(&m, ranks, 3, 0);
+    double dcg = 1 + 1 / log2(5.0), idcg = 1 + 1 / log2(3.0) + 1 / log2(4.0);
+    CHECK(m.users == 1);
+    CHECK(fabs(m.ndcg - dcg / idcg) < 1e-12);
+    CHECK(fabs(m.recall - 2.0 / 3.0) < 1e-12);
+    CHECK(m.hr == 1 && m.mrr == 1);
+    /* more relevant items than k: recall is over k */
+    int64_t many[7] = {1, 2, 9, 10, 11, 12, -1};
+    wr__metrics_add_set(&m, many, 7, 1);
+    CHECK(fabs(m.recall - (2.0 / 3.0 + 2.0 / 5.0)) < 1e-12);
+    CHECK(fabs(m.mrr - 1.5) < 1e-12);
+    /* one relevant item: the single-target metrics */
+    wr_metrics a = {.k = 5}, b = {.k = 5};
+    int64_t one = 2;
+    wr__metrics_add_set(&a, &one, 1, 0);
+    wr__metrics_add(&b, 2, 0);
+    CHECK(a.ndcg == b.ndcg && a.hr == b.hr && a.mrr == b.mrr && a.recall == b.recall);
+}
 
 static void test_loo_by_hand(void) {
     wr_data *d;
@@ -202,6 +226,7 @@ static void test_seen_auto(void) {
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     test_rank_and_metrics();
+    test_set_metrics();
     test_loo_by_hand();
     test_seen_auto();
     wr_ctx_free(ctx);

@@ -189,6 +189,37 @@ static void splits(void) {
         CHECK(wr_split_new(d, kinds[k], "0.6,0.2,0.2", 5, &again) == WR_OK);
         if (again) CHECK(memcmp(s->part, again->part, (size_t)n) == 0);
         wr_split_free(again);
+        /* holding validation out of a split without one: only training units move, and (for the
+         * cold kinds) whole users or items; the test part is untouched */
+        wr_split *nov = NULL, *held = NULL;
+        CHECK(wr_split_new(d, kinds[k], "0.8,0,0.2", 5, &nov) == WR_OK);
+        CHECK(nov && nov->n_part[1] == 0);
+        CHECK(nov && wr__split_hold_out(nov, 0.25, &held) == WR_OK);
+        if (nov && held) {
+            int moved_ok = 1, mixed = 0, valid_users[40] = {0}, train_users[40] = {0}, valid_items[20] = {0}, train_items[20] = {0};
+            for (int u = 0; u < d->users.n; u++)
+                for (int64_t e = d->user_start[u]; e < d->user_start[u + 1]; e++) {
+                    if (held->part[e] != nov->part[e] && !(nov->part[e] == 0 && held->part[e] == 1)) moved_ok = 0;
+                    if (held->part[e] == 1) valid_users[u] = 1, valid_items[d->seq[e]] = 1;
+                    if (held->part[e] == 0) train_users[u] = 1, train_items[d->seq[e]] = 1;
+                }
+            for (int u = 0; k == 2 && u < 40; u++) mixed += valid_users[u] && train_users[u];
+            for (int i = 0; k == 3 && i < 20; i++) mixed += valid_items[i] && train_items[i];
+            CHECK(moved_ok);
+            CHECK(mixed == 0);
+            CHECK(held->n_part[2] == nov->n_part[2]);
+            CHECK(held->n_part[1] > 0 && held->n_part[0] + held->n_part[1] == nov->n_part[0]);
+            if (k < 2) CHECK(held->n_part[1] == (int64_t)(0.25 * nov->n_part[0] + 0.5));
+            if (k == 1) { /* temporal: the latest training events */
+                int64_t latest = INT64_MIN, earliest_valid = INT64_MAX;
+                for (int64_t e = 0; e < n; e++) {
+                    if (held->part[e] == 0 && d->ts[e] > latest) latest = d->ts[e];
+                    if (held->part[e] == 1 && d->ts[e] < earliest_valid) earliest_valid = d->ts[e];
+                }
+                CHECK(latest <= earliest_valid);
+            }
+        }
+        wr_split_free(held), wr_split_free(nov);
         wr_split_free(s);
     }
     wr_split *s = NULL;

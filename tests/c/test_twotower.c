@@ -65,7 +65,8 @@ static void gradient_check(int layers) {
         items[b] = d->seq[at[b]];
     }
     const float *g;
-    double l0 = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, &g);
+    unsigned char drop[8] = {0, 1, 0, 0, 0, 1, 0, 0}; /* the second query and the third item column see features alone */
+    double l0 = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, drop, &g);
     CHECK(l0 > 0);
     float *grad = malloc(m->n_params * sizeof *grad);
     memcpy(grad, g, m->n_params * sizeof *grad);
@@ -73,9 +74,9 @@ static void gradient_check(int layers) {
     for (size_t i = 0; i < m->n_params; i++) {
         float keep = m->params[i];
         m->params[i] = keep + 3e-4f;
-        double up = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, &g);
+        double up = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, drop, &g);
         m->params[i] = keep - 3e-4f;
-        double down = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, &g);
+        double down = wr__twotower_loss_grad(m, users, items, at, 3, negs, 2, drop, &g);
         m->params[i] = keep;
         double num = (up - down) / 6e-4;
         nonzero += grad[i] != 0;
