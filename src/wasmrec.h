@@ -358,6 +358,8 @@ WR_NODISCARD int wr_experiment(wr_model *a, wr_model *b, const wr_data *data, in
  *   M                neighbours per vector on the upper levels (2M on level 0), in [2, 1024]
  *   ef_construction  the candidate list while building, in [1, 2^20]
  *   seed             the levels' generator: the same seed and vectors, the same graph, bit for bit
+ *   capacity         vectors to make room for now (0, the default: grow as they come); adding
+ *                    past it still works
  * An HNSW graph (Malkov & Yashunin, with the paper's neighbour heuristic); inner product is
  * searched on the graph with -dot as the distance, as hnswlib's "ip" space. Free with
  * wr_index_free. */

@@ -586,20 +586,22 @@ export class Engine {
     /**
      * A nearest-neighbour index over dim-float vectors (src/index/): HNSW with M neighbours per
      * vector (2M on the bottom level) built with a candidate list of efConstruction, for metric
-     * 'ip' (inner product) or 'cosine'; the same seed and vectors give the same graph.
+     * 'ip' (inner product) or 'cosine'; the same seed and vectors give the same graph. capacity:
+     * vectors to make room for at once (the heap then holds no copies left by growing).
      */
     index(opts) {
-        const { dim, metric = 'ip', M = 16, efConstruction = 200, seed = 42 } =
-            checkOptions('index', opts, ['dim', 'metric', 'M', 'efConstruction', 'seed']);
+        const { dim, metric = 'ip', M = 16, efConstruction = 200, seed = 42, capacity = 0 } =
+            checkOptions('index', opts, ['dim', 'metric', 'M', 'efConstruction', 'seed', 'capacity']);
         posInt('dim', dim);
         if (metric !== 'ip' && metric !== 'cosine') throw new RangeError(`metric must be 'ip' or 'cosine', got ${show(metric)}`);
         posInt('M', M);
         posInt('efConstruction', efConstruction);
+        nonNegInt('capacity', capacity);
         const s64 = seed64('seed', seed);
         const ctx = this._live(), rt = this._rt;
         const ptr = rt.scoped((s) => {
             const out = s.zeros(4);
-            const rc = rt.exports.wr_index_new(ctx, dim, s.string(`metric=${metric},M=${M},ef_construction=${efConstruction},seed=${s64}`), out);
+            const rc = rt.exports.wr_index_new(ctx, dim, s.string(`metric=${metric},M=${M},ef_construction=${efConstruction},seed=${s64},capacity=${capacity}`), out);
             this._check(rc);
             return rt.u32(out);
         });

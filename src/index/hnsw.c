@@ -387,6 +387,11 @@ static int reserve(wr_hnsw *h, int need) {
     return WR_OK;
 }
 
+int wr__hnsw_reserve(wr_hnsw *h, int n) {
+    if (n < 0) return wr__err(h->ctx, WR_ERR_ARG, "index: capacity %d is negative", n);
+    return reserve(h, n);
+}
+
 static int reserve_upper(wr_hnsw *h, int64_t need) {
     if (need <= h->upper_cap) return WR_OK;
     int64_t cap = h->upper_cap ? h->upper_cap * 2 : 1024;

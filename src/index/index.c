@@ -46,7 +46,7 @@ int wr_index_new(wr_ctx *ctx, int dim, const char *settings, wr_index **out) {
     *out = NULL;
     if (!ctx) return WR_ERR_ARG;
     int metric = WR_INDEX_IP;
-    long long M = 16, efc = 200;
+    long long M = 16, efc = 200, capacity = 0;
     uint64_t seed = 42;
     const char *p = settings ? settings : "";
     while (*p) {
@@ -76,16 +76,23 @@ int wr_index_new(wr_ctx *ctx, int dim, const char *settings, wr_index **out) {
             if (!(rc = parse_int(ctx, "M", v, vlen, WR_HNSW_MIN_M, WR_HNSW_MAX_M, &x))) M = x;
         } else if (klen == 15 && !memcmp(k, "ef_construction", 15)) {
             if (!(rc = parse_int(ctx, "ef_construction", v, vlen, 1, WR_HNSW_MAX_EF, &x))) efc = x;
+        } else if (klen == 8 && !memcmp(k, "capacity", 8)) {
+            if (!(rc = parse_int(ctx, "capacity", v, vlen, 0, INT32_MAX - 1, &x))) capacity = x;
         } else if (klen == 4 && !memcmp(k, "seed", 4)) {
             rc = parse_seed(ctx, v, vlen, &seed);
         } else {
-            rc = wr__err(ctx, WR_ERR_ARG, "index: no setting \"%.*s\"; the settings are metric (ip|cosine), M, ef_construction, seed",
+            rc = wr__err(ctx, WR_ERR_ARG, "index: no setting \"%.*s\"; the settings are metric (ip|cosine), M, ef_construction, seed, capacity",
                          (int)(klen > 40 ? 40 : klen), k);
         }
         if (rc) return rc;
         p += len + (end ? 1 : 0);
     }
-    return wr__hnsw_new(ctx, dim, metric, (int)M, (int)efc, seed, out);
+    int rc = wr__hnsw_new(ctx, dim, metric, (int)M, (int)efc, seed, out);
+    if (rc == WR_OK && capacity > 0 && (rc = wr__hnsw_reserve(*out, (int)capacity))) {
+        wr__hnsw_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 int wr_index_add(wr_index *idx, const float *vectors, int n) {

@@ -63,6 +63,9 @@ int wr__hnsw_new(wr_ctx *ctx, int dim, int metric, int M, int ef_construction, u
 /* Adds n vectors (n x dim floats, every one finite); their ids continue from wr__hnsw_count. The
  * index keeps its own copy (normalised for cosine). */
 int wr__hnsw_add(wr_hnsw *h, const float *vecs, int n);
+/* Room for n vectors in all (allocated now, so adding up to n never reallocates: no copies, no
+ * holes in a wasm heap that cannot shrink). */
+int wr__hnsw_reserve(wr_hnsw *h, int n);
 /* The k nearest of q with a candidate list of max(ef_search, k): ids and scores (inner products,
  * or cosines), best first. Returns how many were written (min(k, count) unless the graph is cut),
  * or a negative status (out of memory) with the message in the index's context. */

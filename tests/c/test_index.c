@@ -441,6 +441,15 @@ static void public_api(void) {
     CHECK_CONTAINS(wr_last_error(ctx), "ix.safetensors");
     wr_free(bytes);
     wr_index_free(ix);
+    /* capacity: room made at once; adding past it still works */
+    CHECK(wr_index_new(ctx, 16, "capacity=-1", &ix) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "capacity must be an integer");
+    CHECK(wr_index_new(ctx, 16, "capacity=500", &ix) == WR_OK);
+    size_t room = wr_index_memory_bytes(ix);
+    CHECK(room > 500 * 16 * 4);
+    CHECK(wr_index_add(ix, v, 400) == WR_OK && wr_index_memory_bytes(ix) < 2 * room);
+    CHECK(wr_index_add(ix, v, 600) == WR_OK && wr_index_count(ix) == 1000);
+    wr_index_free(ix);
     /* fewer vectors than k: rows end with -1 */
     CHECK(wr_index_new(ctx, 16, NULL, &ix) == WR_OK);
     CHECK(wr_index_search(ix, v, 1, 4, 10, ids, sc) == WR_OK && ids[0] == -1);
