@@ -30,7 +30,8 @@ const PAGE_EPOCHS = 30;
 
 // `epochs`: the page's default for a model that trains in epochs (the engine's defaults run 100-200
 // with early stopping); these few let the collaborative and CTR models train together, two at a
-// time, in well under a minute on the demo store.
+// time, in well under a minute on the demo store. `params`: the page's values where they differ
+// from the engine's (shown and editable under "All settings").
 const MODELS = [
     { name: 'pop', about: 'The most clicked items, the same for everyone: the baseline to beat.', checked: true },
     { name: 'markov', about: 'How often each item directly followed the last one clicked.', checked: false },
@@ -40,14 +41,15 @@ const MODELS = [
     { name: 'gru4rec', about: 'A recurrent network reading the session click by click.', checked: true, files: ['gru4rec.demo.json', 'gru4rec.json'] },
     { name: 'sasrec', about: 'A causal Transformer: attention over the whole session.', checked: false, files: ['sasrec.demo.json', 'sasrec.json', 'sasrec.bce.json', 'sasrec.gbce.json'] },
     { name: 'bert4rec', about: 'A bidirectional Transformer trained to fill in masked clicks.', checked: false, files: ['bert4rec.demo.json', 'bert4rec.json'] },
-    { name: 'mf', about: 'Matrix factorisation: a vector for every shopper and item (BPR, or BCE on labels); a new session is scored by the mean of its items\' vectors.', checked: false, epochs: 30 },
-    { name: 'gmf', about: 'Generalised matrix factorisation (NCF): the product of shopper and item vectors, weighted into one logit.', checked: false, epochs: 20 },
-    { name: 'mlp', about: 'NCF\'s MLP tower over the shopper and item vectors side by side, halving to the output.', checked: false, epochs: 3 },
-    { name: 'neumf', about: 'Neural collaborative filtering: GMF and an MLP over shopper and item vectors, one output (NCF).', checked: false, epochs: 3 },
-    { name: 'lr', about: 'Logistic regression on the pair\'s features (the ids and the side features): no interactions.', checked: false, epochs: 20 },
-    { name: 'fm', about: 'A factorisation machine: every pair of features (ids and side features) interacts through their vectors.', checked: false, epochs: 20 },
-    { name: 'ffm', about: 'Field-aware FM: a vector per feature and field, so each pair meets through the vectors meant for each other.', checked: false, epochs: 10 },
-    { name: 'deepfm', about: 'DeepFM: an FM and an MLP over the same feature vectors, added into one logit.', checked: false, epochs: 4 },
+    { name: 'mf', about: 'Matrix factorisation: a vector for every shopper and item (BPR, or BCE on labels); a new session is scored by the mean of its items\' vectors.', checked: false, epochs: 20 },
+    { name: 'gmf', about: 'Generalised matrix factorisation (NCF): the product of shopper and item vectors, weighted into one logit.', checked: false, epochs: 10 },
+    // the NCF towers with two layers here (the engine's three cost four times as much per epoch)
+    { name: 'mlp', about: 'NCF\'s MLP tower over the shopper and item vectors side by side, halving to the output.', checked: false, epochs: 3, params: { layers: 2 } },
+    { name: 'neumf', about: 'Neural collaborative filtering: GMF and an MLP over shopper and item vectors, one output (NCF).', checked: false, epochs: 3, params: { layers: 2 } },
+    { name: 'lr', about: 'Logistic regression on the pair\'s features (the ids and the side features): no interactions.', checked: false, epochs: 10 },
+    { name: 'fm', about: 'A factorisation machine: every pair of features (ids and side features) interacts through their vectors.', checked: false, epochs: 10 },
+    { name: 'ffm', about: 'Field-aware FM: a vector per feature and field, so each pair meets through the vectors meant for each other.', checked: false, epochs: 6 },
+    { name: 'deepfm', about: 'DeepFM: an FM and an MLP over the same feature vectors, added into one logit.', checked: false, epochs: 3 },
 ];
 
 /** What the engine says a model is and can do (uses, iterative, predicts, params). */
@@ -602,6 +604,7 @@ function layout(rows) {
 
 function renderHead(cols, setup, unit) {
     const th = (text, props = {}) => el('th', { scope: 'col', ...props }, text);
+    ui.head.closest('table').classList.toggle('wide', cols.length > 4);
     ui.head.replaceChildren(th('Model'), th('Trained'),
         th(`Test ${unit}`, { class: 'num', id: 'results-users', title: setup.heldOut
             ? `The held-out test events ranked${setup.labelled ? ' (those with a positive label)' : ''}`
