@@ -67,7 +67,7 @@ async function setData(next) {
 
 /**
  * The engine's options for a source: format, side tables, label and drop (the training workers
- * parse their own copy with the same, app's leave-one-out without the label).
+ * parse their own copy with the same options; under leave-one-out without the label).
  */
 function datasetOptions(src) {
     const o = { format: src.format, source: src.name, skipBad: src.skipBad };
@@ -290,8 +290,7 @@ async function reparse(changes, what) {
         ui.dropExpr.value = d.source.drop;
         return false;
     }
-    const { source, histories: _h, summary: _s, lengths: _l, ...keep } = d;
-    await useSource(src, dataset, keep);
+    await useSource(src, dataset, { key: d.key, kind: d.kind, label: d.label, titles: d.titles, titlesAdded: d.titlesAdded });
     emit('status', { text: `${d.source.name}: ${what} applied.`, kind: 'ready' });
     return true;
 }

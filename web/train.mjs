@@ -272,7 +272,7 @@ function jobCard(job) {
 const validName = (job) => (job.setup.labelled ? 'AUC' : 'NDCG@10');
 
 const CURVES = {
-    validNdcg: { label: 'validation NDCG@10', caption: 'Validation NDCG@10 per epoch, every neural model (higher is better)', fmt: (v) => v.toFixed(4), tick: (v) => v.toFixed(3) },
+    validNdcg: { label: 'validation NDCG@10', caption: 'Validation NDCG@10 per epoch, every model that trains in epochs (higher is better)', fmt: (v) => v.toFixed(4), tick: (v) => v.toFixed(3) },
     loss: { label: 'training loss', caption: 'Training loss per epoch (lower is better; each model has its own loss: compare shapes, not heights)', fmt: (v) => v.toFixed(3), tick: (v) => v.toFixed(2) },
 };
 let curveKey = 'validNdcg';
@@ -291,6 +291,8 @@ function renderCompare() {
     const curve = curveKey === 'validNdcg' ? validCurve(iterative) : CURVES.loss;
     ui.live.hidden = jobs.length === 0;
     ui.caption.textContent = curve.caption;
+    const radio = document.querySelector('input[name="compare-metric"][value="validNdcg"]');
+    if (radio) radio.nextSibling.textContent = ` ${validCurve(iterative).label}`;
     if (!iterative.length) {
         compare?.destroy(); compare = null;
         ui.chart.replaceChildren(el('p', { class: 'hint empty' }, 'Every model that trains in epochs (GRU4Rec, SASRec, MF, FM, …) draws its curve here, one colour each, as it trains.'));
