@@ -97,11 +97,14 @@ function settingInputs(m, preset) {
     for (const spec of specs) {
         if (spec.name === 'epochs') continue;
         const id = `set-${m.name}-${spec.name}`;
-        const dataset = spec.preset ? { default: spec.def, preset: '1' } : { default: spec.def };
+        // a loss that can learn labels but by default does not (mf's BPR): "auto" is BCE on labelled data (chosenParams)
+        const auto = spec.name === 'loss' && spec.choices && autoBce(info) && !spec.preset;
+        const dataset = spec.preset ? { default: spec.def, preset: '1' } : { default: auto ? '' : spec.def };
         if (spec.def === undefined) delete dataset.default;
         const common = { id, name: spec.name, dataset };
         const input = spec.choices
-            ? el('select', common, ...spec.choices.map((c) => el('option', { value: c, selected: c === spec.value }, c)))
+            ? el('select', common, auto ? el('option', { value: '', selected: true }, `auto: bce on labels, else ${spec.def}`) : null,
+                ...spec.choices.map((c) => el('option', { value: c, selected: !auto && c === spec.value }, c)))
             : el('input', { ...common, value: spec.value, size: 6, autocomplete: 'off', spellcheck: false });
         grid.append(el('div', { class: 'setting' }, el('label', { for: id, title: spec.help }, spec.name), input));
     }
@@ -159,9 +162,17 @@ function renderPicker() {
         el('h4', { class: 'pick-group-title' }, g.title), ...g.models.map(pickCard))));
 }
 
+/** Whether a model learns labels (its info) with a loss that can be BCE but by default is not. */
+function autoBce(info) {
+    const loss = info.params.find((p) => p.name === 'loss' && p.type === 'enum');
+    const choices = loss?.choices.split('|') ?? [];
+    return info.uses.labels && !!loss && choices[loss.default] !== 'bce' && choices.includes('bce');
+}
+
 /**
  * The settings a job sends. On labelled data held out, a model that learns from labels and whose
- * loss can be BCE (mf's default is BPR, which ignores them) trains with loss bce unless set.
+ * loss can be BCE (mf's default is BPR, which ignores them) trains with loss bce unless its loss
+ * is chosen ("auto" in its settings).
  */
 function chosenParams(m, setup) {
     const params = { seed: 42 };
@@ -171,10 +182,7 @@ function chosenParams(m, setup) {
         params[input.name] = v;
     }
     if (m.ui.epochs) params.epochs = m.ui.epochs.value.trim() || String(PAGE_EPOCHS);
-    const info = infoOf(m.name);
-    const loss = info.params.find((p) => p.name === 'loss' && p.type === 'enum');
-    const choices = loss?.choices.split('|') ?? [];
-    if (setup.labelled && info.uses.labels && loss && params.loss === undefined && choices[loss.default] !== 'bce' && choices.includes('bce')) params.loss = 'bce';
+    if (setup.labelled && params.loss === undefined && autoBce(infoOf(m.name))) params.loss = 'bce';
     return params;
 }
 

@@ -30,6 +30,11 @@ async function pick(models, epochs = {}) {
 const runsDone = (n) => page.waitForFunction((k) =>
     document.querySelectorAll('.run[data-state="done"], .run[data-state="failed"], .run[data-state="cancelled"]').length >= k, n, { timeout: 120_000 });
 
+/** Each test also runs alone (--test-name-pattern): the page is opened if no test has opened it yet. */
+async function ready() {
+    if (page.url() === 'about:blank') await openDemo(page, b.server.url);
+}
+
 const cell = (model, metric) => page.textContent(`#results-body tr[data-model="${model}"][data-origin="trained"] td[data-metric="${metric}"] .val`);
 const headers = () => page.locator('#results thead th').evaluateAll((l) => l.map((x) => x.dataset.metric ?? x.textContent));
 
@@ -66,6 +71,7 @@ test('data view: the demo store\'s side fields with their kinds and values, and 
 });
 
 test('data view: a MovieLens file with its user and item tables, a label and a drop; a refused label leaves the data as it was', async () => {
+    await ready();
     const dir = b.tmp;
     const udata = [];
     for (let u = 1; u <= 40; u++) for (let j = 0; j < 6; j++) udata.push(`${u}\t${1 + ((u * 5 + j * 7) % 30)}\t${1 + ((u + j) % 5)}\t${881250000 + u * 100 + j}`);
@@ -122,6 +128,7 @@ test('data view: a MovieLens file with its user and item tables, a label and a d
 });
 
 test('train and compare: every collaborative and CTR model, the protocol chosen, AUC and logloss columns where they apply', async (t) => {
+    await ready();
     await page.click('#use-demo');
     await page.waitForFunction(() => document.getElementById('sum-items').textContent === '400' && window.wasmrecDemo.state.data.kind === 'demo');
     const offered = await page.locator('#model-picker input[type="checkbox"]').evaluateAll((l) => l.map((x) => x.dataset.model));
@@ -162,7 +169,9 @@ test('train and compare: every collaborative and CTR model, the protocol chosen,
     assert.ok(Number(await cell('itemknn', 'AUC')) < auc, 'item-kNN ranks, it does not see the features');
     assert.equal(await cell('itemknn', 'logloss'), '–', 'item-kNN\'s scores are no probabilities');
     assert.match(await page.getAttribute('#results-body tr[data-model="itemknn"] td[data-metric="logloss"]', 'title'), /scores are not probabilities/);
-    // mf learns from the labels (loss bce, chosen from its info): a logloss too
+    // mf learns from the labels (its loss "auto": bce on labelled data, from its info): a logloss too
+    assert.equal(await page.inputValue('#set-mf-loss'), '');
+    assert.match(await page.textContent('#set-mf-loss option[value=""]'), /auto: bce on labels, else bpr/);
     assert.match(await page.textContent('.run[data-model="mf"] .run-detail'), /loss bce/);
     assert.ok(Number(await cell('mf', 'logloss')) > 0, 'MF trained with BCE has a logloss');
     assert.match(await page.textContent('#results-users'), /Test events/);
@@ -187,6 +196,7 @@ test('train and compare: every collaborative and CTR model, the protocol chosen,
 });
 
 test('pick a user: MF gives two users two different top 10s, with their histories; models switch on and off', async () => {
+    await ready();
     await pick(['mf', 'gmf'], { mf: 10, gmf: 4 });
     await page.click('#train-start');
     await runsDone(2);
@@ -211,7 +221,7 @@ test('pick a user: MF gives two users two different top 10s, with their historie
     assert.notDeepEqual(second, first, 'MF: another user, another top 10');
     // the other model's column, and its overlap with the first column
     assert.equal(await page.locator(`${col('gmf')} .rec`).count(), 10);
-    assert.match(await page.textContent(`${col('gmf')} .col-foot`), /\d+ of 10 also in the first column/);
+    assert.match(await page.textContent('#user-recs .rec-col:nth-child(2) .col-foot'), /\d+ of 10 also in the first column/);
     await page.click('#user-models button[data-model="gmf"]');
     assert.equal(await page.locator(col('gmf')).count(), 0, 'switched off');
     assert.equal(await page.getAttribute('#user-models button[data-model="gmf"]', 'aria-pressed'), 'false');
