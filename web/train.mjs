@@ -216,8 +216,10 @@ function currentSetup() {
 /** Why a setup cannot run (fractions that are not positive or add up to more than 1), or ''. */
 function setupProblem(s) {
     if (!s.heldOut) return '';
-    if (!s.fractions.every((f) => Number.isFinite(f) && f > 0 && f < 1) || s.fractions.reduce((a, b) => a + b, 0) > 1 + 1e-9)
-        return 'The train, valid and test fractions must each be between 0 and 1 and add up to at most 1.';
+    // validation may be 0: the engine then holds part of the training data out to stop early
+    const [tr, va, te] = s.fractions;
+    if (![tr, va, te].every((f) => Number.isFinite(f) && f >= 0 && f < 1) || !(tr > 0 && te > 0) || tr + va + te > 1 + 1e-9)
+        return 'The train and test fractions must be between 0 and 1, validation 0 or more, and all three add up to at most 1.';
     if (!Number.isInteger(s.seed) || s.seed < 0) return 'The seed must be a whole number, 0 or more.';
     return '';
 }
