@@ -279,6 +279,10 @@ WR_NODISCARD int wr_model_item_vectors(wr_model *model, float *out);
  * scores are its inner products with the item vectors, times a positive constant. */
 WR_NODISCARD int wr_model_query_vector(wr_model *model, int user, const int *history, int len, float *out);
 
+/* A pipeline's stage (0: retrieve, 1: rank), borrowed from it (NULL for other models, or before
+ * training): to evaluate or inspect one stage alone. */
+wr_model *wr_model_stage(wr_model *model, int stage);
+
 /* Saves as safetensors into a malloc'd buffer (free with wr_free). */
 WR_NODISCARD int wr_model_save(wr_model *model, uint8_t **out_bytes, size_t *out_len);
 /* Loads a safetensors model file; every offset, size, dtype and shape is checked first. */

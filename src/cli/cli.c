@@ -283,9 +283,38 @@ static void copy_member(wr_buf *b, const char *key, const char *text, const char
     free(t);
 }
 
+static int is_loo(const options *o) { return !o->eval || !strcmp(o->eval, "loo"); }
+
+/* A pipeline's list before re-ranking: "test_retrieved" (the candidates in the retrieval stage's
+ * order, the same keys as "test") and "retrieval_recall@N" (the share of test targets among the
+ * N candidates: HR@N of that list). */
+static int pipeline_json(wr_model *m, const wr_split *s, const options *o, wr_buf *b) {
+    char *before = NULL, *at_n = NULL, nbuf[32];
+    double N = 0;
+    const char *params = wr_model_params_json(m), *c = strstr(params, "\"candidates\":");
+    if (c) N = strtod(c + 13, NULL);
+    int loo = is_loo(o), rc = wr_model_set(m, "rerank", "0");
+    if (rc == WR_OK) rc = wr_eval(m, s, WR_SPLIT_TEST, (int)o->k, o->exclude_seen, loo ? 100 : 0, (uint64_t)o->seed, &before);
+    if (rc == WR_OK) rc = wr_eval(m, s, WR_SPLIT_TEST, (int)N, o->exclude_seen, 0, (uint64_t)o->seed, &at_n);
+    if (wr_model_set(m, "rerank", "1") != WR_OK && rc == WR_OK) rc = WR_ERR_STATE;
+    if (rc == WR_OK) {
+        copy_member(b, "test_retrieved", before, "full");
+        wr_json_tok *t = NULL;
+        int n = 0;
+        char err[64];
+        snprintf(nbuf, sizeof nbuf, "HR@%.0f", N);
+        if (wr__json_parse(at_n, strlen(at_n), &t, &n, err, sizeof err) == 0) {
+            int full = wr__json_get(at_n, t, 0, "full"), hr = full >= 0 ? wr__json_get(at_n, t, full, nbuf) : -1;
+            if (hr >= 0) wr__buf_printf(b, ",\"retrieval_recall@%.0f\":%.*s", N, (int)(t[hr].end - t[hr].start), at_n + t[hr].start);
+        }
+        free(t);
+    }
+    wr_free(before), wr_free(at_n);
+    return rc;
+}
+
 /* Evaluates the test split and appends "protocol", "test" and "test_sampled100" (and "valid"
  * when asked). */
-static int is_loo(const options *o) { return !o->eval || !strcmp(o->eval, "loo"); }
 
 static int eval_json(wr_model *m, const wr_split *s, const options *o, int with_valid, wr_buf *b, char **human) {
     char *test = NULL, *valid = NULL;
@@ -325,7 +354,7 @@ static int eval_json(wr_model *m, const wr_split *s, const options *o, int with_
     if (valid) copy_member(b, "valid", valid, "full");
     *human = test;
     free(valid);
-    return WR_OK;
+    return wr_model_stage(m, 0) ? pipeline_json(m, s, o, b) : WR_OK;
 }
 
 /* Without --json: one readable line per protocol, taken from the JSON report. */

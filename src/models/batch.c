@@ -236,7 +236,7 @@ int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, i
     memset(e, 0, sizeof *e);
     int64_t n = 0;
     for (int u = 0; u < train->n; u++) n += train->len[u];
-    e->n_neg = target == WR_TARGET_NONE ? n_neg : 0;
+    e->n_neg = target == WR_TARGET_RATING ? 0 : n_neg; /* labelled data may add sampled label-0 items */
     e->user = malloc((size_t)n * sizeof *e->user + 4), e->item = malloc((size_t)n * sizeof *e->item + 4);
     e->order = malloc((size_t)n * sizeof *e->order + 4), e->at = malloc((size_t)n * sizeof *e->at + 8);
     e->bat = malloc((size_t)batch * sizeof *e->bat + 8);

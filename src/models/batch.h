@@ -86,7 +86,8 @@ typedef struct {
 } wr_events;
 /* The events of train (its sequence index is the user): with target NONE the positive ones (label
  * 1 where labelled), each to be paired with n_neg negatives drawn from popularity^alpha; with
- * LABEL or RATING every event and its label or rating (*mean: the targets' mean, may be NULL).
+ * LABEL or RATING every event and its label or rating (*mean: the targets' mean, may be NULL),
+ * LABEL events with n_neg sampled items too (label 0).
  * batch is the largest mini-batch. Returns 0, or -1 on OOM. */
 int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, int n_neg, double alpha, double *mean);
 void wr__events_free(wr_events *e);

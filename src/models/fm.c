@@ -36,7 +36,8 @@ enum { LOSS_BCE = 0, LOSS_MSE };
     {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},         \
     {"loss", WR_PARAM_ENUM, 0, 0, 1, "bce|mse", "binary cross-entropy (labels, or sampled negatives), or squared error on ratings"}, \
     {"n_neg", WR_PARAM_INT, 1, 1, 1000, NULL, "sampled negatives per positive event (unlabelled data)"},                \
-    {"ids", WR_PARAM_INT, 1, 0, 1, NULL, "the user and item ids are features too (0 = side features only)"}
+    {"ids", WR_PARAM_INT, 1, 0, 1, NULL, "the user and item ids are features too (0 = side features only)"},       \
+    {"label_neg", WR_PARAM_INT, 0, 0, 1000, NULL, "labelled data: also this many sampled items the user never touched per event, as label 0 (a ranking stage over retrieved candidates needs them)"}
 
 static const wr_param_def lr_params[] = {COMMON_PARAMS(0.01)};
 static const wr_param_def fm_params[] = {
@@ -183,10 +184,11 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     /* training events: ratings (mse), labels (bce on labelled data), else the positives */
     int target = s->loss == LOSS_MSE ? WR_TARGET_RATING : train->label ? WR_TARGET_LABEL : WR_TARGET_NONE;
     size_t T = s->layout.total + 4;
-    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
+    int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, target == WR_TARGET_NONE ? "n_neg" : "label_neg");
+    if (target == WR_TARGET_RATING) nn = 0;
     double mean = 0;
     s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
-    size_t per_step = (size_t)B * (1 + (size_t)(target != WR_TARGET_NONE ? 0 : nn)) * (size_t)(2 * s->max_part);
+    size_t per_step = (size_t)B * (1 + (size_t)nn) * (size_t)(2 * s->max_part);
     s->rows = malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
     s->touched = calloc((size_t)s->F + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->rows || !s->touched || wr__events_init(&s->ev, train, target, B, nn, 0, &mean) < 0)
@@ -332,7 +334,7 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
     clear_grad(s);
     *grad = s->grad;
     /* every row (an event, then its negatives) as features; outputs, then gradients */
-    int nn = y ? 0 : (int)wr__hp(m, "n_neg"), stride = 2 * s->max_part, rows = n * (1 + nn);
+    int nn = s->loss == LOSS_MSE && y ? 0 : (int)wr__hp(m, y ? "label_neg" : "n_neg"), stride = 2 * s->max_part, rows = n * (1 + nn);
     int32_t *xs = malloc((size_t)rows * stride * sizeof *xs + 4);
     int *nx = malloc((size_t)rows * sizeof *nx + 4);
     float *out = malloc((size_t)rows * sizeof *out + 4), *g = malloc((size_t)rows * sizeof *g + 4);
@@ -343,7 +345,7 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
             int item = k < 0 ? items[b] : negs[(size_t)b * nn + k];
             nx[r] = pair(s, users[b], item, xs + (size_t)r * stride);
             out[r] = forward_backward(s, P, NULL, xs + (size_t)r * stride, nx[r], 0, 0);
-            g[r] = y ? y[b] : k < 0 ? 1.0f : 0.0f; /* the target, until the gradient replaces it */
+            g[r] = k >= 0 ? 0.0f : y ? y[b] : 1.0f; /* the target, until the gradient replaces it */
         }
     if (rc == 0 && s->DL) rc = deep_forward(s, P, xs, nx, stride, rows, out);
     for (int r = 0; rc == 0 && r < rows; r++) {
@@ -430,6 +432,22 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
     return rc ? wr__oom(m->ctx, "scoring") : WR_OK;
 }
 
+/* The same scores for the n given items only (a pipeline's candidates): each pair whole. */
+static int fm_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
+    fm_state *s = m->state;
+    int stride = 2 * s->max_part, rc = 0;
+    int32_t *xs = malloc((size_t)(n ? n : 1) * stride * sizeof *xs);
+    int *nx = malloc((size_t)(n ? n : 1) * sizeof *nx);
+    if (!xs || !nx) rc = -1;
+    for (int j = 0; !rc && j < n; j++) {
+        nx[j] = pair(s, q->user, items[j], xs + (size_t)j * stride);
+        out[j] = forward_backward(s, m->params, NULL, xs + (size_t)j * stride, nx[j], 0, 0);
+    }
+    if (!rc && s->DL) rc = deep_forward(s, m->params, xs, nx, stride, n, out);
+    free(xs), free(nx);
+    return rc ? wr__oom(m->ctx, "scoring") : WR_OK;
+}
+
 static int fm_predicts(const wr_model *m) { return wr__hp(m, "loss") == LOSS_MSE ? WR_PREDICTS_RATING : WR_PREDICTS_PROB; }
 
 static int fm_save(wr_model *m, wr_st_file *f) {
@@ -491,6 +509,7 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
         .n_params = (int)(sizeof table / sizeof table[0]),                                             \
         .fit = fm_fit,                                                                                 \
         .score = fm_score,                                                                             \
+        .score_items = fm_score_items,                                                                 \
         .predicts = fm_predicts,                                                                       \
         .save = fm_save,                                                                               \
         .load = fm_load,                                                                               \

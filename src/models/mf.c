@@ -94,7 +94,7 @@ static int mf_fit(wr_model *m, const wr_seqs *train) {
     s->irows = malloc((per_step < (size_t)s->V ? per_step : (size_t)s->V) * sizeof(int32_t) + 4);
     s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch ||
-        wr__events_init(&s->ev, train, target, B, nn, wr__hp(m, "neg_alpha"), &mean) < 0)
+        wr__events_init(&s->ev, train, target, B, target == WR_TARGET_NONE ? nn : 0, wr__hp(m, "neg_alpha"), &mean) < 0)
         return wr__oom(m->ctx, "allocating mf's training state");
     if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "mf: no training events");
     if (s->loss == LOSS_MSE) *view(s, m->params, s->mu) = (float)mean; /* start at the mean rating */

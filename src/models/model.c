@@ -12,10 +12,10 @@
 
 static const wr_model_vt *const families[] = {&wr__pop_vt,  &wr__itemknn_vt, &wr__markov_vt, &wr__sknn_vt,
                                               &wr__vsknn_vt, &wr__stan_vt,    &wr__vstan_vt, &wr__gru4rec_vt, &wr__sasrec_vt, &wr__bert4rec_vt,
-                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt, &wr__deepfm_vt, &wr__twotower_vt};
+                                              &wr__ease_vt, &wr__mf_vt, &wr__gmf_vt, &wr__mlp_vt, &wr__neumf_vt, &wr__lr_vt, &wr__fm_vt, &wr__ffm_vt, &wr__deepfm_vt, &wr__twotower_vt, &wr__pipeline_vt};
 #define N_FAMILIES ((int)(sizeof families / sizeof families[0]))
 
-const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm,twotower"; }
+const char *wr_model_names(void) { return "pop,itemknn,markov,sknn,vsknn,stan,vstan,gru4rec,sasrec,bert4rec,ease,mf,gmf,mlp,neumf,lr,fm,ffm,deepfm,twotower,pipeline"; }
 
 const wr_model_vt *wr__family(const char *name) {
     for (int i = 0; name && i < N_FAMILIES; i++)
@@ -117,6 +117,7 @@ void wr_model_free(wr_model *m) {
     wr__vocab_free(&m->items);
     wr__vocab_free(&m->users);
     free(m->params_json);
+    free(m->stage_sets[0]), free(m->stage_sets[1]);
     free(m);
 }
 
@@ -125,6 +126,7 @@ const char *wr_model_name(const wr_model *m) { return m ? m->vt->name : ""; }
 int wr_model_set(wr_model *m, const char *key, const char *value) {
     if (!m || !key || !value) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_set: model, key and value are required");
     const wr_model_vt *vt = m->vt;
+    if ((vt->caps & WR_HAS_STAGES) && strchr(key, '.')) return wr__stage_set(m, key, value);
     int i = param_index(vt, key);
     if (i < 0) {
         wr_buf names = {0};
@@ -142,8 +144,11 @@ int wr_model_set(wr_model *m, const char *key, const char *value) {
             const char *bar = strchr(c, '|');
             size_t n = bar ? (size_t)(bar - c) : strlen(c);
             if (n == vlen && !strncmp(c, value, n)) {
+                double was = m->hp[i];
                 m->hp[i] = idx;
-                return WR_OK;
+                int rc = vt->caps & WR_HAS_STAGES ? wr__stage_check(m) : WR_OK; /* a stage's family changed */
+                if (rc) m->hp[i] = was;
+                return rc;
             }
             c = bar ? bar + 1 : c + n;
         }
@@ -180,6 +185,7 @@ static void params_to_json(const wr_model *m, wr_buf *b) {
             wr__buf_printf(b, "%.9g", m->hp[i]);
         }
     }
+    if (m->vt->caps & WR_HAS_STAGES) wr__stage_params_json(m, b);
     wr__buf_puts(b, "}");
 }
 

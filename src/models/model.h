@@ -36,6 +36,7 @@ enum {
     WR_USES_LABELS = 2,  /* trains on every labelled event (the others train on the positive ones) */
     WR_USES_FEATURES = 4, /* reads the users' and items' side features (--users, --items) */
     WR_NO_HISTORY = 8,    /* scores do not depend on the history (a known user's own vectors) */
+    WR_HAS_STAGES = 16,   /* a pipeline: two whole models as stages, set as "retrieve.KEY" and "rank.KEY" */
 };
 
 /* What a score means (wr_model_vt.predicts): a ranking score, the logit of P(label = 1) (logloss
@@ -77,6 +78,9 @@ typedef struct wr_model_vt {
     /* Optional: the query's vector (dim floats, item_vectors' dim), whose inner product with an
      * item's vector ranks the items as score does (retrieval through an index). */
     int (*query_vector)(wr_model *m, const wr_query *q, float *out);
+    /* Optional: scores (n) of the given items (0-based, valid) for the query, as score would give
+     * them: what a pipeline's ranking stage calls on its candidates. NULL = score every item. */
+    int (*score_items)(wr_model *m, const wr_query *q, const int *items, int n, float *out);
 } wr_model_vt;
 
 typedef struct wr_train wr_train; /* training under way (train.c) */
@@ -101,6 +105,7 @@ struct wr_model {
     double repeat_share;   /* share of training events that repeat an item already in that user's
                               history (what exclude-seen `auto` decides on); -1 = unknown */
     char seen_reason[200]; /* wr_model_seen_policy's last sentence */
+    char *stage_sets[2];   /* pipelines: each stage's settings, "key=value\n" lines (pipeline.c) */
     float *counts;         /* (n_items) training events per item: what an empty history gets
                               (every model alike); NULL for a file saved without them */
     char **titles;         /* (n_titles = n_items) titles from the training data, "" where none; or NULL */
@@ -161,13 +166,22 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 int wr__features_save(wr_model *m, wr_st_file *f, const char *pre, const char *what, int n, const int64_t *start, const int32_t *feat);
 int wr__features_load(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat);
 
+/* Pipelines (pipeline.c): a stage's setting ("retrieve.dim", "32"), checked by a model of the
+ * stage's family; the recorded settings checked again (after a stage's family changed); and the
+ * recorded settings appended to a params JSON object (",\"retrieve.dim\":\"32\""). */
+int wr__stage_set(wr_model *m, const char *key, const char *value);
+int wr__stage_check(wr_model *m);
+void wr__stage_params_json(const wr_model *m, wr_buf *b);
+/* The data and split of the training under way (train.c): what a pipeline trains its stages on. */
+void wr__train_source(const wr_model *m, const wr_data **data, const struct wr_split **split);
+
 /* A family by name, or NULL (model.c). */
 const wr_model_vt *wr__family(const char *name);
 /* The model families, one file each in src/models/. */
 extern const wr_model_vt wr__pop_vt, wr__itemknn_vt, wr__markov_vt;
 extern const wr_model_vt wr__sknn_vt, wr__vsknn_vt, wr__stan_vt, wr__vstan_vt;
 extern const wr_model_vt wr__gru4rec_vt, wr__sasrec_vt, wr__bert4rec_vt, wr__ease_vt, wr__mf_vt, wr__lr_vt, wr__fm_vt, wr__ffm_vt, wr__deepfm_vt;
-extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt, wr__twotower_vt;
+extern const wr_model_vt wr__gmf_vt, wr__mlp_vt, wr__neumf_vt, wr__twotower_vt, wr__pipeline_vt;
 /* SASRec's batch buffers (B, T) and its loss and gradients over them (sasrec.c; the gradient
  * check uses them). dropout_rng NULL = no dropout. */
 int32_t *wr__sasrec_batch(wr_model *m, int32_t **tgt);

@@ -555,6 +555,26 @@ static int sas_score(wr_model *m, const wr_query *q, float *scores) {
     return sas_score_batch(m, q, 1, scores);
 }
 
+/* The same scores for the n given items only (a pipeline's candidates): one dot product each. */
+static int sas_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
+    sas_state *s = m->state;
+    int C = s->C;
+    const int *hist = q->items;
+    int len = q->len;
+    forward_histories(m, &hist, &len, 1);
+    const float *h = s->h + (size_t)(s->off[1] > s->off[0] ? s->off[1] - 1 : 0) * C, *E = view(s, m->params, s->item) + C;
+    float rb = s->repeat >= 0 ? *view(s, m->params, s->repeat) : 0;
+    for (int j = 0; j < n; j++) {
+        out[j] = s->off[1] > s->off[0] ? wr_dot(h, E + (size_t)items[j] * C, C) : 0;
+        for (int t = 0; rb != 0 && t < len; t++)
+            if (hist[t] == items[j]) {
+                out[j] += rb;
+                break;
+            }
+    }
+    return WR_OK;
+}
+
 /* The scoring position's attention (averaged over heads) on each history item, per block; the
  * positions that did not fit in max_len stay 0. BERT4Rec's scoring position is its mask token,
  * which also attends to itself, so its weights on the history sum to less than 1. */
@@ -605,6 +625,7 @@ const wr_model_vt wr__bert4rec_vt = {
     .train_step = sas_train_step,
     .attention = sas_attention,
     .item_vectors = sas_item_vectors,
+    .score_items = sas_score_items,
 };
 
 const wr_model_vt wr__sasrec_vt = {
@@ -621,4 +642,5 @@ const wr_model_vt wr__sasrec_vt = {
     .train_step = sas_train_step,
     .attention = sas_attention,
     .item_vectors = sas_item_vectors,
+    .score_items = sas_score_items,
 };

@@ -31,6 +31,11 @@ struct wr_train {
     float *best; /* the best epoch's parameters */
 };
 
+void wr__train_source(const wr_model *m, const wr_data **data, const wr_split **split) {
+    *data = m->train ? m->train->data : NULL;
+    *split = m->train ? m->train->split : NULL;
+}
+
 void wr__train_free(wr_model *m) {
     if (!m->train) return;
     wr_free(m->train->len);

@@ -461,6 +461,16 @@ static int tt_score_batch(wr_model *m, const wr_query *qs, int n, float *scores)
 
 static int tt_score(wr_model *m, const wr_query *q, float *scores) { return tt_score_batch(m, q, 1, scores); }
 
+static int tt_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
+    tt_state *s = m->state;
+    if (item_vectors(m) < 0 || alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "scoring");
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, s->qa[0], NULL);
+    tower_forward(s, m->params, 0, 1, s->qn, s->qnorm);
+    float it = inv_temperature(m);
+    for (int j = 0; j < n; j++) out[j] = wr_dot(s->qn, s->ivec + (size_t)items[j] * s->D, s->D) * it;
+    return WR_OK;
+}
+
 static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     tt_state *s = m->state;
     if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing a query vector");
@@ -512,4 +522,5 @@ const wr_model_vt wr__twotower_vt = {
     .train_step = tt_train_step,
     .item_vectors = tt_item_vectors,
     .query_vector = tt_query_vector,
+    .score_items = tt_score_items,
 };
