@@ -175,7 +175,7 @@ export interface ExperimentReport {
     aa: { runs: number; fixed_horizon_rejections: number; peeking_every_100_rejections: number };
 }
 /** The models (README "Models" has what each does and its defaults). */
-export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm' | 'deepfm';
+export type ModelName = 'pop' | 'markov' | 'itemknn' | 'sknn' | 'vsknn' | 'stan' | 'vstan' | 'gru4rec' | 'sasrec' | 'bert4rec' | 'ease' | 'mf' | 'gmf' | 'mlp' | 'neumf' | 'lr' | 'fm' | 'ffm' | 'deepfm' | 'twotower' | 'pipeline';
 /** `seed` goes to wr_model_new (default 42); every other value is checked by the engine. */
 interface SeedParam { seed?: number | bigint }
 export interface ItemKnnParams extends SeedParam { neighbors?: number; lambda?: number }
@@ -214,12 +214,23 @@ export interface MfParams extends SeedParam {
     loss?: 'bpr' | 'bce' | 'mse'; n_neg?: number; neg_alpha?: number; init?: number;
 }
 export interface EaseParams extends SeedParam { lambda?: number; memory_mb?: number }
+export interface TwotowerParams extends SeedParam {
+    dim?: number; hidden?: number; layers?: number; lr?: number; reg?: number; batch?: number; epochs?: number; patience?: number;
+    temperature?: number; learn_temperature?: 0 | 1; logq?: 0 | 1; n_uniform?: number; history?: number; user_id?: 0 | 1;
+    item_id?: 0 | 1; init?: number; cold_dropout?: number;
+}
+/** The two stages' families; each stage's own settings go as 'retrieve.dim', 'rank.epochs', ... */
+export interface PipelineParams extends SeedParam {
+    retrieve?: ModelName; rank?: ModelName; candidates?: number; rerank?: 0 | 1; combine?: 'auto' | 'rank';
+    index?: 'hnsw' | 'exact'; M?: number; ef_construction?: number; ef_search?: number;
+    [stageSetting: `retrieve.${string}` | `rank.${string}`]: unknown;
+}
 /** Each model's hyper-parameters by name. */
 export interface ParamsOf {
     pop: SeedParam; markov: SeedParam; itemknn: ItemKnnParams; sknn: SknnParams; vsknn: VsknnParams;
     stan: StanParams; vstan: VstanParams; gru4rec: Gru4recParams; sasrec: SasrecParams; bert4rec: Bert4recParams;
     ease: EaseParams; mf: MfParams; lr: LrParams; fm: FmParams; ffm: FfmParams; deepfm: DeepfmParams;
-    gmf: GmfParams; mlp: NcfParams; neumf: NcfParams;
+    gmf: GmfParams; mlp: NcfParams; neumf: NcfParams; twotower: TwotowerParams; pipeline: PipelineParams;
 }
 /** Any model's hyper-parameters (what Model.params holds). */
 export type ModelParams = ParamsOf[ModelName];
@@ -378,6 +389,12 @@ export class Model {
     attention(history: string[]): Attention;
     /** gru4rec / sasrec / bert4rec: item embeddings on their first two principal components. */
     itemMap(): ItemMap;
+    /** twotower: every item's vector (item i at vectors[i*dim .. (i+1)*dim)). Others throw. */
+    itemVectors(): ItemVectors;
+    /** twotower: the query's vector; its inner products with itemVectors() rank as recommend does. */
+    queryVector(history: string[], options?: { user?: string }): Float32Array;
+    /** pipeline: the retrieval stage's candidates, then their order under the ranking stage. */
+    twoStage(history: string[], options?: { user?: string; excludeSeen?: ExcludeSeen }): TwoStage;
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */
     evaluate(dataset: Dataset, options?: EvaluateOptions): EvalReport;
     /** The item's title from the training data (kept in the model file), '' when it has none. */
@@ -402,6 +419,9 @@ export interface Attention {
     mean: Float32Array;
     unknown: string[];
 }
+export interface ItemVectors { items: string[]; dim: number; vectors: Float32Array }
+export interface StagedRecommendation extends Recommendation { title?: string; retrievedAt: number }
+export interface TwoStage { candidates: Recommendation[]; ranked: StagedRecommendation[]; retrieve: string; rank: string }
 export interface ItemMap {
     /** Item ids in the model's order; x[i], y[i] is items[i]. */
     items: string[];

@@ -992,6 +992,67 @@ export class Model extends Handle {
         });
     }
 
+    /**
+     * Every item's vector (models with query and item vectors: twotower; others throw):
+     * { items, dim, vectors } with item i's vector at vectors[i * dim .. (i + 1) * dim).
+     */
+    itemVectors() {
+        const p = this._live();
+        const rt = this._engine._rt;
+        const n = this.items, dim = rt.exports.wr_model_vector_dim(p);
+        return rt.scoped((s) => {
+            const out = s.zeros(4 * Math.max(n * dim, 1));
+            this._engine._check(rt.exports.wr_model_item_vectors(p, out));
+            const items = new Array(n);
+            for (let i = 0; i < n; i++) items[i] = rt.string(rt.exports.wr_model_item_id(p, i));
+            return { items, dim, vectors: rt.f32(out, n * dim).slice() };
+        });
+    }
+
+    /**
+     * The vector of a query (history of item ids, oldest first; user: a user id the model knows),
+     * whose inner products with itemVectors() rank the items as recommend does. Float32Array.
+     */
+    queryVector(history, opts) {
+        const { user } = checkOptions('queryVector', opts, ['user']);
+        const p = this._live();
+        if (user !== undefined) str('user', user);
+        itemIds('history', history);
+        const rt = this._engine._rt;
+        const dim = rt.exports.wr_model_vector_dim(p);
+        return rt.scoped((s) => {
+            const { ptr, n } = this._indices(s, history);
+            const out = s.zeros(4 * Math.max(dim, 1));
+            const u = user === undefined ? -1 : rt.exports.wr_model_user_index(p, s.string(user));
+            this._engine._check(rt.exports.wr_model_query_vector(p, u, ptr, n, out));
+            return rt.f32(out, dim).slice();
+        });
+    }
+
+    /**
+     * A pipeline's two stages for one query: { candidates: [{ item, score, title }] in the
+     * retrieval stage's order, ranked: [{ item, score, title, retrievedAt }] in the ranking stage's
+     * (retrievedAt: the item's place among the candidates), retrieve, rank } (the stages' model
+     * names). Other models throw.
+     */
+    twoStage(history, opts) {
+        const { user, excludeSeen = 'auto' } = checkOptions('twoStage', opts, ['user', 'excludeSeen']);
+        const params = this.params;
+        if (this.name !== 'pipeline') throw new Error(`twoStage: ${this.name} is not a pipeline (train --model pipeline)`);
+        const k = params.candidates;
+        this.set('rerank', 0);
+        let candidates;
+        try {
+            candidates = this.recommend(history, { k, user, excludeSeen }).filter((r) => Number.isFinite(r.score));
+        } finally {
+            this.set('rerank', 1);
+        }
+        const at = new Map(candidates.map((c, i) => [c.item, i]));
+        const ranked = this.recommend(history, { k, user, excludeSeen }).filter((r) => Number.isFinite(r.score))
+            .map((r) => ({ ...r, retrievedAt: at.get(r.item) }));
+        return { candidates, ranked, retrieve: params.retrieve, rank: params.rank };
+    }
+
     /** The item's title from the training data (kept in the model file), '' when it has none. */
     itemTitle(i) {
         const p = this._live();

@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore, CompareReport, ExperimentReport,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore, CompareReport, ExperimentReport, ItemVectors, TwoStage, ExcludeSeen,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -102,6 +102,9 @@ export class WorkerModel {
     explain(history: string[], item: string): Promise<Explanation>;
     attention(history: string[]): Promise<Attention>;
     itemMap(): Promise<ItemMap>;
+    itemVectors(): Promise<ItemVectors>;
+    queryVector(history: string[], options?: { user?: string }): Promise<Float32Array>;
+    twoStage(history: string[], options?: { user?: string; excludeSeen?: ExcludeSeen }): Promise<TwoStage>;
     /** Index of each id in the model's vocabulary, -1 when unknown. */
     itemIndexes(ids: string[]): Promise<number[]>;
     /** How many of dataset's items this model knows. */
