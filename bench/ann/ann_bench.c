@@ -4,13 +4,15 @@
  *       the queries further draws from the same mixture; raw little-endian float32 files
  *   ann_bench sample VECTORS QUERIES N NQ DIM SEED
  *       queries for a file of other vectors (VECTORS_FILE): NQ of its rows plus N(0, 0.05^2) noise
- *   ann_bench run BASE QUERIES N NQ DIM METRIC M EFC EF_LIST TRUTH TOP_OUT
- *       HNSW build seconds and memory; the ground truth (top-10 ids, int32 NQ x 10, written to
- *       TRUTH) by the batched exact scan (ef_search 0 over the index's vectors); the exact scan's
- *       queries/s one query per call (the first 100 queries, the fastest of 3 passes); then for each
- *       ef_search in EF_LIST (comma separated) recall@10 against TRUTH and queries/s (one query
- *       per call, one thread; the fastest of 5 passes); TOP_OUT gets every query's top-10 ids at each ef (to compare with
- *       the wasm build). One JSON object on stdout. */
+ *   ann_bench serve BASE QUERIES N NQ DIM METRIC M EFC TRUTH
+ *       builds the HNSW index (one wr_index_add; capacity N), writes the ground truth (top-10 ids,
+ *       int32 NQ x 10) by the batched exact scan to TRUTH and prints one JSON line of build figures;
+ *       then answers bench/ann/compare.mjs on stdin, one JSON line per command:
+ *         pass EF TOP   every query, one search call each, at ef_search EF: recall@10 against
+ *                       TRUTH, CPU and wall seconds; TOP ("-" for none) gets the top-10 ids appended
+ *         exact         the exact scan (ef_search 0), one call each, over the first 100 queries
+ *         quit
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <stdint.h>
 #include <stdio.h>
@@ -21,13 +23,17 @@
 #include "../../src/core/core.h"
 #include "../../src/wasmrec.h"
 
-/* Each figure of queries/s is the fastest of REPS timed passes over the queries (after one
- * warm-up pass): the machine is shared, and the fastest pass is the one least disturbed. */
-#define REPS 5
-
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The process's CPU seconds: what the queries/s figures are timed by (one thread, so on an idle
+ * machine it is the wall time; on a shared one it leaves out the time others had the core). */
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -89,9 +95,9 @@ int main(int argc, char **argv) {
     }
     wr_ctx *ctx;
     if (wr_ctx_new(&ctx)) return 1;
-    if (!strcmp(mode, "run") && argc == 13) {
+    if (!strcmp(mode, "serve") && argc == 11) {
         int n = atoi(argv[4]), nq = atoi(argv[5]), dim = atoi(argv[6]), M = atoi(argv[8]), efc = atoi(argv[9]);
-        const char *metric = argv[7], *ef_list = argv[10], *truth_path = argv[11], *top_path = argv[12];
+        const char *metric = argv[7], *truth_path = argv[10];
         float *v = read_file(argv[2], (size_t)n * dim * sizeof(float)), *q = read_file(argv[3], (size_t)nq * dim * sizeof(float));
         const int K = 10;
         char settings[128];
@@ -104,58 +110,46 @@ int main(int argc, char **argv) {
         double build_s = now_s() - t0, rss1 = rss_mb();
         int32_t *truth = malloc((size_t)nq * K * sizeof *truth), *ids = malloc((size_t)nq * K * sizeof *ids);
         float *sc = malloc((size_t)nq * K * sizeof *sc);
-        /* ground truth: the batched exact scan */
-        t0 = now_s();
+        /* the ground truth: the batched exact scan over the index's vectors */
+        double c0 = cpu_s();
         die(ctx, wr_index_search(ix, q, nq, K, 0, truth, sc));
-        double batch_qps = nq / (now_s() - t0);
+        double batch_qps = nq / (cpu_s() - c0);
         write_file(truth_path, truth, (size_t)nq * K * sizeof *truth);
-        /* the exact scan one query per call, on the first queries (it is slow) */
-        int nx = nq < 100 ? nq : 100;
-        double exact_best = 1e30;
-        for (int rep = 0; rep < 3; rep++) {
+        printf("{\"ready\":true,\"build\":\"native\",\"items\":%d,\"dim\":%d,\"queries\":%d,\"metric\":\"%s\",\"M\":%d,"
+               "\"ef_construction\":%d,\"build_s\":%.3f,\"index_mb\":%.2f,\"rss_build_mb\":%.1f,\"exact_batched_qps\":%.1f}\n",
+               n, dim, nq, metric, M, efc, build_s, wr_index_memory_bytes(ix) / 1048576.0, rss1 - rss0, batch_qps);
+        fflush(stdout);
+        char line[1024];
+        while (fgets(line, sizeof line, stdin)) {
+            char cmd[16] = "", top[900] = "-";
+            int ef = 0;
+            if (sscanf(line, "%15s %d %899s", cmd, &ef, top) < 1) continue;
+            if (!strcmp(cmd, "quit")) break;
+            /* exact: the scan one query per call over the first 100 queries */
+            int nx = !strcmp(cmd, "exact") ? (nq < 100 ? nq : 100) : nq, search_ef = !strcmp(cmd, "exact") ? 0 : ef;
+            c0 = cpu_s();
             t0 = now_s();
-            for (int i = 0; i < nx; i++) die(ctx, wr_index_search(ix, q + (size_t)i * dim, 1, K, 0, ids + (size_t)i * K, sc + (size_t)i * K));
-            if (now_s() - t0 < exact_best) exact_best = now_s() - t0;
-        }
-        double exact_qps = nx / exact_best;
-        int same = !memcmp(ids, truth, (size_t)nx * K * sizeof *ids);
-        FILE *top = fopen(top_path, "w");
-        wr_buf js = {0};
-        wr__buf_printf(&js, "{\"build\":\"native\",\"items\":%d,\"dim\":%d,\"queries\":%d,\"metric\":\"%s\",\"M\":%d,\"ef_construction\":%d,", n, dim, nq,
-                       metric, M, efc);
-        wr__buf_printf(&js, "\"exact_qps\":%.1f,\"exact_batched_qps\":%.1f,\"exact_queries_timed\":%d,\"exact_same_as_batched\":%s,", exact_qps,
-                       batch_qps, nx, same ? "true" : "false");
-        wr__buf_printf(&js, "\"build_s\":%.3f,\"index_mb\":%.2f,\"rss_build_mb\":%.1f,\"sweep\":[", build_s, wr_index_memory_bytes(ix) / 1048576.0,
-                       rss1 - rss0);
-        const char *p = ef_list;
-        for (int first = 1; *p; first = 0) {
-            int ef = atoi(p);
-            double best = 1e30;
-            for (int rep = 0; rep < 1 + REPS; rep++) { /* a warm-up pass, then the fastest of REPS */
-                t0 = now_s();
-                for (int i = 0; i < nq; i++) die(ctx, wr_index_search(ix, q + (size_t)i * dim, 1, K, ef, ids + (size_t)i * K, sc + (size_t)i * K));
-                if (rep > 0 && now_s() - t0 < best) best = now_s() - t0;
+            for (int i = 0; i < nx; i++) die(ctx, wr_index_search(ix, q + (size_t)i * dim, 1, K, search_ef, ids + (size_t)i * K, sc + (size_t)i * K));
+            double c = cpu_s() - c0, w = now_s() - t0;
+            long hit = 0, same = 0;
+            for (int i = 0; i < nx; i++) {
+                same += !memcmp(ids + (size_t)i * K, truth + (size_t)i * K, K * sizeof *ids);
+                for (int a2 = 0; a2 < K; a2++)
+                    for (int b2 = 0; b2 < K; b2++) hit += truth[(size_t)i * K + a2] == ids[(size_t)i * K + b2];
             }
-            double qps = nq / best;
-            long hit = 0;
-            for (int i = 0; i < nq; i++)
-                for (int a = 0; a < K; a++)
-                    for (int b = 0; b < K; b++) hit += truth[(size_t)i * K + a] == ids[(size_t)i * K + b];
-            double rec = (double)hit / ((double)nq * K);
-            wr__buf_printf(&js, "%s{\"ef\":%d,\"recall@10\":%.4f,\"qps\":%.1f}", first ? "" : ",", ef, rec, qps);
-            fprintf(stderr, "ann_bench: native ef %d: recall@10 %.4f, %.0f queries/s\n", ef, rec, qps);
-            for (int i = 0; i < nq; i++) {
-                fprintf(top, "%d", ef);
-                for (int a = 0; a < K; a++) fprintf(top, " %d", ids[(size_t)i * K + a]);
-                fprintf(top, "\n");
+            if (strcmp(top, "-")) {
+                FILE *f = fopen(top, "a");
+                for (int i = 0; f && i < nx; i++) {
+                    fprintf(f, "%d", ef);
+                    for (int a2 = 0; a2 < K; a2++) fprintf(f, " %d", ids[(size_t)i * K + a2]);
+                    fprintf(f, "\n");
+                }
+                if (f) fclose(f);
             }
-            while (*p && *p != ',') p++;
-            if (*p == ',') p++;
+            printf("{\"ef\":%d,\"queries\":%d,\"recall@10\":%.4f,\"same_as_truth\":%ld,\"cpu_s\":%.6f,\"wall_s\":%.6f}\n", search_ef, nx,
+                   (double)hit / ((double)nx * K), same, c, w);
+            fflush(stdout);
         }
-        fclose(top);
-        wr__buf_puts(&js, "]}");
-        puts(js.data);
-        wr__buf_free(&js);
         wr_index_free(ix);
         free(v), free(q), free(truth), free(ids), free(sc);
         wr_ctx_free(ctx);

@@ -1,18 +1,15 @@
 """hnswlib_ref.py: the hnswlib side of bench/ann (Debian's python3-hnswlib, one thread).
-    /usr/bin/python3 bench/ann/hnswlib_ref.py BASE QUERIES N NQ DIM METRIC M EFC EF_LIST TRUTH
-Builds with the same M and ef_construction, then for each ef_search in EF_LIST (comma separated)
-times the queries one knn_query call each (as a page would ask one at a time; the fastest of
-3 passes) and measures
-recall@10 against TRUTH (int32 NQ x 10 from ann_bench). One JSON object on stdout."""
+    /usr/bin/python3 bench/ann/hnswlib_ref.py BASE QUERIES N NQ DIM METRIC M EFC TRUTH
+Builds with the same M and ef_construction and prints one JSON line of build figures, then
+answers bench/ann/compare.mjs on stdin ("pass EF": every query, one knn_query call each, as a page
+would ask one at a time: recall@10 against TRUTH, CPU and wall seconds; "quit") as ann_bench.c
+serve does."""
 import json
-import resource
 import sys
 import time
 
 import hnswlib
 import numpy as np
-
-REPS = 5  # queries/s: the fastest of 5 timed passes, as ours
 
 
 def rss_mb():
@@ -21,7 +18,7 @@ def rss_mb():
 
 
 def main():
-    base, queries, n, nq, dim, metric, m, efc, ef_list, truth = sys.argv[1:11]
+    base, queries, n, nq, dim, metric, m, efc, truth = sys.argv[1:10]
     n, nq, dim, m, efc = int(n), int(nq), int(dim), int(m), int(efc)
     x = np.fromfile(base, dtype=np.float32, count=n * dim).reshape(n, dim)
     q = np.fromfile(queries, dtype=np.float32, count=nq * dim).reshape(nq, dim)
@@ -34,26 +31,21 @@ def main():
     print(f"hnswlib: build of {n} x {dim} (M {m}, ef_construction {efc}, one thread)", file=sys.stderr)
     idx.add_items(x, np.arange(n), num_threads=1)
     build_s = time.perf_counter() - t0
-    rss1 = rss_mb()
-    sweep = []
-    for ef in [int(e) for e in ef_list.split(",")]:
+    print(json.dumps({"ready": True, "build": "hnswlib", "version": "0.6.2 (Debian python3-hnswlib)",
+                      "build_s": round(build_s, 3), "rss_build_mb": round(rss_mb() - rss0, 1)}), flush=True)
+    labels = np.empty((nq, 10), dtype=np.int64)
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] != "pass":
+            break
+        ef = int(cmd[1])
         idx.set_ef(ef)
-        labels = np.empty((nq, 10), dtype=np.int64)
-        best = float("inf")
-        for rep in range(1 + REPS):  # a warm-up pass, then the fastest of REPS
-            t0 = time.perf_counter()
-            for i in range(nq):
-                labels[i] = idx.knn_query(q[i], k=10, num_threads=1)[0][0]
-            if rep > 0:
-                best = min(best, time.perf_counter() - t0)
-        qps = nq / best
+        c0, t0 = time.process_time(), time.perf_counter()
+        for i in range(nq):
+            labels[i] = idx.knn_query(q[i], k=10, num_threads=1)[0][0]
+        cpu_s, wall_s = time.process_time() - c0, time.perf_counter() - t0
         hit = sum(len(set(labels[i]) & set(gt[i])) for i in range(nq))
-        rec = hit / (nq * 10)
-        print(f"hnswlib: ef {ef}: recall@10 {rec:.4f}, {qps:.0f} queries/s", file=sys.stderr)
-        sweep.append({"ef": ef, "recall@10": round(rec, 4), "qps": round(qps, 1)})
-    print(json.dumps({"build": "hnswlib " + hnswlib.__name__, "version": getattr(hnswlib, "__version__", "0.6.2 (Debian)"),
-                      "build_s": round(build_s, 3), "rss_build_mb": round(rss1 - rss0, 1),
-                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "sweep": sweep}))
+        print(json.dumps({"ef": ef, "queries": nq, "recall@10": round(hit / (nq * 10), 4), "cpu_s": cpu_s, "wall_s": wall_s}), flush=True)
 
 
 main()

@@ -10,8 +10,11 @@
 #   - hnswlib (Debian's python3-hnswlib, set_num_threads(1)) and hnswlib-wasm (npm), both with
 #     the same M and ef_construction.
 # Each HNSW is swept over ef_search (ANN_EFS) and reported at the smallest ef whose recall@10 is at
-# least 0.95 (the ef used is in the output). One JSON object on stdout, progress on stderr. Run
-# from the repo root; not part of `make test`. About 4-5 minutes on a 2-core machine.
+# least 0.95 (the ef used is in the output). The four sides build one after the other, then stay up
+# while bench/ann/compare.mjs asks them for query passes in turn (each figure: the fastest of 5
+# passes in CPU time), so load from others on the machine falls on all of them alike. One JSON
+# object on stdout, progress on stderr. Run from the repo root; not part of `make test`. About 4
+# minutes on a 2-core machine.
 #
 # Other vectors (the hook for the two-tower's item vectors): VECTORS_FILE=raw float32 file of
 # n x ANN_DIM (n from its size); queries are QUERIES_FILE (raw float32, m x ANN_DIM) when given,
@@ -54,46 +57,4 @@ else
   fi
   data="gaussian mixture: $centres centres ~ N(0, I), points = centre + N(0, 0.25 I), seed 7"
 fi
-args=("$base" "$queries" "$n" "$nq" "$dim" "$metric" "$M" "$efc" "$efs")
-truth=$out/truth.i32
-
-echo "bench/ann: ours, native" >&2
-native=$("$out/ann_bench" run "${args[@]}" "$truth" "$out/top.native")
-echo "bench/ann: ours, wasm" >&2
-wasm=$(node bench/ann/ann_bench.mjs "${args[@]}" "$truth" "$out/top.wasm")
-same_top=$(paste -d'|' "$out/top.native" "$out/top.wasm" | awk -F'|' '$1 == $2' | wc -l)
-echo "bench/ann: hnswlib (python3-hnswlib, one thread)" >&2
-hnswlib=$(/usr/bin/python3 bench/ann/hnswlib_ref.py "${args[@]}" "$truth")
-echo "bench/ann: hnswlib-wasm" >&2
-hnswlib_wasm=$(node bench/ann/hnswlib_wasm.mjs "${args[@]}" "$truth")
-
-node -e '
-const [nat, w, hl, hw] = process.argv.slice(1, 5).map((s) => JSON.parse(s));
-const [sameTop, data] = [+process.argv[5], process.argv[6]];
-// the smallest ef reaching recall@10 >= 0.95 (else the best recall of the sweep)
-const pick = (sweep) => sweep.find((p) => p["recall@10"] >= 0.95) ?? sweep.reduce((a, b) => (b["recall@10"] > a["recall@10"] ? b : a));
-const pn = pick(nat.sweep), pw = w.sweep.find((p) => p.ef === pn.ef), ph = pick(hl.sweep), phw = pick(hw.sweep);
-const r2 = (x) => +x.toFixed(2);
-const result = {
-  bench: "ann", items: nat.items, dim: nat.dim, queries: nat.queries, metric: nat.metric, M: nat.M,
-  ef_construction: nat.ef_construction, data, threads: 1,
-  exact: { wasm_qps: w.exact_qps, native_qps: nat.exact_qps, native_batched_qps: nat.exact_batched_qps,
-           queries_timed: nat.exact_queries_timed, wasm_same_ids_as_native: `${w.exact_same_as_native}/${w.exact_queries_timed}` },
-  hnsw: { "recall@10": pn["recall@10"], ef_search: pn.ef, wasm_qps: pw.qps, native_qps: pn.qps,
-          build_s_wasm: w.build_s, build_s_native: nat.build_s, wasm_memory_mb: w.wasm_memory_mb, index_mb: w.index_mb,
-          native_rss_build_mb: nat.rss_build_mb, same_top10_native_wasm: `${sameTop}/${nat.queries * nat.sweep.length}` },
-  hnswlib: { "recall@10": ph["recall@10"], ef_search: ph.ef, qps: ph.qps, build_s: hl.build_s, rss_build_mb: hl.rss_build_mb, version: hl.version },
-  hnswlib_wasm: { "recall@10": phw["recall@10"], ef_search: phw.ef, qps: phw.qps, build_s: hw.build_s, wasm_memory_mb: hw.wasm_memory_mb,
-                  version: hw.build, node20: hw.node20 },
-};
-const t = {
-  recall_at_least_0_95: [pn, ph, phw].every((p) => p["recall@10"] >= 0.95),
-  wasm_hnsw_over_exact_wasm: r2(pw.qps / w.exact_qps),
-  wasm_hnsw_over_hnswlib_wasm: r2(pw.qps / phw.qps),
-  native_hnsw_over_hnswlib: r2(pn.qps / ph.qps),
-};
-t.met = t.recall_at_least_0_95 && t.wasm_hnsw_over_exact_wasm >= 5 && t.wasm_hnsw_over_hnswlib_wasm >= 1 && t.native_hnsw_over_hnswlib >= 0.8;
-result.targets = { wanted: "recall@10 >= 0.95; wasm HNSW >= 5x exact wasm and >= hnswlib-wasm; native >= 0.8x hnswlib", ...t };
-result.sweeps = { native: nat.sweep, wasm: w.sweep, hnswlib: hl.sweep, hnswlib_wasm: hw.sweep };
-console.log(JSON.stringify(result));
-' "$native" "$wasm" "$hnswlib" "$hnswlib_wasm" "$same_top" "$data"
+node bench/ann/compare.mjs "$out" "$data" "$efs" -- "$base" "$queries" "$n" "$nq" "$dim" "$metric" "$M" "$efc"
