@@ -279,6 +279,14 @@ WR_NODISCARD int wr_model_item_vectors(wr_model *model, float *out);
  * scores are its inner products with the item vectors, times a positive constant. */
 WR_NODISCARD int wr_model_query_vector(wr_model *model, int user, const int *history, int len, float *out);
 
+/* A visitor the model does not know, described by side features: the index of a feature key
+ * ("user.device=mobile"; numeric fields by their bucket, "user.age=q3"), or -1; and the features
+ * that the unknown user (-1) carries in the next wr_model_score / recommend / query_vector calls
+ * (n = 0: none). Models that read features (twotower, pipeline) use them; others answer
+ * WR_ERR_STATE. */
+int wr_model_feature_index(const wr_model *model, const char *key);
+WR_NODISCARD int wr_model_visitor(wr_model *model, const int *features, int n);
+
 /* A pipeline's stage (0: retrieve, 1: rank), borrowed from it (NULL for other models, or before
  * training): to evaluate or inspect one stage alone. */
 wr_model *wr_model_stage(wr_model *model, int stage);

@@ -104,6 +104,9 @@ export interface RecommendOptions {
     excludeSeen?: ExcludeSeen;
     /** A user id the model knows (models with users: mf); unknown ids are scored by the history. */
     user?: string;
+    /** A visitor the model does not know, by side-feature values (twotower, pipeline): field -> value
+     * (or values), fields as in the users table; a numeric field by its bucket ('q3'). */
+    userFeatures?: Record<string, string | string[]>;
 }
 export type ExcludeSeen = 'auto' | boolean;
 /** What an excludeSeen mode was resolved to, and why (a sentence). */
@@ -392,7 +395,7 @@ export class Model {
     /** twotower: every item's vector (item i at vectors[i*dim .. (i+1)*dim)). Others throw. */
     itemVectors(): ItemVectors;
     /** twotower: the query's vector; its inner products with itemVectors() rank as recommend does. */
-    queryVector(history: string[], options?: { user?: string }): Float32Array;
+    queryVector(history: string[], options?: { user?: string; userFeatures?: Record<string, string | string[]> }): Float32Array;
     /** pipeline: the retrieval stage's candidates, then their order under the ranking stage. */
     twoStage(history: string[], options?: { user?: string; excludeSeen?: ExcludeSeen }): TwoStage;
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */

@@ -874,7 +874,8 @@ export class Model extends Handle {
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
     recommendDetailed(history, opts) {
-        const { k = 10, excludeSeen = 'auto', user } = checkOptions('recommend', opts, ['k', 'excludeSeen', 'user']);
+        const { k = 10, excludeSeen = 'auto', user, userFeatures } = checkOptions('recommend', opts, ['k', 'excludeSeen', 'user', 'userFeatures']);
+        if (userFeatures !== undefined) return this._asVisitor(user, userFeatures, () => this.recommendDetailed(history, { k, excludeSeen }));
         const p = this._live();
         if (user !== undefined) str('user', user);
         itemIds('history', history);
@@ -900,6 +901,39 @@ export class Model extends Handle {
             return { items, unknown, excludeSeen: this._seen(ex) };
         });
     }
+    /**
+     * Runs fn with the unknown user described by side-feature values ({ device: 'mobile', genre:
+     * ['Drama', 'War'] }, fields as in the users table; a numeric field by its bucket, 'q3'): what
+     * the engine's wr_model_visitor keeps for the next calls, cleared afterwards.
+     */
+    _asVisitor(user, userFeatures, fn) {
+        if (user !== undefined) throw new TypeError('recommend: give either user (a known user id) or userFeatures (a visitor), not both');
+        if (userFeatures === null || typeof userFeatures !== 'object' || Array.isArray(userFeatures)) {
+            throw new TypeError(`userFeatures must be an object of field -> value, got ${show(userFeatures)}`);
+        }
+        const p = this._live();
+        const rt = this._engine._rt;
+        const ids = [];
+        rt.scoped((s) => {
+            for (const [field, value] of Object.entries(userFeatures)) {
+                for (const v of Array.isArray(value) ? value : [value]) {
+                    const key = `user.${field}=${v}`;
+                    const id = rt.exports.wr_model_feature_index(p, s.string(key));
+                    if (id < 0) throw new RangeError(`userFeatures: ${this.name} knows no user feature ${show(field)} = ${show(v)} (fields and values as in the users table it was trained with)`);
+                    ids.push(id);
+                }
+            }
+            const arr = s.zeros(4 * Math.max(ids.length, 1));
+            rt.u8().set(new Uint8Array(Int32Array.from(ids).buffer), arr);
+            this._engine._check(rt.exports.wr_model_visitor(p, arr, ids.length));
+        });
+        try {
+            return fn();
+        } finally {
+            rt.exports.wr_model_visitor(p, 0, 0);
+        }
+    }
+
     /** What an excludeSeen mode resolves to for this model: { mode, applied, reason }. */
     _seen(mode) {
         const rt = this._engine._rt;
@@ -1014,7 +1048,8 @@ export class Model extends Handle {
      * whose inner products with itemVectors() rank the items as recommend does. Float32Array.
      */
     queryVector(history, opts) {
-        const { user } = checkOptions('queryVector', opts, ['user']);
+        const { user, userFeatures } = checkOptions('queryVector', opts, ['user', 'userFeatures']);
+        if (userFeatures !== undefined) return this._asVisitor(user, userFeatures, () => this.queryVector(history));
         const p = this._live();
         if (user !== undefined) str('user', user);
         itemIds('history', history);

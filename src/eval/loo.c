@@ -104,7 +104,7 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
             for (int64_t t = 0; t < len - offset; t++)
                 if (map[data->seq[b + t]] >= 0) hb[h++] = map[data->seq[b + t]];
             bu[nb] = u0;
-            bq[nb++] = (wr_query){model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, hb, h};
+            bq[nb++] = (wr_query){.user = model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, .items = hb, .len = h};
         }
         if (nb == 0 || (rc = wr__score_batch(model, bq, nb, scores))) break;
         for (int q = 0; q < nb && rc == WR_OK; q++) {

@@ -137,7 +137,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
             int *h = hist + (size_t)nb * maxlen;
             /* a cold user is known by their features alone: their id was never trained */
             int user = !m->users.n ? -1 : wr__vocab_find(&m->users, d->users.keys[u], strlen(d->users.keys[u]));
-            bq[nb] = (wr_query){user, h, history_of(s, map, u, h)};
+            bq[nb] = (wr_query){.user = user, .items = h, .len = history_of(s, map, u, h)};
             bs[nb++] = (query_span){u, first, last};
             e = last;
         }

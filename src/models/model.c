@@ -116,6 +116,8 @@ void wr_model_free(wr_model *m) {
     free_titles(m);
     wr__vocab_free(&m->items);
     wr__vocab_free(&m->users);
+    wr__vocab_free(&m->features);
+    free(m->visitor);
     free(m->params_json);
     free(m->stage_sets[0]), free(m->stage_sets[1]);
     free(m);
@@ -227,13 +229,41 @@ int wr__check_history(wr_model *m, const int *history, int len) {
 static int check_query(wr_model *m, const wr_query *q) {
     if (q->user < -1 || q->user >= m->users.n)
         return wr__err(m->ctx, WR_ERR_ARG, "user %d is not a user index (the model has %d users; -1 = a user it does not know)", q->user, m->users.n);
+    for (int i = 0; i < q->n_features; i++)
+        if (q->features[i] < 0 || q->features[i] >= m->features.n)
+            return wr__err(m->ctx, WR_ERR_ARG, "visitor feature %d is not a feature index (the model has %d)", q->features[i], m->features.n);
     return wr__check_history(m, q->items, q->len);
 }
 
 /* Whether the family answers this query itself: a known user, or a history. Otherwise (an
  * unknown user with no history, for instance one whose ids the model does not know, which
  * callers leave out) every model answers the same documented way: the training counts. */
-static int answers(const wr_model *m, const wr_query *q) { return q->len > 0 || q->user >= 0 || !m->counts; }
+static int answers(const wr_model *m, const wr_query *q) { return q->len > 0 || q->user >= 0 || q->n_features > 0 || !m->counts; }
+
+/* A query from the public calls: an unknown user carries the visitor's features (wr_model_visitor). */
+static wr_query public_query(const wr_model *m, int user, const int *history, int len) {
+    wr_query q = {.user = user, .items = history, .len = len};
+    if (user == -1 && m->n_visitor) q.features = m->visitor, q.n_features = m->n_visitor;
+    return q;
+}
+
+int wr_model_feature_index(const wr_model *m, const char *key) {
+    return m && key ? wr__vocab_find(&m->features, key, strlen(key)) : -1;
+}
+
+int wr_model_visitor(wr_model *m, const int *features, int n) {
+    if (!m || n < 0 || (n > 0 && !features)) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_visitor: model and features are required");
+    if (!(m->vt->caps & WR_USES_FEATURES) && n > 0) return wr__err(m->ctx, WR_ERR_STATE, "%s does not read side features", m->vt->name);
+    for (int i = 0; i < n; i++)
+        if (features[i] < 0 || features[i] >= m->features.n)
+            return wr__err(m->ctx, WR_ERR_ARG, "visitor feature %d is not a feature index (the model has %d)", features[i], m->features.n);
+    int *copy = n ? malloc((size_t)n * sizeof *copy) : NULL;
+    if (n && !copy) return wr__oom(m->ctx, "keeping the visitor's features");
+    if (n) memcpy(copy, features, (size_t)n * sizeof *copy);
+    free(m->visitor);
+    m->visitor = copy, m->n_visitor = n;
+    return WR_OK;
+}
 
 static int score_one(wr_model *m, const wr_query *q, float *scores) {
     if (!answers(m, q)) {
@@ -245,7 +275,7 @@ static int score_one(wr_model *m, const wr_query *q, float *scores) {
 
 int wr_model_score(wr_model *m, int user, const int *history, int len, float *scores) {
     if (!m || !scores) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_score: model and scores are required");
-    wr_query q = {user, history, len};
+    wr_query q = public_query(m, user, history, len);
     int rc = check_query(m, &q);
     return rc ? rc : score_one(m, &q, scores);
 }
@@ -274,7 +304,7 @@ int wr_model_item_vectors(wr_model *m, float *out) {
 int wr_model_query_vector(wr_model *m, int user, const int *history, int len, float *out) {
     if (!m || !out) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_query_vector: model and out are required");
     if (!wr_model_vector_dim(m)) return no_vectors(m);
-    wr_query q = {user, history, len};
+    wr_query q = public_query(m, user, history, len);
     int rc = check_query(m, &q);
     return rc ? rc : m->vt->query_vector(m, &q, out);
 }
@@ -381,7 +411,7 @@ int wr_model_recommend(wr_model *m, int user, const int *history, int len, int k
     if (k < 1) return wr__err(m->ctx, WR_ERR_ARG, "k must be a positive integer, got %d", k);
     if (exclude_seen < WR_SEEN_KEEP || exclude_seen > WR_SEEN_AUTO)
         return wr__err(m->ctx, WR_ERR_ARG, "exclude_seen must be 0 (keep), 1 (exclude) or 2 (auto), got %d", exclude_seen);
-    wr_query q = {user, history, len};
+    wr_query q = public_query(m, user, history, len);
     int rc = check_query(m, &q);
     if (rc) return rc;
     exclude_seen = wr__resolve_seen(m, exclude_seen, -1, NULL, 0);
@@ -449,6 +479,18 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
         snprintf(ubuf, sizeof ubuf, "%d", m->users.n);
         if (users.failed || wr__st_set_meta(&f, "users", users.data) < 0 || wr__st_set_meta(&f, "n_users", ubuf) < 0) rc = wr__oom(m->ctx, "saving the model");
     }
+    wr_buf feats = {0};
+    if (rc == WR_OK && m->features.n) { /* the side-feature keys: a visitor is described by them */
+        wr__buf_puts(&feats, "[");
+        for (int i = 0; i < m->features.n; i++) {
+            if (i) wr__buf_puts(&feats, ",");
+            wr__buf_json_str(&feats, m->features.keys[i]);
+        }
+        wr__buf_puts(&feats, "]");
+        char fbuf[32];
+        snprintf(fbuf, sizeof fbuf, "%d", m->features.n);
+        if (feats.failed || wr__st_set_meta(&f, "features", feats.data) < 0 || wr__st_set_meta(&f, "n_features", fbuf) < 0) rc = wr__oom(m->ctx, "saving the model");
+    }
     wr_buf titles = {0};
     if (rc == WR_OK && m->titles) {
         wr__buf_puts(&titles, "[");
@@ -468,6 +510,7 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
     wr__buf_free(&params);
     wr__buf_free(&titles);
     wr__buf_free(&users);
+    wr__buf_free(&feats);
     return rc;
 }
 
@@ -619,6 +662,13 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
         if (!users || !nusers) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: a %s model needs __metadata__ \"users\" and \"n_users\"", src, name);
         else if (*end || n_users < 1 || n_users > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: n_users \"%.40s\" is not a valid count", src, nusers);
         else rc = load_ids(m, src, users, n_users, "users", &m->users);
+    }
+    const char *feats = wr__st_meta(&f, "features"), *nfeats = wr__st_meta(&f, "n_features");
+    if (rc == WR_OK && (feats || nfeats)) {
+        char *end = NULL;
+        long long nf = nfeats ? strtoll(nfeats, &end, 10) : -1;
+        if (!feats || !nfeats || *end || nf < 1 || nf > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: metadata \"features\" and \"n_features\" do not match", src);
+        else rc = load_ids(m, src, feats, nf, "features", &m->features);
     }
     if (rc == WR_OK) rc = load_data_info(m, src, wr__st_meta(&f, "titles"), &f);
     if (rc == WR_OK) {

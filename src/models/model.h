@@ -27,6 +27,8 @@ typedef struct {
     int user;
     const int *items;
     int len;
+    const int *features;  /* user -1: the visitor's side features (the model's feature ids), or NULL */
+    int n_features;
 } wr_query;
 
 /* What a family declares about itself (wr_model_vt.caps): the CLI, the binding and the page read
@@ -93,6 +95,9 @@ struct wr_model {
     double hp[WR_MAX_PARAMS];  /* hyper-parameter values, indexed like vt->params */
     wr_vocab items;        /* the model's item vocabulary */
     wr_vocab users;        /* families with WR_USES_USERS: the training data's users (else empty) */
+    wr_vocab features;     /* families with WR_USES_FEATURES: the side-feature keys ("user.device=mobile") */
+    int *visitor;          /* wr_model_visitor: the unknown user's feature ids, n_visitor of them */
+    int n_visitor;
     int fitted;
     void *state;
     char *params_json;

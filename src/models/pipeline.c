@@ -144,11 +144,12 @@ static void pipe_free(wr_model *m) {
     free(s);
 }
 
-/* What a loaded stage takes from the pipeline's file: the items, the users, the counts and the
+/* What a loaded stage takes from the pipeline's file: the items, the users, the feature keys, the counts and the
  * repeat share (a stage trained with the pipeline has its own from the same data). */
 static int share_data(wr_model *m, wr_model *st) {
-    wr__vocab_free(&st->items), wr__vocab_free(&st->users);
-    if (wr__vocab_copy(&st->items, &m->items) < 0 || ((st->vt->caps & WR_USES_USERS) && wr__vocab_copy(&st->users, &m->users) < 0))
+    wr__vocab_free(&st->items), wr__vocab_free(&st->users), wr__vocab_free(&st->features);
+    if (wr__vocab_copy(&st->items, &m->items) < 0 || ((st->vt->caps & WR_USES_USERS) && wr__vocab_copy(&st->users, &m->users) < 0) ||
+        ((st->vt->caps & WR_USES_FEATURES) && wr__vocab_copy(&st->features, &m->features) < 0))
         return wr__oom(m->ctx, "preparing the stages");
     free(st->counts);
     st->counts = NULL;
@@ -239,19 +240,18 @@ static int retrieve(wr_model *m, const wr_query *q, int *out_n) {
     int excl = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
     for (int i = 0; excl && i < q->len; i++) s->mask[q->items[i]] = 1;
     int user = r->users.n ? q->user : -1, rc = WR_OK, n = 0;
+    wr_query rq = {user, q->items, q->len, r->features.n ? q->features : NULL, r->features.n ? q->n_features : 0};
     if (s->index) {
         int k = N + (excl ? q->len : 0), ef = (int)wr__hp(m, "ef_search");
         if (k > V) k = V;
-        rc = wr_model_query_vector(r, user, q->items, q->len, s->qv);
+        rc = r->vt->query_vector(r, &rq, s->qv);
         int got = rc ? 0 : wr__hnsw_search(s->index, s->qv, k, ef > k ? ef : k, s->ids, s->s0);
         if (got < 0) rc = WR_ERR_NOMEM;
         for (int j = 0; j < got && n < N; j++)
             if (!s->mask[s->ids[j]]) s->cand[n] = s->ids[j], s->cs[n++] = s->s0[j];
         /* the stage's own scores (the index's inner products are them up to its temperature) */
-        wr_query rq = {user, q->items, q->len};
         if (!rc && r->vt->score_items) rc = r->vt->score_items(r, &rq, s->cand, n, s->cs);
     } else {
-        wr_query rq = {user, q->items, q->len};
         rc = wr__score_batch(r, &rq, 1, s->s0);
         if (!rc) n = wr_topk(s->s0, s->mask, V, N, s->cand, s->cs);
     }
@@ -271,7 +271,7 @@ static int pipe_score(wr_model *m, const wr_query *q, float *scores) {
         return WR_OK;
     }
     wr_model *k = s->stage[1];
-    wr_query kq = {k->users.n ? q->user : -1, q->items, q->len};
+    wr_query kq = {k->users.n ? q->user : -1, q->items, q->len, k->features.n ? q->features : NULL, k->features.n ? q->n_features : 0};
     /* stage 1's scores stay in s->cs; stage 2's for the candidates into s->s1[0..n) */
     if (k->vt->score_items) {
         if ((rc = wr__check_history(k, q->items, q->len)) || (rc = k->vt->score_items(k, &kq, s->cand, n, s->s1))) return rc;

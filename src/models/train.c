@@ -109,6 +109,8 @@ int wr_train_begin(wr_model *m, const wr_data *data, const wr_split *split, doub
     wr__vocab_free(&m->users);
     if (wr__vocab_copy(&m->items, &data->items) < 0) return wr__oom(m->ctx, "copying the item vocabulary");
     if ((m->vt->caps & WR_USES_USERS) && wr__vocab_copy(&m->users, &data->users) < 0) return wr__oom(m->ctx, "copying the user vocabulary");
+    wr__vocab_free(&m->features);
+    if ((m->vt->caps & WR_USES_FEATURES) && wr__vocab_copy(&m->features, &data->features.values) < 0) return wr__oom(m->ctx, "copying the feature keys");
     wr_train *t = wr__calloc(1, sizeof *t);
     if (!t) return wr__oom(m->ctx, "starting training");
     m->train = t;

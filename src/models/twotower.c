@@ -174,8 +174,8 @@ static void grad_row(tt_state *s, float *G, int t, int r, float scale, const flo
 }
 
 /* The query tower's input for (user, history), or its gradient din sent back (G non-NULL). */
-static void query_input(tt_state *s, const float *P, float *G, int user, const int *hist, int len, int features_only, float *x,
-                        const float *din) {
+static void query_input(tt_state *s, const float *P, float *G, int user, const int *hist, int len, int features_only, const int *vf, int nvf,
+                        float *x, const float *din) {
     int E = s->E, o = 0;
     if (x) memset(x, 0, (size_t)s->qw[0] * sizeof(float));
     if (features_only) len = 0;
@@ -186,11 +186,13 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
         }
         o += E;
     }
-    if (s->qfeat) {
-        int64_t a = user >= 0 ? s->ustart[user] : 0, b = user >= 0 ? s->ustart[user + 1] : 0;
-        for (int64_t k = a; k < b; k++) {
-            if (G) grad_row(s, G, T_FEAT, s->ufeat[k], 1.0f / (float)(b - a), din + o);
-            else add_row(s, P, T_FEAT, s->ufeat[k], 1.0f / (float)(b - a), x + o);
+    if (s->qfeat) { /* a known user's features, or a visitor's (user -1) */
+        const int32_t *f = user >= 0 ? s->ufeat + s->ustart[user] : NULL;
+        int nf = user >= 0 ? (int)(s->ustart[user + 1] - s->ustart[user]) : nvf;
+        for (int k = 0; k < nf; k++) {
+            int id = f ? f[k] : vf[k];
+            if (G) grad_row(s, G, T_FEAT, id, 1.0f / (float)nf, din + o);
+            else add_row(s, P, T_FEAT, id, 1.0f / (float)nf, x + o);
         }
         o += E;
     }
@@ -283,7 +285,7 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     for (int b = 0; b < n; b++) {
         int u = users[b];
         const int32_t *h = tr->items + tr->start[u];
-        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), drop && drop[b], s->qa[0] + (size_t)b * s->qw[0], NULL);
+        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, s->qa[0] + (size_t)b * s->qw[0], NULL);
     }
     for (int j = 0; j < J; j++) {
         s->bitems[j] = j < n ? items[j] : negs[j - n];
@@ -325,7 +327,7 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     tower_backward(s, P, s->grad, 1, J, s->in, s->inorm, s->ig);
     for (int b = 0; b < n; b++) {
         int u = users[b];
-        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), drop && drop[b], NULL, s->qd[0] + (size_t)b * s->qw[0]);
+        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, NULL, s->qd[0] + (size_t)b * s->qw[0]);
     }
     for (int j = 0; j < J; j++) item_input(s, P, s->grad, s->bitems[j], drop && drop[n + j], NULL, s->id[0] + (size_t)j * s->iw[0]);
     float reg = (float)wr__hp(m, "reg");
@@ -452,7 +454,7 @@ static float inv_temperature(const wr_model *m) {
 static int tt_score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     tt_state *s = m->state;
     if (item_vectors(m) < 0 || alloc_acts(s, n > 256 ? n : 256) < 0) return wr__oom(m->ctx, "scoring");
-    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, 0, s->qa[0] + (size_t)q * s->qw[0], NULL);
+    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, 0, qs[q].features, qs[q].n_features, s->qa[0] + (size_t)q * s->qw[0], NULL);
     tower_forward(s, m->params, 0, n, s->qn, s->qnorm);
     wr_linear_forward(scores, s->qn, s->ivec, NULL, n, s->D, s->V);
     wr_scale(scores, inv_temperature(m), (size_t)n * s->V);
@@ -464,7 +466,7 @@ static int tt_score(wr_model *m, const wr_query *q, float *scores) { return tt_s
 static int tt_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
     tt_state *s = m->state;
     if (item_vectors(m) < 0 || alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "scoring");
-    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, s->qa[0], NULL);
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, s->qa[0], NULL);
     tower_forward(s, m->params, 0, 1, s->qn, s->qnorm);
     float it = inv_temperature(m);
     for (int j = 0; j < n; j++) out[j] = wr_dot(s->qn, s->ivec + (size_t)items[j] * s->D, s->D) * it;
@@ -474,7 +476,7 @@ static int tt_score_items(wr_model *m, const wr_query *q, const int *items, int 
 static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     tt_state *s = m->state;
     if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing a query vector");
-    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, s->qa[0], NULL);
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, s->qa[0], NULL);
     tower_forward(s, m->params, 0, 1, out, s->qnorm);
     return WR_OK;
 }

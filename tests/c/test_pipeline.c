@@ -149,7 +149,7 @@ static void score_items(void) {
         float *all = malloc((size_t)V * sizeof *all), some[5];
         int user = wr_model_n_users(m) ? 4 : -1;
         CHECK(wr_model_score(m, user, hist, 4, all) == WR_OK);
-        wr_query q = {user, hist, 4};
+        wr_query q = {.user = user, .items = hist, .len = 4};
         CHECK(m->vt->score_items(m, &q, items, 5, some) == WR_OK);
         double worst = 0;
         for (int j = 0; j < 5; j++) worst = fmax(worst, fabs(some[j] - all[items[j]]));

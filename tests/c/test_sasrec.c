@@ -81,7 +81,7 @@ static void batch_equals_single(wr_model *m) {
     for (int i = 0; i < N; i++) {
         lens[i] = i % 8 == 7 ? 0 : 1 + i % 7;
         for (int t = 0; t < lens[i]; t++) store[i][t] = (i * 3 + t * 5) % V;
-        qs[i] = (wr_query){-1, store[i], lens[i]};
+        qs[i] = (wr_query){.user = -1, .items = store[i], .len = lens[i]};
     }
     float *batch = malloc((size_t)N * V * sizeof *batch), *one = malloc((size_t)V * sizeof *one);
     CHECK(wr__score_batch(m, qs, N, batch) == WR_OK);

@@ -199,6 +199,25 @@ static void planted_cold_start(void) {
     printf("planted: cold users %d/%d first get an item of their category\n", cu, n_cold);
     CHECK(n_cold >= 8);
     CHECK(cu >= n_cold - 1);
+    /* a visitor described by the features of a cold user is scored as that user */
+    for (int u = 0; u < 60; u++) {
+        if (!user_in[u] || d->user_start[u + 1] == d->user_start[u]) continue;
+        int V0 = wr_model_n_items(m), seg = wr_model_feature_index(m, u % 2 ? "user.segment=B" : "user.segment=A");
+        CHECK(seg >= 0);
+        CHECK(wr_model_feature_index(m, "user.segment=Z") == -1);
+        float *a = malloc((size_t)V0 * sizeof *a), *b = malloc((size_t)V0 * sizeof *b);
+        CHECK(wr_model_score(m, wr_model_user_index(m, d->users.keys[u]), NULL, 0, a) == WR_OK);
+        CHECK(wr_model_visitor(m, &seg, 1) == WR_OK);
+        CHECK(wr_model_score(m, -1, NULL, 0, b) == WR_OK);
+        CHECK(memcmp(a, b, (size_t)V0 * sizeof *a) == 0);
+        CHECK(wr_model_visitor(m, NULL, 0) == WR_OK);
+        CHECK(wr_model_score(m, -1, NULL, 0, b) == WR_OK); /* no visitor: the training counts */
+        CHECK(memcmp(a, b, (size_t)V0 * sizeof *a) != 0);
+        int bad = 99;
+        CHECK(wr_model_visitor(m, &bad, 1) == WR_ERR_ARG);
+        free(a), free(b);
+        break;
+    }
     /* the query vector ranks the items as the scores do: score = q . v / temperature */
     int V = wr_model_n_items(m), D = wr_model_vector_dim(m);
     CHECK(D == 8);

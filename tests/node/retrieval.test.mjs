@@ -28,6 +28,20 @@ test('twotower: vectors rank as recommend does; cold users get recommendations f
     assert.ok(report.full['Recall@10'] > 0);
     assert.ok(report.full.baselines.pop['NDCG@10'] > 0);
     assert.throws(() => engine.model('pop').itemVectors(), WasmrecError);
+    // a visitor by profile: different profiles, different lists; an unknown value is named
+    const users = g.users.split('\n')[0].split(',');
+    assert.deepEqual(users.slice(1), ['device', 'region']);
+    const a = m.recommend([], { userFeatures: { device: 'mobile', region: 'south' } }).map((r) => r.item);
+    const b = m.recommend([], { userFeatures: { device: 'desktop', region: 'north' } }).map((r) => r.item);
+    assert.equal(a.length, 10);
+    assert.notDeepEqual(a, b);
+    assert.deepEqual(m.recommend([], { userFeatures: { device: 'mobile', region: 'south' } }).map((r) => r.item), a);
+    assert.equal(m.queryVector([], { userFeatures: { device: 'mobile' } }).length, 16);
+    assert.throws(() => m.recommend([], { userFeatures: { device: 'phone' } }), /device.*phone/);
+    assert.throws(() => m.recommend([], { user: '3', userFeatures: { device: 'mobile' } }), /not both/);
+    const fromFile = engine.loadModel(m.save());
+    assert.deepEqual(fromFile.recommend([], { userFeatures: { device: 'mobile', region: 'south' } }).map((r) => r.item), a);
+    fromFile.dispose();
     m.dispose();
     d.dispose();
 });
