@@ -36,6 +36,8 @@ if ! /usr/bin/python3 -c 'import hnswlib' 2>/dev/null; then
 fi
 ${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/ann/ann_bench.c build/libwasmrec.a -lm -o "$out/ann_bench"
 
+# ---- HOOK: other vectors. The second part of issue 13's bench (the two-tower model's own item
+# vectors from the demo store, once `--model twotower` can export them) points VECTORS_FILE here.
 if [ -n "${VECTORS_FILE:-}" ]; then
   base=$VECTORS_FILE
   bytes=$(stat -c %s "$base")
