@@ -23,7 +23,7 @@ static const char *const prefix[2] = {"retrieve", "rank"};
 
 static const wr_param_def pipe_params[] = {
     {"retrieve", WR_PARAM_ENUM, 0, 0, 19, FAMILIES, "stage 1: the model that retrieves the candidates"},
-    {"rank", WR_PARAM_ENUM, 9, 0, 19, FAMILIES, "stage 2: the model that orders them (sasrec: on the demo store it re-ranks two-tower candidates better than deepfm does)"},
+    {"rank", WR_PARAM_ENUM, 19, 0, 19, FAMILIES, "stage 2: the model that orders them"},
     {"candidates", WR_PARAM_INT, 100, 1, 1000000, NULL, "items stage 1 hands to stage 2 per query"},
     {"rerank", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the candidates in stage 2's order; 0 = in stage 1's (the list before re-ranking)"},
     {"combine", WR_PARAM_ENUM, 0, 0, 1, "auto|rank", "auto: a stage 2 whose scores are logits of a probability (lr, fm, ffm, deepfm, gmf, mlp, neumf) orders by stage 1's score + log P: P(event) P(label | event); rank: by stage 2's score alone"},
