@@ -279,6 +279,11 @@ WR_NODISCARD int wr_model_item_vectors(wr_model *model, float *out);
  * scores are its inner products with the item vectors, times a positive constant. */
 WR_NODISCARD int wr_model_query_vector(wr_model *model, int user, const int *history, int len, float *out);
 
+/* The vector of an item the model has never seen, from side features alone (feature indices of
+ * wr_model_feature_index, "item.category=TVs"): where a new item would land among the item
+ * vectors, and so whose query vectors it would rank high (twotower with item features). */
+WR_NODISCARD int wr_model_feature_item_vector(wr_model *model, const int *features, int n, float *out);
+
 /* A visitor the model does not know, described by side features: the index of a feature key
  * ("user.device=mobile"; numeric fields by their bucket, "user.age=q3"), or -1; and the features
  * that the unknown user (-1) carries in the next wr_model_score / recommend / query_vector calls

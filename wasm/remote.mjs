@@ -4,6 +4,6 @@
 // worker-client.d.ts. Methods that need more than forwarding (training with progress, bytes
 // moved to the worker, batches) are written out in both files instead.
 export const FORWARDED = {
-    Model: ['recommendDetailed', 'addSession', 'explain', 'attention', 'itemMap', 'itemVectors', 'queryVector', 'twoStage', 'itemTitle', 'knownItems', 'evaluate', 'save'],
+    Model: ['recommendDetailed', 'addSession', 'explain', 'attention', 'itemMap', 'itemVectors', 'queryVector', 'itemVectorFor', 'twoStage', 'itemTitle', 'knownItems', 'evaluate', 'save'],
     Dataset: ['catalogue', 'lengths'],
 };

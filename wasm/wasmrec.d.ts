@@ -396,6 +396,8 @@ export class Model {
     itemVectors(): ItemVectors;
     /** twotower: the query's vector; its inner products with itemVectors() rank as recommend does. */
     queryVector(history: string[], options?: { user?: string; userFeatures?: Record<string, string | string[]> }): Float32Array;
+    /** twotower with item features: the vector of a new item from side-feature values alone. */
+    itemVectorFor(itemFeatures: Record<string, string | string[]>): Float32Array;
     /** pipeline: the retrieval stage's candidates, then their order under the ranking stage. */
     twoStage(history: string[], options?: { user?: string; excludeSeen?: ExcludeSeen }): TwoStage;
     /** Leave-one-out evaluation: the engine's JSON report, parsed. */
@@ -423,7 +425,7 @@ export interface Attention {
     unknown: string[];
 }
 export interface ItemVectors { items: string[]; dim: number; vectors: Float32Array }
-export interface StagedRecommendation extends Recommendation { title?: string; retrievedAt: number }
+export interface StagedRecommendation extends Recommendation { retrievedAt: number }
 export interface TwoStage { candidates: Recommendation[]; ranked: StagedRecommendation[]; retrieve: string; rank: string }
 export interface ItemMap {
     /** Item ids in the model's order; x[i], y[i] is items[i]. */

@@ -1065,6 +1065,35 @@ export class Model extends Handle {
     }
 
     /**
+     * The vector of an item the model has never seen, from side-feature values alone ({ category:
+     * 'TVs', price: 'budget' }, fields as in the items table): where it would land among
+     * itemVectors(), and so whose queryVector ranks it high. twotower trained with item features.
+     */
+    itemVectorFor(itemFeatures) {
+        if (itemFeatures === null || typeof itemFeatures !== 'object' || Array.isArray(itemFeatures)) {
+            throw new TypeError(`itemVectorFor: itemFeatures must be an object of field -> value, got ${show(itemFeatures)}`);
+        }
+        const p = this._live();
+        const rt = this._engine._rt;
+        const dim = rt.exports.wr_model_vector_dim(p);
+        return rt.scoped((s) => {
+            const ids = [];
+            for (const [field, value] of Object.entries(itemFeatures)) {
+                for (const v of Array.isArray(value) ? value : [value]) {
+                    const id = rt.exports.wr_model_feature_index(p, s.string(`item.${field}=${v}`));
+                    if (id < 0) throw new RangeError(`itemVectorFor: ${this.name} knows no item feature ${show(field)} = ${show(v)} (fields and values as in the items table it was trained with)`);
+                    ids.push(id);
+                }
+            }
+            const arr = s.zeros(4 * Math.max(ids.length, 1));
+            rt.u8().set(new Uint8Array(Int32Array.from(ids).buffer), arr);
+            const out = s.zeros(4 * Math.max(dim, 1));
+            this._engine._check(rt.exports.wr_model_feature_item_vector(p, arr, ids.length, out));
+            return rt.f32(out, dim).slice();
+        });
+    }
+
+    /**
      * A pipeline's two stages for one query: { candidates: [{ item, score, title }] in the
      * retrieval stage's order, ranked: [{ item, score, title, retrievedAt }] in the ranking stage's
      * (retrievedAt: the item's place among the candidates), retrieve, rank } (the stages' model

@@ -104,6 +104,7 @@ export class WorkerModel {
     itemMap(): Promise<ItemMap>;
     itemVectors(): Promise<ItemVectors>;
     queryVector(history: string[], options?: { user?: string; userFeatures?: Record<string, string | string[]> }): Promise<Float32Array>;
+    itemVectorFor(itemFeatures: Record<string, string | string[]>): Promise<Float32Array>;
     twoStage(history: string[], options?: { user?: string; excludeSeen?: ExcludeSeen }): Promise<TwoStage>;
     /** Index of each id in the model's vocabulary, -1 when unknown. */
     itemIndexes(ids: string[]): Promise<number[]>;

@@ -309,6 +309,15 @@ int wr_model_query_vector(wr_model *m, int user, const int *history, int len, fl
     return rc ? rc : m->vt->query_vector(m, &q, out);
 }
 
+int wr_model_feature_item_vector(wr_model *m, const int *features, int n, float *out) {
+    if (!m || !out || n < 1 || !features) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_feature_item_vector: model, features (at least one) and out are required");
+    if (!wr_model_vector_dim(m) || !m->vt->feature_item_vector) return no_vectors(m);
+    for (int i = 0; i < n; i++)
+        if (features[i] < 0 || features[i] >= m->features.n)
+            return wr__err(m->ctx, WR_ERR_ARG, "item feature %d is not a feature index (the model has %d)", features[i], m->features.n);
+    return m->vt->feature_item_vector(m, features, n, out);
+}
+
 int wr__score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     for (int i = 0; i < n; i++) {
         int rc = check_query(m, &qs[i]);

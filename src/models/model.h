@@ -83,6 +83,9 @@ typedef struct wr_model_vt {
     /* Optional: scores (n) of the given items (0-based, valid) for the query, as score would give
      * them: what a pipeline's ranking stage calls on its candidates. NULL = score every item. */
     int (*score_items)(wr_model *m, const wr_query *q, const int *items, int n, float *out);
+    /* Optional: the vector (item_vectors' dim) of an item the model has never seen, from its side
+     * features (the model's feature ids, checked) alone. */
+    int (*feature_item_vector)(wr_model *m, const int *features, int n, float *out);
 } wr_model_vt;
 
 typedef struct wr_train wr_train; /* training under way (train.c) */

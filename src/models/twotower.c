@@ -473,6 +473,18 @@ static int tt_score_items(wr_model *m, const wr_query *q, const int *items, int 
     return WR_OK;
 }
 
+/* An item the model has never seen, from its side features alone (the item tower without an id). */
+static int tt_feature_item_vector(wr_model *m, const int *features, int n, float *out) {
+    tt_state *s = m->state;
+    if (!s->ifeats) return wr__err(m->ctx, WR_ERR_STATE, "twotower: this model was trained without item features (--items)");
+    if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing an item vector");
+    float *x = s->ia[0];
+    memset(x, 0, (size_t)s->iw[0] * sizeof(float));
+    for (int k = 0; k < n; k++) add_row(s, m->params, T_FEAT, features[k], 1.0f / (float)n, x + (s->iid ? s->E : 0));
+    tower_forward(s, m->params, 1, 1, out, s->inorm);
+    return WR_OK;
+}
+
 static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     tt_state *s = m->state;
     if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing a query vector");
@@ -525,4 +537,5 @@ const wr_model_vt wr__twotower_vt = {
     .item_vectors = tt_item_vectors,
     .query_vector = tt_query_vector,
     .score_items = tt_score_items,
+    .feature_item_vector = tt_feature_item_vector,
 };

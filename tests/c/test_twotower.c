@@ -257,6 +257,21 @@ static void planted_cold_start(void) {
     printf("planted: %d warm users of %d first get a cold item (of %d) of their category\n", ci, warm, n_cold);
     CHECK(n_cold >= 2);
     CHECK(ci >= warm - 2);
+    /* a new item from its features alone lands where a cold item with those features is */
+    for (int i = 0; i < 24; i++) {
+        if (!item_in[i]) continue;
+        int k = wr_model_item_index(m, d->items.keys[i]), V1 = wr_model_n_items(m), D1 = wr_model_vector_dim(m);
+        int cat = wr_model_feature_index(m, atoi(d->items.keys[i] + 1) % 2 ? "item.category=Y" : "item.category=X");
+        float *all = malloc((size_t)V1 * D1 * sizeof *all), *one = malloc((size_t)D1 * sizeof *one);
+        CHECK(cat >= 0);
+        CHECK(wr_model_item_vectors(m, all) == WR_OK);
+        CHECK(wr_model_feature_item_vector(m, &cat, 1, one) == WR_OK);
+        CHECK(memcmp(one, all + (size_t)k * D1, (size_t)D1 * sizeof *one) == 0);
+        int bad = -1;
+        CHECK(wr_model_feature_item_vector(m, &bad, 1, one) == WR_ERR_ARG);
+        free(all), free(one);
+        break;
+    }
     wr_model_free(m);
     /* a tower that reads nothing: a clear error */
     const char *none[] = {"user_id", "0", "history", "0", NULL};

@@ -39,6 +39,15 @@ test('twotower: vectors rank as recommend does; cold users get recommendations f
     assert.equal(m.queryVector([], { userFeatures: { device: 'mobile' } }).length, 16);
     assert.throws(() => m.recommend([], { userFeatures: { device: 'phone' } }), /device.*phone/);
     assert.throws(() => m.recommend([], { user: '3', userFeatures: { device: 'mobile' } }), /not both/);
+    // a new item from its features: a vector of the same size, different for different features
+    const cols = g.items.split('\n')[0].split(',');
+    assert.deepEqual(cols.slice(1), ['category', 'group', 'price']);
+    const row = g.items.split('\n')[1].split(',');
+    const nv = m.itemVectorFor({ category: row[1], group: row[2], price: row[3] });
+    assert.equal(nv.length, 16);
+    assert.ok(Math.abs(nv.reduce((a, x) => a + x * x, 0) - 1) < 1e-4, 'an L2-normalised item vector');
+    assert.notDeepEqual(m.itemVectorFor({ category: row[1] }), nv);
+    assert.throws(() => m.itemVectorFor({ category: 'Spaceships' }), /category.*Spaceships/);
     const fromFile = engine.loadModel(m.save());
     assert.deepEqual(fromFile.recommend([], { userFeatures: { device: 'mobile', region: 'south' } }).map((r) => r.item), a);
     fromFile.dispose();
