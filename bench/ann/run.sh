@@ -20,6 +20,9 @@
 # n x ANN_DIM (n from its size); queries are QUERIES_FILE (raw float32, m x ANN_DIM) when given,
 # else ANN_QUERIES of its rows plus N(0, 0.05^2) noise.
 #   VECTORS_FILE=items.f32 ANN_DIM=32 bash bench/ann/run.sh
+# The two-tower's own vectors from the demo store (1,000 items, 5,000 session queries):
+#   node bench/ann/twotower_vectors.mjs build/bench/ann/tt_items.f32 build/bench/ann/tt_queries.f32
+#   VECTORS_FILE=build/bench/ann/tt_items.f32 QUERIES_FILE=build/bench/ann/tt_queries.f32 ANN_DIM=64 bash bench/ann/run.sh
 set -euo pipefail
 n=${ANN_N:-200000} nq=${ANN_QUERIES:-1000} dim=${ANN_DIM:-64} centres=${ANN_CENTRES:-300}
 metric=${ANN_METRIC:-cosine} M=${ANN_M:-16} efc=${ANN_EFC:-100}
