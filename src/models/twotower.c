@@ -1,6 +1,7 @@
 /* twotower.c: two-tower retrieval (Covington et al. 2016; Yi et al. 2019).
  *   query tower: [user id row ; mean of the user's side-feature rows ; mean of the item rows of
- *                the last `history` history items] -> MLP -> L2-normalised u (dim)
+ *                the last `history` history items ; (pool=mean_last) the last item's row]
+ *                -> MLP -> L2-normalised u (dim)
  *   item tower:  [item id row ; mean of the item's side-feature rows] -> MLP -> L2-normalised v
  *   score(q, i) = u . v_i / temperature (the temperature fixed, or learned as log_temperature)
  * A part is there when its setting is on (user_id, item_id, history > 0) and, for the features,
@@ -43,6 +44,7 @@ static const wr_param_def tt_params[] = {
     {"logq", WR_PARAM_INT, 1, 0, 1, NULL, "1 = subtract log of each negative's expected count (sampling-bias correction)"},
     {"n_uniform", WR_PARAM_INT, 0, 0, 1 << 14, NULL, "extra negatives drawn uniformly from the catalogue, shared by the batch"},
     {"history", WR_PARAM_INT, 50, 0, 10000, NULL, "recent history items the query tower pools (0 = none)"},
+    {"pool", WR_PARAM_ENUM, 1, 0, 1, "mean|mean_last", "how the history enters the query tower: the mean of its items, or that and the last item in a slot of its own (order matters in sessions)"},
     {"user_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the query tower reads a row per user id"},
     {"item_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the item tower reads a row per item id"},
     {"init", WR_PARAM_FLOAT, 0.05, 0, 10, NULL, "standard deviation of the initial embedding rows"},
@@ -57,7 +59,7 @@ typedef struct {
 
 typedef struct {
     int U, V, F, D, E, H, L;   /* F: side-feature rows; E = D; H: history items pooled */
-    int quser, qfeat, qhist;   /* query parts present */
+    int quser, qfeat, qhist, qlast; /* query parts present */
     int iid, ifeats;           /* item parts present */
     int qw[MAX_LAYERS + 2], iw[MAX_LAYERS + 2]; /* tower widths: [input, hidden..., D] */
     wr_layout layout;
@@ -92,14 +94,14 @@ static int build_layout(wr_model *m, int U, int V, int F, int has_ufeat, int has
     tt_state *s = m->state;
     s->U = U, s->V = V, s->F = F, s->D = s->E = (int)wr__hp(m, "dim"), s->L = (int)wr__hp(m, "layers");
     s->H = (int)wr__hp(m, "history");
-    s->quser = wr__hp(m, "user_id") != 0, s->qfeat = has_ufeat, s->qhist = s->H > 0;
+    s->quser = wr__hp(m, "user_id") != 0, s->qfeat = has_ufeat, s->qhist = s->H > 0, s->qlast = s->qhist && wr__hp(m, "pool") == 1;
     s->iid = wr__hp(m, "item_id") != 0, s->ifeats = has_ifeat;
     if (!s->quser && !s->qfeat && !s->qhist)
         return wr__err(m->ctx, WR_ERR_ARG, "twotower: the query tower reads nothing: set user_id=1 or history > 0, or give user features (--users)");
     if (!s->iid && !s->ifeats)
         return wr__err(m->ctx, WR_ERR_ARG, "twotower: the item tower reads nothing: set item_id=1 or give item features (--items)");
     int E = s->E, hidden = (int)wr__hp(m, "hidden");
-    s->qw[0] = E * (s->quser + s->qfeat + s->qhist), s->iw[0] = E * (s->iid + s->ifeats);
+    s->qw[0] = E * (s->quser + s->qfeat + s->qhist + s->qlast), s->iw[0] = E * (s->iid + s->ifeats);
     for (int l = 1; l <= s->L; l++) s->qw[l] = s->iw[l] = hidden;
     s->qw[s->L + 1] = s->iw[s->L + 1] = s->D;
     float init = (float)wr__hp(m, "init");
@@ -202,6 +204,11 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
             if (G) grad_row(s, G, T_ITEM, hist[t], 1.0f / (float)(len - from), din + o);
             else add_row(s, P, T_ITEM, hist[t], 1.0f / (float)(len - from), x + o);
         }
+        o += E;
+    }
+    if (s->qlast && len > 0) {
+        if (G) grad_row(s, G, T_ITEM, hist[len - 1], 1, din + o);
+        else add_row(s, P, T_ITEM, hist[len - 1], 1, x + o);
     }
 }
 
