@@ -1,7 +1,7 @@
 // app.mjs: the demo page. Loads the engine in this tab, generates the demo store, loads the small
 // pretrained models from models/ (so the playground recommends before any training), and wires
-// the seven panels: data, train and compare, playground, pick a user, look inside, models in and
-// out, privacy.
+// the nine panels: data, train and compare, playground, pick a user, new visitor, retrieve then
+// rank (the two stages and the index), look inside, models in and out, privacy.
 // Training runs in workers; everything else is a synchronous engine call of a few milliseconds.
 // The page fetches nothing but its own files.
 import { loadEngine } from '../wasm/wasmrec.mjs';
@@ -12,6 +12,9 @@ import { initData, loadDemo } from './data.mjs';
 import { initTrain, addResult } from './train.mjs';
 import { initPlay } from './play.mjs';
 import { initUsers } from './users.mjs';
+import { initVisitor } from './visitor.mjs';
+import { initStages } from './stages.mjs';
+import { initAnn } from './ann.mjs';
 import { initInside } from './inside.mjs';
 import { initModels } from './models.mjs';
 import { initPrivacy, markReady, renderStored } from './privacy.mjs';
@@ -73,8 +76,8 @@ async function restoreTrained(dataKey) {
         try {
             const model = state.engine.loadModel(saved.bytes, { source: info.name });
             const m = info.meta;
-            addModel({ id: newId(), name: m.model, label: modelLabel(m.model), origin: 'trained', dataKey,
-                model, curve: m.curve ?? [], size: info.size, params: m.params });
+            addModel({ id: newId(), name: m.model, label: modelLabel(m.model, m.params), origin: 'trained', dataKey,
+                model, curve: m.curve ?? [], size: info.size, params: m.params, setup: m.setup });
             addResult({ name: m.model, origin: 'trained', restored: true, dataKey, metrics: m.metrics, seen: m.seen,
                 epochs: m.epochs, trainMs: m.trainMs, params: m.params, setup: m.setup });
             restored.push(model);
@@ -118,6 +121,9 @@ async function main() {
     initData();
     const play = initPlay();
     initUsers();
+    initVisitor();
+    initStages();
+    initAnn();
     initInside();
     initModels();
     const presets = initTrain(); // fetches the presets meanwhile

@@ -174,6 +174,8 @@ async function describe(d) {
     const ds = d.dataset;
     if (!ds.hasRatings && !SIDES.some((s) => d.source.sides[s])) { // nothing to read from the text
         document.getElementById('data').dataset.view = 'ready';
+        d.sideFields = {};
+        emit('sides');
         return;
     }
     const summary = d.summary ?? await summarize(await textOf(d), ds.format);
@@ -198,6 +200,7 @@ async function describe(d) {
         if (drop) parts.push(el('span', {}, 'Drop ', el('code', {}, d.source.drop), `: ${fmtInt(total - keptN)} events left out, ${fmtInt(ds.events)} kept. `));
         if (label && ds.labelled) {
             const pos = kept.filter(([v]) => label.test(v)).reduce((a, [, c]) => a + c, 0);
+            d.positiveShare = keptN ? pos / keptN : undefined; // train.mjs estimates a pipeline's steps with it
             parts.push(el('span', { id: 'label-share', dataset: { positive: String(pos), events: String(keptN) } }, 'Label ', el('code', {}, d.source.label),
                 `: ${pct(pos, keptN)} positive (${fmtInt(pos)} of ${fmtInt(keptN)} events). `));
             parts.push('Leave-one-out ranks each user\'s last event and leaves the label out; the held-out protocols (Train and compare) ' +
@@ -211,6 +214,7 @@ async function describe(d) {
     const rows = [];
     const notes = [];
     let sum = 0;
+    d.sideFields = {}; // the fields of each side table, for the new-visitor panel (visitor.mjs)
     for (const side of SIDES) {
         const t = d.source.sides[side];
         if (!t) continue;
@@ -218,6 +222,7 @@ async function describe(d) {
         let f;
         try { f = sideFields(t.text, side, ids); } catch (e) { notes.push(`${t.name}: ${e.message}`); continue; }
         if (state.data !== d) return;
+        d.sideFields[side] = f;
         const unit = side === 'items' ? 'items' : ds.format === 'movielens' || ds.format === 'seq' ? 'users' : 'sessions';
         notes.push(`${t.name}: ${fmtInt(f.matched)} of ${fmtInt(side === 'users' ? summary.users.size : d.byId.size)} ${unit} have features` +
             (f.rows > f.matched ? ` (${fmtInt(f.rows - f.matched)} rows for ids the data lacks)` : ''));
@@ -242,6 +247,7 @@ async function describe(d) {
         ui.featuresNote.textContent = notes.join(' · ');
     }
     document.getElementById('data').dataset.view = 'ready';
+    emit('sides');
 }
 
 /** Generates the demo store in the page (a few hundred ms) and makes it the current data. */

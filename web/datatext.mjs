@@ -261,7 +261,8 @@ function sideTable(text, side) {
  * The fields of a side table (side 'users' or 'items') as the engine encodes them, counted over
  * the rows whose id is in `ids` (a Set or Map of the data's ids; every row when absent):
  * { format, rows, matched, fields: [{ name: 'user.age', kind: 'categorical' | 'multi' | 'numeric',
- * values, examples: [[value, count]], range: [min, max] (numeric) }] }. Numeric: every value a
+ * values, examples: [[value, count]] (the first four), counts: [[value, count]] (all; numeric: the
+ * buckets q0..q9 in order), cuts (numeric: the nine bucket boundaries), range: [min, max] (numeric) }] }. Numeric: every value a
  * number and more than 20 distinct ones, bucketed into 10 quantile buckets over the whole table.
  */
 export function sideFields(text, side, ids) {
@@ -307,6 +308,8 @@ export function sideFields(text, side, ids) {
         const xs = [...raw.keys()];
         return {
             name: `${prefix}.${name}`, kind, values: counts.size, examples: kind === 'numeric' ? [] : examples.slice(0, 4),
+            // every value with its count, most frequent first (numeric: the buckets in order, with their cuts)
+            counts: kind === 'numeric' ? examples.sort((a, b) => Number(a[0].slice(1)) - Number(b[0].slice(1))) : examples, cuts,
             range: kind === 'numeric' && xs.length ? [xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b))] : null,
         };
     });

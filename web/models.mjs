@@ -1,4 +1,4 @@
-// models.mjs: panel 5. Every model the page holds, with a download button (model.save(): the
+// models.mjs: panel 8. Every model the page holds, with a download button (model.save(): the
 // safetensors bytes, saved through a Blob URL); and loading a model file back (engine.loadModel),
 // saying how many of the current data's items it knows (none: a model of another catalogue).
 import { state, on, addModel, newId, knownItems } from './state.mjs';
@@ -26,7 +26,7 @@ async function loadFile(file) {
     try {
         const bytes = new Uint8Array(await file.arrayBuffer());
         const model = state.engine.loadModel(bytes, { source: file.name });
-        addModel({ id: newId(), name: model.name, label: `${modelLabel(model.name)}`, origin: 'file', source: file.name,
+        addModel({ id: newId(), name: model.name, label: modelLabel(model.name, model.params), origin: 'file', source: file.name,
             dataKey: null, model, curve: [], size: bytes.length });
         const text = `Loaded ${file.name}: ${modelLabel(model.name)} over ${model.items.toLocaleString('en')} items. It is in the playground now.`;
         const known = knownItems(model);

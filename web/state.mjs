@@ -25,7 +25,8 @@ let nextId = 1;
 export const newId = () => nextId++;
 
 const listeners = new Map();
-/** Events: 'data' (new data set), 'catalogue' (titles added), 'models', 'results', 'session', 'stored'. */
+/** Events: 'data' (new data set), 'catalogue' (titles added), 'sides' (the side tables' fields read: data.sideFields),
+ * 'models', 'results', 'session', 'stored'. */
 export function on(event, fn) {
     if (!listeners.has(event)) listeners.set(event, []);
     listeners.get(event).push(fn);

@@ -62,7 +62,7 @@ const MODEL_COLOURS = {
     pop: '#7a8394', markov: '#1f8a70', itemknn: '#2f5fd0', gru4rec: '#d9731a',
     sasrec: '#8a3fc7', bert4rec: '#c73f6b', vsknn: '#3f9fc7', sknn: '#3f9fc7', stan: '#5c7a1f', vstan: '#5c7a1f',
     ease: '#8c5a2b', mf: '#b8860b', gmf: '#a0522d', mlp: '#6b8e23', neumf: '#008b8b', lr: '#556b2f', fm: '#d2386c',
-    ffm: '#7b3fa0', deepfm: '#1f6f8b',
+    ffm: '#7b3fa0', deepfm: '#1f6f8b', twotower: '#c0392b', pipeline: '#2c7a4b',
 };
 export const modelColour = (name) => MODEL_COLOURS[name] ?? '#444b57';
 
@@ -70,9 +70,13 @@ export const MODEL_LABELS = {
     pop: 'Most popular', markov: 'Markov chain', itemknn: 'Item-kNN', gru4rec: 'GRU4Rec',
     sasrec: 'SASRec', bert4rec: 'BERT4Rec', sknn: 'Session-kNN', vsknn: 'V-SKNN', stan: 'STAN', vstan: 'V-STAN',
     ease: 'EASE', mf: 'MF', gmf: 'GMF', mlp: 'NCF MLP', neumf: 'NeuMF', lr: 'Logistic regression', fm: 'FM', ffm: 'FFM',
-    deepfm: 'DeepFM',
+    deepfm: 'DeepFM', twotower: 'Two-tower', pipeline: 'Pipeline',
 };
-export const modelLabel = (name) => MODEL_LABELS[name] ?? name;
+/** A model's name for people; a pipeline's with its two stages when its settings name them. */
+export function modelLabel(name, params) {
+    const label = MODEL_LABELS[name] ?? name;
+    return params?.retrieve && params?.rank ? `${label}: ${modelLabel(params.retrieve)} → ${modelLabel(params.rank)}` : label;
+}
 
 // Twenty colours people tell apart (after Sasha Trubetskoy's list), the light ones darkened to
 // stand out on white.
