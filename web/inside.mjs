@@ -2,7 +2,7 @@
 // components (model.itemMap(), computed in the engine), one colour per category, names on hover;
 // and the model's loss and validation NDCG@10 per epoch.
 import { state, on, currentModels } from './state.mjs';
-import { $, el, categoryColours, modelColour } from './ui.mjs';
+import { $, el, categoryColours, modelColour, modelLabel } from './ui.mjs';
 import { mapChart, curveChart } from './charts.mjs';
 
 const ui = { select: $('inside-model'), note: $('inside-note'), explained: $('map-explained'), map: $('map'), legend: $('map-legend'), curve: $('inside-curve'), tooltip: $('tooltip') };
@@ -45,7 +45,11 @@ function show() {
         return;
     }
     if (!hasMap(entry)) {
-        empty(ui.map, `${entry.label} has no item embeddings: it counts clicks instead of learning vectors. Pick GRU4Rec, SASRec or BERT4Rec.`);
+        // which families have a map, from their info
+        const e = state.engine;
+        const withMap = e ? e.modelNames().filter((n) => e.modelInfo(n).can.item_map).map((n) => modelLabel(n)) : [];
+        empty(ui.map, `${entry.label} ${entry.model.info?.iterative ? 'has no item map of its own' : 'has no item embeddings: it counts clicks instead of learning vectors'}. ` +
+            `Pick ${withMap.length ? withMap.join(', ') : 'a neural model'}.`);
     } else {
         try {
             const m = entry.model.itemMap();
@@ -79,7 +83,8 @@ function show() {
         curve = curveChart(ui.curve, { colour: modelColour(entry.name) });
         curve.update(entry.curve);
     } else {
-        empty(ui.curve, `${entry.label} ${entry.origin === 'file' ? 'came from a file without its training history' : 'trains in one pass: no epochs'}.`);
+        empty(ui.curve, `${entry.label} ${entry.origin === 'file' ? 'came from a file without its training history'
+            : entry.model.info?.iterative ? 'kept no curve of its own (a pipeline trains its two stages one after the other)' : 'trains in one pass: no epochs'}.`);
     }
 }
 

@@ -220,8 +220,11 @@ function stagePlan(job) {
     const d = job.data;
     const s = job.setup;
     const [tr, va] = s.fractions ?? [1, 0];
-    const share = (s.heldOut ? (va > 0 ? tr : tr * 0.9) : 1) * (s.labelled ? d.positiveShare ?? 0.5 : 1);
-    const trainLen = (n) => (s.heldOut ? (s.protocol === 'cold-users' ? n : n * tr) * (s.labelled ? d.positiveShare ?? 0.5 : 1) : n >= 3 ? n - 2 : n);
+    // the training part (a split without validation holds 10% of it out to stop early)
+    const part = s.heldOut ? (va > 0 ? tr : tr * 0.9) : 1;
+    const cold = s.protocol === 'cold-users'; // whole users held out: the others keep every event
+    const positives = s.labelled ? d.positiveShare ?? 0.5 : 1;
+    const trainLen = (n) => (!s.heldOut ? (n >= 3 ? n - 2 : n) : (cold ? n : n * part) * positives);
     return STAGES.map((stage) => {
         const name = job.params[stage];
         const info = infoOf(name);
@@ -234,11 +237,10 @@ function stagePlan(job) {
         if (info.can.attention) {
             const len = setting('max_len');
             for (const n of d.lengths) { const t = trainLen(n); if (t >= 2) units += Math.ceil(t / len); }
-            if (s.protocol === 'cold-users') units *= share;
         } else {
             for (const n of d.lengths) units += trainLen(n);
-            if (s.protocol === 'cold-users') units *= share;
         }
+        if (cold) units *= part;
         const perEpoch = info.iterative ? Math.max(1, Math.ceil(units / setting('batch'))) : 1;
         return { stage, name, epochs, perEpoch, steps: perEpoch * epochs };
     });
@@ -560,8 +562,11 @@ async function run(job) {
         const test = s.labelled && Number.isFinite(f.AUC) ? `test AUC ${fmtMetric(f.AUC)} · NDCG@10 ${fmtMetric(f['NDCG@10'])}` : `test NDCG@10 ${fmtMetric(f['NDCG@10'])}`;
         const ndcg = `${test} (${fmtInt(n)} ${s.heldOut ? 'test events' : 'users'})`;
         const loss = job.params.loss && s.labelled ? ` · loss ${job.params.loss}` : '';
+        // cold users come with no session: a ranking stage that reads nothing else scores their candidates alike
+        const blind = job.staged && s.protocol === 'cold-users' && !infoOf(plan[1].name).uses.features
+            ? ` · cold users have no session and ${modelLabel(plan[1].name)} reads nothing else, so it scores their candidates alike: choose a ranking stage that reads side features` : '';
         job.ui.detail.textContent = job.staged
-            ? `${plan.map((st) => `${modelLabel(st.name)}${infoOf(st.name).iterative ? ` (${st.epochs} epochs)` : ''}`).join(' → ')}, ${job.params.candidates ?? infoOf(job.name).params.find((x) => x.name === 'candidates')?.default} candidates · ${ndcg}`
+            ? `${plan.map((st) => `${modelLabel(st.name)}${infoOf(st.name).iterative ? ` (${st.epochs} epochs)` : ''}`).join(' → ')}, ${job.params.candidates ?? infoOf(job.name).params.find((x) => x.name === 'candidates')?.default} candidates · ${ndcg}${blind}`
             : job.iterative ? `${last.epoch} epochs, best ${last.bestEpoch} kept · ${ndcg}${loss}` : `one pass, no epochs · ${ndcg}`;
         setJobState(job, 'running', 'saving in this browser…');
         const saved = await finished({ job, main, bytes, report, trainMs, epochs });
