@@ -511,7 +511,10 @@ static void apply_epochs(wr_model *m, const options *o) {
     if (!o->has_epochs) return;
     char v[32];
     snprintf(v, sizeof v, "%lld", o->epochs);
-    if (wr_model_set(m, "epochs", v) != WR_OK) say(2, "note: %s trains in one pass; --epochs is ignored\n", wr_model_name(m));
+    if (wr_model_set(m, "epochs", v) == WR_OK) return;
+    /* a pipeline: each stage that trains in epochs */
+    int staged = (wr_model_set(m, "retrieve.epochs", v) == WR_OK) + (wr_model_set(m, "rank.epochs", v) == WR_OK);
+    if (!staged) say(2, "note: %s trains in one pass; --epochs is ignored\n", wr_model_name(m));
 }
 
 static int cmd_train(wr_ctx *ctx, const options *o) {
