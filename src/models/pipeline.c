@@ -241,7 +241,7 @@ static int retrieve(wr_model *m, const wr_query *q, int *out_n) {
     for (int i = 0; excl && i < q->len; i++) s->mask[q->items[i]] = 1;
     int user = r->users.n ? q->user : -1, rc = WR_OK, n = 0;
     wr_query rq = {user, q->items, q->len, r->features.n ? q->features : NULL, r->features.n ? q->n_features : 0};
-    if (s->index) {
+    if (s->index && wr__hp(m, "index") == 0) { /* index=exact set after loading: the full scan */
         int k = N + (excl ? q->len : 0), ef = (int)wr__hp(m, "ef_search");
         if (k > V) k = V;
         rc = r->vt->query_vector(r, &rq, s->qv);
