@@ -3,7 +3,7 @@
 // tab) and takes the query vectors of a few hundred sessions of the data (model.queryVector, whose
 // inner products with the item vectors rank as recommend does). As the ef_search slider moves, the
 // queries are searched again at that width: recall@10 against the exact scan (efSearch 0) and
-// queries per second (one search call over all the queries, repeated for at least MIN_MS), each
+// queries per second (one search call over all the queries; the fastest of three timed rounds), each
 // width measured kept in the table beside. A pipeline keeps its retrieval stage's index inside the
 // model (its ef_search is a setting), so its vectors are not offered here: a two-tower's are.
 import { state, on, currentModels } from './state.mjs';
@@ -15,7 +15,8 @@ const QUERIES = 300;
 /** The slider's stops: from k (a narrower search returns fewer than k) up. */
 const EF = [10, 12, 14, 16, 20, 24, 32, 40, 48, 64, 96, 128, 192, 256];
 const EF_CONSTRUCTION = 40;
-const MIN_MS = 40;
+const MIN_MS = 15;
+const ROUNDS = 3;
 const ui = {
     intro: $('ann-intro'), model: $('ann-model'), m: $('ann-m'), ef: $('ann-ef'), efValue: $('ann-ef-value'),
     recall: $('ann-recall'), qps: $('ann-qps'), exact: $('ann-exact'), body: $('ann-body'), note: $('ann-note'),
@@ -39,18 +40,25 @@ function vectorModels() {
 }
 const current = () => vectorModels().find((m) => keyOf(m) === ui.model.value) ?? vectorModels()[0] ?? null;
 
-/** Queries per second of one search call over every query at ef, repeated for at least MIN_MS. */
+/**
+ * Queries per second of one search call over every query at ef: the fastest of ROUNDS rounds, each
+ * repeating the call for at least MIN_MS (the machine is shared: one disturbed round does not count).
+ */
 function timed(index, queries, ef) {
-    let n = 0;
     let hits;
-    const t0 = performance.now();
-    let dt = 0;
-    do {
-        hits = index.search(queries, { k: K, efSearch: ef });
-        n++;
-        dt = performance.now() - t0;
-    } while (dt < MIN_MS);
-    return { hits, qps: (n * built.count) / (dt / 1000) };
+    let best = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+        let n = 0;
+        const t0 = performance.now();
+        let dt = 0;
+        do {
+            hits = index.search(queries, { k: K, efSearch: ef });
+            n++;
+            dt = performance.now() - t0;
+        } while (dt < MIN_MS);
+        best = Math.max(best, (n * built.count) / (dt / 1000));
+    }
+    return { hits, qps: best };
 }
 
 function recallOf(hits) {
@@ -87,7 +95,10 @@ async function build(entry) {
     index.add(vectors);
     const buildMs = performance.now() - t0;
     built = { key, index, queries, count: picked.length, items: items.length, dim, M, buildMs, rows: new Map() };
-    // the exact scan: the truth every width is measured against, and its own speed
+    // the exact scan: the truth every width is measured against, and its own speed (after a pass
+    // at each end of the slider, so the first width measured is not the one that warms the code up)
+    index.search(queries, { k: K, efSearch: EF[0] });
+    index.search(queries, { k: K, efSearch: EF.at(-1) });
     const exact = timed(index, queries, 0);
     built.exact = exact.hits.map((h) => new Set(h.ids));
     built.exactQps = exact.qps;

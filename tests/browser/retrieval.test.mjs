@@ -5,8 +5,8 @@
 // candidates in the retrieval order and the same candidates re-ranked, each with the place it came
 // from; the index panel builds HNSW over the two-tower's item vectors and, as ef_search moves,
 // measures recall@10 against the exact scan (reaching 0.95) and queries/s; the new-visitor panel
-// reads its profile fields from the data view, gives two profiles two different top 10s, and
-// follows a click.
+// reads its profile fields from the data view, gives two profiles two different top 10s (and the
+// pipeline, whose ranking stage reads the profile too, its own), and follows a click.
 // Screenshots (build/screenshots/, 1280 x 720): train-retrieval, two-stages, index-tradeoff, new-visitor.
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -56,24 +56,26 @@ test('train and compare: the two-tower and the pipeline from their info, the pip
         const choices = (k) => { const x = p.find((q) => q.name === k); return { all: x.choices.split('|').filter((c) => names.includes(c)), def: x.choices.split('|')[x.default] }; };
         return { retrieve: choices('retrieve'), rank: choices('rank') };
     });
-    // each stage offers the families of the pipeline's info, retrieval at its default, ranking at the page's SASRec
+    // each stage offers the families of the pipeline's info, at its defaults, with the page's epochs for them
     const options = (sel) => page.locator(`${sel} option`).evaluateAll((l) => l.map((o) => o.value));
     assert.deepEqual(await options('#stage-retrieve'), info.retrieve.all);
     assert.deepEqual(await options('#stage-rank'), info.rank.all);
-    assert.equal(await page.inputValue('#stage-retrieve'), info.retrieve.def);
-    assert.equal(await page.inputValue('#stage-rank'), 'sasrec');
+    assert.deepEqual([info.retrieve.def, info.rank.def], ['twotower', 'deepfm'], 'the engine\'s defaults, which the page\'s epochs are chosen for');
+    assert.equal(await page.inputValue('#stage-retrieve'), 'twotower');
+    assert.equal(await page.inputValue('#stage-rank'), 'deepfm');
     assert.equal(await page.inputValue('#stage-retrieve-epochs'), '3');
-    assert.equal(await page.inputValue('#stage-rank-epochs'), '5');
-    assert.equal(await page.inputValue('#set-pipeline-stages'), 'rank.max_len=20 rank.lr=0.003', 'SASRec\'s demo preset where it differs from the engine');
-    // another ranking family: its epochs and settings, the retrieval stage's kept; a one-pass family has no epochs
-    await page.selectOption('#stage-rank', 'deepfm');
-    assert.equal(await page.inputValue('#stage-rank-epochs'), '3');
+    assert.equal(await page.inputValue('#stage-rank-epochs'), '2');
     assert.equal(await page.inputValue('#set-pipeline-stages'), '');
+    // another ranking family: its epochs and its preset's settings, the retrieval stage's kept; a one-pass family has no epochs
+    await page.selectOption('#stage-rank', 'sasrec');
+    assert.equal(await page.inputValue('#stage-rank-epochs'), '8');
+    assert.equal(await page.inputValue('#set-pipeline-stages'), 'rank.max_len=20 rank.lr=0.003', 'SASRec\'s demo preset where it differs from the engine');
     await page.selectOption('#stage-retrieve', 'itemknn');
     assert.equal(await page.isVisible('#stage-retrieve-epochs'), false, 'item-kNN learns in one pass');
-    await page.selectOption('#stage-retrieve', 'twotower');
-    await page.selectOption('#stage-rank', 'sasrec');
     assert.equal(await page.inputValue('#set-pipeline-stages'), 'rank.max_len=20 rank.lr=0.003');
+    await page.selectOption('#stage-retrieve', 'twotower');
+    await page.selectOption('#stage-rank', 'deepfm');
+    assert.equal(await page.inputValue('#set-pipeline-stages'), '');
     assert.equal(await page.isVisible('#stage-retrieve-epochs'), true);
     assert.match(await page.textContent('.pick[data-model="twotower"] .caps'), /Uses history, users, side features; ranks by a score/);
 
@@ -85,21 +87,21 @@ test('train and compare: the two-tower and the pipeline from their info, the pip
     await page.waitForSelector(`${card}[data-stage="retrieve"]`, { timeout: 60_000 });
     assert.match(await page.textContent(`${card} .run-detail`), /^stage 1 of 2: Two-tower, about epoch \d of 3 · step [\d,]+ of about [\d,]+/);
     await page.waitForSelector(`${card}[data-stage="rank"]`, { timeout: 120_000 });
-    assert.match(await page.textContent(`${card} .run-detail`), /^stage 2 of 2: SASRec, about epoch \d of 5/);
+    assert.match(await page.textContent(`${card} .run-detail`), /^stage 2 of 2: DeepFM, about epoch \d of 2/);
     const mid = Number(await page.getAttribute(`${card} progress`, 'value'));
     assert.ok(mid > 0.3 && mid < 1, `the bar is past the first stage: ${mid}`);
     await runsDone(2);
     const wall = Date.now() - t0;
     for (const m of ['twotower', 'pipeline']) assert.equal(await page.getAttribute(`.run[data-model="${m}"]`, 'data-state'), 'done', await page.textContent(`.run[data-model="${m}"]`));
-    assert.match(await page.textContent(`${card} .run-detail`), /^Two-tower \(3 epochs\) → SASRec \(5 epochs\), 100 candidates · test NDCG@10 0\.\d+/);
+    assert.match(await page.textContent(`${card} .run-detail`), /^Two-tower \(3 epochs\) → DeepFM \(2 epochs\), 100 candidates · test NDCG@10 0\.\d+/);
     const ms = await page.evaluate(() => window.wasmrecDemo.state.results.filter((r) => r.origin === 'trained').map((r) => [r.name, r.trainMs, r.metrics['NDCG@10']]));
     const by = Object.fromEntries(ms.map(([n, tm, v]) => [n, { ms: tm, ndcg: v }]));
     t.diagnostic(`two-tower and pipeline side by side: ${wall} ms; two-tower ${by.twotower.ms} ms NDCG@10 ${by.twotower.ndcg}, ` +
         `pipeline ${by.pipeline.ms} ms NDCG@10 ${by.pipeline.ndcg}`);
     assert.ok(by.pipeline.ms < 60_000, `the pipeline trains in under a minute: ${by.pipeline.ms} ms`);
     assert.ok(by.twotower.ndcg > 0.1 && by.pipeline.ndcg > 0.1, JSON.stringify(by));
-    assert.equal(await page.textContent('#results-body tr[data-model="pipeline"] th'), 'Pipeline: Two-tower → SASRec');
-    assert.equal(await page.textContent('#results-body tr[data-model="pipeline"] td:nth-last-child(2)'), '3 + 5', 'the stages\' epochs');
+    assert.equal(await page.textContent('#results-body tr[data-model="pipeline"] th'), 'Pipeline: Two-tower → DeepFM');
+    assert.equal(await page.textContent('#results-body tr[data-model="pipeline"] td:nth-last-child(2)'), '3 + 2', 'the stages\' epochs');
     // the compare chart draws the two-tower's epochs; the pipeline has none of its own
     assert.equal(await page.locator('#compare-legend li[data-model="pipeline"]').count(), 0);
     assert.equal(await page.getAttribute('#compare-legend li[data-model="twotower"]', 'data-points'), '5');
@@ -207,6 +209,11 @@ test('new visitor: the profile\'s fields from the data view; two profiles, two t
     assert.equal(a.length, 10);
     assert.equal(c.length, 10);
     assert.notDeepEqual(a, c, 'another profile, another top 10');
+    // the pipeline's ranking stage (DeepFM) reads the profile too: its scores differ, no "every score equal" note
+    const pipe = '#visitor-recs .rec-col[data-model="pipeline"]';
+    assert.equal(await page.locator(`${pipe} .rec`).count(), 10);
+    assert.equal(await page.locator(`${pipe} .visitor-flat`).count(), 0);
+    assert.ok(new Set(await texts(page, `${pipe} .score`)).size > 1, 'the ranking stage tells the candidates apart');
     assert.match(await page.textContent('#visitor-note'), /^Top 10 for a visitor with device desktop, region east and no clicks\.$/);
     assert.equal(await page.locator('#visitor-history li').count(), 0);
     await shot(page, 'new-visitor', '#visitor');
