@@ -1,0 +1,178 @@
+"""LR, FM, FFM and DeepFM twins of src/models/fm.c, on the binary features of a (user, item)
+pair: the user's id (feature u), the user's side features, the item's id (feature U + i) and the
+item's side features (ids ids=1; side features are feature rows U + V + ...).
+
+  lr:     y = w0 + sum_j w_j
+  fm:     y = w0 + sum_j w_j + 1/2 (|sum_j v_j|^2 - sum_j |v_j|^2)
+  ffm:    y = w0 + sum_j w_j + sum_{a<b} <v_{a, f(b)}, v_{b, f(a)}> (a factor row of NF blocks of k)
+  deepfm: fm's y + MLP([mean factor of each field's features]) (fields: user id 0, item id 1,
+          side column c at 2 + c; ReLU between the layers, one output)
+
+Our names -> state_dict: "<m>.bias" (1) -> bias, "<m>.weight" (F, 1) -> weight.weight (an
+nn.Embedding of width 1), "<m>.factors" (F, R) -> factors.weight, "deepfm.deep.layerK.weight/bias"
+-> deep.K.weight/bias. Kept as they are and written back: "<m>.user_feature_start" (U+1, I64) /
+"<m>.user_features" (I32) (the same for items; CSR lists of feature rows) and
+"<m>.feature_field" (F, I32; ffm and deepfm)."""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+COMMON = {"reg": 1e-5, "batch": 1024, "epochs": 100, "patience": 5, "loss": "bce", "n_neg": 1, "ids": 1, "label_neg": 0}
+DEFAULTS = {"lr": dict(COMMON, lr=0.01), "fm": dict(COMMON, lr=0.001, dim=16, init=0.01),
+            "deepfm": dict(COMMON, lr=0.001, dim=8, init=0.01, hidden=64, layers=2),
+            "ffm": dict(COMMON, lr=0.001, dim=4, init=0.01, memory_mb=1024)}
+
+
+class FM(nn.Module):
+    def __init__(self, family, n_users, n_items, params, n_features, n_fields=2, user_csr=None, item_csr=None, field=None):
+        super().__init__()
+        self.family = family
+        p = self.params = dict(DEFAULTS[family], **(params or {}))
+        self.U, self.V, self.Fn, self.NF = n_users, n_items, n_features, n_fields
+        self.K = int(p.get("dim", 0)) if family != "lr" else 0
+        self.R = self.K * n_fields if family == "ffm" else self.K
+        z64 = lambda n: torch.zeros(n + 1, dtype=torch.int64)
+        self.user_csr = user_csr or (z64(n_users), torch.zeros(0, dtype=torch.int32))
+        self.item_csr = item_csr or (z64(n_items), torch.zeros(0, dtype=torch.int32))
+        if field is None:
+            field = torch.tensor([0] * n_users + [1] * n_items + [2] * (n_features - n_users - n_items), dtype=torch.int32)
+        self.field = field
+        self.bias = nn.Parameter(torch.zeros(1))
+        self.weight = nn.Embedding(n_features, 1)
+        nn.init.zeros_(self.weight.weight)
+        self.factors = nn.Embedding(n_features, self.R) if self.K else None
+        if self.factors is not None:
+            nn.init.normal_(self.factors.weight, std=float(p.get("init", 0.01)))
+        self.deep = None
+        if family == "deepfm":
+            w = [n_fields * self.K] + [int(p["hidden"])] * int(p["layers"]) + [1]
+            self.deep = nn.ModuleList(nn.Linear(w[l], w[l + 1]) for l in range(len(w) - 1))
+            for lin in self.deep:
+                b = math.sqrt(6 / (lin.in_features + lin.out_features))
+                nn.init.uniform_(lin.weight, -b, b)
+                nn.init.zeros_(lin.bias)
+
+    @classmethod
+    def from_file(cls, mf, family):
+        t, pre = mf.tensors, family
+        Fn = t[f"{pre}.weight"].shape[0]
+        p = dict(DEFAULTS[family], **mf.params)
+        K = int(p.get("dim", 0)) if family != "lr" else 0
+        NF = 2
+        if family == "ffm":
+            NF = t["ffm.factors"].shape[1] // K
+        elif family == "deepfm":
+            NF = t["deepfm.deep.layer0.weight"].shape[1] // K
+        csr = lambda w: (t[f"{pre}.{w}_feature_start"].long(), t[f"{pre}.{w}_features"].int()) if f"{pre}.{w}_feature_start" in t else None
+        field = t.get(f"{pre}.feature_field")
+        m = cls(family, len(mf.users), len(mf.items), mf.params, Fn, NF, csr("user"), csr("item"), field)
+        m.feature_keys = mf.features
+        return m
+
+    def pair_features(self, u, i):
+        x = []
+        if u >= 0:
+            if int(self.params["ids"]):
+                x.append(u)
+            st, f = self.user_csr
+            x += f[int(st[u]):int(st[u + 1])].tolist()
+        if int(self.params["ids"]):
+            x.append(self.U + i)
+        st, f = self.item_csr
+        x += f[int(st[i]):int(st[i + 1])].tolist()
+        return x
+
+    def forward_pairs(self, pairs):
+        """y (n) for a list of (user, item) pairs."""
+        ys = []
+        deep_in = []
+        for u, i in pairs:
+            x = torch.as_tensor(self.pair_features(u, i), dtype=torch.long)
+            y = self.bias[0] + self.weight.weight[x, 0].sum()
+            if self.family in ("fm", "deepfm"):
+                v = self.factors.weight[x]
+                s = v.sum(0)
+                y = y + 0.5 * ((s * s).sum() - (v * v).sum())
+            elif self.family == "ffm":
+                K, fl = self.K, self.field[x].long()
+                vv = self.factors.weight[x].reshape(len(x), self.NF, K)
+                for a in range(len(x)):
+                    for b in range(a + 1, len(x)):
+                        y = y + (vv[a, fl[b]] * vv[b, fl[a]]).sum()
+            if self.deep is not None:
+                fl = self.field[x].long()
+                v = self.factors.weight[x]
+                rows = []
+                for f in range(self.NF):
+                    sel = v[fl == f]
+                    rows.append(sel.mean(0) if len(sel) else torch.zeros(self.K, dtype=v.dtype))
+                deep_in.append(torch.cat(rows))
+            ys.append(y)
+        y = torch.stack(ys)
+        if self.deep is not None:
+            h = torch.stack(deep_in)
+            for l, lin in enumerate(self.deep):
+                h = lin(h)
+                if l < len(self.deep) - 1:
+                    h = F.relu(h)
+            y = y + h[:, 0]
+        return y
+
+    def score(self, histories, users):
+        return torch.stack([self.forward_pairs([(u, i) for i in range(self.V)]) for u in users])
+
+    def loss(self, users, items, y=None, negs=None):
+        """wr__fm_loss_grad: every event (target y, or 1 without labels) and its negatives (n_neg
+        per event without labels, label_neg with them; target 0): bce on the logits or mse, summed
+        and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used."""
+        mse = self.params["loss"] == "mse"
+        nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
+        pairs, target = [], []
+        for b in range(len(users)):
+            pairs.append((int(users[b]), int(items[b])))
+            target.append(float(y[b]) if y is not None else 1.0)
+            for k in range(nn_):
+                pairs.append((int(users[b]), int(negs[b, k])))
+                target.append(0.0)
+        out = self.forward_pairs(pairs)
+        t = torch.tensor(target, dtype=out.dtype)
+        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
+        loss = total / len(users)
+        reg = float(self.params["reg"])
+        if reg > 0:
+            rows = sorted({j for u, i in pairs for j in self.pair_features(u, i)})
+            loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
+            if self.factors is not None:
+                loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
+        return loss
+
+    def to_ours(self):
+        pre = self.family
+        out = {}
+        for w, (st, f) in (("user", self.user_csr), ("item", self.item_csr)):
+            out[f"{pre}.{w}_feature_start"], out[f"{pre}.{w}_features"] = st.long(), f.int()
+        if self.family in ("ffm", "deepfm"):
+            out[f"{pre}.feature_field"] = self.field.int()
+        out[f"{pre}.bias"] = self.bias.detach().float()
+        out[f"{pre}.weight"] = self.weight.weight.detach().float()
+        if self.factors is not None:
+            out[f"{pre}.factors"] = self.factors.weight.detach().float()
+        for l, lin in enumerate(self.deep or []):
+            out[f"deepfm.deep.layer{l}.weight"] = lin.weight.detach().float()
+            out[f"deepfm.deep.layer{l}.bias"] = lin.bias.detach().float()
+        return out
+
+    def load_ours(self, tensors):
+        pre, sd = self.family, {}
+        for k, v in tensors.items():
+            if k == f"{pre}.bias":
+                sd["bias"] = v
+            elif k == f"{pre}.weight":
+                sd["weight.weight"] = v
+            elif k == f"{pre}.factors":
+                sd["factors.weight"] = v
+            elif k.startswith("deepfm.deep.layer"):
+                sd["deep." + k[len("deepfm.deep.layer"):]] = v
+        self.load_state_dict(sd, strict=True)

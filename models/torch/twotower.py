@@ -1,0 +1,176 @@
+"""Two-tower twin of src/models/twotower.c.
+
+  query: [user row ; mean of the user's feature rows ; mean of the last `history` history items' rows ;
+          (pool=mean_last) the last item's row] -> MLP -> u / |u|
+  item:  [item row ; mean of the item's feature rows] -> MLP -> v / |v|
+  score(q, i) = u . v_i / (temperature * exp(log_temperature))
+
+A part is there when its setting is on (user_id, item_id, history > 0) and, for the features, when
+the file has them. The MLP: `layers` ReLU layers of `hidden` units, then a linear layer to dim.
+Our names -> state_dict: "twotower.user_emb" (U, E) -> user_emb.weight, "twotower.item_emb"
+(V, E) -> item_emb.weight, "twotower.feature_emb" (F, E) -> feature_emb.weight,
+"twotower.query.layerK.weight/bias" -> query.K.weight/bias (linear: out x in), the same for
+"item", "twotower.log_temperature" (1) -> log_temperature. The side features
+("twotower.user_feature_start" (U+1, I64) / "twotower.user_features" (I32), the same for items:
+CSR lists of feature-table rows) are kept as they are and written back."""
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DEFAULTS = {"dim": 64, "hidden": 128, "layers": 1, "lr": 0.003, "reg": 0, "batch": 512, "epochs": 100, "patience": 5,
+            "temperature": 0.05, "learn_temperature": 0, "logq": 1, "n_uniform": 0, "history": 50, "pool": "mean_last",
+            "user_id": 1, "item_id": 1, "init": 0.05, "cold_dropout": 0.2}
+CSR = ["twotower.user_feature_start", "twotower.user_features", "twotower.item_feature_start", "twotower.item_features"]
+
+
+class TwoTower(nn.Module):
+    family = "twotower"
+
+    def __init__(self, n_users, n_items, params, n_features=0, user_csr=None, item_csr=None):
+        super().__init__()
+        p = self.params = dict(DEFAULTS, **(params or {}))
+        self.U, self.V, self.F = n_users, n_items, n_features
+        E = D = int(p["dim"])
+        L, hidden, self.H = int(p["layers"]), int(p["hidden"]), int(p["history"])
+        z64 = lambda n: torch.zeros(n + 1, dtype=torch.int64)
+        self.user_csr = user_csr or (z64(n_users), torch.zeros(0, dtype=torch.int32))
+        self.item_csr = item_csr or (z64(n_items), torch.zeros(0, dtype=torch.int32))
+        self.quser, self.qhist = int(p["user_id"]) != 0, self.H > 0
+        self.qfeat = int(self.user_csr[0][-1]) > 0
+        self.qlast = self.qhist and p["pool"] in ("mean_last", 1)
+        self.iid, self.ifeats = int(p["item_id"]) != 0, int(self.item_csr[0][-1]) > 0
+        qw = [E * (self.quser + self.qfeat + self.qhist + self.qlast)] + [hidden] * L + [D]
+        iw = [E * (self.iid + self.ifeats)] + [hidden] * L + [D]
+        init = float(p["init"])
+        self.user_emb = nn.Embedding(n_users, E) if self.quser else None
+        self.item_emb = nn.Embedding(n_items, E) if self.iid or self.qhist else None
+        self.feature_emb = nn.Embedding(n_features, E) if n_features else None
+        for e in (self.user_emb, self.item_emb, self.feature_emb):
+            if e is not None:
+                nn.init.normal_(e.weight, std=init)
+        self.query = nn.ModuleList(nn.Linear(qw[l], qw[l + 1]) for l in range(L + 1))
+        self.item = nn.ModuleList(nn.Linear(iw[l], iw[l + 1]) for l in range(L + 1))
+        for lin in list(self.query) + list(self.item):
+            b = math.sqrt(6 / (lin.in_features + lin.out_features))
+            nn.init.uniform_(lin.weight, -b, b)
+            nn.init.zeros_(lin.bias)
+        self.log_temperature = nn.Parameter(torch.zeros(1), requires_grad=int(p["learn_temperature"]) != 0)
+
+    @classmethod
+    def from_file(cls, mf):
+        t = mf.tensors
+        F_ = t["twotower.feature_emb"].shape[0] if "twotower.feature_emb" in t else 0
+        csr = lambda w: (t[f"twotower.{w}_feature_start"].long(), t[f"twotower.{w}_features"].int()) if f"twotower.{w}_feature_start" in t else None
+        m = cls(len(mf.users), len(mf.items), mf.params, F_, csr("user"), csr("item"))
+        m.feature_keys = mf.features
+        return m
+
+    def _feats(self, csr, e):
+        st, f = csr
+        return f[int(st[e]):int(st[e + 1])].long()
+
+    def query_input(self, user, hist):
+        """The query tower's input row for (user index or -1, history); and the rows it read."""
+        E, W = self.params["dim"], self.query[0].in_features
+        parts, read = [], {"user": [], "item": [], "feature": []}
+        z = torch.zeros(int(E), dtype=self.query[0].weight.dtype)
+        if self.quser:
+            parts.append(self.user_emb.weight[user] if user >= 0 else z)
+            if user >= 0:
+                read["user"].append(user)
+        if self.qfeat:
+            f = self._feats(self.user_csr, user) if user >= 0 else torch.zeros(0, dtype=torch.long)
+            parts.append(self.feature_emb.weight[f].mean(0) if len(f) else z)
+            read["feature"] += f.tolist()
+        if self.qhist:
+            h = list(hist)[-self.H:] if hist else []
+            parts.append(self.item_emb.weight[torch.as_tensor(h, dtype=torch.long)].mean(0) if h else z)
+            read["item"] += h
+        if self.qlast:
+            parts.append(self.item_emb.weight[hist[-1]] if hist else z)
+            if hist:
+                read["item"].append(hist[-1])
+        return torch.cat(parts), read
+
+    def item_input(self, item):
+        E = int(self.params["dim"])
+        z = torch.zeros(E, dtype=self.item[0].weight.dtype)
+        parts, read = [], {"item": [], "feature": []}
+        if self.iid:
+            parts.append(self.item_emb.weight[item])
+            read["item"].append(item)
+        if self.ifeats:
+            f = self._feats(self.item_csr, item)
+            parts.append(self.feature_emb.weight[f].mean(0) if len(f) else z)
+            read["feature"] += f.tolist()
+        return torch.cat(parts), read
+
+    @staticmethod
+    def tower(layers, x):
+        for l, lin in enumerate(layers):
+            x = lin(x)
+            if l < len(layers) - 1:
+                x = F.relu(x)
+        return x / (x.norm(dim=-1, keepdim=True) + 1e-12)
+
+    def inv_tau(self):
+        return torch.exp(-self.log_temperature) / float(self.params["temperature"])
+
+    def item_vectors(self):
+        return self.tower(self.item, torch.stack([self.item_input(i)[0] for i in range(self.V)]))
+
+    def score(self, histories, users):
+        q = self.tower(self.query, torch.stack([self.query_input(u, h)[0] for h, u in zip(histories, users)]))
+        return q @ self.item_vectors().T * self.inv_tau()
+
+    def loss(self, users, items, hists, negs, logp):
+        """wr__twotower_loss_grad without cold dropout: in-batch softmax over the n events' items
+        and the shared uniform negatives, the log-Q correction (logp: log of each item's share of
+        the training events), a column holding the row's own item masked; plus reg times the
+        squared norms of the embedding rows the batch read."""
+        n, cols = len(users), list(items) + list(negs)
+        qs = [self.query_input(u, h) for u, h in zip(users, hists)]
+        vs = [self.item_input(i) for i in cols]
+        q = self.tower(self.query, torch.stack([x for x, _ in qs]))
+        v = self.tower(self.item, torch.stack([x for x, _ in vs]))
+        z = q @ v.T * self.inv_tau()
+        if int(self.params["logq"]):
+            corr = [math.log(n) + float(logp[i]) if j < n else math.log(len(negs) / self.V) for j, i in enumerate(cols)]
+            z = z - torch.tensor(corr, dtype=z.dtype)
+        mask = torch.tensor([[j != b and cols[j] == items[b] for j in range(len(cols))] for b in range(n)])
+        z = z.masked_fill(mask, -1e30)
+        loss = F.cross_entropy(z, torch.arange(n))
+        reg = float(self.params["reg"])
+        if reg > 0:
+            read = {"user": set(), "item": set(), "feature": set()}
+            for _, r in qs + vs:
+                for k, rows in r.items():
+                    read[k] |= set(rows)
+            for k, table in (("user", self.user_emb), ("item", self.item_emb), ("feature", self.feature_emb)):
+                if table is not None and read[k]:
+                    loss = loss + reg * (table.weight[sorted(read[k])] ** 2).sum()
+        return loss
+
+    def to_ours(self):
+        out = {}
+        for w, (st, f) in (("user", self.user_csr), ("item", self.item_csr)):
+            out[f"twotower.{w}_feature_start"], out[f"twotower.{w}_features"] = st.long(), f.int()
+        for k, v in self.state_dict().items():
+            k = k.replace(".weight", ".weight") if not k.endswith("_emb.weight") else k[:-len(".weight")]
+            k = k.replace("query.", "query.layer").replace("item.", "item.layer") if k.startswith(("query.", "item.")) else k
+            out["twotower." + k] = v.detach().float()
+        return out
+
+    def load_ours(self, tensors):
+        sd = {}
+        for k, v in tensors.items():
+            if k in CSR or not k.startswith("twotower."):
+                continue
+            n = k[len("twotower."):]
+            if n.endswith("_emb"):
+                n += ".weight"
+            n = n.replace("query.layer", "query.").replace("item.layer", "item.")
+            sd[n] = v
+        self.load_state_dict(sd, strict=True)
