@@ -179,6 +179,10 @@ class SASRec(nn.Module):
             z = z + rb * seen.gather(1, cand - 1).to(z.dtype)
         return (-F.logsigmoid(z[:, 0]) - F.logsigmoid(-z[:, 1:]).sum(1)).mean()
 
+    def forward(self, inp, tgt, train=False, negatives=None):
+        """The training loss (what DistributedDataParallel wraps)."""
+        return self.loss(inp, tgt, train, negatives)
+
     # ---- our tensors ----
     def to_ours(self):
         return {ours_name(self.family, k): v.detach().float() for k, v in self.state_dict().items()}

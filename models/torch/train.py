@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Trains a SASRec or BERT4Rec twin (models/torch/sasrec.py) in PyTorch and writes a model file our
+engine loads (CLI, binding, page), with the report our `train --eval loo --json` prints.
+
+  /usr/bin/python3 models/torch/train.py --model sasrec --data FILE --format seq|csv|movielens|auto
+      [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
+      [--out MODEL.safetensors] [--json] [--threads N]
+  torchrun --nproc_per_node N models/torch/train.py ...   (data-parallel: DDP over gloo, or NCCL
+      with --backend nccl on GPUs; rank 0 validates, writes the file and prints the report;
+      Debian 12's torch 1.13 needs models/torch/torchrun.py in torchrun's place, see there)
+
+What it does as ours does (src/models/sasrec.c, train.c): our settings and defaults (--set takes
+our names), our initialisation, training windows cut from each sequence's end (max_len positions
+each), full softmax cross-entropy (loss=ce) or BCE against uniform negatives (loss=bce), AdamW
+(beta2 0.98, decay on every weight but the embeddings unless decay_embeddings=1, never on the
+repeat bias), the repeat bias started at our wr__repeat_bias_init, early stopping on validation
+NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-one-out
+evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
+What differs: the random streams (shuffling, dropout masks, BERT4Rec's masking), and under
+torchrun each of the N processes takes batch / N windows of a step (the global batch stays batch).
+Only --eval loo."""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch  # noqa: E402
+import torch.distributed as dist  # noqa: E402
+
+import sasrec  # noqa: E402
+import twins  # noqa: E402
+import wrdata  # noqa: E402
+
+FAMILIES = ("sasrec", "bert4rec")
+
+
+def typed(v):
+    for f in (int, float):
+        try:
+            return f(v)
+        except ValueError:
+            pass
+    return v
+
+
+def windows(seqs, T):
+    """(sequence, end) per training window, as wr__windows_init: cut from each end, T pairs each."""
+    out = []
+    for u, s in enumerate(seqs):
+        end = len(s)
+        while end >= 2:
+            out.append((u, end))
+            end -= T
+    return out
+
+
+def make_batch(seqs, wins, T):
+    inp = torch.zeros(len(wins), T, dtype=torch.long)
+    tgt = torch.zeros(len(wins), T, dtype=torch.long)
+    for b, (u, end) in enumerate(wins):
+        s, n = seqs[u], min(end - 1, T)
+        inp[b, T - n:] = torch.as_tensor(s[end - 1 - n:end - 1]) + 1
+        tgt[b, T - n:] = torch.as_tensor(s[end - n:end]) + 1
+    return inp, tgt
+
+
+def mask_batch(inp, tgt, V, prob, last, rnd):
+    """BERT4Rec's training rows from the windows, as mask_batch in sasrec.c."""
+    T, mask = inp.shape[1], V + 1
+    inp, tgt = inp.tolist(), tgt.tolist()
+    for b in range(len(inp)):
+        x, y = inp[b], tgt[b]
+        t0 = next((t for t in range(T) if x[t]), T)
+        if t0 == T:
+            continue
+        first = x[t0]
+        for t in range(t0, T):
+            x[t] = y[t]
+        if t0 > 0:
+            x[t0 - 1] = first
+            t0 -= 1
+        if t0 < T - 1 and rnd.random() < last:
+            c = t0 + 1 + rnd.randrange(T - 1 - t0)
+            sh = T - 1 - c
+            for t in range(c, t0 - 1, -1):
+                x[t + sh] = x[t]
+            for t in range(t0 + sh):
+                x[t] = 0
+            y[:] = [0] * T
+            y[T - 1], x[T - 1] = x[T - 1], mask
+            continue
+        masked = 0
+        for t in range(t0, T):
+            y[t] = 0
+            if rnd.random() < prob:
+                y[t], x[t] = x[t], mask
+                masked += 1
+        if not masked:
+            y[T - 1], x[T - 1] = x[T - 1], mask
+    return torch.tensor(inp), torch.tensor(tgt)
+
+
+def repeat_bias_init(share, V, wins, T):
+    """wr__repeat_bias_init for the windows' mean history length."""
+    s = n = 0.0
+    for _, end in wins:
+        pairs = min(end - 1, T)
+        s += 0.5 * pairs * (pairs + 1.0)
+        n += pairs
+    h = s / n if n > 0 else 1
+    share = min(max(share, 0.001), 0.999)
+    h = max(h, 1)
+    if h >= V:
+        h = V - 0.5
+    return math.log(share * (V - h) / (h * (1 - share)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True, choices=FAMILIES)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--format", default="auto", choices=["auto", "seq", "csv", "movielens"])
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--epochs", type=int)
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--eval", default="loo", choices=["loo"])
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--exclude-seen", default="auto", choices=["auto", "yes", "no"])
+    ap.add_argument("--out")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--report", metavar="FILE", help="also write the JSON report to FILE")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--backend", default="gloo")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        dist.init_process_group(a.backend)
+    say = (lambda *x: print(*x, file=sys.stderr, flush=True)) if rank == 0 else (lambda *x: None)
+
+    data = wrdata.load(a.data, a.format)
+    V = len(data.items)
+    train = wrdata.loo_train(data)
+    share = wrdata.repeat_share(train)
+    exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
+    valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
+    sets = {}
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        if k not in sasrec.DEFAULTS[a.model]:
+            ap.error(f"{a.model} has no setting {k!r} (it has {', '.join(sasrec.DEFAULTS[a.model])})")
+        sets[k] = typed(v)
+    if a.epochs:
+        sets["epochs"] = a.epochs
+    torch.manual_seed(a.seed)  # the same initial weights in every process
+    model = sasrec.SASRec(V, sets, a.model)
+    p = model.params
+    T, B, loss_kind = int(p["max_len"]), int(p["batch"]), p["loss"]
+    if loss_kind not in ("ce", "bce"):
+        ap.error(f"loss {loss_kind!r}: this script trains ce and bce")
+    wins = windows(train, T)
+    if not wins:
+        sys.exit("no training sequence has 2 or more events")
+    if model.repeat_bias is not None:
+        with torch.no_grad():
+            model.repeat_bias.fill_(repeat_bias_init(share, V, wins, T))
+    emb = [model.item_emb.weight, model.pos_emb.weight]
+    decay = [w for n, w in model.named_parameters() if n not in ("item_emb.weight", "pos_emb.weight", "repeat_bias")]
+    wd = float(p["weight_decay"])
+    groups = [{"params": decay, "weight_decay": wd}, {"params": emb, "weight_decay": wd if int(p["decay_embeddings"]) else 0.0}]
+    if model.repeat_bias is not None:
+        groups.append({"params": [model.repeat_bias], "weight_decay": 0.0})
+    opt = torch.optim.AdamW(groups, lr=float(p["lr"]), betas=(0.9, 0.98), eps=1e-8)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    rnd = random.Random(a.seed * 1000 + rank)
+    per_rank = max(1, B // world)
+    say(f"{data.source}: format {data.format}, {len(data.users)} users, {V} items, {data.n_events} events; "
+        f"training {a.model} on {len(wins)} windows{f' in {world} processes' if world > 1 else ''}")
+
+    def scorer(hists):
+        model.eval()
+        return model.score(hists)
+
+    best, best_epoch, bad, patience = -1.0, 0, 0, int(p["patience"])
+    best_state, epochs_run, last_loss, positions, t_train = None, 0, 0.0, 0, time.time()
+    for epoch in range(1, int(p["epochs"]) + 1):
+        model.train()
+        g = torch.Generator().manual_seed(a.seed + epoch)
+        perm = torch.randperm(len(wins), generator=g).tolist()
+        shard = perm[rank::world]
+        steps = math.ceil(len(perm) / world / per_rank)
+        shard += perm[:steps * per_rank - len(shard)]  # equal steps in every process
+        total, count = 0.0, 0
+        for s in range(steps):
+            inp, tgt = make_batch(train, [wins[i] for i in shard[s * per_rank:(s + 1) * per_rank]], T)
+            if model.bert:
+                inp, tgt = mask_batch(inp, tgt, V, float(p["mask_prob"]), float(p["last_prob"]), rnd)
+            negs = None
+            if loss_kind == "bce":
+                K = int(p["negatives"]) or 1
+                negs = torch.randint(1, V + 1, (int((tgt > 0).sum()), K))
+            loss = net(inp, tgt, True, negs)
+            opt.zero_grad()
+            loss.backward()
+            if float(p["clip"]) > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), float(p["clip"]))
+            opt.step()
+            total += loss.item()
+            count += 1
+            positions += int((tgt > 0).sum()) * world
+        last_loss, epochs_run = total / max(count, 1), epoch
+        # validation on rank 0; the decision goes to every process
+        metric = torch.zeros(1, dtype=torch.float64)
+        if rank == 0:
+            full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude)
+            metric[0] = full.ndcg / max(full.users, 1)
+        if world > 1:
+            dist.broadcast(metric, 0)
+        m = float(metric[0])
+        if m > best:
+            best, best_epoch, bad = m, epoch, 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            bad += 1
+        say(f"epoch {epoch}/{p['epochs']}  loss {last_loss:.4f}  valid NDCG@10 {m:.4f} (best: epoch {best_epoch})")
+        if patience and bad >= patience:
+            break
+    train_seconds = time.time() - t_train
+    model.load_state_dict(best_state)
+    if rank == 0:
+        full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed)
+        vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude)
+        report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" (DDP, {world} processes)" if world > 1 else ""),
+                  "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
+                              "events": data.n_events, "skipped_lines": 0, "features": 0},
+                  "train_seconds": round(train_seconds, 3),
+                  "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
+                               "last_loss": round(last_loss, 6), "held_out_for_validation": 0},
+                  "eval": "loo",
+                  "protocol": {"split": "leave-one-out", "ranking": "full ranking over all items; ties count against the target",
+                               "exclude_seen": exclude, "exclude_seen_mode": a.exclude_seen, "repeat_share": wrdata.r6(share),
+                               "exclude_seen_reason": reason,
+                               "sampled": f"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed {a.seed}"},
+                  "test": full.json(cov), "test_sampled100": samp.json(), "valid": vfull.json(vcov)}
+        if a.out:
+            counts = torch.zeros(V)
+            for s in train:
+                for i in s:
+                    counts[i] += 1
+            twins.save(model, a.out, data.items, p, counts=counts, meta={"repeat_share": f"{share:.9g}"})
+            say(f"saved {a.out}")
+        if a.report:
+            with open(a.report, "w") as f:
+                f.write(json.dumps(report, separators=(",", ":")) + "\n")
+        print(json.dumps(report, separators=(",", ":")) if a.json else
+              f"test (leave-one-out, full ranking): HR@{a.k} {full.hr / max(full.users, 1):.4f}  NDCG@{a.k} {full.ndcg / max(full.users, 1):.4f}  "
+              f"({full.users} users; {reason})")
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
