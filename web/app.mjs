@@ -1,7 +1,8 @@
 // app.mjs: the demo page. Loads the engine in this tab, generates the demo store, loads the small
 // pretrained models from models/ (so the playground recommends before any training), and wires
-// the nine panels: data, train and compare, playground, pick a user, new visitor, retrieve then
-// rank (the two stages and the index), look inside, models in and out, privacy.
+// the nine panels: data, train and compare, playground, pick a user, cold start (a new visitor, a
+// new item), retrieve then rank (the two stages and the index), look inside, models in and out,
+// privacy.
 // Training runs in workers; everything else is a synchronous engine call of a few milliseconds.
 // The page fetches nothing but its own files.
 import { loadEngine } from '../wasm/wasmrec.mjs';
@@ -13,6 +14,7 @@ import { initTrain, addResult } from './train.mjs';
 import { initPlay } from './play.mjs';
 import { initUsers } from './users.mjs';
 import { initVisitor } from './visitor.mjs';
+import { initNewItem } from './newitem.mjs';
 import { initStages } from './stages.mjs';
 import { initAnn } from './ann.mjs';
 import { initInside } from './inside.mjs';
@@ -122,6 +124,7 @@ async function main() {
     const play = initPlay();
     initUsers();
     initVisitor();
+    initNewItem();
     initStages();
     initAnn();
     initInside();

@@ -138,9 +138,10 @@ export function histogramChart(box, lengths, { cap = 40 } = {}) {
 
 /**
  * Scatter of item embeddings on two axes, one colour per category, a label with the item's name
- * on hover. points: [{ x, y, title, category }], categories: [name], colours: [css colour].
+ * on hover. points: [{ x, y, title, category }], categories: [name], colours: [css colour];
+ * sizes: { [category index]: point size in px } (default 9), to make one stand out.
  */
-export function mapChart(box, points, categories, colours, tooltip) {
+export function mapChart(box, points, categories, colours, tooltip, { sizes = {} } = {}) {
     const byCat = categories.map(() => [[], [], []]); // xs, ys, titles
     const catIndex = new Map(categories.map((c, i) => [c, i]));
     for (const p of points) {
@@ -177,7 +178,7 @@ export function mapChart(box, points, categories, colours, tooltip) {
         hooks: { setCursor: [showTip] },
         series: [{}, ...categories.map((c, i) => ({
             label: c || 'uncategorised', stroke: colours[i], fill: colours[i],
-            paths: uPlot.paths.points(), points: { show: false, size: 9, width: 0 },
+            paths: uPlot.paths.points(), points: { show: false, size: sizes[i] ?? 9, width: 0 },
             facets: [{ scale: 'x', auto: true }, { scale: 'y', auto: true }],
         }))],
     }, [null, ...byCat.map(([xs, ys]) => [xs, ys])], box);

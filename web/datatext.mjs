@@ -257,6 +257,17 @@ function sideTable(text, side) {
     return { format: 'csv', names: cols.map((c) => head[c].slice(0, 31)), multi: cols.map(() => false), rows };
 }
 
+/** Each id's raw cells of a side table: Map(id -> { column: value }), the first row of an id (as the engine keeps). */
+export function sideValues(text, side) {
+    const t = sideTable(text, side);
+    const out = new Map();
+    for (const r of t.rows) {
+        if (!r[0] || out.has(r[0])) continue;
+        out.set(r[0], Object.fromEntries(t.names.map((name, c) => [name, trim(r[c + 1] ?? '')])));
+    }
+    return out;
+}
+
 /**
  * The fields of a side table (side 'users' or 'items') as the engine encodes them, counted over
  * the rows whose id is in `ids` (a Set or Map of the data's ids; every row when absent):

@@ -39,7 +39,7 @@ function profileFields() {
 
 function renderProfile() {
     const fields = profileFields();
-    const key = `${state.data?.key}|${state.data?.source?.sides?.users?.name ?? ''}`;
+    const key = `${state.data?.key}|${state.data?.source?.sides?.users?.name ?? ''}|${fields.length}`; // the fields come once the data view read them
     if (visitor.fieldsFor !== key) { // new data: a new visitor, the first value of each field
         visitor.fieldsFor = key;
         visitor.clicks = [];

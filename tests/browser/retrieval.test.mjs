@@ -6,8 +6,10 @@
 // from; the index panel builds HNSW over the two-tower's item vectors and, as ef_search moves,
 // measures recall@10 against the exact scan (reaching 0.95) and queries/s; the new-visitor panel
 // reads its profile fields from the data view, gives two profiles two different top 10s (and the
-// pipeline, whose ranking stage reads the profile too, its own), and follows a click.
-// Screenshots (build/screenshots/, 1280 x 720): train-retrieval, two-stages, index-tradeoff, new-visitor.
+// pipeline, whose ranking stage reads the profile too, its own), and follows a click; a new item
+// described by its item-table fields alone lands among its kind (its nearest item vectors, a map)
+// and reaches some sessions (those whose 10th best it beats), broken down by the session fields.
+// Screenshots (build/screenshots/, 1280 x 720): train-retrieval, two-stages, index-tradeoff, new-visitor, new-item.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, openDemo, shot, texts } from './demo-helpers.mjs';
@@ -197,6 +199,8 @@ test('new visitor: the profile\'s fields from the data view; two profiles, two t
     assert.deepEqual(fields.map(([f]) => f), ['device', 'region']);
     assert.deepEqual(fields.map(([f, v]) => [`user.${f}`, v.slice(1)]), view, 'the values of the data view, "not given" first');
     assert.equal(fields[1][1].length, 5, 'four regions and "not given"');
+    assert.deepEqual(await page.locator('#visitor-profile select').evaluateAll((l) => l.map((s) => s.value)), view.map(([, v]) => v[0]),
+        'a visitor starts with each field\'s most frequent value');
     const list = () => texts(page, `${col} .rec-name`);
     const profile = async (device, region) => {
         await page.selectOption('#visitor-field-device', device);
@@ -231,6 +235,42 @@ test('new visitor: the profile\'s fields from the data view; two profiles, two t
     await page.selectOption('#visitor-field-region', '');
     await page.waitForFunction(() => document.getElementById('visitor-recs').dataset.profile === '{"device":"desktop"}');
     assert.equal((await list()).length, 10);
+
+});
+
+test('new item: from its features alone it lands among its kind, and reaches some sessions more than others', async () => {
+    await trained();
+    await page.waitForSelector('#visitor[data-newitem="ready"]');
+    assert.equal(await page.locator('#newitem-model option').count(), 1, 'the two-tower (a pipeline makes no item vectors)');
+    // the fields of the demo store's item table, as the data view read them
+    const fields = await page.locator('#newitem-profile select').evaluateAll((l) => l.map((s) => [s.dataset.field, [...s.options].map((o) => o.value)]));
+    const view = await page.evaluate(() => window.wasmrecDemo.state.data.sideFields.items.fields.map((f) => [f.name, f.counts.map((c) => c[0])]));
+    assert.deepEqual(fields.map(([f, v]) => [`item.${f}`, v.slice(1)]), view);
+    const place = async (features) => {
+        for (const [f] of fields) await page.selectOption(`#newitem-field-${f}`, features[f] ?? '');
+        await page.waitForFunction((p) => document.getElementById('visitor').dataset.newitemFeatures === p, JSON.stringify(features));
+        const near = await page.locator("#newitem-near li").evaluateAll((l) => l.map((x) => x.dataset.category));
+        const who = await page.locator('#visitor').evaluate((e) => ({ gets: Number(e.dataset.newitemGets), of: Number(e.dataset.newitemOf) }));
+        const groups = await page.locator('#newitem-groups-body tr').evaluateAll((l) => l.map((r) => ({ ...r.dataset })));
+        return { near, who, groups };
+    };
+    const tv = await place({ category: 'TVs' });
+    const helmet = await place({ category: 'Helmets', price: 'budget' });
+    assert.equal(tv.near.length, 8);
+    assert.ok(tv.near.filter((c) => c === 'TVs').length >= 5, `a new TV lands among TVs: ${tv.near}`);
+    assert.ok(helmet.near.filter((c) => c === 'Helmets').length >= 5, `a new helmet among helmets: ${helmet.near}`);
+    for (const w of [tv.who, helmet.who]) assert.ok(w.of === 300 && w.gets >= 0 && w.gets <= 300, JSON.stringify(w));
+    // broken down by the session table's fields: each field's rows add up to the sessions asked
+    for (const g of [tv.groups, helmet.groups]) {
+        for (const field of ['device', 'region']) {
+            const rows = g.filter((r) => r.field === field);
+            assert.equal(rows.length, field === 'device' ? 2 : 4);
+            assert.equal(rows.reduce((a, r) => a + Number(r.sessions), 0), 300);
+        }
+    }
+    assert.notDeepEqual(tv.groups.map((r) => r.gets), helmet.groups.map((r) => r.gets), 'another item reaches other sessions');
+    assert.equal(await page.locator('#newitem-map canvas').count() > 0, true, 'the map is drawn');
+    await shot(page, 'new-item', '#newitem-title');
 
     assert.deepEqual(b.foreign(), [], 'every request went to the page origin');
     assert.deepEqual(b.problems, [], 'no errors in the console');
