@@ -30,12 +30,12 @@ WASMP_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_wasm.c)
 # Object files are not intermediate: keep them so a rebuild is incremental.
 .SECONDARY:
 
-.PHONY: all deps native wasm test test-c test-node test-browser demo demo-models bench clean
+.PHONY: all deps native wasm test test-c test-node test-browser demo demo-models bench fuzz fuzz-build clean
 all: native wasm
 
 # ---- set-up ---------------------------------------------------------------------------------
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-deps: build/.apt-ok node_modules/.package-lock.json
+deps: build/.apt-ok build/.fuzz-ok node_modules/.package-lock.json
 # The wasm build needs only emscripten (npm pack's prepack runs `make wasm`); the tests need chromium too.
 build/.emcc-ok:
 	@mkdir -p build
@@ -49,6 +49,18 @@ build/.apt-ok: build/.emcc-ok
 	  echo "deps: installing chromium from Debian"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
+	@touch $@
+# libFuzzer for `make fuzz`: Debian's clang 14 and its runtime libraries (libclang-rt-14-dev),
+# checked by linking an empty fuzz target.
+FUZZ_CC ?= clang-14
+build/.fuzz-ok:
+	@mkdir -p build
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer,address,undefined - -o build/.fuzz-check 2>/dev/null; then \
+	  echo "deps: installing clang-14 and libFuzzer (libclang-rt-14-dev) from Debian"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-14 libclang-rt-14-dev >/dev/null; \
+	fi
+	@rm -f build/.fuzz-check
 	@touch $@
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -106,6 +118,27 @@ test: deps
 	@$(MAKE) --no-print-directory test-c
 	@$(MAKE) --no-print-directory test-node
 	@$(MAKE) --no-print-directory test-browser
+
+# ---- fuzzing (tests/fuzz/, README "Fuzzing"): libFuzzer targets with ASan + UBSan over the
+# library built with coverage; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -g -D_POSIX_C_SOURCE=200809L -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC) src/cli/host_stdio.c)
+# fuzz_model_header, fuzz_index_header: the same targets with the header length set from the JSON
+FUZZ_TARGETS := $(sort $(basename $(notdir $(wildcard tests/fuzz/fuzz_*.c)))) fuzz_model_header fuzz_index_header
+build/fuzz/obj/%.o: src/%.c $(HDRS) | build/.fuzz-ok
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/bin/%_header: tests/fuzz/%.c tests/fuzz/fuzz.h $(HDRS) $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFZ_FIX_HEADER $< $(FUZZ_OBJ) -lm -o $@
+build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(HDRS) $(FUZZ_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -lm -o $@
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/bin/%)
+fuzz: build/.fuzz-ok
+	@$(MAKE) --no-print-directory fuzz-build
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---- demo models: small pretrained files the pages start with (committed; same seed, same bytes)
 demo-models: wasm

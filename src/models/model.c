@@ -590,9 +590,11 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
     return WR_OK;
 }
 
-static int contains(const char *s, size_t n, const char *what, size_t k) {
-    for (size_t i = 0; i + k <= n; i++)
-        if (!memcmp(s + i, what, k)) return 1;
+/* Whether a JSON string's raw text s (n bytes, escapes not decoded) escapes a NUL: "\u0000" as an
+ * escape, not the text "\\u0000" (an escaped backslash, then "u0000"). */
+static int escapes_nul(const char *s, size_t n) {
+    for (size_t i = 0; i + 1 < n; i += s[i] == '\\' ? 2 : 1)
+        if (s[i] == '\\' && s[i + 1] == 'u' && i + 6 <= n && !memcmp(s + i + 2, "0000", 4)) return 1;
     return 0;
 }
 
@@ -601,7 +603,7 @@ static int load_ids(wr_model *m, const char *src, const char *json, long long n_
     wr_json_tok *t = NULL;
     int n = 0;
     char err[160];
-    const char *one = !strcmp(what, "items") ? "item" : "user";
+    const char *one = !strcmp(what, "items") ? "item" : !strcmp(what, "users") ? "user" : "feature";
     if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR) {
         free(t);
         return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\" is not a JSON array of %s ids", src, what, one);
@@ -612,7 +614,7 @@ static int load_ids(wr_model *m, const char *src, const char *json, long long n_
         const wr_json_tok *s = &t[1 + i];
         char *id = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
         /* an escaped NUL would be cut by the decoding, and the id taken for another */
-        int nul = s->type == WR_JSON_STR && contains(json + s->start, (size_t)(s->end - s->start), "\\u0000", 6);
+        int nul = s->type == WR_JSON_STR && escapes_nul(json + s->start, (size_t)(s->end - s->start));
         if (!id || !*id || nul || strlen(id) > WR_MAX_ID_LEN)
             rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\"[%d] is not a valid %s id%s", src, what, i, one, nul ? " (a NUL byte)" : "");
         else {

@@ -283,9 +283,24 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     return WR_OK;
 }
 
+/* Weights that overflowed while the loss stayed finite (a row the later steps do not read):
+ * training has diverged as surely as with a NaN loss, and such a model would save a file that
+ * its loader refuses. */
+static int check_weights(wr_model *m) {
+    for (size_t i = 0; m->params && i < m->n_params; i++)
+        if (!isfinite(m->params[i])) {
+            m->fitted = 0; /* a diverged model refuses to score */
+            return wr__err(m->ctx, WR_ERR_NAN, "%s: the weights became non-finite in epoch %d (weight %zu is %s); lower lr or clip gradients",
+                           m->vt->name, m->train ? m->train->epoch + 1 : 0, i, m->params[i] != m->params[i] ? "NaN" : "infinite");
+        }
+    return WR_OK;
+}
+
 /* End of an epoch: validation, best weights, stopping. */
 static int end_epoch(wr_model *m) {
     wr_train *t = m->train;
+    int bad = check_weights(m);
+    if (bad) return bad;
     double secs = (wr__now_ms() - t->epoch_start_ms) / 1000.0;
     t->pos_per_s = secs > 0 ? t->epoch_positions / secs : 0;
     t->last_loss = t->epoch_steps ? t->loss_sum / t->epoch_steps : 0;
@@ -349,8 +364,9 @@ int wr_train_end(wr_model *m) {
     wr_train *t = m->train;
     /* Stopped early by the caller: keep the best weights seen, if any. */
     if (t && !t->done && t->have_best) memcpy(m->params, t->best, m->n_params * sizeof *t->best), m->params_version++;
+    int rc = t && m->fitted ? check_weights(m) : WR_OK; /* stopped in the middle of an epoch */
     wr__train_free(m);
-    return WR_OK;
+    return rc;
 }
 
 static int fit_all(wr_model *m, const wr_data *data, int loo) {

@@ -233,6 +233,81 @@ static void amplification(void) {
     wr_data_free(d);
 }
 
+/* Found by tests/fuzz/fuzz_side: an id or feature value holding the text "\u0000" (a backslash,
+ * then "u0000") is saved as "\\u0000" in the model file's JSON, which the loader took for an
+ * escaped NUL and refused: such a model saved but did not load. */
+static void escaped_backslash_ids(void) {
+    const char *csv = "session,item\na,x\\u0000y\na,z\nb,z\nb,x\\u0000y\nc,z\nc,w\n";
+    const char *items = "item,group\nx\\u0000y,budge\\u0000t\nz,main\nw,main\n";
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, csv, strlen(csv), "csv", "b.csv", 0, &d) == WR_OK);
+    CHECK(wr_data_load_side(d, 1, items, strlen(items), "items.csv") == WR_OK);
+    static const char *const names[2] = {"pop", "lr"};
+    for (int k = 0; k < 2; k++) {
+        wr_model *m = NULL, *back = NULL;
+        CHECK(wr_model_new(ctx, names[k], 1, &m) == WR_OK);
+        if (k) CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+        CHECK(wr_model_fit(m, d) == WR_OK);
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+        CHECK(wr_model_load(ctx, bytes, len, "b.safetensors", &back) == WR_OK);
+        CHECK(back && wr_model_item_index(back, "x\\u0000y") >= 0);
+        if (k) CHECK(back && wr_model_feature_index(back, "item.group=budge\\u0000t") >= 0);
+        wr_free(bytes);
+        wr_model_free(back);
+        wr_model_free(m);
+    }
+    wr_data_free(d);
+}
+
+/* Found by tests/fuzz/fuzz_model: fine-tuning a model file with huge (finite) weights made a
+ * weight NaN in an embedding row that later steps did not read, so the loss stayed finite and
+ * the model went on scoring and saved a file its own loader refuses. Non-finite weights now end
+ * training as a diverged loss does (WR_ERR_NAN; the model refuses to score and to save). The
+ * test makes that row NaN itself: item w's input embedding (gru4rec's first tensor, row w + 1),
+ * which fine-tuning on data without w never reads. */
+static void diverged_weights(void) {
+    const char *seq = "a x\na y\na w\nb x\nb y\nb z\nc x\nc z\nc y\nd y\nd z\nd x\n", *tune = "e x\ne y\ne z\nf z\nf y\nf x\n";
+    wr_data *d = NULL, *t = NULL;
+    CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    CHECK(wr_data_load(ctx, tune, strlen(tune), "seq", "t", 0, &t) == WR_OK);
+    for (int stop = 0; stop < 2; stop++) { /* at the end of the epoch, and stopped in its middle */
+        wr_model *m = NULL;
+        CHECK(wr_model_new(ctx, "gru4rec", 1, &m) == WR_OK);
+        CHECK(wr_model_set(m, "dim", "8") == WR_OK);
+        CHECK(wr_model_set(m, "batch", "1") == WR_OK);
+        CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+        CHECK(wr_model_fit(m, d) == WR_OK);
+        int w = wr_model_item_index(m, "w"), h = wr_model_item_index(m, "x");
+        CHECK(w >= 0 && m->n_params > 8 * (size_t)(w + 2));
+        double p[WR_PROGRESS_N];
+        CHECK(wr_train_continue(m, t, 0, p) == WR_OK);
+        m->params[8 * (size_t)(w + 1)] = NAN; /* row 0 is the padding item */
+        int rc = WR_OK;
+        if (stop) {
+            rc = wr_train_steps(m, 1, p);
+            CHECK(rc == WR_OK && !p[WR_PROGRESS_DONE]);
+            rc = wr_train_end(m);
+        } else {
+            while (rc == WR_OK && !p[WR_PROGRESS_DONE]) rc = wr_train_steps(m, 100, p);
+            CHECK(p[WR_PROGRESS_LOSS] == p[WR_PROGRESS_LOSS]); /* the loss did not show it */
+            wr_train_end(m);
+        }
+        CHECK(rc == WR_ERR_NAN);
+        CHECK_CONTAINS(wr_last_error(ctx), "gru4rec: the weights became non-finite in epoch 1");
+        float sc[4];
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        CHECK(wr_model_score(m, -1, &h, 1, sc) == WR_ERR_STATE);
+        CHECK(wr_model_save(m, &bytes, &len) == WR_ERR_STATE);
+        wr_free(bytes);
+        wr_model_free(m);
+    }
+    wr_data_free(d);
+    wr_data_free(t);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     nul_ids();
@@ -241,6 +316,8 @@ int main(void) {
     itemknn_selection();
     nan_counts();
     amplification();
+    escaped_backslash_ids();
+    diverged_weights();
     wr_ctx_free(ctx);
     TEST_END("harden");
 }
