@@ -184,9 +184,10 @@ def ci95(s, s2, n):
     return [r6(max(mean - half, 0)), r6(min(mean + half, 1))]
 
 
-def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, seed=42, batch=256):
-    """Leave-one-out over data (users with >= 3 events): score_fn(histories) -> (Q, V) scores.
-    Returns (full Metrics, sampled Metrics or None, coverage)."""
+def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, seed=42, batch=256, with_users=False):
+    """Leave-one-out over data (users with >= 3 events): score_fn(histories) -> (Q, V) scores
+    (with_users: score_fn(histories, data user indices)). Returns (full Metrics, sampled Metrics
+    or None, coverage)."""
     offset = 1 if split == "test" else 2
     V = len(data.items)
     elig = [u for u, s in enumerate(data.seqs) if len(s) >= 3]
@@ -204,7 +205,7 @@ def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, 
         us = elig[b0:b0 + batch]
         hists = [data.seqs[u][:len(data.seqs[u]) - offset] for u in us]
         with torch.no_grad():
-            sc = score_fn(hists).float()
+            sc = (score_fn(hists, us) if with_users else score_fn(hists)).float()
         if torch.isnan(sc).any():
             raise ValueError("the model produced a NaN score: training diverged")
         for q, u in enumerate(us):
