@@ -10,8 +10,10 @@ Per fixture NAME, in tests/fixtures/torch/:
                          (scores, Q x V), the batch (per family: inp/tgt, users/items/negs, ...),
                          and in __metadata__ the training data ("train", "format": the events
                          the C test trains on to get the training state, in the same item and user
-                         order), the settings ("sets": key=value lines), the family, the loss
-                         ("loss", %.17g) and the tolerances
+                         order; "users_side"/"items_side": the side tables of the *_features
+                         fixtures, whose feature ids come from our CLI, --cli), the settings
+                         ("sets": key=value lines), the family, the loss ("loss", %.17g) and the
+                         tolerances
 and fixtures.h, the three files of each as C arrays (the wasm test runner has no file system).
 The references are computed in float64 from the float32 weights that the file holds.
 
@@ -87,8 +89,9 @@ def sets_of(params):
     return "".join(f"{k}={v}\n" for k, v in params.items())
 
 
-def write_fixture(out, name, family, module, items, users, seqs, sets, queries, batch, loss, counts, fmt="seq"):
-    """queries: list of (user, history); batch: {tensor name: tensor} for the case file."""
+def write_fixture(out, name, family, module, items, users, seqs, sets, queries, batch, loss, counts, fmt="seq", side=None):
+    """queries: list of (user, history); batch: {tensor name: tensor} for the case file; side:
+    {"users_side": csv text, "items_side": csv text} (the feature models' side tables)."""
     module = module.double()
     with torch.no_grad():
         scores = module.score([list(h) for _, h in queries], [u for u, _ in queries])
@@ -96,9 +99,10 @@ def write_fixture(out, name, family, module, items, users, seqs, sets, queries, 
         if u < 0 and not h:
             scores[q] = counts.double()
     params = dict(module.params)
-    mfile = wrfile.ModelFile(family, params, items, module.to_ours(), users=users)
+    keys = getattr(module, "feature_keys", None)
+    mfile = wrfile.ModelFile(family, params, items, module.to_ours(), users=users, features=keys)
     mfile.counts = counts
-    grad = wrfile.ModelFile(family, params, items, {**module.to_ours(), **grads_as_ours(module)}, users=users)
+    grad = wrfile.ModelFile(family, params, items, {**module.to_ours(), **grads_as_ours(module)}, users=users, features=keys)
     grad.counts = counts
     lens = [len(h) for _, h in queries]
     flat = [i for _, h in queries for i in h] or [-1]
@@ -108,7 +112,7 @@ def write_fixture(out, name, family, module, items, users, seqs, sets, queries, 
             "scores": scores.float()}
     case.update(batch)
     meta = {"family": family, "train": seq_text(seqs), "format": fmt, "sets": sets_of(sets), "loss": f"{loss:.17g}",
-            "rtol": f"{RTOL:g}", "atol": f"{ATOL:g}", "made_by": "models/torch/make_fixtures.py"}
+            "rtol": f"{RTOL:g}", "atol": f"{ATOL:g}", "made_by": "models/torch/make_fixtures.py", **(side or {})}
     files = {f"{name}.safetensors": wrfile.dumps(mfile), f"{name}.grad.safetensors": wrfile.dumps(grad),
              f"{name}.case.safetensors": safetensors.dumps(case, meta)}
     for fn, data in files.items():
@@ -239,6 +243,66 @@ def fx_ncf(out, gen, family):
     return write_fixture(out, family, family, m, items, users, SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
 
 
+USERS_SIDE = "user,device,region\nu1,mobile,eu\nu2,desktop,eu\nu3,mobile,us\nu4,tablet,us\n"
+ITEMS_SIDE = "item,category,tags\na,tv,x\nb,tv,y\nc,audio,x\nd,audio,y\ne,tv,x\nf,cam,y\ng,cam,x\nh,audio,x\ni,tv,y\nj,cam,y\n"
+
+
+def ours_with_features(family, sets, cli, work):
+    """A model file of ours trained for one epoch on SEQS with the side tables: where the feature
+    keys, their rows and (ffm, deepfm) fields come from, so they are our loader's by construction."""
+    import subprocess
+    paths = {k: os.path.join(work, k) for k in ("train.txt", "users.csv", "items.csv", "m.safetensors")}
+    for k, text in (("train.txt", seq_text(SEQS)), ("users.csv", USERS_SIDE), ("items.csv", ITEMS_SIDE)):
+        with open(paths[k], "w") as f:
+            f.write(text)
+    cmd = [cli, "train", "--data", paths["train.txt"], "--format", "seq", "--users", paths["users.csv"], "--items", paths["items.csv"],
+           "--model", family, "--set", "epochs=1", "--out", paths["m.safetensors"]]
+    for k, v in sets.items():
+        cmd += ["--set", f"{k}={v}"]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return wrfile.read(paths["m.safetensors"])
+
+
+def fx_features(out, gen, family, cli, work):
+    users, items = vocab(SEQS)
+    sets = {"batch": 4, "reg": 0.001 if family != "twotower" else 0.01}
+    if family in ("fm", "ffm", "deepfm"):
+        sets.update(dim=3, n_neg=2)
+    if family == "deepfm":
+        sets.update(hidden=5, layers=1)
+    if family == "twotower":
+        sets.update(dim=4, hidden=5, layers=1, history=3, n_uniform=2, learn_temperature=1, temperature=0.5, cold_dropout=0)
+    ours = ours_with_features(family, sets, cli, work)
+    assert ours.items == items and ours.users == users, "our loader numbered the fixture's ids otherwise"
+    params = {k: ours.params[k] for k in sets}
+    ours.params = params
+    m = fm_mod.FM.from_file(ours, family) if family != "twotower" else twotower.TwoTower.from_file(ours)
+    m.params = dict(m.params, **params) if family == "twotower" else m.params
+    randomise(m, gen)
+    if family == "twotower":
+        with torch.no_grad():
+            m.log_temperature.fill_(-0.1)
+    m = m.double()
+    side = {"users_side": USERS_SIDE, "items_side": ITEMS_SIDE}
+    if family == "twotower":
+        seq = {u: [items.index(i) for i in SEQS[uid]] for u, uid in enumerate(users)}
+        ev = [(0, 3), (1, 2), (2, 5), (3, 0)]
+        bu, bi, hists, negs = [u for u, _ in ev], [seq[u][p] for u, p in ev], [seq[u][:p] for u, p in ev], [6, 1]
+        c = counts_of(SEQS, items).double()
+        loss = backward(m, m.loss(bu, bi, hists, negs, torch.log(c.clamp(min=0.5) / c.sum())))
+        batch = {"users": torch.tensor(bu, dtype=torch.int32), "items": torch.tensor(bi, dtype=torch.int32),
+                 "pos": torch.tensor([p for _, p in ev], dtype=torch.int32), "negs": torch.tensor(negs, dtype=torch.int32)}
+        queries = [(0, [1, 2]), (-1, [3, 4, 5, 0]), (2, []), (3, [7])]
+    else:
+        bu, bi = torch.tensor([0, 1, 2, 3]), torch.tensor([1, 4, 7, 9])
+        negs = torch.tensor([[5, 6], [0, 9], [1, 1], [8, 2]])
+        loss = backward(m, m.loss(bu, bi, None, negs))
+        batch = {"users": bu.int(), "items": bi.int(), "negs": negs.reshape(-1).int()}
+        queries = [(0, []), (1, []), (3, [])]
+    return write_fixture(out, f"{family}_features", family, m, items, users, SEQS, sets, queries, batch, loss,
+                         counts_of(SEQS, items), side=side)
+
+
 def c_header(out, names):
     """fixtures.h: each fixture's three files as byte arrays, and a table of them."""
     lines = ["/* fixtures.h: written by models/torch/make_fixtures.py (do not edit): the PyTorch reference",
@@ -264,6 +328,7 @@ def c_header(out, names):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="tests/fixtures/torch")
+    ap.add_argument("--cli", default="build/wasmrec", help="our CLI: the side-feature fixtures take their feature ids from it")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)
@@ -272,6 +337,9 @@ def main():
              fx_mf(a.out, gen), fx_twotower(a.out, gen)]
     names += [fx_fm(a.out, gen, f) for f in ("lr", "fm", "ffm", "deepfm")]
     names += [fx_ncf(a.out, gen, f) for f in ("gmf", "mlp", "neumf")]
+    import tempfile
+    with tempfile.TemporaryDirectory() as work:
+        names += [fx_features(a.out, gen, f, a.cli, work) for f in ("fm", "ffm", "deepfm", "twotower")]
     c_header(a.out, names)
     print(f"wrote {len(names)} fixtures and fixtures.h to {a.out}", file=sys.stderr)
 

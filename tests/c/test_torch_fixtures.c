@@ -3,7 +3,8 @@
  * the wasm build needs no file system): the weights load through wr_model_load and score the
  * fixture's queries as the twin did; and for one training batch, a model trained to the same
  * state on the fixture's events (wr_train_begin), given the same weights, gives the twin's loss
- * and the gradient of every weight through the family's loss/gradient entry point. The
+ * and the gradient of every weight through the family's loss/gradient entry point (the
+ * *_features fixtures with side tables: feature rows, ffm's fields, deepfm's field means). The
  * references are float64 from the float32 weights; the tolerance is |ours - ref| <=
  * rtol |ref| + atol max|ref| over the tensor (the case file's rtol 1e-4, atol 1e-6). Torch is not
  * needed: the fixtures are committed. */
@@ -78,6 +79,10 @@ static void run(const torch_fixture *fx) {
 
     /* 2. the loss and gradients of one batch, from the training state of the same events */
     CHECK(wr_data_load(ctx, train, strlen(train), wr__st_meta(&c, "format"), "train", 0, &d) == WR_OK);
+    for (int side = 0; d && side < 2; side++) { /* the feature models' side tables */
+        const char *table = wr__st_meta(&c, side ? "items_side" : "users_side");
+        if (table) CHECK(wr_data_load_side(d, side, table, strlen(table), side ? "items" : "users") == WR_OK);
+    }
     CHECK(wr_model_new(ctx, family, 1, &t) == WR_OK);
     for (const char *s = sets; s && *s;) {
         char key[64], val[64];
@@ -93,6 +98,8 @@ static void run(const torch_fixture *fx) {
     CHECK(wr_train_begin(t, d, NULL, progress) == WR_OK);
     CHECK(wr_model_n_items(t) == V && wr_model_n_users(t) == wr_model_n_users(m));
     for (int i = 0; i < V && i < wr_model_n_items(t); i++) CHECK_STR(wr_model_item_id(t, i), wr_model_item_id(m, i));
+    CHECK(t->features.n == m->features.n); /* the same feature keys, in the same order */
+    for (int i = 0; i < t->features.n && i < m->features.n; i++) CHECK_STR(t->features.keys[i], m->features.keys[i]);
     CHECK(t->n_params == m->n_params && g->n_params == m->n_params);
     if (t->n_params != m->n_params) goto done;
     memcpy(t->params, m->params, m->n_params * sizeof(float));
@@ -137,7 +144,7 @@ static void run(const torch_fixture *fx) {
         la = fabs(loss - want_loss) / fabs(want_loss);
         CHECK(la <= rtol);
         CHECK(close_all("grad", grad, g->params, m->n_params, rtol, atol, &ga, &gr) == 0);
-        printf("%-15s scores: max abs %.2g, rel %.2g; loss rel %.2g; %zu gradients: max abs %.2g, rel %.2g\n", fx->name, sa, sr, la,
+        printf("%-17s scores: max abs %.2g, rel %.2g; loss rel %.2g; %zu gradients: max abs %.2g, rel %.2g\n", fx->name, sa, sr, la,
                m->n_params, ga, gr);
     }
 done:
@@ -153,7 +160,7 @@ done:
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     for (int i = 0; i < N_TORCH_FIXTURES; i++) run(&torch_fixtures[i]);
-    CHECK(N_TORCH_FIXTURES >= 13);
+    CHECK(N_TORCH_FIXTURES >= 17);
     wr_ctx_free(ctx);
     TEST_END("torch_fixtures");
 }
