@@ -1,5 +1,6 @@
 /* model.c: the model object shared by every family: creation by name, hyper-parameters,
  * fitting on data, scoring, top-k recommendation, and the model file (safetensors + metadata). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,34 @@ int wr_model_seen_policy(wr_model *m, int mode, const char **reason) {
 
 double wr_model_repeat_share(const wr_model *m) { return m ? m->repeat_share : -1; }
 
+static int cmp_int(const void *a, const void *b) { return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b); }
+static int cmp_pair(const void *a, const void *b) { return cmp_int(a, b); } /* (item, score) pairs by item */
+
+/* The top k of a model's sparse scores (every other item at -inf) as wr_topk over all the scores
+ * gives them; 0 when fewer than k items beat -inf (the caller then ranks every item), -1 when out
+ * of memory. */
+static int topk_sparse(const int *items, const float *scores, int n, const int *history, int len, int k, int *out_items,
+                       float *out_scores) {
+    struct { int item; float score; } *p = malloc((size_t)n * sizeof *p + 1);
+    int *seen = history ? malloc((size_t)len * sizeof *seen + 1) : NULL, *pos = malloc((size_t)k * sizeof *pos);
+    float *val = malloc((size_t)n * sizeof *val + 1);
+    int got = -1, cnt = 0;
+    if (!p || (history && !seen) || !pos || !val) goto done;
+    if (seen) memcpy(seen, history, (size_t)len * sizeof *seen), qsort(seen, (size_t)len, sizeof *seen, cmp_int);
+    for (int j = 0; j < n; j++)
+        if (scores[j] > -INFINITY && !(seen && bsearch(&items[j], seen, (size_t)len, sizeof *seen, cmp_int)))
+            p[cnt].item = items[j], p[cnt++].score = scores[j];
+    got = 0;
+    if (cnt < k) goto done;
+    qsort(p, (size_t)cnt, sizeof *p, cmp_pair); /* equal scores rank by the lower item, as in wr_topk */
+    for (int j = 0; j < cnt; j++) val[j] = p[j].score;
+    got = wr_topk(val, NULL, cnt, k, pos, out_scores);
+    for (int i = 0; i < got; i++) out_items[i] = p[pos[i]].item;
+done:
+    free(p), free(seen), free(pos), free(val);
+    return got;
+}
+
 int wr_model_recommend(wr_model *m, int user, const int *history, int len, int k, int exclude_seen,
                        int *out_items, float *out_scores, int *out_n) {
     if (!m || !out_items || !out_scores || !out_n) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_recommend: model and outputs are required");
@@ -425,6 +454,14 @@ int wr_model_recommend(wr_model *m, int user, const int *history, int len, int k
     if (rc) return rc;
     exclude_seen = wr__resolve_seen(m, exclude_seen, -1, NULL, 0);
     int n = m->items.n;
+    if (m->vt->score_sparse && answers(m, &q) && k <= n) { /* a few candidates: rank them alone */
+        const int *items;
+        const float *sc;
+        int ns = 0, got;
+        if ((rc = m->vt->score_sparse(m, &q, &items, &sc, &ns))) return rc;
+        if ((got = topk_sparse(items, sc, ns, exclude_seen ? history : NULL, len, k, out_items, out_scores)) < 0) return wr__oom(m->ctx, "recommending");
+        if (got) return *out_n = got, WR_OK;
+    }
     float *scores = malloc((size_t)n * sizeof *scores);
     unsigned char *mask = exclude_seen ? calloc((size_t)n, 1) : NULL;
     if (!scores || (exclude_seen && !mask)) {

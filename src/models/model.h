@@ -86,6 +86,10 @@ typedef struct wr_model_vt {
     /* Optional: the vector (item_vectors' dim) of an item the model has never seen, from its side
      * features (the model's feature ids, checked) alone. */
     int (*feature_item_vector)(wr_model *m, const int *features, int n, float *out);
+    /* Optional: score's result when it gives few items a score above -inf (a pipeline's
+     * candidates): *n items and their scores (the model's buffers, valid until its next call),
+     * every other item at -inf; recommend then ranks these alone. */
+    int (*score_sparse)(wr_model *m, const wr_query *q, const int **items, const float **scores, int *n);
 } wr_model_vt;
 
 typedef struct wr_train wr_train; /* training under way (train.c) */

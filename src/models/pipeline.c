@@ -260,16 +260,14 @@ static int retrieve(wr_model *m, const wr_query *q, int *out_n) {
     return rc;
 }
 
-static int pipe_score(wr_model *m, const wr_query *q, float *scores) {
+/* The candidates of q (s->cand[0..n)) and their final scores (*out: stage 2's, or stage 1's for
+ * rerank=0); every other item's score is -inf. */
+static int candidates(wr_model *m, const wr_query *q, int *out_n, const float **out) {
     pipe_state *s = m->state;
-    int V = m->items.n, n = 0;
+    int n = 0;
     int rc = retrieve(m, q, &n);
-    if (rc) return rc;
-    for (int i = 0; i < V; i++) scores[i] = -INFINITY;
-    if (wr__hp(m, "rerank") == 0) {
-        for (int j = 0; j < n; j++) scores[s->cand[j]] = s->cs[j];
-        return WR_OK;
-    }
+    *out_n = n, *out = s->cs;
+    if (rc || wr__hp(m, "rerank") == 0) return rc;
     wr_model *k = s->stage[1];
     wr_query kq = {k->users.n ? q->user : -1, q->items, q->len, k->features.n ? q->features : NULL, k->features.n ? q->n_features : 0};
     /* stage 1's scores stay in s->cs; stage 2's for the candidates into s->s1[0..n) */
@@ -280,11 +278,27 @@ static int pipe_score(wr_model *m, const wr_query *q, float *scores) {
         for (int j = 0; j < n; j++) s->s1[j] = s->s0[s->cand[j]];
     }
     int product = wr__hp(m, "combine") == 0 && k->vt->predicts && k->vt->predicts(k) == WR_PREDICTS_PROB;
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; j < n && product; j++) {
         float z = s->s1[j]; /* log sigmoid(z), stable */
-        scores[s->cand[j]] = product ? s->cs[j] + (z < 0 ? z - log1pf(wr_expf(z)) : -log1pf(wr_expf(-z))) : z;
+        s->s1[j] = s->cs[j] + (z < 0 ? z - log1pf(wr_expf(z)) : -log1pf(wr_expf(-z)));
     }
+    *out = s->s1;
     return WR_OK;
+}
+
+static int pipe_score(wr_model *m, const wr_query *q, float *scores) {
+    pipe_state *s = m->state;
+    const float *cs;
+    int n, rc = candidates(m, q, &n, &cs);
+    if (rc) return rc;
+    for (int i = 0; i < m->items.n; i++) scores[i] = -INFINITY;
+    for (int j = 0; j < n; j++) scores[s->cand[j]] = cs[j];
+    return WR_OK;
+}
+
+static int pipe_score_sparse(wr_model *m, const wr_query *q, const int **items, const float **scores, int *n) {
+    *items = ((pipe_state *)m->state)->cand;
+    return candidates(m, q, n, scores);
 }
 
 static int pipe_save(wr_model *m, wr_st_file *f) {
@@ -352,6 +366,7 @@ const wr_model_vt wr__pipeline_vt = {
     .n_params = (int)(sizeof pipe_params / sizeof pipe_params[0]),
     .fit = pipe_fit,
     .score = pipe_score,
+    .score_sparse = pipe_score_sparse,
     .save = pipe_save,
     .load = pipe_load,
     .free_state = pipe_free,
