@@ -282,7 +282,10 @@ static int candidates(wr_model *m, const wr_query *q, int *out_n, const float **
         float z = s->s1[j]; /* log sigmoid(z), stable */
         s->s1[j] = s->cs[j] + (z < 0 ? z - log1pf(wr_expf(z)) : -log1pf(wr_expf(-z)));
     }
-    *out = s->s1;
+    /* a stage 2 that cannot tell the candidates apart (sasrec on an empty history) keeps stage 1's order */
+    int alike = 1;
+    for (int j = 1; j < n && alike; j++) alike = s->s1[j] == s->s1[0];
+    *out = alike && n > 1 ? s->cs : s->s1;
     return WR_OK;
 }
 

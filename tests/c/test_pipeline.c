@@ -137,6 +137,24 @@ static void stage_settings(void) {
     wr_model_free(m);
 }
 
+/* A stage 2 that scores every candidate alike (sasrec, no history) keeps stage 1's order. */
+static void alike_keeps_retrieval(void) {
+    wr_data *d = planted();
+    const char *sets[] = {"rank", "sasrec", "candidates", "8", "retrieve.epochs", "3", "rank.epochs", "1", NULL};
+    wr_model *m = make("pipeline", sets);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    int V = wr_model_n_items(m);
+    float *a = malloc((size_t)V * sizeof *a), *b = malloc((size_t)V * sizeof *b);
+    CHECK(wr_model_score(m, 5, NULL, 0, a) == WR_OK);
+    CHECK(wr_model_set(m, "rerank", "0") == WR_OK);
+    CHECK(wr_model_score(m, 5, NULL, 0, b) == WR_OK);
+    CHECK(finite_count(a, V) == 8);
+    CHECK(memcmp(a, b, (size_t)V * sizeof *a) == 0);
+    free(a), free(b);
+    wr_model_free(m);
+    wr_data_free(d);
+}
+
 /* score_items gives score's values on the items asked for. */
 static void score_items(void) {
     wr_data *d = planted();
@@ -166,6 +184,7 @@ int main(void) {
     two_stages("hnsw");
     two_stages("exact");
     stage_settings();
+    alike_keeps_retrieval();
     score_items();
     wr_ctx_free(ctx);
     TEST_END("pipeline");
