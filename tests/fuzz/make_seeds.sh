@@ -31,7 +31,8 @@ printf '{"session":1,"events":[{"aid":5,"ts":1659304800,"type":"clicks"},{"aid":
 seed data/otto.jsonl $((4 | 16 | 4 << 5)) <"$T/otto.jsonl"
 seed data/otto-auto.jsonl $((0 | 16 | 7 << 5)) <"$T/otto.jsonl"
 printf 'session,item,ts\n1,a,1\n1,,2\n1,b,x\n2,a,3\n2,b,4\n2,c,5\n3,"unterminated,6\n3,c,7\n3,a,8\n3,b,9\n' | seed data/bad-lines.csv $((1 | 8 | 16 | 2 << 5))
-printf 'session,item,timestamp\na,x,-9223372036854775000\na,y,-9223372036854774999\nb,x,9223372036854775000\nb,z,9223372036854775001\nb,x,9223372036854775002\n' | seed data/extreme-times.csv $((1 | 16 | 4 << 5))
+printf 'session,item,timestamp\na,x,-9223372036854775000\na,y,-9223372036854774999\nb,x,9223372036854775000\nb,z,9223372036854775001\nb,x,9223372036854775002\n' >"$T/extreme.csv"
+seed data/extreme-times.csv $((1 | 16 | 4 << 5)) <"$T/extreme.csv"
 printf '\x1f\x8b\x08\x00\x00\x00\x00\x00' | seed data/gzip.bin 0
 
 # ---- side: bit 0 items, 1 MovieLens-shaped data, 2 twice, 3-4 model (-, lr, fm, twotower), 5 the store's other table first
@@ -106,6 +107,43 @@ train pipeline pipeline-exact.safetensors --set retrieve=sasrec --set retrieve.d
 train sasrec sasrec-bce.safetensors --epochs 1 --set dim=4 --set heads=1 --set blocks=2 --set max_len=4 --set loss=bce
 $W train --data "$T/plain.csv" --model stan --out "$C/model/stan-plain.safetensors" >/dev/null 2>&1
 $W train --data "$T/plain.csv" --model mf --epochs 2 --set dim=4 --out "$C/model/mf-bpr.safetensors" >/dev/null 2>&1
+
+# ---- what broke the engine from outside the tree (issue 15), checked again the same way
+printf 'a x\na y\nb x\nb z\n' >"$T/nul.seq"
+{ printf 'lap-000\0xyzxyz|Title|01-Jan-1995||x'; for g in $(seq 19); do printf '|0'; done; printf '\ntri-000|T\xff\xfe|x\n'; } | seed titles/regress-nul-id.item 4
+printf 'dim=1e308\ndim=inf\nmax_len=9.3e18\nepochs=0x10\nbatch= 8\nheads=2 \ndim=8.0\nepochs=1e0\n' | seed params/regress-huge-ints $((8 | 32 | 2 << 6))
+printf 'sample_size=1e18\nk=inf\nneighbors=-1\nlambda_snh=1e18\n' | seed params/regress-stan $((5 | 0 << 6))
+printf 'n_sample=1000000\ndim=4\nepochs=1\n' | seed params/regress-n-sample $((7 | 0 << 6))
+{ echo 'session,item'; for i in $(seq 1 1200); do echo "a,i$i"; done; } | seed data/regress-long-session.csv $((1 | 16 | 2 << 5))
+$W train --data "$T/extreme.csv" --model stan --out "$C/model/regress-stan-times.safetensors" >/dev/null 2>&1 ||
+  { echo "make_seeds: training stan on extreme times failed" >&2; exit 1; }
+# a model file's header rewritten (its length updated): FILE OUT FROM TO
+rewrite() {
+  python3 - "$@" <<'PY'
+import struct, sys
+src, out, old, new = sys.argv[1:5]
+b = open(src, 'rb').read()
+n = struct.unpack('<Q', b[:8])[0]
+h = b[8:8 + n].decode('latin-1')
+assert old in h, (src, old)
+h = h.replace(old, new, 1).encode('latin-1')
+open(out, 'wb').write(struct.pack('<Q', len(h)) + h + b[8 + n:])
+PY
+}
+rewrite "$C/model/gru4rec.safetensors" "$C/model/regress-gru4rec-dim4096.safetensors" '\"dim\":8' '\"dim\":4096'
+rewrite "$C/model/sasrec.safetensors" "$C/model/regress-sasrec-dim1024.safetensors" '\"dim\":8' '\"dim\":1024'
+rewrite "$C/model/sasrec.safetensors" "$C/model/regress-sasrec-len1024.safetensors" '\"max_len\":8' '\"max_len\":1024'
+rewrite "$C/model/pop.safetensors" "$C/model/regress-nul-id.safetensors" '\"tri-000\"' '\"lap-000\\u0000\"'
+rewrite "$C/model/mf.safetensors" "$C/model/regress-mf-dim4096.safetensors" '\"dim\":4' '\"dim\":4096'
+python3 - "$C/model/pop.safetensors" "$C/model/regress-nan-counts.safetensors" <<'PY'
+import json, struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+n = struct.unpack('<Q', b[:8])[0]
+h = json.loads(b[8:8 + n])
+a = h['pop.counts']['data_offsets'][0]
+b[8 + n + a:8 + n + a + 4] = struct.pack('<f', float('nan'))
+open(sys.argv[2], 'wb').write(b)
+PY
 
 # ---- index files (tests/fuzz/make_index_seeds.c through the library)
 gcc -std=c11 -O1 -D_POSIX_C_SOURCE=200809L tests/fuzz/make_index_seeds.c build/libwasmrec.a -lm -o "$T/index_seeds"
