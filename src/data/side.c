@@ -193,6 +193,21 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         snprintf(F->field[f], sizeof F->field[f], "%s.%s", prefix, t->name[c]);
         F->kind[f] = kinds[c];
     }
+    /* every feature key within the id limit, before any is added: a model file keeps the keys */
+    for (int e = 0; rc == WR_OK && e < n; e++)
+        for (int c = 0; rc == WR_OK && row_of[e] >= 0 && c < t->ncol; c++)
+            for (const char *p = kinds[c] == 'n' ? "" : cell(t, row_of[e], c + 1); *p;) {
+                size_t k = kinds[c] == 'm' ? strcspn(p, "|") : strlen(p), ql = k;
+                const char *q = p;
+                wr__trim_ws(&q, &ql);
+                p += k + (kinds[c] == 'm' && p[k] == '|');
+                const char *field = F->field[F->n_fields + c];
+                if (strlen(field) + 1 + ql > WR_MAX_ID_LEN) {
+                    rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s \"%s\", column %s: a value of %zu bytes; a feature (%s=value) is at most %d bytes",
+                                 src, prefix, cell(t, row_of[e], 0), t->name[c], ql, field, WR_MAX_ID_LEN);
+                    break;
+                }
+            }
     wr_buf keys = {0};
     int32_t *feat = NULL;
     int64_t nfeat = 0, cap = 0;

@@ -308,6 +308,43 @@ static void diverged_weights(void) {
     wr_data_free(t);
 }
 
+/* Found by tests/fuzz/fuzz_side: a side-table value of hundreds of bytes became a feature key
+ * longer than the ids a model file may hold, so a model trained with it saved a file its loader
+ * refuses. Such a value is now refused when the table loads (naming the row and column), before
+ * any feature is added; one at the limit trains, saves and loads. */
+static void long_feature_values(void) {
+    const char *csv = "session,item\na,x\na,y\nb,y\nb,x\nc,x\nc,y\n";
+    for (int len = 245; len <= 246; len++) { /* "item.group=" is 11 bytes: 256 in all, then 257 */
+        wr_buf b = {0};
+        wr__buf_puts(&b, "item,group,price\nx,");
+        for (int i = 0; i < len; i++) wr__buf_puts(&b, "g");
+        wr__buf_puts(&b, ",1\ny,short,2\n");
+        wr_data *d = NULL;
+        CHECK(wr_data_load(ctx, csv, strlen(csv), "csv", "l.csv", 0, &d) == WR_OK);
+        int rc = wr_data_load_side(d, 1, b.data, b.len, "items.csv");
+        if (len == 246) {
+            CHECK(rc == WR_ERR_PARSE);
+            CHECK_CONTAINS(wr_last_error(ctx), "items.csv: item \"x\", column group: a value of 246 bytes; a feature (item.group=value) is at most 256 bytes");
+            CHECK(wr_data_n_features(d) == 0); /* nothing of the table was kept */
+        } else {
+            CHECK(rc == WR_OK);
+            wr_model *m = NULL, *back = NULL;
+            CHECK(wr_model_new(ctx, "lr", 1, &m) == WR_OK);
+            CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+            CHECK(wr_model_fit(m, d) == WR_OK);
+            uint8_t *bytes = NULL;
+            size_t n = 0;
+            CHECK(wr_model_save(m, &bytes, &n) == WR_OK);
+            CHECK(wr_model_load(ctx, bytes, n, "l.safetensors", &back) == WR_OK);
+            wr_free(bytes);
+            wr_model_free(back);
+            wr_model_free(m);
+        }
+        wr__buf_free(&b);
+        wr_data_free(d);
+    }
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     nul_ids();
@@ -318,6 +355,7 @@ int main(void) {
     amplification();
     escaped_backslash_ids();
     diverged_weights();
+    long_feature_values();
     wr_ctx_free(ctx);
     TEST_END("harden");
 }
