@@ -122,6 +122,7 @@ test: deps
 # ---- fuzzing (tests/fuzz/, README "Fuzzing"): libFuzzer targets with ASan + UBSan over the
 # library built with coverage; `make fuzz FUZZ_SECONDS=N` runs each for N seconds.
 FUZZ_SECONDS ?= 30
+FUZZ_FLAGS   ?=
 FUZZ_CFLAGS  := $(CFLAGS_COMMON) -O1 -g -D_POSIX_C_SOURCE=200809L -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJ     := $(patsubst src/%.c,build/fuzz/obj/%.o,$(LIB_SRC) src/cli/host_stdio.c)
 # fuzz_model_header, fuzz_index_header: the same targets with the header length set from the JSON
@@ -144,7 +145,7 @@ build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(HDRS) $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/bin/%)
 fuzz: build/.fuzz-ok
 	@$(MAKE) --no-print-directory fuzz-build
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_FLAGS='$(FUZZ_FLAGS)' bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # ---- demo models: small pretrained files the pages start with (committed; same seed, same bytes)
 demo-models: wasm

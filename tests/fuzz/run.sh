@@ -6,7 +6,9 @@
 # the executions, the coverage (cov and ft of libFuzzer's last status line) and what it found;
 # the finding (libFuzzer stops at the first) is in build/fuzz/artifacts/TARGET/ (with those of
 # earlier runs: only this run's are counted) and the log in build/fuzz/logs/TARGET.log. Exits 1
-# on any finding.
+# on any finding. FUZZ_FLAGS (environment) adds libFuzzer flags: CI gives "-seed=1 -runs=N", so a
+# run explores a fixed sequence of inputs (a slower machine a prefix of it) rather than whatever a
+# clock allows.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=$1
@@ -21,7 +23,8 @@ for t in "$@"; do
   mkdir -p "$work" "$art" "$B/logs"
   stamp=$B/logs/$t.start
   touch "$stamp"
-  nice -n 19 "$B/bin/$t" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+  # shellcheck disable=SC2086
+  nice -n 19 "$B/bin/$t" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 ${FUZZ_FLAGS:-} \
     -dict="tests/fuzz/$name.dict" -artifact_prefix="$art/" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1
   rc=$?
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')
