@@ -206,3 +206,8 @@ void wr__bootstrap_ci95(const double *x, int64_t n, int B, wr_rng *rng, double *
         *out[k] = i + 1 < B ? work[i] + (pos - i) * (work[i + 1] - work[i]) : work[i];
     }
 }
+
+double wr__msprt_ratio(double z, double n_eff, double tau) {
+    double v = n_eff * tau * tau;
+    return sqrt(1 / (1 + v)) * exp(z * z * v / (2 * (1 + v)));
+}

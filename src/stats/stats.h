@@ -41,4 +41,11 @@ void wr__holm(double *p, int m);
  * lo = hi = the mean when n < 2. Needs B scratch doubles. */
 void wr__bootstrap_ci95(const double *x, int64_t n, int B, wr_rng *rng, double *work, double *lo, double *hi);
 
+/* The mixture sequential probability ratio of a difference of two means (Johari et al., "Always
+ * valid inference", 2017): z = diff / its standard error, n_eff = 1 / (1/na + 1/nb), and a
+ * N(0, tau^2) prior on the effect in units of the per-observation standard deviation:
+ * sqrt(1 / (1 + n_eff tau^2)) exp(z^2 n_eff tau^2 / (2 (1 + n_eff tau^2))). Rejecting the first
+ * time it reaches 1/alpha keeps the false-positive rate under alpha however often it is checked. */
+double wr__msprt_ratio(double z, double n_eff, double tau);
+
 #endif

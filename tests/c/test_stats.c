@@ -12,6 +12,11 @@
 #define REL(x, want) CHECK_CLOSE((x), (want), 1e-9, 1e-9)
 
 int main(void) {
+    /* mSPRT ratio: z = 3, n_eff = 100, tau = 0.1 (so n_eff tau^2 = 1) is sqrt(1/2) e^(9/4); no
+     * evidence (z = 0) gives less than 1, and it grows with z */
+    REL(wr__msprt_ratio(3, 100, 0.1), 6.70884234799573);
+    CHECK(wr__msprt_ratio(0, 100, 0.1) < 1);
+    CHECK(wr__msprt_ratio(4, 100, 0.1) > wr__msprt_ratio(3, 100, 0.1));
     double work[600];
     for (size_t c = 0; c < sizeof ref_cases / sizeof ref_cases[0]; c++) {
         const ref_case *r = &ref_cases[c];

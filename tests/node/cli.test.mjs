@@ -334,6 +334,8 @@ test('experiment: A/B, interleaving and A/A with peeking, the same native and wa
     // A/A: about the nominal 5% at a fixed horizon; peeking every 100 users inflates it
     assert.ok(e.aa.fixed_horizon_rejections > 0.02 && e.aa.fixed_horizon_rejections < 0.09, JSON.stringify(e.aa));
     assert.ok(e.aa.peeking_every_100_rejections > 2 * e.aa.fixed_horizon_rejections, JSON.stringify(e.aa));
+    // the always-valid test (mSPRT) checked as often stays under the nominal 5%
+    assert.ok(e.aa.msprt_every_100_rejections <= 0.05, JSON.stringify(e.aa));
     const pos = JSON.parse(ok('native', ['experiment', '--data', 'exp.csv', '--model', 'markov', '--model', 'pop', '--click', 'position', '--json']).stdout);
     assert.equal(pos.click, 'position');
     assert.ok(pos.ab.arms[0].ctr < e.ab.arms[0].ctr); // examined by rank: fewer clicks
