@@ -277,15 +277,15 @@ int wr_experiment(wr_model *ma, wr_model *mb, const wr_data *d, int K, int exclu
         int runs = 1000, fixed = 0, peek = 0, seq = 0;
         for (int run = 0; run < runs; run++) {
             int64_t c2[2] = {0, 0};
-            double s2[2] = {0, 0};
+            double clicked[2] = {0, 0};
             int stopped = 0, seq_stopped = 0;
             for (int i = 0; i < n; i++) {
                 int a = (int)wr__rng_below(&rng, 2);
-                s2[a] += x[a][c2[a]++] = clicks(pos[0][i], position, &rng);
+                clicked[a] += x[a][c2[a]++] = clicks(pos[0][i], position, &rng);
                 if ((i + 1) % 100 || c2[0] < 2 || c2[1] < 2) continue;
                 if (!stopped && wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p < 0.05) stopped = 1;
-                double m0 = s2[0] / c2[0], m1 = s2[1] / c2[1], pooled = (s2[0] + s2[1]) / (c2[0] + c2[1]);
-                double n_eff = 1 / (1.0 / c2[0] + 1.0 / c2[1]), var = pooled * (1 - pooled);
+                double m0 = clicked[0] / c2[0], m1 = clicked[1] / c2[1], pooled = (clicked[0] + clicked[1]) / (c2[0] + c2[1]);
+                double n_eff = 1 / (1.0 / c2[0] + 1.0 / c2[1]), var = pooled * (1 - pooled); /* clicks are 0/1 */
                 if (!seq_stopped && var > 0 && wr__msprt_ratio((m1 - m0) * sqrt(n_eff / var), n_eff, 0.1) >= 1 / 0.05) seq_stopped = 1;
             }
             double p = wr__ttest_welch(x[0], c2[0], x[1], c2[1]).p;
