@@ -361,9 +361,12 @@ WR_NODISCARD int wr_compare(wr_model *const *models, int n_models, const wr_spli
                             uint64_t seed, char **out_json, char **out_csv);
 /* A simulated online test of a against b (both trained on data's leave-one-out training part) on
  * the held-out users: {"users", "click", "k", "seed", "ab": {"arms", "welch_p", "mannwhitney_p",
- * "users_for_80_power"}, "interleaving": {"wins_a", "wins_b", "ties", "p", "users_for_80_power"},
- * "aa": {"runs", "fixed_horizon_rejections", "peeking_every_100_rejections",
- * "msprt_every_100_rejections"}} (the always-valid mSPRT checked as often). position = 1: a
+ * "users_for_80_power", "p_by_users"}, "interleaving": {"wins_a", "wins_b", "ties", "p",
+ * "users_for_80_power"}, "aa": {"runs", "fixed_horizon_rejections", "peeking_every_100_rejections",
+ * "msprt_every_100_rejections"}} (the always-valid mSPRT checked as often). p_by_users is
+ * [[100, p], [200, p], ...]: Welch's p on the A/B users so far after every 100 in arrival order
+ * (a point is left out while an arm has fewer than 2 users; p null when both arms' clicks are
+ * constant); a last point at all users is welch_p. position = 1: a
  * listed target is clicked with probability 1/log2(rank + 2), else whenever it is listed. */
 WR_NODISCARD int wr_experiment(wr_model *a, wr_model *b, const wr_data *data, int k, int exclude_seen, int position,
                                uint64_t seed, char **out_json);

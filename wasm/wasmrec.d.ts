@@ -173,7 +173,9 @@ export interface CompareReport {
 }
 export interface ExperimentReport {
     users: number; click: 'next' | 'position'; k: number; seed: number;
-    ab: { arms: { model: string; users: number; clicks: number; ctr: number; ci95: [number, number] }[]; welch_p: number | null; mannwhitney_p: number | null; users_for_80_power: number | null };
+    ab: { arms: { model: string; users: number; clicks: number; ctr: number; ci95: [number, number] }[]; welch_p: number | null; mannwhitney_p: number | null; users_for_80_power: number | null;
+        /** Welch's p after every 100 users in arrival order: [users, p] pairs. */
+        p_by_users: [number, number | null][] };
     interleaving: { wins_a: number; wins_b: number; ties: number; p: number; users_for_80_power: number | null };
     aa: { runs: number; fixed_horizon_rejections: number; peeking_every_100_rejections: number };
 }

@@ -397,7 +397,7 @@ export class Engine {
 
     /**
      * A simulated online test of model a against model b (both trained with leaveOneOut) on the
-     * dataset's held-out users: { ab: { arms, welch_p, mannwhitney_p, users_for_80_power },
+     * dataset's held-out users: { ab: { arms, welch_p, mannwhitney_p, users_for_80_power, p_by_users },
      * interleaving: { wins_a, wins_b, ties, p, users_for_80_power }, aa: { runs,
      * fixed_horizon_rejections, peeking_every_100_rejections } }. click: 'next' or 'position'.
      */

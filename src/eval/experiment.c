@@ -156,6 +156,20 @@ static double sign_test(int64_t w, int64_t l) {
     return tail * 2 > 1 ? 1 : tail * 2;
 }
 
+/* Welch's p of two 0/1 samples from their click counts s and sizes n (the mean s/n, the
+ * variance s(1-m)^2 + (n-s)m^2 over n-1): NaN when both variances are 0, as wr__ttest_welch. */
+static double welch_p01(double s0, int64_t n0, double s1, int64_t n1) {
+    double m[2] = {s0 / (double)n0, s1 / (double)n1}, s[2] = {s0, s1}, q[2];
+    int64_t nn[2] = {n0, n1};
+    for (int a = 0; a < 2; a++)
+        q[a] = (s[a] * (1 - m[a]) * (1 - m[a]) + ((double)nn[a] - s[a]) * m[a] * m[a]) / (double)(nn[a] - 1) / (double)nn[a];
+    double se = sqrt(q[0] + q[1]);
+    if (se == 0) return NAN;
+    double df = (q[0] + q[1]) * (q[0] + q[1]) / (q[0] * q[0] / (double)(n0 - 1) + q[1] * q[1] / (double)(n1 - 1));
+    double p = 2 * wr__t_sf(fabs((m[0] - m[1]) / se), df);
+    return p > 1 ? 1 : p;
+}
+
 static void json_p(wr_buf *b, const char *key, double p) {
     wr__buf_printf(b, ",\"%s\":", key);
     if (p == p) wr__buf_json_num(b, p);
@@ -184,7 +198,8 @@ static int team_draft(const int *la, const int *lb, int k, wr_rng *rng, int *mix
 /* experiment (wasmrec.h): a and b trained on data's leave-one-out training part; each held-out
  * user's history is every event before their last, the last is what they want next, and each
  * model serves its top k. (a) A/B: users to arms at random, a click when the target is in the
- * arm's list (position: examined by rank, with probability 1/log2(rank + 2)); (b) team-draft
+ * arm's list (position: examined by rank, with probability 1/log2(rank + 2)), and Welch's p
+ * after every 100 arrivals (p_by_users, from the click counts; no random draws); (b) team-draft
  * interleaving on every user; (c) A/A: model a in both arms over 1000 random splits, a
  * fixed-horizon test against a look after every 100 users that stops at the first p < 0.05. */
 int wr_experiment(wr_model *ma, wr_model *mb, const wr_data *d, int K, int exclude_seen, int position, uint64_t seed, char **out_json) {
@@ -229,9 +244,16 @@ int wr_experiment(wr_model *ma, wr_model *mb, const wr_data *d, int K, int exclu
         /* (a) A/B */
         int64_t cnt[2] = {0, 0};
         double clk[2] = {0, 0}, ctr[2];
+        wr_buf pb = {0}; /* "p_by_users": Welch's p after every 100 arrivals (the peeking view) */
         for (int i = 0; i < n; i++) {
             int a = (int)wr__rng_below(&rng, 2), c = clicks(pos[a][i], position, &rng);
             x[a][cnt[a]++] = c, clk[a] += c;
+            if ((i + 1) % 100 || cnt[0] < 2 || cnt[1] < 2) continue;
+            double p = i + 1 == n ? wr__ttest_welch(x[0], cnt[0], x[1], cnt[1]).p : welch_p01(clk[0], cnt[0], clk[1], cnt[1]);
+            wr__buf_printf(&pb, "%s[%d,", pb.len ? "," : "", i + 1);
+            if (p == p) wr__buf_json_num(&pb, p);
+            else wr__buf_puts(&pb, "null");
+            wr__buf_puts(&pb, "]");
         }
         wr__buf_printf(&b, "{\"users\":%d,\"click\":\"%s\",\"k\":%d,\"seed\":%lld,\"ab\":{\"arms\":[", n, position ? "position" : "next", K, (long long)seed);
         for (int a = 0; a < 2; a++) {
@@ -250,6 +272,11 @@ int wr_experiment(wr_model *ma, wr_model *mb, const wr_data *d, int K, int exclu
         wr__buf_puts(&b, ",\"users_for_80_power\":");
         if (need > 0) wr__buf_printf(&b, "%.0f", 2 * ceil(need));
         else wr__buf_puts(&b, "null");
+        wr__buf_puts(&b, ",\"p_by_users\":[");
+        if (pb.len) wr__buf_append(&b, pb.data, pb.len);
+        wr__buf_puts(&b, "]");
+        if (pb.failed) b.failed = 1;
+        wr__buf_free(&pb);
         /* (b) team-draft interleaving: the team of the clicked item wins the user */
         int64_t wins[2] = {0, 0}, ties = 0;
         for (int i = 0; i < n; i++) {

@@ -483,6 +483,7 @@ test('compare and experiment through the binding: the same statistics as the CLI
     const e = engine.experiment(d, models[1], models[0], { seed: 3 });
     assert.ok(e.ab.arms[0].ctr > e.ab.arms[1].ctr && e.interleaving.wins_a > e.interleaving.wins_b);
     assert.equal(typeof e.aa.peeking_every_100_rejections, 'number');
+    assert.deepEqual(e.ab.p_by_users.map(([u]) => u), Array.from({ length: Math.floor(e.users / 100) }, (_, i) => 100 * (i + 1)));
     assert.throws(() => engine.compare(d, [models[0]]), /2 to 8 Models/);
     assert.throws(() => engine.experiment(d, models[0], models[1], { click: 'always' }), /click must be/);
     for (const m of models) m.dispose();

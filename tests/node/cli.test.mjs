@@ -329,6 +329,17 @@ test('experiment: A/B, interleaving and A/A with peeking, the same native and wa
     for (const a of e.ab.arms) assert.ok(a.ci95[0] <= a.ctr && a.ctr <= a.ci95[1]);
     assert.ok(e.ab.arms[0].ctr > e.ab.arms[1].ctr);               // the chain is far ahead of popularity here
     assert.ok(e.ab.welch_p < 0.001 && e.ab.mannwhitney_p < 0.001);
+    // Welch's p as users arrive: a point every 100 users, the last one (all users) the final p
+    const pts = e.ab.p_by_users;
+    assert.ok(pts.length > 0);
+    pts.forEach(([users, p], i) => {
+        assert.equal(users, 100 * (i + 1));
+        assert.ok(p >= 0 && p <= 1, `${users}: ${p}`);
+    });
+    const [lastUsers, lastP] = pts.at(-1);
+    assert.equal(lastUsers, Math.floor(e.users / 100) * 100);
+    if (lastUsers === e.users) assert.equal(lastP, e.ab.welch_p);
+    else assert.ok(Math.abs(Math.log10(lastP) - Math.log10(e.ab.welch_p)) < 2, `${lastP} ${e.ab.welch_p}`);
     assert.ok(e.interleaving.wins_a > e.interleaving.wins_b && e.interleaving.p < 0.001);
     assert.ok(e.interleaving.users_for_80_power < e.ab.users_for_80_power); // interleaving needs fewer users
     // A/A: about the nominal 5% at a fixed horizon; peeking every 100 users inflates it
