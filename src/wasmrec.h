@@ -139,7 +139,8 @@ WR_NODISCARD int wr_gen_features(wr_ctx *ctx, int sessions, int items, uint64_t 
 WR_NODISCARD int wr_model_new(wr_ctx *ctx, const char *name, uint64_t seed, wr_model **out);
 /* Sets one hyper-parameter from text ("dim", "64"); an unknown key or bad value is an error. */
 WR_NODISCARD int wr_model_set(wr_model *model, const char *key, const char *value);
-/* Hyper-parameters as a JSON object (owned by the model, valid until the next call on it). */
+/* Hyper-parameters as a JSON object (owned by the model, valid until the next call on it); "{}"
+ * when out of memory (wr_last_error says so). */
 const char *wr_model_params_json(wr_model *model);
 const char *wr_model_name(const wr_model *model);
 void wr_model_free(wr_model *model);

@@ -11,7 +11,7 @@ void wr__buf_append(wr_buf *b, const void *data, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
-        char *p = realloc(b->data, cap);
+        char *p = wr__realloc(b->data, cap);
         if (!p) {
             b->failed = 1;
             return;
@@ -37,7 +37,7 @@ void wr__buf_printf(wr_buf *b, const char *fmt, ...) {
         wr__buf_append(b, small, (size_t)n);
         return;
     }
-    char *big = malloc((size_t)n + 1);
+    char *big = wr__malloc((size_t)n + 1);
     if (!big) {
         b->failed = 1;
         return;

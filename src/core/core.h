@@ -14,6 +14,7 @@
 
 struct wr_ctx {
     char err[WR_ERR_MSG_MAX];
+    int64_t alloc_fail_at, alloc_count; /* the fault hook, below */
 };
 
 /* Records a printf-style message as the context's last error and returns code (so callers
@@ -26,11 +27,20 @@ int wr__err(wr_ctx *ctx, int code, const char *fmt, ...)
 /* Out-of-memory error: "out of memory while <what>". */
 int wr__oom(wr_ctx *ctx, const char *what);
 
-/* Allocation with overflow-checked counts; NULL on failure (the caller reports it). */
+/* Every allocation in the engine goes through these (free stays free); NULL on failure, which
+ * the caller reports with wr__oom. Counts are overflow-checked. */
+void *wr__malloc(size_t n);
 void *wr__calloc(size_t count, size_t size);
+void *wr__realloc(void *p, size_t n);
 void *wr__realloc_array(void *p, size_t count, size_t size);
 char *wr__strdup(const char *s);
 char *wr__strndup(const char *s, size_t n);
+/* The fault hook, for tests: from now on, counted on ctx, the k-th allocation this thread makes
+ * fails (returns NULL); k = 0 disarms. The engine's allocations carry no context, so one context
+ * at a time is armed, per thread. wr__ctx_alloc_count: the allocations counted since arming. */
+void wr__ctx_fail_alloc(wr_ctx *ctx, int64_t k);
+int64_t wr__ctx_alloc_count(const wr_ctx *ctx);
+int wr__fault(void); /* where an injected failure happens: a breakpoint for debuggers */
 
 /* ---- RNG: xoshiro256**, seeded by splitmix64. Same seed, same bits on every build. ---- */
 typedef struct {

@@ -7,7 +7,7 @@
 
 int wr_ctx_new(wr_ctx **out) {
     if (!out) return WR_ERR_ARG;
-    *out = wr__calloc(1, sizeof(wr_ctx));
+    *out = calloc(1, sizeof(wr_ctx));
     return *out ? WR_OK : WR_ERR_NOMEM;
 }
 
@@ -45,21 +45,45 @@ int wr__oom(wr_ctx *ctx, const char *what) {
     return wr__err(ctx, WR_ERR_NOMEM, "out of memory while %s", what);
 }
 
-void *wr_malloc(size_t n) { return malloc(n ? n : 1); }
-void wr_free(void *p) { free(p); }
+/* The fault hook (see core.h): the armed context and its countdown. Thread-local, since the
+ * engine's allocations carry no context of their own. */
+static _Thread_local wr_ctx *armed;
+
+void wr__ctx_fail_alloc(wr_ctx *ctx, int64_t k) {
+    armed = k > 0 ? ctx : NULL;
+    if (ctx) {
+        ctx->alloc_fail_at = k;
+        ctx->alloc_count = 0;
+    }
+}
+
+int64_t wr__ctx_alloc_count(const wr_ctx *ctx) { return ctx ? ctx->alloc_count : 0; }
+
+/* Out of line, so a debugger can stop where the failure is injected (break wr__fault). */
+__attribute__((noinline)) int wr__fault(void) { return 1; }
+
+static int injected_failure(void) { return armed && ++armed->alloc_count == armed->alloc_fail_at && wr__fault(); }
+
+void *wr__malloc(size_t n) { return injected_failure() ? NULL : malloc(n ? n : 1); }
 
 void *wr__calloc(size_t count, size_t size) {
+    if (injected_failure()) return NULL;
     if (count == 0 || size == 0) return calloc(1, 1);
     return calloc(count, size);
 }
 
+void *wr__realloc(void *p, size_t n) { return injected_failure() ? NULL : realloc(p, n ? n : 1); }
+
 void *wr__realloc_array(void *p, size_t count, size_t size) {
     if (size && count > SIZE_MAX / size) return NULL;
-    return realloc(p, count && size ? count * size : 1);
+    return wr__realloc(p, count * size);
 }
 
+void *wr_malloc(size_t n) { return wr__malloc(n); }
+void wr_free(void *p) { free(p); }
+
 char *wr__strndup(const char *s, size_t n) {
-    char *d = malloc(n + 1);
+    char *d = wr__malloc(n + 1);
     if (!d) return NULL;
     memcpy(d, s, n);
     d[n] = 0;

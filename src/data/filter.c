@@ -87,7 +87,7 @@ int wr_data_label(wr_data *d, const char *expr, int64_t *positives) {
     condition c;
     int rc = parse_condition(d, "label", expr, &c);
     if (rc) return rc;
-    if (!d->label && !(d->label = malloc((size_t)d->n_events + 1))) return wr__oom(d->ctx, "labelling events");
+    if (!d->label && !(d->label = wr__malloc((size_t)d->n_events + 1))) return wr__oom(d->ctx, "labelling events");
     int64_t pos = 0;
     for (int64_t i = 0; i < d->n_events; i++) pos += d->label[i] = (uint8_t)holds(&c, d->rating[i]);
     snprintf(d->label_expr, sizeof d->label_expr, "%s", expr);

@@ -245,7 +245,7 @@ static int generate(wr_ctx *ctx, int sessions, int items, uint64_t seed, char **
     int side = users_csv != NULL;
     wr_rng srng; /* the features' own stream */
     wr__rng_seed(&srng, seed ^ 0x5eed5eed5eedULL);
-    double *quality = side ? malloc((size_t)s.n * sizeof *quality + 1) : NULL;
+    double *quality = side ? wr__malloc((size_t)s.n * sizeof *quality + 1) : NULL;
     wr_buf b = {0}, ub = {0}, ib = {0};
     if (side && !quality) {
         store_free(&s);

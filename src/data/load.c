@@ -253,7 +253,12 @@ static const char *detect(wr_ctx *ctx, const char *src, const char *p, size_t le
         if (fields == 4 && wr__parse_ts(f[2], fl[2], &ip, &fr) == 0 && is_int_field(f[3], fl[3]))
             return "movielens";
     }
-    if (wr__csv_header_has_item(s, n)) return "csv";
+    const int has_item = wr__csv_header_has_item(s, n);
+    if (has_item < 0) {
+        *rc = wr__oom(ctx, "detecting the format");
+        return NULL;
+    }
+    if (has_item) return "csv";
     if (seq_like && !memchr(s, ',', n) && !memchr(s, ';', n)) return "seq";
     /* a header with delimiters but no known item column: let the CSV parser name what it found */
     if (memchr(s, ',', n) || memchr(s, ';', n) || memchr(s, '\t', n)) return "csv";

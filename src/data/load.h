@@ -89,6 +89,7 @@ int wr__parse_seq(wr__loader *L, const char *p, size_t len);
 int wr__parse_otto(wr__loader *L, const char *p, size_t len);
 /* Splits the first CSV line into header names (auto-detection); returns the delimiter. */
 char wr__csv_delim(const char *line, size_t n);
+/* Whether that line names an item column: 1, 0, or -1 when out of memory. */
 int wr__csv_header_has_item(const char *line, size_t n);
 
 #endif

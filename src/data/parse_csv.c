@@ -142,8 +142,9 @@ int wr__csv_header_has_item(const char *s, size_t n) {
     const char *p = s;
     int64_t line = 0;
     char msg[64];
-    int found = 0;
-    if (read_record(&p, s + n, delim, &r, &line, msg, sizeof msg) == 0) {
+    int found = 0, st = read_record(&p, s + n, delim, &r, &line, msg, sizeof msg);
+    if (st < 0) found = -1;
+    if (st == 0) {
         for (int i = 0; i < r.n && !found; i++) {
             size_t fl;
             const char *f = rec_field(&r, i, &fl);
@@ -240,7 +241,6 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
         rec_free(&r);
         return wr__err(L->ctx, WR_ERR_PARSE, "%s:%lld: header: %s", L->src, (long long)hline, msg);
     }
-    wr_buf found = {0};
     for (int i = 0; i < r.n; i++) {
         size_t fl;
         const char *f = rec_field(&r, i, &fl);
@@ -251,24 +251,26 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
         else if (c.title < 0 && name_is(f, fl, title_cols)) c.title = i;
         else if (c.cat < 0 && name_is(f, fl, cat_cols)) c.cat = i;
         else if (c.rating < 0 && name_is(f, fl, rating_cols)) c.rating = i, col_name(c.rname, sizeof c.rname, f, fl);
-        if (i < 12) {
-            wr__buf_printf(&found, "%s\"%.*s\"", i ? ", " : "", (int)(fl > 30 ? 30 : fl), f);
-        } else if (i == 12) {
-            wr__buf_puts(&found, ", ...");
-        }
     }
     const char *dname = delim == '\t' ? "tab" : delim == ';' ? "semicolon" : "comma";
     int rc = WR_OK;
     if (c.item < 0 || c.user < 0) {
+        char found[12 * 34 + 8] = "nothing"; /* the first 12 column names, each cut to 30 bytes */
+        size_t o = 0;
+        for (int i = 0; i < r.n && i <= 12; i++) {
+            size_t fl;
+            const char *f = rec_field(&r, i, &fl);
+            wr__trim_ws(&f, &fl);
+            o += (size_t)snprintf(found + o, sizeof found - o, i == 12 ? ", ..." : "%s\"%.*s\"", i ? ", " : "", (int)(fl > 30 ? 30 : fl), f);
+        }
         rc = wr__err(L->ctx, WR_ERR_PARSE,
                      "%s:%lld: the header has no %s column (found %s, %s-separated); expected one "
                      "of %s; the file needs a header line naming its columns",
                      L->src, (long long)hline, c.item < 0 ? "item" : "user/session",
-                     found.data ? found.data : "nothing", dname,
+                     found, dname,
                      c.item < 0 ? "item, item_id, itemid, aid, movie_id, movieid, product_id, productid"
                                 : "user, user_id, userid, session, session_id, sessionid, visitor, visitorid");
     }
-    wr__buf_free(&found);
     if (c.rating >= 0) snprintf(L->d->rating_col, sizeof L->d->rating_col, "%s", c.rname);
     while (rc == WR_OK && p < end) {
         /* blank lines are skipped silently */

@@ -365,16 +365,16 @@ static int session_line(wr__loader *L, line_events *le, const char *s, size_t n,
     ws(&j);
     if (j.i < j.n) fail(&j, "unexpected text after the object (one object per line)");
 done:
+    if (sess.failed || le->ids.failed || c.key.failed) { /* first: what went wrong after it follows from it */
+        rc = wr__oom(L->ctx, "reading a session");
+        goto out;
+    }
     if (c.sem) {
         rc = WR_ERR_PARSE;
         goto out;
     }
     if (j.err) {
         rc = wr__bad(L, line, "invalid JSON at column %zu: %s", j.err_at + 1, j.err);
-        goto out;
-    }
-    if (sess.failed || le->ids.failed || c.key.failed) {
-        rc = wr__oom(L->ctx, "reading a session");
         goto out;
     }
     if (!have_session) {

@@ -155,8 +155,8 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
     if (F->start[side]) return wr__err(ctx, WR_ERR_ARG, "%s: the data already has %s features", src, prefix);
     if (F->n_fields + t->ncol > 2 * WR_MAX_FIELDS) return wr__err(ctx, WR_ERR_ARG, "%s: more than %d feature columns", src, WR_MAX_FIELDS);
     int n = ids->n, rc = WR_OK;
-    int64_t *row_of = malloc((size_t)n * sizeof *row_of + 1);
-    double *vals = malloc((size_t)t->nrow * sizeof *vals + 1), edges[9];
+    int64_t *row_of = wr__malloc((size_t)n * sizeof *row_of + 1);
+    double *vals = wr__malloc((size_t)t->nrow * sizeof *vals + 1), edges[9];
     int64_t *start = wr__calloc((size_t)n + 1, sizeof *start);
     if (!row_of || !vals || !start) {
         free(row_of), free(vals), free(start);
@@ -251,7 +251,7 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         return rc;
     }
     F->n_fields += t->ncol;
-    F->start[side] = start, F->feat[side] = feat ? feat : malloc(4);
+    F->start[side] = start, F->feat[side] = feat ? feat : wr__malloc(4);
     F->matched[side] = matched;
     return F->feat[side] ? WR_OK : wr__oom(ctx, "encoding side features");
 }

@@ -32,7 +32,7 @@ int wr_compare(wr_model *const *m, int n_models, const wr_split *split, int K, i
             rc = wr__err(ctx, WR_ERR_STATE, "compare: model %d is not trained", a);
             break;
         }
-        per[a] = malloc((size_t)cap * 3 * sizeof(double) + 8), users[a] = malloc((size_t)cap * sizeof(int32_t) + 4);
+        per[a] = wr__malloc((size_t)cap * 3 * sizeof(double) + 8), users[a] = wr__malloc((size_t)cap * sizeof(int32_t) + 4);
         if (!per[a] || !users[a]) {
             rc = wr__oom(ctx, "comparing");
             break;
@@ -46,7 +46,7 @@ int wr_compare(wr_model *const *m, int n_models, const wr_split *split, int K, i
     }
     wr_buf b = {0};
     int64_t n = nq[0];
-    double *x = rc == WR_OK ? malloc((size_t)(n + 1) * 3 * sizeof(double)) : NULL, *work = rc == WR_OK ? malloc((size_t)(n + B + 1) * sizeof(double)) : NULL;
+    double *x = rc == WR_OK ? wr__malloc((size_t)(n + 1) * 3 * sizeof(double)) : NULL, *work = rc == WR_OK ? wr__malloc((size_t)(n + B + 1) * sizeof(double)) : NULL;
     if (rc == WR_OK && (!x || !work)) rc = wr__oom(ctx, "comparing");
     static const char *const names[3] = {"HR", "NDCG", "MRR"};
     if (rc == WR_OK) {
@@ -213,12 +213,12 @@ int wr_experiment(wr_model *ma, wr_model *mb, const wr_data *d, int K, int exclu
     int nu = d->users.n, n = 0, rc = WR_OK;
     int64_t maxlen = 0;
     for (int u = 0; u < nu; u++) maxlen = d->user_start[u + 1] - d->user_start[u] > maxlen ? d->user_start[u + 1] - d->user_start[u] : maxlen;
-    int *pos[2] = {malloc((size_t)nu * sizeof(int) + 4), malloc((size_t)nu * sizeof(int) + 4)};
-    int *lists = malloc((size_t)nu * 2 * K * sizeof(int) + 4), *hist = malloc((size_t)maxlen * sizeof(int) + 4);
-    int *target = malloc((size_t)nu * sizeof(int) + 4), *mix = malloc((size_t)K * sizeof(int) + 4), *team = malloc((size_t)K * sizeof(int) + 4);
-    float *sc = malloc((size_t)K * sizeof(float) + 4);
-    double *x[2] = {malloc((size_t)nu * sizeof(double) + 8), malloc((size_t)nu * sizeof(double) + 8)};
-    double *work = malloc((size_t)2 * nu * sizeof(double) + 8);
+    int *pos[2] = {wr__malloc((size_t)nu * sizeof(int) + 4), wr__malloc((size_t)nu * sizeof(int) + 4)};
+    int *lists = wr__malloc((size_t)nu * 2 * K * sizeof(int) + 4), *hist = wr__malloc((size_t)maxlen * sizeof(int) + 4);
+    int *target = wr__malloc((size_t)nu * sizeof(int) + 4), *mix = wr__malloc((size_t)K * sizeof(int) + 4), *team = wr__malloc((size_t)K * sizeof(int) + 4);
+    float *sc = wr__malloc((size_t)K * sizeof(float) + 4);
+    double *x[2] = {wr__malloc((size_t)nu * sizeof(double) + 8), wr__malloc((size_t)nu * sizeof(double) + 8)};
+    double *work = wr__malloc((size_t)2 * nu * sizeof(double) + 8);
     if (rc == WR_OK && (!pos[0] || !pos[1] || !lists || !hist || !target || !mix || !team || !sc || !x[0] || !x[1] || !work))
         rc = wr__oom(ctx, "the experiment");
     for (int u = 0; rc == WR_OK && u < nu; u++) {

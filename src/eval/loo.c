@@ -51,13 +51,13 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     int n = model->items.n, n_users = data->users.n, rc = WR_OK;
     int offset = split == WR_SPLIT_TEST ? 1 : 2; /* target = len - offset */
     /* Data items -> model items by id; -1 where the model never saw the item. */
-    int32_t *map = malloc((size_t)data->items.n * sizeof *map + 1);
-    unsigned char *skip = calloc((size_t)n + 1, 1), *hit = calloc((size_t)n + 1, 1), *touched = calloc((size_t)n + 1, 1);
+    int32_t *map = wr__malloc((size_t)data->items.n * sizeof *map + 1);
+    unsigned char *skip = wr__calloc((size_t)n + 1, 1), *hit = wr__calloc((size_t)n + 1, 1), *touched = wr__calloc((size_t)n + 1, 1);
     int kk = k < n ? k : n; /* the top list (coverage) never holds more than the catalogue: k = 2^30 allocates nothing huge */
-    int *hist = NULL, *top = malloc(((size_t)kk + 1) * sizeof *top), *eligible = malloc(((size_t)n_users + 1) * sizeof *eligible);
-    float *topv = malloc(((size_t)kk + 1) * sizeof *topv);
-    unsigned char *in_sample = calloc((size_t)n_users + 1, 1);
-    int32_t *cand = malloc(((size_t)n + 1) * sizeof *cand);
+    int *hist = NULL, *top = wr__malloc(((size_t)kk + 1) * sizeof *top), *eligible = wr__malloc(((size_t)n_users + 1) * sizeof *eligible);
+    float *topv = wr__malloc(((size_t)kk + 1) * sizeof *topv);
+    unsigned char *in_sample = wr__calloc((size_t)n_users + 1, 1);
+    int32_t *cand = wr__malloc(((size_t)n + 1) * sizeof *cand);
     int64_t maxlen = 0;
     for (int u = 0; u < n_users; u++) {
         int64_t l = data->user_start[u + 1] - data->user_start[u];
@@ -67,10 +67,10 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     int64_t widest = n > maxlen ? n : maxlen;
     int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
     if (batch < 1) batch = 1;
-    float *scores = malloc((size_t)batch * n * sizeof *scores + 1);
-    int *bu = malloc((size_t)batch * sizeof *bu);
-    wr_query *bq = malloc((size_t)batch * sizeof *bq);
-    hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
+    float *scores = wr__malloc((size_t)batch * n * sizeof *scores + 1);
+    int *bu = wr__malloc((size_t)batch * sizeof *bu);
+    wr_query *bq = wr__malloc((size_t)batch * sizeof *bq);
+    hist = wr__malloc((size_t)batch * maxlen * sizeof *hist + 1);
     if (!bu || !bq || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
         rc = wr__oom(ctx, "evaluating");
         goto done;

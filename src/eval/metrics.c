@@ -78,7 +78,7 @@ int wr__auc(const float *score, const uint8_t *label, int64_t n, double *auc) {
     int64_t pos = 0;
     for (int64_t i = 0; i < n; i++) pos += label[i] != 0;
     if (pos == 0 || pos == n) return 1;
-    int64_t *order = malloc((size_t)n * sizeof *order);
+    int64_t *order = wr__malloc((size_t)n * sizeof *order);
     if (!order) return -1;
     for (int64_t i = 0; i < n; i++) order[i] = i;
     if (wr__sort_stable(order, (size_t)n, sizeof *order, cmp_score, (void *)score) < 0) {

@@ -43,8 +43,8 @@ static float *group_counts(const wr_split *s, const int32_t *map, int n, float *
     int F = X->values.n;
     *tot = NULL;
     if (!X->start[0] || F == 0 || (int64_t)F * n > (1 << 26)) return NULL;
-    float *cnt = calloc((size_t)F * n, sizeof *cnt);
-    *tot = calloc((size_t)F, sizeof **tot);
+    float *cnt = wr__calloc((size_t)F * n, sizeof *cnt);
+    *tot = wr__calloc((size_t)F, sizeof **tot);
     if (!cnt || !*tot) {
         free(cnt), free(*tot);
         *tot = NULL;
@@ -98,18 +98,18 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     int64_t widest = n > maxlen ? n : maxlen;
     int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
     if (batch < 1) batch = 1;
-    int32_t *map = malloc((size_t)d->items.n * sizeof *map + 1);
-    float *scores = malloc((size_t)batch * n * sizeof *scores + 1), *tscore = malloc((size_t)nt * sizeof *tscore + 1);
-    int *hist = malloc((size_t)batch * maxlen * sizeof *hist + 1);
-    wr_query *bq = malloc((size_t)batch * sizeof *bq);
+    int32_t *map = wr__malloc((size_t)d->items.n * sizeof *map + 1);
+    float *scores = wr__malloc((size_t)batch * n * sizeof *scores + 1), *tscore = wr__malloc((size_t)nt * sizeof *tscore + 1);
+    int *hist = wr__malloc((size_t)batch * maxlen * sizeof *hist + 1);
+    wr_query *bq = wr__malloc((size_t)batch * sizeof *bq);
     int cold = s->kind == WR_EVAL_COLD_USERS;
-    int64_t *ranks = malloc((size_t)(3 * maxlen + 1) * sizeof *ranks);
-    unsigned char *relevant = calloc((size_t)n + 1, 1);
-    float *gcnt = NULL, *gtot = NULL, *gsc = cold ? malloc((size_t)n * sizeof *gsc + 4) : NULL;
-    float *popc = cold ? malloc((size_t)n * sizeof *popc + 4) : NULL;
-    query_span *bs = malloc((size_t)batch * sizeof *bs);
-    uint8_t *tlabel = malloc((size_t)nt + 1), *skip = calloc((size_t)n + 1, 1);
-    int *tuser = malloc((size_t)nt * sizeof *tuser + 1);
+    int64_t *ranks = wr__malloc((size_t)(3 * maxlen + 1) * sizeof *ranks);
+    unsigned char *relevant = wr__calloc((size_t)n + 1, 1);
+    float *gcnt = NULL, *gtot = NULL, *gsc = cold ? wr__malloc((size_t)n * sizeof *gsc + 4) : NULL;
+    float *popc = cold ? wr__malloc((size_t)n * sizeof *popc + 4) : NULL;
+    query_span *bs = wr__malloc((size_t)batch * sizeof *bs);
+    uint8_t *tlabel = wr__malloc((size_t)nt + 1), *skip = wr__calloc((size_t)n + 1, 1);
+    int *tuser = wr__malloc((size_t)nt * sizeof *tuser + 1);
     if (!map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || (cold && (!gsc || !popc))) {
         rc = wr__oom(ctx, "evaluating");
         goto done;

@@ -74,9 +74,9 @@ int wr_split_new(const wr_data *d, const char *protocol, const char *fractions, 
         return rc;
     }
     int64_t n = d->n_events, units = kind == WR_EVAL_COLD_USERS ? d->users.n : kind == WR_EVAL_COLD_ITEMS ? d->items.n : n;
-    int64_t *order = malloc((size_t)units * sizeof *order + 1);
-    uint8_t *unit_part = kind >= WR_EVAL_COLD_USERS ? malloc((size_t)units + 1) : NULL;
-    s->part = malloc((size_t)n + 1);
+    int64_t *order = wr__malloc((size_t)units * sizeof *order + 1);
+    uint8_t *unit_part = kind >= WR_EVAL_COLD_USERS ? wr__malloc((size_t)units + 1) : NULL;
+    s->part = wr__malloc((size_t)n + 1);
     if (!order || !s->part || (kind >= WR_EVAL_COLD_USERS && !unit_part)) {
         free(order), free(unit_part), free(s->part), free(s);
         return wr__oom(d->ctx, "splitting the data");
@@ -109,9 +109,9 @@ int wr__split_hold_out(const wr_split *s, double share, wr_split **out) {
     *out = NULL;
     wr_split *h = wr__calloc(1, sizeof *h);
     int64_t n = d->n_events, units = s->kind == WR_EVAL_COLD_USERS ? d->users.n : s->kind == WR_EVAL_COLD_ITEMS ? d->items.n : n;
-    int64_t *order = malloc((size_t)units * sizeof *order + 1);
-    uint8_t *train_unit = calloc((size_t)units + 1, 1);
-    if (h) h->part = malloc((size_t)n + 1);
+    int64_t *order = wr__malloc((size_t)units * sizeof *order + 1);
+    uint8_t *train_unit = wr__calloc((size_t)units + 1, 1);
+    if (h) h->part = wr__malloc((size_t)n + 1);
     if (!h || !h->part || !order || !train_unit) {
         free(order), free(train_unit);
         wr_split_free(h);
@@ -168,12 +168,12 @@ int wr__split_train_seqs(const wr_data *d, const wr_split *split, int positives_
     memset(o, 0, sizeof *o);
     int nu = d->users.n;
     int64_t n = d->n_events;
-    o->start = malloc(((size_t)nu + 1) * sizeof *o->start);
-    o->len = malloc(((size_t)nu + 1) * sizeof *o->len);
-    o->items = malloc((size_t)n * sizeof *o->items + 1);
-    o->ts = malloc((size_t)n * sizeof *o->ts + 1);
-    if (d->rating) o->rating = malloc((size_t)n * sizeof *o->rating + 1);
-    if (d->label) o->label = malloc((size_t)n + 1);
+    o->start = wr__malloc(((size_t)nu + 1) * sizeof *o->start);
+    o->len = wr__malloc(((size_t)nu + 1) * sizeof *o->len);
+    o->items = wr__malloc((size_t)n * sizeof *o->items + 1);
+    o->ts = wr__malloc((size_t)n * sizeof *o->ts + 1);
+    if (d->rating) o->rating = wr__malloc((size_t)n * sizeof *o->rating + 1);
+    if (d->label) o->label = wr__malloc((size_t)n + 1);
     if (!o->start || !o->len || !o->items || !o->ts || (d->rating && !o->rating) || (d->label && !o->label)) {
         wr__own_seqs_free(o);
         return wr__oom(d->ctx, "preparing training sequences");

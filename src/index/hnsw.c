@@ -414,7 +414,7 @@ static int check_settings(wr_ctx *ctx, const char *what, int dim, int metric, in
 }
 
 static int alloc_index(wr_ctx *ctx, int dim, int metric, int M, int ef_construction, uint64_t seed, wr_hnsw **out) {
-    wr_hnsw *h = calloc(1, sizeof *h);
+    wr_hnsw *h = wr__calloc(1, sizeof *h);
     if (!h) return wr__oom(ctx, "creating an HNSW index");
     h->ctx = ctx;
     h->dim = dim;
@@ -427,8 +427,8 @@ static int alloc_index(wr_ctx *ctx, int dim, int metric, int M, int ef_construct
     h->entry = -1;
     h->mult = 1.0 / wr__log((double)M);
     wr__rng_seed(&h->rng, seed);
-    h->s.qbuf = malloc((size_t)dim * sizeof(float));
-    h->s.tmp = malloc((size_t)(2 * M + 1) * sizeof(hn_item));
+    h->s.qbuf = wr__malloc((size_t)dim * sizeof(float));
+    h->s.tmp = wr__malloc((size_t)(2 * M + 1) * sizeof(hn_item));
     if (!h->s.qbuf || !h->s.tmp) {
         wr__hnsw_free(h);
         return wr__oom(ctx, "creating an HNSW index");

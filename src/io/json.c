@@ -13,6 +13,7 @@ typedef struct {
     int n, cap;
     char *err;
     size_t errlen;
+    int nomem; /* the failure was an allocation, not the text */
 } parser;
 
 static int fail(parser *p, const char *what) {
@@ -29,7 +30,10 @@ static int new_tok(parser *p, wr_json_type type, size_t start) {
     if (p->n == p->cap) {
         int cap = p->cap ? p->cap * 2 : 64;
         wr_json_tok *t = wr__realloc_array(p->toks, (size_t)cap, sizeof *t);
-        if (!t) return -1;
+        if (!t) {
+            p->nomem = 1;
+            return -1;
+        }
         p->toks = t;
         p->cap = cap;
     }
@@ -157,10 +161,10 @@ static int parse_value(parser *p, int depth) {
 }
 
 int wr__json_parse(const char *text, size_t len, wr_json_tok **toks, int *ntok, char *err, size_t errlen) {
-    parser p = {text, len, 0, NULL, 0, 0, err, errlen};
+    parser p = {text, len, 0, NULL, 0, 0, err, errlen, 0};
     if (parse_value(&p, 0) < 0) {
         free(p.toks);
-        return -1;
+        return p.nomem ? WR_ERR_NOMEM : -1;
     }
     skip_ws(&p);
     if (p.pos != len) {
@@ -197,7 +201,7 @@ static unsigned read_u4(const char *s) {
 char *wr__json_str(const char *text, const wr_json_tok *t) {
     if (t->type != WR_JSON_STR) return NULL;
     size_t n = t->end - t->start;
-    char *out = malloc(n + 1), *o = out;
+    char *out = wr__malloc(n + 1), *o = out;
     if (!out) return NULL;
     const char *s = text + t->start, *e = text + t->end;
     while (s < e) {

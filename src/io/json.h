@@ -16,14 +16,15 @@ typedef struct {
 
 /* Tokenizes text[0..len). On success *toks (malloc'd, free with wr_free) holds *ntok tokens
  * in document order: an OBJ is followed by key STR, value, key, value, ...
- * Returns 0, or -1 with a message naming the byte offset in err. Depth is limited to 64. */
+ * Returns 0, WR_ERR_NOMEM, or -1 with a message naming the byte offset in err. Depth is limited
+ * to 64. */
 int wr__json_parse(const char *text, size_t len, wr_json_tok **toks, int *ntok, char *err,
                    size_t errlen);
 
 /* Index of the value of key in the OBJ at index obj, or -1. */
 int wr__json_get(const char *text, const wr_json_tok *toks, int obj, const char *key);
-/* Decodes a STR token into a malloc'd UTF-8 string (escapes and \u surrogates); NULL on a bad
- * escape or OOM. */
+/* Decodes a STR token into a malloc'd UTF-8 string (escapes and \u surrogates; the tokenizer
+ * checked them); NULL for a token that is no STR, or out of memory. */
 char *wr__json_str(const char *text, const wr_json_tok *t);
 /* Parses a NUM token as a double / as an integer in [min, max]; returns 0 or -1. */
 int wr__json_num(const char *text, const wr_json_tok *t, double *out);

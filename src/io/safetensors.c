@@ -90,7 +90,7 @@ int wr__st_serialize(const wr_st_file *f, uint8_t **out, size_t *len) {
         return -1;
     }
     size_t total = 8 + h.len + offset;
-    uint8_t *b = malloc(total ? total : 1);
+    uint8_t *b = wr__malloc(total ? total : 1);
     if (!b) {
         wr__buf_free(&h);
         return -1;
@@ -177,7 +177,9 @@ int wr__st_parse(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *src,
     char jerr[160];
     size_t hlen = (size_t)n;
     while (hlen > 0 && hdr[hlen - 1] == ' ') hlen--; /* header padding */
-    if (wr__json_parse(hdr, hlen, &toks, &ntok, jerr, sizeof jerr) < 0) return FERR("%s: header: %s", src, jerr);
+    int jr = wr__json_parse(hdr, hlen, &toks, &ntok, jerr, sizeof jerr);
+    if (jr == WR_ERR_NOMEM) return wr__oom(ctx, "reading the model file's header");
+    if (jr < 0) return FERR("%s: header: %s", src, jerr);
     int rc = WR_OK;
     if (toks[0].type != WR_JSON_OBJ) {
         rc = FERR("%s: header is not a JSON object", src);
@@ -189,8 +191,8 @@ int wr__st_parse(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *src,
     for (int k = 0; k < toks[0].size && rc == WR_OK; k++) {
         int v = toks[i].skip;
         char *name = wr__json_str(hdr, &toks[i]);
-        if (!name) {
-            rc = FERR("%s: header: bad tensor name", src);
+        if (!name) { /* a key is always a string */
+            rc = wr__oom(ctx, "reading the model file's header");
             break;
         }
         if (!strcmp(name, "__metadata__")) {
@@ -203,7 +205,7 @@ int wr__st_parse(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *src,
                     break;
                 }
                 char *key = wr__json_str(hdr, &toks[j]), *val = wr__json_str(hdr, &toks[mv]);
-                if (!key || !val || wr__st_set_meta(f, key, val) < 0) rc = FERR("%s: __metadata__: bad string", src);
+                if (!key || !val || wr__st_set_meta(f, key, val) < 0) rc = wr__oom(ctx, "reading the model file's metadata");
                 free(key);
                 free(val);
                 j = toks[mv].skip;

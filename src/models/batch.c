@@ -16,7 +16,7 @@ static void shuffle(int32_t *a, int n, wr_rng *rng) {
 }
 
 static int32_t *trainable(const wr_seqs *s, int *n) {
-    int32_t *order = malloc(((size_t)s->n + 1) * sizeof *order);
+    int32_t *order = wr__malloc(((size_t)s->n + 1) * sizeof *order);
     if (!order) return NULL;
     *n = 0;
     for (int u = 0; u < s->n; u++)
@@ -35,9 +35,9 @@ int wr__windows_init(wr_windows *w, const wr_seqs *s, int B, int T) {
     for (int u = 0; u < s->n; u++)
         if (s->len[u] >= 2) n += (s->len[u] - 1 + T - 1) / T;
     if (n >= INT32_MAX) return -1;
-    w->seq = malloc(((size_t)n + 1) * sizeof *w->seq);
-    w->end = malloc(((size_t)n + 1) * sizeof *w->end);
-    w->order = malloc(((size_t)n + 1) * sizeof *w->order);
+    w->seq = wr__malloc(((size_t)n + 1) * sizeof *w->seq);
+    w->end = wr__malloc(((size_t)n + 1) * sizeof *w->end);
+    w->order = wr__malloc(((size_t)n + 1) * sizeof *w->order);
     if (!w->seq || !w->end || !w->order) {
         wr__windows_free(w);
         return -1;
@@ -88,9 +88,12 @@ int wr__lanes_init(wr_lanes *l, const wr_seqs *s, int B, wr_rng *rng) {
     memset(l, 0, sizeof *l);
     l->B = B;
     l->order = trainable(s, &l->n_seq);
-    l->lane_seq = malloc((size_t)B * sizeof *l->lane_seq);
-    l->lane_pos = malloc((size_t)B * sizeof *l->lane_pos);
-    if (!l->order || !l->lane_seq || !l->lane_pos) return -1;
+    l->lane_seq = wr__malloc((size_t)B * sizeof *l->lane_seq);
+    l->lane_pos = wr__malloc((size_t)B * sizeof *l->lane_pos);
+    if (!l->order || !l->lane_seq || !l->lane_pos) {
+        wr__lanes_free(l);
+        return -1;
+    }
     for (int b = 0; b < B; b++) l->lane_seq[b] = -1;
     shuffle(l->order, l->n_seq, rng);
     return 0;
@@ -139,11 +142,12 @@ int wr__lanes_next(wr_lanes *l, const wr_seqs *s, wr_rng *rng, int32_t *inp, int
 
 int wr__sampler_init(wr_sampler *s, const wr_seqs *train, double alpha) {
     int V = s->V = train->n_items;
-    s->cum = calloc((size_t)V + 1, sizeof(float));
-    s->guide = calloc((size_t)V + 1, sizeof(int32_t));
-    float *pop = calloc((size_t)V + 1, sizeof(float));
+    s->cum = wr__calloc((size_t)V + 1, sizeof(float));
+    s->guide = wr__calloc((size_t)V + 1, sizeof(int32_t));
+    float *pop = wr__calloc((size_t)V + 1, sizeof(float));
     if (!s->cum || !s->guide || !pop) {
         free(pop);
+        wr__sampler_free(s);
         return -1;
     }
     wr__count_items(train, pop);
@@ -195,7 +199,7 @@ int wr__pairs_init(wr_pair_set *p, const wr_seqs *train) {
     for (int u = 0; u < train->n; u++) n += train->len[u];
     uint64_t cap = 16;
     while (cap < 2 * (uint64_t)n + 16) cap <<= 1;
-    p->slot = calloc(cap, sizeof *p->slot);
+    p->slot = wr__calloc(cap, sizeof *p->slot);
     p->mask = cap - 1;
     p->V = (uint64_t)train->n_items;
     if (!p->slot) return -1;
@@ -237,12 +241,12 @@ int wr__events_init(wr_events *e, const wr_seqs *train, int target, int batch, i
     int64_t n = 0;
     for (int u = 0; u < train->n; u++) n += train->len[u];
     e->n_neg = target == WR_TARGET_RATING ? 0 : n_neg; /* labelled data may add sampled label-0 items */
-    e->user = malloc((size_t)n * sizeof *e->user + 4), e->item = malloc((size_t)n * sizeof *e->item + 4);
-    e->order = malloc((size_t)n * sizeof *e->order + 4), e->at = malloc((size_t)n * sizeof *e->at + 8);
-    e->bat = malloc((size_t)batch * sizeof *e->bat + 8);
-    if (target != WR_TARGET_NONE) e->y = malloc((size_t)n * sizeof *e->y + 4), e->by = malloc((size_t)batch * sizeof *e->by + 4);
-    e->bu = malloc((size_t)batch * sizeof *e->bu + 4), e->bi = malloc((size_t)batch * sizeof *e->bi + 4);
-    e->bneg = malloc((size_t)batch * e->n_neg * sizeof *e->bneg + 4);
+    e->user = wr__malloc((size_t)n * sizeof *e->user + 4), e->item = wr__malloc((size_t)n * sizeof *e->item + 4);
+    e->order = wr__malloc((size_t)n * sizeof *e->order + 4), e->at = wr__malloc((size_t)n * sizeof *e->at + 8);
+    e->bat = wr__malloc((size_t)batch * sizeof *e->bat + 8);
+    if (target != WR_TARGET_NONE) e->y = wr__malloc((size_t)n * sizeof *e->y + 4), e->by = wr__malloc((size_t)batch * sizeof *e->by + 4);
+    e->bu = wr__malloc((size_t)batch * sizeof *e->bu + 4), e->bi = wr__malloc((size_t)batch * sizeof *e->bi + 4);
+    e->bneg = wr__malloc((size_t)batch * e->n_neg * sizeof *e->bneg + 4);
     if (!e->user || !e->item || !e->order || !e->at || !e->bat || (target != WR_TARGET_NONE && (!e->y || !e->by)) || !e->bu || !e->bi || !e->bneg ||
         wr__pairs_init(&e->seen, train) < 0)
         return -1;

@@ -38,8 +38,8 @@ static int ease_alloc(wr_model *m, int n) {
     if (!s) return wr__oom(m->ctx, "creating ease");
     m->state = s;
     s->n = n;
-    s->B = malloc((size_t)n * n * sizeof *s->B + 1);
-    s->stamp = calloc((size_t)n + 1, sizeof *s->stamp);
+    s->B = wr__malloc((size_t)n * n * sizeof *s->B + 1);
+    s->stamp = wr__calloc((size_t)n + 1, sizeof *s->stamp);
     return s->B && s->stamp ? WR_OK : wr__oom(m->ctx, "allocating ease's item-item matrix");
 }
 
@@ -76,8 +76,8 @@ static int ease_fit(wr_model *m, const wr_seqs *train) {
     if (rc) return rc;
     if ((rc = ease_alloc(m, n))) return rc;
     ease_state *s = m->state;
-    double *G = calloc((size_t)n * n + 1, sizeof *G);
-    int32_t *uniq = malloc((size_t)n * sizeof *uniq + 1);
+    double *G = wr__calloc((size_t)n * n + 1, sizeof *G);
+    int32_t *uniq = wr__malloc((size_t)n * sizeof *uniq + 1);
     if (!G || !uniq) {
         free(G);
         free(uniq);

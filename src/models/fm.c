@@ -117,7 +117,7 @@ static int build_layout(wr_model *m, int U, int V, int F, int NF) {
     }
     int alloc_rc = wr__layout_alloc(m, l);
     if (alloc_rc) return alloc_rc;
-    s->sbuf = calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = calloc((size_t)s->K + 1, sizeof(float));
+    s->sbuf = wr__calloc((size_t)s->K + 1, sizeof(float)), s->ibuf = wr__calloc((size_t)s->K + 1, sizeof(float));
     return m->params && s->sbuf && s->ibuf ? WR_OK : wr__oom(m->ctx, "allocating the model");
 }
 
@@ -167,7 +167,7 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     /* the side features, remapped after the ids */
     s->ustart = wr__calloc((size_t)U + 1, sizeof(int64_t)), s->istart = wr__calloc((size_t)V + 1, sizeof(int64_t));
     int64_t nu = X && X->start[0] ? X->start[0][U] : 0, ni = X && X->start[1] ? X->start[1][V] : 0;
-    s->ufeat = malloc((size_t)nu * sizeof(int32_t) + 4), s->ifeat = malloc((size_t)ni * sizeof(int32_t) + 4);
+    s->ufeat = wr__malloc((size_t)nu * sizeof(int32_t) + 4), s->ifeat = wr__malloc((size_t)ni * sizeof(int32_t) + 4);
     if (!s->ustart || !s->istart || !s->ufeat || !s->ifeat) return wr__oom(m->ctx, "allocating the model");
     for (int side_i = 0; side_i < 2; side_i++) {
         int n = side_i ? V : U;
@@ -178,7 +178,7 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     }
     set_max_part(s);
     if (s->ffm || s->DL) { /* fields: the user id 0, the item id 1, side column c at 2 + c */
-        if (!(s->field = malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
+        if (!(s->field = wr__malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
         for (int j = 0; j < s->F; j++) s->field[j] = j < U ? 0 : j < U + V ? 1 : 2 + X->value_field[j - U - V];
     }
     /* training events: ratings (mse), labels (bce on labelled data), else the positives */
@@ -187,10 +187,10 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, target == WR_TARGET_NONE ? "n_neg" : "label_neg");
     if (target == WR_TARGET_RATING) nn = 0;
     double mean = 0;
-    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
+    s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
     size_t per_step = (size_t)B * (1 + (size_t)nn) * (size_t)(2 * s->max_part);
-    s->rows = malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
-    s->touched = calloc((size_t)s->F + 1, 1);
+    s->rows = wr__malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
+    s->touched = wr__calloc((size_t)s->F + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->rows || !s->touched || wr__events_init(&s->ev, train, target, B, nn, 0, &mean) < 0)
         return wr__oom(m->ctx, "allocating the model's training state");
     if (!s->ev.n) return wr__err(m->ctx, WR_ERR_ARG, "%s: no training events", m->vt->name);
@@ -277,7 +277,7 @@ static int deep_forward(fm_state *s, const float *P, const int32_t *xs, const in
     if (n > s->dcap) { /* activations for n rows */
         for (int d = 0; d <= s->DL; d++) {
             free(s->dact[d]), free(s->ddact[d]);
-            s->dact[d] = malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4), s->ddact[d] = malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4);
+            s->dact[d] = wr__malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4), s->ddact[d] = wr__malloc((size_t)n * s->dwidth[d] * sizeof(float) + 4);
             if (!s->dact[d] || !s->ddact[d]) return -1;
         }
         s->dcap = n;
@@ -335,9 +335,9 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
     *grad = s->grad;
     /* every row (an event, then its negatives) as features; outputs, then gradients */
     int nn = s->loss == LOSS_MSE && y ? 0 : (int)wr__hp(m, y ? "label_neg" : "n_neg"), stride = 2 * s->max_part, rows = n * (1 + nn);
-    int32_t *xs = malloc((size_t)rows * stride * sizeof *xs + 4);
-    int *nx = malloc((size_t)rows * sizeof *nx + 4);
-    float *out = malloc((size_t)rows * sizeof *out + 4), *g = malloc((size_t)rows * sizeof *g + 4);
+    int32_t *xs = wr__malloc((size_t)rows * stride * sizeof *xs + 4);
+    int *nx = wr__malloc((size_t)rows * sizeof *nx + 4);
+    float *out = wr__malloc((size_t)rows * sizeof *out + 4), *g = wr__malloc((size_t)rows * sizeof *g + 4);
     double loss = 0, inv = 1.0 / n;
     int rc = xs && nx && out && g ? 0 : -1;
     for (int b = 0, r = 0; rc == 0 && b < n; b++)
@@ -395,10 +395,10 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
     const float *P = m->params;
     int K = s->K, V = s->V;
     int32_t xbuf[512], nu;
-    int32_t *x = s->max_part <= 512 ? xbuf : malloc((size_t)s->max_part * sizeof *x);
+    int32_t *x = s->max_part <= 512 ? xbuf : wr__malloc((size_t)s->max_part * sizeof *x);
     if (!x) return wr__oom(m->ctx, "scoring");
     if (s->ffm) { /* field-aware pairs do not split into parts: each pair whole */
-        int32_t *xx = 2 * s->max_part <= 512 ? xbuf : malloc((size_t)2 * s->max_part * sizeof *xx);
+        int32_t *xx = 2 * s->max_part <= 512 ? xbuf : wr__malloc((size_t)2 * s->max_part * sizeof *xx);
         if (x != xbuf) free(x);
         if (!xx) return wr__oom(m->ctx, "scoring");
         for (int i = 0; i < V; i++) scores[i] = forward_backward(s, P, NULL, xx, pair(s, q->user, i, xx), 0, 0);
@@ -420,8 +420,8 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
     if (!s->DL) return WR_OK;
     /* deepfm: the deep part, 256 pairs at a time */
     int stride = 2 * s->max_part, chunk = 256, rc = 0;
-    int32_t *xs = malloc((size_t)chunk * stride * sizeof *xs);
-    int *nx = malloc((size_t)chunk * sizeof *nx);
+    int32_t *xs = wr__malloc((size_t)chunk * stride * sizeof *xs);
+    int *nx = wr__malloc((size_t)chunk * sizeof *nx);
     for (int i0 = 0; xs && nx && rc == 0 && i0 < V; i0 += chunk) {
         int n = V - i0 < chunk ? V - i0 : chunk;
         for (int r = 0; r < n; r++) nx[r] = pair(s, q->user, i0 + r, xs + (size_t)r * stride);
@@ -436,8 +436,8 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
 static int fm_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
     fm_state *s = m->state;
     int stride = 2 * s->max_part, rc = 0;
-    int32_t *xs = malloc((size_t)(n ? n : 1) * stride * sizeof *xs);
-    int *nx = malloc((size_t)(n ? n : 1) * sizeof *nx);
+    int32_t *xs = wr__malloc((size_t)(n ? n : 1) * stride * sizeof *xs);
+    int *nx = wr__malloc((size_t)(n ? n : 1) * sizeof *nx);
     if (!xs || !nx) rc = -1;
     for (int j = 0; !rc && j < n; j++) {
         nx[j] = pair(s, q->user, items[j], xs + (size_t)j * stride);

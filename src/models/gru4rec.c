@@ -128,25 +128,25 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     if (ns >= s->V) ns = 0; /* as the loss: more negatives than items is the full softmax */
     int V = s->V, C = s->C, B = s->B, N = ns > 0 ? B + ns : V;
     size_t T = s->layout.total + 4;
-    s->grad = calloc(T, sizeof(float));
-    s->acc = calloc(T, sizeof(float));
+    s->grad = wr__calloc(T, sizeof(float));
+    s->acc = wr__calloc(T, sizeof(float));
     size_t BC = (size_t)B * C;
     float **acts[] = {&s->h, &s->x, &s->hp, &s->hn, &s->dh, &s->dx, &s->hd, &s->dhd};
-    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) *acts[i] = calloc(BC, sizeof(float));
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) *acts[i] = wr__calloc(BC, sizeof(float));
     float **acts3[] = {&s->gi, &s->gh, &s->gates, &s->dgi, &s->dgh};
-    for (size_t i = 0; i < sizeof acts3 / sizeof acts3[0]; i++) *acts3[i] = calloc(3 * BC, sizeof(float));
+    for (size_t i = 0; i < sizeof acts3 / sizeof acts3[0]; i++) *acts3[i] = wr__calloc(3 * BC, sizeof(float));
     float **cands[] = {&s->oc, &s->doc, &s->logits, &s->dlogits, &s->w};
-    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) *cands[i] = calloc((size_t)N * (i < 2 ? C : B), sizeof(float));
-    s->inp = calloc((size_t)B, sizeof(int32_t));
-    s->tgt = calloc((size_t)B, sizeof(int32_t));
-    s->ids = calloc((size_t)B, sizeof(int32_t));
-    s->pos = calloc((size_t)B, sizeof(int32_t));
-    s->reset = calloc((size_t)B, 1);
-    s->cand = calloc((size_t)N, sizeof(int32_t));
-    s->touched = calloc((size_t)V + 1, 1);
-    s->mask_e = calloc(BC, 1);
-    s->mask_h = calloc(BC, 1);
-    s->rows = calloc((size_t)V + 1, sizeof(int32_t));
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) *cands[i] = wr__calloc((size_t)N * (i < 2 ? C : B), sizeof(float));
+    s->inp = wr__calloc((size_t)B, sizeof(int32_t));
+    s->tgt = wr__calloc((size_t)B, sizeof(int32_t));
+    s->ids = wr__calloc((size_t)B, sizeof(int32_t));
+    s->pos = wr__calloc((size_t)B, sizeof(int32_t));
+    s->reset = wr__calloc((size_t)B, 1);
+    s->cand = wr__calloc((size_t)N, sizeof(int32_t));
+    s->touched = wr__calloc((size_t)V + 1, 1);
+    s->mask_e = wr__calloc(BC, 1);
+    s->mask_h = wr__calloc(BC, 1);
+    s->rows = wr__calloc((size_t)V + 1, sizeof(int32_t));
     if (!s->grad || !s->acc || !s->h || !s->inp || !s->tgt || !s->ids || !s->pos || !s->reset || !s->x || !s->hp || !s->hn ||
         !s->dh || !s->dx || !s->hd || !s->dhd || !s->gi || !s->gh || !s->gates || !s->dgi || !s->dgh || !s->cand || !s->oc ||
         !s->doc || !s->logits || !s->dlogits || !s->w || !s->touched || !s->rows || !s->mask_e || !s->mask_h)
@@ -319,15 +319,16 @@ static int gru_load(wr_model *m, const wr_st_file *f) {
     /* inference buffers for one row */
     float **acts[] = {&s->x, &s->hp, &s->hn, &s->gi, &s->gh, &s->gates};
     for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
-        if (!(*acts[i] = calloc((size_t)(i < 3 ? C : 3 * C), sizeof(float)))) return wr__oom(m->ctx, "loading gru4rec");
+        if (!(*acts[i] = wr__calloc((size_t)(i < 3 ? C : 3 * C), sizeof(float)))) return wr__oom(m->ctx, "loading gru4rec");
     return wr__layout_load(m, &s->layout, m->params, f);
 }
 
 /* The output embeddings: the space the items are scored in. */
-static const float *gru_item_vectors(const wr_model *m, int *dim, int *stride) {
+static int gru_item_vectors(wr_model *m, const float **rows, int *dim, int *stride) {
     const gru_state *s = m->state;
     *dim = *stride = s->C;
-    return view(s, m->params, s->out) + s->C; /* row 0 is padding */
+    if (rows) *rows = view(s, m->params, s->out) + s->C; /* row 0 is padding */
+    return WR_OK;
 }
 
 const wr_model_vt wr__gru4rec_vt = {

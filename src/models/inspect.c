@@ -71,9 +71,11 @@ int wr_model_item_map(wr_model *m, float *xy, float *explained) {
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "item map: the model is not trained yet");
     if (!m->vt->item_vectors) return unavailable(m, "item map", "item embeddings (gru4rec, sasrec and bert4rec have them)");
     int C, stride, V = m->items.n;
-    const float *E = m->vt->item_vectors(m, &C, &stride);
-    double *mean = calloc((size_t)C, sizeof *mean), *cov = calloc((size_t)C * C, sizeof *cov);
-    double *pc = calloc((size_t)2 * C, sizeof *pc), *tmp = calloc((size_t)C, sizeof *tmp);
+    const float *E = NULL;
+    int rc = m->vt->item_vectors(m, &E, &C, &stride);
+    if (rc) return rc;
+    double *mean = wr__calloc((size_t)C, sizeof *mean), *cov = wr__calloc((size_t)C * C, sizeof *cov);
+    double *pc = wr__calloc((size_t)2 * C, sizeof *pc), *tmp = wr__calloc((size_t)C, sizeof *tmp);
     if (!mean || !cov || !pc || !tmp) {
         free(mean), free(cov), free(pc), free(tmp);
         return wr__oom(m->ctx, "computing the item map");

@@ -58,14 +58,14 @@ static int itemknn_fit(wr_model *m, const wr_seqs *train) {
     int64_t events = 0;
     for (int u = 0; u < train->n; u++) events += train->len[u];
     /* Each session's distinct items (uniq), and the inverted index item -> sessions (inv). */
-    int32_t *uniq = malloc((size_t)events * sizeof *uniq + 1), *ustart = malloc(((size_t)train->n + 1) * sizeof *ustart);
-    int32_t *seen = malloc((size_t)n * sizeof *seen + 1), *iptr = calloc((size_t)n + 1, sizeof *iptr);
-    int32_t *inv = malloc((size_t)events * sizeof *inv + 1), *fill = calloc((size_t)n + 1, sizeof *fill);
-    float *co = calloc((size_t)n + 1, sizeof *co);
-    int32_t *touched = malloc((size_t)n * sizeof *touched + 1);
-    nbr *cand = malloc((size_t)n * sizeof *cand + 1);
-    c->ptr = calloc((size_t)n + 1, sizeof *c->ptr);
-    c->pop = malloc((size_t)n * sizeof *c->pop + 1);
+    int32_t *uniq = wr__malloc((size_t)events * sizeof *uniq + 1), *ustart = wr__malloc(((size_t)train->n + 1) * sizeof *ustart);
+    int32_t *seen = wr__malloc((size_t)n * sizeof *seen + 1), *iptr = wr__calloc((size_t)n + 1, sizeof *iptr);
+    int32_t *inv = wr__malloc((size_t)events * sizeof *inv + 1), *fill = wr__calloc((size_t)n + 1, sizeof *fill);
+    float *co = wr__calloc((size_t)n + 1, sizeof *co);
+    int32_t *touched = wr__malloc((size_t)n * sizeof *touched + 1);
+    nbr *cand = wr__malloc((size_t)n * sizeof *cand + 1);
+    c->ptr = wr__calloc((size_t)n + 1, sizeof *c->ptr);
+    c->pop = wr__malloc((size_t)n * sizeof *c->pop + 1);
     int rc = WR_OK;
     if (!uniq || !ustart || !seen || !iptr || !inv || !fill || !co || !touched || !cand || !c->ptr || !c->pop) {
         rc = wr__oom(m->ctx, "fitting itemknn");
@@ -140,8 +140,8 @@ static int itemknn_fit(wr_model *m, const wr_seqs *train) {
         c->ptr[i + 1] = base + keep;
     }
     if (!c->col) { /* no co-occurrences at all: keep valid empty arrays */
-        c->col = malloc(sizeof *c->col);
-        c->val = malloc(sizeof *c->val);
+        c->col = wr__malloc(sizeof *c->col);
+        c->val = wr__malloc(sizeof *c->val);
         if (!c->col || !c->val) rc = wr__oom(m->ctx, "fitting itemknn");
     }
     if (rc == WR_OK) rc = wr__csr_ready(m, c);

@@ -22,10 +22,10 @@ static int markov_fit(wr_model *m, const wr_seqs *train) {
     int64_t pairs = 0;
     for (int u = 0; u < train->n; u++) pairs += train->len[u] > 1 ? train->len[u] - 1 : 0;
     if (pairs > INT32_MAX) return wr__err(m->ctx, WR_ERR_ARG, "markov: %lld transitions is over the limit of 2^31", (long long)pairs);
-    c->ptr = calloc((size_t)n + 1, sizeof *c->ptr);
-    c->col = malloc((size_t)pairs * sizeof *c->col + 1);
-    c->pop = malloc((size_t)n * sizeof *c->pop + 1);
-    int32_t *fill = calloc((size_t)n + 1, sizeof *fill);
+    c->ptr = wr__calloc((size_t)n + 1, sizeof *c->ptr);
+    c->col = wr__malloc((size_t)pairs * sizeof *c->col + 1);
+    c->pop = wr__malloc((size_t)n * sizeof *c->pop + 1);
+    int32_t *fill = wr__calloc((size_t)n + 1, sizeof *fill);
     if (!c->ptr || !c->col || !c->pop || !fill) {
         free(fill);
         return wr__oom(m->ctx, "fitting markov");
@@ -40,7 +40,7 @@ static int markov_fit(wr_model *m, const wr_seqs *train) {
         for (int t = 1; t < train->len[u]; t++) c->col[c->ptr[s[t - 1]] + fill[s[t - 1]]++] = s[t];
     }
     free(fill);
-    c->val = malloc((size_t)pairs * sizeof *c->val + 1);
+    c->val = wr__malloc((size_t)pairs * sizeof *c->val + 1);
     if (!c->val) return wr__oom(m->ctx, "fitting markov");
     /* Sort each row and merge repeated successors into counts, compacting in place. */
     int32_t out = 0;

@@ -62,7 +62,7 @@ static int build_layout(wr_model *m, int U, int V) {
     s->mu = wr__layout_add(l, "mf.global_bias", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
     int alloc_rc = wr__layout_alloc(m, l);
     if (alloc_rc) return alloc_rc;
-    s->pbuf = malloc((size_t)s->C * sizeof(float));
+    s->pbuf = wr__malloc((size_t)s->C * sizeof(float));
     return m->params && s->pbuf ? WR_OK : wr__oom(m->ctx, "allocating mf");
 }
 
@@ -89,10 +89,10 @@ static int mf_fit(wr_model *m, const wr_seqs *train) {
     int B = (int)wr__hp(m, "batch"), nn = (int)wr__hp(m, "n_neg");
     size_t per_step = (size_t)B * (1 + (size_t)nn);
     double mean = 0;
-    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
-    s->urows = malloc((size_t)(B < s->U ? B : s->U) * sizeof(int32_t) + 4);
-    s->irows = malloc((per_step < (size_t)s->V ? per_step : (size_t)s->V) * sizeof(int32_t) + 4);
-    s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
+    s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
+    s->urows = wr__malloc((size_t)(B < s->U ? B : s->U) * sizeof(int32_t) + 4);
+    s->irows = wr__malloc((per_step < (size_t)s->V ? per_step : (size_t)s->V) * sizeof(int32_t) + 4);
+    s->utouch = wr__calloc((size_t)s->U + 1, 1), s->itouch = wr__calloc((size_t)s->V + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch ||
         wr__events_init(&s->ev, train, target, B, target == WR_TARGET_NONE ? nn : 0, wr__hp(m, "neg_alpha"), &mean) < 0)
         return wr__oom(m->ctx, "allocating mf's training state");
@@ -270,10 +270,11 @@ static int mf_load(wr_model *m, const wr_st_file *f) {
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }
 
-static const float *mf_item_vectors(const wr_model *m, int *dim, int *stride) {
+static int mf_item_vectors(wr_model *m, const float **rows, int *dim, int *stride) {
     const mf_state *s = m->state;
     *dim = *stride = s->C;
-    return view(s, m->params, s->qi);
+    if (rows) *rows = view(s, m->params, s->qi);
+    return WR_OK;
 }
 
 const wr_model_vt wr__mf_vt = {

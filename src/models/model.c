@@ -83,7 +83,7 @@ static void free_titles(wr_model *m) {
 int wr__model_keep_data_info(wr_model *m, const wr_data *data, const wr_seqs *train) {
     free(m->counts);
     free_titles(m);
-    m->counts = malloc((size_t)m->items.n * sizeof *m->counts + 1);
+    m->counts = wr__malloc((size_t)m->items.n * sizeof *m->counts + 1);
     if (!m->counts) return wr__oom(m->ctx, "counting items");
     wr__count_items(train, m->counts);
     int any = 0;
@@ -192,15 +192,20 @@ static void params_to_json(const wr_model *m, wr_buf *b) {
     wr__buf_puts(b, "}");
 }
 
-const char *wr_model_params_json(wr_model *m) {
-    if (!m) return "{}";
+/* Rewrites m->params_json, or reports WR_ERR_NOMEM. */
+static int update_params_json(wr_model *m) {
     wr_buf b = {0};
     params_to_json(m, &b);
     char *s = wr__buf_take(&b, NULL);
-    if (!s) return "{}";
+    if (!s) return wr__oom(m->ctx, "writing the model's settings");
     free(m->params_json);
     m->params_json = s;
-    return s;
+    return WR_OK;
+}
+
+const char *wr_model_params_json(wr_model *m) {
+    if (!m) return "{}";
+    return update_params_json(m) == WR_OK ? m->params_json : "{}";
 }
 
 int wr_model_n_items(const wr_model *m) { return m ? m->items.n : 0; }
@@ -258,7 +263,7 @@ int wr_model_visitor(wr_model *m, const int *features, int n) {
     for (int i = 0; i < n; i++)
         if (features[i] < 0 || features[i] >= m->features.n)
             return wr__err(m->ctx, WR_ERR_ARG, "visitor feature %d is not a feature index (the model has %d)", features[i], m->features.n);
-    int *copy = n ? malloc((size_t)n * sizeof *copy) : NULL;
+    int *copy = n ? wr__malloc((size_t)n * sizeof *copy) : NULL;
     if (n && !copy) return wr__oom(m->ctx, "keeping the visitor's features");
     if (n) memcpy(copy, features, (size_t)n * sizeof *copy);
     free(m->visitor);
@@ -284,7 +289,7 @@ int wr_model_score(wr_model *m, int user, const int *history, int len, float *sc
 int wr_model_vector_dim(const wr_model *m) {
     int dim = 0, stride = 0;
     if (!m || !m->fitted || !m->vt->query_vector || !m->vt->item_vectors) return 0;
-    return m->vt->item_vectors(m, &dim, &stride) ? dim : 0;
+    return m->vt->item_vectors((wr_model *)m, NULL, &dim, &stride) == WR_OK ? dim : 0;
 }
 
 static int no_vectors(wr_model *m) {
@@ -296,8 +301,9 @@ int wr_model_item_vectors(wr_model *m, float *out) {
     if (!m || !out) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_item_vectors: model and out are required");
     int dim = wr_model_vector_dim(m), stride = 0;
     if (!dim) return no_vectors(m);
-    const float *v = m->vt->item_vectors(m, &dim, &stride);
-    if (!v) return wr__oom(m->ctx, "computing the item vectors");
+    const float *v = NULL;
+    int rc = m->vt->item_vectors(m, &v, &dim, &stride);
+    if (rc) return rc;
     for (int i = 0; i < m->items.n; i++) memcpy(out + (size_t)i * dim, v + (size_t)i * stride, (size_t)dim * sizeof *out);
     return WR_OK;
 }
@@ -338,7 +344,7 @@ int wr__score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
 }
 
 double wr__repeat_share(const wr_seqs *seqs) {
-    int32_t *last = malloc((size_t)seqs->n_items * sizeof *last + 1);
+    int32_t *last = wr__malloc((size_t)seqs->n_items * sizeof *last + 1);
     if (!last) return -1;
     for (int i = 0; i < seqs->n_items; i++) last[i] = -1;
     int64_t events = 0, repeats = 0;
@@ -364,7 +370,7 @@ float wr__repeat_bias_init(double share, int V, double h) {
 int wr__marks_init(wr_marks *mk, int n) {
     mk->id = 0;
     mk->n = n;
-    mk->mark = calloc((size_t)n + 1, sizeof *mk->mark);
+    mk->mark = wr__calloc((size_t)n + 1, sizeof *mk->mark);
     return mk->mark ? 0 : -1;
 }
 
@@ -423,9 +429,9 @@ static int cmp_pair(const void *a, const void *b) { return cmp_int(a, b); } /* (
  * of memory. */
 static int topk_sparse(const int *items, const float *scores, int n, const int *history, int len, int k, int *out_items,
                        float *out_scores) {
-    struct { int item; float score; } *p = malloc((size_t)n * sizeof *p + 1);
-    int *seen = history ? malloc((size_t)len * sizeof *seen + 1) : NULL, *pos = malloc((size_t)k * sizeof *pos);
-    float *val = malloc((size_t)n * sizeof *val + 1);
+    struct { int item; float score; } *p = wr__malloc((size_t)n * sizeof *p + 1);
+    int *seen = history ? wr__malloc((size_t)len * sizeof *seen + 1) : NULL, *pos = wr__malloc((size_t)k * sizeof *pos);
+    float *val = wr__malloc((size_t)n * sizeof *val + 1);
     int got = -1, cnt = 0;
     if (!p || (history && !seen) || !pos || !val) goto done;
     if (seen) memcpy(seen, history, (size_t)len * sizeof *seen), qsort(seen, (size_t)len, sizeof *seen, cmp_int);
@@ -462,8 +468,8 @@ int wr_model_recommend(wr_model *m, int user, const int *history, int len, int k
         if ((got = topk_sparse(items, sc, ns, exclude_seen ? history : NULL, len, k, out_items, out_scores)) < 0) return wr__oom(m->ctx, "recommending");
         if (got) return *out_n = got, WR_OK;
     }
-    float *scores = malloc((size_t)n * sizeof *scores);
-    unsigned char *mask = exclude_seen ? calloc((size_t)n, 1) : NULL;
+    float *scores = wr__malloc((size_t)n * sizeof *scores);
+    unsigned char *mask = exclude_seen ? wr__calloc((size_t)n, 1) : NULL;
     if (!scores || (exclude_seen && !mask)) {
         free(scores);
         free(mask);
@@ -564,7 +570,9 @@ static int load_params(wr_model *m, const char *src, const char *json) {
     wr_json_tok *t = NULL;
     int n = 0;
     char err[160];
-    if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_OBJ) {
+    int jr = wr__json_parse(json, strlen(json), &t, &n, err, sizeof err);
+    if (jr == WR_ERR_NOMEM) return wr__oom(m->ctx, "reading model parameters");
+    if (jr < 0 || t[0].type != WR_JSON_OBJ) {
         free(t);
         return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"params\" is not a JSON object", src);
     }
@@ -580,7 +588,7 @@ static int load_params(wr_model *m, const char *src, const char *json) {
         char *key = wr__json_str(json, &t[i]);
         char *val = t[v].type == WR_JSON_STR ? wr__json_str(json, &t[v]) : wr__strndup(json + t[v].start, t[v].end - t[v].start);
         if (!key || !val) rc = wr__oom(m->ctx, "reading model parameters");
-        else if ((rc = wr_model_set(m, key, val)) != WR_OK) {
+        else if ((rc = wr_model_set(m, key, val)) != WR_OK && rc != WR_ERR_NOMEM) {
             char msg[WR_ERR_MSG_MAX];
             snprintf(msg, sizeof msg, "%s", m->ctx->err);
             rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"params\": %s", src, msg);
@@ -600,7 +608,9 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
         wr_json_tok *t = NULL;
         int n = 0;
         char err[160];
-        if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR || t[0].size != m->items.n)
+        int jr = wr__json_parse(json, strlen(json), &t, &n, err, sizeof err);
+        if (jr == WR_ERR_NOMEM) return wr__oom(m->ctx, "reading titles");
+        if (jr < 0 || t[0].type != WR_JSON_ARR || t[0].size != m->items.n)
             rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"titles\" is not a JSON array of %d titles", src, m->items.n);
         else if (!(m->titles = wr__calloc((size_t)m->items.n, sizeof *m->titles)))
             rc = wr__oom(m->ctx, "reading titles");
@@ -608,7 +618,8 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
         for (int i = 0; rc == WR_OK && i < m->items.n; i++) {
             const wr_json_tok *s = &t[1 + i];
             m->titles[i] = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
-            if (!m->titles[i]) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"titles\"[%d] is not a string", src, i);
+            if (!m->titles[i] && s->type == WR_JSON_STR) rc = wr__oom(m->ctx, "reading titles");
+            else if (!m->titles[i]) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"titles\"[%d] is not a string", src, i);
         }
         free(t);
         if (rc) return rc;
@@ -619,7 +630,7 @@ static int load_data_info(wr_model *m, const char *src, const char *json, const 
     for (int i = 0; i < f->n; i++) has_counts |= !strcmp(f->t[i].name, "item_counts");
     if (!has_counts) return WR_OK;
     if ((rc = wr__st_get(m->ctx, f, "item_counts", WR_DT_F32, 1, shape, &ct))) return rc;
-    if (!(m->counts = malloc((size_t)m->items.n * sizeof *m->counts + 1))) return wr__oom(m->ctx, "reading item counts");
+    if (!(m->counts = wr__malloc((size_t)m->items.n * sizeof *m->counts + 1))) return wr__oom(m->ctx, "reading item counts");
     wr__st_copy(m->counts, ct);
     for (int i = 0; i < m->items.n; i++)
         if (!(m->counts[i] >= 0 && m->counts[i] < 1e30f))
@@ -641,7 +652,9 @@ static int load_ids(wr_model *m, const char *src, const char *json, long long n_
     int n = 0;
     char err[160];
     const char *one = !strcmp(what, "items") ? "item" : !strcmp(what, "users") ? "user" : "feature";
-    if (wr__json_parse(json, strlen(json), &t, &n, err, sizeof err) < 0 || t[0].type != WR_JSON_ARR) {
+    int jr = wr__json_parse(json, strlen(json), &t, &n, err, sizeof err);
+    if (jr == WR_ERR_NOMEM) return wr__oom(m->ctx, "reading the vocabulary");
+    if (jr < 0 || t[0].type != WR_JSON_ARR) {
         free(t);
         return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\" is not a JSON array of %s ids", src, what, one);
     }
@@ -652,7 +665,8 @@ static int load_ids(wr_model *m, const char *src, const char *json, long long n_
         char *id = s->type == WR_JSON_STR ? wr__json_str(json, s) : NULL;
         /* an escaped NUL would be cut by the decoding, and the id taken for another */
         int nul = s->type == WR_JSON_STR && escapes_nul(json + s->start, (size_t)(s->end - s->start));
-        if (!id || !*id || nul || strlen(id) > WR_MAX_ID_LEN)
+        if (!id && s->type == WR_JSON_STR) rc = wr__oom(m->ctx, "reading the vocabulary");
+        else if (!id || !*id || nul || strlen(id) > WR_MAX_ID_LEN)
             rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"%s\"[%d] is not a valid %s id%s", src, what, i, one, nul ? " (a NUL byte)" : "");
         else {
             int before = v->n, got = wr__vocab_add(v, id, strlen(id));
@@ -722,7 +736,7 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
     if (rc == WR_OK) {
         m->loading_bytes = 0;
         for (int i = 0; i < f.n; i++) m->loading_bytes += (int64_t)f.t[i].nbytes;
-        wr_model_params_json(m); /* named in the message if the settings ask too much */
+        rc = update_params_json(m); /* named in the message if the settings ask too much */
     }
     if (rc == WR_OK && (rc = m->vt->load(m, &f)) != WR_OK && !strncmp(ctx->err, "model file: ", 12)) {
         char msg[WR_ERR_MSG_MAX];

@@ -75,8 +75,9 @@ typedef struct wr_model_vt {
     int (*explain)(wr_model *m, const int *history, int len, int item, float *weight);
     /* weights (blocks, len) of the scoring position; returns the number of blocks. */
     int (*attention)(wr_model *m, const int *history, int len, float *weights);
-    /* The item embedding rows: item i (0-based) at rows + i * stride, dim floats. */
-    const float *(*item_vectors)(const wr_model *m, int *dim, int *stride);
+    /* The item embedding rows: item i (0-based) at *rows + i * stride, dim floats. With rows NULL
+     * only the sizes are asked for (nothing is computed). */
+    int (*item_vectors)(wr_model *m, const float **rows, int *dim, int *stride);
     /* Optional: the query's vector (dim floats, item_vectors' dim), whose inner product with an
      * item's vector ranks the items as score does (retrieval through an index). */
     int (*query_vector)(wr_model *m, const wr_query *q, float *out);

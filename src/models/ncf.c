@@ -99,13 +99,13 @@ static int alloc_acts(ncf_state *s, int cap) {
     s->cap = cap;
     int P = phi_width(s);
     for (int l = 0; l <= s->L; l++) {
-        s->act[l] = malloc((size_t)cap * s->width[l] * sizeof(float) + 4);
-        s->dact[l] = malloc((size_t)cap * s->width[l] * sizeof(float) + 4);
+        s->act[l] = wr__malloc((size_t)cap * s->width[l] * sizeof(float) + 4);
+        s->dact[l] = wr__malloc((size_t)cap * s->width[l] * sizeof(float) + 4);
         if (!s->act[l] || !s->dact[l]) return -1;
     }
-    s->phi = malloc((size_t)cap * P * sizeof(float) + 4), s->dphi = malloc((size_t)cap * P * sizeof(float) + 4);
-    s->logit = malloc((size_t)cap * sizeof(float) + 4);
-    s->bu = malloc((size_t)cap * sizeof(int32_t) + 4), s->bi = malloc((size_t)cap * sizeof(int32_t) + 4);
+    s->phi = wr__malloc((size_t)cap * P * sizeof(float) + 4), s->dphi = wr__malloc((size_t)cap * P * sizeof(float) + 4);
+    s->logit = wr__malloc((size_t)cap * sizeof(float) + 4);
+    s->bu = wr__malloc((size_t)cap * sizeof(int32_t) + 4), s->bi = wr__malloc((size_t)cap * sizeof(int32_t) + 4);
     return s->phi && s->dphi && s->logit && s->bu && s->bi ? 0 : -1;
 }
 
@@ -206,7 +206,7 @@ double wr__ncf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items
             s->bu[rows] = users[b], s->bi[rows] = k < 0 ? items[b] : negs[(size_t)b * nn + k];
             target[rows++] = y ? y[b] : k < 0;
         }
-    float *dlogit = malloc((size_t)rows * sizeof *dlogit + 4);
+    float *dlogit = wr__malloc((size_t)rows * sizeof *dlogit + 4);
     if (!dlogit) return -1;
     forward(s, P, rows);
     double loss = 0, inv = 1.0 / n;
@@ -244,10 +244,10 @@ static int ncf_fit(wr_model *m, const wr_seqs *train) {
     int target = train->label ? WR_TARGET_LABEL : WR_TARGET_NONE, B = (int)wr__hp(m, "batch");
     int nn = target == WR_TARGET_LABEL ? 0 : (int)wr__hp(m, "n_neg");
     size_t T = s->layout.total + 4;
-    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
+    s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
     int rows = B * (1 + nn);
-    s->urows = malloc((size_t)rows * sizeof(int32_t) + 4), s->irows = malloc((size_t)rows * sizeof(int32_t) + 4);
-    s->utouch = calloc((size_t)s->U + 1, 1), s->itouch = calloc((size_t)s->V + 1, 1);
+    s->urows = wr__malloc((size_t)rows * sizeof(int32_t) + 4), s->irows = wr__malloc((size_t)rows * sizeof(int32_t) + 4);
+    s->utouch = wr__calloc((size_t)s->U + 1, 1), s->itouch = wr__calloc((size_t)s->V + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch || alloc_acts(s, rows > 256 ? rows : 256) < 0 ||
         wr__events_init(&s->ev, train, target, B, nn, 0, NULL) < 0)
         return wr__oom(m->ctx, "allocating the model's training state");

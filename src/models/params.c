@@ -68,6 +68,6 @@ int wr__layout_alloc(wr_model *m, const wr_layout *l) {
         return wr__err(m->ctx, WR_ERR_FORMAT, "model file: its settings (%s) need %.0f MB of weights, but the file holds %.1f MB of tensors",
                        m->params_json ? m->params_json : "params", (double)l->total * 4 / (1 << 20), (double)m->loading_bytes / (1 << 20));
     m->n_params = l->total;
-    m->params = calloc(l->total + 4, sizeof(float));
+    m->params = wr__calloc(l->total + 4, sizeof(float));
     return m->params ? 0 : wr__oom(m->ctx, "allocating the weights");
 }

@@ -154,7 +154,7 @@ static int share_data(wr_model *m, wr_model *st) {
     free(st->counts);
     st->counts = NULL;
     if (m->counts) {
-        if (!(st->counts = malloc((size_t)m->items.n * sizeof *st->counts + 4))) return wr__oom(m->ctx, "preparing the stages");
+        if (!(st->counts = wr__malloc((size_t)m->items.n * sizeof *st->counts + 4))) return wr__oom(m->ctx, "preparing the stages");
         memcpy(st->counts, m->counts, (size_t)m->items.n * sizeof *st->counts);
     }
     st->repeat_share = m->repeat_share;
@@ -169,14 +169,14 @@ static int prepare(wr_model *m, int build_index) {
     wr_model *r = s->stage[0];
     s->dim = wr__hp(m, "index") == 0 ? wr_model_vector_dim(r) : 0;
     if (s->s0) goto index; /* buffers made before */
-    s->s0 = malloc((size_t)V * sizeof(float) + 4), s->s1 = malloc((size_t)V * sizeof(float) + 4);
-    s->cs = malloc((size_t)V * sizeof(float) + 4), s->cand = malloc((size_t)V * sizeof(int) + 4);
-    s->ids = malloc((size_t)V * sizeof(int32_t) + 4), s->mask = calloc((size_t)V + 1, 1);
-    s->qv = malloc((size_t)(s->dim + 1) * sizeof(float));
+    s->s0 = wr__malloc((size_t)V * sizeof(float) + 4), s->s1 = wr__malloc((size_t)V * sizeof(float) + 4);
+    s->cs = wr__malloc((size_t)V * sizeof(float) + 4), s->cand = wr__malloc((size_t)V * sizeof(int) + 4);
+    s->ids = wr__malloc((size_t)V * sizeof(int32_t) + 4), s->mask = wr__calloc((size_t)V + 1, 1);
+    s->qv = wr__malloc((size_t)(s->dim + 1) * sizeof(float));
     if (!s->s0 || !s->s1 || !s->cs || !s->cand || !s->ids || !s->mask || !s->qv) return wr__oom(m->ctx, "preparing the pipeline");
 index:
     if (!s->dim || !build_index) return WR_OK;
-    float *vecs = malloc((size_t)V * s->dim * sizeof(float) + 4);
+    float *vecs = wr__malloc((size_t)V * s->dim * sizeof(float) + 4);
     if (!vecs) return wr__oom(m->ctx, "building the index");
     int rc = wr_model_item_vectors(r, vecs);
     if (!rc) rc = wr__hnsw_new(m->ctx, s->dim, WR_INDEX_IP, (int)wr__hp(m, "M"), (int)wr__hp(m, "ef_construction"), m->seed, &s->index);
@@ -332,7 +332,7 @@ static int pipe_load(wr_model *m, const wr_st_file *f) {
         /* the stage's tensors, their prefix dropped */
         wr_st_file sub = {0};
         size_t plen = strlen(prefix[i]) + 1;
-        sub.t = malloc((size_t)(f->n + 1) * sizeof *sub.t);
+        sub.t = wr__malloc((size_t)(f->n + 1) * sizeof *sub.t);
         if (!sub.t) {
             rc = wr__oom(m->ctx, "loading the pipeline");
             break;

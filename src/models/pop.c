@@ -21,7 +21,7 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
     int64_t shape[1] = {n};
     int rc = wr__st_get(m->ctx, f, name, dtype, 1, shape, &t);
     if (rc) return rc;
-    *out = malloc(t->nbytes ? t->nbytes : 1);
+    *out = wr__malloc(t->nbytes ? t->nbytes : 1);
     if (!*out) return wr__oom(m->ctx, "loading a model");
     wr__st_copy(*out, t);
     return WR_OK;
@@ -60,7 +60,7 @@ static int pop_fit(wr_model *m, const wr_seqs *train) {
     pop_state *s = wr__calloc(1, sizeof *s);
     if (!s) return wr__oom(m->ctx, "fitting pop");
     m->state = s;
-    s->counts = malloc((size_t)train->n_items * sizeof *s->counts + 1);
+    s->counts = wr__malloc((size_t)train->n_items * sizeof *s->counts + 1);
     if (!s->counts) return wr__oom(m->ctx, "fitting pop");
     wr__count_items(train, s->counts);
     return WR_OK;

@@ -176,27 +176,27 @@ static int alloc_acts(wr_model *m, int N) {
     size_t nc = (size_t)N * C;
     float **single[] = {&s->x0, &s->h, &s->x_out, &s->dx, &s->dtmp, &s->d2};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
-        if (!(*single[i] = calloc(nc * (single[i] == &s->d2 ? 2 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
-    if (!(s->h_mean = calloc((size_t)N, sizeof(float))) || !(s->h_rstd = calloc((size_t)N, sizeof(float))) ||
-        !(s->dqkv = calloc(nc * 3, sizeof(float))) || !(s->datt = calloc((size_t)T, sizeof(float))) ||
-        !(s->logits = calloc((size_t)CHUNK * s->V, sizeof(float))) ||
-        !(s->rowbuf = calloc((size_t)CHUNK * C, sizeof(float))) || !(s->drowbuf = calloc((size_t)CHUNK * C, sizeof(float))) ||
-        !(s->drop0 = calloc(nc, 1)) ||
-        !(s->inp = calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = calloc((size_t)N, sizeof(int32_t))) ||
-        !(s->off = calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = calloc((size_t)N, sizeof(int32_t))) ||
-        !(s->r_pos = calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = calloc((size_t)N, sizeof(int32_t))) ||
-        !(s->r_seq = calloc((size_t)N, sizeof(int32_t))) || !(s->seen = calloc((size_t)CHUNK * T, sizeof(int32_t))) ||
-        !(s->seen_len = calloc(CHUNK, sizeof(int32_t))) || wr__marks_init(&s->marks, s->V + 2) < 0)
+        if (!(*single[i] = wr__calloc(nc * (single[i] == &s->d2 ? 2 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
+    if (!(s->h_mean = wr__calloc((size_t)N, sizeof(float))) || !(s->h_rstd = wr__calloc((size_t)N, sizeof(float))) ||
+        !(s->dqkv = wr__calloc(nc * 3, sizeof(float))) || !(s->datt = wr__calloc((size_t)T, sizeof(float))) ||
+        !(s->logits = wr__calloc((size_t)CHUNK * s->V, sizeof(float))) ||
+        !(s->rowbuf = wr__calloc((size_t)CHUNK * C, sizeof(float))) || !(s->drowbuf = wr__calloc((size_t)CHUNK * C, sizeof(float))) ||
+        !(s->drop0 = wr__calloc(nc, 1)) ||
+        !(s->inp = wr__calloc((size_t)N, sizeof(int32_t))) || !(s->tgt = wr__calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->off = wr__calloc((size_t)Bn + 1, sizeof(int))) || !(s->r_item = wr__calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->r_pos = wr__calloc((size_t)N, sizeof(int32_t))) || !(s->r_tgt = wr__calloc((size_t)N, sizeof(int32_t))) ||
+        !(s->r_seq = wr__calloc((size_t)N, sizeof(int32_t))) || !(s->seen = wr__calloc((size_t)CHUNK * T, sizeof(int32_t))) ||
+        !(s->seen_len = wr__calloc(CHUNK, sizeof(int32_t))) || wr__marks_init(&s->marks, s->V + 2) < 0)
         return wr__oom(m->ctx, "allocating sasrec");
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
         float **bufs[] = {&a->x_in, &a->a, &a->o, &a->proj, &a->x_mid, &a->b, &a->f1, &a->post, &a->f2};
         for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-            if (!(*bufs[i] = calloc(nc, sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
-        if (!(a->a_mean = calloc((size_t)N, sizeof(float))) || !(a->a_rstd = calloc((size_t)N, sizeof(float))) ||
-            !(a->b_mean = calloc((size_t)N, sizeof(float))) || !(a->b_rstd = calloc((size_t)N, sizeof(float))) ||
-            !(a->qkv = calloc(nc * 3, sizeof(float))) || !(a->att = calloc((size_t)Bn * H * T * T, sizeof(float))) ||
-            !(a->drop1 = calloc(nc, 1)) || !(a->drop2 = calloc(nc, 1)))
+            if (!(*bufs[i] = wr__calloc(nc, sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
+        if (!(a->a_mean = wr__calloc((size_t)N, sizeof(float))) || !(a->a_rstd = wr__calloc((size_t)N, sizeof(float))) ||
+            !(a->b_mean = wr__calloc((size_t)N, sizeof(float))) || !(a->b_rstd = wr__calloc((size_t)N, sizeof(float))) ||
+            !(a->qkv = wr__calloc(nc * 3, sizeof(float))) || !(a->att = wr__calloc((size_t)Bn * H * T * T, sizeof(float))) ||
+            !(a->drop1 = wr__calloc(nc, 1)) || !(a->drop2 = wr__calloc(nc, 1)))
             return wr__oom(m->ctx, "allocating sasrec");
     }
     return WR_OK;
@@ -439,7 +439,7 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     memset(view(s, m->params, s->item), 0, s->C * sizeof(float)); /* the padding row */
     if ((rc = alloc_acts(m, s->B * s->T))) return rc;
     size_t n = s->layout.total + 4;
-    if (!(s->grad = calloc(n, sizeof(float))) || !(s->m1 = calloc(n, sizeof(float))) || !(s->m2 = calloc(n, sizeof(float))))
+    if (!(s->grad = wr__calloc(n, sizeof(float))) || !(s->m1 = wr__calloc(n, sizeof(float))) || !(s->m2 = wr__calloc(n, sizeof(float))))
         return wr__oom(m->ctx, "allocating sasrec");
     s->adam = wr_adamw_init((float)wr__hp(m, "lr"), (float)wr__hp(m, "weight_decay"));
     s->adam.b2 = 0.98f; /* SASRec's */
@@ -448,7 +448,7 @@ static int sas_fit(wr_model *m, const wr_seqs *train) {
     int loss = (int)wr__hp(m, "loss");
     double alpha = wr__hp(m, "sample_alpha") >= 0 ? wr__hp(m, "sample_alpha") : loss == 3 ? 1.0 : 0.0;
     if (loss != 0 && (wr__sampler_init(&s->sampler, train, alpha) < 0 ||
-                      !(s->cand = calloc(1 + 1024, sizeof(int32_t)))))
+                      !(s->cand = wr__calloc(1 + 1024, sizeof(int32_t)))))
         return wr__oom(m->ctx, "allocating sasrec");
     s->windows_ready = 1;
     if (s->windows.n_win == 0) return wr__err(m->ctx, WR_ERR_ARG, "sasrec: no training sequence has 2 or more events");
@@ -591,10 +591,11 @@ static int sas_attention(wr_model *m, const int *history, int len, float *weight
     return s->L;
 }
 
-static const float *sas_item_vectors(const wr_model *m, int *dim, int *stride) {
+static int sas_item_vectors(wr_model *m, const float **rows, int *dim, int *stride) {
     const sas_state *s = m->state;
     *dim = *stride = s->C;
-    return view(s, m->params, s->item) + s->C; /* row 0 is padding */
+    if (rows) *rows = view(s, m->params, s->item) + s->C; /* row 0 is padding */
+    return WR_OK;
 }
 
 static int sas_save(wr_model *m, wr_st_file *f) {

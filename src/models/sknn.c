@@ -117,19 +117,19 @@ static int knn_alloc(wr_model *m, int n) {
     m->state = s;
     s->kind = kind_of(m);
     s->n_items = n;
-    s->post = calloc((size_t)n + 1, sizeof *s->post);
-    s->post_len = calloc((size_t)n + 1, sizeof *s->post_len);
-    s->post_cap = calloc((size_t)n + 1, sizeof *s->post_cap);
-    s->pop = calloc((size_t)n + 1, sizeof *s->pop);
-    s->idf = calloc((size_t)n + 1, sizeof *s->idf);
-    s->scores = calloc((size_t)n + 1, sizeof *s->scores);
-    s->sweight = calloc((size_t)n + 1, sizeof *s->sweight);
-    s->spos = calloc((size_t)n + 1, sizeof *s->spos);
-    s->item_stamp = calloc((size_t)n + 1, sizeof *s->item_stamp);
-    s->heads = calloc((size_t)n + 1, sizeof *s->heads);
-    s->lists = calloc((size_t)n + 1, sizeof *s->lists);
-    s->voted = calloc(2 * (size_t)n + 1, sizeof *s->voted);
-    s->ptr = calloc(1, sizeof *s->ptr);
+    s->post = wr__calloc((size_t)n + 1, sizeof *s->post);
+    s->post_len = wr__calloc((size_t)n + 1, sizeof *s->post_len);
+    s->post_cap = wr__calloc((size_t)n + 1, sizeof *s->post_cap);
+    s->pop = wr__calloc((size_t)n + 1, sizeof *s->pop);
+    s->idf = wr__calloc((size_t)n + 1, sizeof *s->idf);
+    s->scores = wr__calloc((size_t)n + 1, sizeof *s->scores);
+    s->sweight = wr__calloc((size_t)n + 1, sizeof *s->sweight);
+    s->spos = wr__calloc((size_t)n + 1, sizeof *s->spos);
+    s->item_stamp = wr__calloc((size_t)n + 1, sizeof *s->item_stamp);
+    s->heads = wr__calloc((size_t)n + 1, sizeof *s->heads);
+    s->lists = wr__calloc((size_t)n + 1, sizeof *s->lists);
+    s->voted = wr__calloc(2 * (size_t)n + 1, sizeof *s->voted);
+    s->ptr = wr__calloc(1, sizeof *s->ptr);
     s->idf_stale = 1;
     if (!s->post || !s->post_len || !s->post_cap || !s->pop || !s->idf || !s->scores || !s->sweight || !s->spos ||
         !s->item_stamp || !s->heads || !s->lists || !s->voted || !s->ptr)
@@ -226,7 +226,7 @@ static int cmp_time(const void *a, const void *b, void *arg) {
 /* The non-empty sequences of seqs ordered by the time of their last event (stable), so that
  * sessions enter an index in recency order; NULL on OOM. */
 static by_time *by_last_event(const wr_seqs *seqs, int *n) {
-    by_time *order = malloc((size_t)seqs->n * sizeof *order + 1);
+    by_time *order = wr__malloc((size_t)seqs->n * sizeof *order + 1);
     if (!order) return NULL;
     *n = 0;
     for (int u = 0; u < seqs->n; u++)
@@ -431,8 +431,8 @@ static int knn_load(wr_model *m, const wr_st_file *f) {
     if ((rc = wr__st_get(m->ctx, f, "knn.session_time", WR_DT_I64, 1, any, &tt))) return rc;
     int64_t ns = tt->shape[0];
     if (tp->shape[0] != ns + 1) return wr__err(m->ctx, WR_ERR_FORMAT, "model file: knn.session_ptr has %lld entries, expected %lld", (long long)tp->shape[0], (long long)ns + 1);
-    int32_t *ptr = malloc(tp->nbytes), *items = malloc(ti->nbytes + 1);
-    int64_t *time = malloc(tt->nbytes + 1);
+    int32_t *ptr = wr__malloc(tp->nbytes), *items = wr__malloc(ti->nbytes + 1);
+    int64_t *time = wr__malloc(tt->nbytes + 1);
     if (!ptr || !items || !time) rc = wr__oom(m->ctx, "loading a session-kNN model");
     if (rc == WR_OK) {
         wr__st_copy(ptr, tp);

@@ -72,7 +72,7 @@ int wr__csr_ready(wr_model *m, wr_csr *c) {
     for (int i = 0; i < c->n; i++)
         if (c->ptr[i + 1] - c->ptr[i] > longest) longest = c->ptr[i + 1] - c->ptr[i];
     free(c->tmp);
-    c->tmp = malloc(2 * (size_t)longest * sizeof *c->tmp + 1);
+    c->tmp = wr__malloc(2 * (size_t)longest * sizeof *c->tmp + 1);
     return c->tmp ? WR_OK : wr__oom(m->ctx, "preparing a model for scoring");
 }
 

@@ -171,7 +171,7 @@ static int start_epochs(wr_model *m) {
     t->patience = (int)wr__hp_or(m, "patience", 0);
     t->best_metric = -INFINITY; /* -RMSE is negative */
     t->done = m->vt->train_step == NULL;
-    if (!t->done && t->validate && t->patience > 0 && !(t->best = malloc(m->n_params * sizeof *t->best + 1)))
+    if (!t->done && t->validate && t->patience > 0 && !(t->best = wr__malloc(m->n_params * sizeof *t->best + 1)))
         return wr__oom(m->ctx, "keeping the best weights");
     t->epoch_start_ms = wr__now_ms();
     return WR_OK;
@@ -182,11 +182,11 @@ static int start_epochs(wr_model *m) {
 static int map_to_model(wr_model *m, wr_train *t) {
     const wr_data *d = t->data;
     int nu = d->users.n;
-    int32_t *map = malloc((size_t)d->items.n * sizeof *map + 1);
-    t->own_start = malloc(((size_t)nu + 1) * sizeof *t->own_start);
+    int32_t *map = wr__malloc((size_t)d->items.n * sizeof *map + 1);
+    t->own_start = wr__malloc(((size_t)nu + 1) * sizeof *t->own_start);
     t->len = wr__calloc((size_t)nu + 1, sizeof *t->len);
-    t->own_items = malloc((size_t)d->n_events * sizeof *t->own_items + 1);
-    t->own_ts = malloc((size_t)d->n_events * sizeof *t->own_ts + 1);
+    t->own_items = wr__malloc((size_t)d->n_events * sizeof *t->own_items + 1);
+    t->own_ts = wr__malloc((size_t)d->n_events * sizeof *t->own_ts + 1);
     if (!map || !t->own_start || !t->len || !t->own_items || !t->own_ts) {
         free(map);
         return wr__oom(m->ctx, "preparing fine-tuning");
@@ -216,6 +216,12 @@ static int map_to_model(wr_model *m, wr_train *t) {
     return WR_OK;
 }
 
+/* What an empty history gets: the counts grow with the new events. */
+static void add_counts(wr_model *m, const wr_seqs *seqs) {
+    for (int u = 0; m->counts && u < seqs->n; u++)
+        for (int e = 0; e < seqs->len[u]; e++) m->counts[seqs->items[seqs->start[u] + e]] += 1.0f;
+}
+
 int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progress) {
     if (!m || !data) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "fine-tune: model and data are required");
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: fine-tuning needs a trained model (fit it or load a model file first)", m->vt->name);
@@ -232,38 +238,32 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
     t->loo = t->validate = loo;
     m->train = t;
     int rc = map_to_model(m, t);
-    /* what an empty history gets: the counts grow with the new events */
-    for (int u = 0; rc == WR_OK && m->counts && u < t->seqs.n; u++)
-        for (int e = 0; e < t->seqs.len[u]; e++) m->counts[t->seqs.items[t->seqs.start[u] + e]] += 1.0f;
     if (rc == WR_OK && knn) {
         rc = wr__knn_add_sessions(m, &t->seqs); /* the session-kNN models learn by indexing them */
         t->done = 1;
-        if (rc == WR_OK) fill_progress(m, progress);
+        if (rc == WR_OK) add_counts(m, &t->seqs), fill_progress(m, progress);
         if (rc) wr__train_free(m);
         return rc;
     }
-    /* Neural models: fit builds the training state (buffers, optimiser, sampler over the new
-     * data) with fresh weights, which are then replaced by the model's own. */
-    float *weights = rc == WR_OK ? malloc(m->n_params * sizeof *weights + 1) : NULL;
-    size_t n_params = m->n_params;
-    if (rc == WR_OK && !weights) rc = wr__oom(m->ctx, "fine-tuning");
     if (rc) {
         wr__train_free(m);
-        free(weights);
         return rc;
     }
-    memcpy(weights, m->params, n_params * sizeof *weights);
-    m->train = NULL; /* kept across the reset of the model's state */
-    wr__model_reset(m);
-    m->train = t;
+    /* Neural models: fit builds the training state (buffers, optimiser, sampler over the new
+     * data) with fresh weights, which are then replaced by the model's own. The model as it came
+     * stays aside until that has worked, so a failure leaves it as it was. */
+    wr_model kept = *m;
+    m->state = NULL;
+    m->params = NULL;
+    m->n_params = 0;
+    m->fitted = 0;
     wr__rng_seed(&m->rng, m->seed);
     t->exclude_seen = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
     rc = m->vt->fit(m, &t->seqs);
-    if (rc == WR_OK && m->n_params != n_params)
+    if (rc == WR_OK && m->n_params != kept.n_params)
         rc = wr__err(m->ctx, WR_ERR_ARG, "%s: fine-tuning cannot change the model's shape (dim, blocks, max_len ...)", m->vt->name);
     if (rc == WR_OK) {
-        memcpy(m->params, weights, n_params * sizeof *weights);
-        m->params_version++;
+        memcpy(m->params, kept.params, kept.n_params * sizeof *m->params);
         m->fitted = 1;
         rc = start_epochs(m);
     }
@@ -271,14 +271,24 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
         /* the model as it came is epoch 0: fine-tuning keeps it unless an epoch beats it */
         rc = valid_metric(m, &t->valid_metric);
         t->best_metric = t->valid_metric;
-        memcpy(t->best, weights, n_params * sizeof *weights);
+        memcpy(t->best, kept.params, kept.n_params * sizeof *kept.params);
         t->have_best = 1;
     }
-    free(weights);
+    /* free the state that lost: the new one on failure, else the one kept aside */
+    wr_model loser = rc == WR_OK ? kept : *m;
+    loser.train = NULL;
+    if (loser.state) m->vt->free_state(&loser);
     if (rc) {
-        wr__model_reset(m); /* half-built: the model refuses to score rather than answer wrongly */
+        m->state = kept.state;
+        m->params = kept.params;
+        m->n_params = kept.n_params;
+        m->fitted = kept.fitted;
+        m->rng = kept.rng;
+        wr__train_free(m);
         return rc;
     }
+    m->params_version++;
+    add_counts(m, &t->seqs);
     fill_progress(m, progress);
     return WR_OK;
 }

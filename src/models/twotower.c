@@ -139,16 +139,18 @@ static void free_acts(tt_state *s) {
 static int alloc_acts(tt_state *s, int cap) {
     if (cap <= s->cap) return 0;
     free_acts(s);
-    s->cap = cap;
+    s->cap = 0;
     for (int l = 0; l <= s->L + 1; l++) {
-        s->qa[l] = malloc((size_t)cap * s->qw[l] * sizeof(float) + 16), s->qd[l] = malloc((size_t)cap * s->qw[l] * sizeof(float) + 16);
-        s->ia[l] = malloc((size_t)cap * s->iw[l] * sizeof(float) + 16), s->id[l] = malloc((size_t)cap * s->iw[l] * sizeof(float) + 16);
+        s->qa[l] = wr__malloc((size_t)cap * s->qw[l] * sizeof(float) + 16), s->qd[l] = wr__malloc((size_t)cap * s->qw[l] * sizeof(float) + 16);
+        s->ia[l] = wr__malloc((size_t)cap * s->iw[l] * sizeof(float) + 16), s->id[l] = wr__malloc((size_t)cap * s->iw[l] * sizeof(float) + 16);
         if (!s->qa[l] || !s->qd[l] || !s->ia[l] || !s->id[l]) return -1;
     }
     size_t n = (size_t)cap * s->D * sizeof(float) + 16;
-    s->qn = malloc(n), s->in = malloc(n), s->qg = malloc(n), s->ig = malloc(n);
-    s->qnorm = malloc((size_t)2 * cap * sizeof(float) + 16), s->inorm = malloc((size_t)cap * sizeof(float) + 16);
-    return s->qn && s->in && s->qg && s->ig && s->qnorm && s->inorm ? 0 : -1;
+    s->qn = wr__malloc(n), s->in = wr__malloc(n), s->qg = wr__malloc(n), s->ig = wr__malloc(n);
+    s->qnorm = wr__malloc((size_t)2 * cap * sizeof(float) + 16), s->inorm = wr__malloc((size_t)cap * sizeof(float) + 16);
+    if (!s->qn || !s->in || !s->qg || !s->ig || !s->qnorm || !s->inorm) return -1;
+    s->cap = cap; /* only now: a failure leaves none, and the next call tries again */
+    return 0;
 }
 
 static void tt_free(wr_model *m) {
@@ -353,7 +355,7 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
 static int copy_csr(const wr_features *X, int side, int n, int64_t **start, int32_t **feat) {
     const int64_t *st = X && X->start[side] ? X->start[side] : NULL;
     int64_t nnz = st ? st[n] : 0;
-    *start = wr__calloc((size_t)n + 1, sizeof **start), *feat = malloc((size_t)nnz * sizeof **feat + 4);
+    *start = wr__calloc((size_t)n + 1, sizeof **start), *feat = wr__malloc((size_t)nnz * sizeof **feat + 4);
     if (!*start || !*feat) return -1;
     if (st) memcpy(*start, st, ((size_t)n + 1) * sizeof **start), memcpy(*feat, X->feat[side], (size_t)nnz * sizeof **feat);
     return 0;
@@ -380,7 +382,7 @@ static int tt_fit(wr_model *m, const wr_seqs *train) {
         if (u >= train->n || train->len[u] == 0) memset(view(s, m->params, s->tab[T_USER]) + (size_t)u * s->E, 0, (size_t)s->E * sizeof(float));
     double total = 0;
     for (int i = 0; i < V; i++) total += counts[i];
-    s->logp = malloc((size_t)V * sizeof *s->logp + 4);
+    s->logp = wr__malloc((size_t)V * sizeof *s->logp + 4);
     if (!s->logp) {
         free(counts);
         return wr__oom(m->ctx, "allocating twotower");
@@ -389,12 +391,12 @@ static int tt_fit(wr_model *m, const wr_seqs *train) {
     free(counts);
     int B = (int)wr__hp(m, "batch"), S = (int)wr__hp(m, "n_uniform");
     size_t T = s->layout.total + 4;
-    s->grad = calloc(T, sizeof(float)), s->m1 = calloc(T, sizeof(float)), s->m2 = calloc(T, sizeof(float));
+    s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
     int sizes[3] = {U, V, F};
-    for (int t = 0; t < 3; t++) s->tt[t].rows = malloc((size_t)sizes[t] * sizeof(int32_t) + 4), s->tt[t].mark = calloc((size_t)sizes[t] + 1, 1);
-    s->logits = malloc((size_t)B * (B + S) * sizeof(float) + 16);
-    s->bitems = malloc((size_t)(B + S) * sizeof(int32_t) + 4), s->target = malloc((size_t)B * sizeof(int32_t) + 4);
-    s->negs = malloc((size_t)S * sizeof(int32_t) + 4), s->drop = calloc((size_t)2 * B + S + 1, 1);
+    for (int t = 0; t < 3; t++) s->tt[t].rows = wr__malloc((size_t)sizes[t] * sizeof(int32_t) + 4), s->tt[t].mark = wr__calloc((size_t)sizes[t] + 1, 1);
+    s->logits = wr__malloc((size_t)B * (B + S) * sizeof(float) + 16);
+    s->bitems = wr__malloc((size_t)(B + S) * sizeof(int32_t) + 4), s->target = wr__malloc((size_t)B * sizeof(int32_t) + 4);
+    s->negs = wr__malloc((size_t)S * sizeof(int32_t) + 4), s->drop = wr__calloc((size_t)2 * B + S + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->tt[0].rows || !s->tt[1].rows || !s->tt[2].rows || !s->tt[0].mark || !s->tt[1].mark ||
         !s->tt[2].mark || !s->logits || !s->bitems || !s->target || !s->negs || !s->drop || wr__events_init(&s->ev, train, WR_TARGET_NONE, B, 0, 0, NULL) < 0)
         return wr__oom(m->ctx, "allocating twotower's training state");
@@ -441,7 +443,7 @@ static int tt_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_
 static int item_vectors(wr_model *m) {
     tt_state *s = m->state;
     if (s->vec_ready && s->vec_version == m->params_version) return 0;
-    if (!s->ivec && !(s->ivec = malloc((size_t)s->V * s->D * sizeof(float) + 16))) return -1;
+    if (!s->ivec && !(s->ivec = wr__malloc((size_t)s->V * s->D * sizeof(float) + 16))) return -1;
     int chunk = 256;
     if (alloc_acts(s, chunk) < 0) return -1;
     for (int i0 = 0; i0 < s->V; i0 += chunk) {
@@ -500,11 +502,13 @@ static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     return WR_OK;
 }
 
-static const float *tt_item_vectors(const wr_model *m, int *dim, int *stride) {
+static int tt_item_vectors(wr_model *m, const float **rows, int *dim, int *stride) {
     tt_state *s = m->state;
-    if (item_vectors((wr_model *)m) < 0) return NULL;
     *dim = *stride = s->D;
-    return s->ivec;
+    if (!rows) return WR_OK;
+    if (item_vectors(m) < 0) return wr__oom(m->ctx, "computing the item vectors");
+    *rows = s->ivec;
+    return WR_OK;
 }
 
 static int tt_save(wr_model *m, wr_st_file *f) {

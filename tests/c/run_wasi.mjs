@@ -1,5 +1,6 @@
 // Runs a C test program built for wasm (STANDALONE_WASM, with main) and exits with its status.
-// The programs import only five WASI calls (printf's fd_write, exit, clocks), so a small shim
+// The programs import only a few WASI calls (printf's fd_write, exit, clocks, an empty
+// environment for getenv), so a small shim
 // gives them here instead of node:wasi, which is experimental in Node 20 and was seen to crash
 // (SIGSEGV) at exit under load after a test had finished.
 import { readFile } from 'node:fs/promises';
@@ -26,6 +27,13 @@ const wasi = {
     },
     fd_close() { return 0; },
     fd_seek() { return 70; }, // ESPIPE: stdout is not seekable
+    environ_sizes_get(count, size) {
+        const view = new DataView(memory.buffer);
+        view.setUint32(count, 0, true);
+        view.setUint32(size, 0, true);
+        return 0;
+    },
+    environ_get() { return 0; },
     clock_time_get(id, precision, out) {
         new DataView(memory.buffer).setBigUint64(out, process.hrtime.bigint(), true);
         return 0;

@@ -119,7 +119,9 @@ int main(void) {
     const char *const gru_sets[][2] = {{"dim", "4"}, {"epochs", "1"}, {"n_sample", "0"}};
     wr_model *gru = fitted("gru4rec", d8, gru_sets, 3);
     int dim, stride, V = wr_model_n_items(gru);
-    float *E = (float *)gru->vt->item_vectors(gru, &dim, &stride);
+    const float *rows = NULL;
+    CHECK(gru->vt->item_vectors(gru, &rows, &dim, &stride) == WR_OK);
+    float *E = (float *)rows;
     CHECK(V == 8 && dim == 4);
     for (int i = 0; i < V; i++) {
         float t = i - 3.5f, sgn = (i % 4 == 0 || i % 4 == 3) ? 1.0f : -1.0f; /* sum t*sgn = 0 */
