@@ -1,0 +1,205 @@
+// killed-tab.test.mjs: issue 15 item 5, "a killed tab". A real page saves model A in IndexedDB
+// (wasm/store.mjs) and waits until it is saved, then starts saving a larger model B and is
+// stopped a few ms later in one of three ways: the tab is closed (page.close), the tab's renderer
+// process crashes (CDP Page.crash), or the whole browser process is killed (SIGKILL) and started
+// again on the same profile. A new page on the same origin then loads the model: its bytes must
+// equal A's or B's exactly, its pointer record (size, meta) must belong to those bytes, and it
+// must load with engine.loadModel: never a mix, never a lost model; a save that had resolved
+// before the kill must be B. No IndexedDB mocks: Debian's chromium, a profile on disk.
+// Run with `make test-browser` or `node --test tests/browser/`.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../web/serve.mjs';
+import { loadEngine } from '../../wasm/wasmrec.mjs';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DELAYS = [0, 1, 2, 5, 10, 20, 50]; // ms between saveModel(B) and the kill
+const MODES = ['close', 'crash', 'kill'];
+
+// The two models, made once here (the same wasm module as the page's): A small, B a few MB.
+const engine = await loadEngine();
+const A = engine.model('markov').fit(engine.dataset(engine.generate({ sessions: 500, items: 80, seed: 1 }))).save();
+const B = engine.model('itemknn').fit(engine.dataset(engine.generate({ sessions: 30000, items: 2000, seed: 5 }))).save();
+engine.dispose();
+const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
+const DIGEST = { A: sha(A), B: sha(B) };
+
+const server = await startServer({ port: 0 });
+const origin = new URL(server.url).origin;
+// A blank page and the two models' bytes, served on the page's origin by the test itself.
+const BASE = `${origin}/__killed-tab/`;
+const ROUTES = {
+    [`${BASE}`]: { contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>killed tab</title>' },
+    [`${BASE}A.bin`]: { contentType: 'application/octet-stream', body: Buffer.from(A) },
+    [`${BASE}B.bin`]: { contentType: 'application/octet-stream', body: Buffer.from(B) },
+};
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmrec-killed-'));
+
+// Chromium started by hand (not by playwright) so the test owns its pid and can SIGKILL it; the
+// profile directory stays, so IndexedDB is there when it starts again.
+let chrome = null;
+async function launch() {
+    const proc = spawn('/usr/bin/chromium', [...ARGS, `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank'],
+        { stdio: ['ignore', 'ignore', 'pipe'] });
+    const exited = new Promise((res) => proc.once('exit', res));
+    const ws = await new Promise((res, rej) => {
+        let err = '';
+        const timer = setTimeout(() => rej(new Error(`chromium did not start: ${err}`)), 30_000);
+        proc.stderr.on('data', (d) => {
+            err += d;
+            const m = /DevTools listening on (ws:\/\/\S+)/.exec(err);
+            if (m) { clearTimeout(timer); res(m[1]); }
+        });
+        proc.once('exit', (code, sig) => { clearTimeout(timer); rej(new Error(`chromium exited (${code ?? sig}): ${err}`)); });
+    });
+    const browser = await chromium.connectOverCDP(ws);
+    const context = browser.contexts()[0];
+    await context.route(`${BASE}**`, (route) => {
+        const r = ROUTES[route.request().url()];
+        return r ? route.fulfill({ status: 200, ...r }) : route.fulfill({ status: 404, body: 'not found' });
+    });
+    chrome = { proc, exited, browser, context };
+    return chrome;
+}
+async function stop() {
+    if (!chrome) return;
+    const { proc, exited, browser } = chrome;
+    chrome = null;
+    await browser.close().catch(() => {}); // disconnects; the process is ours to end
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+}
+
+test.after(async () => {
+    await stop();
+    await server.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+});
+
+async function openPage() {
+    const page = await chrome.context.newPage();
+    await page.goto(BASE);
+    return page;
+}
+
+// In the page: what model 'm' is now. Compared byte for byte with A and B (fetched again), and
+// loaded with the engine.
+async function inspect(page) {
+    return page.evaluate(async () => {
+        const { openStore } = await import('/wasm/store.mjs');
+        const { loadEngine } = await import('/wasm/wasmrec.mjs');
+        const fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+        const ref = { A: await fetchBytes('A.bin'), B: await fetchBytes('B.bin') };
+        const store = await openStore({ name: 't-killed' });
+        const out = { persistent: store.persistent };
+        try {
+            const got = await store.loadModel('m');
+            if (!got) { out.which = 'lost'; return out; }
+            const eq = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
+            out.which = eq(got.bytes, ref.A) ? 'A' : eq(got.bytes, ref.B) ? 'B' : 'neither';
+            out.length = got.bytes.length;
+            out.size = got.size;
+            out.meta = got.meta.v;
+            out.digest = [...new Uint8Array(await crypto.subtle.digest('SHA-256', got.bytes))]
+                .map((x) => x.toString(16).padStart(2, '0')).join('');
+            const engine = await loadEngine();
+            try { out.loaded = engine.loadModel(got.bytes).name; } catch (e) { out.loaded = `${e.name}: ${e.message}`; }
+            engine.dispose();
+            const db = await new Promise((res, rej) => { const r = indexedDB.open('t-killed'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+            out.blobs = await new Promise((res) => { const r = db.transaction('blobs').objectStore('blobs').count(); r.onsuccess = () => res(r.result); });
+            db.close();
+        } catch (e) {
+            out.which = `error: ${e.name}: ${e.message}`;
+        } finally { store.close(); }
+        return out;
+    });
+}
+
+// In the page: save A and wait; then start saving B and return `delay` ms later (-1: after the
+// save resolved), with the time the B save took if it had already resolved.
+async function arm(page, delay) {
+    return page.evaluate(async (delay) => {
+        const { openStore } = await import('/wasm/store.mjs');
+        const fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
+        const a = await fetchBytes('A.bin');
+        const b = await fetchBytes('B.bin');
+        const store = await openStore({ name: 't-killed' });
+        await store.saveModel('m', a, { v: 'A' });
+        const st = { resolvedMs: null, error: null };
+        const t0 = performance.now();
+        const saving = store.saveModel('m', b, { v: 'B' })
+            .then(() => { st.resolvedMs = performance.now() - t0; }, (e) => { st.error = `${e.name}: ${e.message}`; });
+        if (delay < 0) await saving;
+        else if (delay > 0) await new Promise((res) => setTimeout(res, delay));
+        return { ...st, returnedMs: performance.now() - t0 };
+    }, delay);
+}
+
+async function kill(page, mode, cdp) {
+    if (mode === 'close') {
+        await page.close({ runBeforeUnload: false });
+    } else if (mode === 'crash') {
+        const crashed = new Promise((res) => page.once('crash', res));
+        cdp.send('Page.crash').catch(() => {}); // no answer comes back from a dead renderer
+        await crashed;
+        await page.close().catch(() => {});
+    } else {
+        const { proc, exited } = chrome;
+        chrome = null;
+        proc.kill('SIGKILL');
+        await exited;
+        await launch();
+    }
+}
+
+test('a killed tab: closed, crashed or killed mid-save, model A or B is there, whole, never a mix or lost', { timeout: 120_000 }, async () => {
+    const t0 = Date.now();
+    await launch();
+    let page = await openPage();
+    // calibration: how long a whole save of B takes here
+    const cal = await arm(page, -1);
+    assert.equal(cal.error, null, 'a save that is not interrupted succeeds');
+    const runs = [];
+    for (const mode of MODES) {
+        for (const delay of [...DELAYS, -1]) {
+            // the CDP session is made before the save starts, so one message follows arm()'s return
+            const cdp = mode === 'crash' ? await chrome.context.newCDPSession(page) : null;
+            const armed = await arm(page, delay);
+            await kill(page, mode, cdp);
+            page = await openPage();
+            const got = await inspect(page);
+            runs.push({ mode, delay, ...armed, ...got });
+        }
+    }
+    await page.close();
+    const seconds = (Date.now() - t0) / 1000;
+    const count = (mode, which) => runs.filter((r) => (!mode || r.mode === mode) && r.which === which).length;
+    console.log(`killed tab: |A| = ${A.length} bytes, |B| = ${B.length} bytes; a whole save of B took ${Math.round(cal.resolvedMs)} ms; ${seconds.toFixed(1)} s`);
+    for (const r of runs) {
+        console.log(`  ${r.mode.padEnd(5)} after ${r.delay < 0 ? 'resolve' : `${r.delay} ms`.padEnd(7)}: ${r.which}` +
+            ` (save ${r.resolvedMs === null ? 'pending' : `resolved in ${Math.round(r.resolvedMs)} ms`} when the page returned at ${Math.round(r.returnedMs)} ms; ${r.blobs} blob(s) stored)`);
+    }
+    for (const mode of MODES) console.log(`  ${mode}: A ${count(mode, 'A')}, B ${count(mode, 'B')}`);
+
+    for (const r of runs) {
+        const what = `${r.mode} after ${r.delay} ms`;
+        assert.equal(r.persistent, true, `${what}: the store reopened in IndexedDB`);
+        assert.ok(r.which === 'A' || r.which === 'B', `${what}: the model is A or B, whole (got ${r.which})`);
+        assert.equal(r.digest, DIGEST[r.which], `${what}: the bytes are those made in Node`);
+        assert.equal(r.meta, r.which, `${what}: the pointer's meta belongs to the bytes it points at`);
+        assert.equal(r.size, r.length, `${what}: the pointer's size is the blob's`);
+        assert.equal(r.loaded, r.which === 'A' ? 'markov' : 'itemknn', `${what}: engine.loadModel loads it`);
+        assert.equal(r.error, null, `${what}: the save had not failed before the kill`);
+        if (r.resolvedMs !== null) assert.equal(r.which, 'B', `${what}: a save that resolved before the kill is kept`);
+    }
+    for (const mode of MODES) assert.ok(count(mode, 'B') >= 1, `${mode}: at least the save awaited before the kill is B`);
+});
