@@ -20,23 +20,37 @@ import { loadEngine } from '../../wasm/wasmrec.mjs';
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const DELAYS = [0, 1, 2, 5, 10, 20, 50]; // ms between saveModel(B) and the kill
+const DELAYS = [0, 1, 2, 5, 10, 20, 50, 100]; // ms between saveModel(B) and the kill
 const MODES = ['close', 'crash', 'kill'];
 
 // The two models, made once here (the same wasm module as the page's): A small, B a few MB.
 const engine = await loadEngine();
 const A = engine.model('markov').fit(engine.dataset(engine.generate({ sessions: 500, items: 80, seed: 1 }))).save();
-const B = engine.model('itemknn').fit(engine.dataset(engine.generate({ sessions: 30000, items: 2000, seed: 5 }))).save();
+const B = engine.model('ease').fit(engine.dataset(engine.generate({ sessions: 5000, items: 1500, seed: 5 }))).save(); // 9 MB
+const NAME = { A: 'markov', B: 'ease' };
 engine.dispose();
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const DIGEST = { A: sha(A), B: sha(B) };
 
 const server = await startServer({ port: 0 });
 const origin = new URL(server.url).origin;
+// Helpers the runs' page.evaluate() calls use (run in the blank page below).
+const PAGE_HELPERS = `
+    window.req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+    window.reference = async () => {
+        const db = await req(indexedDB.open('t-killed-ref', 1));
+        const s = db.transaction('bytes').objectStore('bytes');
+        const out = { A: await req(s.get('A')), B: await req(s.get('B')) };
+        db.close();
+        return out;
+    };
+    window.sha256 = async (b) => [...new Uint8Array(await crypto.subtle.digest('SHA-256', b))]
+        .map((x) => x.toString(16).padStart(2, '0')).join('');
+`;
 // A blank page and the two models' bytes, served on the page's origin by the test itself.
 const BASE = `${origin}/__killed-tab/`;
 const ROUTES = {
-    [`${BASE}`]: { contentType: 'text/html; charset=utf-8', body: '<!doctype html><title>killed tab</title>' },
+    [`${BASE}`]: { contentType: 'text/html; charset=utf-8', body: `<!doctype html><title>killed tab</title><script>${PAGE_HELPERS}</script>` },
     [`${BASE}A.bin`]: { contentType: 'application/octet-stream', body: Buffer.from(A) },
     [`${BASE}B.bin`]: { contentType: 'application/octet-stream', body: Buffer.from(B) },
 };
@@ -91,57 +105,68 @@ async function openPage() {
     return page;
 }
 
-// In the page: what model 'm' is now. Compared byte for byte with A and B (fetched again), and
-// loaded with the engine.
-async function inspect(page) {
+// Once, in the first page: A's and B's bytes from the route into a database of their own
+// ('t-killed-ref', never written again), so each run reads them locally instead of over CDP.
+async function keepReference(page) {
     return page.evaluate(async () => {
-        const { openStore } = await import('/wasm/store.mjs');
-        const { loadEngine } = await import('/wasm/wasmrec.mjs');
-        const fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-        const ref = { A: await fetchBytes('A.bin'), B: await fetchBytes('B.bin') };
-        const store = await openStore({ name: 't-killed' });
-        const out = { persistent: store.persistent };
-        try {
-            const got = await store.loadModel('m');
-            if (!got) { out.which = 'lost'; return out; }
-            const eq = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
-            out.which = eq(got.bytes, ref.A) ? 'A' : eq(got.bytes, ref.B) ? 'B' : 'neither';
-            out.length = got.bytes.length;
-            out.size = got.size;
-            out.meta = got.meta.v;
-            out.digest = [...new Uint8Array(await crypto.subtle.digest('SHA-256', got.bytes))]
-                .map((x) => x.toString(16).padStart(2, '0')).join('');
-            const engine = await loadEngine();
-            try { out.loaded = engine.loadModel(got.bytes).name; } catch (e) { out.loaded = `${e.name}: ${e.message}`; }
-            engine.dispose();
-            const db = await new Promise((res, rej) => { const r = indexedDB.open('t-killed'); r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
-            out.blobs = await new Promise((res) => { const r = db.transaction('blobs').objectStore('blobs').count(); r.onsuccess = () => res(r.result); });
-            db.close();
-        } catch (e) {
-            out.which = `error: ${e.name}: ${e.message}`;
-        } finally { store.close(); }
-        return out;
+        const open = indexedDB.open('t-killed-ref', 1);
+        open.onupgradeneeded = () => open.result.createObjectStore('bytes');
+        const db = await req(open);
+        const bytes = {};
+        for (const k of ['A', 'B']) bytes[k] = new Uint8Array(await (await fetch(`${k}.bin`)).arrayBuffer());
+        const tx = db.transaction('bytes', 'readwrite');
+        for (const k of ['A', 'B']) tx.objectStore('bytes').put(bytes[k], k);
+        await new Promise((res, rej) => { tx.oncomplete = res; tx.onerror = () => rej(tx.error); });
+        db.close();
     });
 }
 
-// In the page: save A and wait; then start saving B and return `delay` ms later (-1: after the
-// save resolved), with the time the B save took if it had already resolved.
-async function arm(page, delay) {
-    return page.evaluate(async (delay) => {
+// In the page: what model 'm' of database `db` is now: its SHA-256 (compared in Node with A's
+// and B's), the pointer's size and meta, the engine's name for it; then the database is deleted.
+async function inspect(page, db) {
+    return page.evaluate(async (db) => {
         const { openStore } = await import('/wasm/store.mjs');
-        const fetchBytes = async (u) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-        const a = await fetchBytes('A.bin');
-        const b = await fetchBytes('B.bin');
-        const store = await openStore({ name: 't-killed' });
-        await store.saveModel('m', a, { v: 'A' });
+        const { loadEngine } = await import('/wasm/wasmrec.mjs');
+        const ref = await reference();
+        const store = await openStore({ name: db });
+        const out = { persistent: store.persistent, refDigest: { A: await sha256(ref.A), B: await sha256(ref.B) } };
+        try {
+            const raw = await req(indexedDB.open(db));
+            out.blobs = await req(raw.transaction('blobs').objectStore('blobs').count());
+            raw.close();
+            const got = await store.loadModel('m');
+            if (!got) { out.which = 'lost'; return out; }
+            out.digest = await sha256(got.bytes);
+            out.which = out.digest === out.refDigest.A ? 'A' : out.digest === out.refDigest.B ? 'B' : 'neither';
+            out.length = got.bytes.length;
+            out.size = got.size;
+            out.meta = got.meta.v;
+            const engine = await loadEngine();
+            try { out.loaded = engine.loadModel(got.bytes).name; } catch (e) { out.loaded = `${e.name}: ${e.message}`; }
+            engine.dispose();
+        } catch (e) {
+            out.which = `error: ${e.name}: ${e.message}`;
+        } finally { await store.forget(); }
+        return out;
+    }, db);
+}
+
+// In the page: save A as model 'm' of database `db` and wait; then start saving B and return
+// `delay` ms later (-1: once the save resolved), saying whether the B save had resolved by then.
+async function arm(page, db, delay) {
+    return page.evaluate(async ([db, delay]) => {
+        const { openStore } = await import('/wasm/store.mjs');
+        const { A, B } = await reference();
+        const store = await openStore({ name: db });
+        await store.saveModel('m', A, { v: 'A' });
         const st = { resolvedMs: null, error: null };
         const t0 = performance.now();
-        const saving = store.saveModel('m', b, { v: 'B' })
+        const saving = store.saveModel('m', B, { v: 'B' })
             .then(() => { st.resolvedMs = performance.now() - t0; }, (e) => { st.error = `${e.name}: ${e.message}`; });
         if (delay < 0) await saving;
         else if (delay > 0) await new Promise((res) => setTimeout(res, delay));
         return { ...st, returnedMs: performance.now() - t0 };
-    }, delay);
+    }, [db, delay]);
 }
 
 async function kill(page, mode, cdp) {
@@ -165,19 +190,25 @@ test('a killed tab: closed, crashed or killed mid-save, model A or B is there, w
     const t0 = Date.now();
     await launch();
     let page = await openPage();
+    await keepReference(page);
     // calibration: how long a whole save of B takes here
-    const cal = await arm(page, -1);
+    const cal = await arm(page, 't-killed-cal', -1);
     assert.equal(cal.error, null, 'a save that is not interrupted succeeds');
+    const calGot = await inspect(page, 't-killed-cal');
+    assert.deepEqual(calGot.refDigest, DIGEST, 'the page has the bytes made in Node');
+    assert.equal(calGot.which, 'B');
     const runs = [];
     for (const mode of MODES) {
         for (const delay of [...DELAYS, -1]) {
+            const db = `t-killed-${runs.length}`; // a database per run: no orphan blobs of earlier runs
             // the CDP session is made before the save starts, so one message follows arm()'s return
             const cdp = mode === 'crash' ? await chrome.context.newCDPSession(page) : null;
-            const armed = await arm(page, delay);
+            const armed = await arm(page, db, delay);
             await kill(page, mode, cdp);
             page = await openPage();
-            const got = await inspect(page);
+            const got = await inspect(page, db);
             runs.push({ mode, delay, ...armed, ...got });
+            if (process.env.KT_DEBUG) console.error(mode, delay, Date.now() - t0, got.which, got.blobs, armed.returnedMs);
         }
     }
     await page.close();
@@ -197,7 +228,7 @@ test('a killed tab: closed, crashed or killed mid-save, model A or B is there, w
         assert.equal(r.digest, DIGEST[r.which], `${what}: the bytes are those made in Node`);
         assert.equal(r.meta, r.which, `${what}: the pointer's meta belongs to the bytes it points at`);
         assert.equal(r.size, r.length, `${what}: the pointer's size is the blob's`);
-        assert.equal(r.loaded, r.which === 'A' ? 'markov' : 'itemknn', `${what}: engine.loadModel loads it`);
+        assert.equal(r.loaded, NAME[r.which], `${what}: engine.loadModel loads it`);
         assert.equal(r.error, null, `${what}: the save had not failed before the kill`);
         if (r.resolvedMs !== null) assert.equal(r.which, 'B', `${what}: a save that resolved before the kill is kept`);
     }
