@@ -3,9 +3,11 @@
 // stopped a few ms later in one of three ways: the tab is closed (page.close), the tab's renderer
 // process crashes (CDP Page.crash), or the whole browser process is killed (SIGKILL) and started
 // again on the same profile. A new page on the same origin then loads the model: its bytes must
-// equal A's or B's exactly, its pointer record (size, meta) must belong to those bytes, and it
-// must load with engine.loadModel: never a mix, never a lost model; a save that had resolved
-// before the kill must be B. No IndexedDB mocks: Debian's chromium, a profile on disk.
+// be A's or B's (SHA-256 equal to the bytes made in Node), its pointer record (size, meta) must
+// belong to those bytes, it must load with engine.loadModel, and only B's orphaned blob may stay
+// beside A: never a mix, never a lost model; a save that had resolved before the kill must be B.
+// Delays 0-100 ms and fractions of the measured save time; the log says which phase each kill
+// hit. No IndexedDB mocks: Debian's chromium, a profile on disk. About 40 s.
 // Run with `make test-browser` or `node --test tests/browser/`.
 import test from 'node:test';
 import assert from 'node:assert/strict';
