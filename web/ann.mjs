@@ -1,4 +1,4 @@
-// ann.mjs: panel 6, second half, "the index: recall against speed". For a model with item vectors
+// ann.mjs: panel 7, second half, "the index: recall against speed". For a model with item vectors
 // (a trained two-tower: model.itemVectors()), builds an HNSW index over them (engine.index, in this
 // tab) and takes the query vectors of a few hundred sessions of the data (model.queryVector, whose
 // inner products with the item vectors rank as recommend does). As the ef_search slider moves, the

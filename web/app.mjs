@@ -1,6 +1,6 @@
 // app.mjs: the demo page. Loads the engine in this tab, generates the demo store, loads the small
 // pretrained models from models/ (so the playground recommends before any training), and wires
-// the nine panels: data, train and compare, playground, pick a user, cold start (a new visitor, a
+// the ten panels: data, train and compare, experiment, playground, pick a user, cold start (a new visitor, a
 // new item), retrieve then rank (the two stages and the index), look inside, models in and out,
 // privacy.
 // Training runs in workers; everything else is a synchronous engine call of a few milliseconds.
@@ -11,6 +11,7 @@ import { state, on, emit, addModel, newId, DEMO_KEY } from './state.mjs';
 import { $, fmtMs, modelLabel, errorText } from './ui.mjs';
 import { initData, loadDemo } from './data.mjs';
 import { initTrain, addResult } from './train.mjs';
+import { initExperiment } from './experiment.mjs';
 import { initPlay } from './play.mjs';
 import { initUsers } from './users.mjs';
 import { initVisitor } from './visitor.mjs';
@@ -130,6 +131,7 @@ async function main() {
     initInside();
     initModels();
     const presets = initTrain(); // fetches the presets meanwhile
+    initExperiment();
 
     setStatus('Loading the engine…');
     const [engine, store] = await Promise.all([loadEngine(), openStore()]);

@@ -186,3 +186,29 @@ export function mapChart(box, points, categories, colours, tooltip, { sizes = {}
     const ro = fitToBox(chart, box);
     return { destroy() { ro.disconnect(); chart.destroy(); tooltip.hidden = true; } };
 }
+
+/**
+ * The p-value as users arrive: x = users so far, y = p on a linear 0-1 axis, and a dashed line
+ * at alpha (0.05), so a curve that dips under it and comes back shows why peeking misleads.
+ * points: [[users, p]] (a null p leaves a gap).
+ */
+export function pValueChart(box, points, { alpha = 0.05, colour = '#2f5fd0' } = {}) {
+    const xs = points.map((p) => p[0]);
+    const chart = new uPlot({
+        ...size(box),
+        legend: { show: false },
+        cursor: { drag: { x: false, y: false }, points: { size: 8 } },
+        scales: { x: { time: false, auto: true }, y: { range: [0, 1] } },
+        axes: [
+            axis({ label: 'users so far', labelSize: 22, size: 36, values: (u, v) => v.map((x) => x.toLocaleString('en')) }),
+            axis({ label: 'p-value', labelSize: 22, size: 52, values: (u, v) => v.map((x) => x.toFixed(2)) }),
+        ],
+        series: [
+            { label: 'users' },
+            { label: 'p', stroke: colour, width: 2.5, spanGaps: false, points: { size: 5, fill: colour } },
+            { label: `p = ${alpha}`, stroke: '#c0392b', dash: [6, 5], width: 1.5, points: { show: false } },
+        ],
+    }, [xs, points.map((p) => p[1]), xs.map(() => alpha)], box);
+    const ro = fitToBox(chart, box);
+    return { points: xs.length, destroy() { ro.disconnect(); chart.destroy(); } };
+}

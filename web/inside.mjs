@@ -1,4 +1,4 @@
-// inside.mjs: panel 7. The item embeddings of a neural model on their first two principal
+// inside.mjs: panel 8. The item embeddings of a neural model on their first two principal
 // components (model.itemMap(), computed in the engine), one colour per category, names on hover;
 // and the model's loss and validation NDCG@10 per epoch.
 import { state, on, currentModels } from './state.mjs';

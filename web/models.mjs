@@ -1,4 +1,4 @@
-// models.mjs: panel 8. Every model the page holds, with a download button (model.save(): the
+// models.mjs: panel 9. Every model the page holds, with a download button (model.save(): the
 // safetensors bytes, saved through a Blob URL); and loading a model file back (engine.loadModel),
 // saying how many of the current data's items it knows (none: a model of another catalogue).
 import { state, on, addModel, newId, knownItems } from './state.mjs';

@@ -1,4 +1,4 @@
-// newitem.mjs: panel 5, second half, "a new item" (cold start for items). An item no model has
+// newitem.mjs: panel 6, second half, "a new item" (cold start for items). An item no model has
 // seen, described by the fields of the data's item table (data.sideFields.items: the demo store's
 // category, group and price): model.itemVectorFor(features) gives the vector a two-tower's item
 // tower makes of those features alone. Where it lands: its nearest items (inner product, as the

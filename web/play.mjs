@@ -1,4 +1,4 @@
-// play.mjs: panel 3. Browse or search the catalogue, click items to build a session, and see each
+// play.mjs: panel 4. Browse or search the catalogue, click items to build a session, and see each
 // model's top 10 next items at once (main-thread models: a recommendation is a synchronous call of
 // about a millisecond). "Why": item-kNN and Markov name the history item behind each suggestion;
 // SASRec and BERT4Rec show their attention over the session as a heat strip. The columns sit in

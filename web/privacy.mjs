@@ -1,4 +1,4 @@
-// privacy.mjs: panel 9. A live count of every request this page causes, split into this origin
+// privacy.mjs: panel 10. A live count of every request this page causes, split into this origin
 // and any other: the page's own (its navigation and Resource Timing entries, from page load on),
 // its workers' (web/net-worker.mjs reports theirs on a BroadcastChannel) and the offline
 // worker's (web/sw.js: what it passes on to the server and its offline copy, live on the same

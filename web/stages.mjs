@@ -1,4 +1,4 @@
-// stages.mjs: panel 6, first half, "the two stages". For a trained pipeline (a model with a
+// stages.mjs: panel 7, first half, "the two stages". For a trained pipeline (a model with a
 // retrieval and a ranking stage): pick a session of the data (or take the playground's), and see
 // model.twoStage(history): the N candidates in the retrieval stage's order (left), then the same
 // candidates in the ranking stage's order with its scores and how far each moved (retrievedAt ->

@@ -1,4 +1,4 @@
-// users.mjs: panel 4, "pick a user". For the models whose info says they know their users
+// users.mjs: panel 5, "pick a user". For the models whose info says they know their users
 // (collaborative and CTR models: mf, the NCF family, lr, fm, ...; read from model.info, not from
 // names): choose a user of the data (search by id, step through them, or draw one at random), see
 // their history in time order (titles where known, and each event's label or rating), and every

@@ -1,4 +1,4 @@
-// visitor.mjs: panel 5, "new visitor" (cold start). A visitor the models have never seen, with no
+// visitor.mjs: panel 6, "new visitor" (cold start). A visitor the models have never seen, with no
 // history: a few profile choices, one per field of the data's user (session) table as the data view
 // read it (data.sideFields: the demo store's device and region; a numeric field by its quantile
 // bucket), give each model that reads side features and the session (their info: a two-tower, a
