@@ -14,6 +14,7 @@ import { state, on, emit, addModel, newId } from './state.mjs';
 import { $, el, fmtMs, fmtMetric, fmtInt, download, modelColour, modelLabel, errorText } from './ui.mjs';
 import { compareChart } from './charts.mjs';
 import { countedWorker } from './privacy.mjs';
+import { compareInWorker, fmtP } from './experiment.mjs';
 
 const ui = {
     picker: $('model-picker'), start: $('train-start'), cancel: $('train-cancel'), note: $('train-note'),
@@ -626,6 +627,7 @@ function pump() {
         if (j.status === 'queued') { running++; run(j); }
     }
     updateButtons();
+    if (!running) renderResults(); // the significance tests wait for this
 }
 
 function cancel(job) {
@@ -807,15 +809,92 @@ function renderResults() {
     const reasons = [...new Set(rows.filter((r) => r.seen).map((r) => r.seen.reason))];
     ui.seen.textContent = (reasons.length ? `Items already in a session: ${reasons.join('; ')}.` : '') + otherNote;
     const { best, warning } = verdict(rows, unit);
+    const marks = significance(rows, setup, unit);
     ui.warn.textContent = warning;
     ui.warn.hidden = !warning;
     ui.body.replaceChildren(...rows.map((r) => el('tr', { dataset: { model: r.name, origin: r.origin } },
-        el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label),
+        el('th', { scope: 'row' }, el('span', { class: 'dot', style: { '--c': modelColour(r.name) }, 'aria-hidden': 'true' }), r.label, marksOf(r, marks)),
         el('td', {}, r.origin === 'pretrained' ? 'pretrained file' : r.restored ? 'in this browser, earlier' : 'in this tab'),
         el('td', { class: 'num', dataset: { metric: setup.heldOut ? 'queries' : 'users' } }, Number.isFinite(tested(r)) ? fmtInt(tested(r)) : '–'),
         ...cols.map((c) => metricCell(r, c, best, unit)),
         el('td', { class: 'num' }, r.epochs ?? '–'),
         el('td', { class: 'num' }, r.trainMs == null ? '–' : fmtMs(r.trainMs)))));
+}
+
+// ---- significance: the paired tests of engine.compare between the rows' models ----------------------
+
+/** compare's reports by the rows they cover (data, setup and row ids); a pending one is a promise. */
+const compared = new Map();
+const sigNote = $('results-signif');
+
+/** The page model behind a result row (the same name, origin, data and setup), if it is still there. */
+function modelOfRow(r) {
+    return state.models.find((m) => m.name === r.name && m.origin === r.origin && m.dataKey === r.dataKey && (m.setup ?? LOO_KEY) === (r.setup ?? LOO_KEY));
+}
+
+/**
+ * Once two or more rows of this table were measured on the same split and one was trained here,
+ * engine.compare (in a worker) tests each pair's NDCG@10 on the same test users, Holm-corrected
+ * across the pairs. Returns { [row id]: [{ other, better, p }] } for the pairs where the row has
+ * the higher mean (each pair is told once), or null while there is nothing (yet).
+ */
+function significance(rows, setup, unit) {
+    // one row per model (a model trained again replaces the page's copy: its newest row speaks for it)
+    const usable = rows.map((r) => ({ r, m: modelOfRow(r) })).filter((x, i, all) => x.m && !all.slice(i + 1).some((y) => y.m === x.m));
+    if (usable.length < 2 || !usable.some((x) => x.r.origin === 'trained') || usable.length > 8) {
+        sigNote.textContent = '';
+        return null;
+    }
+    // while models train, the tests wait (they would take cores from the trainings)
+    if (jobs.some((j) => j.status === 'queued' || j.status === 'running')) {
+        sigNote.textContent = `Which differences are real: tested once the trainings finish.`;
+        return null;
+    }
+    const key = JSON.stringify([state.data.key, setup.key, usable.map((x) => x.r.id)]);
+    const got = compared.get(key);
+    if (!got) {
+        const d = state.data;
+        const p = compareInWorker(d, usable.map((x) => x.m), setup)
+            .then((report) => { compared.set(key, { report, usable }); })
+            .catch((e) => { compared.set(key, { error: errorText(e) }); })
+            .finally(() => { if (state.data === d) renderResults(); });
+        compared.set(key, { pending: p });
+    }
+    if (!got || got.pending) {
+        sigNote.textContent = `Testing which differences are real (paired tests on the same test ${unit}, in a worker)…`;
+        return null;
+    }
+    if (got.error) { sigNote.textContent = `The significance tests failed: ${got.error}`; return null; }
+    const pairs = got.report.pairs.filter((p) => p.metric === 'NDCG@10');
+    const out = {};
+    let i = 0;
+    for (let a = 0; a < got.usable.length; a++) {
+        for (let b = a + 1; b < got.usable.length; b++, i++) {
+            const p = pairs[i];
+            if (!p) continue;
+            const [hi, lo] = p.diff >= 0 ? [got.usable[a].r, got.usable[b].r] : [got.usable[b].r, got.usable[a].r];
+            (out[hi.id] ??= []).push({ other: lo, better: Number.isFinite(p.holm_p) && p.holm_p < 0.05, p: p.holm_p });
+        }
+    }
+    sigNote.textContent = `Under each model: whether its NDCG@10 is really above each model with a lower one, by a paired t-test on the same ` +
+        `${fmtInt(got.report.queries)} test ${unit} (Holm-corrected for testing ${pairs.length} pair${pairs.length > 1 ? 's' : ''} at once: ` +
+        'each p is raised so that, all pairs together, chance alone passes 0.05 at most one time in 20).';
+    return out;
+}
+
+function marksOf(r, marks) {
+    const list = marks?.[r.id];
+    if (!list?.length) return null;
+    // "better than A (p < 0.001), B (p = 0.012); not distinguishable from C (p = 0.4)"
+    const group = (better, lead) => {
+        const xs = list.filter((x) => x.better === better);
+        return xs.length ? [lead, ...xs.flatMap((x, i) => [i ? ', ' : '',
+            el('span', { class: better ? 'yes' : 'no', dataset: { other: x.other.name, better: String(better), p: String(x.p) } },
+                `${x.other.label} (${fmtP(x.p)})`)])] : [];
+    };
+    const yes = group(true, 'better than ');
+    const no = group(false, 'not distinguishable from ');
+    return el('span', { class: 'sig', dataset: { marks: String(list.length) } }, ...yes, yes.length && no.length ? '; ' : '', ...no);
 }
 
 /** The table as CSV: its columns (leave-one-out: users, HR, NDCG, MRR, coverage), intervals, epochs, time, settings. */
