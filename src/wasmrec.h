@@ -55,6 +55,12 @@ WR_NODISCARD int wr_ctx_new(wr_ctx **out);
 void wr_ctx_free(wr_ctx *ctx);
 /* The message of the last failing call on this context ("" if none). */
 const char *wr_last_error(const wr_ctx *ctx);
+/* The memory budget in MB (default WR_MEMORY_MB_DEFAULT): training settings, or a model file,
+ * whose buffers would need more are refused with WR_ERR_ARG naming the settings, before anything
+ * large is allocated. In the wasm build the 4096 MB a module can address is a limit too. */
+#define WR_MEMORY_MB_DEFAULT 2048
+WR_NODISCARD int wr_ctx_set_memory_mb(wr_ctx *ctx, double mb);
+double wr_ctx_memory_mb(const wr_ctx *ctx);
 /* A static description of a status code. */
 const char *wr_status_str(int status);
 /* The engine's version string, e.g. "0.1.0". */

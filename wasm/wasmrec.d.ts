@@ -37,6 +37,8 @@ export interface LoadOptions {
     wasmBytes?: Bytes | WebAssembly.Module;
     /** Host hooks; default pageHost() (no file access, print to the console). */
     host?: Host;
+    /** The memory budget in MB (default 2048); see Engine.memoryMB. */
+    memoryMB?: number;
 }
 
 /** Loads the module (checks WebAssembly SIMD first) and creates an Engine with one wr_ctx. */
@@ -268,6 +270,9 @@ export class Engine {
     readonly version: string;
     readonly disposed: boolean;
     readonly runtime: Runtime;
+    /** The memory budget in MB (default 2048): settings or model files whose buffers would need
+     * more are refused, naming the settings, before anything large is allocated. */
+    memoryMB: number;
     modelNames(): string[];
     /** What a model needs and can do. */
     modelInfo(name: ModelName): ModelInfo;

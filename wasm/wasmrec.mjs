@@ -277,9 +277,11 @@ function toBytes(name, v) {
  *   wasmBytes: the module itself (ArrayBuffer / Uint8Array / WebAssembly.Module); skips fetching
  */
 export async function loadEngine(opts) {
-    const { wasmUrl, wasmBytes, host } = checkOptions('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host']);
+    const { wasmUrl, wasmBytes, host, memoryMB } = checkOptions('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host', 'memoryMB']);
     const rt = await instantiate({ wasmUrl, wasmBytes, host });
-    return new Engine(rt);
+    const engine = new Engine(rt);
+    if (memoryMB !== undefined) engine.memoryMB = memoryMB;
+    return engine;
 }
 
 class Handle {
@@ -319,6 +321,14 @@ export class Engine {
 
     /** The engine's version string. */
     get version() { return this._rt.string(this._rt.exports.wr_version()); }
+    /** The memory budget in MB (default 2048): training settings or model files whose buffers
+     * would need more are refused with an error naming the settings, before anything large is
+     * allocated; a WebAssembly module can address 4096 MB at most whatever the budget. */
+    get memoryMB() { return this._rt.exports.wr_ctx_memory_mb(this._live()); }
+    set memoryMB(mb) {
+        if (typeof mb !== 'number' || !Number.isFinite(mb)) throw new TypeError(`memoryMB must be a number of megabytes, got ${mb}`);
+        this._check(this._rt.exports.wr_ctx_set_memory_mb(this._live(), mb));
+    }
     get disposed() { return this._ptr === 0; }
     /** The low-level runtime (raw exports and heap helpers). */
     get runtime() { return this._rt; }

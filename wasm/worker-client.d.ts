@@ -10,6 +10,8 @@ export interface WorkerEngineOptions {
     workerUrl?: string | URL;
     /** Where wasmrec.wasm is, as the worker sees it; default next to wasmrec.mjs. */
     wasmUrl?: string | URL;
+    /** The engine's memory budget in MB (default 2048; see Engine.memoryMB). */
+    memoryMB?: number;
 }
 
 /** Progress of a fit in the worker: once at the start, after every chunk, and at the end. */

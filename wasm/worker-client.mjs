@@ -142,13 +142,14 @@ class Channel {
  * Starts the worker and loads the engine in it.
  *   workerUrl: where worker.mjs is (default: next to this file)
  *   wasmUrl:   where wasmrec.wasm is, as the worker sees it (default: next to wasmrec.mjs)
+ *   memoryMB:  the engine's memory budget (default 2048; see Engine.memoryMB)
  */
 export async function createWorkerEngine(opts) {
-    const { workerUrl, wasmUrl } = checkOptions('createWorkerEngine', opts, ['workerUrl', 'wasmUrl']);
+    const { workerUrl, wasmUrl, memoryMB } = checkOptions('createWorkerEngine', opts, ['workerUrl', 'wasmUrl', 'memoryMB']);
     const port = await startWorker(workerUrl);
     const ch = new Channel(port);
     try {
-        const info = await ch.request('init', { wasmUrl: wasmUrl === undefined ? undefined : String(wasmUrl) });
+        const info = await ch.request('init', { wasmUrl: wasmUrl === undefined ? undefined : String(wasmUrl), memoryMB });
         return new WorkerEngine(ch, info);
     } catch (e) {
         ch.terminate();

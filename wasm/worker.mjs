@@ -57,8 +57,8 @@ export function createHost(post) {
     }
 
     const ops = {
-        async init({ wasmUrl } = {}) {
-            if (!engine) engine = await loadEngine(wasmUrl === undefined ? undefined : { wasmUrl });
+        async init({ wasmUrl, memoryMB } = {}) {
+            if (!engine) engine = await loadEngine({ ...(wasmUrl === undefined ? {} : { wasmUrl }), ...(memoryMB === undefined ? {} : { memoryMB }) });
             return { version: engine.version, models: engine.modelNames(), infos: engine.modelNames().map((n) => engine.modelInfo(n)) };
         },
         generate({ options }) { return live().generate(options); },

@@ -28,6 +28,7 @@ typedef struct {
     int n_sets;
     long long sessions, items, seed, epochs, k;
     int json, skip_bad, exclude_seen, has_epochs;
+    long long memory_mb; /* 0: the engine's default */
 } options;
 
 static void say(int fd, const char *fmt, ...) {
@@ -70,7 +71,9 @@ static const char *usage =
     "\n"
     "--exclude-seen: whether history items may be recommended. auto (the default) excludes them when\n"
     "under 1% of the training events repeat an item already in that user's history; the bare flag\n"
-    "means yes. Progress goes to stderr, results to stdout. Models:\n";
+    "means yes. --memory-mb N (train, eval, compare, experiment, recommend; default 2048): settings or\n"
+    "model files whose buffers would need more are refused before anything large is allocated.\n"
+    "Progress goes to stderr, results to stdout. Models:\n";
 
 static int usage_error(const char *fmt, ...) {
     char buf[512];
@@ -98,12 +101,12 @@ static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
-        {"experiment", " --data --format --users --items --model --epochs --seed --click --k --exclude-seen --skip-bad --json "},
-        {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --json "},
+        {"experiment", " --data --format --users --items --model --epochs --seed --click --k --exclude-seen --skip-bad --memory-mb --json "},
+        {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --memory-mb --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
-        {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --json "},
-        {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --json "},
-        {"recommend", " --model --history --user --k --exclude-seen --json "},
+        {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --json "},
+        {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --json "},
+        {"recommend", " --model --history --user --k --exclude-seen --memory-mb --json "},
     };
     char key[64];
     snprintf(key, sizeof key, " %s ", flag);
@@ -167,6 +170,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--seed")) { if (parse_int(a, v, 0, 9007199254740991LL, &o->seed)) return 2; }
         else if (!strcmp(a, "--epochs")) { if (parse_int(a, v, 1, 1000000, &o->epochs)) return 2; o->has_epochs = 1; }
         else if (!strcmp(a, "--k")) { if (parse_int(a, v, 1, 100000, &o->k)) return 2; }
+        else if (!strcmp(a, "--memory-mb")) { if (parse_int(a, v, 1, 1048576, &o->memory_mb)) return 2; }
     }
     static const char *const protocols = " loo random temporal cold-users cold-items ";
     char key[48];
@@ -896,6 +900,11 @@ int wr_cli_main(int argc, char **argv) {
     if (wr_ctx_new(&ctx) != WR_OK) {
         say(2, "wasmrec: error: out of memory\n");
         return 1;
+    }
+    if (o.memory_mb && wr_ctx_set_memory_mb(ctx, (double)o.memory_mb) != WR_OK) {
+        rc = fail(ctx, WR_ERR_ARG);
+        wr_ctx_free(ctx);
+        return rc;
     }
     if (!strcmp(o.cmd, "gen")) rc = cmd_gen(ctx, &o);
     else if (!strcmp(o.cmd, "train")) rc = cmd_train(ctx, &o);

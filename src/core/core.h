@@ -15,6 +15,7 @@
 struct wr_ctx {
     char err[WR_ERR_MSG_MAX];
     int64_t alloc_fail_at, alloc_count; /* the fault hook, below */
+    double memory_mb;                   /* the memory budget (wr_ctx_set_memory_mb); 0 = the default */
 };
 
 /* Records a printf-style message as the context's last error and returns code (so callers
@@ -35,6 +36,11 @@ void *wr__realloc(void *p, size_t n);
 void *wr__realloc_array(void *p, size_t count, size_t size);
 char *wr__strdup(const char *s);
 char *wr__strndup(const char *s, size_t n);
+/* The memory budget: WR_ERR_ARG with a message when bytes (what `what` needs, computed by the
+ * caller before allocating: "sasrec: batch 128 x max_len 200 of activations") exceed the
+ * context's budget, or the 4 GB a wasm module can address. */
+int wr__budget(wr_ctx *ctx, double bytes, const char *what);
+
 /* The fault hook, for tests: from now on, counted on ctx, the k-th allocation this thread makes
  * fails (returns NULL); k = 0 disarms. The engine's allocations carry no context, so one context
  * at a time is armed, per thread. wr__ctx_alloc_count: the allocations counted since arming. */

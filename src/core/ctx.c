@@ -45,6 +45,27 @@ int wr__oom(wr_ctx *ctx, const char *what) {
     return wr__err(ctx, WR_ERR_NOMEM, "out of memory while %s", what);
 }
 
+int wr_ctx_set_memory_mb(wr_ctx *ctx, double mb) {
+    if (!ctx) return WR_ERR_ARG;
+    if (!(mb >= 1 && mb <= 1048576)) return wr__err(ctx, WR_ERR_ARG, "the memory budget must be between 1 and 1048576 MB, got %g", mb);
+    ctx->memory_mb = mb;
+    return WR_OK;
+}
+
+double wr_ctx_memory_mb(const wr_ctx *ctx) { return ctx && ctx->memory_mb > 0 ? ctx->memory_mb : WR_MEMORY_MB_DEFAULT; }
+
+int wr__budget(wr_ctx *ctx, double bytes, const char *what) {
+    const double mb = bytes / 1048576.0, budget = wr_ctx_memory_mb(ctx);
+    /* a wasm32 module addresses 4 GB in all: past it, sizes wrap and memory cannot grow */
+    const double space = sizeof(size_t) < 8 ? 4096.0 : 1e300;
+    if (mb > space && budget > space)
+        return wr__err(ctx, WR_ERR_ARG, "%s: %.0f MB, more than the 4096 MB a WebAssembly module can address; lower those settings", what, mb);
+    if (mb > budget)
+        return wr__err(ctx, WR_ERR_ARG, "%s: %.0f MB, over the memory budget of %.0f MB; lower those settings, or raise the budget "
+                       "(--memory-mb, the engine's memoryMB, wr_ctx_set_memory_mb)", what, mb, budget);
+    return WR_OK;
+}
+
 /* The fault hook (see core.h): the armed context and its countdown. Thread-local, since the
  * engine's allocations carry no context of their own. */
 static _Thread_local wr_ctx *armed;

@@ -371,6 +371,10 @@ static int reserve(wr_hnsw *h, int need) {
     if (need <= h->cap) return WR_OK;
     int cap = h->cap ? h->cap + h->cap / 2 : need;
     if (cap < need || cap < 0) cap = need;
+    char what[120];
+    snprintf(what, sizeof what, "index: %d vectors of dim %d with M %d", cap, h->dim, h->M);
+    int rc = wr__budget(h->ctx, (double)cap * (4.0 * h->dim + 4.0 * (h->M0 + 1) + 14), what);
+    if (rc) return rc;
     float *v = wr__realloc_array(h->vecs, (size_t)cap, (size_t)h->dim * sizeof(float));
     if (v) h->vecs = v;
     int32_t *lv = wr__realloc_array(h->levels, (size_t)cap, sizeof *lv);

@@ -8,6 +8,7 @@
  * without pivoting, which G (symmetric, positive definite, lambda on the diagonal) allows, in
  * double with one fixed order of operations: the same bits natively and in wasm. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,9 @@ static int ease_alloc(wr_model *m, int n) {
  * catalogue. */
 static int check_budget(wr_model *m, int n) {
     double need_mb = 12.0 * n * (double)n / 1048576.0, budget = wr__hp(m, "memory_mb");
-    if (need_mb <= budget) return WR_OK;
+    char what[80];
+    snprintf(what, sizeof what, "ease: %d items (12 bytes per item pair)", n);
+    if (need_mb <= budget) return wr__budget(m->ctx, need_mb * 1048576.0, what); /* and the engine's */
     return wr__err(m->ctx, WR_ERR_ARG,
                    "ease: %d items need %.0f MB (12 bytes per item pair) over the memory budget of %.0f MB; "
                    "raise it with --set memory_mb=%.0f, or use itemknn, which keeps a few neighbours per item (this budget "

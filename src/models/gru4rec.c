@@ -18,6 +18,7 @@
  * Dimension letters: B lanes, C hidden = embedding size, V items (+1: row 0 is padding),
  * N candidates (targets + negatives, or V). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,9 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     if (ns >= s->V) ns = 0; /* as the loss: more negatives than items is the full softmax */
     int V = s->V, C = s->C, B = s->B, N = ns > 0 ? B + ns : V;
     size_t T = s->layout.total + 4;
+    char what[160];
+    snprintf(what, sizeof what, "gru4rec: the training buffers of batch %d x dim %d over %d scored items (n_sample, or the whole catalogue)", B, C, N);
+    if ((rc = wr__budget(m->ctx, 12.0 * (double)T + 4.0 * ((double)B * C * 23 + (double)N * (2.0 * C + 3.0 * B)), what))) return rc;
     s->grad = wr__calloc(T, sizeof(float));
     s->acc = wr__calloc(T, sizeof(float));
     size_t BC = (size_t)B * C;

@@ -95,8 +95,15 @@ static int build_layout(wr_model *m, int U, int V) {
 }
 
 /* Activation buffers for cap rows. */
+static void free_acts(ncf_state *s) {
+    for (int l = 0; l <= MAX_LAYERS; l++) free(s->act[l]), free(s->dact[l]), s->act[l] = s->dact[l] = NULL;
+    free(s->phi), free(s->dphi), free(s->logit), free(s->bu), free(s->bi);
+    s->phi = s->dphi = s->logit = NULL, s->bu = s->bi = NULL;
+    s->cap = 0;
+}
+
 static int alloc_acts(ncf_state *s, int cap) {
-    s->cap = cap;
+    free_acts(s); /* what a failed call left */
     int P = phi_width(s);
     for (int l = 0; l <= s->L; l++) {
         s->act[l] = wr__malloc((size_t)cap * s->width[l] * sizeof(float) + 4);
@@ -106,16 +113,17 @@ static int alloc_acts(ncf_state *s, int cap) {
     s->phi = wr__malloc((size_t)cap * P * sizeof(float) + 4), s->dphi = wr__malloc((size_t)cap * P * sizeof(float) + 4);
     s->logit = wr__malloc((size_t)cap * sizeof(float) + 4);
     s->bu = wr__malloc((size_t)cap * sizeof(int32_t) + 4), s->bi = wr__malloc((size_t)cap * sizeof(int32_t) + 4);
-    return s->phi && s->dphi && s->logit && s->bu && s->bi ? 0 : -1;
+    if (!s->phi || !s->dphi || !s->logit || !s->bu || !s->bi) return -1;
+    s->cap = cap; /* only now: after a failure the next call tries again */
+    return 0;
 }
 
 static void ncf_free(wr_model *m) {
     ncf_state *s = m->state;
     free(m->params);
     wr__events_free(&s->ev);
-    for (int l = 0; l <= MAX_LAYERS; l++) free(s->act[l]), free(s->dact[l]);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->urows, s->irows, s->utouch, s->itouch,
-                    s->phi, s->dphi, s->logit, s->bu, s->bi};
+    free_acts(s);
+    void *bufs[] = {s->grad, s->m1, s->m2, s->urows, s->irows, s->utouch, s->itouch};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -246,6 +254,11 @@ static int ncf_fit(wr_model *m, const wr_seqs *train) {
     size_t T = s->layout.total + 4;
     s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
     int rows = B * (1 + nn);
+    double width = phi_width(s) + 2;
+    for (int l = 0; l <= s->L; l++) width += 2.0 * s->width[l];
+    char what[160];
+    snprintf(what, sizeof what, "%s: the activations of batch %d x (1 + n_neg %d) rows (dim %d, layers %d)", m->vt->name, B, nn, s->D, s->L);
+    if ((rc = wr__budget(m->ctx, 16.0 * (double)T + 4.0 * (double)B * (1 + nn) * width, what))) return rc;
     s->urows = wr__malloc((size_t)rows * sizeof(int32_t) + 4), s->irows = wr__malloc((size_t)rows * sizeof(int32_t) + 4);
     s->utouch = wr__calloc((size_t)s->U + 1, 1), s->itouch = wr__calloc((size_t)s->V + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->urows || !s->irows || !s->utouch || !s->itouch || alloc_acts(s, rows > 256 ? rows : 256) < 0 ||

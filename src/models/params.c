@@ -64,9 +64,25 @@ int wr__layout_load(wr_model *m, const wr_layout *l, float *buf, const wr_st_fil
 }
 
 int wr__layout_alloc(wr_model *m, const wr_layout *l) {
-    if (m->loading_bytes >= 0 && (double)l->total * 4 > (double)m->loading_bytes + 4.0 * 4 * l->n)
+    /* counted in double: in wasm32 a size_t product of absurd settings wraps around */
+    double floats = 0, largest = -1;
+    const wr_view *big = NULL;
+    for (int i = 0; i < l->n; i++) {
+        const wr_view *v = &l->v[i];
+        const double f = (double)v->shape[0] * (double)v->shape[1] * (double)v->shape[2];
+        floats += f + 3;
+        if (f > largest) largest = f, big = v;
+    }
+    const int loading = m->loading_bytes >= 0;
+    if (loading && floats * 4 > (double)m->loading_bytes + 4.0 * 4 * l->n)
         return wr__err(m->ctx, WR_ERR_FORMAT, "model file: its settings (%s) need %.0f MB of weights, but the file holds %.1f MB of tensors",
-                       m->params_json ? m->params_json : "params", (double)l->total * 4 / (1 << 20), (double)m->loading_bytes / (1 << 20));
+                       m->params_json ? m->params_json : "params", floats * 4 / (1 << 20), (double)m->loading_bytes / (1 << 20));
+    char what[200];
+    snprintf(what, sizeof what, "%s: the weights%s for these settings (the largest, %s, is %lld x %lld)", m->vt->name,
+             loading ? "" : " and their training state (gradients, optimiser moments)", big ? big->name : "-",
+             big ? (long long)big->shape[0] : 0, big ? (long long)big->shape[1] : 0);
+    int rc = wr__budget(m->ctx, floats * 4 * (loading ? 1 : 4), what);
+    if (rc) return rc;
     m->n_params = l->total;
     m->params = wr__calloc(l->total + 4, sizeof(float));
     return m->params ? 0 : wr__oom(m->ctx, "allocating the weights");

@@ -34,9 +34,11 @@ typedef struct {
 /* Adds a view and returns its index (or -1 when the table is full). */
 int wr__layout_add(wr_layout *l, const char *name, int ndim, int64_t d0, int64_t d1, int64_t d2,
                    wr_init init, float scale, int embedding);
-/* Allocates m->params for l (zeroed; sets m->n_params). While a model file loads, first checks
- * that the file's tensors hold that many bytes: a few-byte file naming huge settings is refused
- * before gigabytes are allocated. Returns 0, or an error code with the message set. */
+/* Allocates m->params for l (zeroed; sets m->n_params). First checks the memory budget (for
+ * training: the weights and as much again three times, their gradients and optimiser moments)
+ * and, while a model file loads, that the file's tensors hold that many bytes: a few-byte file
+ * naming huge settings is refused before gigabytes are allocated. Returns 0, or an error code
+ * with the message set. */
 int wr__layout_alloc(wr_model *m, const wr_layout *l);
 /* Initialises buf (l->total floats) from the seeded rng. */
 void wr__layout_init(const wr_layout *l, float *buf, wr_rng *rng);

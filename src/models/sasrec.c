@@ -173,6 +173,12 @@ static int build_layout(wr_model *m, int V) {
 static int alloc_acts(wr_model *m, int N) {
     sas_state *s = m->state;
     int C = s->C, T = s->T, H = s->H, Bn = s->seq_cap = N / T;
+    const double rows = (double)N * C, att = (double)Bn * H * T * T;
+    char what[200];
+    snprintf(what, sizeof what, "%s: the activations of batch %d x max_len %d (dim %d, blocks %d, heads %d)", m->vt->name, Bn, T, C, s->L, H);
+    int rc = wr__budget(m->ctx, 16.0 * (double)m->n_params + 4.0 * (rows * (10 + 12.0 * s->L) + att * s->L + (double)CHUNK * (s->V + 2 * C) + 8.0 * N) +
+                                    rows * (1 + 2.0 * s->L), what);
+    if (rc) return rc;
     size_t nc = (size_t)N * C;
     float **single[] = {&s->x0, &s->h, &s->x_out, &s->dx, &s->dtmp, &s->d2};
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)

@@ -391,6 +391,11 @@ static int tt_fit(wr_model *m, const wr_seqs *train) {
     free(counts);
     int B = (int)wr__hp(m, "batch"), S = (int)wr__hp(m, "n_uniform");
     size_t T = s->layout.total + 4;
+    double width = 4.0 * s->D + 3;
+    for (int l = 0; l <= s->L + 1; l++) width += 2.0 * (s->qw[l] + s->iw[l]);
+    char what[160];
+    snprintf(what, sizeof what, "twotower: the activations of batch %d (+ n_uniform %d) with dim %d", B, S, s->D);
+    if ((rc = wr__budget(m->ctx, 16.0 * (double)T + 4.0 * ((double)B * (B + S) + (double)(B + S + 256) * width + (double)V * s->D), what))) return rc;
     s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
     int sizes[3] = {U, V, F};
     for (int t = 0; t < 3; t++) s->tt[t].rows = wr__malloc((size_t)sizes[t] * sizeof(int32_t) + 4), s->tt[t].mark = wr__calloc((size_t)sizes[t] + 1, 1);

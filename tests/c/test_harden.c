@@ -345,6 +345,76 @@ static void long_feature_values(void) {
     }
 }
 
+/* Item 4, budgets: settings and model files whose buffers would exceed the memory budget are
+ * refused with WR_ERR_ARG naming the settings, before the allocation; the model stays usable. */
+static void fit_refused(wr_data *d, const char *name, const char *const (*sets)[2], int n, const char *expect) {
+    wr_model *m = NULL;
+    CHECK(wr_model_new(ctx, name, 1, &m) == WR_OK);
+    CHECK(wr_model_set(m, "epochs", "1") == WR_OK);
+    for (int i = 0; i < n; i++) CHECK(wr_model_set(m, sets[i][0], sets[i][1]) == WR_OK);
+    wr__ctx_fail_alloc(ctx, INT64_MAX); /* counts */
+    CHECK(wr_model_fit(m, d) == WR_ERR_ARG);
+    const int64_t allocs = wr__ctx_alloc_count(ctx);
+    wr__ctx_fail_alloc(ctx, 0);
+    CHECK(allocs < 64); /* refused up front, not after building most of the state */
+    CHECK_CONTAINS(wr_last_error(ctx), expect);
+    if (!strstr(wr_last_error(ctx), "WebAssembly")) CHECK_CONTAINS(wr_last_error(ctx), "over the memory budget of");
+    /* the same model with small settings trains */
+    CHECK(wr_model_set(m, "batch", "8") == WR_OK);
+    CHECK(wr_model_set(m, "dim", "8") == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    wr_model_free(m);
+}
+
+static void budgets(void) {
+    CHECK(wr_ctx_memory_mb(ctx) == WR_MEMORY_MB_DEFAULT);
+    CHECK(wr_ctx_set_memory_mb(ctx, 0) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "the memory budget must be between 1 and 1048576 MB");
+    wr_data *d = NULL;
+    const char *seq = "a x\na y\na z\nb x\nb y\nb z\nc x\nc z\nc y\n";
+    CHECK(wr_data_load(ctx, seq, strlen(seq), "seq", "s", 0, &d) == WR_OK);
+    static const char *const sas[][2] = {{"batch", "4096"}, {"max_len", "1024"}};
+    fit_refused(d, "sasrec", sas, 2, "sasrec: the activations of batch 4096 x max_len 1024");
+    static const char *const gru[][2] = {{"batch", "4096"}, {"dim", "4096"}};
+    fit_refused(d, "gru4rec", gru, 2, "gru4rec: the training buffers of batch 4096 x dim 4096");
+    static const char *const ncf[][2] = {{"batch", "65536"}, {"n_neg", "100"}, {"dim", "512"}};
+    fit_refused(d, "neumf", ncf, 3, "neumf: the activations of batch 65536 x (1 + n_neg 100) rows");
+    /* a lower budget: gru4rec's weights at dim 1024 (12 MB, 4x to train) no longer fit in 32 MB */
+    CHECK(wr_ctx_set_memory_mb(ctx, 32) == WR_OK);
+    static const char *const wide[][2] = {{"dim", "1024"}};
+    fit_refused(d, "gru4rec", wide, 1, "gru4rec: the weights and their training state");
+    CHECK_CONTAINS(wr_last_error(ctx), "gru4rec.gru.w_ih, is 3072 x 1024");
+    /* a model file is refused the same way when its weights exceed the budget */
+    wr_model *m = NULL, *back = NULL;
+    CHECK(wr_model_new(ctx, "gru4rec", 1, &m) == WR_OK);
+    CHECK(wr_model_set(m, "epochs", "1") == WR_OK && wr_model_set(m, "dim", "400") == WR_OK);
+    CHECK(wr_model_fit(m, d) == WR_OK); /* 15 MB to train: within 32 MB; 4 MB of weights to load */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    CHECK(wr_ctx_set_memory_mb(ctx, 2) == WR_OK);
+    CHECK(wr_model_load(ctx, bytes, len, "g.safetensors", &back) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "gru4rec: the weights for these settings");
+    CHECK(back == NULL);
+    CHECK(wr_ctx_set_memory_mb(ctx, 64) == WR_OK);
+    CHECK(wr_model_load(ctx, bytes, len, "g.safetensors", &back) == WR_OK);
+    wr_model_free(back);
+    wr_free(bytes);
+    wr_model_free(m);
+    /* an index asked to make room for more than the budget */
+    wr_index *ix = NULL;
+    CHECK(wr_index_new(ctx, 1024, "capacity=100000", &ix) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "index: 100000 vectors of dim 1024");
+    CHECK(ix == NULL);
+    /* wasm32: past the 4 GB a module can address, whatever the budget (native would allocate it) */
+    if (sizeof(size_t) < 8) {
+        CHECK(wr_ctx_set_memory_mb(ctx, 1048576) == WR_OK);
+        fit_refused(d, "sasrec", sas, 2, "more than the 4096 MB a WebAssembly module can address");
+    }
+    CHECK(wr_ctx_set_memory_mb(ctx, WR_MEMORY_MB_DEFAULT) == WR_OK);
+    wr_data_free(d);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     nul_ids();
@@ -356,6 +426,7 @@ int main(void) {
     escaped_backslash_ids();
     diverged_weights();
     long_feature_values();
+    budgets();
     wr_ctx_free(ctx);
     TEST_END("harden");
 }

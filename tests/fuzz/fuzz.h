@@ -26,9 +26,11 @@
         }                                                                                        \
     } while (0)
 
+/* The context of every target, with a memory budget of 512 MB: settings and files that ask for
+ * more must be refused by the budget check, within libFuzzer's 2 GB limit (run.sh). */
 static inline wr_ctx *fz_ctx(void) {
     static wr_ctx *ctx;
-    if (!ctx && wr_ctx_new(&ctx) != WR_OK) abort();
+    if (!ctx && (wr_ctx_new(&ctx) != WR_OK || wr_ctx_set_memory_mb(ctx, 512) != WR_OK)) abort();
     return ctx;
 }
 

@@ -272,6 +272,23 @@ test('loading: SIMD probe, wasmUrl and wasmBytes overrides', async () => {
     await assert.rejects(loadEngine({ wasmBytes: 'wasm' }), /wasmBytes/);
 });
 
+test('memory budget: memoryMB refuses settings whose buffers would need more, naming them; the model still trains small', async () => {
+    const e = await loadEngine({ memoryMB: 16 });
+    assert.equal(e.memoryMB, 16);
+    assert.equal(engine.memoryMB, 2048); // the default, per engine
+    const data = e.dataset(e.generate({ sessions: 200, items: 40, seed: 3 }));
+    const m = e.model('gru4rec', { dim: 1024, epochs: 1 });
+    assert.throws(() => m.fit(data), (err) => err instanceof WasmrecError &&
+        /gru4rec: the weights and their training state .* over the memory budget of 16 MB/.test(err.message));
+    e.memoryMB = 8192; // more than wasm32 can address
+    const big = e.model('sasrec', { batch: 4096, max_len: 1024, epochs: 1 });
+    assert.throws(() => big.fit(data), /sasrec: the activations of batch 4096 x max_len 1024 .* more than the 4096 MB a WebAssembly module can address/);
+    assert.throws(() => { e.memoryMB = 0; }, /the memory budget must be between 1 and 1048576 MB/);
+    assert.throws(() => { e.memoryMB = 'lots'; }, /memoryMB must be a number/);
+    assert.equal(e.model('gru4rec', { dim: 8, epochs: 1 }).fit(data).recommend([], { k: 3 }).length, 3);
+    e.dispose();
+});
+
 test('the default (page) host answers file access with an error', async () => {
     const rt = await instantiate();
     const lines = [];
