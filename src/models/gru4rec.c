@@ -223,8 +223,15 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     int rep = s->repeat >= 0 && hist;
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
     for (int a = 0; rep && a < A; a++) {
-        int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
         float *row = s->logits + (size_t)a * N;
+        if (n_sample == 0) { /* the full softmax: item i is column i - 1; each distinct one once */
+            const int32_t *h = hist[act[a]];
+            int id = wr__marks_next(&s->seen);
+            for (int t = 0; t < hist_len[act[a]]; t++)
+                if (s->seen.mark[h[t] + 1] != id) s->seen.mark[h[t] + 1] = id, row[h[t]] += rb;
+            continue;
+        }
+        int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
         for (int j = 0; j < N; j++)
             if (s->seen.mark[s->cand[j]] == id) row[j] += rb;
     }
@@ -235,11 +242,15 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     } else {
         *loss = wr_ce_loss(dl, dl, dl, s->pos, -1, inv, A, N) / A;
     }
-    for (int a = 0; rep && a < A; a++) {
-        int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
-        float *drb = view(s, G, s->repeat);
-        for (int j = 0; j < N; j++)
-            if (s->seen.mark[s->cand[j]] == id) *drb += dl[(size_t)a * N + j];
+    if (rep) { /* one running sum, in column order (kept in a register, not through memory) */
+        float drb = *view(s, G, s->repeat);
+        for (int a = 0; a < A; a++) {
+            int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
+            const float *row = dl + (size_t)a * N;
+            for (int j = 0; j < N; j++)
+                if (s->seen.mark[s->cand[j]] == id) drb += row[j];
+        }
+        *view(s, G, s->repeat) = drb;
     }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
     memset(s->doc, 0, (size_t)N * C * sizeof(float));
@@ -247,8 +258,10 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     wr_linear_backward(s->dhd, s->doc, NULL, dl, s->hd, s->oc, A, C, N);
     wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
     float *dob = view(s, G, s->out_b);
-    for (int j = 0; j < N; j++)
-        for (int a = 0; a < A; a++) dob[s->cand[j]] += dl[(size_t)a * N + j];
+    for (int a = 0; a < A; a++) { /* row by row: the lanes' logits are rows of N */
+        const float *row = dl + (size_t)a * N;
+        for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
+    }
     memset(s->dh, 0, AC * sizeof(float));
     wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);
     memset(s->dgi, 0, 3 * AC * sizeof(float));
