@@ -81,19 +81,23 @@ class GRU4Rec(nn.Module):
             out.append(self.logits(h, seen)[0])
         return torch.stack(out)
 
-    def step_loss(self, inp, tgt, h, hists, train=False):
+    def step_loss(self, inp, tgt, h, hists, train=False, seen=None):
         """wr__gru4rec_loss_grad with the full softmax (n_sample 0 or >= V): lanes with tgt > 0,
         inputs inp (B) and targets tgt (B) 1-based, h (B, C) the states before the step, hists[b]
-        lane b's sequence so far (0-based, its input included: the repeat bias's history).
-        Mean CE (or BPR-max with loss=bpr-max) over the active lanes, and their new states."""
+        lane b's sequence so far (0-based, its input included: the repeat bias's history), or
+        instead seen (B, V) bool, those histories as marks. Mean CE (or BPR-max with
+        loss=bpr-max) over the active lanes, and their new states."""
         act = (tgt > 0).nonzero()[:, 0]
         x = F.dropout(self.item_emb(inp[act]), float(self.params["dropout_embed"]), train)
         hn = self.gru(x[:, None, :], h[act][None])[1][0]
         hd = F.dropout(hn, float(self.params["dropout_hidden"]), train)
-        seen = torch.zeros(len(act), self.V, dtype=torch.bool)
-        for a, b in enumerate(act.tolist()):
-            if hists[b]:
-                seen[a, torch.as_tensor(list(hists[b]), dtype=torch.long)] = True
+        if seen is not None:
+            seen = seen[act]
+        else:
+            seen = torch.zeros(len(act), self.V, dtype=torch.bool)
+            for a, b in enumerate(act.tolist()):
+                if hists[b]:
+                    seen[a, torch.as_tensor(list(hists[b]), dtype=torch.long)] = True
         z = self.logits(hd, seen)
         y = tgt[act] - 1
         if self.params["loss"] == "bpr-max":

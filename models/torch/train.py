@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Trains a SASRec or BERT4Rec twin (models/torch/sasrec.py) in PyTorch and writes a model file our
+"""Trains a SASRec, BERT4Rec or GRU4Rec twin (models/torch/sasrec.py, gru4rec.py) in PyTorch and writes a model file our
 engine loads (CLI, binding, page), with the report our `train --eval loo --json` prints.
 
   /usr/bin/python3 models/torch/train.py --model sasrec --data FILE --format seq|csv|movielens|auto
@@ -16,9 +16,10 @@ each), full softmax cross-entropy (loss=ce) or BCE against uniform negatives (lo
 repeat bias), the repeat bias started at our wr__repeat_bias_init, early stopping on validation
 NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-one-out
 evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
-What differs: the random streams (shuffling, dropout masks, BERT4Rec's masking), and under
-torchrun each of the N processes takes batch / N windows of a step (the global batch stays batch).
-Only --eval loo."""
+GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, the full
+softmax or BPR-max, Adagrad; in one process. What differs: the random streams (shuffling,
+dropout masks, BERT4Rec's masking), and under torchrun each of the N processes takes batch / N
+windows of a step (the global batch stays batch). Only --eval loo."""
 import argparse
 import json
 import math
@@ -31,11 +32,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
+import gru4rec  # noqa: E402
 import sasrec  # noqa: E402
 import twins  # noqa: E402
 import wrdata  # noqa: E402
 
-FAMILIES = ("sasrec", "bert4rec")
+FAMILIES = ("sasrec", "bert4rec", "gru4rec")
 
 
 def typed(v):
@@ -111,12 +113,134 @@ def repeat_bias_init(share, V, wins, T):
         pairs = min(end - 1, T)
         s += 0.5 * pairs * (pairs + 1.0)
         n += pairs
-    h = s / n if n > 0 else 1
+    return repeat_bias_from(share, V, s / n if n > 0 else 1)
+
+
+def repeat_bias_from(share, V, h):
+    """wr__repeat_bias_init: e^r = share (V - h) / (h (1 - share)) for a mean history of h items."""
     share = min(max(share, 0.001), 0.999)
     h = max(h, 1)
     if h >= V:
         h = V - 0.5
     return math.log(share * (V - h) / (h * (1 - share)))
+
+
+def sasrec_trainer(ap, a, sets, train, V, share, rnd, world, rank):
+    """SASRec or BERT4Rec: the model and one epoch over the training windows (DDP across processes:
+    each takes batch / N windows of a step). run_epoch(epoch) -> (mean loss, positions)."""
+    model = sasrec.SASRec(V, sets, a.model)
+    p = model.params
+    T, B, loss_kind = int(p["max_len"]), int(p["batch"]), p["loss"]
+    if loss_kind not in ("ce", "bce"):
+        ap.error(f"loss {loss_kind!r}: this script trains ce and bce")
+    wins = windows(train, T)
+    if not wins:
+        sys.exit("no training sequence has 2 or more events")
+    if model.repeat_bias is not None:
+        with torch.no_grad():
+            model.repeat_bias.fill_(repeat_bias_init(share, V, wins, T))
+    emb = [model.item_emb.weight, model.pos_emb.weight]
+    decay = [w for n, w in model.named_parameters() if n not in ("item_emb.weight", "pos_emb.weight", "repeat_bias")]
+    wd = float(p["weight_decay"])
+    groups = [{"params": decay, "weight_decay": wd}, {"params": emb, "weight_decay": wd if int(p["decay_embeddings"]) else 0.0}]
+    if model.repeat_bias is not None:
+        groups.append({"params": [model.repeat_bias], "weight_decay": 0.0})
+    opt = torch.optim.AdamW(groups, lr=float(p["lr"]), betas=(0.9, 0.98), eps=1e-8)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    per_rank = max(1, B // world)
+
+    def run_epoch(epoch):
+        g = torch.Generator().manual_seed(a.seed + epoch)
+        perm = torch.randperm(len(wins), generator=g).tolist()
+        shard = perm[rank::world]
+        steps = math.ceil(len(perm) / world / per_rank)
+        shard += perm[:steps * per_rank - len(shard)]  # equal steps in every process
+        total, count, positions = 0.0, 0, 0
+        for s in range(steps):
+            inp, tgt = make_batch(train, [wins[i] for i in shard[s * per_rank:(s + 1) * per_rank]], T)
+            if model.bert:
+                inp, tgt = mask_batch(inp, tgt, V, float(p["mask_prob"]), float(p["last_prob"]), rnd)
+            negs = None
+            if loss_kind == "bce":
+                K = int(p["negatives"]) or 1
+                negs = torch.randint(1, V + 1, (int((tgt > 0).sum()), K))
+            loss = net(inp, tgt, True, negs)
+            opt.zero_grad()
+            loss.backward()
+            if float(p["clip"]) > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), float(p["clip"]))
+            opt.step()
+            total += loss.item()
+            count += 1
+            positions += int((tgt > 0).sum()) * world
+        return total / max(count, 1), positions
+
+    return model, run_epoch, f"{len(wins)} windows"
+
+
+def gru4rec_trainer(ap, sets, train, V, share, rnd):
+    """GRU4Rec as src/models/gru4rec.c trains it: session-parallel mini-batches (batch lanes, each
+    walking one sequence an event at a time, its state carried over without a gradient and reset
+    to zero at a new sequence), the full softmax (or BPR-max) over the catalogue, Adagrad (eps
+    1e-6), the repeat bias over each lane's sequence so far. run_epoch(epoch) -> (mean loss,
+    positions)."""
+    model = gru4rec.GRU4Rec(V, sets)
+    p = model.params
+    if p["loss"] not in ("ce", "bpr-max"):
+        ap.error(f"loss {p['loss']!r}: gru4rec trains ce or bpr-max")
+    if 0 < int(p["n_sample"]) < V:
+        ap.error(f"n_sample {p['n_sample']} samples negatives from {V} items: this script trains gru4rec with the full "
+                 f"softmax (n_sample 0, or at least the catalogue, as the default 8192 is on catalogues up to 8192 items)")
+    order = [u for u, s in enumerate(train) if len(s) >= 2]
+    if not order:
+        sys.exit("no training sequence has 2 or more events")
+    if model.repeat_bias is not None:  # the mean history at a training position, as gru_fit
+        s = sum(0.5 * (len(q) - 1.0) * len(q) for q in train if len(q) >= 2)
+        n = sum(len(q) - 1 for q in train if len(q) >= 2)
+        with torch.no_grad():
+            model.repeat_bias.fill_(repeat_bias_from(share, V, s / n if n > 0 else 1))
+    opt = torch.optim.Adagrad(model.parameters(), lr=float(p["lr"]), eps=1e-6)
+    B, C = int(p["batch"]), int(p["dim"])
+
+    def run_epoch(epoch):
+        rnd.shuffle(order)
+        lane_seq, lane_pos, nxt = [-1] * B, [0] * B, 0
+        h = torch.zeros(B, C)
+        seen = torch.zeros(B, V, dtype=torch.bool)
+        total, count, positions = 0.0, 0, 0
+        while True:
+            inp, tgt = [0] * B, [0] * B
+            for b in range(B):  # wr__lanes_next
+                if lane_seq[b] < 0 or lane_pos[b] + 1 >= len(train[lane_seq[b]]):
+                    lane_seq[b] = order[nxt] if nxt < len(order) else -1
+                    nxt += lane_seq[b] >= 0
+                    lane_pos[b] = 0
+                    h[b] = 0
+                    seen[b] = False
+                if lane_seq[b] < 0:
+                    continue
+                q = train[lane_seq[b]]
+                inp[b], tgt[b] = q[lane_pos[b]] + 1, q[lane_pos[b] + 1] + 1
+                seen[b, q[lane_pos[b]]] = True  # the sequence so far, its input included
+                lane_pos[b] += 1
+            inp, tgt = torch.tensor(inp), torch.tensor(tgt)
+            act = (tgt > 0).nonzero()[:, 0]
+            if len(act):
+                loss, hn = model.step_loss(inp, tgt, h, None, True, seen)
+                opt.zero_grad()
+                loss.backward()
+                if float(p["clip"]) > 0:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), float(p["clip"]))
+                opt.step()
+                h[act] = hn.detach()
+                total += loss.item()
+                count += 1
+                positions += len(act)
+            busy = any(lane_seq[b] >= 0 and lane_pos[b] + 1 < len(train[lane_seq[b]]) for b in range(B))
+            if nxt >= len(order) and not busy:
+                return total / max(count, 1), positions
+
+    return model, run_epoch, f"{len(order)} sequences in {B} lanes"
 
 
 def main():
@@ -149,38 +273,26 @@ def main():
     share = wrdata.repeat_share(train)
     exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
     valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
+    defaults = gru4rec.DEFAULTS if a.model == "gru4rec" else sasrec.DEFAULTS[a.model]
     sets = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
-        if k not in sasrec.DEFAULTS[a.model]:
-            ap.error(f"{a.model} has no setting {k!r} (it has {', '.join(sasrec.DEFAULTS[a.model])})")
+        if k not in defaults:
+            ap.error(f"{a.model} has no setting {k!r} (it has {', '.join(defaults)})")
         sets[k] = typed(v)
     if a.epochs:
         sets["epochs"] = a.epochs
     torch.manual_seed(a.seed)  # the same initial weights in every process
-    model = sasrec.SASRec(V, sets, a.model)
-    p = model.params
-    T, B, loss_kind = int(p["max_len"]), int(p["batch"]), p["loss"]
-    if loss_kind not in ("ce", "bce"):
-        ap.error(f"loss {loss_kind!r}: this script trains ce and bce")
-    wins = windows(train, T)
-    if not wins:
-        sys.exit("no training sequence has 2 or more events")
-    if model.repeat_bias is not None:
-        with torch.no_grad():
-            model.repeat_bias.fill_(repeat_bias_init(share, V, wins, T))
-    emb = [model.item_emb.weight, model.pos_emb.weight]
-    decay = [w for n, w in model.named_parameters() if n not in ("item_emb.weight", "pos_emb.weight", "repeat_bias")]
-    wd = float(p["weight_decay"])
-    groups = [{"params": decay, "weight_decay": wd}, {"params": emb, "weight_decay": wd if int(p["decay_embeddings"]) else 0.0}]
-    if model.repeat_bias is not None:
-        groups.append({"params": [model.repeat_bias], "weight_decay": 0.0})
-    opt = torch.optim.AdamW(groups, lr=float(p["lr"]), betas=(0.9, 0.98), eps=1e-8)
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     rnd = random.Random(a.seed * 1000 + rank)
-    per_rank = max(1, B // world)
+    if a.model == "gru4rec":
+        if world > 1:
+            ap.error("gru4rec trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
+        model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, rnd)
+    else:
+        model, run_epoch, what = sasrec_trainer(ap, a, sets, train, V, share, rnd, world, rank)
+    p = model.params
     say(f"{data.source}: format {data.format}, {len(data.users)} users, {V} items, {data.n_events} events; "
-        f"training {a.model} on {len(wins)} windows{f' in {world} processes' if world > 1 else ''}")
+        f"training {a.model} on {what}{f' in {world} processes' if world > 1 else ''}")
 
     def scorer(hists):
         model.eval()
@@ -190,30 +302,9 @@ def main():
     best_state, epochs_run, last_loss, positions, t_train = None, 0, 0.0, 0, time.time()
     for epoch in range(1, int(p["epochs"]) + 1):
         model.train()
-        g = torch.Generator().manual_seed(a.seed + epoch)
-        perm = torch.randperm(len(wins), generator=g).tolist()
-        shard = perm[rank::world]
-        steps = math.ceil(len(perm) / world / per_rank)
-        shard += perm[:steps * per_rank - len(shard)]  # equal steps in every process
-        total, count = 0.0, 0
-        for s in range(steps):
-            inp, tgt = make_batch(train, [wins[i] for i in shard[s * per_rank:(s + 1) * per_rank]], T)
-            if model.bert:
-                inp, tgt = mask_batch(inp, tgt, V, float(p["mask_prob"]), float(p["last_prob"]), rnd)
-            negs = None
-            if loss_kind == "bce":
-                K = int(p["negatives"]) or 1
-                negs = torch.randint(1, V + 1, (int((tgt > 0).sum()), K))
-            loss = net(inp, tgt, True, negs)
-            opt.zero_grad()
-            loss.backward()
-            if float(p["clip"]) > 0:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), float(p["clip"]))
-            opt.step()
-            total += loss.item()
-            count += 1
-            positions += int((tgt > 0).sum()) * world
-        last_loss, epochs_run = total / max(count, 1), epoch
+        last_loss, n = run_epoch(epoch)
+        positions += n
+        epochs_run = epoch
         # validation on rank 0; the decision goes to every process
         metric = torch.zeros(1, dtype=torch.float64)
         if rank == 0:
