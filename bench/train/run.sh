@@ -41,7 +41,9 @@ torch=null
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "bench/train: PyTorch reference" >&2
   # OpenBLAS at its own kernel choice: this environment pins an older one (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE)
-  torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
+  torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
+  # the peer at its best: Debian's torch runs on the reference BLAS unless OpenBLAS provides libblas
+  grep -q '"blas": "openblas"' <<<"$torch" || echo "bench/train: warning: PyTorch is not on OpenBLAS (apt-get install libopenblas0-pthread); its figures are a handicapped peer's" >&2
 fi
 echo "bench/train: inference and memory" >&2
 small=$(node bench/train/infer.mjs 1682)

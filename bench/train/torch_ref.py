@@ -166,12 +166,23 @@ def bench_inference(model, seqs, T=50, n=300):
     return times[len(times) // 2], times[int(len(times) * 0.99)]
 
 
+def blas():
+    """The BLAS this process loaded: Debian's python3-torch links libblas.so.3, which is the slow
+    reference BLAS unless an OpenBLAS package (libopenblas0-pthread) provides it."""
+    torch.ones(2, 2) @ torch.ones(2, 2)
+    with open('/proc/self/maps') as f:
+        libs = {line.split()[-1] for line in f if '.so' in line}
+    if any('openblas' in lib for lib in libs):
+        return 'openblas'
+    return 'reference BLAS (apt-get install libopenblas0-pthread)' if any('libblas' in lib for lib in libs) else 'unknown'
+
+
 def main():
     path = sys.argv[1]
     steps = int(sys.argv[sys.argv.index('--steps') + 1]) if '--steps' in sys.argv else 60
     seqs, n_items = load(path)
     seqs = [s for s in seqs if len(s) >= 2]
-    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'sequences': len(seqs), 'items': n_items}
+    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas(), 'sequences': len(seqs), 'items': n_items}
     out['sasrec_bce_positions_per_s'], _ = bench_sasrec(seqs, n_items, 'bce', steps)
     out['sasrec_ce_positions_per_s'], model = bench_sasrec(seqs, n_items, 'ce', steps)
     out['gru4rec_ce_positions_per_s'] = bench_gru4rec(seqs, n_items, steps * 4)
