@@ -9,6 +9,7 @@ session-parallel training with the hidden state carried between steps.
   /usr/bin/python3 bench/train/torch_ref.py SEQFILE [--steps 60]
 Needs Debian's python3-torch (with libopenblas0-openmp; the reference BLAS is 7x slower)."""
 import json
+import os
 import sys
 import time
 
@@ -182,7 +183,7 @@ def main():
     steps = int(sys.argv[sys.argv.index('--steps') + 1]) if '--steps' in sys.argv else 60
     seqs, n_items = load(path)
     seqs = [s for s in seqs if len(s) >= 2]
-    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas(), 'sequences': len(seqs), 'items': n_items}
+    out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': blas(), 'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE', 'auto'), 'sequences': len(seqs), 'items': n_items}
     out['sasrec_bce_positions_per_s'], _ = bench_sasrec(seqs, n_items, 'bce', steps)
     out['sasrec_ce_positions_per_s'], model = bench_sasrec(seqs, n_items, 'ce', steps)
     out['gru4rec_ce_positions_per_s'] = bench_gru4rec(seqs, n_items, steps * 4)
