@@ -8,23 +8,22 @@
 #include "../kernels/kernels.h"
 #include "nn.h"
 
-static float sigmoidf(float x) {
-    return 1.0f / (1.0f + wr_expf(-x));
-}
-
 void wr_gru_step_forward(float *h, float *gh, float *gates, const float *xg, const float *hp,
                          const float *W, const float *b, int B, int G) {
     // h, hp (B,G); gh, gates, xg (B,3G); W (3G,G); b (3G)
     wr_linear_forward(gh, hp, W, b, B, G, 3 * G);
+    /* sigmoid(x) = 1 / (1 + exp(-x)) and tanh(a) = 2 sigmoid(2a) - 1 in passes over each row, so
+     * the exps go through the 4-lane exp (the same bits as the scalar wr_expf) */
     for (int i = 0; i < B; i++) {
         const float *xg_i = xg + (size_t)i * 3 * G, *gh_i = gh + (size_t)i * 3 * G, *hp_i = hp + (size_t)i * G;
         float *r = gates + (size_t)i * 3 * G, *z = r + G, *n = z + G, *h_i = h + (size_t)i * G;
-        for (int j = 0; j < G; j++) {
-            r[j] = sigmoidf(xg_i[j] + gh_i[j]);
-            z[j] = sigmoidf(xg_i[G + j] + gh_i[G + j]);
-            n[j] = 2.0f * sigmoidf(2.0f * (xg_i[2 * G + j] + r[j] * gh_i[2 * G + j])) - 1.0f; // tanh
-            h_i[j] = (1.0f - z[j]) * n[j] + z[j] * hp_i[j];
-        }
+        for (int j = 0; j < 2 * G; j++) r[j] = -(xg_i[j] + gh_i[j]); /* r and z, side by side */
+        wr__exp_array(r, r, 2 * G);
+        for (int j = 0; j < 2 * G; j++) r[j] = 1.0f / (1.0f + r[j]);
+        for (int j = 0; j < G; j++) n[j] = -(2.0f * (xg_i[2 * G + j] + r[j] * gh_i[2 * G + j]));
+        wr__exp_array(n, n, G);
+        for (int j = 0; j < G; j++) n[j] = 2.0f * (1.0f / (1.0f + n[j])) - 1.0f;
+        for (int j = 0; j < G; j++) h_i[j] = (1.0f - z[j]) * n[j] + z[j] * hp_i[j];
     }
 }
 
