@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/kernels.h"
 #include "../nn/nn.h"
 #include "batch.h"
 #include "optim.h"
@@ -213,11 +214,17 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int k = 0; k < n_sample; k++) s->cand[N++] = wr__sampler_draw(&s->sampler, &m->rng);
     }
     const float *ob = view(s, P, s->out_b);
-    wr_embedding_forward(s->oc, s->cand, view(s, P, s->out), 1.0f, N, C);
-    wr_linear_forward(s->logits, s->hd, s->oc, NULL, A, C, N);
+    /* the full softmax reads the output rows where they are (items 1..V, in order) and its
+     * gradient goes straight into theirs (cleared above: the last step touched every one) */
+    const float *oc = n_sample == 0 ? view(s, P, s->out) + C : s->oc;
+    float *doc = n_sample == 0 ? view(s, G, s->out) + C : s->doc;
+    if (n_sample) wr_embedding_forward(s->oc, s->cand, view(s, P, s->out), 1.0f, N, C);
+    wr_linear_forward(s->logits, s->hd, oc, NULL, A, C, N);
     for (int a = 0; a < A; a++) {
         float *row = s->logits + (size_t)a * N;
-        for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
+        if (n_sample == 0) wr_axpy(row, 1.0f, ob + 1, N); /* the full softmax: column j is item j + 1 */
+        else
+            for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
     int rep = s->repeat >= 0 && hist;
@@ -253,14 +260,19 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         *view(s, G, s->repeat) = drb;
     }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
-    memset(s->doc, 0, (size_t)N * C * sizeof(float));
+    if (n_sample) memset(s->doc, 0, (size_t)N * C * sizeof(float));
     memset(s->dhd, 0, AC * sizeof(float));
-    wr_linear_backward(s->dhd, s->doc, NULL, dl, s->hd, s->oc, A, C, N);
-    wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
+    wr_linear_backward(s->dhd, doc, NULL, dl, s->hd, oc, A, C, N);
+    if (n_sample) wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
+    else
+        for (int id = 1; id <= N; id++) /* the rows touched, as wr_embedding_backward lists them */
+            if (!s->touched[id]) s->touched[id] = 1, s->rows[s->n_rows++] = id;
     float *dob = view(s, G, s->out_b);
     for (int a = 0; a < A; a++) { /* row by row: the lanes' logits are rows of N */
         const float *row = dl + (size_t)a * N;
-        for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
+        if (n_sample == 0) wr_axpy(dob + 1, 1.0f, row, N);
+        else
+            for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
     }
     memset(s->dh, 0, AC * sizeof(float));
     wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);
