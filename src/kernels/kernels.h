@@ -50,6 +50,9 @@ void wr__exp_array(float *out, const float *in, int n);
 
 /* out (n) = softmax(in (n)); out may equal in. */
 void wr_softmax(float *out, const float *in, int n);
+/* wr_softmax, returning the largest input (what it subtracted): one pass fewer for a caller that
+ * needs it too (the cross-entropy's underflow fallback). */
+float wr_softmax_max(float *out, const float *in, int n);
 void wr_softmax_ref(float *out, const float *in, int n);
 /* out (n) = log_softmax(in (n)); out may equal in. */
 void wr_log_softmax(float *out, const float *in, int n);

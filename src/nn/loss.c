@@ -26,8 +26,8 @@ static float max_of(const float *z, int J) {
  * underflowed (a logit ~70 below the best): then lse - z[target] with lse = max z - log max p,
  * exact because max p >= 1/J never underflows. */
 static double softmax_nll(float *p, const float *z, int target, int J) {
-    double zmax = max_of(z, J), zt = z[target]; // read before an in-place softmax overwrites them
-    wr_softmax(p, z, J);
+    double zt = z[target]; // read before an in-place softmax overwrites it
+    double zmax = wr_softmax_max(p, z, J);
     if (p[target] >= 1e-30f) return -wr__log((double)p[target]);
     return zmax - wr__log((double)max_of(p, J)) - zt;
 }

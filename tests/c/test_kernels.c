@@ -238,6 +238,11 @@ static void test_softmax(void) {
             }
             CHECK(bad == 0);
             CHECK_CLOSE(sum, 1.0, 1e-5, 0);
+            /* wr_softmax_max: the same output, and the largest input */
+            float mx = x[off];
+            for (int i = 1; i < n; i++) mx = x[off + i] > mx ? x[off + i] : mx;
+            CHECK(wr_softmax_max(o2 + off, x + off, n) == mx);
+            CHECK(!memcmp(o1 + off, o2 + off, (size_t)n * sizeof(float)));
             wr_log_softmax(o1 + off, x + off, n);
             wr_log_softmax_ref(o2 + off, x + off, n);
             bad = 0;
