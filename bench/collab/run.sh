@@ -6,8 +6,7 @@
 # 42); mf and neumf on every event (implicit, sampled negatives), fm, ffm and deepfm on
 # rating>=4 labels with rating 3 dropped and the user and item side features. Target: native at
 # or above PyTorch, wasm at least half of it. Run from the repo root after `make native wasm`.
-# PyTorch runs with OpenBLAS's own kernel choice: this machine's environment pins an older kernel
-# through OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, so both are unset in that command alone.
+# PyTorch runs on the fastest OpenBLAS kernel this CPU runs (bench/openblas.sh), one thread.
 set -euo pipefail
 out=build/bench/collab
 mkdir -p "$out"
@@ -29,16 +28,18 @@ done
 torch=null torch_dense=null
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "bench/collab: PyTorch reference (sparse embeddings + SparseAdam, then dense + Adam)" >&2
-  ref="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 bench/collab/torch_ref.py $data $users $items --seconds ${SECONDS_PER_MODEL:-8}"
-  torch=$($ref); torch_dense=$($ref --dense)
+  source bench/openblas.sh
+  openblas_fastest
+  ref() { env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/collab/torch_ref.py "$data" "$users" "$items" --seconds "${SECONDS_PER_MODEL:-8}" "$@"; }
+  torch=$(ref); torch_dense=$(ref --dense)
 fi
 node -e '
   const ours = JSON.parse(process.argv[1]), sparse = JSON.parse(process.argv[2]), dense = JSON.parse(process.argv[3]);
-  const torch = sparse && { ...sparse, embeddings: "each model at its faster: sparse or dense", events_per_s: {}, variants: { sparse: sparse.events_per_s, dense: dense.events_per_s } };
+  const torch = sparse && { ...sparse, openblas_kernel: process.argv[4], embeddings: "each model at its faster: sparse or dense", events_per_s: {}, variants: { sparse: sparse.events_per_s, dense: dense.events_per_s } };
   for (const [k, v] of Object.entries(ours)) if (torch) {
     v.pytorch = torch.events_per_s[k] = Math.max(sparse.events_per_s[k], dense.events_per_s[k]);
     v.native_over_pytorch = +(v.native / v.pytorch).toFixed(2);
     v.wasm_over_pytorch = +(v.wasm / v.pytorch).toFixed(2);
   }
   console.log(JSON.stringify({ bench: "collab", unit: "training events per second, one thread", models: ours, pytorch: torch }));
-' "{$(IFS=,; echo "${rows[*]}")}" "$torch" "$torch_dense"
+' "{$(IFS=,; echo "${rows[*]}")}" "$torch" "$torch_dense" "${OPENBLAS_KERNEL:-}"

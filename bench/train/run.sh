@@ -40,24 +40,9 @@ done
 torch=null
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "bench/train: PyTorch reference" >&2
-  # The peer at its best: OpenBLAS's kernel choice. Some environments pin an older kernel
-  # (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE); on a virtual CPU that hides its model OpenBLAS's own
-  # detection falls back to Prescott (seen here: GRU4Rec 23.6k positions/s, SkylakeX 45.6k). So
-  # each kernel this CPU runs is timed on the models' gemm shape and the fastest one is used.
-  probe='import time, torch; torch.set_num_threads(1); a, b = torch.randn(128, 64), torch.randn(64, 1682)
-for _ in range(50): a @ b
-t = time.perf_counter()
-for _ in range(2000): a @ b
-print(time.perf_counter() - t)'
-  coretype=auto best=
-  for ct in auto Prescott Haswell Zen SkylakeX Cooperlake SapphireRapids; do
-    if [ "$ct" = auto ]; then t=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c "$probe" 2>/dev/null) || continue
-    else t=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=$ct OPENBLAS_NUM_THREADS=1 /usr/bin/python3 -c "$probe" 2>/dev/null) || continue; fi
-    echo "bench/train: OpenBLAS kernel $ct: $t s" >&2
-    if [ -z "$best" ] || node -e "process.exit($t < $best ? 0 : 1)"; then best=$t coretype=$ct; fi
-  done
-  ctenv=(-u OPENBLAS_CORETYPE); [ "$coretype" = auto ] || ctenv=(OPENBLAS_CORETYPE="$coretype")
-  torch=$(env -u OPENBLAS_L2_SIZE "${ctenv[@]}" OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
+  source bench/openblas.sh
+  openblas_fastest
+  torch=$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
   # the peer at its best: Debian's torch runs on the reference BLAS unless OpenBLAS provides libblas
   grep -q '"blas": "openblas"' <<<"$torch" || echo "bench/train: warning: PyTorch is not on OpenBLAS (apt-get install libopenblas0-pthread); its figures are a handicapped peer's" >&2
 fi
