@@ -605,6 +605,20 @@ float wr_softmax_max(float *out, const float *in, int n) {
 
 void wr_softmax(float *out, const float *in, int n) { (void)wr_softmax_max(out, in, n); }
 
+float wr_softmax_scaled(float *out, const float *in, int n, float scale, int at, float *p_at, float *p_max) {
+    if (n <= 0) return -INFINITY;
+    const float mx = wr__max(in, n), inv = 1.0f / wr__exp_sub_sum(out, in, mx, n);
+    *p_at = out[at] * inv;
+    *p_max = inv; /* the largest input's exp is exp(0) = 1 exactly */
+    /* (e * inv) * scale: the two roundings of wr_softmax and then wr_scale, in one pass */
+    const wr_f32x4 vi = WR_F32x4_SPLAT(inv), vs = WR_F32x4_SPLAT(scale);
+    int i = 0;
+    for (; i + WR_F32_EPR <= n; i += WR_F32_EPR)
+        WR_F32x4_STORE(out + i, WR_F32x4_MUL(WR_F32x4_MUL(WR_F32x4_LOAD(out + i), vi), vs));
+    for (; i < n; i++) out[i] = (out[i] * inv) * scale;
+    return mx;
+}
+
 void wr_softmax_ref(float *out, const float *in, int n) {
     if (n <= 0) return;
     float mx = in[0];

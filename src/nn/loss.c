@@ -39,12 +39,18 @@ double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32
     for (int i = 0; i < N; i++) {
         if (target[i] == ignore) continue;
         const float *z = logits + (size_t)i * J;
-        float *p = probs + (size_t)i * J;
+        float *p = probs + (size_t)i * J, *dz = dlogits ? dlogits + (size_t)i * J : NULL;
+        if (dz == p) { /* in place: the row becomes its gradient, scale * (p - onehot(y)) */
+            const double zt = z[target[i]];
+            float pt, pmax;
+            const double zmax = wr_softmax_scaled(dz, z, J, scale, target[i], &pt, &pmax);
+            total += pt >= 1e-30f ? -wr__log((double)pt) : zmax - wr__log((double)pmax) - zt; /* as softmax_nll */
+            dz[target[i]] -= scale;
+            continue;
+        }
         total += softmax_nll(p, z, target[i], J);
-        if (dlogits) { // d/dz (-log softmax(z)[y]) = p - onehot(y)
-            float *dz = dlogits + (size_t)i * J;
-            if (dz == p) wr_scale(dz, scale, J); // in place: the row becomes its gradient
-            else wr_axpy(dz, scale, p, J);
+        if (dz) { // d/dz (-log softmax(z)[y]) = p - onehot(y)
+            wr_axpy(dz, scale, p, J);
             dz[target[i]] -= scale;
         }
     }

@@ -243,6 +243,13 @@ static void test_softmax(void) {
             for (int i = 1; i < n; i++) mx = x[off + i] > mx ? x[off + i] : mx;
             CHECK(wr_softmax_max(o2 + off, x + off, n) == mx);
             CHECK(!memcmp(o1 + off, o2 + off, (size_t)n * sizeof(float)));
+            /* wr_softmax_scaled: wr_softmax then wr_scale, bit for bit, with p[at] and max p */
+            float pat = -1, pmax = -1, pm = o1[off];
+            for (int i = 1; i < n; i++) pm = o1[off + i] > pm ? o1[off + i] : pm;
+            CHECK(wr_softmax_scaled(o2 + off, x + off, n, 0.37f, n / 2, &pat, &pmax) == mx);
+            CHECK(pat == o1[off + n / 2] && pmax == pm);
+            wr_scale(o1 + off, 0.37f, n);
+            CHECK(!memcmp(o1 + off, o2 + off, (size_t)n * sizeof(float)));
             wr_log_softmax(o1 + off, x + off, n);
             wr_log_softmax_ref(o2 + off, x + off, n);
             bad = 0;
