@@ -841,8 +841,12 @@ function modelOfRow(r) {
 function significance(rows, setup, unit) {
     // one row per model (a model trained again replaces the page's copy: its newest row speaks for it)
     const usable = rows.map((r) => ({ r, m: modelOfRow(r) })).filter((x, i, all) => x.m && !all.slice(i + 1).some((y) => y.m === x.m));
-    if (usable.length < 2 || !usable.some((x) => x.r.origin === 'trained') || usable.length > 8) {
+    if (usable.length < 2 || !usable.some((x) => x.r.origin === 'trained')) {
         sigNote.textContent = '';
+        return null;
+    }
+    if (usable.length > 8) { // engine.compare takes at most 8 models
+        sigNote.textContent = `Which differences are real: the paired tests compare up to 8 models at once, and this table has ${usable.length}.`;
         return null;
     }
     // while models train, the tests wait (they would take cores from the trainings)
