@@ -882,7 +882,8 @@ function significance(rows, setup, unit) {
     }
     sigNote.textContent = `Under each model: whether its NDCG@10 is really above each model with a lower one, by a paired t-test on the same ` +
         `${fmtInt(got.report.queries)} test ${unit} (Holm-corrected for testing ${pairs.length} pair${pairs.length > 1 ? 's' : ''} at once: ` +
-        'each p is raised so that, all pairs together, chance alone passes 0.05 at most one time in 20).';
+        'each p is raised so that, all pairs together, chance alone passes 0.05 at most one time in 20). ' +
+        `Pairing the same test ${unit} makes it more sensitive than comparing two intervals: it can find a real difference where the intervals overlap.`;
     return out;
 }
 
