@@ -159,15 +159,10 @@ static double sign_test(int64_t w, int64_t l) {
 /* Welch's p of two 0/1 samples from their click counts s and sizes n (the mean s/n, the
  * variance s(1-m)^2 + (n-s)m^2 over n-1): NaN when both variances are 0, as wr__ttest_welch. */
 static double welch_p01(double s0, int64_t n0, double s1, int64_t n1) {
-    double m[2] = {s0 / (double)n0, s1 / (double)n1}, s[2] = {s0, s1}, q[2];
-    int64_t nn[2] = {n0, n1};
-    for (int a = 0; a < 2; a++)
-        q[a] = (s[a] * (1 - m[a]) * (1 - m[a]) + ((double)nn[a] - s[a]) * m[a] * m[a]) / (double)(nn[a] - 1) / (double)nn[a];
-    double se = sqrt(q[0] + q[1]);
-    if (se == 0) return NAN;
-    double df = (q[0] + q[1]) * (q[0] + q[1]) / (q[0] * q[0] / (double)(n0 - 1) + q[1] * q[1] / (double)(n1 - 1));
-    double p = 2 * wr__t_sf(fabs((m[0] - m[1]) / se), df);
-    return p > 1 ? 1 : p;
+    const double m0 = s0 / (double)n0, m1 = s1 / (double)n1;
+    const double v0 = (s0 * (1 - m0) * (1 - m0) + ((double)n0 - s0) * m0 * m0) / (double)(n0 - 1);
+    const double v1 = (s1 * (1 - m1) * (1 - m1) + ((double)n1 - s1) * m1 * m1) / (double)(n1 - 1);
+    return wr__welch_moments(m0, v0, n0, m1, v1, n1).p;
 }
 
 static void json_p(wr_buf *b, const char *key, double p) {

@@ -78,11 +78,16 @@ static void mean_var(const double *x, int64_t n, double *mean, double *var) {
 }
 
 wr_test wr__ttest_welch(const double *a, int64_t na, const double *b, int64_t nb) {
-    wr_test r = {NAN, NAN, NAN};
-    if (na < 2 || nb < 2) return r;
+    if (na < 2 || nb < 2) return (wr_test){NAN, NAN, NAN};
     double ma, va, mb, vb;
     mean_var(a, na, &ma, &va);
     mean_var(b, nb, &mb, &vb);
+    return wr__welch_moments(ma, va, na, mb, vb, nb);
+}
+
+wr_test wr__welch_moments(double ma, double va, int64_t na, double mb, double vb, int64_t nb) {
+    wr_test r = {NAN, NAN, NAN};
+    if (na < 2 || nb < 2) return r;
     double qa = va / (double)na, qb = vb / (double)nb, se = sqrt(qa + qb);
     if (se == 0) return r;
     r.statistic = (ma - mb) / se;

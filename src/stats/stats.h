@@ -25,6 +25,8 @@ typedef struct {
 wr_test wr__ttest_paired(const double *a, const double *b, int64_t n);
 /* Welch's t-test of two independent samples (scipy.stats.ttest_ind(equal_var=False)). */
 wr_test wr__ttest_welch(const double *a, int64_t na, const double *b, int64_t nb);
+/* The same test from each sample's mean, variance (n - 1 in the denominator) and size. */
+wr_test wr__welch_moments(double ma, double va, int64_t na, double mb, double vb, int64_t nb);
 /* Wilcoxon signed-rank test of a[i] - b[i]: zero differences dropped, average ranks for ties,
  * the normal approximation with the tie correction and no continuity correction
  * (scipy.stats.wilcoxon(mode="approx")); the statistic is the smaller rank sum. Needs n scratch
