@@ -596,14 +596,11 @@ static float wr__exp_sub_sum(float *out, const float *in, float mx, int n) {
     return sum;
 }
 
-float wr_softmax_max(float *out, const float *in, int n) {
-    if (n <= 0) return -INFINITY;
-    const float mx = wr__max(in, n), sum = wr__exp_sub_sum(out, in, mx, n);
+void wr_softmax(float *out, const float *in, int n) {
+    if (n <= 0) return;
+    const float sum = wr__exp_sub_sum(out, in, wr__max(in, n), n);
     wr_scale(out, 1.0f / sum, n);
-    return mx;
 }
-
-void wr_softmax(float *out, const float *in, int n) { (void)wr_softmax_max(out, in, n); }
 
 float wr_softmax_scaled(float *out, const float *in, int n, float scale, int at, float *p_at, float *p_max) {
     if (n <= 0) return -INFINITY;

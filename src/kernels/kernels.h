@@ -50,9 +50,6 @@ void wr__exp_array(float *out, const float *in, int n);
 
 /* out (n) = softmax(in (n)); out may equal in. */
 void wr_softmax(float *out, const float *in, int n);
-/* wr_softmax, returning the largest input (what it subtracted): one pass fewer for a caller that
- * needs it too (the cross-entropy's underflow fallback). */
-float wr_softmax_max(float *out, const float *in, int n);
 /* out = softmax(in) * scale, the same bits as wr_softmax then wr_scale(out, scale) in one pass
  * fewer; *p_at = softmax(in)[at], *p_max its largest value; returns the largest input. */
 float wr_softmax_scaled(float *out, const float *in, int n, float scale, int at, float *p_at, float *p_max);

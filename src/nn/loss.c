@@ -9,27 +9,16 @@
 // ----------------------------------------------------------------------------
 // softmax cross-entropy (full, and sampled with the log-Q correction)
 
-/* The largest of z (J): eight running maxima, so the compiler vectorises the loop (one scalar
- * argmax loop over V columns cost SASRec 5% of its training time). */
-static float max_of(const float *z, int J) {
-    float m[8];
-    int j = 0;
-    for (int k = 0; k < 8; k++) m[k] = z[0];
-    for (; j + 8 <= J; j += 8)
-        for (int k = 0; k < 8; k++) m[k] = z[j + k] > m[k] ? z[j + k] : m[k];
-    for (; j < J; j++) m[0] = z[j] > m[0] ? z[j] : m[0];
-    for (int k = 1; k < 8; k++) m[0] = m[k] > m[0] ? m[k] : m[0];
-    return m[0];
-}
-
-/* Softmax of z (J) into p (p may be z) and -log p[target], from p[target] itself unless it
- * underflowed (a logit ~70 below the best): then lse - z[target] with lse = max z - log max p,
- * exact because max p >= 1/J never underflows. */
-static double softmax_nll(float *p, const float *z, int target, int J) {
-    double zt = z[target]; // read before an in-place softmax overwrites it
-    double zmax = wr_softmax_max(p, z, J);
-    if (p[target] >= 1e-30f) return -wr__log((double)p[target]);
-    return zmax - wr__log((double)max_of(p, J)) - zt;
+/* Softmax of z (J) times scale into p (p may be z: scale is then the gradient's) and
+ * -log softmax(z)[target], from that probability itself unless it underflowed (a logit ~70 below
+ * the best): then lse - z[target] with lse = max z - log max p, exact because max p >= 1/J never
+ * underflows. */
+static double softmax_nll(float *p, const float *z, int target, int J, float scale) {
+    const double zt = z[target]; // read before an in-place softmax overwrites it
+    float pt, pmax;
+    const double zmax = wr_softmax_scaled(p, z, J, scale, target, &pt, &pmax);
+    if (pt >= 1e-30f) return -wr__log((double)pt);
+    return zmax - wr__log((double)pmax) - zt;
 }
 
 double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32_t *target,
@@ -40,19 +29,10 @@ double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32
         if (target[i] == ignore) continue;
         const float *z = logits + (size_t)i * J;
         float *p = probs + (size_t)i * J, *dz = dlogits ? dlogits + (size_t)i * J : NULL;
-        if (dz == p) { /* in place: the row becomes its gradient, scale * (p - onehot(y)) */
-            const double zt = z[target[i]];
-            float pt, pmax;
-            const double zmax = wr_softmax_scaled(dz, z, J, scale, target[i], &pt, &pmax);
-            total += pt >= 1e-30f ? -wr__log((double)pt) : zmax - wr__log((double)pmax) - zt; /* as softmax_nll */
-            dz[target[i]] -= scale;
-            continue;
-        }
-        total += softmax_nll(p, z, target[i], J);
-        if (dz) { // d/dz (-log softmax(z)[y]) = p - onehot(y)
-            wr_axpy(dz, scale, p, J);
-            dz[target[i]] -= scale;
-        }
+        // d/dz (-log softmax(z)[y]) = p - onehot(y); in place, the row becomes its gradient
+        total += softmax_nll(p, z, target[i], J, dz == p ? scale : 1.0f);
+        if (dz && dz != p) wr_axpy(dz, scale, p, J);
+        if (dz) dz[target[i]] -= scale;
     }
     return total;
 }

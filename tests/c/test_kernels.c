@@ -238,13 +238,13 @@ static void test_softmax(void) {
             }
             CHECK(bad == 0);
             CHECK_CLOSE(sum, 1.0, 1e-5, 0);
-            /* wr_softmax_max: the same output, and the largest input */
+            /* wr_softmax_scaled: wr_softmax then wr_scale, bit for bit (scale 1: wr_softmax
+             * itself), returning the largest input, with p[at] and max p */
             float mx = x[off];
             for (int i = 1; i < n; i++) mx = x[off + i] > mx ? x[off + i] : mx;
-            CHECK(wr_softmax_max(o2 + off, x + off, n) == mx);
-            CHECK(!memcmp(o1 + off, o2 + off, (size_t)n * sizeof(float)));
-            /* wr_softmax_scaled: wr_softmax then wr_scale, bit for bit, with p[at] and max p */
             float pat = -1, pmax = -1, pm = o1[off];
+            CHECK(wr_softmax_scaled(o2 + off, x + off, n, 1.0f, n / 2, &pat, &pmax) == mx);
+            CHECK(!memcmp(o1 + off, o2 + off, (size_t)n * sizeof(float)));
             for (int i = 1; i < n; i++) pm = o1[off + i] > pm ? o1[off + i] : pm;
             CHECK(wr_softmax_scaled(o2 + off, x + off, n, 0.37f, n / 2, &pat, &pmax) == mx);
             CHECK(pat == o1[off + n / 2] && pmax == pm);
