@@ -264,6 +264,7 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
         rc = wr__err(m->ctx, WR_ERR_ARG, "%s: fine-tuning cannot change the model's shape (dim, blocks, max_len ...)", m->vt->name);
     if (rc == WR_OK) {
         memcpy(m->params, kept.params, kept.n_params * sizeof *m->params);
+        m->params_version++;
         m->fitted = 1;
         rc = start_epochs(m);
     }
@@ -287,7 +288,6 @@ int wr_train_continue(wr_model *m, const wr_data *data, int loo, double *progres
         wr__train_free(m);
         return rc;
     }
-    m->params_version++;
     add_counts(m, &t->seqs);
     fill_progress(m, progress);
     return WR_OK;
