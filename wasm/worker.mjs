@@ -58,7 +58,7 @@ export function createHost(post) {
 
     const ops = {
         async init({ wasmUrl, memoryMB } = {}) {
-            if (!engine) engine = await loadEngine({ ...(wasmUrl === undefined ? {} : { wasmUrl }), ...(memoryMB === undefined ? {} : { memoryMB }) });
+            if (!engine) engine = await loadEngine({ wasmUrl, memoryMB }); // undefined: the defaults
             return { version: engine.version, models: engine.modelNames(), infos: engine.modelNames().map((n) => engine.modelInfo(n)) };
         },
         generate({ options }) { return live().generate(options); },

@@ -187,6 +187,17 @@ test('dispose, Symbol.dispose and use after dispose', async () => {
     assert.ok(Engine.prototype[Symbol.dispose] && Model.prototype[Symbol.dispose] && Dataset.prototype[Symbol.dispose]);
 });
 
+test('worker engine: memoryMB reaches the worker engine, whose fits are refused over it', async (t) => {
+    const w = await createWorkerEngine({ memoryMB: 16 });
+    t.after(() => w.terminate());
+    const d = await w.dataset(new TextEncoder().encode(await w.generate({ sessions: 200, items: 40, seed: 3 })));
+    const wide = await w.model('gru4rec', { dim: 1024, epochs: 1 });
+    await assert.rejects(wide.fit(d), /gru4rec: the weights and their training state .* over the memory budget of 16 MB/);
+    const small = await w.model('gru4rec', { dim: 8, epochs: 1 });
+    await small.fit(d);
+    assert.equal((await small.recommend([], { k: 3 })).length, 3);
+});
+
 test('worker engine (worker_threads): fit with progress, cancellation, moved buffers, errors', async (t) => {
     const w = await createWorkerEngine();
     t.after(() => w.terminate());
