@@ -26,6 +26,7 @@ NATIVE_OBJ := $(patsubst src/%.c,build/native/%.o,$(LIB_SRC))
 ASAN_OBJ   := $(patsubst src/%.c,build/asan/%.o,$(LIB_SRC) src/cli/host_stdio.c)
 WASMT_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_stdio.c)
 WASMP_OBJ  := $(patsubst src/%.c,build/wasm/%.o,$(LIB_SRC) src/cli/host_wasm.c)
+WASMMT_OBJ := $(patsubst src/%.c,build/wasm-mt/%.o,$(LIB_SRC) src/cli/host_wasm.c)
 
 # Object files are not intermediate: keep them so a rebuild is incremental.
 .SECONDARY:
@@ -75,10 +76,10 @@ build/native/%.o: src/%.c $(HDRS)
 build/libwasmrec.a: $(NATIVE_OBJ) build/native/cli/host_stdio.o
 	ar rcs $@ $^
 build/wasmrec: src/cli/main.c build/libwasmrec.a
-	$(CC) $(NATIVE_CFLAGS) $^ -lm -o $@
+	$(CC) $(NATIVE_CFLAGS) $^ -lm -pthread -o $@
 
 # ---- wasm -----------------------------------------------------------------------------------
-wasm: wasm/wasmrec.wasm
+wasm: wasm/wasmrec.wasm wasm/wasmrec-mt.wasm
 build/wasm/%.o: src/%.c $(HDRS) | build/.emcc-ok
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -c $< -o $@
@@ -86,6 +87,23 @@ build/wasm/%.o: src/%.c $(HDRS) | build/.emcc-ok
 # imported means a C function is missing, so the link check below fails the build.
 wasm/wasmrec.wasm: $(WASMP_OBJ)
 	$(EMCC) $(WASM_CFLAGS) $(WASM_LDFLAGS) $^ -o $@ 2> >(grep -v 'undefined symbol: \|LLD_REPORT_UNDEFINED\|ERROR_ON_UNDEFINED' >&2)
+	@node wasm/check-imports.mjs $@
+
+# The threaded module, for pages that are cross-origin isolated (and Node): the same code on a
+# shared memory, its threads started by the binding (wasm/threads.mjs). Why not -pthread:
+# Emscripten 3.1.6 refuses -sSTANDALONE_WASM with pthreads (allowed only from December 2022),
+# and its pthread glue is ES6 that breaks under Node 20. So this module is standalone, compiled
+# with atomics, and imports a shared memory (-sIMPORTED_MEMORY, --shared-memory; its data is
+# written once, by the first instance, through passive segments); each helper thread is a
+# worker holding another instance of it on that memory, which sets its own stack
+# (stackRestore) and calls wr_thread_main. libc stays the single-thread one: only the calling
+# thread allocates or does I/O, the helpers run kernels on memory it hands them.
+WASM_MT_CFLAGS := $(WASM_CFLAGS) -matomics -mbulk-memory
+build/wasm-mt/%.o: src/%.c $(HDRS) | build/.emcc-ok
+	@mkdir -p $(dir $@)
+	$(EMCC) $(WASM_MT_CFLAGS) -c $< -o $@
+wasm/wasmrec-mt.wasm: $(WASMMT_OBJ)
+	$(EMCC) $(WASM_MT_CFLAGS) $(filter-out -sEXPORTED_FUNCTIONS=%,$(WASM_LDFLAGS)) -sEXPORTED_FUNCTIONS=$(WASM_EXPORTS),stackRestore -sIMPORTED_MEMORY -Wl,--shared-memory $^ -o $@ 2> >(grep -v 'undefined symbol: \|LLD_REPORT_UNDEFINED\|ERROR_ON_UNDEFINED' >&2)
 	@node wasm/check-imports.mjs $@
 
 # ---- tests ----------------------------------------------------------------------------------
@@ -96,7 +114,7 @@ build/asan/%.o: src/%.c $(HDRS)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 build/test/asan/%: tests/c/%.c tests/c/check.h $(HDRS) $(ASAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $< $(ASAN_OBJ) -lm -o $@
+	$(CC) $(ASAN_CFLAGS) $< $(ASAN_OBJ) -lm -pthread -o $@
 build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(HDRS) $(WASMT_OBJ)
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB $< $(WASMT_OBJ) -o $@
@@ -138,10 +156,10 @@ build/fuzz/obj/%.o: src/%.c $(HDRS) | build/.fuzz-ok
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_COV) -c $< -o $@
 build/fuzz/bin/%_header: tests/fuzz/%.c tests/fuzz/fuzz.h $(HDRS) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFZ_FIX_HEADER $< $(FUZZ_OBJ) -lm -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFZ_FIX_HEADER $< $(FUZZ_OBJ) -lm -pthread -o $@
 build/fuzz/bin/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(HDRS) $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -lm -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -lm -pthread -o $@
 fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/bin/%)
 fuzz: build/.fuzz-ok
 	@$(MAKE) --no-print-directory fuzz-build
@@ -161,4 +179,4 @@ bench: deps
 	@for b in bench/*/run.sh; do bash $$b; done
 
 clean:
-	rm -rf build wasm/wasmrec.wasm
+	rm -rf build wasm/wasmrec.wasm wasm/wasmrec-mt.wasm

@@ -61,6 +61,15 @@ const char *wr_last_error(const wr_ctx *ctx);
 #define WR_MEMORY_MB_DEFAULT 2048
 WR_NODISCARD int wr_ctx_set_memory_mb(wr_ctx *ctx, double mb);
 double wr_ctx_memory_mb(const wr_ctx *ctx);
+/* Threads: the engine splits its heavy kernels (the gemms, the cross-entropy over the catalogue)
+ * over n threads, the calling one included; results are the same bits for every n. Natively this
+ * starts n - 1 helper threads (stopping earlier ones); in the threaded wasm build it uses the
+ * helpers the binding started (each one a worker calling wr_thread_main); the single-thread
+ * wasm build has none. Returns the number now used (at least 1). Not while another call runs. */
+int wr_threads_set(int n);
+int wr_threads(void);
+/* wasm: a helper's loop, called once in each worker instance by the binding; never returns. */
+void wr_thread_main(int id);
 /* A static description of a status code. */
 const char *wr_status_str(int status);
 /* The engine's version string, e.g. "0.1.0". */

@@ -3,10 +3,12 @@
 // from wasm/wasmrec.wasm. The C side (wr_cli_main) parses every flag and runs gen / train / eval /
 // recommend; this file only supplies the host hooks (files through node:fs, output through
 // process.stdout/stderr, time through performance.now) and marshals argv into wasm memory.
+// With --threads above 1 (auto: every core, at most 8) it runs wasmrec-mt.wasm on that many.
 //   node wasm/cli.mjs gen --out store.csv --sessions 500
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { coreCount, threadsSupported } from './threads.mjs';
 import { instantiate } from './wasmrec.mjs';
 
 const nodeHost = {
@@ -41,8 +43,17 @@ function reason(e) {
     return texts[e.code] || e.message;
 }
 
+/* --threads N|auto as the C side reads it (default auto): more than one runs the threaded module */
+async function threadsWanted(args) {
+    const i = args.lastIndexOf('--threads');
+    const v = i >= 0 ? args[i + 1] : 'auto';
+    if (v === 'auto') return Math.min(await coreCount(), 8);
+    return /^[0-9]+$/.test(v ?? '') && +v >= 1 && +v <= 64 ? +v : 1; // anything else: the C side says what is wrong
+}
+
 async function main(args) {
-    const wasmPath = new URL('./wasmrec.wasm', import.meta.url);
+    const threads = threadsSupported() ? await threadsWanted(args) : 1;
+    const wasmPath = new URL(threads > 1 ? './wasmrec-mt.wasm' : './wasmrec.wasm', import.meta.url);
     let wasmBytes;
     try {
         wasmBytes = fs.readFileSync(wasmPath);
@@ -51,7 +62,7 @@ async function main(args) {
             'is missing; build it with `make wasm`\n');
         return 1;
     }
-    const rt = await instantiate({ wasmBytes, host: nodeHost });
+    const rt = await instantiate({ wasmBytes, host: nodeHost, threads });
     const argv = ['wasmrec', ...args];
     return rt.scoped((s) => {
         const ptrs = argv.map((a) => s.string(a));

@@ -39,6 +39,10 @@ export interface LoadOptions {
     host?: Host;
     /** The memory budget in MB (default 2048); see Engine.memoryMB. */
     memoryMB?: number;
+    /** 'auto' (default: every core, at most 8) or a number of threads. More than one loads
+     * wasmrec-mt.wasm where memory can be shared (Node; a cross-origin isolated page), else the
+     * single-thread module; Engine.threads and Engine.build say which. Results are the same bits. */
+    threads?: 'auto' | number;
 }
 
 /** Loads the module (checks WebAssembly SIMD first) and creates an Engine with one wr_ctx. */
@@ -268,6 +272,10 @@ export interface CatalogueItem { index: number; id: string; title: string; categ
 
 export class Engine {
     readonly version: string;
+    /** The threads its kernels run on (1 with the single-thread module). */
+    readonly threads: number;
+    /** The module loaded: 'threads' (wasmrec-mt.wasm) or 'single' (wasmrec.wasm). */
+    readonly build: 'threads' | 'single';
     readonly disposed: boolean;
     readonly runtime: Runtime;
     /** The memory budget in MB (default 2048): settings or model files whose buffers would need

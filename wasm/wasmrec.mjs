@@ -21,6 +21,7 @@
 //   command line (cli.mjs) uses it with file hooks.
 
 import { bool, checkOptions, checkSignal, itemIds, nonNegInt, posInt, seed64, seenMode, show, str } from './check.mjs';
+import { coreCount, startThreads, threadsSupported } from './threads.mjs';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -52,6 +53,7 @@ export function simdSupported() {
 }
 
 function defaultWasmUrl() { return new URL('./wasmrec.wasm', import.meta.url); }
+function defaultThreadsUrl() { return new URL('./wasmrec-mt.wasm', import.meta.url); }
 
 async function fetchWasmBytes(wasmUrl) {
     const url = wasmUrl === undefined ? defaultWasmUrl() : wasmUrl;
@@ -126,10 +128,10 @@ export function pageHost() {
 
 class Runtime {
     constructor() { this.instance = null; this.exports = null; this.memory = null; }
-    attach(instance) {
+    attach(instance, memory) {
         this.instance = instance;
         this.exports = instance.exports;
-        this.memory = instance.exports.memory;
+        this.memory = memory ?? instance.exports.memory;
     }
     // Fresh views every time: memory.grow detaches the old buffer.
     u8() { return new Uint8Array(this.memory.buffer); }
@@ -163,8 +165,9 @@ class Runtime {
     bytes(ptr, n) { return this.u8().slice(ptr, ptr + n); }
     u32(ptr) { return this.view().getUint32(ptr, true); }
     i32(ptr) { return this.view().getInt32(ptr, true); }
-    /** A copy of n float32 values at ptr. */
-    f32(ptr, n) { return new Float32Array(this.memory.buffer.slice(ptr, ptr + 4 * n)); }
+    /** A copy of n values of a typed-array Type at ptr (in a buffer of its own, never shared). */
+    typed(Type, ptr, n) { return new Type(this.bytes(ptr, n * Type.BYTES_PER_ELEMENT).buffer); }
+    f32(ptr, n) { return this.typed(Float32Array, ptr, n); }
     setU32(ptr, v) { this.view().setUint32(ptr, v >>> 0, true); }
 
     /** Writes a message into err (size errlen), truncated on a UTF-8 boundary and NUL-terminated. */
@@ -229,6 +232,7 @@ function hostImports(rt, host) {
                 }
             },
             now_ms() { return host.nowMs(); },
+            cores() { return rt.threads ?? 1; }, // the threads started for this instance
         },
     };
 }
@@ -237,12 +241,18 @@ function hostImports(rt, host) {
  * Low level: compiles (once per URL) and instantiates the module with the given host hooks
  * ({ print(fd, bytes), readFile(path) -> Uint8Array, writeFile(path, bytes), nowMs() }; throwing
  * in readFile/writeFile becomes the C-side error message). Returns the runtime: .exports (raw
- * wr_* functions, malloc, free, memory) and heap helpers. Most callers want loadEngine().
+ * wr_* functions, malloc, free), .memory, heap helpers, and .threads (1, or for the threaded
+ * module the threads it runs on: `threads` of them, helpers started by threads.mjs).
+ * Most callers want loadEngine().
  */
-export async function instantiate({ wasmUrl, wasmBytes, host = pageHost() } = {}) {
+export async function instantiate({ wasmUrl, wasmBytes, host = pageHost(), threads = 1 } = {}) {
     const module = await compileModule({ wasmUrl, wasmBytes });
     const rt = new Runtime(); // the imports need it; attached once the instance exists
     const imports = hostImports(rt, host);
+    // The threaded module imports its memory: a shared one, which its helper threads use too.
+    // 256 pages and 4 GB are the Makefile's INITIAL_MEMORY and MAXIMUM_MEMORY.
+    const shared = WebAssembly.Module.imports(module).some((i) => i.module === 'env' && i.kind === 'memory');
+    if (shared) imports.env.memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
     // The build links with ERROR_ON_UNDEFINED_SYMBOLS=0 (the host hooks are imports), so a C
     // function missing from the build turns into an import too. Give it a stand-in that fails
     // with a sentence when called, instead of a LinkError that stops the whole module.
@@ -255,8 +265,16 @@ export async function instantiate({ wasmUrl, wasmBytes, host = pageHost() } = {}
             };
         }
     }
-    rt.attach(await WebAssembly.instantiate(module, imports));
+    rt.attach(await WebAssembly.instantiate(module, imports), imports.env.memory);
     if (typeof rt.exports._initialize === 'function') rt.exports._initialize();
+    rt.build = shared ? 'threads' : 'single';
+    rt.threads = 1;
+    rt.stopThreads = () => {};
+    if (shared && threads > 1) {
+        const t = await startThreads(rt, module, imports.env.memory, threads);
+        rt.threads = t.threads;
+        rt.stopThreads = t.terminate;
+    }
     return rt;
 }
 
@@ -277,8 +295,23 @@ function toBytes(name, v) {
  *   wasmBytes: the module itself (ArrayBuffer / Uint8Array / WebAssembly.Module); skips fetching
  */
 export async function loadEngine(opts) {
-    const { wasmUrl, wasmBytes, host, memoryMB } = checkOptions('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host', 'memoryMB']);
-    const rt = await instantiate({ wasmUrl, wasmBytes, host });
+    const { wasmUrl, wasmBytes, host, memoryMB, threads = 'auto' } =
+        checkOptions('loadEngine', opts, ['wasmUrl', 'wasmBytes', 'host', 'memoryMB', 'threads']);
+    if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+        throw new TypeError(`threads must be 'auto' or an integer from 1 to 64, got ${show(threads)}`);
+    }
+    const want = threads === 'auto' ? Math.min(await coreCount(), 8) : threads;
+    // Without a module of its own choosing, the threaded one where threads can run; else the
+    // single-thread one. A given module is used as it is (wasmrec-mt.wasm imports its memory).
+    let rt;
+    if (wasmUrl === undefined && wasmBytes === undefined && want > 1 && threadsSupported()) {
+        try {
+            rt = await instantiate({ wasmUrl: defaultThreadsUrl(), host, threads: want });
+        } catch (e) {
+            console.warn(`wasmrec: running on one thread (${e.message})`);
+        }
+    }
+    rt ??= await instantiate({ wasmUrl, wasmBytes, host, threads: threadsSupported() ? want : 1 });
     const engine = new Engine(rt);
     if (memoryMB !== undefined) engine.memoryMB = memoryMB;
     return engine;
@@ -329,6 +362,10 @@ export class Engine {
         if (typeof mb !== 'number' || !Number.isFinite(mb)) throw new TypeError(`memoryMB must be a number of megabytes, got ${mb}`);
         this._check(this._rt.exports.wr_ctx_set_memory_mb(this._live(), mb));
     }
+    /** The threads its kernels run on (1 with the single-thread module). */
+    get threads() { return this._rt.threads; }
+    /** Which module was loaded: 'threads' (wasmrec-mt.wasm, shared memory) or 'single'. */
+    get build() { return this._rt.build; }
     get disposed() { return this._ptr === 0; }
     /** The low-level runtime (raw exports and heap helpers). */
     get runtime() { return this._rt; }
@@ -639,6 +676,7 @@ export class Engine {
         for (const h of [...this._owned]) h.dispose();
         this._rt.exports.wr_ctx_free(this._ptr);
         this._ptr = 0;
+        this._rt.stopThreads();
     }
 
     _adopt(h) { this._owned.add(h); return h; }
@@ -826,7 +864,7 @@ export class Model extends Handle {
         const rt = this._engine._rt;
         const N = 10; // WR_PROGRESS_N
         const progress = () => {
-            const v = new Float64Array(rt.memory.buffer.slice(prog, prog + 8 * N));
+            const v = rt.typed(Float64Array, prog, N);
             return { epoch: v[0], epochs: v[1], step: v[2], loss: v[3], positionsPerSecond: v[4], validNdcg: v[5], bestEpoch: v[6], done: v[7] === 1, unknownEvents: v[8], heldOut: v[9] };
         };
         const prog = rt.malloc(8 * N);
@@ -902,7 +940,7 @@ export class Model extends Handle {
             const u = user === undefined ? -1 : rt.exports.wr_model_user_index(p, s.string(user)); // -1: unknown, scored by the history
             this._engine._check(rt.exports.wr_model_recommend(p, u, hist, known, kk, ex, outItems, outScores, outN));
             const got = rt.i32(outN);
-            const idx = new Int32Array(rt.memory.buffer.slice(outItems, outItems + 4 * got));
+            const idx = rt.typed(Int32Array, outItems, got);
             const sc = rt.f32(outScores, got);
             const items = new Array(got);
             for (let i = 0; i < got; i++) {
@@ -1239,7 +1277,7 @@ export class Index extends Handle {
             const q = s.bytes(new Uint8Array(query.buffer, query.byteOffset, query.byteLength));
             const out = s.zeros(8 * m * k);
             this._engine._check(rt.exports.wr_index_search(p, q, m, k, efSearch, out, out + 4 * m * k));
-            const ids = new Int32Array(rt.memory.buffer.slice(out, out + 4 * m * k));
+            const ids = rt.typed(Int32Array, out, m * k);
             const scores = rt.f32(out + 4 * m * k, m * k);
             const rows = [];
             for (let r = 0; r < m; r++) {

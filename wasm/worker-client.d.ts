@@ -12,6 +12,8 @@ export interface WorkerEngineOptions {
     wasmUrl?: string | URL;
     /** The engine's memory budget in MB (default 2048; see Engine.memoryMB). */
     memoryMB?: number;
+    /** 'auto' (default) or a number of threads, as LoadOptions.threads. */
+    threads?: 'auto' | number;
 }
 
 /** Progress of a fit in the worker: once at the start, after every chunk, and at the end. */
@@ -43,6 +45,8 @@ export function createWorkerEngine(options?: WorkerEngineOptions): Promise<Worke
 
 export class WorkerEngine {
     readonly version: string;
+    readonly threads: number;
+    readonly build: 'threads' | 'single';
     /** True once terminate() was called or the worker died. */
     readonly terminated: boolean;
     modelNames(): string[];

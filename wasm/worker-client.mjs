@@ -143,13 +143,14 @@ class Channel {
  *   workerUrl: where worker.mjs is (default: next to this file)
  *   wasmUrl:   where wasmrec.wasm is, as the worker sees it (default: next to wasmrec.mjs)
  *   memoryMB:  the engine's memory budget (default 2048; see Engine.memoryMB)
+ *   threads:   'auto' (default) or a number, as loadEngine; the worker starts the helper threads
  */
 export async function createWorkerEngine(opts) {
-    const { workerUrl, wasmUrl, memoryMB } = checkOptions('createWorkerEngine', opts, ['workerUrl', 'wasmUrl', 'memoryMB']);
+    const { workerUrl, wasmUrl, memoryMB, threads } = checkOptions('createWorkerEngine', opts, ['workerUrl', 'wasmUrl', 'memoryMB', 'threads']);
     const port = await startWorker(workerUrl);
     const ch = new Channel(port);
     try {
-        const info = await ch.request('init', { wasmUrl: wasmUrl === undefined ? undefined : String(wasmUrl), memoryMB });
+        const info = await ch.request('init', { wasmUrl: wasmUrl === undefined ? undefined : String(wasmUrl), memoryMB, threads });
         return new WorkerEngine(ch, info);
     } catch (e) {
         ch.terminate();
@@ -182,6 +183,9 @@ export class WorkerEngine {
         this._owned = new Set();
         /** The engine's version string. */
         this.version = info.version;
+        /** The threads the worker's engine trains on, and its module ('threads' or 'single'). */
+        this.threads = info.threads;
+        this.build = info.build;
         this._models = info.models;
         this._infos = new Map(info.infos.map((x) => [x.name, x]));
     }

@@ -57,9 +57,9 @@ export function createHost(post) {
     }
 
     const ops = {
-        async init({ wasmUrl, memoryMB } = {}) {
-            if (!engine) engine = await loadEngine({ wasmUrl, memoryMB }); // undefined: the defaults
-            return { version: engine.version, models: engine.modelNames(), infos: engine.modelNames().map((n) => engine.modelInfo(n)) };
+        async init({ wasmUrl, memoryMB, threads } = {}) {
+            if (!engine) engine = await loadEngine({ wasmUrl, memoryMB, threads }); // undefined: the defaults
+            return { version: engine.version, threads: engine.threads, build: engine.build, models: engine.modelNames(), infos: engine.modelNames().map((n) => engine.modelInfo(n)) };
         },
         generate({ options }) { return live().generate(options); },
         dataset({ bytes, options, generate }) {

@@ -37,7 +37,7 @@ if ! /usr/bin/python3 -c 'import hnswlib' 2>/dev/null; then
   SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
   $SUDO apt-get install -y -qq python3-hnswlib >&2 || { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-hnswlib >&2; }
 fi
-${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/ann/ann_bench.c build/libwasmrec.a -lm -o "$out/ann_bench"
+${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/ann/ann_bench.c build/libwasmrec.a -lm -pthread -o "$out/ann_bench"
 
 # ---- HOOK: other vectors. The second part of issue 13's bench (the two-tower model's own item
 # vectors from the demo store, once `--model twotower` can export them) points VECTORS_FILE here.

@@ -17,8 +17,8 @@ include Makefile
 print: ; @echo $(WASM_CFLAGS)
 MK
 )
-src="bench/kernels/bench.c src/kernels/kernels.c"
-${CC:-gcc} $native_flags $src -lm -o "$out/bench_native"
+src="bench/kernels/bench.c src/kernels/kernels.c src/core/threads.c"
+${CC:-gcc} $native_flags $src -lm -pthread -o "$out/bench_native"
 ${EMCC:-emcc} $wasm_flags -D_POSIX_C_SOURCE=200809L -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH \
   $src -o "$out/bench.wasm" 2> >(grep -v 'warning: ' >&2 || true)
 native=$("$out/bench_native")

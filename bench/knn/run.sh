@@ -20,7 +20,7 @@ if [ "$events" -lt 1000000 ]; then
   exit 1
 fi
 node bench/knn/make_queries.mjs "$store" "$out/queries.txt" "$nq"
-${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/knn/knn_bench.c build/libwasmrec.a -lm -o "$out/knn_bench"
+${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/knn/knn_bench.c build/libwasmrec.a -lm -pthread -o "$out/knn_bench"
 native=() wasm=() same=()
 for m in sknn vsknn stan vstan; do
   echo "bench/knn: $m native" >&2

@@ -27,7 +27,7 @@ train_sets=(--set rank=deepfm --set candidates=100 --set retrieve.user_id=0 --se
 mkdir -p "$out"
 say() { echo "bench/pipeline: $*" >&2; }
 
-${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/pipeline/pipeline_bench.c build/libwasmrec.a -lm -o "$out/pipeline_bench"
+${CC:-gcc} -std=c11 -O3 -ffp-contract=off -Wall bench/pipeline/pipeline_bench.c build/libwasmrec.a -lm -pthread -o "$out/pipeline_bench"
 key=$(printf '%s ' "${train_sets[@]}" | cksum | cut -d' ' -f1)
 results=()
 for items in $sizes; do

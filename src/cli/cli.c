@@ -29,6 +29,7 @@ typedef struct {
     long long sessions, items, seed, epochs, k;
     int json, skip_bad, exclude_seen, has_epochs;
     long long memory_mb; /* 0: the engine's default */
+    long long threads;   /* 0: auto, every core */
 } options;
 
 static void say(int fd, const char *fmt, ...) {
@@ -73,6 +74,8 @@ static const char *usage =
     "under 1% of the training events repeat an item already in that user's history; the bare flag\n"
     "means yes. --memory-mb N (train, eval, compare, experiment, recommend; default 2048): settings or\n"
     "model files whose buffers would need more are refused before anything large is allocated.\n"
+    "--threads N|auto (the same commands; default auto, every core): threads for the heavy kernels;\n"
+    "results are the same bits for every number.\n"
     "Progress goes to stderr, results to stdout. Models:\n";
 
 static int usage_error(const char *fmt, ...) {
@@ -101,12 +104,12 @@ static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
-        {"experiment", " --data --format --users --items --model --epochs --seed --click --k --exclude-seen --skip-bad --memory-mb --json "},
-        {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --memory-mb --json "},
+        {"experiment", " --data --format --users --items --model --epochs --seed --click --k --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"compare", " --data --format --users --items --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --memory-mb --threads --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
-        {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --json "},
-        {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --json "},
-        {"recommend", " --model --history --user --k --exclude-seen --memory-mb --json "},
+        {"train", " --data --format --titles --users --items --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"eval", " --model --data --format --titles --users --items --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"recommend", " --model --history --user --k --exclude-seen --memory-mb --threads --json "},
     };
     char key[64];
     snprintf(key, sizeof key, " %s ", flag);
@@ -171,6 +174,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--epochs")) { if (parse_int(a, v, 1, 1000000, &o->epochs)) return 2; o->has_epochs = 1; }
         else if (!strcmp(a, "--k")) { if (parse_int(a, v, 1, 100000, &o->k)) return 2; }
         else if (!strcmp(a, "--memory-mb")) { if (parse_int(a, v, 1, 1048576, &o->memory_mb)) return 2; }
+        else if (!strcmp(a, "--threads")) { if (strcmp(v, "auto") && parse_int(a, v, 1, 64, &o->threads)) return 2; }
     }
     static const char *const protocols = " loo random temporal cold-users cold-items ";
     char key[48];
@@ -906,6 +910,7 @@ int wr_cli_main(int argc, char **argv) {
         wr_ctx_free(ctx);
         return rc;
     }
+    if (flag_allowed(o.cmd, "--threads")) wr_threads_set(o.threads ? (int)o.threads : wr__host_cores());
     if (!strcmp(o.cmd, "gen")) rc = cmd_gen(ctx, &o);
     else if (!strcmp(o.cmd, "train")) rc = cmd_train(ctx, &o);
     else if (!strcmp(o.cmd, "eval")) rc = cmd_eval(ctx, &o);

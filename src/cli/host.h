@@ -14,5 +14,7 @@ int wr__host_read_file(const char *path, char **out, size_t *len, char *err, siz
 /* Writes a whole file atomically (temporary file + rename), so a failed write never leaves a
  * half-written file in place of the old one. Returns 0, or -1 with a reason in err. */
 int wr__host_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
+/* The number of cores (for --threads auto); 1 where the host has no threads. */
+int wr__host_cores(void);
 
 #endif

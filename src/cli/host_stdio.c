@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../core/core.h"
 #include "host.h"
@@ -60,4 +61,9 @@ double wr__now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int wr__host_cores(void) {
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n >= 1 && n <= 64 ? (int)n : 1;
 }

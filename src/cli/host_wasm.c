@@ -11,6 +11,7 @@ WR_IMPORT("print") void wr_js_print(int fd, const char *s, size_t n);
 WR_IMPORT("read_file") int wr_js_read_file(const char *path, char **out, size_t *len, char *err, size_t errlen);
 WR_IMPORT("write_file") int wr_js_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
 WR_IMPORT("now_ms") double wr_js_now_ms(void);
+WR_IMPORT("cores") int wr_js_cores(void);
 
 void wr__host_print(int fd, const char *s, size_t n) { wr_js_print(fd, s, n); }
 
@@ -23,3 +24,6 @@ int wr__host_write_file(const char *path, const char *data, size_t len, char *er
 }
 
 double wr__now_ms(void) { return wr_js_now_ms(); }
+
+/* the threads the binding started for this instance (1 in the single-thread module) */
+int wr__host_cores(void) { return wr_js_cores(); }

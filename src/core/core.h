@@ -93,6 +93,17 @@ char *wr__buf_take(wr_buf *b, size_t *len);
 int wr__sort_stable(void *base, size_t n, size_t size,
                     int (*cmp)(const void *a, const void *b, void *arg), void *arg);
 
+/* ---- threads (threads.c) ---- */
+/* Runs fn(arg, lo, hi) over [0, n) split into parts on the threads of wr_threads_set: part
+ * boundaries fall on multiples of grain, and no part gets less than WR_PARALLEL_MIN_WORK of
+ * `work` (the caller's count of multiply-adds or so for all of [0, n)). fn must write only
+ * outputs of its own range, each computed as the single-threaded call would (never a partial
+ * sum to be combined), so results are the same bits for every number of threads. Calls from
+ * inside a part, or while another job runs, run in the calling thread. */
+typedef void (*wr__range_fn)(void *arg, int lo, int hi);
+#define WR_PARALLEL_MIN_WORK 65536.0
+void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg);
+
 /* Monotonic milliseconds from the host (native clock, or the wasm host's performance.now). */
 double wr__now_ms(void);
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../core/core.h"
 #include "simd.h"
 
 /* The native x86-64 build also has the gemms on 256- and 512-bit registers, picked at run time
@@ -376,32 +377,57 @@ static void wr__gemm_xn_blocked(float *C, const float *A, const float *B, int M,
     }
 }
 
+/* Threads split a gemm by rows of C (wr__parallel_for): each output is the same sum in the same
+ * order whichever tile or instruction set computes it, so any split gives the same bits. */
+typedef struct {
+    float *C;
+    const float *A, *B;
+    int M, N, K, accumulate, isa;
+    char op; /* 'n' nn, 't' tn, 'x' nt */
+} wr__gemm_job;
+
+static void wr__gemm_rows(void *arg, int lo, int hi) {
+    const wr__gemm_job *g = arg;
+    const int m = hi - lo, N = g->N, K = g->K;
+    float *C = g->C + (size_t)lo * N;
+    if (g->op == 'n') {
+        wr__gemm_xn_blocked(C, g->A + (size_t)lo * K, g->B, m, N, K, (size_t)K, 1, g->accumulate, g->isa);
+    } else if (g->op == 't') {
+        wr__gemm_xn_blocked(C, g->A + lo, g->B, m, N, K, 1, (size_t)g->M, g->accumulate, g->isa);
+    } else {
+        const float *A = g->A + (size_t)lo * K;
+        int j0 = 0;
+#if WR_GEMM_WIDE
+        if (m >= WR_NT_MMIN && K <= WR_NT_KMAX) {
+            if (g->isa == WR_ISA_AVX512) j0 = wr__nt_avx512(C, A, g->B, m, N, K, g->accumulate);
+            if (g->isa == WR_ISA_AVX2) j0 = wr__nt_avx2(C, A, g->B, m, N, K, g->accumulate);
+        }
+#endif
+        wr__gemm_nt(C, A, g->B, m, N, K, g->accumulate, j0);
+    }
+}
+
+static int wr__gemm_run(char op, int isa, float *C, const float *A, const float *B, int M, int N,
+                        int K, int accumulate) {
+    if (isa > wr__gemm_isa_best()) return 0;
+    wr__gemm_job g = {C, A, B, M, N, K, accumulate, isa, op};
+    wr__parallel_for(M, 8, (double)M * N * K, wr__gemm_rows, &g);
+    return 1;
+}
+
 int wr__gemm_nn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
                     int accumulate) {
-    if (isa > wr__gemm_isa_best()) return 0;
-    wr__gemm_xn_blocked(C, A, B, M, N, K, (size_t)K, 1, accumulate, isa);
-    return 1;
+    return wr__gemm_run('n', isa, C, A, B, M, N, K, accumulate);
 }
 
 int wr__gemm_tn_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
                     int accumulate) {
-    if (isa > wr__gemm_isa_best()) return 0;
-    wr__gemm_xn_blocked(C, A, B, M, N, K, 1, (size_t)M, accumulate, isa);
-    return 1;
+    return wr__gemm_run('t', isa, C, A, B, M, N, K, accumulate);
 }
 
 int wr__gemm_nt_isa(int isa, float *C, const float *A, const float *B, int M, int N, int K,
                     int accumulate) {
-    if (isa > wr__gemm_isa_best()) return 0;
-    int j0 = 0;
-#if WR_GEMM_WIDE
-    if (M >= WR_NT_MMIN && K <= WR_NT_KMAX) {
-        if (isa == WR_ISA_AVX512) j0 = wr__nt_avx512(C, A, B, M, N, K, accumulate);
-        if (isa == WR_ISA_AVX2) j0 = wr__nt_avx2(C, A, B, M, N, K, accumulate);
-    }
-#endif
-    wr__gemm_nt(C, A, B, M, N, K, accumulate, j0);
-    return 1;
+    return wr__gemm_run('x', isa, C, A, B, M, N, K, accumulate);
 }
 
 void wr_gemm_nn(float *C, const float *A, const float *B, int M, int N, int K, int accumulate) {

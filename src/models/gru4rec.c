@@ -174,6 +174,23 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
  * in s->hn (active lanes, in order) and the gradients in s->grad (*grad): dense views whole,
  * embedding views on the rows listed in s->rows (*n_rows). Used by the training step and by the
  * gradient check test. */
+/* The full softmax's output bias over threads (wr__parallel_for): added to each lane's row, and
+ * its gradient summed per column in lane order, as on one thread. */
+typedef struct {
+    float *logits, *bias; /* (A, N), (N) */
+    int A, N;
+} bias_job;
+
+static void add_bias_rows(void *arg, int lo, int hi) {
+    const bias_job *b = arg;
+    for (int a = lo; a < hi; a++) wr_axpy(b->logits + (size_t)a * b->N, 1.0f, b->bias, b->N);
+}
+
+static void bias_grad_cols(void *arg, int lo, int hi) {
+    const bias_job *b = arg;
+    for (int a = 0; a < b->A; a++) wr_axpy(b->bias + lo, 1.0f, b->logits + (size_t)a * b->N + lo, hi - lo);
+}
+
 int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h,
                           const int32_t *const *hist, const int *hist_len, double *loss, int64_t *positions,
                           int *n_rows, const float **grad) {
@@ -220,10 +237,11 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     float *doc = n_sample == 0 ? view(s, G, s->out) + C : s->doc;
     if (n_sample) wr_embedding_forward(s->oc, s->cand, view(s, P, s->out), 1.0f, N, C);
     wr_linear_forward(s->logits, s->hd, oc, NULL, A, C, N);
+    bias_job bj = {s->logits, (float *)ob + 1, A, N};
+    if (n_sample == 0) wr__parallel_for(A, 1, (double)A * N, add_bias_rows, &bj); /* column j is item j + 1 */
     for (int a = 0; a < A; a++) {
         float *row = s->logits + (size_t)a * N;
-        if (n_sample == 0) wr_axpy(row, 1.0f, ob + 1, N); /* the full softmax: column j is item j + 1 */
-        else
+        if (n_sample)
             for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
@@ -268,11 +286,11 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int id = 1; id <= N; id++) /* the rows touched, as wr_embedding_backward lists them */
             if (!s->touched[id]) s->touched[id] = 1, s->rows[s->n_rows++] = id;
     float *dob = view(s, G, s->out_b);
-    for (int a = 0; a < A; a++) { /* row by row: the lanes' logits are rows of N */
+    bias_job bg = {dl, dob + 1, A, N};
+    if (n_sample == 0) wr__parallel_for(N, 64, (double)A * N, bias_grad_cols, &bg);
+    for (int a = 0; n_sample && a < A; a++) { /* row by row: the lanes' logits are rows of N */
         const float *row = dl + (size_t)a * N;
-        if (n_sample == 0) wr_axpy(dob + 1, 1.0f, row, N);
-        else
-            for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
+        for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
     }
     memset(s->dh, 0, AC * sizeof(float));
     wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);

@@ -95,7 +95,7 @@ typedef struct {
     unsigned char *drop0;
     float p;                 /* the dropout rate the last forward pass used (0 at evaluation) */
     block_acts ba[WR_MAX_BLOCKS];
-    float *dx, *dtmp, *dqkv, *datt, *d2;  /* backward scratch */
+    float *dx, *dtmp, *dqkv, *d2;  /* backward scratch */
     float *logits;           /* (CHUNK, V), then their gradient in place */
     wr_sampler sampler;      /* negatives from popularity^sample_alpha */
     int32_t *cand;           /* (1 + negatives) candidates of one position */
@@ -184,7 +184,7 @@ static int alloc_acts(wr_model *m, int N) {
     for (size_t i = 0; i < sizeof single / sizeof single[0]; i++)
         if (!(*single[i] = wr__calloc(nc * (single[i] == &s->d2 ? 2 : 1), sizeof(float)))) return wr__oom(m->ctx, "allocating sasrec");
     if (!(s->h_mean = wr__calloc((size_t)N, sizeof(float))) || !(s->h_rstd = wr__calloc((size_t)N, sizeof(float))) ||
-        !(s->dqkv = wr__calloc(nc * 3, sizeof(float))) || !(s->datt = wr__calloc((size_t)T, sizeof(float))) ||
+        !(s->dqkv = wr__calloc(nc * 3, sizeof(float))) ||
         !(s->logits = wr__calloc((size_t)CHUNK * s->V, sizeof(float))) ||
         !(s->rowbuf = wr__calloc((size_t)CHUNK * C, sizeof(float))) || !(s->drowbuf = wr__calloc((size_t)CHUNK * C, sizeof(float))) ||
         !(s->drop0 = wr__calloc(nc, 1)) ||
@@ -219,7 +219,7 @@ static void sas_free(wr_model *m) {
     free(s->cand);
     wr__marks_free(&s->marks);
     void *bufs[] = {s->off, s->r_item, s->r_pos, s->r_tgt, s->r_seq, s->seen, s->seen_len, s->inp, s->tgt, s->x0, s->drop0, s->h, s->h_mean, s->h_rstd, s->x_out, s->dx,
-                    s->dtmp, s->dqkv, s->datt, s->d2, s->logits, s->rowbuf, s->drowbuf};
+                    s->dtmp, s->dqkv, s->d2, s->logits, s->rowbuf, s->drowbuf};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     for (int k = 0; k < s->L; k++) {
         block_acts *a = &s->ba[k];
@@ -301,7 +301,7 @@ static void backward(wr_model *m, int Bn) {
         memset(d1, 0, bytes);
         wr_linear_backward(d1, view(s, G, v->proj_w), view(s, G, v->proj_b), dbr, a->o, view(s, P, v->proj_w), N, C, C);
         memset(s->dqkv, 0, 3 * bytes);
-        wr_attention_backward(s->dqkv, s->datt, d1, a->qkv, a->att, s->off, !s->bert, Bn, s->T, C, s->H);
+        wr_attention_backward(s->dqkv, d1, a->qkv, a->att, s->off, !s->bert, Bn, s->T, C, s->H);
         memset(dbr, 0, bytes);
         wr_linear_backward(dbr, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, P, v->qkv_w), N, C, 3 * C);
         wr_layernorm_backward(dres, view(s, G, v->ln1_w), view(s, G, v->ln1_b), dbr, a->x_in, a->a_mean, a->a_rstd,

@@ -5,22 +5,32 @@
 #include <math.h>
 #include <string.h>
 
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
 
-void wr_attention_forward(float *out, float *att, const float *qkv, const int *off, int causal,
-                          int B, int T, int C, int H) {
-    // out (N,C), att (B,H,T,T), qkv (N,3C), off (B+1)
-    int D = C / H;
-    float scale = 1.0f / sqrtf((float)D);
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (size_t)off[b] * 3 * C;
-        int n = off[b + 1] - off[b];
+/* Threads take whole sequences (wr__parallel_for): sequence b reads and writes only its own rows,
+ * so every output is computed as on one thread. */
+typedef struct {
+    float *out, *dqkv;
+    float *att_w;
+    const float *att, *qkv, *dout;
+    const int *off;
+    int causal, T, C, H;
+} att_job;
+
+static void forward_seqs(void *arg, int b0, int b1) {
+    const att_job *a = arg;
+    const int T = a->T, C = a->C, H = a->H, D = C / H;
+    const float scale = 1.0f / sqrtf((float)D);
+    for (int b = b0; b < b1; b++) {
+        const float *base = a->qkv + (size_t)a->off[b] * 3 * C;
+        int n = a->off[b + 1] - a->off[b];
         for (int h = 0; h < H; h++)
             for (int i = 0; i < n; i++) {
-                float *p = att + (((size_t)b * H + h) * T + i) * T;
+                float *p = a->att_w + (((size_t)b * H + h) * T + i) * T;
                 const float *q = base + (size_t)i * 3 * C + h * D;
-                int keys = causal ? i + 1 : n; // every query sees at least itself
+                int keys = a->causal ? i + 1 : n; // every query sees at least itself
                 float mx = -INFINITY, sum = 0.0f;
                 for (int j = 0; j < keys; j++) {
                     p[j] = wr_dot(q, base + (size_t)j * 3 * C + C + h * D, D) * scale;
@@ -31,7 +41,7 @@ void wr_attention_forward(float *out, float *att, const float *qkv, const int *o
                     sum += p[j];
                 }
                 memset(p + keys, 0, (size_t)(T - keys) * sizeof(float));
-                float *o = out + ((size_t)off[b] + i) * C + h * D;
+                float *o = a->out + ((size_t)a->off[b] + i) * C + h * D;
                 memset(o, 0, (size_t)D * sizeof(float));
                 for (int j = 0; j < keys; j++) {
                     p[j] /= sum;
@@ -41,23 +51,29 @@ void wr_attention_forward(float *out, float *att, const float *qkv, const int *o
     }
 }
 
-void wr_attention_backward(float *dqkv, float *scratch, const float *dout, const float *qkv,
-                           const float *att, const int *off, int causal, int B, int T, int C,
-                           int H) {
-    // dqkv (N,3C), scratch (T), dout (N,C), qkv (N,3C), att (B,H,T,T), off (B+1)
-    int D = C / H;
-    float scale = 1.0f / sqrtf((float)D), *dp = scratch;
-    for (int b = 0; b < B; b++) {
-        const float *base = qkv + (size_t)off[b] * 3 * C;
-        float *dbase = dqkv + (size_t)off[b] * 3 * C;
-        int n = off[b + 1] - off[b];
+void wr_attention_forward(float *out, float *att, const float *qkv, const int *off, int causal,
+                          int B, int T, int C, int H) {
+    // out (N,C), att (B,H,T,T), qkv (N,3C), off (B+1)
+    att_job a = {.out = out, .att_w = att, .qkv = qkv, .off = off, .causal = causal, .T = T, .C = C, .H = H};
+    wr__parallel_for(B, 1, (double)off[B] * T * C, forward_seqs, &a);
+}
+
+static void backward_seqs(void *arg, int b0, int b1) {
+    const att_job *a = arg;
+    const int T = a->T, C = a->C, H = a->H, D = C / H;
+    const float scale = 1.0f / sqrtf((float)D);
+    float dp[WR_ATTENTION_MAX_T];
+    for (int b = b0; b < b1; b++) {
+        const float *base = a->qkv + (size_t)a->off[b] * 3 * C;
+        float *dbase = a->dqkv + (size_t)a->off[b] * 3 * C;
+        int n = a->off[b + 1] - a->off[b];
         for (int h = 0; h < H; h++)
             for (int i = 0; i < n; i++) {
-                const float *p = att + (((size_t)b * H + h) * T + i) * T;
-                const float *dout_i = dout + ((size_t)off[b] + i) * C + h * D;
+                const float *p = a->att + (((size_t)b * H + h) * T + i) * T;
+                const float *dout_i = a->dout + ((size_t)a->off[b] + i) * C + h * D;
                 const float *q = base + (size_t)i * 3 * C + h * D;
                 float *dq = dbase + (size_t)i * 3 * C + h * D;
-                int keys = causal ? i + 1 : n;
+                int keys = a->causal ? i + 1 : n;
                 // out = sum p v: dp = dout . v, dv += p dout; softmax: dscore = p (dp - sum p dp)
                 float pdp = 0.0f;
                 for (int j = 0; j < keys; j++) {
@@ -72,4 +88,12 @@ void wr_attention_backward(float *dqkv, float *scratch, const float *dout, const
                 }
             }
     }
+}
+
+void wr_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
+                           const int *off, int causal, int B, int T, int C, int H) {
+    // dqkv (N,3C), dout (N,C), qkv (N,3C), att (B,H,T,T), off (B+1)
+    att_job a = {.dqkv = dqkv, .att = att, .qkv = qkv, .dout = dout, .off = off, .causal = causal,
+                 .T = T, .C = C, .H = H};
+    wr__parallel_for(B, 1, 2.0 * off[B] * T * C, backward_seqs, &a);
 }

@@ -1,21 +1,38 @@
-/* layernorm.c: per-row layer normalisation; forward keeps mean and rstd for backward. */
+/* layernorm.c: per-row layer normalisation; forward keeps mean and rstd for backward.
+ * Threads take rows, and for the weights' gradients columns (wr__parallel_for): each output is
+ * the same sum in the same row order as on one thread. */
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
+
+typedef struct {
+    float *out, *mean, *rstd, *dinp, *dw, *db;
+    const float *inp, *w, *b, *dout, *cmean, *crstd;
+    int N, C;
+} ln_job;
+
+static void forward_rows(void *arg, int lo, int hi) {
+    const ln_job *j = arg;
+    const size_t C = (size_t)j->C;
+    for (int i = lo; i < hi; i++)
+        wr_layernorm(j->out + i * C, j->mean + i, j->rstd + i, j->inp + i * C, j->w, j->b, j->C);
+}
 
 void wr_layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w,
                           const float *b, int N, int C) {
     // out (N,C), mean (N), rstd (N), inp (N,C), w (C), b (C)
-    for (int i = 0; i < N; i++)
-        wr_layernorm(out + (size_t)i * C, mean + i, rstd + i, inp + (size_t)i * C, w, b, C);
+    ln_job j = {.out = out, .mean = mean, .rstd = rstd, .inp = inp, .w = w, .b = b, .N = N, .C = C};
+    wr__parallel_for(N, 8, 4.0 * N * C, forward_rows, &j);
 }
 
-void wr_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
-                           const float *mean, const float *rstd, const float *w, int N, int C) {
-    // dinp (N,C), dw (C), db (C), dout (N,C), inp (N,C), mean (N), rstd (N), w (C)
-    for (int i = 0; i < N; i++) {
-        const float *dout_i = dout + (size_t)i * C, *inp_i = inp + (size_t)i * C;
-        float *dinp_i = dinp + (size_t)i * C;
-        float m = mean[i], s = rstd[i];
+static void backward_rows(void *arg, int lo, int hi) {
+    const ln_job *j = arg;
+    const int C = j->C;
+    const float *w = j->w;
+    for (int i = lo; i < hi; i++) {
+        const float *dout_i = j->dout + (size_t)i * C, *inp_i = j->inp + (size_t)i * C;
+        float *dinp_i = j->dinp + (size_t)i * C;
+        float m = j->cmean[i], s = j->crstd[i];
         // xhat = (inp - m) s; dxhat = dout w. Two reductions: mean(dxhat), mean(dxhat xhat)
         float dnorm_mean = 0.0f, dnorm_norm_mean = 0.0f;
         for (int c = 0; c < C; c++) {
@@ -27,9 +44,29 @@ void wr_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
         dnorm_norm_mean /= (float)C;
         for (int c = 0; c < C; c++) {
             float xhat = (inp_i[c] - m) * s, dxhat = dout_i[c] * w[c];
-            db[c] += dout_i[c];
-            dw[c] += xhat * dout_i[c];
             dinp_i[c] += s * (dxhat - dnorm_mean - xhat * dnorm_norm_mean);
         }
     }
+}
+
+static void weight_grads(void *arg, int c0, int c1) {
+    const ln_job *j = arg;
+    const int C = j->C;
+    for (int i = 0; i < j->N; i++) {
+        const float *dout_i = j->dout + (size_t)i * C, *inp_i = j->inp + (size_t)i * C;
+        const float m = j->cmean[i], s = j->crstd[i];
+        for (int c = c0; c < c1; c++) {
+            j->db[c] += dout_i[c];
+            j->dw[c] += (inp_i[c] - m) * s * dout_i[c];
+        }
+    }
+}
+
+void wr_layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                           const float *mean, const float *rstd, const float *w, int N, int C) {
+    // dinp (N,C), dw (C), db (C), dout (N,C), inp (N,C), mean (N), rstd (N), w (C)
+    ln_job j = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .cmean = mean, .crstd = rstd,
+                .w = w, .N = N, .C = C};
+    wr__parallel_for(N, 8, 8.0 * N * C, backward_rows, &j);
+    wr__parallel_for(C, 16, 3.0 * N * C, weight_grads, &j);
 }

@@ -3,6 +3,7 @@
  * (when not NULL), so callers can chunk rows and choose the mean (scale = 1 / rows). */
 #include <math.h>
 
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
 
@@ -21,18 +22,44 @@ static double softmax_nll(float *p, const float *z, int target, int J, float sca
     return zmax - wr__log((double)pmax) - zt;
 }
 
+typedef struct {
+    float *dlogits, *probs;
+    const float *logits;
+    const int32_t *target;
+    int ignore, J;
+    float scale;
+    double *loss; /* per row of the block */
+} ce_job;
+
+static void ce_rows(void *arg, int lo, int hi) {
+    const ce_job *c = arg;
+    const int J = c->J;
+    for (int i = lo; i < hi; i++) {
+        if (c->target[i] == c->ignore) continue;
+        const float *z = c->logits + (size_t)i * J;
+        float *p = c->probs + (size_t)i * J, *dz = c->dlogits ? c->dlogits + (size_t)i * J : NULL;
+        // d/dz (-log softmax(z)[y]) = p - onehot(y); in place, the row becomes its gradient
+        c->loss[i] = softmax_nll(p, z, c->target[i], J, dz == p ? c->scale : 1.0f);
+        if (dz && dz != p) wr_axpy(dz, c->scale, p, J);
+        if (dz) dz[c->target[i]] -= c->scale;
+    }
+}
+
+/* Rows in blocks: the threads take a block's rows, then its losses are summed in row order, so
+ * the total has the same bits for every number of threads. */
+#define CE_BLOCK 256
+
 double wr_ce_loss(float *dlogits, float *probs, const float *logits, const int32_t *target,
                   int ignore, float scale, int N, int J) {
     // dlogits (N,J) or NULL, probs (N,J), logits (N,J), target (N)
-    double total = 0.0;
-    for (int i = 0; i < N; i++) {
-        if (target[i] == ignore) continue;
-        const float *z = logits + (size_t)i * J;
-        float *p = probs + (size_t)i * J, *dz = dlogits ? dlogits + (size_t)i * J : NULL;
-        // d/dz (-log softmax(z)[y]) = p - onehot(y); in place, the row becomes its gradient
-        total += softmax_nll(p, z, target[i], J, dz == p ? scale : 1.0f);
-        if (dz && dz != p) wr_axpy(dz, scale, p, J);
-        if (dz) dz[target[i]] -= scale;
+    double total = 0.0, loss[CE_BLOCK];
+    for (int i0 = 0; i0 < N; i0 += CE_BLOCK) {
+        const int n = N - i0 < CE_BLOCK ? N - i0 : CE_BLOCK;
+        const size_t off = (size_t)i0 * J;
+        ce_job c = {dlogits ? dlogits + off : NULL, probs + off, logits + off, target + i0, ignore, J, scale, loss};
+        wr__parallel_for(n, 1, 8.0 * n * J, ce_rows, &c);
+        for (int i = 0; i < n; i++)
+            if (target[i0 + i] != ignore) total += loss[i];
     }
     return total;
 }

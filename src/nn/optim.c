@@ -5,8 +5,44 @@
 #include <math.h>
 #include <string.h>
 
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
+
+/* Threads split an update by rows, or a dense buffer by spans of ELEMS (wr__parallel_for): every
+ * element's update is the same arithmetic on its own values, so any split gives the same bits. */
+#define ELEMS 4096
+
+typedef struct {
+    char kind; /* 'a' AdamW, 'g' Adagrad, 's' SGD */
+    float *p, *m, *v;
+    const float *g;
+    const wr_adamw *adam;
+    float lr, wd, eps;
+    const int32_t *rows; /* NULL: dense, n elements */
+    size_t n, C;
+} update_job;
+
+static void update_span(const update_job *u, size_t o, size_t n);
+
+static void update_parts(void *arg, int lo, int hi) {
+    const update_job *u = arg;
+    for (int k = lo; k < hi; k++) {
+        if (u->rows) {
+            update_span(u, (size_t)u->rows[k] * u->C, u->C);
+        } else {
+            const size_t o = (size_t)k * ELEMS;
+            update_span(u, o, u->n - o < ELEMS ? u->n - o : ELEMS);
+        }
+    }
+}
+
+static void update(const update_job *u, int R) {
+    const size_t n = u->rows ? (size_t)R * u->C : u->n;
+    if (!u->rows && n > (size_t)ELEMS * 0x7fffffff) { update_span(u, 0, n); return; }
+    const int parts = u->rows ? R : (int)((n + ELEMS - 1) / ELEMS);
+    wr__parallel_for(parts, 1, 4.0 * (double)n, update_parts, (void *)u);
+}
 
 // ----------------------------------------------------------------------------
 // AdamW
@@ -42,21 +78,16 @@ static void adamw_span(float *p, float *m, float *v, const float *g, const wr_ad
 
 void wr_adamw_dense(float *p, float *m, float *v, const float *g, const wr_adamw *a, size_t n) {
     // p, m, v, g (n)
-    adamw_span(p, m, v, g, a, a->weight_decay, n);
+    update_job u = {.kind = 'a', .p = p, .m = m, .v = v, .g = g, .adam = a, .wd = a->weight_decay, .n = n};
+    update(&u, 0);
 }
 
 void wr_adamw_rows(float *p, float *m, float *v, const float *g, const int32_t *rows, int R,
                    const wr_adamw *a, int V, int C) {
     // p, m, v, g (V,C), rows (R) or NULL
-    float wd = a->decay_embeddings ? a->weight_decay : 0.0f;
-    if (!rows) {
-        adamw_span(p, m, v, g, a, wd, (size_t)V * C);
-        return;
-    }
-    for (int k = 0; k < R; k++) {
-        size_t o = (size_t)rows[k] * C;
-        adamw_span(p + o, m + o, v + o, g + o, a, wd, (size_t)C);
-    }
+    update_job u = {.kind = 'a', .p = p, .m = m, .v = v, .g = g, .adam = a, .rows = rows,
+                    .wd = a->decay_embeddings ? a->weight_decay : 0.0f, .n = (size_t)V * C, .C = (size_t)C};
+    update(&u, R);
 }
 
 // ----------------------------------------------------------------------------
@@ -70,20 +101,16 @@ static void adagrad_span(float *p, float *acc, const float *g, float lr, float e
 }
 
 void wr_adagrad_dense(float *p, float *acc, const float *g, float lr, float eps, size_t n) {
-    adagrad_span(p, acc, g, lr, eps, n);
+    update_job u = {.kind = 'g', .p = p, .m = acc, .g = g, .lr = lr, .eps = eps, .n = n};
+    update(&u, 0);
 }
 
 void wr_adagrad_rows(float *p, float *acc, const float *g, const int32_t *rows, int R, float lr,
                      float eps, int V, int C) {
     // p, acc, g (V,C), rows (R) or NULL
-    if (!rows) {
-        adagrad_span(p, acc, g, lr, eps, (size_t)V * C);
-        return;
-    }
-    for (int k = 0; k < R; k++) {
-        size_t o = (size_t)rows[k] * C;
-        adagrad_span(p + o, acc + o, g + o, lr, eps, (size_t)C);
-    }
+    update_job u = {.kind = 'g', .p = p, .m = acc, .g = g, .lr = lr, .eps = eps, .rows = rows,
+                    .n = (size_t)V * C, .C = (size_t)C};
+    update(&u, R);
 }
 
 static void sgd_span(float *p, const float *g, float lr, float wd, size_t n) {
@@ -91,19 +118,21 @@ static void sgd_span(float *p, const float *g, float lr, float wd, size_t n) {
 }
 
 void wr_sgd_dense(float *p, const float *g, float lr, float weight_decay, size_t n) {
-    sgd_span(p, g, lr, weight_decay, n);
+    update_job u = {.kind = 's', .p = p, .g = g, .lr = lr, .wd = weight_decay, .n = n};
+    update(&u, 0);
 }
 
 void wr_sgd_rows(float *p, const float *g, const int32_t *rows, int R, float lr,
                  float weight_decay, int V, int C) {
-    if (!rows) {
-        sgd_span(p, g, lr, weight_decay, (size_t)V * C);
-        return;
-    }
-    for (int k = 0; k < R; k++) {
-        size_t o = (size_t)rows[k] * C;
-        sgd_span(p + o, g + o, lr, weight_decay, (size_t)C);
-    }
+    update_job u = {.kind = 's', .p = p, .g = g, .lr = lr, .wd = weight_decay, .rows = rows,
+                    .n = (size_t)V * C, .C = (size_t)C};
+    update(&u, R);
+}
+
+static void update_span(const update_job *u, size_t o, size_t n) {
+    if (u->kind == 'a') adamw_span(u->p + o, u->m + o, u->v + o, u->g + o, u->adam, u->wd, n);
+    else if (u->kind == 'g') adagrad_span(u->p + o, u->m + o, u->g + o, u->lr, u->eps, n);
+    else sgd_span(u->p + o, u->g + o, u->lr, u->wd, n);
 }
 
 // ----------------------------------------------------------------------------

@@ -469,9 +469,9 @@ static void test_attention(wr_rng *rng, int causal) {
     if (causal)
         for (int c = 0; c < a.C; c++) same &= a.out[(size_t)5 * a.C + c] == before[(size_t)5 * a.C + c];
     CHECK(same);
-    float *dqkv = fnew(n3), *scratch = fnew(a.T);
+    float *dqkv = fnew(n3);
     att_loss(&a, &dummy);
-    wr_attention_backward(dqkv, scratch, a.w, a.qkv, a.att, a.off, causal, a.B, a.T, a.C, a.H);
+    wr_attention_backward(dqkv, a.w, a.qkv, a.att, a.off, causal, a.B, a.T, a.C, a.H);
     gradcheck(causal ? "attention_causal.qkv" : "attention_bidir.qkv", a.qkv, dqkv, n3, att_loss, &a,
               1e-2f, 3e-3, 1e-2, rng);
     /* every q, k and v slice gets checked: pick them explicitly as well, in both sequences */
@@ -489,7 +489,7 @@ static void test_attention(wr_rng *rng, int causal) {
             bad += fabs(num - dqkv[i]) > 3e-3 + 1e-2 * fabs(num);
         }
     CHECK(bad == 0);
-    free(a.qkv), free(a.out), free(a.att), free(a.w), free(before), free(dqkv), free(scratch);
+    free(a.qkv), free(a.out), free(a.att), free(a.w), free(before), free(dqkv);
 }
 
 // ----------------------------------------------------------------------------
@@ -540,14 +540,14 @@ static void test_block(wr_rng *rng) {
     blk_loss(&k, &dummy);
     // backward, in reverse; residuals copy the gradient to both branches
     float *dx = fnew(nc), *dx2 = fnew(nc), *dbb = fnew(nc), *do_ = fnew(nc), *dqkv = fnew(3 * nc);
-    float *da = fnew(nc), *dpost = fnew((size_t)N * F), *scratch = fnew(k.T);
+    float *da = fnew(nc), *dpost = fnew((size_t)N * F);
     memcpy(dx2, k.w, nc * sizeof(float));
     wr_ffn_backward(dbb, grads[8], grads[9], grads[10], grads[11], dpost, k.w, k.bb, k.pre, k.post, k.W1, k.W2,
                     WR_ACT_GELU, N, C, F);
     wr_layernorm_backward(dx2, grads[6], grads[7], dbb, k.x2, k.m2, k.r2, k.ln2w, N, C);
     memcpy(dx, dx2, nc * sizeof(float));
     wr_linear_backward(do_, grads[4], grads[5], dx2, k.o, k.Wp, N, C, C);
-    wr_attention_backward(dqkv, scratch, do_, k.qkv, k.att, k.off, 1, k.B, k.T, C, k.H);
+    wr_attention_backward(dqkv, do_, k.qkv, k.att, k.off, 1, k.B, k.T, C, k.H);
     wr_linear_backward(da, grads[2], grads[3], dqkv, k.a, k.Wqkv, N, C, 3 * C);
     wr_layernorm_backward(dx, grads[0], grads[1], da, k.x, k.m1, k.r1, k.ln1w, N, C);
     const char *names[] = {"block.ln1.w", "block.ln1.b", "block.Wqkv", "block.bqkv", "block.Wproj", "block.bproj",
@@ -557,7 +557,7 @@ static void test_block(wr_rng *rng) {
     for (int i = 0; i < 12; i++) free(*params[i]), free(grads[i]);
     free(k.x), free(k.a), free(k.m1), free(k.r1), free(k.qkv), free(k.att), free(k.o), free(k.x2), free(k.bb);
     free(k.m2), free(k.r2), free(k.pre), free(k.post), free(k.f), free(k.y), free(k.w);
-    free(dx), free(dx2), free(dbb), free(do_), free(dqkv), free(da), free(dpost), free(scratch);
+    free(dx), free(dx2), free(dbb), free(do_), free(dqkv), free(da), free(dpost);
 }
 
 // ----------------------------------------------------------------------------

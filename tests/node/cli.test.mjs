@@ -155,7 +155,7 @@ test('wasm CLI with no module explains how to build it', () => {
     // A copy of cli.mjs next to a folder without wasmrec.wasm.
     const alone = fs.mkdtempSync(path.join(dir, 'alone-'));
     fs.copyFileSync(WASM_CLI, path.join(alone, 'cli.mjs'));
-    for (const f of ['wasmrec.mjs', 'check.mjs']) fs.copyFileSync(path.join(ROOT, 'wasm', f), path.join(alone, f));
+    for (const f of ['wasmrec.mjs', 'check.mjs', 'threads.mjs', 'thread-worker.mjs']) fs.copyFileSync(path.join(ROOT, 'wasm', f), path.join(alone, f));
     const r = spawnSync(process.execPath, [path.join(alone, 'cli.mjs'), 'gen'], { cwd: dir, encoding: 'utf8' });
     assert.equal(r.status, 1);
     assert.match(r.stderr, /make wasm/);

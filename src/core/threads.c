@@ -1,0 +1,200 @@
+/* threads.c: the thread pool behind wr__parallel_for (core.h): helper threads that take parts of
+ * one job at a time, and the caller that runs part 0 and waits for the rest.
+ *
+ * Natively the helpers are pthreads started by wr_threads_set. In the wasm build the module
+ * cannot start threads: the binding (wasm/threads.mjs) instantiates the same module in workers
+ * over the shared memory, and each one calls wr_thread_main, which never returns. The
+ * single-thread wasm build (no -matomics) has no helpers: wr_threads_set returns 1.
+ *
+ * Why every helper acknowledges every job, taking part or not: a helper may wake late, and
+ * the job's fields are only safe to read while the caller waits for that helper; so the caller
+ * waits for all, and a helper can never see one job's generation with another job's fields. */
+#define _DEFAULT_SOURCE /* syscall() */
+#include <stdatomic.h>
+
+#include "core.h"
+
+#if defined(__wasm__) && defined(__wasm_atomics__)
+#define WR_POOL 1
+#elif defined(__wasm__)
+#define WR_POOL 0
+#else
+#define WR_POOL 1
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#endif
+
+#define WR_MAX_THREADS 64
+#define WR_SPINS 20000 /* atomic loads before a helper sleeps: a training step's next gemm comes sooner */
+
+static struct {
+    atomic_int gen;        /* bumped once per job */
+    atomic_int pending;    /* helpers yet to acknowledge the current job */
+    atomic_int busy;       /* a job is running: nested or concurrent calls run alone */
+    atomic_int registered; /* helpers in their loop (ids 1..registered) */
+    atomic_int quit;       /* native: helpers leave their loop at the next job */
+    int threads;           /* threads a job is split over, counting the caller */
+    wr__range_fn fn;
+    void *arg;
+    int n, grain, parts;
+} pool = {.threads = 1};
+
+#if WR_POOL
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void wait_while(atomic_int *p, int v) {
+#if defined(__wasm__)
+    __builtin_wasm_memory_atomic_wait32((int *)p, v, -1);
+#elif defined(__linux__)
+    syscall(SYS_futex, (int *)p, FUTEX_WAIT_PRIVATE, v, NULL, NULL, 0);
+#else
+    (void)p; (void)v;
+    sched_yield();
+#endif
+}
+
+static void wake_all(atomic_int *p) {
+#if defined(__wasm__)
+    __builtin_wasm_memory_atomic_notify((int *)p, (unsigned)-1);
+#elif defined(__linux__)
+    syscall(SYS_futex, (int *)p, FUTEX_WAKE_PRIVATE, WR_MAX_THREADS, NULL, NULL, 0);
+#else
+    (void)p;
+#endif
+}
+
+/* the range [lo, hi) of part t: boundaries on multiples of grain, parts as equal as that allows */
+static void part_range(int t, int *lo, int *hi) {
+    const int units = (pool.n + pool.grain - 1) / pool.grain;
+    const int u0 = (int)((int64_t)units * t / pool.parts), u1 = (int)((int64_t)units * (t + 1) / pool.parts);
+    *lo = u0 * pool.grain;
+    *hi = u1 * pool.grain < pool.n ? u1 * pool.grain : pool.n;
+}
+
+static void run_part(int t) {
+    int lo, hi;
+    part_range(t, &lo, &hi);
+    if (lo < hi) pool.fn(pool.arg, lo, hi);
+}
+
+void wr_thread_main(int id) {
+    int seen = atomic_load(&pool.gen); /* before registering: every job that counts us is newer */
+    atomic_fetch_add(&pool.registered, 1);
+    for (;;) {
+        int g = atomic_load(&pool.gen);
+        for (int s = 0; g == seen && s < WR_SPINS; s++) {
+            cpu_relax();
+            g = atomic_load(&pool.gen);
+        }
+        while (g == seen) {
+            wait_while(&pool.gen, seen);
+            g = atomic_load(&pool.gen);
+        }
+        seen = g;
+        if (atomic_load(&pool.quit)) {
+            atomic_fetch_sub(&pool.registered, 1);
+            atomic_fetch_sub(&pool.pending, 1);
+            return;
+        }
+        if (id < pool.parts) run_part(id);
+        atomic_fetch_sub(&pool.pending, 1);
+    }
+}
+
+/* publishes the job in pool's fields and waits until every helper acknowledged it */
+static void run_job(void) {
+    atomic_store(&pool.pending, atomic_load(&pool.registered));
+    atomic_fetch_add(&pool.gen, 1);
+    wake_all(&pool.gen);
+    if (!atomic_load(&pool.quit)) run_part(0);
+    for (int s = 0; atomic_load(&pool.pending) > 0; s++) {
+        cpu_relax();
+#if !defined(__wasm__)
+        if (s > WR_SPINS) sched_yield();
+#endif
+    }
+}
+#else
+void wr_thread_main(int id) { (void)id; }
+#endif
+
+void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    const int units = (n + grain - 1) / grain;
+    int parts = pool.threads < units ? pool.threads : units;
+    const double per = work / WR_PARALLEL_MIN_WORK; /* parts worth their start-up */
+    if (per < parts) parts = per < 1 ? 1 : (int)per;
+    int expected = 0;
+    if (!WR_POOL || parts <= 1 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+        fn(arg, 0, n);
+        return;
+    }
+#if WR_POOL
+    pool.fn = fn;
+    pool.arg = arg;
+    pool.n = n;
+    pool.grain = grain;
+    pool.parts = parts;
+    run_job();
+    atomic_store(&pool.busy, 0);
+#endif
+}
+
+#if WR_POOL && !defined(__wasm__)
+static pthread_t helpers[WR_MAX_THREADS];
+static int started; /* native helpers running */
+
+static void *helper_main(void *p) {
+    wr_thread_main((int)(intptr_t)p);
+    return NULL;
+}
+
+/* stops every native helper (the caller holds busy) */
+static void stop_helpers(void) {
+    if (!started) return;
+    atomic_store(&pool.quit, 1);
+    pool.parts = 0;
+    run_job();
+    for (int i = 1; i <= started; i++) pthread_join(helpers[i], NULL);
+    atomic_store(&pool.quit, 0);
+    started = 0;
+}
+#endif
+
+int wr_threads_set(int n) {
+    if (n < 1) n = 1;
+    if (n > WR_MAX_THREADS) n = WR_MAX_THREADS;
+#if WR_POOL
+    int expected = 0;
+    while (!atomic_compare_exchange_weak(&pool.busy, &expected, 1)) expected = 0;
+#if !defined(__wasm__)
+    if (started != n - 1) {
+        stop_helpers();
+        while (started < n - 1 &&
+               pthread_create(&helpers[started + 1], NULL, helper_main, (void *)(intptr_t)(started + 1)) == 0)
+            started++;
+        while (atomic_load(&pool.registered) < started) sched_yield();
+    }
+#endif
+    /* wasm: the helpers the binding started and that reached their loop */
+    const int have = atomic_load(&pool.registered) + 1;
+    pool.threads = n < have ? n : have;
+    atomic_store(&pool.busy, 0);
+#else
+    pool.threads = 1;
+#endif
+    return pool.threads;
+}
+
+int wr_threads(void) { return pool.threads; }
