@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { loadEngine } from '../../wasm/wasmrec.mjs';
 
 const items = Number(process.argv[2] || 1682);
-const engine = await loadEngine();
+const engine = await loadEngine({ threads: 1 }); // one answer's latency: the single-thread module
 const data = engine.dataset(engine.generate({ sessions: Math.max(2000, items), items, seed: 5 }), { format: 'csv' });
 const model = engine.model('sasrec', { dim: 64, blocks: 2, heads: 1, max_len: 50, batch: 128, epochs: 1 });
 const ctl = new AbortController();

@@ -6,7 +6,8 @@
 #      model, native and wasm, and the ratio (target: wasm >= 60% of native);
 #   2. a MovieLens-100k-shaped set (943 long sequences, ~1,682 items): our models against the
 #      PyTorch reference with the same settings (SASRec dim 64, 2 blocks, 1 head, max_len 50,
-#      batch 128, BCE and full CE; GRU4Rec full CE), one thread each;
+#      batch 128, BCE and full CE; GRU4Rec full CE), on one thread and on two (the _2t keys:
+#      --threads 2, the threaded wasm module, torch.set_num_threads(2));
 #   3. top-10 latency after a 50-event session (wasm) over ~1,682 and 25,000 items, and wasm
 #      memory while training SASRec over 25,000 items.
 set -euo pipefail
@@ -16,9 +17,9 @@ mkdir -p "$out"
 [ -f "$out/ml.csv" ] || build/wasmrec gen --out "$out/ml.csv" --sessions 11000 --items 1682 --seed 12 2>/dev/null
 [ -f "$out/ml.seq" ] || node bench/train/to_seq.mjs "$out/ml.csv" "$out/ml.seq" 943
 
-pps() { # runner data model sets... -> positions per second of one epoch
-  local runner=$1 data=$2; shift 2
-  $runner train --data "$data" --model "$@" --set epochs=1 --json 2>/dev/null | node -e \
+pps() { # runner threads data model sets... -> positions per second of one epoch
+  local runner=$1 threads=$2 data=$3; shift 3
+  $runner train --data "$data" --threads "$threads" --model "$@" --set epochs=1 --json 2>/dev/null | node -e \
     'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).training.positions_per_s))'
 }
 native=build/wasmrec
@@ -27,26 +28,39 @@ results=()
 for spec in "gru4rec --set dim=64" "sasrec --set dim=64"; do
   name=${spec%% *}
   echo "bench/train: $name on $out/store20k.csv" >&2
-  n=$(pps "$native" "$out/store20k.csv" $spec); w=$(pps "$wasm" "$out/store20k.csv" $spec)
+  n=$(pps "$native" 1 "$out/store20k.csv" $spec); w=$(pps "$wasm" 1 "$out/store20k.csv" $spec)
   results+=("\"$name\":{\"native\":$n,\"wasm\":$w,\"wasm_over_native\":$(node -e "console.log(($w/$n).toFixed(3))")}")
 done
 ml=()
 for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" "gru4rec_ce:gru4rec --set n_sample=0 --set batch=128 --set dropout_embed=0 --set dropout_hidden=0"; do
   key=${spec%%:*}; args=${spec#*:}
   echo "bench/train: $key on $out/ml.seq" >&2
-  n=$(pps "$native" "$out/ml.seq" $args); w=$(pps "$wasm" "$out/ml.seq" $args)
-  ml+=("\"$key\":{\"native\":$n,\"wasm\":$w}")
+  n=$(pps "$native" 1 "$out/ml.seq" $args); w=$(pps "$wasm" 1 "$out/ml.seq" $args)
+  n2=$(pps "$native" 2 "$out/ml.seq" $args); w2=$(pps "$wasm" 2 "$out/ml.seq" $args)
+  ml+=("\"$key\":{\"native\":$n,\"wasm\":$w,\"native_2t\":$n2,\"wasm_2t\":$w2}")
 done
-torch=null
+torch=null torch2=null
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  echo "bench/train: PyTorch reference" >&2
+  echo "bench/train: PyTorch reference, 1 and 2 threads" >&2
   source bench/openblas.sh
   openblas_fastest
   torch=$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
+  torch2=$(env "${OPENBLAS_ENV[@]}" OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40 --threads 2)
   # the peer at its best: Debian's torch runs on the reference BLAS unless OpenBLAS provides libblas
   grep -q '"blas": "openblas"' <<<"$torch" || echo "bench/train: warning: PyTorch is not on OpenBLAS (apt-get install libopenblas0-pthread); its figures are a handicapped peer's" >&2
 fi
 echo "bench/train: inference and memory" >&2
 small=$(node bench/train/infer.mjs 1682)
 large=$(node bench/train/infer.mjs 25000)
-echo "{\"bench\":\"train\",\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":{$(IFS=,; echo "${ml[*]}")},\"pytorch\":$torch,\"inference_wasm\":[$small,$large]}"
+# PyTorch's figures go beside ours under each model, with the ratios the issue asks for
+node -e '
+const [ml, t1, t2] = process.argv.slice(1).map((s) => JSON.parse(s));
+for (const [key, r] of Object.entries(ml)) {
+  r.pytorch = t1 ? t1[`${key}_positions_per_s`] : null;
+  r.pytorch_2t = t2 ? t2[`${key}_positions_per_s`] : null;
+  const q = (a, b) => (a && b ? +(a / b).toFixed(3) : null);
+  Object.assign(r, { native_over_pytorch: q(r.native, r.pytorch), wasm_over_pytorch: q(r.wasm, r.pytorch),
+    native_2t_over_1t: q(r.native_2t, r.native), wasm_2t_over_1t: q(r.wasm_2t, r.wasm), wasm_2t_over_pytorch_2t: q(r.wasm_2t, r.pytorch_2t) });
+}
+console.log(JSON.stringify(ml));' "{$(IFS=,; echo "${ml[*]}")}" "$torch" "$torch2" > "$out/ml.json"
+echo "{\"bench\":\"train\",\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":$(cat "$out/ml.json"),\"pytorch\":$torch,\"pytorch_2t\":$torch2,\"inference_wasm\":[$small,$large]}"

@@ -1,12 +1,12 @@
 """PyTorch reference for bench/train: what a user would pick instead of wasmrec.
 
 Trains SASRec (BCE with one negative, and full cross-entropy) and GRU4Rec (full cross-entropy)
-on the same sequences as our benchmark, one thread, and prints JSON with training positions per
+on the same sequences as our benchmark, on --threads threads (default 1), and prints JSON with training positions per
 second and the median/p99 milliseconds of a top-10 answer over all items. The architectures
 follow SASRec.pytorch (pre-LN blocks, learned positions, shared item embeddings) and GRU4Rec's
 session-parallel training with the hidden state carried between steps.
 
-  /usr/bin/python3 bench/train/torch_ref.py SEQFILE [--steps 60]
+  /usr/bin/python3 bench/train/torch_ref.py SEQFILE [--steps 60] [--threads 1]
 Needs Debian's python3-torch (with libopenblas0-openmp; the reference BLAS is 7x slower)."""
 import json
 import os
@@ -16,7 +16,7 @@ import time
 import torch
 import torch.nn as nn
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 1)
 torch.manual_seed(0)
 
 

@@ -6,9 +6,13 @@
  * over the shared memory, and each one calls wr_thread_main, which never returns. The
  * single-thread wasm build (no -matomics) has no helpers: wr_threads_set returns 1.
  *
- * Why every helper acknowledges every job, taking part or not: a helper may wake late, and
- * the job's fields are only safe to read while the caller waits for that helper; so the caller
- * waits for all, and a helper can never see one job's generation with another job's fields. */
+ * Parts are claimed, not assigned: the caller and any helper that is awake take the next part
+ * until none is left, so a helper the system has not scheduled yet (a busy machine, a worker
+ * that is still starting) never holds the caller up, and the caller alone finishes a job when no
+ * helper runs. A part's range depends only on the number of parts, so results do not depend on
+ * who ran it. The claim word carries the job's generation: a helper that wakes late cannot take
+ * a part of a newer job with the fields of an older one, and the caller rewrites the fields only
+ * after every claimed part is done. */
 #define _DEFAULT_SOURCE /* syscall() */
 #include <stdatomic.h>
 
@@ -34,15 +38,16 @@
 #define WR_SPINS 20000 /* atomic loads before a helper sleeps: a training step's next gemm comes sooner */
 
 static struct {
-    atomic_int gen;        /* bumped once per job */
-    atomic_int pending;    /* helpers yet to acknowledge the current job */
-    atomic_int busy;       /* a job is running: nested or concurrent calls run alone */
-    atomic_int registered; /* helpers in their loop (ids 1..registered) */
-    atomic_int quit;       /* native: helpers leave their loop at the next job */
-    int threads;           /* threads a job is split over, counting the caller */
+    atomic_int gen;          /* bumped once per job: what sleeping helpers wait on */
+    _Atomic uint64_t claim;  /* generation << 32 | parts << 16 | next part to take */
+    atomic_int done;         /* parts finished */
+    atomic_int busy;         /* a job is running: nested or concurrent calls run alone */
+    atomic_int registered;   /* helpers in their loop */
+    atomic_int quit;         /* native: helpers leave their loop */
+    int threads;             /* threads a job is split over, counting the caller */
     wr__range_fn fn;
     void *arg;
-    int n, grain, parts;
+    int n, grain;
 } pool = {.threads = 1};
 
 #if WR_POOL
@@ -73,22 +78,26 @@ static void wake_all(atomic_int *p) {
 #endif
 }
 
-/* the range [lo, hi) of part t: boundaries on multiples of grain, parts as equal as that allows */
-static void part_range(int t, int *lo, int *hi) {
-    const int units = (pool.n + pool.grain - 1) / pool.grain;
-    const int u0 = (int)((int64_t)units * t / pool.parts), u1 = (int)((int64_t)units * (t + 1) / pool.parts);
-    *lo = u0 * pool.grain;
-    *hi = u1 * pool.grain < pool.n ? u1 * pool.grain : pool.n;
-}
-
-static void run_part(int t) {
-    int lo, hi;
-    part_range(t, &lo, &hi);
-    if (lo < hi) pool.fn(pool.arg, lo, hi);
+/* runs parts of job g until none is left (or the job is no longer g) */
+static void take_parts(uint32_t g) {
+    uint64_t w = atomic_load(&pool.claim);
+    for (;;) {
+        const uint32_t parts = (uint32_t)(w >> 16) & 0xffff, next = (uint32_t)w & 0xffff;
+        if ((uint32_t)(w >> 32) != g || next >= parts) return;
+        if (!atomic_compare_exchange_weak(&pool.claim, &w, w + 1)) continue; /* w reloaded */
+        /* the part's range: boundaries on multiples of grain, parts as equal as that allows */
+        const int units = (pool.n + pool.grain - 1) / pool.grain;
+        const int u0 = (int)((int64_t)units * next / parts), u1 = (int)((int64_t)units * (next + 1) / parts);
+        const int lo = u0 * pool.grain, hi = u1 * pool.grain < pool.n ? u1 * pool.grain : pool.n;
+        if (lo < hi) pool.fn(pool.arg, lo, hi);
+        atomic_fetch_add(&pool.done, 1);
+        w = atomic_load(&pool.claim);
+    }
 }
 
 void wr_thread_main(int id) {
-    int seen = atomic_load(&pool.gen); /* before registering: every job that counts us is newer */
+    (void)id;
+    int seen = atomic_load(&pool.gen);
     atomic_fetch_add(&pool.registered, 1);
     for (;;) {
         int g = atomic_load(&pool.gen);
@@ -101,23 +110,21 @@ void wr_thread_main(int id) {
             g = atomic_load(&pool.gen);
         }
         seen = g;
-        if (atomic_load(&pool.quit)) {
-            atomic_fetch_sub(&pool.registered, 1);
-            atomic_fetch_sub(&pool.pending, 1);
-            return;
-        }
-        if (id < pool.parts) run_part(id);
-        atomic_fetch_sub(&pool.pending, 1);
+        if (atomic_load(&pool.quit)) break;
+        take_parts((uint32_t)g);
     }
+    atomic_fetch_sub(&pool.registered, 1);
 }
 
-/* publishes the job in pool's fields and waits until every helper acknowledged it */
-static void run_job(void) {
-    atomic_store(&pool.pending, atomic_load(&pool.registered));
-    atomic_fetch_add(&pool.gen, 1);
+/* publishes the job in pool's fields, takes parts itself and waits until all are done */
+static void run_job(int parts) {
+    const uint32_t g = (uint32_t)atomic_load(&pool.gen) + 1;
+    atomic_store(&pool.done, 0);
+    atomic_store(&pool.claim, (uint64_t)g << 32 | (uint64_t)parts << 16);
+    atomic_store(&pool.gen, (int)g);
     wake_all(&pool.gen);
-    if (!atomic_load(&pool.quit)) run_part(0);
-    for (int s = 0; atomic_load(&pool.pending) > 0; s++) {
+    take_parts(g);
+    for (int s = 0; atomic_load(&pool.done) < parts; s++) {
         cpu_relax();
 #if !defined(__wasm__)
         if (s > WR_SPINS) sched_yield();
@@ -145,8 +152,7 @@ void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg)
     pool.arg = arg;
     pool.n = n;
     pool.grain = grain;
-    pool.parts = parts;
-    run_job();
+    run_job(parts);
     atomic_store(&pool.busy, 0);
 #endif
 }
@@ -164,8 +170,8 @@ static void *helper_main(void *p) {
 static void stop_helpers(void) {
     if (!started) return;
     atomic_store(&pool.quit, 1);
-    pool.parts = 0;
-    run_job();
+    atomic_fetch_add(&pool.gen, 1);
+    wake_all(&pool.gen);
     for (int i = 1; i <= started; i++) pthread_join(helpers[i], NULL);
     atomic_store(&pool.quit, 0);
     started = 0;
