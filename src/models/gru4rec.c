@@ -69,9 +69,16 @@ typedef struct {
     unsigned char *touched;  /* (V + 1) rows with gradient this step */
     int32_t *rows;           /* (V + 1) list of touched rows, n_rows of them */
     int n_rows;
+    int32_t *rep_cols;       /* the full softmax: each lane's distinct history columns, ascending */
+    size_t rep_cap;
 } gru_state;
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
+
+static int cmp_int32(const void *a, const void *b) {
+    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
 
 /* Marks the items of a history (0-based) in s->seen; returns the set's id. */
 static int mark_history(gru_state *s, const int32_t *hist, int len) {
@@ -111,7 +118,7 @@ static void gru_free(wr_model *m) {
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->ids, s->pos, s->x, s->hp, s->hn, s->gi, s->gh, s->gates, s->dh, s->dgi,
                     s->dx, s->dgh, s->hd, s->dhd, s->mask_e, s->mask_h, s->cand, s->oc, s->doc, s->logits, s->dlogits, s->w,
-                    s->touched, s->rows};
+                    s->touched, s->rows, s->rep_cols};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     wr__marks_free(&s->seen);
     free(s);
@@ -174,23 +181,6 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
  * in s->hn (active lanes, in order) and the gradients in s->grad (*grad): dense views whole,
  * embedding views on the rows listed in s->rows (*n_rows). Used by the training step and by the
  * gradient check test. */
-/* The full softmax's output bias over threads (wr__parallel_for): added to each lane's row, and
- * its gradient summed per column in lane order, as on one thread. */
-typedef struct {
-    float *logits, *bias; /* (A, N), (N) */
-    int A, N;
-} bias_job;
-
-static void add_bias_rows(void *arg, int lo, int hi) {
-    const bias_job *b = arg;
-    for (int a = lo; a < hi; a++) wr_axpy(b->logits + (size_t)a * b->N, 1.0f, b->bias, b->N);
-}
-
-static void bias_grad_cols(void *arg, int lo, int hi) {
-    const bias_job *b = arg;
-    for (int a = 0; a < b->A; a++) wr_axpy(b->bias + lo, 1.0f, b->logits + (size_t)a * b->N + lo, hi - lo);
-}
-
 int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, const float *h,
                           const int32_t *const *hist, const int *hist_len, double *loss, int64_t *positions,
                           int *n_rows, const float **grad) {
@@ -237,25 +227,39 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     float *doc = n_sample == 0 ? view(s, G, s->out) + C : s->doc;
     if (n_sample) wr_embedding_forward(s->oc, s->cand, view(s, P, s->out), 1.0f, N, C);
     wr_linear_forward(s->logits, s->hd, oc, NULL, A, C, N);
-    bias_job bj = {s->logits, (float *)ob + 1, A, N};
-    if (n_sample == 0) wr__parallel_for(A, 1, (double)A * N, add_bias_rows, &bj); /* column j is item j + 1 */
+    if (n_sample == 0) wr_bias_add(s->logits, ob + 1, A, N); /* the full softmax: column j is item j + 1 */
     for (int a = 0; a < A; a++) {
         float *row = s->logits + (size_t)a * N;
         if (n_sample)
             for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
-    int rep = s->repeat >= 0 && hist;
+    int rep = s->repeat >= 0 && hist, rep_off[4097];
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
-    for (int a = 0; rep && a < A; a++) {
-        float *row = s->logits + (size_t)a * N;
-        if (n_sample == 0) { /* the full softmax: item i is column i - 1; each distinct one once */
-            const int32_t *h = hist[act[a]];
-            int id = wr__marks_next(&s->seen);
-            for (int t = 0; t < hist_len[act[a]]; t++)
-                if (s->seen.mark[h[t] + 1] != id) s->seen.mark[h[t] + 1] = id, row[h[t]] += rb;
-            continue;
+    if (rep && n_sample == 0) { /* the full softmax: item i is column i - 1 */
+        size_t need = 0;
+        for (int a = 0; a < A; a++) need += (size_t)hist_len[act[a]];
+        if (need > s->rep_cap) {
+            int32_t *grown = wr__realloc_array(s->rep_cols, need, sizeof(int32_t));
+            if (!grown) return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
+            s->rep_cols = grown, s->rep_cap = need;
         }
+        /* each lane's distinct history columns, ascending: the bias goes on each once, and its
+         * gradient below adds them in the order a scan of the row would */
+        rep_off[0] = 0;
+        for (int a = 0; a < A; a++) {
+            const int32_t *h = hist[act[a]];
+            int id = wr__marks_next(&s->seen), n = rep_off[a];
+            for (int t = 0; t < hist_len[act[a]]; t++)
+                if (s->seen.mark[h[t] + 1] != id) s->seen.mark[h[t] + 1] = id, s->rep_cols[n++] = h[t];
+            qsort(s->rep_cols + rep_off[a], (size_t)(n - rep_off[a]), sizeof(int32_t), cmp_int32);
+            rep_off[a + 1] = n;
+            float *row = s->logits + (size_t)a * N;
+            for (int k = rep_off[a]; k < n; k++) row[s->rep_cols[k]] += rb;
+        }
+    }
+    for (int a = 0; rep && n_sample && a < A; a++) {
+        float *row = s->logits + (size_t)a * N;
         int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
         for (int j = 0; j < N; j++)
             if (s->seen.mark[s->cand[j]] == id) row[j] += rb;
@@ -269,7 +273,9 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     }
     if (rep) { /* one running sum, in column order (kept in a register, not through memory) */
         float drb = *view(s, G, s->repeat);
-        for (int a = 0; a < A; a++) {
+        for (int a = 0; n_sample == 0 && a < A; a++)
+            for (int k = rep_off[a]; k < rep_off[a + 1]; k++) drb += dl[(size_t)a * N + s->rep_cols[k]];
+        for (int a = 0; n_sample && a < A; a++) {
             int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
             const float *row = dl + (size_t)a * N;
             for (int j = 0; j < N; j++)
@@ -286,8 +292,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         for (int id = 1; id <= N; id++) /* the rows touched, as wr_embedding_backward lists them */
             if (!s->touched[id]) s->touched[id] = 1, s->rows[s->n_rows++] = id;
     float *dob = view(s, G, s->out_b);
-    bias_job bg = {dl, dob + 1, A, N};
-    if (n_sample == 0) wr__parallel_for(N, 64, (double)A * N, bias_grad_cols, &bg);
+    if (n_sample == 0) wr_bias_backward(dob + 1, dl, A, N);
     for (int a = 0; n_sample && a < A; a++) { /* row by row: the lanes' logits are rows of N */
         const float *row = dl + (size_t)a * N;
         for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];

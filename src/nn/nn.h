@@ -57,6 +57,9 @@ void wr_position_backward(float *dpos, const float *dout, const int32_t *t, int 
 
 /* ---- linear (linear.c) ------------------------------------------------------------------- */
 
+/* out (N,OC) += bias (OC) on every row; dbias (OC) += the column sums of dout (N,OC), in row order. */
+void wr_bias_add(float *out, const float *bias, int N, int OC);
+void wr_bias_backward(float *dbias, const float *dout, int N, int OC);
 /* out (N,OC) = inp (N,C) W^T + bias;  W (OC,C), bias (OC) or NULL. */
 void wr_linear_forward(float *out, const float *inp, const float *W, const float *bias, int N,
                        int C, int OC);
