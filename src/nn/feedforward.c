@@ -1,5 +1,8 @@
 /* feedforward.c: the Transformer's position-wise feed-forward layer, two linear layers with ReLU
  * (SASRec) or GELU (BERT4Rec; the tanh approximation BERT used) between them. */
+#include <string.h>
+
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
 
@@ -24,12 +27,30 @@ static float act_grad(float x, int act) {
     return 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du;
 }
 
+/* The activation over threads (wr__parallel_for), element by element: post = act(pre), or in
+ * the backward pass d(pre) = d(post) * act'(pre) in place. */
+typedef struct {
+    float *out;
+    const float *pre;
+    int act, grad;
+} act_job;
+
+static void act_span(void *arg, int lo, int hi) {
+    const act_job *j = arg;
+    for (int i = lo; i < hi; i++)
+        j->out[i] = j->grad ? j->out[i] * act_grad(j->pre[i], j->act) : act_forward(j->pre[i], j->act);
+}
+
+static void activate(float *out, const float *pre, int act, int grad, size_t n) {
+    act_job j = {out, pre, act, grad};
+    wr__parallel_for((int)n /* N x F of one batch */, 256, 8.0 * (double)n, act_span, &j);
+}
+
 void wr_ffn_forward(float *out, float *pre, float *post, const float *inp, const float *W1,
                     const float *b1, const float *W2, const float *b2, int act, int N, int C, int F) {
     // out (N,C), pre (N,F), post (N,F), inp (N,C), W1 (F,C), b1 (F), W2 (C,F), b2 (C)
     wr_linear_forward(pre, inp, W1, b1, N, C, F);
-    size_t n = (size_t)N * F;
-    for (size_t i = 0; i < n; i++) post[i] = act_forward(pre[i], act);
+    activate(post, pre, act, 0, (size_t)N * F);
     wr_linear_forward(out, post, W2, b2, N, F, C);
 }
 
@@ -37,9 +58,8 @@ void wr_ffn_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2
                      const float *dout, const float *inp, const float *pre, const float *post,
                      const float *W1, const float *W2, int act, int N, int C, int F) {
     // dpost (N,F) scratch: zeroed here because linear backward accumulates into it
-    size_t n = (size_t)N * F;
-    for (size_t i = 0; i < n; i++) dpost[i] = 0.0f;
+    memset(dpost, 0, (size_t)N * F * sizeof(float));
     wr_linear_backward(dpost, dW2, db2, dout, post, W2, N, F, C);
-    for (size_t i = 0; i < n; i++) dpost[i] *= act_grad(pre[i], act); // now d(pre)
+    activate(dpost, pre, act, 1, (size_t)N * F); // now d(pre)
     wr_linear_backward(dinp, dW1, db1, dpost, inp, W1, N, C, F);
 }
