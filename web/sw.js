@@ -4,11 +4,14 @@
 // Every request it makes (passing one on, the offline copy, its own script) goes to the page's
 // request counter: live on the 'wasmrec-net' BroadcastChannel, and from a log kept in memory for
 // a page that asks ({ type: 'net-log', since }) what happened before it could listen.
-const CACHE = 'wasmrec-demo-v5';
+// A cached copy keeps the server's headers, COOP/COEP among them, so the page offline is still
+// cross-origin isolated and loads the threaded module (wasmrec-mt.wasm and its helper workers).
+const CACHE = 'wasmrec-demo-v6';
 const FILES = [
     '/web/', '/web/style.css', '/web/app.mjs', '/web/ui.mjs', '/web/state.mjs', '/web/charts.mjs', '/web/data.mjs', '/web/datatext.mjs',
     '/web/train.mjs', '/web/experiment.mjs', '/web/play.mjs', '/web/users.mjs', '/web/visitor.mjs', '/web/newitem.mjs', '/web/stages.mjs', '/web/ann.mjs', '/web/inside.mjs', '/web/models.mjs', '/web/privacy.mjs', '/web/net-worker.mjs',
     '/wasm/wasmrec.mjs', '/wasm/wasmrec.wasm', '/wasm/check.mjs', '/wasm/remote.mjs', '/wasm/store.mjs', '/wasm/worker-client.mjs', '/wasm/worker.mjs',
+    '/wasm/wasmrec-mt.wasm', '/wasm/threads.mjs', '/wasm/thread-worker.mjs',
     '/node_modules/uplot/dist/uPlot.esm.js', '/node_modules/uplot/dist/uPlot.min.css',
     '/models/demo-models.json', '/models/demo-itemknn.safetensors', '/models/demo-gru4rec.safetensors', '/models/demo-sasrec.safetensors',
     '/models/gru4rec.demo.json', '/models/gru4rec.json', '/models/sasrec.demo.json', '/models/sasrec.json',
