@@ -22,6 +22,7 @@ const ui = {
     body: $('results-body'), export: $('export-csv'), seen: $('results-seen'), warn: $('results-warn'),
     protocol: $('protocol'), splitBox: $('split-box'), fracTrain: $('frac-train'), fracValid: $('frac-valid'), fracTest: $('frac-test'),
     splitSeed: $('split-seed'), protocolNote: $('protocol-note'), head: $('results-cols'), hint: $('results-hint'),
+    threads: $('train-threads'),
 };
 
 /** Two cores on the target machines: two trainings at once, the rest queue. */
@@ -504,6 +505,22 @@ function updateButtons() {
         `${active.filter((j) => j.status === 'queued').length} waiting.` : '';
 }
 
+/**
+ * Where the models train: the threads of a worker's engine and its module (the page's own engine
+ * until a worker has started: it loads the same way). The threaded module needs a cross-origin
+ * isolated page (serve.mjs's COOP/COEP headers) for its shared memory.
+ */
+function showThreads({ threads, build }) {
+    const n = `${threads} thread${threads === 1 ? '' : 's'}`;
+    const why = build === 'threads' ? 'threaded module'
+        : !globalThis.crossOriginIsolated ? 'single-thread module: this page is not cross-origin isolated'
+            : (navigator.hardwareConcurrency || 1) < 2 ? 'single-thread module: this device reports one core'
+                : 'single-thread module: the helper threads did not start';
+    ui.threads.textContent = `Training on ${n} per model (${why})`;
+    ui.threads.dataset.threads = String(threads);
+    ui.threads.dataset.build = build;
+}
+
 /** Time left from the share of epochs done (an upper bound: early stopping may end sooner). */
 function timeLeft(job, p) {
     if (!(p.epochs > 0)) return NaN;
@@ -542,6 +559,7 @@ async function run(job) {
     try {
         worker = await countedWorker();
         job.worker = worker;
+        showThreads(worker);
         signal.throwIfAborted();
         const d = job.data;
         // the worker parses its own copy: the demo store's text, or the file's bytes (moved there)
@@ -926,6 +944,7 @@ function pickerReady() {
 }
 
 export async function initTrain() {
+    on('engine', () => showThreads(state.engine)); // before the presets: the engine may come first
     await loadPresets();
     presetsLoaded = true;
     pickerReady();

@@ -7,7 +7,9 @@
 // reload; a bad file's error with its line and reason, and "skip bad lines"; an empty and a binary
 // file say so without that offer; a small sample names no best model; cancelling a queued and a
 // running training; playground columns hidden and reordered, the session sticky; the item map's
-// legend beside it; "forget everything" asks first; the page works offline once loaded; no request
+// legend beside it; "forget everything" asks first; the page works offline once loaded; the page
+// is cross-origin isolated and trains on the threaded module, saying on how many threads (online
+// and offline, where a training worker starts its threads from the offline copy); no request
 // leaves the origin.
 // Screenshots (build/screenshots/, 1280 x 720): panel-{data,train,results,results-small,playground,
 // inside,models,privacy,forget-confirm}.png, and data-file, data-error, offline.
@@ -69,9 +71,28 @@ async function countersAgree(mark) {
     assert.fail(`the page counts ${last.pg} requests, the browser reports ${last.pw}:\n${diff.join('\n')}`);
 }
 
+/** The page is cross-origin isolated, runs the threaded module, and the train panel says on how many threads. */
+async function assertThreaded(what) {
+    const got = await page.evaluate(() => ({
+        isolated: crossOriginIsolated, threads: window.wasmrecDemo.state.engine.threads, build: window.wasmrecDemo.state.engine.build,
+        cores: navigator.hardwareConcurrency,
+    }));
+    assert.equal(got.isolated, true, `${what}: the page is cross-origin isolated (COOP/COEP)`);
+    assert.equal(got.build, 'threads', `${what}: the page's engine is the threaded module`);
+    assert.equal(got.threads, Math.min(got.cores, 8), `${what}: threads 'auto' is the cores (at most 8)`);
+    assert.ok(got.threads >= 2, `${what}: at least two threads on this machine (${got.cores} cores)`);
+    const line = page.locator('#train-threads');
+    assert.equal(await line.textContent(), `Training on ${got.threads} threads per model (threaded module)`, what);
+    assert.equal(await line.getAttribute('data-threads'), String(got.threads));
+    assert.equal(await line.getAttribute('data-build'), 'threads');
+    return got;
+}
+
 test('train every model in workers: one chart of the neural curves, compact cards, intervals, saved before done, a true request count', async (t) => {
     const mark = b.events.length;
     await openDemo(page, b.server.url);
+    const { threads } = await assertThreaded('before training (the page\'s engine)');
+    t.diagnostic(`the page and its training workers run the threaded module on ${threads} threads`);
     await shot(page, 'panel-data', '#data');
     // long tasks on the main thread while the workers train
     await watchLongTasks();
@@ -97,6 +118,8 @@ test('train every model in workers: one chart of the neural curves, compact card
     assert.ok(fit.onePass < 70, `one-pass cards are compact (${fit.onePass} px)`);
 
     await runsDone(6);
+    // the line now reports the training workers' own engines: the same threads and module
+    await assertThreaded('after training (the workers\' engines)');
     // saved before "done": the six models are in IndexedDB the moment the last card says so
     const stored = await page.evaluate(async () => (await window.wasmrecDemo.state.store.listModels()).map((m) => m.name).sort());
     assert.deepEqual(stored, ['demo|bert4rec', 'demo|gru4rec', 'demo|itemknn', 'demo|markov', 'demo|pop', 'demo|sasrec']);
@@ -437,6 +460,14 @@ test('works offline once loaded: the server stops, a reload still shows recommen
         await openDemo(page, `http://localhost:${port}/web/`);
         assert.ok(await page.locator('.rec-col[data-model="itemknn"][data-origin="pretrained"] .rec').count() === 10, 'recommendations without a server');
         await shot(page, 'offline');
+        // the offline copies keep the server's COOP/COEP headers: still isolated, still threads,
+        // and a training worker starts its helper threads from the offline copy too
+        await assertThreaded('offline');
+        await pick(['pop']);
+        await page.click('#train-start');
+        await page.waitForSelector('.run[data-model="pop"]:is([data-state="done"], [data-state="failed"])', { timeout: 60_000 });
+        assert.match(await page.textContent('.run[data-model="pop"] .run-status'), /^done in/, await page.textContent('.run[data-model="pop"]'));
+        await assertThreaded('offline, after training');
     } finally {
         b.server = await startServer({ port });
     }

@@ -135,6 +135,6 @@ test('demo page: pretrained models recommend at once, clicks change them, nothin
     assert.equal(await page.locator('#session li').count(), 1, 'the last session comes back after a reload');
 
     assert.deepEqual(b.foreign(), [], 'every request went to the page origin');
-    assert.ok(b.requests.some((u) => u.endsWith('/wasm/wasmrec.wasm')), 'the module was fetched');
+    assert.ok(b.requests.some((u) => u.endsWith('/wasm/wasmrec-mt.wasm')), 'the threaded module was fetched');
     assert.deepEqual(b.problems, [], 'no errors in the console');
 });
