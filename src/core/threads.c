@@ -1,5 +1,5 @@
-/* threads.c: the thread pool behind wr__parallel_for (core.h): helper threads that take parts of
- * one job at a time, and the caller that runs part 0 and waits for the rest.
+/* threads.c: the thread pool behind wr__parallel_for (core.h): one job at a time, split into
+ * parts that the calling thread and the helper threads take.
  *
  * Natively the helpers are pthreads started by wr_threads_set. In the wasm build the module
  * cannot start threads: the binding (wasm/threads.mjs) instantiates the same module in workers
