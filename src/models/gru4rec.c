@@ -75,10 +75,6 @@ typedef struct {
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
-static int cmp_int32(const void *a, const void *b) {
-    const int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Marks the items of a history (0-based) in s->seen; returns the set's id. */
 static int mark_history(gru_state *s, const int32_t *hist, int len) {
@@ -237,7 +233,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     int rep = s->repeat >= 0 && hist, rep_off[4097];
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
     if (rep && n_sample == 0) { /* the full softmax: item i is column i - 1 */
-        size_t need = 0;
+        size_t need = 1; /* the compaction below writes one past the last column it keeps */
         for (int a = 0; a < A; a++) need += (size_t)hist_len[act[a]];
         if (need > s->rep_cap) {
             int32_t *grown = wr__realloc_array(s->rep_cols, need, sizeof(int32_t));
@@ -248,11 +244,11 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
          * gradient below adds them in the order a scan of the row would */
         rep_off[0] = 0;
         for (int a = 0; a < A; a++) {
-            const int32_t *h = hist[act[a]];
-            int id = wr__marks_next(&s->seen), n = rep_off[a];
-            for (int t = 0; t < hist_len[act[a]]; t++)
-                if (s->seen.mark[h[t] + 1] != id) s->seen.mark[h[t] + 1] = id, s->rep_cols[n++] = h[t];
-            qsort(s->rep_cols + rep_off[a], (size_t)(n - rep_off[a]), sizeof(int32_t), cmp_int32);
+            const int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
+            const int32_t *mark = s->seen.mark + 1;
+            int32_t *cols = s->rep_cols;
+            int n = rep_off[a];
+            for (int j = 0; j < N; j++) cols[n] = j, n += mark[j] == id; /* branch-free: marks are sparse */
             rep_off[a + 1] = n;
             float *row = s->logits + (size_t)a * N;
             for (int k = rep_off[a]; k < n; k++) row[s->rep_cols[k]] += rb;
