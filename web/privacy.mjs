@@ -99,8 +99,8 @@ function watchNetwork() {
 }
 
 /** A worker engine whose requests the counter sees (web/net-worker.mjs: the binding's worker, reporting). */
-export function countedWorker() {
-    return createWorkerEngine({ workerUrl: new URL('./net-worker.mjs', import.meta.url) });
+export function countedWorker({ threads } = {}) {
+    return createWorkerEngine({ workerUrl: new URL('./net-worker.mjs', import.meta.url), threads });
 }
 
 /** From now on, requests count as "after the page was ready". */

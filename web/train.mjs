@@ -506,16 +506,28 @@ function updateButtons() {
 }
 
 /**
+ * The threads of one training worker: the cores, shared by the trainings that run at once (so
+ * two trainings on two cores take one each rather than four threads fighting for two cores).
+ */
+function threadsPerTraining() {
+    const cores = navigator.hardwareConcurrency || 1;
+    const together = Math.min(PARALLEL, jobs.filter((j) => j.status === 'queued' || j.status === 'running').length);
+    return Math.max(1, Math.min(8, Math.floor(cores / Math.max(1, together))));
+}
+
+/**
  * Where the models train: the threads of a worker's engine and its module (the page's own engine
  * until a worker has started: it loads the same way). The threaded module needs a cross-origin
  * isolated page (serve.mjs's COOP/COEP headers) for its shared memory.
  */
-function showThreads({ threads, build }) {
+function showThreads({ threads, build }, wanted) {
     const n = `${threads} thread${threads === 1 ? '' : 's'}`;
+    const cores = navigator.hardwareConcurrency || 1;
     const why = build === 'threads' ? 'threaded module'
         : !globalThis.crossOriginIsolated ? 'single-thread module: this page is not cross-origin isolated'
-            : (navigator.hardwareConcurrency || 1) < 2 ? 'single-thread module: this device reports one core'
-                : 'single-thread module: the helper threads did not start';
+            : cores < 2 ? 'single-thread module: this device reports one core'
+                : wanted === 1 ? `single-thread module: ${PARALLEL} trainings at once share the ${cores} cores`
+                    : 'single-thread module: the helper threads did not start';
     ui.threads.textContent = `Training on ${n} per model (${why})`;
     ui.threads.dataset.threads = String(threads);
     ui.threads.dataset.build = build;
@@ -557,9 +569,10 @@ async function run(job) {
     const split = s.heldOut ? { protocol: s.protocol, fractions: s.fractions, seed: s.seed } : {};
     let worker = null;
     try {
-        worker = await countedWorker();
+        const threads = threadsPerTraining();
+        worker = await countedWorker({ threads });
         job.worker = worker;
-        showThreads(worker);
+        showThreads(worker, threads);
         signal.throwIfAborted();
         const d = job.data;
         // the worker parses its own copy: the demo store's text, or the file's bytes (moved there)

@@ -71,8 +71,13 @@ async function countersAgree(mark) {
     assert.fail(`the page counts ${last.pg} requests, the browser reports ${last.pw}:\n${diff.join('\n')}`);
 }
 
-/** The page is cross-origin isolated, runs the threaded module, and the train panel says on how many threads. */
-async function assertThreaded(what) {
+/**
+ * The page is cross-origin isolated and its engine runs the threaded module on the cores; the
+ * train panel says on how many threads the models train: the page's engine's until a training
+ * worker starts, then the worker's, which shares the cores with the trainings running beside it
+ * (together: how many run at once).
+ */
+async function assertThreaded(what, together = 0) {
     const got = await page.evaluate(() => ({
         isolated: crossOriginIsolated, threads: window.wasmrecDemo.state.engine.threads, build: window.wasmrecDemo.state.engine.build,
         cores: navigator.hardwareConcurrency,
@@ -81,10 +86,13 @@ async function assertThreaded(what) {
     assert.equal(got.build, 'threads', `${what}: the page's engine is the threaded module`);
     assert.equal(got.threads, Math.min(got.cores, 8), `${what}: threads 'auto' is the cores (at most 8)`);
     assert.ok(got.threads >= 2, `${what}: at least two threads on this machine (${got.cores} cores)`);
+    const threads = together ? Math.max(1, Math.min(8, Math.floor(got.cores / together))) : got.threads;
+    const build = threads > 1 ? 'threads' : 'single';
     const line = page.locator('#train-threads');
-    assert.equal(await line.textContent(), `Training on ${got.threads} threads per model (threaded module)`, what);
-    assert.equal(await line.getAttribute('data-threads'), String(got.threads));
-    assert.equal(await line.getAttribute('data-build'), 'threads');
+    assert.equal(await line.textContent(), threads > 1 ? `Training on ${threads} threads per model (threaded module)`
+        : `Training on 1 thread per model (single-thread module: ${together} trainings at once share the ${got.cores} cores)`, what);
+    assert.equal(await line.getAttribute('data-threads'), String(threads));
+    assert.equal(await line.getAttribute('data-build'), build);
     return got;
 }
 
@@ -92,7 +100,7 @@ test('train every model in workers: one chart of the neural curves, compact card
     const mark = b.events.length;
     await openDemo(page, b.server.url);
     const { threads } = await assertThreaded('before training (the page\'s engine)');
-    t.diagnostic(`the page and its training workers run the threaded module on ${threads} threads`);
+    t.diagnostic(`the page runs the threaded module on ${threads} threads; its training workers share the cores`);
     await shot(page, 'panel-data', '#data');
     // long tasks on the main thread while the workers train
     await watchLongTasks();
@@ -118,8 +126,8 @@ test('train every model in workers: one chart of the neural curves, compact card
     assert.ok(fit.onePass < 70, `one-pass cards are compact (${fit.onePass} px)`);
 
     await runsDone(6);
-    // the line now reports the training workers' own engines: the same threads and module
-    await assertThreaded('after training (the workers\' engines)');
+    // the line now reports the training workers' own engines: two at a time share the cores
+    await assertThreaded('after training (the workers\' engines)', 2);
     // saved before "done": the six models are in IndexedDB the moment the last card says so
     const stored = await page.evaluate(async () => (await window.wasmrecDemo.state.store.listModels()).map((m) => m.name).sort());
     assert.deepEqual(stored, ['demo|bert4rec', 'demo|gru4rec', 'demo|itemknn', 'demo|markov', 'demo|pop', 'demo|sasrec']);
@@ -467,7 +475,7 @@ test('works offline once loaded: the server stops, a reload still shows recommen
         await page.click('#train-start');
         await page.waitForSelector('.run[data-model="pop"]:is([data-state="done"], [data-state="failed"])', { timeout: 60_000 });
         assert.match(await page.textContent('.run[data-model="pop"] .run-status'), /^done in/, await page.textContent('.run[data-model="pop"]'));
-        await assertThreaded('offline, after training');
+        await assertThreaded('offline, after training', 1); // alone: every core
     } finally {
         b.server = await startServer({ port });
     }
