@@ -17,7 +17,7 @@ const f32 = (path, count) => new Float32Array(readFileSync(path).buffer.slice(0,
 const base = f32(basePath, n * dim), queries = f32(queryPath, nq * dim);
 const truth = new Int32Array(readFileSync(truthPath).buffer.slice(0, nq * 40));
 const K = 10;
-const engine = await loadEngine();
+const engine = await loadEngine({ threads: 1 }); // one thread, as the peers
 const mb = () => engine.runtime.memory.buffer.byteLength / 1048576;
 const memStart = mb();
 console.error(`ann_bench.mjs: wasm build of ${n} x ${dim} (M ${M}, ef_construction ${efc})`);

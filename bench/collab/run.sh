@@ -22,7 +22,7 @@ rows=()
 for spec in "mf:mf" "neumf:neumf" "fm:fm $ctr" "ffm:ffm $ctr" "deepfm:deepfm $ctr"; do
   key=${spec%%:*}; args=${spec#*:}
   echo "bench/collab: $key" >&2
-  n=$(eps build/wasmrec $args); w=$(eps "node wasm/cli.mjs" $args)
+  n=$(eps build/wasmrec $args --threads 1); w=$(eps "node wasm/cli.mjs" $args --threads 1) # one thread, as the peer
   rows+=("\"$key\":{\"native\":$n,\"wasm\":$w}")
 done
 torch=null torch_dense=null

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { loadEngine } from '../../wasm/wasmrec.mjs';
 
 const [dataPath, queryPath, name, topPath] = process.argv.slice(2);
-const engine = await loadEngine();
+const engine = await loadEngine({ threads: 1 }); // one thread, as the peers
 const memory = () => engine.runtime.memory.buffer.byteLength / 1048576;
 const atStart = memory();
 const data = engine.dataset(readFileSync(dataPath), { format: 'csv', source: dataPath });

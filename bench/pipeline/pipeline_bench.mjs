@@ -20,7 +20,7 @@ const settings = settingsArg.split(',').map((tok) => {
     const [index, ef = '200', p = String(passes)] = tok.split(':');
     return { index, ef: Number(ef), passes: Math.min(Number(p), passes), v: [0, 1].map(() => ({ p50: [], p99: [], c50: [], c99: [] })), best: [] };
 });
-const engine = await loadEngine();
+const engine = await loadEngine({ threads: 1 }); // one thread, as the peers
 const mb = () => engine.runtime.memory.buffer.byteLength / 1048576;
 const atStart = mb();
 const bytes = readFileSync(modelPath);
