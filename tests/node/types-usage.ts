@@ -8,6 +8,9 @@ import { createRecommender, type FineTuneReport } from 'wasmrec/personal';
 
 export async function inThread(): Promise<Recommendation[]> {
     const engine = await loadEngine({ wasmUrl: new URL('../../wasm/wasmrec.wasm', import.meta.url) });
+    const threaded = await loadEngine({ threads: 'auto' });
+    const where: string = `${threaded.threads} threads, ${threaded.build === 'threads' ? 'threaded' : 'single-thread'} module`;
+    console.log(where, (await loadEngine({ threads: 2 })).threads);
     const data = engine.dataset(engine.generate({ sessions: 100, items: 50, seed: 1n }), { format: 'csv', skipBad: false });
     const model = engine.model('itemknn', { neighbors: 50, seed: 3 }).set('lambda', 10);
     model.fit(data);
@@ -51,7 +54,9 @@ export async function inThread(): Promise<Recommendation[]> {
 }
 
 export async function inWorker(): Promise<void> {
-    const engine = await createWorkerEngine({ wasmUrl: '/wasm/wasmrec.wasm' });
+    const engine = await createWorkerEngine({ wasmUrl: '/wasm/wasmrec.wasm', threads: 2 });
+    const n: number = engine.threads;
+    console.log(n, engine.build);
     const data = await engine.dataset(await engine.generate({ sessions: 100 }));
     const model = await engine.model('gru4rec', { dim: 16 });
     const ac = new AbortController();
