@@ -233,7 +233,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     int rep = s->repeat >= 0 && hist, rep_off[4097];
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
     if (rep && n_sample == 0) { /* the full softmax: item i is column i - 1 */
-        size_t need = 1; /* the compaction below writes one past the last column it keeps */
+        size_t need = 1;
         for (int a = 0; a < A; a++) need += (size_t)hist_len[act[a]];
         if (need > s->rep_cap) {
             int32_t *grown = wr__realloc_array(s->rep_cols, need, sizeof(int32_t));
@@ -247,8 +247,15 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
             const int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
             const int32_t *mark = s->seen.mark + 1;
             int32_t *cols = s->rep_cols;
-            int n = rep_off[a];
-            for (int j = 0; j < N; j++) cols[n] = j, n += mark[j] == id; /* branch-free: marks are sparse */
+            int n = rep_off[a], j = 0;
+            /* 32 columns at a time into a bit mask, then only its set bits (marks are sparse) */
+            for (; j + 32 <= N; j += 32) {
+                uint32_t bits = 0;
+                for (int t = 0; t < 32; t++) bits |= (uint32_t)(mark[j + t] == id) << t;
+                for (; bits; bits &= bits - 1) cols[n++] = j + __builtin_ctz(bits);
+            }
+            for (; j < N; j++)
+                if (mark[j] == id) cols[n++] = j;
             rep_off[a + 1] = n;
             float *row = s->logits + (size_t)a * N;
             for (int k = rep_off[a]; k < n; k++) row[s->rep_cols[k]] += rb;
