@@ -75,7 +75,6 @@ typedef struct {
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
-
 /* Marks the items of a history (0-based) in s->seen; returns the set's id. */
 static int mark_history(gru_state *s, const int32_t *hist, int len) {
     int id = wr__marks_next(&s->seen);
@@ -233,7 +232,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     int rep = s->repeat >= 0 && hist, rep_off[4097];
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
     if (rep && n_sample == 0) { /* the full softmax: item i is column i - 1 */
-        size_t need = 1;
+        size_t need = 1; /* never a zero-byte allocation, which may return NULL */
         for (int a = 0; a < A; a++) need += (size_t)hist_len[act[a]];
         if (need > s->rep_cap) {
             int32_t *grown = wr__realloc_array(s->rep_cols, need, sizeof(int32_t));
