@@ -71,6 +71,7 @@ typedef struct {
     int n_rows;
     int32_t *rep_cols;       /* the full softmax: each lane's distinct history columns, ascending */
     size_t rep_cap;
+    uint32_t *rep_bits;      /* (V / 32 + 1) one lane's history as a bit set over the columns */
 } gru_state;
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
@@ -113,7 +114,7 @@ static void gru_free(wr_model *m) {
     if (s->lanes_ready) wr__lanes_free(&s->lanes);
     void *bufs[] = {s->h, s->inp, s->tgt, s->reset, s->ids, s->pos, s->x, s->hp, s->hn, s->gi, s->gh, s->gates, s->dh, s->dgi,
                     s->dx, s->dgh, s->hd, s->dhd, s->mask_e, s->mask_h, s->cand, s->oc, s->doc, s->logits, s->dlogits, s->w,
-                    s->touched, s->rows, s->rep_cols};
+                    s->touched, s->rows, s->rep_cols, s->rep_bits};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     wr__marks_free(&s->seen);
     free(s);
@@ -239,22 +240,22 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
             if (!grown) return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
             s->rep_cols = grown, s->rep_cap = need;
         }
+        if (!s->rep_bits && !(s->rep_bits = wr__calloc((size_t)N / 32 + 1, sizeof(uint32_t))))
+            return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
         /* each lane's distinct history columns, ascending: the bias goes on each once, and its
-         * gradient below adds them in the order a scan of the row would */
+         * gradient below adds them in the order a scan of the row would. The history goes into a
+         * bit set, whose words are read in order (N / 32 of them) and cleared again. */
+        uint32_t *bits = s->rep_bits;
         rep_off[0] = 0;
         for (int a = 0; a < A; a++) {
-            const int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
-            const int32_t *mark = s->seen.mark + 1;
+            const int32_t *h = hist[act[a]];
+            const int len = hist_len[act[a]];
             int32_t *cols = s->rep_cols;
-            int n = rep_off[a], j = 0;
-            /* 32 columns at a time into a bit mask, then only its set bits (marks are sparse) */
-            for (; j + 32 <= N; j += 32) {
-                uint32_t bits = 0;
-                for (int t = 0; t < 32; t++) bits |= (uint32_t)(mark[j + t] == id) << t;
-                for (; bits; bits &= bits - 1) cols[n++] = j + __builtin_ctz(bits);
-            }
-            for (; j < N; j++)
-                if (mark[j] == id) cols[n++] = j;
+            int n = rep_off[a];
+            for (int t = 0; t < len; t++) bits[h[t] >> 5] |= 1u << (h[t] & 31);
+            for (int w = 0; w <= (N - 1) >> 5; w++)
+                for (uint32_t b = bits[w]; b; b &= b - 1) cols[n++] = (w << 5) + __builtin_ctz(b);
+            for (int t = 0; t < len; t++) bits[h[t] >> 5] = 0;
             rep_off[a + 1] = n;
             float *row = s->logits + (size_t)a * N;
             for (int k = rep_off[a]; k < n; k++) row[s->rep_cols[k]] += rb;
