@@ -69,7 +69,7 @@ double wr_ctx_memory_mb(const wr_ctx *ctx);
 int wr_threads_set(int n);
 int wr_threads(void);
 /* wasm: a helper's loop, called once in each worker instance by the binding; never returns. */
-void wr_thread_main(int id);
+void wr_thread_main(void);
 /* A static description of a status code. */
 const char *wr_status_str(int status);
 /* The engine's version string, e.g. "0.1.0". */

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { coreCount, threadsSupported } from './threads.mjs';
+import { autoThreads, threadsSupported } from './threads.mjs';
 import { instantiate } from './wasmrec.mjs';
 
 const nodeHost = {
@@ -47,7 +47,7 @@ function reason(e) {
 async function threadsWanted(args) {
     const i = args.lastIndexOf('--threads');
     const v = i >= 0 ? args[i + 1] : 'auto';
-    if (v === 'auto') return Math.min(await coreCount(), 8);
+    if (v === 'auto') return autoThreads();
     return /^[0-9]+$/.test(v ?? '') && +v >= 1 && +v <= 64 ? +v : 1; // anything else: the C side says what is wrong
 }
 

@@ -5,7 +5,7 @@
 const IS_NODE = typeof process === 'object' && process !== null && !!process.versions?.node &&
     typeof self === 'undefined';
 
-function start({ module, memory, stackTop, id }, post) {
+function start({ module, memory, stackTop }, post) {
     const imports = { env: { memory, emscripten_notify_memory_growth() {} } };
     // a helper only computes; the host hooks (print, files, clock) are the calling thread's
     for (const imp of WebAssembly.Module.imports(module)) {
@@ -16,8 +16,8 @@ function start({ module, memory, stackTop, id }, post) {
     }
     const { exports } = new WebAssembly.Instance(module, imports);
     exports.stackRestore(stackTop);
-    post({ ready: id });
-    exports.wr_thread_main(id);
+    post({ ready: true });
+    exports.wr_thread_main();
 }
 
 if (IS_NODE) {

@@ -14,13 +14,14 @@ export function threadsSupported() {
     return IS_NODE || (globalThis.crossOriginIsolated === true && typeof Worker !== 'undefined');
 }
 
-/** The number of cores this runtime reports (1 if it does not say). */
-export async function coreCount() {
+/** What threads: 'auto' means: the cores this runtime reports (1 if it does not say), at most 8. */
+export async function autoThreads() {
+    let cores = globalThis.navigator?.hardwareConcurrency || 1;
     if (IS_NODE) {
         const os = await import('node:os');
-        return os.availableParallelism ? os.availableParallelism() : os.cpus().length;
+        cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length;
     }
-    return globalThis.navigator?.hardwareConcurrency || 1;
+    return Math.min(cores, 8);
 }
 
 async function spawn() {
@@ -55,12 +56,12 @@ export async function startThreads(rt, module, memory, n) {
     const terminate = () => { for (const h of helpers) h.terminate(); helpers.length = 0; };
     try {
         const ready = [];
-        for (let id = 1; id < n; id++) {
+        for (let i = 1; i < n; i++) {
             const h = await spawn();
             helpers.push(h);
             ready.push(new Promise((ok, fail) => h.onReady(ok, fail)));
             const stack = rt.malloc(STACK_BYTES); // kept for the helper's lifetime
-            h.post({ module, memory, stackTop: (stack + STACK_BYTES) & ~15, id });
+            h.post({ module, memory, stackTop: (stack + STACK_BYTES) & ~15 });
         }
         let timer;
         const late = new Promise((_, fail) => {

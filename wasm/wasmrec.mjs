@@ -21,7 +21,7 @@
 //   command line (cli.mjs) uses it with file hooks.
 
 import { bool, checkOptions, checkSignal, itemIds, nonNegInt, posInt, seed64, seenMode, show, str } from './check.mjs';
-import { coreCount, startThreads, threadsSupported } from './threads.mjs';
+import { autoThreads, startThreads, threadsSupported } from './threads.mjs';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -300,7 +300,7 @@ export async function loadEngine(opts) {
     if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
         throw new TypeError(`threads must be 'auto' or an integer from 1 to 64, got ${show(threads)}`);
     }
-    const want = threads === 'auto' ? Math.min(await coreCount(), 8) : threads;
+    const want = threads === 'auto' ? await autoThreads() : threads;
     // Without a module of its own choosing, the threaded one where threads can run; else the
     // single-thread one. A given module is used as it is (wasmrec-mt.wasm imports its memory).
     let rt;

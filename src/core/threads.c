@@ -24,7 +24,6 @@
 #define WR_POOL 0
 #else
 #define WR_POOL 1
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #if defined(__linux__)
@@ -95,8 +94,7 @@ static void take_parts(uint32_t g) {
     }
 }
 
-void wr_thread_main(int id) {
-    (void)id;
+void wr_thread_main(void) {
     int seen = atomic_load(&pool.gen);
     atomic_fetch_add(&pool.registered, 1);
     for (;;) {
@@ -132,7 +130,7 @@ static void run_job(int parts) {
     }
 }
 #else
-void wr_thread_main(int id) { (void)id; }
+void wr_thread_main(void) {}
 #endif
 
 void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg) {
@@ -161,8 +159,9 @@ void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg)
 static pthread_t helpers[WR_MAX_THREADS];
 static int started; /* native helpers running */
 
-static void *helper_main(void *p) {
-    wr_thread_main((int)(intptr_t)p);
+static void *helper_main(void *unused) {
+    (void)unused;
+    wr_thread_main();
     return NULL;
 }
 
@@ -188,7 +187,7 @@ int wr_threads_set(int n) {
     if (started != n - 1) {
         stop_helpers();
         while (started < n - 1 &&
-               pthread_create(&helpers[started + 1], NULL, helper_main, (void *)(intptr_t)(started + 1)) == 0)
+               pthread_create(&helpers[started + 1], NULL, helper_main, NULL) == 0)
             started++;
         while (atomic_load(&pool.registered) < started) sched_yield();
     }

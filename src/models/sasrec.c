@@ -33,7 +33,7 @@
     {"dim", WR_PARAM_INT, 64, 1, 1024, NULL, "embedding size"},                                                     \
     {"blocks", WR_PARAM_INT, 2, 1, WR_MAX_BLOCKS, NULL, "Transformer blocks"},                                      \
     {"heads", WR_PARAM_INT, heads, 1, 16, NULL, "attention heads (dim must divide)"},                              \
-    {"max_len", WR_PARAM_INT, max_len, 2, 1024, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
+    {"max_len", WR_PARAM_INT, max_len, 2, WR_ATTENTION_MAX_T, NULL, "most recent items the model reads (BERT4Rec: the last slot is its mask)"}, \
     {"dropout", WR_PARAM_FLOAT, dropout, 0, 0.9, NULL, "dropout rate"},                                            \
     {"lr", WR_PARAM_FLOAT, 0.001, 1e-6, 1, NULL, "Adam learning rate"},                                             \
     {"weight_decay", WR_PARAM_FLOAT, weight_decay, 0, 1, NULL, "AdamW decay of the non-embedding weights"},        \

@@ -119,7 +119,7 @@ void wr_gru_backward(float *dxg, float *dW, float *db, float *dh0, float *scratc
  * past the sequence's length are not written). */
 void wr_attention_forward(float *out, float *att, const float *qkv, const int *off, int causal,
                           int B, int T, int C, int H);
-/* dqkv (N,3C) += the gradient through q, k and v. T <= WR_ATTENTION_MAX_T. */
+/* dqkv (N,3C) += the gradient through q, k and v. T <= WR_ATTENTION_MAX_T (max_len's bound). */
 #define WR_ATTENTION_MAX_T 1024
 void wr_attention_backward(float *dqkv, const float *dout, const float *qkv, const float *att,
                            const int *off, int causal, int B, int T, int C, int H);
