@@ -119,6 +119,9 @@ build/test/wasm/%.wasm: tests/c/%.c tests/c/check.h $(HDRS) $(WASMT_OBJ)
 	@mkdir -p $(dir $@)
 	$(EMCC) $(WASM_CFLAGS) -sSTANDALONE_WASM -sALLOW_MEMORY_GROWTH -sINITIAL_MEMORY=64MB $< $(WASMT_OBJ) -o $@
 
+# Headers a test includes beyond check.h (generated data): a change rebuilds that test.
+build/test/asan/test_torch_fixtures build/test/wasm/test_torch_fixtures.wasm: tests/fixtures/torch/fixtures.h
+
 test-c: $(TESTS:%=build/test/asan/%) $(TESTS:%=build/test/wasm/%.wasm)
 	@fail=0; for t in $(TESTS); do \
 	  build/test/asan/$$t || { echo "FAILED native: $$t"; fail=1; }; \
