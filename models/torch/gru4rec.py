@@ -81,12 +81,15 @@ class GRU4Rec(nn.Module):
             out.append(self.logits(h, seen)[0])
         return torch.stack(out)
 
-    def step_loss(self, inp, tgt, h, hists, train=False, seen=None):
-        """wr__gru4rec_loss_grad with the full softmax (n_sample 0 or >= V): lanes with tgt > 0,
-        inputs inp (B) and targets tgt (B) 1-based, h (B, C) the states before the step, hists[b]
-        lane b's sequence so far (0-based, its input included: the repeat bias's history), or
-        instead seen (B, V) bool, those histories as marks. Mean CE (or BPR-max with
-        loss=bpr-max) over the active lanes, and their new states."""
+    def step_loss(self, inp, tgt, h, hists, train=False, seen=None, negatives=None):
+        """wr__gru4rec_loss_grad: lanes with tgt > 0, inputs inp (B) and targets tgt (B) 1-based, h
+        (B, C) the states before the step, hists[b] lane b's sequence so far (0-based, its input
+        included: the repeat bias's history), or instead seen (B, V) bool, those histories as marks.
+        negatives None: the full softmax (n_sample 0 or >= V), a lane's target column its item.
+        Otherwise (n_sample < V) the columns are the active lanes' targets, in lane order, then the
+        shared negatives (1-based, as drawn: a negative equal to a target stays a negative), and a
+        lane's target column is its own. Mean CE (or BPR-max with loss=bpr-max) over the active
+        lanes, and their new states."""
         act = (tgt > 0).nonzero()[:, 0]
         x = F.dropout(self.item_emb(inp[act]), float(self.params["dropout_embed"]), train)
         hn = self.gru(x[:, None, :], h[act][None])[1][0]
@@ -98,8 +101,15 @@ class GRU4Rec(nn.Module):
             for a, b in enumerate(act.tolist()):
                 if hists[b]:
                     seen[a, torch.as_tensor(list(hists[b]), dtype=torch.long)] = True
-        z = self.logits(hd, seen)
-        y = tgt[act] - 1
+        if negatives is None:
+            z = self.logits(hd, seen)
+            y = tgt[act] - 1
+        else:
+            cand = torch.cat([tgt[act], torch.as_tensor(negatives, dtype=torch.long)])
+            z = hd @ self.out[cand].T + self.out_bias[cand]
+            if self.repeat_bias is not None:
+                z = z + self.repeat_bias * seen[:, cand - 1].to(z.dtype)
+            y = torch.arange(len(act))
         if self.params["loss"] == "bpr-max":
             return bpr_max(z, y, float(self.params["bpreg"])), hn
         return F.cross_entropy(z, y), hn

@@ -7,7 +7,10 @@ Per fixture NAME, in tests/fixtures/torch/:
   NAME.safetensors       the weights, a model file in our format (wr_model_load reads it)
   NAME.grad.safetensors  the same file with each weight replaced by d loss / d weight
   NAME.case.safetensors  the queries (query_user, query_len, query_items), the expected scores
-                         (scores, Q x V), the batch (per family: inp/tgt, users/items/negs, ...),
+                         (scores, Q x V), the batch (per family: inp/tgt, users/items/negs, ...;
+                         the sampled losses, sasrec_bce and gru4rec*_sampled: "drawn", the
+                         negatives our sampler draws with our generator seeded by "rng_seed",
+                         reproduced here by wrdata.Sampler/Rng),
                          and in __metadata__ the training data ("train", "format": the events
                          the C test trains on to get the training state, in the same item and user
                          order; "users_side"/"items_side": the side tables of the *_features
@@ -34,6 +37,7 @@ import ncf  # noqa: E402
 import safetensors  # noqa: E402
 import sasrec  # noqa: E402
 import twotower  # noqa: E402
+import wrdata  # noqa: E402
 import wrfile  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-6  # |ours - ref| <= RTOL |ref| + ATOL max|ref| (per tensor), what the C test checks
@@ -89,9 +93,11 @@ def sets_of(params):
     return "".join(f"{k}={v}\n" for k, v in params.items())
 
 
-def write_fixture(out, name, family, module, items, users, seqs, sets, queries, batch, loss, counts, fmt="seq", side=None):
+def write_fixture(out, name, family, module, items, users, seqs, sets, queries, batch, loss, counts, fmt="seq", side=None,
+                  extra=None):
     """queries: list of (user, history); batch: {tensor name: tensor} for the case file; side:
-    {"users_side": csv text, "items_side": csv text} (the feature models' side tables)."""
+    {"users_side": csv text, "items_side": csv text} (the feature models' side tables); extra:
+    more metadata (the sampled losses' "rng_seed" and "sample_alpha")."""
     module = module.double()
     with torch.no_grad():
         scores = module.score([list(h) for _, h in queries], [u for u, _ in queries])
@@ -112,7 +118,7 @@ def write_fixture(out, name, family, module, items, users, seqs, sets, queries, 
             "scores": scores.float()}
     case.update(batch)
     meta = {"family": family, "train": seq_text(seqs), "format": fmt, "sets": sets_of(sets), "loss": f"{loss:.17g}",
-            "rtol": f"{RTOL:g}", "atol": f"{ATOL:g}", "made_by": "models/torch/make_fixtures.py", **(side or {})}
+            "rtol": f"{RTOL:g}", "atol": f"{ATOL:g}", "made_by": "models/torch/make_fixtures.py", **(side or {}), **(extra or {})}
     files = {f"{name}.safetensors": wrfile.dumps(mfile), f"{name}.grad.safetensors": wrfile.dumps(grad),
              f"{name}.case.safetensors": safetensors.dumps(case, meta)}
     for fn, data in files.items():
@@ -135,12 +141,27 @@ SEQS = {"u1": ["a", "b", "c", "d", "b"], "u2": ["e", "f", "a", "g"], "u3": ["h",
 HISTS = [[], [3], [0, 1, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 2, 2], [4, 4, 9]]
 
 
-def fx_sasrec(out, gen, family="sasrec"):
+def draws(seqs, items, alpha, seed, n):
+    """n items (1-based) drawn as our engine draws negatives: wr_sampler over the training events
+    (popularity^alpha) with our xoshiro256** seeded by seed (wrdata.Sampler, wrdata.Rng: the same
+    bits as src/models/batch.c and src/core/rng.c). The C test seeds the model's generator with
+    seed, so it draws these same items, and checks them against its own sampler."""
+    train = [[items.index(i) for i in its] for its in seqs.values()]
+    sampler, rng = wrdata.Sampler(train, len(items), alpha), wrdata.Rng(seed)
+    return torch.tensor([sampler.draw(rng) for _ in range(n)])
+
+
+SAMPLED_SEED = 4242
+
+
+def fx_sasrec(out, gen, family="sasrec", loss_name="ce"):
     users, items = vocab(SEQS)
     V = len(items)
     sets = {"dim": 8, "blocks": 2, "heads": 2, "max_len": 5, "batch": 3, "repeat_bias": 1}
     if family == "bert4rec":
         sets["unscaled_embeddings"] = 1
+    if loss_name == "bce":
+        sets.update(loss="bce", negatives=2)  # sample_alpha -1: BCE's own, uniform
     m = randomise(sasrec.SASRec(V, sets, family), gen).double()
     M = V + 1  # the mask token
     if family == "sasrec":  # left-padded windows, targets one step ahead (1-based, 0 = none)
@@ -150,31 +171,47 @@ def fx_sasrec(out, gen, family="sasrec"):
         inp = [[0, 0, 3, M, 1], [1, M, 3, 4, M], [0, 0, 0, 7, M]]
         tgt = [[0, 0, 0, 5, 0], [0, 2, 0, 0, 6], [0, 0, 0, 0, 8]]
     inp, tgt = torch.tensor(inp), torch.tensor(tgt)
-    loss = backward(m, m.loss(inp, tgt))
+    batch, extra, negs = {"batch_inp": inp.int(), "batch_tgt": tgt.int()}, None, None
+    if loss_name == "bce":  # K negatives per target position, positions in row-major order (our packing)
+        K, P = int(m.params["negatives"]), int((tgt > 0).sum())
+        alpha = 0.0  # sample_alpha -1 means uniform for bce
+        negs = draws(SEQS, items, alpha, SAMPLED_SEED, P * K).reshape(P, K)
+        batch["drawn"] = negs.reshape(-1).int()
+        extra = {"rng_seed": str(SAMPLED_SEED), "sample_alpha": f"{alpha:g}"}
+    loss = backward(m, m.loss(inp, tgt, False, negs))
     queries = [(-1, h) for h in HISTS]
-    batch = {"batch_inp": inp.int(), "batch_tgt": tgt.int()}
-    return write_fixture(out, family, family, m, items, [], SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
+    name = family if loss_name == "ce" else f"{family}_{loss_name}"
+    return write_fixture(out, name, family, m, items, [], SEQS, sets, queries, batch, loss, counts_of(SEQS, items), extra=extra)
 
 
-def fx_gru4rec(out, gen, loss_name="ce"):
+def fx_gru4rec(out, gen, loss_name="ce", n_sample=0):
+    """n_sample 0: the full softmax; n_sample < V: the sampled softmax (the batch's targets and
+    n_sample shared negatives drawn from popularity^0.75, our default, with our generator)."""
     users, items = vocab(SEQS)
     V = len(items)
-    sets = {"dim": 6, "batch": 3, "n_sample": 0, "dropout_embed": 0, "dropout_hidden": 0, "repeat_bias": 1, "loss": loss_name}
+    sets = {"dim": 6, "batch": 3, "n_sample": n_sample, "dropout_embed": 0, "dropout_hidden": 0, "repeat_bias": 1, "loss": loss_name}
     m = randomise(gru4rec.GRU4Rec(V, sets), gen).double()
     inp, tgt = torch.tensor([1, 4, 2]), torch.tensor([2, 0, 5])  # the middle lane is idle
     h = 0.5 * torch.randn(3, 6, generator=gen, dtype=torch.float64)
     h = h.float().double()
     hists = [[4, 0], [], [2, 1]]  # each lane's sequence so far, its input (0-based) last
-    l, _ = m.step_loss(inp, tgt, h, hists)
+    negs, extra = None, None
+    if n_sample:
+        alpha = float(m.params["sample_alpha"])
+        negs = draws(SEQS, items, alpha, SAMPLED_SEED, n_sample)
+        extra = {"rng_seed": str(SAMPLED_SEED), "sample_alpha": f"{alpha:g}"}
+    l, _ = m.step_loss(inp, tgt, h, hists, negatives=negs)
     loss = backward(m, l)
     starts = [0]
     for x in hists:
         starts.append(starts[-1] + len(x))
     batch = {"inp": inp.int(), "tgt": tgt.int(), "h": h.float(), "hist_start": torch.tensor(starts, dtype=torch.int32),
              "hist_items": torch.tensor([i for x in hists for i in x], dtype=torch.int32)}
+    if negs is not None:
+        batch["drawn"] = negs.int()
     queries = [(-1, q) for q in HISTS]
-    name = "gru4rec" if loss_name == "ce" else "gru4rec_bprmax"
-    return write_fixture(out, name, "gru4rec", m, items, [], SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
+    name = "gru4rec" + ("" if loss_name == "ce" else "_bprmax") + ("_sampled" if n_sample else "")
+    return write_fixture(out, name, "gru4rec", m, items, [], SEQS, sets, queries, batch, loss, counts_of(SEQS, items), extra=extra)
 
 
 def fx_mf(out, gen):
@@ -340,6 +377,8 @@ def main():
     import tempfile
     with tempfile.TemporaryDirectory() as work:
         names += [fx_features(a.out, gen, f, a.cli, work) for f in ("fm", "ffm", "deepfm", "twotower")]
+    # the sampled losses last, so the fixtures above keep their random weights
+    names += [fx_sasrec(a.out, gen, "sasrec", "bce"), fx_gru4rec(a.out, gen, "ce", 4), fx_gru4rec(a.out, gen, "bpr-max", 4)]
     c_header(a.out, names)
     print(f"wrote {len(names)} fixtures and fixtures.h to {a.out}", file=sys.stderr)
 

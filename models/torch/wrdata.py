@@ -9,6 +9,7 @@ events repeat an item already in that user's history)."""
 import csv
 import io
 import math
+import struct
 
 import torch
 
@@ -145,6 +146,88 @@ class Rng:
                 m = (self.u64() >> 32) * n
                 low = m & 0xFFFFFFFF
         return m >> 32
+
+
+def f32(x):
+    """x rounded to float32 (round to nearest even, as a C cast). One +, -, * or / of two float32
+    values in double and then rounded is the float32 result (53 >= 2 x 24 + 2 bits)."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+def wr_log(x):
+    """wr__log (src/core/rng.c): libm-free log in double, the same operations in the same order."""
+    m, e = math.frexp(x)
+    if m < 0.70710678118654752:
+        m *= 2.0
+        e -= 1
+    t = (m - 1.0) / (m + 1.0)
+    t2, term, s = t * t, t, 0.0
+    for k in range(1, 40, 2):
+        s += term / k
+        term *= t2
+    return 2.0 * s + e * 0.69314718055994530942
+
+
+_EXP = dict(lo=f32(-104.0), hi=f32(89.0), log2e=f32(1.44269504088896341), magic=f32(12582912.0), ln2_hi=f32(0.693359375),
+            ln2_lo=f32(-2.12194440e-4), p=[f32(c) for c in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
+                                                            1.6666665459e-1, 5.0000001201e-1)])
+
+
+def wr_expf(x):
+    """wr_expf (src/kernels/kernels.c) in float32 steps: the same bits."""
+    c = _EXP
+    x = f32(x)
+    x = c["lo"] if x < c["lo"] else x
+    x = c["hi"] if c["hi"] < x else x
+    t = f32(f32(x * c["log2e"]) + c["magic"])
+    n = int(t - c["magic"])  # t - magic is exact: an integer
+    nf = f32(t - c["magic"])
+    r = f32(x - f32(nf * c["ln2_hi"]))
+    r = f32(r - f32(nf * c["ln2_lo"]))
+    p = c["p"][0]
+    for k in c["p"][1:]:
+        p = f32(f32(p * r) + k)
+    p = f32(f32(p * f32(r * r)) + r)
+    p = f32(p + 1.0)
+    n1 = n >> 1  # C's ~(~n >> 1) for n < 0 is floor division by 2, as Python's >>
+    n2 = n - n1
+    return f32(f32(p * 2.0 ** n1) * 2.0 ** n2)
+
+
+class Sampler:
+    """wr_sampler (src/models/batch.c): items (1-based) drawn from popularity^alpha (alpha 0:
+    uniform) of the training sequences, with our float32 cumulative table and guide table, so that
+    Rng(seed) draws the same items as our engine's generator in the same state."""
+
+    def __init__(self, seqs, n_items, alpha):
+        V, pop = n_items, [0.0] * n_items
+        for s in seqs:
+            for i in s:
+                pop[i] += 1.0
+        total, cum = 0.0, []
+        for i in range(V):
+            total += 1.0 if alpha == 0 else (wr_expf(f32(alpha * wr_log(pop[i]))) if pop[i] > 0 else 0.0)
+            cum.append(f32(total))
+        self.cum = [f32(c / total) if total > 0 else f32(f32(i + 1) / V) for i, c in enumerate(cum)]
+        self.V, self.guide, i = V, [], 0
+        for j in range(V):
+            while i < V - 1 and self.cum[i] <= j / V:
+                i += 1
+            self.guide.append(i)
+
+    def draw(self, rng):
+        u = f32((rng.u64() >> 40) * (1.0 / 16777216.0))
+        j = int(u * self.V)
+        i = self.guide[j if j < self.V else self.V - 1]
+        while i > 0 and self.cum[i - 1] > u:
+            i -= 1
+        while i < self.V - 1 and self.cum[i] <= u:
+            i += 1
+        return i + 1
+
+    def prob(self, item):
+        i = item - 1
+        return f32(self.cum[i] - (self.cum[i - 1] if i > 0 else 0.0))
 
 
 class Metrics:

@@ -4,7 +4,8 @@
  * fixture's queries as the twin did; and for one training batch, a model trained to the same
  * state on the fixture's events (wr_train_begin), given the same weights, gives the twin's loss
  * and the gradient of every weight through the family's loss/gradient entry point (the
- * *_features fixtures with side tables: feature rows, ffm's fields, deepfm's field means). The
+ * *_features fixtures with side tables: feature rows, ffm's fields, deepfm's field means; the
+ * sampled losses with the fixture's negatives, drawn by the model's generator from a seed). The
  * references are float64 from the float32 weights; the tolerance is |ours - ref| <=
  * rtol |ref| + atol max|ref| over the tensor (the case file's rtol 1e-4, atol 1e-6). Torch is not
  * needed: the fixtures are committed. */
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/models/batch.h"
 #include "../../src/models/model.h"
 #include "../fixtures/torch/fixtures.h"
 #include "check.h"
@@ -103,6 +105,33 @@ static void run(const torch_fixture *fx) {
     CHECK(t->n_params == m->n_params && g->n_params == m->n_params);
     if (t->n_params != m->n_params) goto done;
     memcpy(t->params, m->params, m->n_params * sizeof(float));
+    /* the sampled losses (SASRec BCE, GRU4Rec's sampled softmax) draw their negatives from the
+     * model's generator: seeded as the fixture says, it draws the fixture's items, which the
+     * fixture's script took from a Python copy of our sampler (models/torch/wrdata.py); checked
+     * here against our own sampler before the loss is */
+    const char *seed = wr__st_meta(&c, "rng_seed");
+    int64_t n_drawn = 0;
+    int32_t *drawn = seed ? tensor(&c, "drawn", &n_drawn) : NULL;
+    if (seed) {
+        uint64_t s0 = strtoull(seed, NULL, 10);
+        wr_seqs sq;
+        int32_t *len = NULL;
+        wr_sampler sm;
+        wr_rng r;
+        CHECK(drawn != NULL && n_drawn > 0);
+        CHECK(wr__seqs_from_data(d, 0, &sq, &len) == 0);
+        CHECK(wr__sampler_init(&sm, &sq, atof(wr__st_meta(&c, "sample_alpha"))) == 0);
+        wr__rng_seed(&r, s0);
+        int same = 0;
+        for (int64_t k = 0; drawn && k < n_drawn; k++) same += wr__sampler_draw(&sm, &r) == drawn[k];
+        CHECK(same == n_drawn);
+        printf("%-17s %d of %d negatives drawn as the fixture's (seed %s, alpha %s)\n", fx->name, same, (int)n_drawn, seed,
+               wr__st_meta(&c, "sample_alpha"));
+        wr__sampler_free(&sm);
+        wr_free(len);
+        wr__rng_seed(&t->rng, s0);
+    }
+    free(drawn);
     const float *grad = NULL;
     double loss = NAN;
     int64_t n;
@@ -160,7 +189,7 @@ done:
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     for (int i = 0; i < N_TORCH_FIXTURES; i++) run(&torch_fixtures[i]);
-    CHECK(N_TORCH_FIXTURES >= 17);
+    CHECK(N_TORCH_FIXTURES >= 20);
     wr_ctx_free(ctx);
     TEST_END("torch_fixtures");
 }
