@@ -120,13 +120,64 @@ class FM(nn.Module):
             y = y + h[:, 0]
         return y
 
+    def ids_only(self):
+        """No side features: a known user's pair is the two features [u, U + i] (fields 0 and 1)."""
+        return int(self.params["ids"]) != 0 and int(self.user_csr[0][-1]) == 0 and int(self.item_csr[0][-1]) == 0
+
+    def forward_ids(self, u, i):
+        """y (n) for pairs of known users u (n) and items i (n) when ids_only(): forward_pairs's
+        numbers, batched (what train.py trains and scores with)."""
+        a, b = u, self.U + i
+        w = self.weight.weight[:, 0]
+        y = self.bias[0] + w[a] + w[b]
+        if self.factors is None:
+            return y
+        va, vb = self.factors.weight[a], self.factors.weight[b]
+        if self.family == "ffm":  # <v_{u, field of i}, v_{i, field of u}>
+            K = self.K
+            return y + (va.reshape(-1, self.NF, K)[:, 1] * vb.reshape(-1, self.NF, K)[:, 0]).sum(-1)
+        y = y + (va * vb).sum(-1)  # fm's 1/2 (|v_u + v_i|^2 - |v_u|^2 - |v_i|^2)
+        if self.deep is not None:  # each field's mean factor: the user's, the item's
+            h = torch.cat([va, vb] + [torch.zeros_like(va)] * (self.NF - 2), -1)
+            for l, lin in enumerate(self.deep):
+                h = lin(h)
+                if l < len(self.deep) - 1:
+                    h = F.relu(h)
+            y = y + h[:, 0]
+        return y
+
     def score(self, histories, users):
+        if self.ids_only():
+            items = torch.arange(self.V)
+            return torch.stack([self.forward_ids(torch.full((self.V,), u, dtype=torch.long), items) if u >= 0 else
+                                self.forward_pairs([(u, i) for i in range(self.V)]) for u in users])
         return torch.stack([self.forward_pairs([(u, i) for i in range(self.V)]) for u in users])
+
+    def loss_ids(self, users, items, y=None, negs=None):
+        """loss() when ids_only(), batched: the same sums."""
+        mse = self.params["loss"] == "mse"
+        nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
+        t1 = y.to(self.bias.dtype) if y is not None else torch.ones(len(users), dtype=self.bias.dtype)
+        u = torch.cat([users[:, None], users[:, None].expand(-1, nn_)], 1).reshape(-1)
+        i = torch.cat([items[:, None], negs[:, :nn_]], 1).reshape(-1) if nn_ else items
+        t = torch.cat([t1[:, None], torch.zeros(len(users), nn_, dtype=t1.dtype)], 1).reshape(-1)
+        out = self.forward_ids(u, i)
+        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
+        loss = total / len(users)
+        reg = float(self.params["reg"])
+        if reg > 0:
+            rows = torch.unique(torch.cat([u, self.U + i]))
+            loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
+            if self.factors is not None:
+                loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
+        return loss
 
     def loss(self, users, items, y=None, negs=None):
         """wr__fm_loss_grad: every event (target y, or 1 without labels) and its negatives (n_neg
         per event without labels, label_neg with them; target 0): bce on the logits or mse, summed
         and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used."""
+        if self.ids_only():
+            return self.loss_ids(users, items, y, negs)
         mse = self.params["loss"] == "mse"
         nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
         pairs, target = [], []

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Trains a SASRec, BERT4Rec or GRU4Rec twin (models/torch/sasrec.py, gru4rec.py) in PyTorch and writes a model file our
-engine loads (CLI, binding, page), with the report our `train --eval loo --json` prints.
+"""Trains a twin of one of our trainable models (models/torch/*.py) in PyTorch and writes a model
+file our engine loads (CLI, binding, page), with the report our `train --eval loo --json` prints.
 
-  /usr/bin/python3 models/torch/train.py --model sasrec --data FILE --format seq|csv|movielens|auto
+  /usr/bin/python3 models/torch/train.py --model sasrec|bert4rec|gru4rec|mf|gmf|mlp|neumf|lr|fm|ffm|deepfm
+      --data FILE --format seq|csv|movielens|auto
       [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
       [--out MODEL.safetensors] [--json] [--threads N]
-  torchrun --nproc_per_node N models/torch/train.py ...   (data-parallel: DDP over gloo, or NCCL
-      with --backend nccl on GPUs; rank 0 validates, writes the file and prints the report;
-      Debian 12's torch 1.13 needs models/torch/torchrun.py in torchrun's place, see there)
+  torchrun --nproc_per_node N models/torch/train.py ...   (sasrec, bert4rec: data-parallel, DDP over
+      gloo, or NCCL with --backend nccl on GPUs; rank 0 validates, writes the file and prints the
+      report; Debian 12's torch 1.13 needs models/torch/torchrun.py in torchrun's place, see there)
 
 What it does as ours does (src/models/sasrec.c, train.c): our settings and defaults (--set takes
 our names), our initialisation, training windows cut from each sequence's end (max_len positions
@@ -17,9 +18,13 @@ repeat bias), the repeat bias started at our wr__repeat_bias_init, early stoppin
 NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-one-out
 evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
 GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, the full
-softmax or BPR-max, Adagrad; in one process. What differs: the random streams (shuffling,
-dropout masks, BERT4Rec's masking), and under torchrun each of the N processes takes batch / N
-windows of a step (the global batch stays batch). Only --eval loo."""
+softmax or BPR-max, Adagrad; in one process. mf (bpr, bce, mse), gmf/mlp/neumf and
+lr/fm/ffm/deepfm on the user and item ids as src/models/mf.c, ncf.c, fm.c (event_trainer below):
+shuffled mini-batches of training events, negatives the user never touched, lazy Adam; in one
+process. What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's
+masking), and under torchrun each of the N processes takes batch / N windows of a step (the
+global batch stays batch). Only --eval loo (no labels, no side features: those need our
+held-out-events split and the side tables, which wrdata.py does not read)."""
 import argparse
 import json
 import math
@@ -32,12 +37,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402
 
+import fm as fm_mod  # noqa: E402
 import gru4rec  # noqa: E402
+import mf as mf_mod  # noqa: E402
+import ncf  # noqa: E402
 import sasrec  # noqa: E402
 import twins  # noqa: E402
 import wrdata  # noqa: E402
 
-FAMILIES = ("sasrec", "bert4rec", "gru4rec")
+SEQUENCE = ("sasrec", "bert4rec", "gru4rec")
+EVENTS = ("mf", "gmf", "mlp", "neumf", "lr", "fm", "ffm", "deepfm")
+FAMILIES = SEQUENCE + EVENTS
 
 
 def typed(v):
@@ -243,6 +253,138 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd):
     return model, run_epoch, f"{len(order)} sequences in {B} lanes"
 
 
+class LazyAdam:
+    """wr_adamw as src/models/mf.c, ncf.c and fm.c step it (no weight decay): one step count for
+    every weight (the bias corrections 1 - b^t), each embedding table updated on the rows the step
+    used only (the others keep their weights and moments: lazy), the dense weights whole."""
+
+    def __init__(self, params, lr, b1=0.9, b2=0.999, eps=1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps = list(params), lr, b1, b2, eps
+        self.m = [torch.zeros_like(q) for q in self.params]
+        self.v = [torch.zeros_like(q) for q in self.params]
+        self.b1t = self.b2t = 1.0
+
+    @torch.no_grad()
+    def step(self, rows):
+        """rows: {parameter: LongTensor of its rows, or "skip"}; parameters not in it are dense."""
+        self.b1t *= self.b1
+        self.b2t *= self.b2
+        c1, c2 = 1.0 / (1.0 - self.b1t), 1.0 / (1.0 - self.b2t)
+        by_id = {id(k): v for k, v in rows.items()}
+        for q, m, v in zip(self.params, self.m, self.v):
+            r = by_id.get(id(q))
+            if q.grad is None or (isinstance(r, str) and r == "skip"):
+                continue
+            r = slice(None) if r is None else r
+            g = q.grad[r]
+            m[r] = self.b1 * m[r] + (1 - self.b1) * g
+            v[r] = self.b2 * v[r] + (1 - self.b2) * g * g
+            q[r] -= self.lr * ((m[r] * c1) / ((v[r] * c2).sqrt() + self.eps))
+
+
+class Negatives:
+    """wr__draw_negative (src/models/batch.c): items drawn from popularity^alpha of the training
+    events (alpha 0: uniform) that the user never touched in training, redrawn up to 10 times
+    (then the last draw stands). Drawn with torch's generator, not ours."""
+
+    def __init__(self, train, V, alpha, gen):
+        self.V, self.gen = V, gen
+        pop = torch.zeros(V, dtype=torch.float64)
+        for q in train:
+            for i in q:
+                pop[i] += 1
+        self.probs = None if alpha == 0 else torch.where(pop > 0, pop ** alpha, torch.zeros_like(pop))
+        keys = [u * V + i for u, q in enumerate(train) for i in q]
+        self.keys = torch.unique(torch.tensor(keys, dtype=torch.long)) if keys else torch.zeros(1, dtype=torch.long) - 1
+
+    def _draw(self, n):
+        if self.probs is None:
+            return torch.randint(0, self.V, (n,), generator=self.gen)
+        return torch.multinomial(self.probs, n, replacement=True, generator=self.gen)
+
+    def has(self, u, j):
+        key = u * self.V + j
+        pos = torch.searchsorted(self.keys, key).clamp(max=len(self.keys) - 1)
+        return self.keys[pos] == key
+
+    def draw(self, users, k):
+        u = users[:, None].expand(-1, k).reshape(-1)
+        j = self._draw(len(u))
+        for _ in range(9):
+            bad = self.has(u, j)
+            if not bool(bad.any()):
+                break
+            j[bad] = self._draw(int(bad.sum()))
+        return j.reshape(-1, k)
+
+
+def event_trainer(ap, a, sets, data, train, V, gen):
+    """mf, gmf/mlp/neumf and lr/fm/ffm/deepfm (on the user and item ids) as src/models/mf.c, ncf.c
+    and fm.c train them: the training events (bpr, bce: the positives, each with n_neg sampled
+    items the user never touched; mse: every event and its rating) shuffled into mini-batches of
+    batch events, the twin's loss (the same as our wr__*_loss_grad, checked by the fixtures), lazy
+    Adam on the embedding rows the step used. run_epoch(epoch) -> (mean loss, events)."""
+    U, fam = len(data.users), a.model
+    if fam == "mf":
+        model = mf_mod.MF(U, V, sets)
+    elif fam in ("gmf", "mlp", "neumf"):
+        model = ncf.NCF(U, V, sets, fam)
+    else:
+        model = fm_mod.FM(fam, U, V, sets, U + V)
+    p = model.params
+    kind = p.get("loss", "bce")
+    if fam in ("lr", "fm", "ffm", "deepfm") and kind not in ("bce", "mse"):
+        ap.error(f"{fam}: loss {kind!r} (bce or mse)")
+    mse = kind == "mse"
+    users = torch.tensor([u for u, q in enumerate(train) for _ in q], dtype=torch.long)
+    items = torch.tensor([i for q in train for i in q], dtype=torch.long)
+    ys = None
+    if mse:
+        if data.ratings is None:
+            ap.error(f"{fam}: loss mse needs ratings (MovieLens, or a CSV rating column); this data has none")
+        ys = torch.tensor([r for u, q in enumerate(train) for r in data.ratings[u][:len(q)]], dtype=torch.float32)
+        with torch.no_grad():  # start at the mean rating, as ours
+            (model.global_bias if fam == "mf" else model.bias).fill_(float(ys.double().mean()))
+    if not len(users):
+        sys.exit(f"{fam}: no training events")
+    n_neg = 0 if mse else int(p["n_neg"])
+    neg = Negatives(train, V, float(p.get("neg_alpha", 0)) if fam == "mf" else 0.0, gen)
+    if fam == "mf":
+        user_t, item_t, feat_t = [model.user_emb.weight, model.user_bias], [model.item_emb.weight, model.item_bias], []
+        skip = [model.global_bias] if kind == "bpr" else []  # ours leaves mu alone under bpr (its gradient is 0)
+    elif fam in ("gmf", "mlp", "neumf"):
+        user_t = [t.weight for t in (getattr(model, "gmf_user", None), getattr(model, "mlp_user", None)) if t is not None]
+        item_t = [t.weight for t in (getattr(model, "gmf_item", None), getattr(model, "mlp_item", None)) if t is not None]
+        feat_t, skip = [], []
+    else:
+        user_t, item_t, skip = [], [], []
+        feat_t = [model.weight.weight] + ([model.factors.weight] if model.factors is not None else [])
+    opt = LazyAdam(model.parameters(), float(p["lr"]))
+    B, n = int(p["batch"]), len(users)
+
+    def run_epoch(epoch):
+        perm = torch.randperm(n, generator=gen)
+        total, count = 0.0, 0
+        for s0 in range(0, n, B):
+            idx = perm[s0:s0 + B]
+            bu, bi = users[idx], items[idx]
+            negs = neg.draw(bu, n_neg) if n_neg else None
+            loss = model.loss(bu, bi, ys[idx] if mse else None, negs)
+            model.zero_grad()
+            loss.backward()
+            used = bi if negs is None else torch.cat([bi, negs.reshape(-1)])
+            rows = {t: torch.unique(bu) for t in user_t}
+            rows.update({t: torch.unique(used) for t in item_t})
+            rows.update({t: torch.unique(torch.cat([bu, U + used])) for t in feat_t})
+            rows.update({t: "skip" for t in skip})
+            opt.step(rows)
+            total += loss.item()
+            count += 1
+        return total / max(count, 1), n
+
+    return model, run_epoch, f"{n} events{f' with {n_neg} negatives each' if n_neg else ''}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, choices=FAMILIES)
@@ -273,7 +415,8 @@ def main():
     share = wrdata.repeat_share(train)
     exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
     valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
-    defaults = gru4rec.DEFAULTS if a.model == "gru4rec" else sasrec.DEFAULTS[a.model]
+    defaults = {"gru4rec": gru4rec.DEFAULTS, "mf": mf_mod.DEFAULTS, "sasrec": sasrec.DEFAULTS.get("sasrec"),
+                "bert4rec": sasrec.DEFAULTS.get("bert4rec")}.get(a.model) or ncf.DEFAULTS.get(a.model) or fm_mod.DEFAULTS[a.model]
     sets = {}
     for kv in a.set:
         k, _, v = kv.partition("=")
@@ -284,7 +427,11 @@ def main():
         sets["epochs"] = a.epochs
     torch.manual_seed(a.seed)  # the same initial weights in every process
     rnd = random.Random(a.seed * 1000 + rank)
-    if a.model == "gru4rec":
+    if a.model in EVENTS:
+        if world > 1:
+            ap.error(f"{a.model} trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
+        model, run_epoch, what = event_trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed))
+    elif a.model == "gru4rec":
         if world > 1:
             ap.error("gru4rec trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
         model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, rnd)
@@ -294,9 +441,9 @@ def main():
     say(f"{data.source}: format {data.format}, {len(data.users)} users, {V} items, {data.n_events} events; "
         f"training {a.model} on {what}{f' in {world} processes' if world > 1 else ''}")
 
-    def scorer(hists):
+    def scorer(hists, users):  # users: data user indices, the model's too (it trained on these users)
         model.eval()
-        return model.score(hists)
+        return model.score(hists, users)
 
     best, best_epoch, bad, patience = -1.0, 0, 0, int(p["patience"])
     best_state, epochs_run, last_loss, positions, t_train = None, 0, 0.0, 0, time.time()
@@ -308,7 +455,7 @@ def main():
         # validation on rank 0; the decision goes to every process
         metric = torch.zeros(1, dtype=torch.float64)
         if rank == 0:
-            full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude)
+            full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude, with_users=True)
             metric[0] = full.ndcg / max(full.users, 1)
         if world > 1:
             dist.broadcast(metric, 0)
@@ -324,8 +471,8 @@ def main():
     train_seconds = time.time() - t_train
     model.load_state_dict(best_state)
     if rank == 0:
-        full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed)
-        vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude)
+        full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True)
+        vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
         report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" (DDP, {world} processes)" if world > 1 else ""),
                   "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
                               "events": data.n_events, "skipped_lines": 0, "features": 0},
@@ -343,7 +490,8 @@ def main():
             for s in train:
                 for i in s:
                     counts[i] += 1
-            twins.save(model, a.out, data.items, p, counts=counts, meta={"repeat_share": f"{share:.9g}"})
+            twins.save(model, a.out, data.items, p, users=data.users if a.model in EVENTS else None, counts=counts,
+                       meta={"repeat_share": f"{share:.9g}"})
             say(f"saved {a.out}")
         if a.report:
             with open(a.report, "w") as f:

@@ -22,10 +22,13 @@ SAMPLED_MAX_USERS = 10000
 
 
 class Data:
-    """users, items: id lists; seqs: per user the 0-based items in time order; source, format."""
+    """users, items: id lists; seqs: per user the 0-based items in time order; ratings: per user
+    the events' ratings in the same order (movielens, or a csv "rating" column), or None; source,
+    format."""
 
-    def __init__(self, users, items, seqs, source, fmt):
+    def __init__(self, users, items, seqs, source, fmt, ratings=None):
         self.users, self.items, self.seqs, self.source, self.format = users, items, seqs, source, fmt
+        self.ratings = ratings
         self.n_events = sum(len(s) for s in seqs)
 
 
@@ -42,7 +45,7 @@ def load(path, fmt="auto"):
     text = open(path, encoding="utf-8").read()
     if fmt == "auto":
         fmt = detect(text)
-    events = []  # (user, item, ts, line)
+    events, rated = [], False  # (user, item, ts, line, rating)
     if fmt == "movielens":
         for n, line in enumerate(text.splitlines()):
             if not line.strip():
@@ -50,7 +53,8 @@ def load(path, fmt="auto"):
             f = line.split("::") if "::" in line else line.split("\t")
             if len(f) != 4:
                 raise ValueError(f"{path}:{n + 1}: expected 4 fields (user, item, rating, timestamp), found {len(f)}")
-            events.append((f[0].strip(), f[1].strip(), int(f[3]), n))
+            events.append((f[0].strip(), f[1].strip(), int(f[3]), n, float(f[2])))
+        rated = True
     elif fmt == "seq":
         for n, line in enumerate(text.splitlines()):
             f = line.split()
@@ -58,12 +62,13 @@ def load(path, fmt="auto"):
                 continue
             if len(f) < 2:
                 raise ValueError(f"{path}:{n + 1}: expected \"user item\"")
-            events.append((f[0], f[1], 0, n))
+            events.append((f[0], f[1], 0, n, 0.0))
     elif fmt == "csv":
         rows = csv.reader(io.StringIO(text))
         header = [h.strip().lower() for h in next(rows)]
         pick = lambda names: next((header.index(c) for c in names if c in header), -1)
-        uc, ic, tc = pick(USER_COLS), pick(ITEM_COLS), pick(TS_COLS)
+        uc, ic, tc, rc = pick(USER_COLS), pick(ITEM_COLS), pick(TS_COLS), pick(["rating"])
+        rated = rc >= 0
         if uc < 0 or ic < 0:
             raise ValueError(f"{path}: the header has no user/session or item column")
         for n, r in enumerate(rows):
@@ -72,18 +77,19 @@ def load(path, fmt="auto"):
             ts = 0
             if tc >= 0 and r[tc].strip():
                 ts = int(float(r[tc]))
-            events.append((r[uc].strip(), r[ic].strip(), ts, n))
+            events.append((r[uc].strip(), r[ic].strip(), ts, n, float(r[rc]) if rated else 0.0))
     else:
         raise ValueError(f"format {fmt!r}: this script reads seq, csv and movielens")
     uidx, iidx = {}, {}
-    for u, i, _, _ in events:
+    for u, i, *_ in events:
         uidx.setdefault(u, len(uidx))
         iidx.setdefault(i, len(iidx))
     events.sort(key=lambda e: (uidx[e[0]], e[2]))  # stable: file order on equal times
-    seqs = [[] for _ in uidx]
-    for u, i, _, _ in events:
+    seqs, ratings = [[] for _ in uidx], [[] for _ in uidx]
+    for u, i, _, _, r in events:
         seqs[uidx[u]].append(iidx[i])
-    return Data(list(uidx), list(iidx), seqs, path, fmt)
+        ratings[uidx[u]].append(r)
+    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None)
 
 
 def loo_train(data):
