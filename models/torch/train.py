@@ -43,10 +43,11 @@ import mf as mf_mod  # noqa: E402
 import ncf  # noqa: E402
 import sasrec  # noqa: E402
 import twins  # noqa: E402
+import twotower  # noqa: E402
 import wrdata  # noqa: E402
 
 SEQUENCE = ("sasrec", "bert4rec", "gru4rec")
-EVENTS = ("mf", "gmf", "mlp", "neumf", "lr", "fm", "ffm", "deepfm")
+EVENTS = ("mf", "gmf", "mlp", "neumf", "lr", "fm", "ffm", "deepfm", "twotower")
 FAMILIES = SEQUENCE + EVENTS
 
 
@@ -385,6 +386,62 @@ def event_trainer(ap, a, sets, data, train, V, gen):
     return model, run_epoch, f"{n} events{f' with {n_neg} negatives each' if n_neg else ''}"
 
 
+def twotower_trainer(ap, a, sets, data, train, V, gen):
+    """twotower on ids as src/models/twotower.c trains it: the training events shuffled into
+    mini-batches of batch, each event's query the user and the user's training events before it
+    (the last `history`), in-batch softmax over the batch's items plus n_uniform uniform items
+    shared by the batch, the log-Q correction from each item's share of the training events
+    (0.5 for an item without one), ids without a training event kept at zero rows, lazy Adam on
+    the rows a step read, the learned temperature kept within [0.001, 10]. No side features, so
+    cold_dropout does nothing (as ours on ids). run_epoch(epoch) -> (mean loss, events)."""
+    U = len(data.users)
+    model = twotower.TwoTower(U, V, sets)
+    p = model.params
+    counts = torch.zeros(V, dtype=torch.float64)
+    for q in train:
+        for i in q:
+            counts[i] += 1
+    with torch.no_grad():
+        if model.item_emb is not None:
+            model.item_emb.weight[counts == 0] = 0
+        if model.user_emb is not None:
+            model.user_emb.weight[torch.tensor([len(q) == 0 for q in train])] = 0
+    logp = torch.log((torch.where(counts > 0, counts, torch.full_like(counts, 0.5)) / max(float(counts.sum()), 1.0)).float())
+    events = [(u, t) for u, q in enumerate(train) for t in range(len(q))]
+    if not events:
+        sys.exit("twotower: no training events")
+    opt = LazyAdam([q for q in model.parameters() if q.requires_grad], float(p["lr"]))
+    B, S, n = int(p["batch"]), int(p["n_uniform"]), len(events)
+    t0 = float(p["temperature"])
+    lo, hi = math.log(0.001 / t0), math.log(10.0 / t0)
+
+    def run_epoch(epoch):
+        perm = torch.randperm(n, generator=gen).tolist()
+        total, count = 0.0, 0
+        for s0 in range(0, n, B):
+            ev = [events[k] for k in perm[s0:s0 + B]]
+            bu = [u for u, _ in ev]
+            bi = [train[u][t] for u, t in ev]
+            hists = [train[u][:t] for u, t in ev]
+            negs = torch.randint(0, V, (S,), generator=gen).tolist() if S else []
+            loss = model.loss(bu, bi, hists, negs, logp)
+            model.zero_grad()
+            loss.backward()
+            rows = {}
+            if model.user_emb is not None:
+                rows[model.user_emb.weight] = torch.tensor(model.last_read["user"], dtype=torch.long)
+            if model.item_emb is not None:
+                rows[model.item_emb.weight] = torch.tensor(model.last_read["item"], dtype=torch.long)
+            opt.step(rows)
+            with torch.no_grad():
+                model.log_temperature.clamp_(lo, hi)
+            total += loss.item()
+            count += 1
+        return total / max(count, 1), n
+
+    return model, run_epoch, f"{n} events in batches of {B}{f' with {S} uniform negatives' if S else ''}"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", required=True, choices=FAMILIES)
@@ -415,7 +472,7 @@ def main():
     share = wrdata.repeat_share(train)
     exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
     valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
-    defaults = {"gru4rec": gru4rec.DEFAULTS, "mf": mf_mod.DEFAULTS, "sasrec": sasrec.DEFAULTS.get("sasrec"),
+    defaults = {"gru4rec": gru4rec.DEFAULTS, "mf": mf_mod.DEFAULTS, "twotower": twotower.DEFAULTS, "sasrec": sasrec.DEFAULTS.get("sasrec"),
                 "bert4rec": sasrec.DEFAULTS.get("bert4rec")}.get(a.model) or ncf.DEFAULTS.get(a.model) or fm_mod.DEFAULTS[a.model]
     sets = {}
     for kv in a.set:
@@ -430,7 +487,8 @@ def main():
     if a.model in EVENTS:
         if world > 1:
             ap.error(f"{a.model} trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
-        model, run_epoch, what = event_trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed))
+        trainer = twotower_trainer if a.model == "twotower" else event_trainer
+        model, run_epoch, what = trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed))
     elif a.model == "gru4rec":
         if world > 1:
             ap.error("gru4rec trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")

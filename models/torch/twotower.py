@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULTS = {"dim": 64, "hidden": 128, "layers": 1, "lr": 0.003, "reg": 0, "batch": 512, "epochs": 100, "patience": 5,
+DEFAULTS = {"dim": 64, "hidden": 128, "layers": 1, "lr": 0.003, "reg": 0.003, "batch": 512, "epochs": 100, "patience": 5,
             "temperature": 0.05, "learn_temperature": 0, "logq": 1, "n_uniform": 0, "history": 50, "pool": "mean_last",
             "user_id": 1, "item_id": 1, "init": 0.05, "cold_dropout": 0.2}
 CSR = ["twotower.user_feature_start", "twotower.user_features", "twotower.item_feature_start", "twotower.item_features"]
@@ -121,8 +121,44 @@ class TwoTower(nn.Module):
     def item_vectors(self):
         return self.tower(self.item, torch.stack([self.item_input(i)[0] for i in range(self.V)]))
 
+    def ids_only(self):
+        """No side features: the towers read id rows and history rows only (the batched path)."""
+        return not self.qfeat and not self.ifeats
+
+    def query_inputs(self, users, hists):
+        """query_input for a batch when ids_only(): users (n, -1 = unknown), hists (lists of
+        0-based items): the mean of the last `history` items' rows through embedding_bag."""
+        E = int(self.params["dim"])
+        dt = self.query[0].weight.dtype
+        parts = []
+        if self.quser:
+            u = torch.as_tensor(users, dtype=torch.long)
+            known = (u >= 0)[:, None].to(dt)
+            parts.append(self.user_emb.weight[u.clamp(min=0)] * known)
+        if self.qhist:
+            bags = [list(h)[-self.H:] if h else [] for h in hists]
+            flat = torch.tensor([i for b in bags for i in b], dtype=torch.long)
+            offsets = torch.tensor([0] + [len(b) for b in bags[:-1]], dtype=torch.long).cumsum(0)
+            parts.append(F.embedding_bag(flat, self.item_emb.weight, offsets, mode="mean"))  # an empty bag: zeros
+            if self.qlast:
+                last = torch.tensor([h[-1] if h else 0 for h in hists], dtype=torch.long)
+                has = torch.tensor([bool(h) for h in hists])[:, None].to(dt)
+                parts.append(self.item_emb.weight[last] * has)
+        return torch.cat(parts, -1) if parts else torch.zeros(len(hists), 0, dtype=dt)
+
+    def item_inputs(self, items):
+        return self.item_emb.weight[torch.as_tensor(items, dtype=torch.long)]
+
+    def item_vectors(self):
+        if self.ids_only() and self.iid:
+            return self.tower(self.item, self.item_inputs(torch.arange(self.V)))
+        return self.tower(self.item, torch.stack([self.item_input(i)[0] for i in range(self.V)]))
+
     def score(self, histories, users):
-        q = self.tower(self.query, torch.stack([self.query_input(u, h)[0] for h, u in zip(histories, users)]))
+        if self.ids_only():
+            q = self.tower(self.query, self.query_inputs(users, histories))
+        else:
+            q = self.tower(self.query, torch.stack([self.query_input(u, h)[0] for h, u in zip(histories, users)]))
         return q @ self.item_vectors().T * self.inv_tau()
 
     def loss(self, users, items, hists, negs, logp):
@@ -130,27 +166,36 @@ class TwoTower(nn.Module):
         and the shared uniform negatives, the log-Q correction (logp: log of each item's share of
         the training events), a column holding the row's own item masked; plus reg times the
         squared norms of the embedding rows the batch read."""
-        n, cols = len(users), list(items) + list(negs)
-        qs = [self.query_input(u, h) for u, h in zip(users, hists)]
-        vs = [self.item_input(i) for i in cols]
-        q = self.tower(self.query, torch.stack([x for x, _ in qs]))
-        v = self.tower(self.item, torch.stack([x for x, _ in vs]))
+        n, cols = len(users), [int(i) for i in items] + [int(i) for i in negs]
+        items = [int(i) for i in items]
+        if self.ids_only() and self.iid:  # batched (what train.py trains with; the fixtures check it)
+            q = self.tower(self.query, self.query_inputs(list(users), hists))
+            v = self.tower(self.item, self.item_inputs(cols))
+            qs = [(None, {"user": [int(u)] if self.quser and u >= 0 else [],
+                          "item": (list(h)[-self.H:] + ([h[-1]] if self.qlast and h else [])) if self.qhist and h else []})
+                  for u, h in zip(users, hists)]
+            vs = [(None, {"item": [i]}) for i in cols]
+        else:
+            qs = [self.query_input(u, h) for u, h in zip(users, hists)]
+            vs = [self.item_input(i) for i in cols]
+            q = self.tower(self.query, torch.stack([x for x, _ in qs]))
+            v = self.tower(self.item, torch.stack([x for x, _ in vs]))
+        self.last_read = {k: sorted({r for _, rd in qs + vs for r in rd.get(k, [])}) for k in ("user", "item", "feature")}
         z = q @ v.T * self.inv_tau()
+        c = torch.tensor(cols, dtype=torch.long)
         if int(self.params["logq"]):
-            corr = [math.log(n) + float(logp[i]) if j < n else math.log(len(negs) / self.V) for j, i in enumerate(cols)]
-            z = z - torch.tensor(corr, dtype=z.dtype)
-        mask = torch.tensor([[j != b and cols[j] == items[b] for j in range(len(cols))] for b in range(n)])
+            corr = torch.as_tensor(logp, dtype=torch.float64)[c[:n]] + math.log(n)
+            if len(negs):
+                corr = torch.cat([corr, torch.full((len(negs),), math.log(len(negs) / self.V), dtype=torch.float64)])
+            z = z - corr.to(z.dtype)
+        mask = (c[None, :] == c[:n, None]) & (torch.arange(len(cols))[None, :] != torch.arange(n)[:, None])
         z = z.masked_fill(mask, -1e30)
         loss = F.cross_entropy(z, torch.arange(n))
         reg = float(self.params["reg"])
         if reg > 0:
-            read = {"user": set(), "item": set(), "feature": set()}
-            for _, r in qs + vs:
-                for k, rows in r.items():
-                    read[k] |= set(rows)
             for k, table in (("user", self.user_emb), ("item", self.item_emb), ("feature", self.feature_emb)):
-                if table is not None and read[k]:
-                    loss = loss + reg * (table.weight[sorted(read[k])] ** 2).sum()
+                if table is not None and self.last_read[k]:
+                    loss = loss + reg * (table.weight[self.last_read[k]] ** 2).sum()
         return loss
 
     def to_ours(self):
