@@ -7,8 +7,9 @@ file our engine loads (CLI, binding, page), with the report our `train --eval lo
       [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
       [--out MODEL.safetensors] [--json] [--threads N]
   torchrun --nproc_per_node N models/torch/train.py ...   (sasrec, bert4rec: data-parallel, DDP over
-      gloo, or NCCL with --backend nccl on GPUs; rank 0 validates, writes the file and prints the
-      report; Debian 12's torch 1.13 needs models/torch/torchrun.py in torchrun's place, see there)
+      gloo, or NCCL with --backend nccl on GPUs; gru4rec: batch / N lanes per process, gradients
+      all-reduced; rank 0 validates, writes the file and prints the report; Debian 12's torch 1.13
+      needs models/torch/torchrun.py in torchrun's place, see there)
 
 What it does as ours does (src/models/sasrec.c, train.c): our settings and defaults (--set takes
 our names), our initialisation, training windows cut from each sequence's end (max_len positions
@@ -18,7 +19,7 @@ repeat bias), the repeat bias started at our wr__repeat_bias_init, early stoppin
 NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-one-out
 evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
 GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, the full
-softmax or BPR-max, Adagrad; in one process. mf (bpr, bce, mse), gmf/mlp/neumf and
+softmax or BPR-max, Adagrad. mf (bpr, bce, mse), gmf/mlp/neumf and
 lr/fm/ffm/deepfm on the user and item ids as src/models/mf.c, ncf.c, fm.c (event_trainer below):
 shuffled mini-batches of training events, negatives the user never touched, lazy Adam; in one
 process. What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's
@@ -189,12 +190,18 @@ def sasrec_trainer(ap, a, sets, train, V, share, rnd, world, rank):
     return model, run_epoch, f"{len(wins)} windows"
 
 
-def gru4rec_trainer(ap, sets, train, V, share, rnd):
+def gru4rec_trainer(ap, sets, train, V, share, rnd, world=1, rank=0):
     """GRU4Rec as src/models/gru4rec.c trains it: session-parallel mini-batches (batch lanes, each
     walking one sequence an event at a time, its state carried over without a gradient and reset
     to zero at a new sequence), the full softmax (or BPR-max) over the catalogue, Adagrad (eps
-    1e-6), the repeat bias over each lane's sequence so far. run_epoch(epoch) -> (mean loss,
-    positions)."""
+    1e-6), the repeat bias over each lane's sequence so far. Under torchrun, data-parallel over
+    the lanes: each of the N processes walks batch / N lanes over every N-th sequence of the
+    epoch's order (the same order everywhere: rnd is seeded alike), and a step's gradients are
+    summed over the processes (one all-reduce, with the active lanes and the still-busy flag in
+    the same buffer) and divided by the active lanes of the whole step, so every process takes
+    the same Adagrad step on the mean over all the step's lanes, as one process with batch lanes
+    would; a process whose lanes are done adds zeros until every one is. run_epoch(epoch) ->
+    (mean loss, positions)."""
     model = gru4rec.GRU4Rec(V, sets)
     p = model.params
     if p["loss"] not in ("ce", "bpr-max"):
@@ -211,10 +218,12 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd):
         with torch.no_grad():
             model.repeat_bias.fill_(repeat_bias_from(share, V, s / n if n > 0 else 1))
     opt = torch.optim.Adagrad(model.parameters(), lr=float(p["lr"]), eps=1e-6)
-    B, C = int(p["batch"]), int(p["dim"])
+    B, C = max(1, int(p["batch"]) // world), int(p["dim"])
+    params = list(model.parameters())
 
     def run_epoch(epoch):
         rnd.shuffle(order)
+        mine = order[rank::world]
         lane_seq, lane_pos, nxt = [-1] * B, [0] * B, 0
         h = torch.zeros(B, C)
         seen = torch.zeros(B, V, dtype=torch.bool)
@@ -223,7 +232,7 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd):
             inp, tgt = [0] * B, [0] * B
             for b in range(B):  # wr__lanes_next
                 if lane_seq[b] < 0 or lane_pos[b] + 1 >= len(train[lane_seq[b]]):
-                    lane_seq[b] = order[nxt] if nxt < len(order) else -1
+                    lane_seq[b] = mine[nxt] if nxt < len(mine) else -1
                     nxt += lane_seq[b] >= 0
                     lane_pos[b] = 0
                     h[b] = 0
@@ -236,22 +245,40 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd):
                 lane_pos[b] += 1
             inp, tgt = torch.tensor(inp), torch.tensor(tgt)
             act = (tgt > 0).nonzero()[:, 0]
+            busy = any(lane_seq[b] >= 0 and lane_pos[b] + 1 < len(train[lane_seq[b]]) for b in range(B)) or nxt < len(mine)
+            opt.zero_grad()
+            loss_sum, hn = 0.0, None
             if len(act):
                 loss, hn = model.step_loss(inp, tgt, h, None, True, seen)
-                opt.zero_grad()
-                loss.backward()
+                (loss * len(act)).backward()  # the sum over this process's lanes
+                loss_sum = loss.item() * len(act)
+            if world > 1:  # sum the gradients, the loss, the active lanes and the busy flags over the processes
+                flat = torch.cat([(q.grad if q.grad is not None else torch.zeros_like(q)).reshape(-1) for q in params] +
+                                 [torch.tensor([loss_sum, float(len(act)), float(busy)])])
+                dist.all_reduce(flat)
+                o = 0
+                for q in params:
+                    q.grad = flat[o:o + q.numel()].view_as(q).clone()
+                    o += q.numel()
+                loss_sum, A, busy = float(flat[o]), int(flat[o + 1]), float(flat[o + 2]) > 0
+            else:
+                A = len(act)
+            if A:
+                for q in params:
+                    if q.grad is not None:
+                        q.grad /= A
                 if float(p["clip"]) > 0:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), float(p["clip"]))
+                    torch.nn.utils.clip_grad_norm_(params, float(p["clip"]))
                 opt.step()
-                h[act] = hn.detach()
-                total += loss.item()
+                total += loss_sum / A
                 count += 1
-                positions += len(act)
-            busy = any(lane_seq[b] >= 0 and lane_pos[b] + 1 < len(train[lane_seq[b]]) for b in range(B))
-            if nxt >= len(order) and not busy:
+                positions += A
+            if hn is not None:
+                h[act] = hn.detach()
+            if not busy:
                 return total / max(count, 1), positions
 
-    return model, run_epoch, f"{len(order)} sequences in {B} lanes"
+    return model, run_epoch, f"{len(order)} sequences in {B} lanes{f' per process' if world > 1 else ''}"
 
 
 class LazyAdam:
@@ -486,13 +513,13 @@ def main():
     rnd = random.Random(a.seed * 1000 + rank)
     if a.model in EVENTS:
         if world > 1:
-            ap.error(f"{a.model} trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
+            ap.error(f"{a.model} trains in one process here (torchrun trains sasrec, bert4rec and gru4rec data-parallel)")
         trainer = twotower_trainer if a.model == "twotower" else event_trainer
         model, run_epoch, what = trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed))
-    elif a.model == "gru4rec":
+    elif a.model == "gru4rec":  # the lanes' order from one generator in every process
+        model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, random.Random(a.seed * 1000), world, rank)
         if world > 1:
-            ap.error("gru4rec trains in one process here (torchrun trains sasrec and bert4rec data-parallel)")
-        model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, rnd)
+            torch.manual_seed(a.seed * 1000 + rank)  # the same weights everywhere, each process its own dropout masks
     else:
         model, run_epoch, what = sasrec_trainer(ap, a, sets, train, V, share, rnd, world, rank)
     p = model.params
@@ -531,7 +558,7 @@ def main():
     if rank == 0:
         full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True)
         vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
-        report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" (DDP, {world} processes)" if world > 1 else ""),
+        report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" ({'data-parallel lanes' if a.model == 'gru4rec' else 'DDP'}, {world} processes)" if world > 1 else ""),
                   "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
                               "events": data.n_events, "skipped_lines": 0, "features": 0},
                   "train_seconds": round(train_seconds, 3),
