@@ -35,7 +35,7 @@ static const wr_param_def tt_params[] = {
     {"hidden", WR_PARAM_INT, 128, 1, 4096, NULL, "units per hidden layer of each tower"},
     {"layers", WR_PARAM_INT, 1, 0, MAX_LAYERS, NULL, "hidden ReLU layers per tower (0 = one linear layer)"},
     {"lr", WR_PARAM_FLOAT, 0.003, 1e-6, 10, NULL, "Adam learning rate"},
-    {"reg", WR_PARAM_FLOAT, 0, 0, 100, NULL, "L2 penalty on the embedding rows a step uses"},
+    {"reg", WR_PARAM_FLOAT, 0.003, 0, 100, NULL, "L2 penalty on the embedding rows a step uses (without it the id rows overfit within a few epochs)"},
     {"batch", WR_PARAM_INT, 512, 2, 1 << 14, NULL, "training events per step: each one's in-batch negatives are the others"},
     {"epochs", WR_PARAM_INT, 100, 1, 100000, NULL, "maximum epochs (early stopping usually ends it sooner)"},
     {"patience", WR_PARAM_INT, 5, 0, 1000, NULL, "epochs without validation gain before stopping (0 = never)"},
