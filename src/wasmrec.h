@@ -99,6 +99,15 @@ void wr_data_free(wr_data *data);
  * ignored: wr_data_side_matched says how many matched. */
 WR_NODISCARD int wr_data_load_side(wr_data *data, int side, const char *bytes, size_t len, const char *source);
 int wr_data_side_matched(const wr_data *data, int side);
+/* Overrides the detected kind of side-table columns; call it before wr_data_load_side. spec is
+ * "field=kind,..." with the fields named as the features are ("user.age", "item.year") and the kinds
+ * categorical (each value one feature), multi ('|'-separated values, a feature each) or numeric
+ * (every value a number, bucketed into 10 quantile buckets, however few distinct values).
+ * A later call replaces the earlier spec. wr_data_load_side then refuses a column that is not in
+ * its table, or a value that is not a number in a numeric column; wr_data_feature_kinds_applied, called
+ * after the tables are loaded, refuses an override whose table was never loaded. */
+WR_NODISCARD int wr_data_feature_kinds(wr_data *data, const char *spec);
+WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
 /* Distinct side feature values (0 without side tables). */
 int wr_data_n_features(const wr_data *data);
 /* Whether data has a rating or label per event: MovieLens' ratings, or a CSV column named

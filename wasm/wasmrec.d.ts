@@ -91,7 +91,11 @@ export interface DatasetOptions {
      * item features (u.item / movies.dat, or CSV with an item id column); README "Input formats". */
     users?: string | Bytes;
     items?: string | Bytes;
+    /** Override the detected kind of side-table columns, like { 'user.age': 'categorical',
+     * 'item.year': 'numeric' } (numeric: 10 quantile buckets; multi: '|'-separated values). */
+    featureKinds?: Record<string, FeatureKind>;
 }
+export type FeatureKind = 'categorical' | 'multi' | 'numeric';
 /** The evaluation protocols (README "Evaluation"). */
 export type Protocol = 'loo' | 'random' | 'temporal' | 'cold-users' | 'cold-items';
 

@@ -493,9 +493,16 @@ export class Engine {
      * are conditions on the rating column; users and items are side tables (README "Input formats").
      */
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items } =
-            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);
+        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items, featureKinds } =
+            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds']);
         const sides = [users, items].map((v, i) => (v === undefined ? undefined : toBytes(i ? 'items' : 'users', v)));
+        if (featureKinds !== undefined && (featureKinds === null || typeof featureKinds !== 'object' || Array.isArray(featureKinds)))
+            throw new TypeError("dataset: featureKinds must be an object like { 'user.age': 'categorical' }");
+        const kinds = featureKinds === undefined ? undefined : Object.entries(featureKinds).map(([field, kind]) => {
+            if (typeof kind !== 'string') throw new TypeError(`dataset: featureKinds['${field}'] must be 'categorical', 'multi' or 'numeric'`);
+            if (/[,=]/.test(field) || /[,=]/.test(kind)) throw new RangeError(`dataset: featureKinds: '${field}' = '${kind}' may not hold ',' or '='`);
+            return `${field}=${kind}`;
+        }).join(',');
         if (label !== undefined) str('label', label);
         if (drop !== undefined) str('drop', drop);
         const ctx = this._live();
@@ -513,24 +520,23 @@ export class Engine {
                 if (p) rt.exports.wr_data_free(p);
                 this._check(rc);
             }
-            // side tables (--users, --items), then --drop, then --label, as the CLI
+            // the kinds, side tables (--users, --items), then --drop, then --label, as the CLI
+            const fail = (rc2) => {
+                if (rc2 !== 0) {
+                    rt.exports.wr_data_free(p);
+                    this._check(rc2);
+                }
+            };
+            if (kinds !== undefined) fail(rt.exports.wr_data_feature_kinds(p, s.string(kinds)));
             for (let side = 0; side < 2; side++) {
                 if (!sides[side]) continue;
                 const b = sides[side];
-                const rc2 = rt.exports.wr_data_load_side(p, side, s.bytes(b), b.length, s.string(side ? 'items' : 'users'));
-                if (rc2 !== 0) {
-                    rt.exports.wr_data_free(p);
-                    this._check(rc2);
-                }
+                fail(rt.exports.wr_data_load_side(p, side, s.bytes(b), b.length, s.string(side ? 'items' : 'users')));
             }
+            fail(rt.exports.wr_data_feature_kinds_applied(p));
             const count = s.zeros(8);
             for (const [fn, cond] of [['wr_data_drop', drop], ['wr_data_label', label]]) {
-                if (cond === undefined) continue;
-                const rc2 = rt.exports[fn](p, s.string(cond), count);
-                if (rc2 !== 0) {
-                    rt.exports.wr_data_free(p);
-                    this._check(rc2);
-                }
+                if (cond !== undefined) fail(rt.exports[fn](p, s.string(cond), count));
             }
             return p;
         });

@@ -41,6 +41,13 @@ typedef struct {
 
 void wr__features_free(wr_features *f);
 
+/* A column kind set by wr_data_feature_kinds ("user.age=numeric"), applied when its table loads. */
+typedef struct {
+    char field[40]; /* "user.age" */
+    char kind;      /* 'c', 'm' or 'n', as wr_features.kind */
+    int applied;
+} wr_kind_override;
+
 struct wr_data {
     wr_ctx *ctx;
     const char *format;    /* static string: "csv", "movielens", "seq", "otto" */
@@ -54,6 +61,8 @@ struct wr_data {
     uint8_t *label;        /* n_events binary labels (wr_data_label), or NULL: none */
     char label_expr[64];   /* the expression that made them */
     wr_features features;  /* side features (empty: n_fields 0) */
+    wr_kind_override kinds[2 * WR_MAX_FIELDS]; /* wr_data_feature_kinds */
+    int n_kinds;
     char **titles;         /* n items, or NULL; "" where unknown */
     char **categories;     /* n items, or NULL */
     int64_t skipped;

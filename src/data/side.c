@@ -146,6 +146,85 @@ static int add_value(wr_features *F, int field, const char *key, size_t n) {
     return id;
 }
 
+static const char *const kind_names[3] = {"categorical", "multi", "numeric"};
+static const char kind_codes[3] = {'c', 'm', 'n'};
+
+static wr_kind_override *override_of(wr_data *d, const char *field) {
+    for (int i = 0; i < d->n_kinds; i++)
+        if (!strcmp(d->kinds[i].field, field)) return &d->kinds[i];
+    return NULL;
+}
+
+/* Every override of the side's table names one of its columns (then marked applied). */
+static int check_overrides(wr_data *d, int side, const char *src, const wr__table *t) {
+    const char *prefix = side ? "item." : "user.";
+    for (int i = 0; i < d->n_kinds; i++) {
+        wr_kind_override *o = &d->kinds[i];
+        if (strncmp(o->field, prefix, 5)) continue;
+        int found = 0;
+        for (int c = 0; c < t->ncol && !found; c++) found = !strcmp(o->field + 5, t->name[c]);
+        if (!found) {
+            char cols[WR_MAX_FIELDS * 34] = "";
+            size_t n = 0;
+            for (int c = 0; c < t->ncol && n < sizeof cols; c++) n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", c ? ", " : "", t->name[c]);
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s table (%s) has no column \"%s\"; its columns: %s", o->field,
+                           side ? "item" : "user", src, o->field + 5, cols);
+        }
+        o->applied = 1;
+    }
+    return WR_OK;
+}
+
+int wr_data_feature_kinds(wr_data *d, const char *spec) {
+    if (!d) return WR_ERR_ARG;
+    if (!spec) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: the spec is NULL");
+    wr_kind_override kinds[2 * WR_MAX_FIELDS];
+    int n = 0;
+    for (const char *p = spec; *p;) {
+        size_t k = strcspn(p, ","), fl, vl;
+        const char *item = p, *eq = memchr(p, '=', k);
+        p += k + (p[k] == ',');
+        const char *field = item, *kind = eq ? eq + 1 : NULL;
+        fl = eq ? (size_t)(eq - item) : k, vl = eq ? k - fl - 1 : 0;
+        wr__trim_ws(&field, &fl);
+        if (!fl && !eq) continue; /* "a=b," or spaces */
+        if (kind) wr__trim_ws(&kind, &vl);
+        if (!eq || fl <= 5 || (strncmp(field, "user.", 5) && strncmp(field, "item.", 5)))
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds \"%.80s\": \"%.*s\" is not field=kind with the field named user.<column> or item.<column> "
+                           "(like user.age=categorical; kinds: categorical, multi, numeric)", spec, (int)(k > 60 ? 60 : k), item);
+        if (fl >= sizeof kinds[0].field)
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: the field \"%.*s...\" is longer than %d bytes", 40, field, (int)sizeof kinds[0].field - 1);
+        int code = -1;
+        for (int i = 0; i < 3 && code < 0; i++)
+            if (vl == strlen(kind_names[i]) && !strncmp(kind, kind_names[i], vl)) code = i;
+        if (code < 0)
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %.*s: unknown kind \"%.*s\" (the kinds: categorical, multi, numeric)", (int)fl, field,
+                           (int)(vl > 30 ? 30 : vl), kind);
+        if (n == 2 * WR_MAX_FIELDS) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: more than %d fields", 2 * WR_MAX_FIELDS);
+        wr_kind_override *o = &kinds[n];
+        snprintf(o->field, sizeof o->field, "%.*s", (int)fl, field);
+        o->kind = kind_codes[code], o->applied = 0;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(kinds[i].field, o->field)) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s is given twice", o->field);
+        int side = o->field[0] == 'i';
+        if (d->features.start[side])
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s table is already loaded; set the kinds before loading it", o->field, side ? "item" : "user");
+        n++;
+    }
+    memcpy(d->kinds, kinds, (size_t)n * sizeof kinds[0]);
+    d->n_kinds = n;
+    return WR_OK;
+}
+
+int wr_data_feature_kinds_applied(const wr_data *d) {
+    if (!d) return WR_ERR_ARG;
+    for (int i = 0; i < d->n_kinds; i++)
+        if (!d->kinds[i].applied)
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: no %s table was loaded (--%s FILE)", d->kinds[i].field,
+                           d->kinds[i].field[0] == 'i' ? "item" : "user", d->kinds[i].field[0] == 'i' ? "items" : "users");
+    return WR_OK;
+}
+
 /* The table's rows into features of side (0 users, 1 items) of d. */
 static int encode(wr_data *d, int side, const char *src, wr__table *t) {
     wr_ctx *ctx = d->ctx;
@@ -169,28 +248,34 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         int e = wr__vocab_find(ids, id, strlen(id));
         if (e >= 0 && row_of[e] < 0) row_of[e] = r, matched++;
     }
-    /* each column's kind and (numeric) bucket edges; then the features entity by entity */
+    /* each column's kind (detected, or set by wr_data_feature_kinds) and (numeric) bucket
+     * edges; then the features entity by entity */
     char kinds[WR_MAX_FIELDS];
     double cuts[WR_MAX_FIELDS][9];
-    for (int c = 0; c < t->ncol; c++) {
-        int numeric = !t->multi[c], nv = 0, any_bar = 0;
-        for (int64_t r = 0; r < t->nrow; r++) {
+    rc = check_overrides(d, side, src, t);
+    for (int c = 0; rc == WR_OK && c < t->ncol; c++) {
+        int f = F->n_fields + c;
+        snprintf(F->field[f], sizeof F->field[f], "%s.%s", prefix, t->name[c]);
+        wr_kind_override *o = override_of(d, F->field[f]);
+        char forced = o ? o->kind : 0;
+        int numeric = forced ? forced == 'n' : !t->multi[c], nv = 0, any_bar = 0;
+        for (int64_t r = 0; r < t->nrow && rc == WR_OK; r++) {
             const char *v = cell(t, r, c + 1);
             any_bar |= strchr(v, '|') != NULL;
-            if (!*v) continue;
-            if (parse_num(v, &vals[nv]) < 0) numeric = 0;
-            else nv++;
+            if (!*v || !numeric) continue;
+            if (parse_num(v, &vals[nv]) == 0) nv++;
+            else if (forced) rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s \"%s\", column %s: \"%.40s\" is not a number (its kind is set to numeric: %s=numeric)",
+                                          src, prefix, cell(t, r, 0), t->name[c], v, F->field[f]);
+            else numeric = 0;
         }
         int distinct = 0;
-        if (numeric && nv) {
+        if (rc == WR_OK && numeric && nv) {
             if (wr__sort_stable(vals, (size_t)nv, sizeof *vals, cmp_double, NULL) < 0) rc = wr__oom(ctx, "encoding side features");
             for (int i = 0; i < nv; i++) distinct += i == 0 || vals[i] != vals[i - 1];
             for (int q = 0; q < 9; q++) edges[q] = vals[(int64_t)(q + 1) * nv / 10];
             memcpy(cuts[c], edges, sizeof edges);
         }
-        kinds[c] = t->multi[c] || any_bar ? 'm' : numeric && distinct > 20 ? 'n' : 'c';
-        int f = F->n_fields + c;
-        snprintf(F->field[f], sizeof F->field[f], "%s.%s", prefix, t->name[c]);
+        kinds[c] = forced ? forced : t->multi[c] || any_bar ? 'm' : numeric && distinct > 20 ? 'n' : 'c';
         F->kind[f] = kinds[c];
     }
     /* every feature key within the id limit, before any is added: a model file keeps the keys */

@@ -228,6 +228,66 @@ static void side_tables(void) {
     wr_data_free(d);
 }
 
+/* Whether data has the feature key. */
+static int has_key(const wr_data *d, const char *key) { return wr__vocab_find(&d->features.values, key, strlen(key)) >= 0; }
+
+/* wr_data_feature_kinds: detected kinds overridden, and every wrong spec refused by name. */
+static void feature_kinds(void) {
+    const char *udata = "1\t10\t5\t100\n1\t11\t3\t101\n2\t10\t4\t102\n2\t12\t1\t103\n";
+    wr_buf users = {0};
+    wr__buf_puts(&users, "user,age,tags,code\n");
+    for (int u = 1; u <= 30; u++) wr__buf_printf(&users, "%d,%d,%s,%d\n", u, 10 + u, u % 2 ? "a|b" : "c", u % 3);
+    const char *items = "item,year\n10,1990\n11,1995\n12,1990\n";
+    wr_data *d = NULL;
+    /* detected: age numeric (30 distinct), tags multi, code categorical */
+    CHECK(wr_data_load(ctx, udata, strlen(udata), "movielens", "u.data", 0, &d) == WR_OK);
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
+    CHECK(d->features.kind[0] == 'n' && d->features.kind[1] == 'm' && d->features.kind[2] == 'c');
+    CHECK(has_key(d, "user.tags=a") && has_key(d, "user.code=2") && !has_key(d, "user.age=11"));
+    wr_data_free(d);
+    /* overridden: age categorical (a feature per age), tags one value "a|b", code numeric
+     * (bucketed although it has 3 distinct values), the items' year numeric */
+    CHECK(wr_data_load(ctx, udata, strlen(udata), "movielens", "u.data", 0, &d) == WR_OK);
+    CHECK(wr_data_feature_kinds(d, " user.age = categorical, user.tags=categorical,user.code=numeric,item.year=numeric,") == WR_OK);
+    CHECK(wr_data_feature_kinds_applied(d) == WR_ERR_ARG); /* no table loaded yet */
+    CHECK_CONTAINS(wr_last_error(ctx), "user.age: no user table was loaded (--users FILE)");
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
+    CHECK(d->features.kind[0] == 'c' && d->features.kind[1] == 'c' && d->features.kind[2] == 'n');
+    CHECK(has_key(d, "user.age=11") && has_key(d, "user.tags=a|b") && !has_key(d, "user.tags=a") && !has_key(d, "user.code=2"));
+    CHECK(wr_data_feature_kinds_applied(d) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "item.year: no item table was loaded (--items FILE)");
+    CHECK(wr_data_feature_kinds(d, "user.age=numeric") == WR_ERR_ARG); /* its table is in */
+    CHECK_CONTAINS(wr_last_error(ctx), "user.age: the user table is already loaded; set the kinds before loading it");
+    CHECK(wr_data_load_side(d, 1, items, strlen(items), "items.csv") == WR_OK);
+    CHECK(d->features.kind[3] == 'n' && !has_key(d, "item.year=1990"));
+    CHECK(wr_data_feature_kinds_applied(d) == WR_OK);
+    wr_data_free(d);
+    /* the specs and tables refused, each naming what is wrong */
+    static const char *const bad[][2] = {
+        {"user.age=num", "user.age: unknown kind \"num\" (the kinds: categorical, multi, numeric)"},
+        {"age=numeric", "\"age=numeric\" is not field=kind with the field named user.<column> or item.<column>"},
+        {"user.age", "\"user.age\" is not field=kind"},
+        {"user.=numeric", "is not field=kind"},
+        {"user.age=numeric,user.age=multi", "user.age is given twice"},
+    };
+    CHECK(wr_data_load(ctx, udata, strlen(udata), "movielens", "u.data", 0, &d) == WR_OK);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(wr_data_feature_kinds(d, bad[i][0]) == WR_ERR_ARG);
+        CHECK_CONTAINS(wr_last_error(ctx), bad[i][1]);
+    }
+    CHECK(wr_data_feature_kinds(d, "user.agee=numeric") == WR_OK);
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "user.agee: the user table (users.csv) has no column \"agee\"; its columns: age, tags, code");
+    CHECK(d->features.start[0] == NULL); /* nothing of the refused table stays */
+    CHECK(wr_data_feature_kinds(d, "user.tags=numeric") == WR_OK);
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "users.csv: user \"1\", column tags: \"a|b\" is not a number (its kind is set to numeric: user.tags=numeric)");
+    CHECK(wr_data_feature_kinds(d, "") == WR_OK); /* an empty spec clears the kinds */
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK && d->features.kind[1] == 'm');
+    wr_data_free(d);
+    wr__buf_free(&users);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     gradient_check("lr", "bce", 1);
@@ -243,6 +303,7 @@ int main(void) {
     gradient_check("deepfm", "mse", 1);
     planted_cross();
     side_tables();
+    feature_kinds();
     wr_ctx_free(ctx);
     TEST_END("fm");
 }

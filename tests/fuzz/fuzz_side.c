@@ -6,10 +6,13 @@
  *   bit 0: users (0) or items (1), bit 1: the MovieLens-shaped data (numeric ids) or the demo
  *   store (sessions 1..30, items like "lap-000"), bit 2: load the table twice (the second
  *   replaces the first), bits 3-4: fit nothing, lr, fm or twotower, bit 5: on the store, first
- *   load the store's own table of the other side. */
+ *   load the store's own table of the other side, bits 6-7: no feature kinds set, or one of three
+ *   specs forcing the side's MovieLens columns to other kinds (a table without them is refused). */
 #include "fuzz.h"
 
 static const char *const models[4] = {NULL, "lr", "fm", "twotower"};
+static const char *const kinds[2][4] = {{NULL, "user.age=categorical", "user.gender=numeric", "user.zip=multi,user.age=numeric"},
+                                        {NULL, "item.genre=categorical", "item.year=numeric", "item.year=multi,item.genre=numeric"}};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
@@ -18,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     wr_ctx *ctx = fz_ctx();
     wr_data *d = movielens ? fz_movielens() : fz_store(0, (b >> 5) & 1 ? (side ? 1 : 2) : 0);
     const char *bytes = (const char *)data + 1;
+    if (kinds[side][b >> 6]) FZ_CHECK(wr_data_feature_kinds(d, kinds[side][b >> 6]) == WR_OK);
     int rc = fz_status(wr_data_load_side(d, side, bytes, size - 1, side ? "items.csv" : "users.csv"));
     if ((b >> 2) & 1) rc = fz_status(wr_data_load_side(d, side, bytes, size - 1, side ? "items.csv" : "users.csv"));
     fz_note("side", rc);

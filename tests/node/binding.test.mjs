@@ -448,6 +448,25 @@ test('side features through the binding: fm learns a segment x category cross th
     d.dispose();
 });
 
+test('featureKinds: a detected kind overridden through the binding, wrong ones refused by name', () => {
+    const rows = ['user,item,timestamp'];
+    for (let u = 0; u < 30; u++) rows.push(`u${u},i${u % 5},${u}`, `u${u},i${(u + 1) % 5},${u + 100}`);
+    const users = 'user,age\n' + Array.from({ length: 30 }, (_, u) => `u${u},${20 + u}`).join('\n') + '\n';
+    const count = (opts) => {
+        const d = engine.dataset(rows.join('\n') + '\n', { users, ...opts });
+        const n = d.features;
+        d.dispose();
+        return n;
+    };
+    assert.equal(count({}), 10); // 30 distinct ages: numeric, 10 quantile buckets
+    assert.equal(count({ featureKinds: { 'user.age': 'categorical' } }), 30); // a feature per age
+    assert.throws(() => count({ featureKinds: { 'user.agee': 'numeric' } }), /user\.agee: the user table \(users\) has no column "agee"; its columns: age/);
+    assert.throws(() => count({ featureKinds: { 'user.age': 'num' } }), /unknown kind "num"/);
+    assert.throws(() => count({ featureKinds: { 'item.year': 'numeric' } }), /item\.year: no item table was loaded/);
+    assert.throws(() => count({ featureKinds: 'user.age=numeric' }), TypeError);
+    assert.throws(() => count({ featureKinds: { 'user.age': 3 } }), TypeError);
+});
+
 test('modelInfo: what each model needs and can do, from the engine (no model names in callers)', () => {
     for (const name of engine.modelNames()) {
         const info = engine.modelInfo(name);

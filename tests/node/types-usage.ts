@@ -1,7 +1,7 @@
 // types-usage.ts: typed use of the public API, checked by `tsc --noEmit` in api.test.mjs (never
 // run). It imports through the package's own exports map, so the map's "types" entries are
 // checked too. Lines marked @ts-expect-error must stay errors.
-import { loadEngine, WasmrecError, type Recommendation, type TrainProgress } from 'wasmrec';
+import { loadEngine, WasmrecError, type FeatureKind, type Recommendation, type TrainProgress } from 'wasmrec';
 import { createWorkerEngine, type WorkerProgress } from 'wasmrec/worker';
 import { openStore, StoreError, DB_VERSION } from 'wasmrec/store';
 import { createRecommender, type FineTuneReport } from 'wasmrec/personal';
@@ -12,6 +12,9 @@ export async function inThread(): Promise<Recommendation[]> {
     const where: string = `${threaded.threads} threads, ${threaded.build === 'threads' ? 'threaded' : 'single-thread'} module`;
     console.log(where, (await loadEngine({ threads: 2 })).threads);
     const data = engine.dataset(engine.generate({ sessions: 100, items: 50, seed: 1n }), { format: 'csv', skipBad: false });
+    const g = engine.generate({ features: true });
+    const kind: FeatureKind = 'categorical';
+    engine.dataset(g.events, { users: g.users, items: g.items, featureKinds: { 'user.device': kind, 'item.price': 'multi' } }).dispose();
     const model = engine.model('itemknn', { neighbors: 50, seed: 3 }).set('lambda', 10);
     model.fit(data);
     const ac = new AbortController();
