@@ -108,7 +108,15 @@ int wr_data_side_matched(const wr_data *data, int side);
  * after the tables are loaded, refuses an override whose table was never loaded. */
 WR_NODISCARD int wr_data_feature_kinds(wr_data *data, const char *spec);
 WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
-/* Distinct side feature values (0 without side tables). */
+/* A CSV event file's columns besides user, item, time, title, category and rating are each
+ * event's context: features "ctx.<column>=<value>" (kinds as for side tables, settable as
+ * ctx.<column> with wr_data_feature_kinds before any side table loads) that lr, fm, ffm and
+ * deepfm read with the event, and that a query can carry (wr_model_context). A column whose
+ * values differ on most events (over 100 values, on more than half of the events) is left out
+ * unless its kind is set. What the context became, as a sentence ("context: device
+ * (categorical), ...; left out: ..."), or "" when the data has none: */
+const char *wr_data_context_note(const wr_data *data);
+/* Distinct feature values: side tables' and context's (0 without). */
 int wr_data_n_features(const wr_data *data);
 /* Whether data has a rating or label per event: MovieLens' ratings, or a CSV column named
  * rating, label, score, click or clicked (each value a finite number, checked at load). */
@@ -316,6 +324,10 @@ WR_NODISCARD int wr_model_feature_item_vector(wr_model *model, const int *featur
  * WR_ERR_STATE. */
 int wr_model_feature_index(const wr_model *model, const char *key);
 WR_NODISCARD int wr_model_visitor(wr_model *model, const int *features, int n);
+/* The context of the next wr_model_score / recommend calls, by feature index
+ * ("ctx.device=mobile"; n = 0: none): what lr, fm, ffm, deepfm and a pipeline's ranking stage
+ * read with the user and item. Models that read no features answer WR_ERR_STATE. */
+WR_NODISCARD int wr_model_context(wr_model *model, const int *features, int n);
 
 /* A pipeline's stage (0: retrieve, 1: rank), borrowed from it (NULL for other models, or before
  * training): to evaluate or inspect one stage alone. */

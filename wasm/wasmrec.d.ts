@@ -117,6 +117,9 @@ export interface RecommendOptions {
     /** A visitor the model does not know, by side-feature values (twotower, pipeline): field -> value
      * (or values), fields as in the users table; a numeric field by its bucket ('q3'). */
     userFeatures?: Record<string, string | string[]>;
+    /** The moment's context, for models that read it (lr, fm, ffm, deepfm, a pipeline's ranking
+     * stage): column -> value of the data's context columns ({ device: 'mobile' }; numeric by bucket). */
+    context?: Record<string, string | string[]>;
 }
 export type ExcludeSeen = 'auto' | boolean;
 /** What an excludeSeen mode was resolved to, and why (a sentence). */
@@ -353,8 +356,10 @@ export class Dataset {
     /** Whether the data has a rating or label column; whether `label` made binary labels. */
     readonly hasRatings: boolean;
     readonly labelled: boolean;
-    /** Distinct side feature values (0 without users/items tables). */
+    /** Distinct feature values: the side tables' and the context's (0 without). */
     readonly features: number;
+    /** What a CSV's extra columns became, the events' context: 'context: device (categorical); left out: ...', or ''. */
+    readonly context: string;
     readonly disposed: boolean;
     itemId(index: number): string;
     /** '' when the data has no titles. */

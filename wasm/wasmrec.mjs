@@ -702,6 +702,7 @@ export class Dataset extends Handle {
         this.hasRatings = x.wr_data_has_ratings(ptr) === 1;
         this.labelled = x.wr_data_has_labels(ptr) === 1;
         this.features = x.wr_data_n_features(ptr);
+        this.context = engine._rt.string(x.wr_data_context_note(ptr));
     }
     _item(name, i) {
         const p = this._live();
@@ -928,7 +929,8 @@ export class Model extends Handle {
      * left out of the history and listed in `unknown`. Returns { items: [{ item, score }], unknown }.
      */
     recommendDetailed(history, opts) {
-        const { k = 10, excludeSeen = 'auto', user, userFeatures } = checkOptions('recommend', opts, ['k', 'excludeSeen', 'user', 'userFeatures']);
+        const { k = 10, excludeSeen = 'auto', user, userFeatures, context } = checkOptions('recommend', opts, ['k', 'excludeSeen', 'user', 'userFeatures', 'context']);
+        if (context !== undefined) return this._withFeatures('context', 'ctx', 'wr_model_context', context, () => this.recommendDetailed(history, { k, excludeSeen, user, userFeatures }));
         if (userFeatures !== undefined) return this._asVisitor(user, userFeatures, () => this.recommendDetailed(history, { k, excludeSeen }));
         const p = this._live();
         if (user !== undefined) str('user', user);
@@ -962,29 +964,36 @@ export class Model extends Handle {
      */
     _asVisitor(user, userFeatures, fn) {
         if (user !== undefined) throw new TypeError('recommend: give either user (a known user id) or userFeatures (a visitor), not both');
-        if (userFeatures === null || typeof userFeatures !== 'object' || Array.isArray(userFeatures)) {
-            throw new TypeError(`userFeatures must be an object of field -> value, got ${show(userFeatures)}`);
+        return this._withFeatures('userFeatures', 'user', 'wr_model_visitor', userFeatures, fn);
+    }
+
+    /** Runs fn with feature values ({ field: value or [values] }, keys `${prefix}.field=value`) set
+     * by the engine's setter (wr_model_visitor, wr_model_context) for the next calls, cleared afterwards. */
+    _withFeatures(what, prefix, setter, values, fn) {
+        if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+            throw new TypeError(`${what} must be an object of field -> value, got ${show(values)}`);
         }
         const p = this._live();
+        if (!this.info.uses.features) throw new TypeError(`${what}: ${this.name} reads no side features or context`);
         const rt = this._engine._rt;
         const ids = [];
+        const table = prefix === 'ctx' ? "data's context columns" : 'users table';
         rt.scoped((s) => {
-            for (const [field, value] of Object.entries(userFeatures)) {
+            for (const [field, value] of Object.entries(values)) {
                 for (const v of Array.isArray(value) ? value : [value]) {
-                    const key = `user.${field}=${v}`;
-                    const id = rt.exports.wr_model_feature_index(p, s.string(key));
-                    if (id < 0) throw new RangeError(`userFeatures: ${this.name} knows no user feature ${show(field)} = ${show(v)} (fields and values as in the users table it was trained with)`);
+                    const id = rt.exports.wr_model_feature_index(p, s.string(`${prefix}.${field}=${v}`));
+                    if (id < 0) throw new RangeError(`${what}: ${this.name} knows no ${prefix === 'ctx' ? 'context' : 'user'} feature ${show(field)} = ${show(v)} (fields and values as in the ${table} it was trained with; numeric ones by bucket, 'q3')`);
                     ids.push(id);
                 }
             }
             const arr = s.zeros(4 * Math.max(ids.length, 1));
             rt.u8().set(new Uint8Array(Int32Array.from(ids).buffer), arr);
-            this._engine._check(rt.exports.wr_model_visitor(p, arr, ids.length));
+            this._engine._check(rt.exports[setter](p, arr, ids.length));
         });
         try {
             return fn();
         } finally {
-            rt.exports.wr_model_visitor(p, 0, 0);
+            rt.exports[setter](p, 0, 0);
         }
     }
 

@@ -81,6 +81,8 @@ export class WorkerDataset {
     readonly hasRatings: boolean;
     readonly labelled: boolean;
     readonly features: number;
+    /** As Dataset.context: what the CSV's extra columns became. */
+    readonly context: string;
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;

@@ -264,7 +264,7 @@ export class WorkerDataset extends Remote {
         super(engine, r.handle, 'Dataset');
         this.users = r.users; this.items = r.items; this.events = r.events;
         this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
-        this.hasRatings = r.hasRatings; this.labelled = r.labelled; this.features = r.features;
+        this.hasRatings = r.hasRatings; this.labelled = r.labelled; this.features = r.features; this.context = r.context;
     }
     /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
     async loadTitles(input, options) {

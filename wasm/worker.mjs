@@ -67,7 +67,7 @@ export function createHost(post) {
             const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, options);
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
-                skipped: d.skipped, skipReason: d.skipReason, titled: d.titled, hasRatings: d.hasRatings, labelled: d.labelled, features: d.features,
+                skipped: d.skipped, skipReason: d.skipReason, titled: d.titled, hasRatings: d.hasRatings, labelled: d.labelled, features: d.features, context: d.context,
             };
         },
         model({ name, params }) {

@@ -21,7 +21,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *feature_kinds, *pretrain, *users_out, *items_out, *click;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *feature_kinds, *context, *pretrain, *users_out, *items_out, *click;
     const char *sets[MAX_SETS];
     const char *arms[MAX_ARMS], *per_user;
     int n_arms;
@@ -69,7 +69,7 @@ static const char *usage =
     "             what each model needs (history, users, labels, side features) and can do\n"
     "  split      --data FILE --eval PROTOCOL [--split 0.8,0.1,0.1] [--label ...] [--drop ...] [--seed S] --out FILE.csv\n"
     "             write each event with its part (train, valid, test): the split train/eval use, for other tools\n"
-    "  recommend  --model MODEL.safetensors --history ID,ID,... [--user ID] [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
+    "  recommend  --model MODEL.safetensors --history ID,ID,... [--user ID] [--context device=mobile,...] [--k 10] [--exclude-seen [auto|yes|no]] [--json]\n"
     "\n"
     "--exclude-seen: whether history items may be recommended. auto (the default) excludes them when\n"
     "under 1% of the training events repeat an item already in that user's history; the bare flag\n"
@@ -110,7 +110,7 @@ static int flag_allowed(const char *cmd, const char *flag) {
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
         {"train", " --data --format --titles --users --items --feature-kinds --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --threads --json "},
         {"eval", " --model --data --format --titles --users --items --feature-kinds --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --threads --json "},
-        {"recommend", " --model --history --user --k --exclude-seen --memory-mb --threads --json "},
+        {"recommend", " --model --history --user --context --k --exclude-seen --memory-mb --threads --json "},
     };
     char key[64];
     snprintf(key, sizeof key, " %s ", flag);
@@ -162,6 +162,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--user")) o->user = v;
         else if (!strcmp(a, "--users")) o->users = v;
         else if (!strcmp(a, "--feature-kinds")) o->feature_kinds = v;
+        else if (!strcmp(a, "--context")) o->context = v;
         else if (!strcmp(a, "--users-out")) o->users_out = v;
         else if (!strcmp(a, "--items-out")) o->items_out = v;
         else if (!strcmp(a, "--pretrain")) o->pretrain = v;
@@ -245,6 +246,7 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
     say(2, "%s: format %s, %d users, %d items, %lld events\n", o->data, wr_data_format(d), wr_data_n_users(d),
         wr_data_n_items(d), (long long)wr_data_n_events(d));
     if (wr_data_skipped(d)) say(2, "%s: skipped %lld bad lines; first: %s\n", o->data, (long long)wr_data_skipped(d), wr_data_first_skip_reason(d));
+    if (*wr_data_context_note(d)) say(2, "%s: %s\n", o->data, wr_data_context_note(d));
     return WR_OK;
 }
 
@@ -820,6 +822,29 @@ static int cmd_split(wr_ctx *ctx, const options *o) {
     return rc ? fail(ctx, rc) : 0;
 }
 
+/* --context "device=mobile,hour=q7": each pair the model's feature "ctx.<column>=<value>". */
+static int set_context(wr_ctx *ctx, wr_model *m, const char *spec) {
+    int feats[3 * WR_MAX_FIELDS], n = 0, rc = WR_OK;
+    char key[WR_MAX_ID_LEN + 8];
+    for (const char *p = spec; *p && rc == WR_OK;) {
+        size_t k = strcspn(p, ",");
+        const char *eq = memchr(p, '=', k);
+        if (!eq || eq == p) {
+            rc = wr__err(ctx, WR_ERR_ARG, "--context \"%.60s\": expected column=value pairs, like device=mobile", spec);
+        } else if (n == 3 * WR_MAX_FIELDS) {
+            rc = wr__err(ctx, WR_ERR_ARG, "--context: more than %d values", 3 * WR_MAX_FIELDS);
+        } else {
+            snprintf(key, sizeof key, "ctx.%.*s", (int)(k < WR_MAX_ID_LEN ? k : WR_MAX_ID_LEN), p);
+            int f = wr_model_feature_index(m, key);
+            if (f < 0)
+                rc = wr__err(ctx, WR_ERR_ARG, "--context: the model has no feature %s (a value it never saw in training; numeric columns by bucket, like hour=q3)", key);
+            else feats[n++] = f;
+        }
+        p += k + (p[k] == ',');
+    }
+    return rc ? rc : wr_model_context(m, feats, n);
+}
+
 static int cmd_recommend(wr_ctx *ctx, const options *o) {
     if (!o->model) return usage_error("recommend needs --model MODEL.safetensors");
     if (!o->history) return usage_error("recommend needs --history ID,ID,... (may be empty: --history \"\")");
@@ -850,6 +875,7 @@ static int cmd_recommend(wr_ctx *ctx, const options *o) {
         if (!wr_model_n_users(m)) say(2, "note: %s does not score by user; --user is ignored\n", wr_model_name(m));
         else if (user < 0) say(2, "note: user \"%s\" is not in the model's users; it is scored by its history alone\n", o->user);
     }
+    if (rc == WR_OK && o->context) rc = set_context(ctx, m, o->context);
     if (rc == WR_OK) rc = wr_model_recommend(m, user, hist, h, (int)o->k, o->exclude_seen, items, scores, &got);
     if (rc == WR_OK) {
         if (o->json) {

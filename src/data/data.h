@@ -25,18 +25,20 @@ int wr__vocab_find(const wr_vocab *v, const char *key, size_t len);
 int wr__vocab_copy(wr_vocab *dst, const wr_vocab *src);
 void wr__vocab_free(wr_vocab *v);
 
-/* Side features of the users or the items (--users, --items): every value of every column is a
- * feature ("item.genre=Drama"), numbered densely; each user or item has a list of them. */
+/* Side features of the users or the items (--users, --items), and the context of each event (the
+ * extra columns of a CSV event file): every value of every column is a feature
+ * ("item.genre=Drama", "ctx.device=mobile"), numbered densely; each user, item or event row has
+ * a list of them. */
 typedef struct {
     int n_fields;
-    char field[2 * WR_MAX_FIELDS][40]; /* "user.age", "item.genre", ... */
-    char kind[2 * WR_MAX_FIELDS];      /* 'c' categorical, 'm' multi-valued, 'n' numeric (bucketed) */
+    char field[3 * WR_MAX_FIELDS][40]; /* "user.age", "item.genre", "ctx.device", ... */
+    char kind[3 * WR_MAX_FIELDS];      /* 'c' categorical, 'm' multi-valued, 'n' numeric (bucketed) */
     wr_vocab values;                   /* feature keys "field=value" -> feature id */
     int32_t *value_field;              /* (values.n) the field of each feature */
     int value_cap;
-    int64_t *start[2];                 /* [0] users, [1] items: (n + 1) offsets into feat, or NULL */
-    int32_t *feat[2];
-    int matched[2];                    /* rows of the side table whose id the data has */
+    int64_t *start[3];                 /* [0] users, [1] items, [2] context rows: (n + 1) offsets into feat, or NULL */
+    int32_t *feat[3];
+    int matched[3];                    /* rows of the side table whose id the data has */
 } wr_features;
 
 void wr__features_free(wr_features *f);
@@ -61,8 +63,13 @@ struct wr_data {
     uint8_t *label;        /* n_events binary labels (wr_data_label), or NULL: none */
     char label_expr[64];   /* the expression that made them */
     wr_features features;  /* side features (empty: n_fields 0) */
-    wr_kind_override kinds[2 * WR_MAX_FIELDS]; /* wr_data_feature_kinds */
+    wr_kind_override kinds[3 * WR_MAX_FIELDS]; /* wr_data_feature_kinds */
     int n_kinds;
+    /* context: a row of the CSV's extra columns per event, kept to re-encode when kinds are set */
+    int64_t *ctx_row;      /* n_events: each event's row in ctx_table, or NULL: no context columns */
+    void *ctx_table;       /* the rows (wr__table, load.h) */
+    char ctx_src[64];      /* the file, for messages */
+    char ctx_note[512];    /* wr_data_context_note */
     char **titles;         /* n items, or NULL; "" where unknown */
     char **categories;     /* n items, or NULL */
     int64_t skipped;
@@ -80,8 +87,12 @@ typedef struct {
     const int64_t *ts;     /* aligned with items: event timestamps */
     const float *rating;   /* aligned with items, or NULL: the data has no ratings */
     const uint8_t *label;  /* aligned with items, or NULL: the data has no labels */
-    const wr_features *features; /* the users' and items' side features, or NULL */
+    const int64_t *ctx_row; /* aligned with items: each event's context row (features->start[2]), or NULL */
+    const wr_features *features; /* the users' and items' side features and the events' context, or NULL */
 } wr_seqs;
+
+/* The context features of position k of seqs (model-independent data feature ids); 0 without. */
+int wr__seq_context(const wr_seqs *seqs, int64_t k, const int32_t **feat);
 
 /* Fills seqs over data; drop_last = 0: every event, 2: the leave-one-out training part
  * (users with fewer than 3 events keep all). len is allocated here (free with wr_free). */

@@ -72,6 +72,7 @@ int wr_data_drop(wr_data *d, const char *expr, int64_t *dropped) {
             if (holds(&c, d->rating[i])) continue;
             d->seq[kept] = d->seq[i], d->ts[kept] = d->ts[i], d->rating[kept] = d->rating[i];
             if (d->label) d->label[kept] = d->label[i];
+            if (d->ctx_row) d->ctx_row[kept] = d->ctx_row[i];
             kept++;
         }
     }

@@ -186,7 +186,8 @@ int wr__add_event(wr__loader *L, const char *user, size_t ulen, const char *item
         L->ev = e;
         L->evcap = cap;
     }
-    L->ev[L->nev++] = (wr__event){u, it, ts, frac, rating};
+    L->ev[L->nev] = (wr__event){u, it, ts, frac, rating, L->nev};
+    L->nev++;
     /* set_meta grows both arrays, so pass the address of the member after growth */
     if (title && set_meta(L, &L->titles, it, title, tlen) < 0) return wr__oom(L->ctx, "storing titles");
     if (cat && set_meta(L, &L->cats, it, cat, clen) < 0) return wr__oom(L->ctx, "storing categories");
@@ -305,10 +306,12 @@ static int finish(wr__loader *L) {
     d->ts = wr__realloc_array(NULL, (size_t)L->nev, sizeof(int64_t));
     if (d->rating_col[0]) d->rating = wr__realloc_array(NULL, (size_t)L->nev, sizeof(float));
     if (!d->user_start || !d->seq || !d->ts || (d->rating_col[0] && !d->rating)) return wr__oom(L->ctx, "grouping events");
+    if (L->ctx_table && !(d->ctx_row = wr__realloc_array(NULL, (size_t)L->nev, sizeof(int64_t)))) return wr__oom(L->ctx, "grouping events");
     for (int64_t e = 0; e < L->nev; e++) {
         d->seq[e] = L->ev[e].item;
         d->ts[e] = L->ev[e].ts;
         if (d->rating) d->rating[e] = L->ev[e].rating;
+        if (d->ctx_row) d->ctx_row[e] = L->ev[e].row;
         d->user_start[L->ev[e].user + 1]++;
     }
     int longest = 0;
@@ -337,6 +340,12 @@ static int finish(wr__loader *L) {
         free(L->cats);
         L->titles = L->cats = NULL;
         L->meta_cap = 0;
+    }
+    if (L->ctx_table) {
+        d->ctx_table = L->ctx_table;
+        L->ctx_table = NULL;
+        snprintf(d->ctx_src, sizeof d->ctx_src, "%s", L->src);
+        return wr__encode_context(d);
     }
     return WR_OK;
 }
@@ -427,6 +436,7 @@ int wr_data_load(wr_ctx *ctx, const char *bytes, size_t len, const char *format,
     }
     if (rc == WR_OK) rc = finish(&L);
     free(L.ev);
+    if (L.ctx_table) wr__table_free(L.ctx_table), free(L.ctx_table);
     free_meta(L.titles, L.meta_cap);
     free_meta(L.cats, L.meta_cap);
     if (rc != WR_OK) {
@@ -448,6 +458,8 @@ void wr_data_free(wr_data *d) {
     free(d->ts);
     free(d->rating);
     free(d->label);
+    free(d->ctx_row);
+    if (d->ctx_table) wr__table_free(d->ctx_table), free(d->ctx_table);
     wr__features_free(&d->features);
     free(d);
 }
@@ -603,7 +615,16 @@ int wr__seqs_from_data(const wr_data *d, int drop_last, wr_seqs *seqs, int32_t *
     seqs->ts = d->ts;
     seqs->rating = d->rating;
     seqs->label = d->label;
+    seqs->ctx_row = d->features.start[2] ? d->ctx_row : NULL;
     seqs->features = d->features.n_fields ? &d->features : NULL;
     *len = l;
     return WR_OK;
+}
+
+int wr__seq_context(const wr_seqs *seqs, int64_t k, const int32_t **feat) {
+    if (!seqs->ctx_row || !seqs->features || !seqs->features->start[2]) return 0;
+    const wr_features *F = seqs->features;
+    int64_t r = seqs->ctx_row[k];
+    *feat = F->feat[2] + F->start[2][r];
+    return (int)(F->start[2][r + 1] - F->start[2][r]);
 }

@@ -14,6 +14,7 @@ typedef struct {
     int64_t ts;   /* integer part (floor) of the timestamp */
     int32_t frac; /* fraction in 1e-9 units, so decimal timestamps order correctly */
     float rating; /* the rating or label column; NAN where the format has none */
+    int64_t row;  /* its row in the context table (the order events were added) */
 } wr__event;
 
 typedef struct {
@@ -27,6 +28,7 @@ typedef struct {
     char **titles, **cats; /* per item while loading, grown with the vocabulary; NULL = none yet */
     int meta_cap;
     char err[WR_ERR_MSG_MAX]; /* the message of the current bad line */
+    struct wr__table *ctx_table; /* the CSV's extra columns, a row per event added, or NULL */
 } wr__loader;
 
 /* A line iterator over bytes: strips "\r\n"/"\n", counts lines from 1. */
@@ -68,8 +70,9 @@ int wr__parse_rating(const char *s, size_t n, float *out);
 int wr__is_user_col(const char *s, size_t n);
 int wr__is_item_col(const char *s, size_t n);
 
-/* A side table while it loads (side.c): a row per id, text cells, column 0 the id. */
-typedef struct {
+/* A side table while it loads (side.c): a row per id, text cells, column 0 the id. The context
+ * table is the same with a row per event and column 0 empty. */
+typedef struct wr__table {
     int ncol;                         /* feature columns (the id not counted) */
     char name[WR_MAX_FIELDS][32];
     uint8_t multi[WR_MAX_FIELDS];     /* the column's values are '|'-separated lists */
@@ -82,6 +85,10 @@ int wr__table_add(wr__table *t, const char *const *cells, const size_t *lens);
 /* A CSV/TSV side table with a header: the id column (user or item names, or "id"), then the
  * feature columns. Errors name src and the line. */
 int wr__parse_csv_table(wr_ctx *ctx, const char *src, const char *p, size_t len, int users, wr__table *t);
+void wr__table_free(wr__table *t);
+/* The context table of d (its columns, a row per event) into features "ctx.<column>=<value>" with
+ * the kinds detected or set; called at load and again when wr_data_feature_kinds sets ctx kinds. */
+int wr__encode_context(wr_data *d);
 
 int wr__parse_csv(wr__loader *L, const char *p, size_t len);
 int wr__parse_movielens(wr__loader *L, const char *p, size_t len);

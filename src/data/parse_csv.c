@@ -159,6 +159,7 @@ int wr__csv_header_has_item(const char *s, size_t n) {
 typedef struct {
     int user, item, ts, title, cat, rating; /* column indices, -1 = absent */
     char uname[40], iname[40], tname[40], rname[40];
+    int n_ctx, ctx[WR_MAX_FIELDS];          /* the other columns: each event's context */
 } columns;
 
 static void col_name(char *dst, size_t cap, const char *s, size_t n) {
@@ -212,7 +213,17 @@ static int parse_row(wr__loader *L, const record *r, const columns *c, int64_t l
     const char *title = NULL, *cat = NULL;
     if (c->title >= 0) title = c->title < r->n ? rec_field(r, c->title, &tn) : "";
     if (c->cat >= 0) cat = c->cat < r->n ? rec_field(r, c->cat, &cn) : "";
-    return wr__add_event(L, u, un, it, in, ts, frac, rating, title, tn, cat, cn);
+    char at[24]; /* the context row's first cell: its line, for messages */
+    const char *cells[WR_MAX_FIELDS + 1] = {at};
+    size_t lens[WR_MAX_FIELDS + 1] = {(size_t)snprintf(at, sizeof at, "%lld", (long long)line)};
+    for (int j = 0; j < c->n_ctx; j++) {
+        cells[j + 1] = c->ctx[j] < r->n ? rec_field(r, c->ctx[j], &lens[j + 1]) : "";
+        wr__trim_id(&cells[j + 1], &lens[j + 1]);
+        if (memchr(cells[j + 1], 0, lens[j + 1])) return wr__bad(L, line, "field %d (%s): a NUL byte", c->ctx[j] + 1, L->ctx_table->name[j]);
+    }
+    rc = wr__add_event(L, u, un, it, in, ts, frac, rating, title, tn, cat, cn);
+    if (rc == WR_OK && c->n_ctx && wr__table_add(L->ctx_table, cells, lens) < 0) rc = wr__oom(L->ctx, "storing the context columns");
+    return rc;
 }
 
 int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
@@ -229,7 +240,7 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
     char delim = wr__csv_delim(s, n);
     record r = {0};
     char msg[WR_ERR_MSG_MAX];
-    columns c = {-1, -1, -1, -1, -1, -1, "", "", "", ""};
+    columns c = {-1, -1, -1, -1, -1, -1, "", "", "", "", 0, {0}};
     int64_t hline = line + 1;
     int st = read_record(&p, end, delim, &r, &line, msg, sizeof msg);
     line++;
@@ -251,6 +262,7 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
         else if (c.title < 0 && name_is(f, fl, title_cols)) c.title = i;
         else if (c.cat < 0 && name_is(f, fl, cat_cols)) c.cat = i;
         else if (c.rating < 0 && name_is(f, fl, rating_cols)) c.rating = i, col_name(c.rname, sizeof c.rname, f, fl);
+        else if (!name_is(f, fl, rating_cols) && fl && c.n_ctx < WR_MAX_FIELDS) c.ctx[c.n_ctx++] = i; /* a second outcome column is no context */
     }
     const char *dname = delim == '\t' ? "tab" : delim == ';' ? "semicolon" : "comma";
     int rc = WR_OK;
@@ -272,6 +284,16 @@ int wr__parse_csv(wr__loader *L, const char *p, size_t len) {
                                 : "user, user_id, userid, session, session_id, sessionid, visitor, visitorid");
     }
     if (c.rating >= 0) snprintf(L->d->rating_col, sizeof L->d->rating_col, "%s", c.rname);
+    if (rc == WR_OK && c.n_ctx) {
+        if (!(L->ctx_table = wr__calloc(1, sizeof *L->ctx_table))) rc = wr__oom(L->ctx, "reading the header");
+        for (int j = 0; rc == WR_OK && j < c.n_ctx; j++) {
+            size_t fl;
+            const char *f = rec_field(&r, c.ctx[j], &fl);
+            wr__trim_ws(&f, &fl);
+            snprintf(L->ctx_table->name[j], sizeof L->ctx_table->name[j], "%.*s", (int)(fl > 31 ? 31 : fl), f);
+        }
+        if (rc == WR_OK) L->ctx_table->ncol = c.n_ctx;
+    }
     while (rc == WR_OK && p < end) {
         /* blank lines are skipped silently */
         const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -148,6 +148,17 @@ static int add_value(wr_features *F, int field, const char *key, size_t n) {
 
 static const char *const kind_names[3] = {"categorical", "multi", "numeric"};
 static const char kind_codes[3] = {'c', 'm', 'n'};
+static const char *const side_prefix[3] = {"user", "item", "ctx"};
+static const char *const side_table[3] = {"user table", "item table", "data's context"};
+
+/* The side of a field name ("user.age" 0, "item.year" 1, "ctx.device" 2), or -1. */
+static int side_of(const char *field, size_t n) {
+    for (int side = 0; side < 3; side++) {
+        size_t k = strlen(side_prefix[side]);
+        if (n > k + 1 && !strncmp(field, side_prefix[side], k) && field[k] == '.') return side;
+    }
+    return -1;
+}
 
 static wr_kind_override *override_of(wr_data *d, const char *field) {
     for (int i = 0; i < d->n_kinds; i++)
@@ -157,18 +168,18 @@ static wr_kind_override *override_of(wr_data *d, const char *field) {
 
 /* Every override of the side's table names one of its columns (then marked applied). */
 static int check_overrides(wr_data *d, int side, const char *src, const wr__table *t) {
-    const char *prefix = side ? "item." : "user.";
     for (int i = 0; i < d->n_kinds; i++) {
         wr_kind_override *o = &d->kinds[i];
-        if (strncmp(o->field, prefix, 5)) continue;
+        if (side_of(o->field, strlen(o->field)) != side) continue;
+        const char *col = o->field + strlen(side_prefix[side]) + 1;
         int found = 0;
-        for (int c = 0; c < t->ncol && !found; c++) found = !strcmp(o->field + 5, t->name[c]);
+        for (int c = 0; c < t->ncol && !found; c++) found = !strcmp(col, t->name[c]);
         if (!found) {
             char cols[WR_MAX_FIELDS * 34] = "";
             size_t n = 0;
             for (int c = 0; c < t->ncol && n < sizeof cols; c++) n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", c ? ", " : "", t->name[c]);
-            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s table (%s) has no column \"%s\"; its columns: %s", o->field,
-                           side ? "item" : "user", src, o->field + 5, cols);
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s (%s) has no column \"%s\"; its columns: %s", o->field, side_table[side], src, col,
+                           n ? cols : "none");
         }
         o->applied = 1;
     }
@@ -178,8 +189,9 @@ static int check_overrides(wr_data *d, int side, const char *src, const wr__tabl
 int wr_data_feature_kinds(wr_data *d, const char *spec) {
     if (!d) return WR_ERR_ARG;
     if (!spec) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: the spec is NULL");
-    wr_kind_override kinds[2 * WR_MAX_FIELDS];
-    int n = 0;
+    wr_kind_override kinds[3 * WR_MAX_FIELDS];
+    int n = 0, ctx_kinds = 0, had_ctx = 0;
+    for (int i = 0; i < d->n_kinds; i++) had_ctx |= side_of(d->kinds[i].field, strlen(d->kinds[i].field)) == 2;
     for (const char *p = spec; *p;) {
         size_t k = strcspn(p, ","), fl, vl;
         const char *item = p, *eq = memchr(p, '=', k);
@@ -189,9 +201,10 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
         wr__trim_ws(&field, &fl);
         if (!fl && !eq) continue; /* "a=b," or spaces */
         if (kind) wr__trim_ws(&kind, &vl);
-        if (!eq || fl <= 5 || (strncmp(field, "user.", 5) && strncmp(field, "item.", 5)))
-            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds \"%.80s\": \"%.*s\" is not field=kind with the field named user.<column> or item.<column> "
-                           "(like user.age=categorical; kinds: categorical, multi, numeric)", spec, (int)(k > 60 ? 60 : k), item);
+        int side = eq ? side_of(field, fl) : -1;
+        if (side < 0)
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds \"%.80s\": \"%.*s\" is not field=kind with the field named user.<column>, item.<column> "
+                           "or ctx.<column> (like user.age=categorical; kinds: categorical, multi, numeric)", spec, (int)(k > 60 ? 60 : k), item);
         if (fl >= sizeof kinds[0].field)
             return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: the field \"%.*s...\" is longer than %d bytes", 40, field, (int)sizeof kinds[0].field - 1);
         int code = -1;
@@ -200,40 +213,73 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
         if (code < 0)
             return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %.*s: unknown kind \"%.*s\" (the kinds: categorical, multi, numeric)", (int)fl, field,
                            (int)(vl > 30 ? 30 : vl), kind);
-        if (n == 2 * WR_MAX_FIELDS) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: more than %d fields", 2 * WR_MAX_FIELDS);
+        if (n == 3 * WR_MAX_FIELDS) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: more than %d fields", 3 * WR_MAX_FIELDS);
         wr_kind_override *o = &kinds[n];
         snprintf(o->field, sizeof o->field, "%.*s", (int)fl, field);
         o->kind = kind_codes[code], o->applied = 0;
         for (int i = 0; i < n; i++)
             if (!strcmp(kinds[i].field, o->field)) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s is given twice", o->field);
-        int side = o->field[0] == 'i';
-        if (d->features.start[side])
-            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s table is already loaded; set the kinds before loading it", o->field, side ? "item" : "user");
+        if (side < 2 && d->features.start[side])
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s is already loaded; set the kinds before loading it", o->field, side_table[side]);
+        if (side == 2 && !d->ctx_table)
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the data has no context columns (a CSV's columns besides user, item, time, title, category and rating)", o->field);
+        ctx_kinds |= side == 2;
         n++;
     }
+    if (!ctx_kinds && !had_ctx) {
+        memcpy(d->kinds, kinds, (size_t)n * sizeof kinds[0]);
+        d->n_kinds = n;
+        return WR_OK;
+    }
+    /* the context is encoded at load; it is encoded again with these kinds, before any side table
+     * (so that the features can be numbered afresh) */
+    if (d->features.start[0] || d->features.start[1])
+        return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: set the context's kinds (ctx.<column>) before loading side tables");
     memcpy(d->kinds, kinds, (size_t)n * sizeof kinds[0]);
     d->n_kinds = n;
+    /* the context again with these kinds (and back with the detected ones when it fails) */
+    wr__features_free(&d->features);
+    int rc = wr__encode_context(d);
+    if (rc) {
+        char msg[WR_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", wr_last_error(d->ctx));
+        d->n_kinds = 0;
+        wr__features_free(&d->features);
+        if (wr__encode_context(d) == WR_ERR_NOMEM) return wr__oom(d->ctx, "encoding the context");
+        return wr__err(d->ctx, rc, "%s", msg);
+    }
     return WR_OK;
 }
 
 int wr_data_feature_kinds_applied(const wr_data *d) {
     if (!d) return WR_ERR_ARG;
-    for (int i = 0; i < d->n_kinds; i++)
+    for (int i = 0; i < d->n_kinds; i++) {
+        int side = side_of(d->kinds[i].field, strlen(d->kinds[i].field));
         if (!d->kinds[i].applied)
-            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: no %s table was loaded (--%s FILE)", d->kinds[i].field,
-                           d->kinds[i].field[0] == 'i' ? "item" : "user", d->kinds[i].field[0] == 'i' ? "items" : "users");
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: no %s was loaded (--%s FILE)", d->kinds[i].field, side_table[side], side ? "items" : "users");
+    }
     return WR_OK;
 }
 
-/* The table's rows into features of side (0 users, 1 items) of d. */
+/* Where row r of side's table is, for messages: 'user "7"', 'item "10"', or 'line 12' (the
+ * context table keeps each event's line in its first cell). */
+static void where(char *buf, size_t cap, int side, const wr__table *t, int64_t r) {
+    if (side == 2) snprintf(buf, cap, "line %s", cell(t, r, 0));
+    else snprintf(buf, cap, "%s \"%s\"", side_prefix[side], cell(t, r, 0));
+}
+
+/* The table's rows into features of side (0 users, 1 items: a row per id; 2 the context: row r
+ * is context row r) of d. A context column whose values differ on most events (an order number,
+ * a free-text note) is left out unless its kind is set: it has nothing to share between events. */
 static int encode(wr_data *d, int side, const char *src, wr__table *t) {
     wr_ctx *ctx = d->ctx;
     wr_features *F = &d->features;
-    const wr_vocab *ids = side ? &d->items : &d->users;
-    const char *prefix = side ? "item" : "user";
+    const char *prefix = side_prefix[side];
     if (F->start[side]) return wr__err(ctx, WR_ERR_ARG, "%s: the data already has %s features", src, prefix);
-    if (F->n_fields + t->ncol > 2 * WR_MAX_FIELDS) return wr__err(ctx, WR_ERR_ARG, "%s: more than %d feature columns", src, WR_MAX_FIELDS);
-    int n = ids->n, rc = WR_OK;
+    if (F->n_fields + t->ncol > 3 * WR_MAX_FIELDS) return wr__err(ctx, WR_ERR_ARG, "%s: more than %d feature columns", src, WR_MAX_FIELDS);
+    const wr_vocab *ids = side == 1 ? &d->items : &d->users;
+    int64_t n = side == 2 ? t->nrow : ids->n;
+    int rc = WR_OK;
     int64_t *row_of = wr__malloc((size_t)n * sizeof *row_of + 1);
     double *vals = wr__malloc((size_t)t->nrow * sizeof *vals + 1), edges[9];
     int64_t *start = wr__calloc((size_t)n + 1, sizeof *start);
@@ -241,32 +287,38 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         free(row_of), free(vals), free(start);
         return wr__oom(ctx, "encoding side features");
     }
-    for (int i = 0; i < n; i++) row_of[i] = -1;
-    int matched = 0;
-    for (int64_t r = 0; r < t->nrow; r++) {
+    int64_t matched = 0;
+    for (int64_t i = 0; i < n; i++) row_of[i] = side == 2 ? i : -1;
+    for (int64_t r = 0; side < 2 && r < t->nrow; r++) {
         const char *id = cell(t, r, 0);
         int e = wr__vocab_find(ids, id, strlen(id));
         if (e >= 0 && row_of[e] < 0) row_of[e] = r, matched++;
     }
-    /* each column's kind (detected, or set by wr_data_feature_kinds) and (numeric) bucket
-     * edges; then the features entity by entity */
-    char kinds[WR_MAX_FIELDS];
+    /* each column's kind (detected, or set by wr_data_feature_kinds), field (-1: left out) and
+     * (numeric) bucket edges; then the features entity by entity */
+    char kinds[WR_MAX_FIELDS], who[320];
+    int fid[WR_MAX_FIELDS], nf = F->n_fields;
     double cuts[WR_MAX_FIELDS][9];
+    wr_buf note = {0};
     rc = check_overrides(d, side, src, t);
     for (int c = 0; rc == WR_OK && c < t->ncol; c++) {
-        int f = F->n_fields + c;
-        snprintf(F->field[f], sizeof F->field[f], "%s.%s", prefix, t->name[c]);
-        wr_kind_override *o = override_of(d, F->field[f]);
+        char field[40];
+        snprintf(field, sizeof field, "%s.%s", prefix, t->name[c]);
+        wr_kind_override *o = override_of(d, field);
         char forced = o ? o->kind : 0;
         int numeric = forced ? forced == 'n' : !t->multi[c], nv = 0, any_bar = 0;
         for (int64_t r = 0; r < t->nrow && rc == WR_OK; r++) {
             const char *v = cell(t, r, c + 1);
             any_bar |= strchr(v, '|') != NULL;
             if (!*v || !numeric) continue;
-            if (parse_num(v, &vals[nv]) == 0) nv++;
-            else if (forced) rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s \"%s\", column %s: \"%.40s\" is not a number (its kind is set to numeric: %s=numeric)",
-                                          src, prefix, cell(t, r, 0), t->name[c], v, F->field[f]);
-            else numeric = 0;
+            if (parse_num(v, &vals[nv]) == 0) {
+                nv++;
+            } else if (forced) {
+                where(who, sizeof who, side, t, r);
+                rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s, column %s: \"%.40s\" is not a number (its kind is set to numeric: %s=numeric)", src, who, t->name[c], v, field);
+            } else {
+                numeric = 0;
+            }
         }
         int distinct = 0;
         if (rc == WR_OK && numeric && nv) {
@@ -276,32 +328,52 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
             memcpy(cuts[c], edges, sizeof edges);
         }
         kinds[c] = forced ? forced : t->multi[c] || any_bar ? 'm' : numeric && distinct > 20 ? 'n' : 'c';
-        F->kind[f] = kinds[c];
+        fid[c] = nf;
+        if (rc == WR_OK && side == 2 && !forced && kinds[c] == 'c') { /* near-unique context values: left out */
+            wr_vocab seen = {0};
+            int64_t r = 0;
+            for (; r < t->nrow && seen.n >= 0; r++)
+                if (wr__vocab_add(&seen, cell(t, r, c + 1), strlen(cell(t, r, c + 1))) < 0) seen.n = -1;
+            int64_t nd = seen.n;
+            wr__vocab_free(&seen);
+            if (nd < 0) rc = wr__oom(ctx, "encoding the context");
+            else if (nd > 100 && 2 * nd > t->nrow) {
+                fid[c] = -1;
+                wr__buf_printf(&note, "%s%s (a different value on %.0f%% of the events; %s=categorical keeps it)", note.len ? ", " : "left out: ", t->name[c],
+                               100.0 * (double)nd / (double)t->nrow, field);
+            }
+        }
+        if (fid[c] >= 0) {
+            snprintf(F->field[nf], sizeof F->field[nf], "%s", field);
+            F->kind[nf++] = kinds[c];
+        }
     }
     /* every feature key within the id limit, before any is added: a model file keeps the keys */
-    for (int e = 0; rc == WR_OK && e < n; e++)
+    for (int64_t e = 0; rc == WR_OK && e < n; e++)
         for (int c = 0; rc == WR_OK && row_of[e] >= 0 && c < t->ncol; c++)
-            for (const char *p = kinds[c] == 'n' ? "" : cell(t, row_of[e], c + 1); *p;) {
+            for (const char *p = kinds[c] == 'n' || fid[c] < 0 ? "" : cell(t, row_of[e], c + 1); *p;) {
                 size_t k = kinds[c] == 'm' ? strcspn(p, "|") : strlen(p), ql = k;
                 const char *q = p;
                 wr__trim_ws(&q, &ql);
                 p += k + (kinds[c] == 'm' && p[k] == '|');
-                const char *field = F->field[F->n_fields + c];
+                const char *field = F->field[fid[c]];
                 if (strlen(field) + 1 + ql > WR_MAX_ID_LEN) {
-                    rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s \"%s\", column %s: a value of %zu bytes; a feature (%s=value) is at most %d bytes",
-                                 src, prefix, cell(t, row_of[e], 0), t->name[c], ql, field, WR_MAX_ID_LEN);
+                    where(who, sizeof who, side, t, row_of[e]);
+                    rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s, column %s: a value of %zu bytes; a feature (%s=value) is at most %d bytes", src, who, t->name[c], ql,
+                                 field, WR_MAX_ID_LEN);
                     break;
                 }
             }
     wr_buf keys = {0};
     int32_t *feat = NULL;
     int64_t nfeat = 0, cap = 0;
-    for (int e = 0; rc == WR_OK && e < n; e++) {
+    for (int64_t e = 0; rc == WR_OK && e < n; e++) {
         start[e] = nfeat;
         if (row_of[e] < 0) continue;
         for (int c = 0; rc == WR_OK && c < t->ncol; c++) {
+            if (fid[c] < 0) continue;
             const char *v = cell(t, row_of[e], c + 1);
-            int f = F->n_fields + c;
+            int f = fid[c];
             for (const char *p = v; *p && rc == WR_OK;) { /* each value of the cell (one unless multi) */
                 size_t k = kinds[c] == 'm' ? strcspn(p, "|") : strlen(p);
                 const char *q = p;
@@ -331,15 +403,36 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
     start[n] = nfeat;
     wr__buf_free(&keys);
     free(row_of), free(vals);
+    if (rc == WR_OK && side == 2) { /* what the context became, for the CLI and the binding */
+        wr_buf b = {0};
+        for (int f = F->n_fields; f < nf; f++)
+            wr__buf_printf(&b, "%s%s (%s)", f > F->n_fields ? ", " : "context: ", F->field[f] + 4,
+                           F->kind[f] == 'n' ? "numeric, bucketed" : F->kind[f] == 'm' ? "multi-valued" : "categorical");
+        if (note.len) wr__buf_printf(&b, "%s%s", b.len ? "; " : "", note.data);
+        if (b.failed) rc = wr__oom(ctx, "encoding the context");
+        else snprintf(d->ctx_note, sizeof d->ctx_note, "%s", b.len ? b.data : "");
+        wr__buf_free(&b);
+    }
+    wr__buf_free(&note);
     if (rc) {
         free(start), free(feat);
         return rc;
     }
-    F->n_fields += t->ncol;
+    F->n_fields = nf;
     F->start[side] = start, F->feat[side] = feat ? feat : wr__malloc(4);
-    F->matched[side] = matched;
+    F->matched[side] = (int)(matched < INT32_MAX ? matched : INT32_MAX);
     return F->feat[side] ? WR_OK : wr__oom(ctx, "encoding side features");
 }
+
+int wr__encode_context(wr_data *d) { return d->ctx_table ? encode(d, 2, d->ctx_src, d->ctx_table) : WR_OK; }
+
+void wr__table_free(wr__table *t) {
+    free(t->off);
+    wr__buf_free(&t->text);
+    memset(t, 0, sizeof *t);
+}
+
+const char *wr_data_context_note(const wr_data *d) { return d ? d->ctx_note : ""; }
 
 int wr_data_load_side(wr_data *d, int side, const char *bytes, size_t len, const char *source) {
     if (!d || (side != 0 && side != 1)) return WR_ERR_ARG;
@@ -358,8 +451,7 @@ int wr_data_load_side(wr_data *d, int side, const char *bytes, size_t len, const
     }
     if (rc == WR_OK && t.ncol == 0) rc = wr__err(ctx, WR_ERR_PARSE, "%s: no feature columns besides the id", src);
     if (rc == WR_OK) rc = encode(d, side, src, &t);
-    free(t.off);
-    wr__buf_free(&t.text);
+    wr__table_free(&t);
     return rc;
 }
 
@@ -369,6 +461,6 @@ int wr_data_n_features(const wr_data *d) { return d ? d->features.values.n : 0; 
 void wr__features_free(wr_features *F) {
     wr__vocab_free(&F->values);
     free(F->value_field);
-    for (int s = 0; s < 2; s++) free(F->start[s]), free(F->feat[s]);
+    for (int s = 0; s < 3; s++) free(F->start[s]), free(F->feat[s]);
     memset(F, 0, sizeof *F);
 }

@@ -64,6 +64,12 @@ typedef struct {
     int64_t labelled, rated, unknown; /* unknown: targets whose item the model lacks */
     double auc, gauc, logloss, rmse, mae;
 } wr_split_metrics;
+/* A model's view of the data's context: map (the data's feature ids -> the model's feature
+ * indices, -1 unknown) and the longest context of an event; map NULL when the data has no
+ * context or the model reads no features. wr__event_context: event e's context in the model's
+ * feature indices into out (max_ctx), returns how many. */
+int wr__context_map(const struct wr_model *m, const struct wr_data *d, int32_t **map, int *max_ctx);
+int wr__event_context(const struct wr_data *d, const int32_t *map, int64_t e, int *out);
 struct wr_split;
 int wr__eval_split(struct wr_model *model, const struct wr_split *split, int part, int k, int exclude_seen,
                    wr_split_metrics *out);

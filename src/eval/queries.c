@@ -86,6 +86,27 @@ static double sigmoid_logloss(float s, int y) {
     return -(y ? wr__log(p) : wr__log(1 - p));
 }
 
+int wr__context_map(const wr_model *m, const wr_data *d, int32_t **map, int *max_ctx) {
+    const wr_features *F = &d->features;
+    *map = NULL, *max_ctx = 0;
+    if (!d->ctx_row || !F->start[2] || !(m->vt->caps & WR_USES_FEATURES) || !m->features.n) return WR_OK;
+    if (!(*map = wr__malloc((size_t)F->values.n * sizeof **map + 4))) return wr__oom(m->ctx, "evaluating");
+    for (int f = 0; f < F->values.n; f++) (*map)[f] = wr__vocab_find(&m->features, F->values.keys[f], strlen(F->values.keys[f]));
+    for (int64_t e = 0; e < d->n_events; e++) {
+        int64_t r = d->ctx_row[e], c = F->start[2][r + 1] - F->start[2][r];
+        if (c > *max_ctx) *max_ctx = (int)c;
+    }
+    return WR_OK;
+}
+
+int wr__event_context(const wr_data *d, const int32_t *map, int64_t e, int *out) {
+    const wr_features *F = &d->features;
+    int n = 0;
+    for (int64_t k = F->start[2][d->ctx_row[e]]; k < F->start[2][d->ctx_row[e] + 1]; k++)
+        if (map[F->feat[2][k]] >= 0) out[n++] = map[F->feat[2][k]];
+    return n;
+}
+
 int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, wr_split_metrics *out) {
     wr_ctx *ctx = m->ctx;
     const wr_data *d = s->data;
@@ -110,7 +131,12 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     query_span *bs = wr__malloc((size_t)batch * sizeof *bs);
     uint8_t *tlabel = wr__malloc((size_t)nt + 1), *skip = wr__calloc((size_t)n + 1, 1);
     int *tuser = wr__malloc((size_t)nt * sizeof *tuser + 1);
-    if (!map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || (cold && (!gsc || !popc))) {
+    /* with a context the model reads, each held-out event is a query of its own (its context) */
+    int32_t *cmap = NULL;
+    int max_ctx = 0, *cbuf = NULL;
+    if (!cold && (rc = wr__context_map(m, d, &cmap, &max_ctx))) goto done;
+    if (cmap && !(cbuf = wr__malloc((size_t)batch * max_ctx * sizeof *cbuf + 4))) rc = wr__oom(ctx, "evaluating");
+    if (rc || !map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || (cold && (!gsc || !popc))) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
@@ -138,6 +164,11 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
             /* a cold user is known by their features alone: their id was never trained */
             int user = !m->users.n ? -1 : wr__vocab_find(&m->users, d->users.keys[u], strlen(d->users.keys[u]));
             bq[nb] = (wr_query){.user = user, .items = h, .len = history_of(s, map, u, h)};
+            if (cmap) {
+                last = e + 1;
+                int *c = cbuf + (size_t)nb * max_ctx;
+                bq[nb].context = c, bq[nb].n_context = wr__event_context(d, cmap, e, c);
+            }
             bs[nb++] = (query_span){u, first, last};
             e = last;
         }
@@ -227,7 +258,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     *out = r;
 done:
     free(map), free(scores), free(tscore), free(hist), free(bq), free(bs), free(tlabel), free(skip), free(tuser);
-    free(ranks), free(relevant), free(gcnt), free(gtot), free(gsc), free(popc);
+    free(ranks), free(relevant), free(gcnt), free(gtot), free(gsc), free(popc), free(cmap), free(cbuf);
     return rc;
 }
 

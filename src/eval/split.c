@@ -160,7 +160,7 @@ void wr_split_free(wr_split *s) {
 }
 
 void wr__own_seqs_free(wr_own_seqs *s) {
-    free(s->start), free(s->ts), free(s->len), free(s->items), free(s->rating), free(s->label);
+    free(s->start), free(s->ts), free(s->len), free(s->items), free(s->rating), free(s->label), free(s->ctx_row);
     memset(s, 0, sizeof *s);
 }
 
@@ -174,7 +174,9 @@ int wr__split_train_seqs(const wr_data *d, const wr_split *split, int positives_
     o->ts = wr__malloc((size_t)n * sizeof *o->ts + 1);
     if (d->rating) o->rating = wr__malloc((size_t)n * sizeof *o->rating + 1);
     if (d->label) o->label = wr__malloc((size_t)n + 1);
-    if (!o->start || !o->len || !o->items || !o->ts || (d->rating && !o->rating) || (d->label && !o->label)) {
+    int ctx = d->ctx_row && d->features.start[2];
+    if (ctx) o->ctx_row = wr__malloc((size_t)n * sizeof *o->ctx_row + 1);
+    if (!o->start || !o->len || !o->items || !o->ts || (d->rating && !o->rating) || (d->label && !o->label) || (ctx && !o->ctx_row)) {
         wr__own_seqs_free(o);
         return wr__oom(d->ctx, "preparing training sequences");
     }
@@ -187,12 +189,13 @@ int wr__split_train_seqs(const wr_data *d, const wr_split *split, int positives_
             o->items[kept] = d->seq[e], o->ts[kept] = d->ts[e];
             if (o->rating) o->rating[kept] = d->rating[e];
             if (o->label) o->label[kept] = d->label[e];
+            if (o->ctx_row) o->ctx_row[kept] = d->ctx_row[e];
             kept++;
         }
         o->len[u] = (int32_t)(kept - o->start[u]);
     }
     o->start[nu] = kept;
     o->seqs = (wr_seqs){.n = nu, .n_items = d->items.n, .start = o->start, .len = o->len, .items = o->items, .ts = o->ts, .rating = o->rating, .label = o->label,
-                       .features = d->features.n_fields ? &d->features : NULL};
+                       .ctx_row = o->ctx_row, .features = d->features.n_fields ? &d->features : NULL};
     return WR_OK;
 }

@@ -32,6 +32,7 @@ typedef struct {
     int32_t *len, *items;
     float *rating;
     uint8_t *label;
+    int64_t *ctx_row;
 } wr_own_seqs;
 
 /* The training sequences of split (NULL: every event of data); positives_only keeps the

@@ -15,7 +15,10 @@
  * sampled items the user never touched; scores are logits) or mse (ratings; scores are
  * predicted ratings). Lazy Adam on the rows a step uses, L2 `reg` on them. Full ranking splits
  * the pair into its user part U and item part I: y = w0 + W_U + W_I + P_U + P_I + <s_U, s_I>,
- * so a query costs one pass over the items. A user the model does not know has no user part. */
+ * so a query costs one pass over the items. A user the model does not know has no user part.
+ * Context: the event's context features (a CSV event file's other columns, "ctx.device=mobile")
+ * join the user part: a training event's its own (its negatives share it), a query's the context
+ * it carries (wr_model_context); a field each, like a side column. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +79,7 @@ typedef struct {
     /* training */
     wr_events ev;
     int max_part;              /* most features of one user or item part (its id included) */
+    int max_ctx;               /* most context features of one training event */
     int32_t *rows;
     unsigned char *touched;
     int n_rows;
@@ -177,7 +181,14 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
         for (int64_t k = 0; k < st[n]; k++) f[k] = U + V + X->feat[side_i][k];
     }
     set_max_part(s);
-    if (s->ffm || s->DL) { /* fields: the user id 0, the item id 1, side column c at 2 + c */
+    if (X && X->start[2] && train->ctx_row) /* the longest context of a training event */
+        for (int u = 0; u < train->n; u++)
+            for (int t = 0; t < train->len[u]; t++) {
+                const int32_t *cf;
+                int nc = wr__seq_context(train, train->start[u] + t, &cf);
+                if (nc > s->max_ctx) s->max_ctx = nc;
+            }
+    if (s->ffm || s->DL) { /* fields: the user id 0, the item id 1, side or context column c at 2 + c */
         if (!(s->field = wr__malloc((size_t)s->F * sizeof *s->field + 4))) return wr__oom(m->ctx, "allocating the model");
         for (int j = 0; j < s->F; j++) s->field[j] = j < U ? 0 : j < U + V ? 1 : 2 + X->value_field[j - U - V];
     }
@@ -188,7 +199,7 @@ static int fm_fit(wr_model *m, const wr_seqs *train) {
     if (target == WR_TARGET_RATING) nn = 0;
     double mean = 0;
     s->grad = wr__calloc(T, sizeof(float)), s->m1 = wr__calloc(T, sizeof(float)), s->m2 = wr__calloc(T, sizeof(float));
-    size_t per_step = (size_t)B * (1 + (size_t)nn) * (size_t)(2 * s->max_part);
+    size_t per_step = (size_t)B * (1 + (size_t)nn) * (size_t)(2 * s->max_part + s->max_ctx);
     s->rows = wr__malloc((per_step < (size_t)s->F ? per_step : (size_t)s->F) * sizeof(int32_t) + 4);
     s->touched = wr__calloc((size_t)s->F + 1, 1);
     if (!s->grad || !s->m1 || !s->m2 || !s->rows || !s->touched || wr__events_init(&s->ev, train, target, B, nn, 0, &mean) < 0)
@@ -264,10 +275,23 @@ static void clear_grad(fm_state *s) {
     s->n_rows = 0;
 }
 
-/* The pair (u, i) as features: x gets them, returns how many. */
-static int pair(const fm_state *s, int u, int i, int32_t *x) {
+/* The query part: user u's part, then nc context features (model feature ids). */
+static int query_part(const fm_state *s, int u, const int32_t *ctx, int nc, int32_t *x) {
     int n = part(s, 0, u, x);
+    memcpy(x + n, ctx, (size_t)nc * sizeof *x);
+    return n + nc;
+}
+
+/* The pair (u with its context, i) as features: x gets them, returns how many. */
+static int pair(const fm_state *s, int u, const int32_t *ctx, int nc, int i, int32_t *x) {
+    int n = query_part(s, u, ctx, nc, x);
     return n + part(s, 1, i, x + n);
+}
+
+/* A query's context (the model's feature indices) as model feature ids, in x (q->n_context). */
+static const int32_t *query_context(const fm_state *s, const wr_query *q, int32_t *x) {
+    for (int j = 0; j < q->n_context; j++) x[j] = s->U + s->V + q->context[j];
+    return x;
 }
 
 /* DeepFM's deep part over n rows of features (row r: nx[r] ids at xs + r * stride): adds its
@@ -283,7 +307,7 @@ static int deep_forward(fm_state *s, const float *P, const int32_t *xs, const in
         s->dcap = n;
     }
     const float *v = view(s, (float *)P, s->v);
-    int count[2 + 2 * WR_MAX_FIELDS];
+    int count[2 + 3 * WR_MAX_FIELDS];
     for (int r = 0; r < n; r++) { /* each field's mean factor vector */
         float *in = s->dact[0] + (size_t)r * NF * K;
         memset(in, 0, (size_t)NF * K * sizeof(float));
@@ -328,25 +352,31 @@ static void deep_backward(fm_state *s, const float *P, float *G, const int32_t *
 }
 
 double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
-                        const float **grad) {
+                        const wr_seqs *train, const int64_t *at, const float **grad) {
     fm_state *s = m->state;
     const float *P = m->params;
     clear_grad(s);
     *grad = s->grad;
     /* every row (an event, then its negatives) as features; outputs, then gradients */
-    int nn = s->loss == LOSS_MSE && y ? 0 : (int)wr__hp(m, y ? "label_neg" : "n_neg"), stride = 2 * s->max_part, rows = n * (1 + nn);
+    int nn = s->loss == LOSS_MSE && y ? 0 : (int)wr__hp(m, y ? "label_neg" : "n_neg"), stride = 2 * s->max_part + s->max_ctx, rows = n * (1 + nn);
     int32_t *xs = wr__malloc((size_t)rows * stride * sizeof *xs + 4);
     int *nx = wr__malloc((size_t)rows * sizeof *nx + 4);
     float *out = wr__malloc((size_t)rows * sizeof *out + 4), *g = wr__malloc((size_t)rows * sizeof *g + 4);
+    int32_t *ctx = wr__malloc((size_t)s->max_ctx * sizeof *ctx + 4);
     double loss = 0, inv = 1.0 / n;
-    int rc = xs && nx && out && g ? 0 : -1;
-    for (int b = 0, r = 0; rc == 0 && b < n; b++)
+    int rc = xs && nx && out && g && ctx ? 0 : -1;
+    for (int b = 0, r = 0; rc == 0 && b < n; b++) {
+        const int32_t *cf;
+        int nc = train && at ? wr__seq_context(train, at[b], &cf) : 0;
+        if (nc > s->max_ctx) nc = s->max_ctx;
+        for (int j = 0; j < nc; j++) ctx[j] = s->U + s->V + cf[j];
         for (int k = -1; k < nn; k++, r++) { /* k = -1: the event itself */
             int item = k < 0 ? items[b] : negs[(size_t)b * nn + k];
-            nx[r] = pair(s, users[b], item, xs + (size_t)r * stride);
+            nx[r] = pair(s, users[b], ctx, nc, item, xs + (size_t)r * stride);
             out[r] = forward_backward(s, P, NULL, xs + (size_t)r * stride, nx[r], 0, 0);
             g[r] = k >= 0 ? 0.0f : y ? y[b] : 1.0f; /* the target, until the gradient replaces it */
         }
+    }
     if (rc == 0 && s->DL) rc = deep_forward(s, P, xs, nx, stride, rows, out);
     for (int r = 0; rc == 0 && r < rows; r++) {
         float target = g[r];
@@ -361,7 +391,7 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
         forward_backward(s, P, s->grad, xs + (size_t)r * stride, nx[r], g[r], 1);
     }
     if (rc == 0 && s->DL) deep_backward(s, P, s->grad, xs, nx, stride, rows, g);
-    free(xs), free(nx), free(out), free(g);
+    free(xs), free(nx), free(out), free(g), free(ctx);
     if (rc) return -1; /* out of memory (a loss is never negative) */
     loss *= inv;
     float reg = (float)wr__hp(m, "reg");
@@ -380,11 +410,10 @@ double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items,
 
 static int fm_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_t *positions, int *epoch_end) {
     fm_state *s = m->state;
-    (void)train;
     wr_events *e = &s->ev;
     int n = wr__events_next(e, &m->rng, (int)wr__hp(m, "batch"), epoch_end);
     const float *grad;
-    *loss = wr__fm_loss_grad(m, e->bu, e->bi, e->by, e->bneg, n, &grad);
+    *loss = wr__fm_loss_grad(m, e->bu, e->bi, e->by, e->bneg, n, train, e->bat, &grad);
     wr__adam_step(&s->adam, &s->layout, m->params, s->grad, s->m1, s->m2, s->rows, s->n_rows);
     *positions = n;
     return *loss < 0 ? wr__oom(m->ctx, "training the model") : WR_OK;
@@ -393,20 +422,23 @@ static int fm_train_step(wr_model *m, const wr_seqs *train, double *loss, int64_
 static int fm_score(wr_model *m, const wr_query *q, float *scores) {
     fm_state *s = m->state;
     const float *P = m->params;
-    int K = s->K, V = s->V;
-    int32_t xbuf[512], nu;
-    int32_t *x = s->max_part <= 512 ? xbuf : wr__malloc((size_t)s->max_part * sizeof *x);
-    if (!x) return wr__oom(m->ctx, "scoring");
-    if (s->ffm) { /* field-aware pairs do not split into parts: each pair whole */
-        int32_t *xx = 2 * s->max_part <= 512 ? xbuf : wr__malloc((size_t)2 * s->max_part * sizeof *xx);
+    int K = s->K, V = s->V, nc = q->n_context, width = 2 * s->max_part + nc;
+    int32_t xbuf[512], nu, *x = width <= 512 ? xbuf : wr__malloc((size_t)width * sizeof *x);
+    int32_t *ctx = wr__malloc((size_t)nc * sizeof *ctx + 4);
+    if (!x || !ctx) {
         if (x != xbuf) free(x);
-        if (!xx) return wr__oom(m->ctx, "scoring");
-        for (int i = 0; i < V; i++) scores[i] = forward_backward(s, P, NULL, xx, pair(s, q->user, i, xx), 0, 0);
-        if (xx != xbuf) free(xx);
+        free(ctx);
+        return wr__oom(m->ctx, "scoring");
+    }
+    query_context(s, q, ctx);
+    if (s->ffm) { /* field-aware pairs do not split into parts: each pair whole */
+        for (int i = 0; i < V; i++) scores[i] = forward_backward(s, P, NULL, x, pair(s, q->user, ctx, nc, i, x), 0, 0);
+        if (x != xbuf) free(x);
+        free(ctx);
         return WR_OK;
     }
-    /* the user part: its y (with w0) and its factor sum */
-    nu = part(s, 0, q->user, x);
+    /* the query part (the user and the context): its y (with w0) and its factor sum */
+    nu = query_part(s, q->user, ctx, nc, x);
     float yu = forward_backward(s, P, NULL, x, nu, 0, 0);
     float *su = s->ibuf;
     memcpy(su, s->sbuf, (size_t)K * sizeof(float));
@@ -417,34 +449,37 @@ static int fm_score(wr_model *m, const wr_query *q, float *scores) {
         scores[i] = yu + yi + (K ? wr_dot(su, s->sbuf, K) : 0);
     }
     if (x != xbuf) free(x);
-    if (!s->DL) return WR_OK;
-    /* deepfm: the deep part, 256 pairs at a time */
-    int stride = 2 * s->max_part, chunk = 256, rc = 0;
-    int32_t *xs = wr__malloc((size_t)chunk * stride * sizeof *xs);
-    int *nx = wr__malloc((size_t)chunk * sizeof *nx);
-    for (int i0 = 0; xs && nx && rc == 0 && i0 < V; i0 += chunk) {
-        int n = V - i0 < chunk ? V - i0 : chunk;
-        for (int r = 0; r < n; r++) nx[r] = pair(s, q->user, i0 + r, xs + (size_t)r * stride);
-        rc = deep_forward(s, P, xs, nx, stride, n, scores + i0);
+    int rc = 0;
+    if (s->DL) { /* deepfm: the deep part, 256 pairs at a time */
+        int stride = width, chunk = 256;
+        int32_t *xs = wr__malloc((size_t)chunk * stride * sizeof *xs);
+        int *nx = wr__malloc((size_t)chunk * sizeof *nx);
+        for (int i0 = 0; xs && nx && rc == 0 && i0 < V; i0 += chunk) {
+            int n = V - i0 < chunk ? V - i0 : chunk;
+            for (int r = 0; r < n; r++) nx[r] = pair(s, q->user, ctx, nc, i0 + r, xs + (size_t)r * stride);
+            rc = deep_forward(s, P, xs, nx, stride, n, scores + i0);
+        }
+        rc = xs && nx ? rc : -1;
+        free(xs), free(nx);
     }
-    rc = xs && nx ? rc : -1;
-    free(xs), free(nx);
+    free(ctx);
     return rc ? wr__oom(m->ctx, "scoring") : WR_OK;
 }
 
 /* The same scores for the n given items only (a pipeline's candidates): each pair whole. */
 static int fm_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
     fm_state *s = m->state;
-    int stride = 2 * s->max_part, rc = 0;
-    int32_t *xs = wr__malloc((size_t)(n ? n : 1) * stride * sizeof *xs);
+    int nc = q->n_context, stride = 2 * s->max_part + nc, rc = 0;
+    int32_t *xs = wr__malloc((size_t)(n ? n : 1) * stride * sizeof *xs), *ctx = wr__malloc((size_t)nc * sizeof *ctx + 4);
     int *nx = wr__malloc((size_t)(n ? n : 1) * sizeof *nx);
-    if (!xs || !nx) rc = -1;
+    if (!xs || !nx || !ctx) rc = -1;
+    else query_context(s, q, ctx);
     for (int j = 0; !rc && j < n; j++) {
-        nx[j] = pair(s, q->user, items[j], xs + (size_t)j * stride);
+        nx[j] = pair(s, q->user, ctx, nc, items[j], xs + (size_t)j * stride);
         out[j] = forward_backward(s, m->params, NULL, xs + (size_t)j * stride, nx[j], 0, 0);
     }
     if (!rc && s->DL) rc = deep_forward(s, m->params, xs, nx, stride, n, out);
-    free(xs), free(nx);
+    free(xs), free(nx), free(ctx);
     return rc ? wr__oom(m->ctx, "scoring") : WR_OK;
 }
 
@@ -483,7 +518,7 @@ static int fm_load(wr_model *m, const wr_st_file *f) {
     /* the field count: ffm's factor rows, or deepfm's deep input, over dim */
     int fielded = !strcmp(pre, "ffm") || !strcmp(pre, "deepfm");
     int64_t width = !strcmp(pre, "ffm") ? R : deep_in, NF = K ? width / K : 0;
-    if (fielded && (width % K || NF < 2 || NF > 2 + 2 * WR_MAX_FIELDS))
+    if (fielded && (width % K || NF < 2 || NF > 2 + 3 * WR_MAX_FIELDS))
         return wr__err(m->ctx, WR_ERR_FORMAT, "model file: %s has %lld columns, not dim %d times a field count",
                        !strcmp(pre, "ffm") ? fname : "deepfm.deep.layer0.weight", (long long)width, K);
     int rc = build_layout(m, U, V, (int)F, (int)NF);

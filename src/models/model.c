@@ -119,6 +119,7 @@ void wr_model_free(wr_model *m) {
     wr__vocab_free(&m->users);
     wr__vocab_free(&m->features);
     free(m->visitor);
+    free(m->context);
     free(m->params_json);
     free(m->stage_sets[0]), free(m->stage_sets[1]);
     free(m);
@@ -238,17 +239,23 @@ static int check_query(wr_model *m, const wr_query *q) {
     for (int i = 0; i < q->n_features; i++)
         if (q->features[i] < 0 || q->features[i] >= m->features.n)
             return wr__err(m->ctx, WR_ERR_ARG, "visitor feature %d is not a feature index (the model has %d)", q->features[i], m->features.n);
+    for (int i = 0; i < q->n_context; i++)
+        if (q->context[i] < 0 || q->context[i] >= m->features.n)
+            return wr__err(m->ctx, WR_ERR_ARG, "context feature %d is not a feature index (the model has %d)", q->context[i], m->features.n);
     return wr__check_history(m, q->items, q->len);
 }
 
 /* Whether the family answers this query itself: a known user, or a history. Otherwise (an
  * unknown user with no history, for instance one whose ids the model does not know, which
  * callers leave out) every model answers the same documented way: the training counts. */
-static int answers(const wr_model *m, const wr_query *q) { return q->len > 0 || q->user >= 0 || q->n_features > 0 || !m->counts; }
+static int answers(const wr_model *m, const wr_query *q) {
+    return q->len > 0 || q->user >= 0 || q->n_features > 0 || (q->n_context > 0 && (m->vt->caps & WR_USES_FEATURES)) || !m->counts;
+}
 
-/* A query from the public calls: an unknown user carries the visitor's features (wr_model_visitor). */
+/* A query from the public calls: an unknown user carries the visitor's features (wr_model_visitor);
+ * every query the context set (wr_model_context). */
 static wr_query public_query(const wr_model *m, int user, const int *history, int len) {
-    wr_query q = {.user = user, .items = history, .len = len};
+    wr_query q = {.user = user, .items = history, .len = len, .context = m->context, .n_context = m->n_context};
     if (user == -1 && m->n_visitor) q.features = m->visitor, q.n_features = m->n_visitor;
     return q;
 }
@@ -257,19 +264,23 @@ int wr_model_feature_index(const wr_model *m, const char *key) {
     return m && key ? wr__vocab_find(&m->features, key, strlen(key)) : -1;
 }
 
-int wr_model_visitor(wr_model *m, const int *features, int n) {
-    if (!m || n < 0 || (n > 0 && !features)) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_visitor: model and features are required");
-    if (!(m->vt->caps & WR_USES_FEATURES) && n > 0) return wr__err(m->ctx, WR_ERR_STATE, "%s does not read side features", m->vt->name);
+/* Keeps a copy of n feature indices in *dst (the visitor's features, the query context). */
+static int keep_features(wr_model *m, const int *features, int n, const char *what, int **dst, int *ndst) {
+    if (!m || n < 0 || (n > 0 && !features)) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "%s: model and features are required", what);
+    if (!(m->vt->caps & WR_USES_FEATURES) && n > 0) return wr__err(m->ctx, WR_ERR_STATE, "%s does not read side features or context", m->vt->name);
     for (int i = 0; i < n; i++)
         if (features[i] < 0 || features[i] >= m->features.n)
-            return wr__err(m->ctx, WR_ERR_ARG, "visitor feature %d is not a feature index (the model has %d)", features[i], m->features.n);
+            return wr__err(m->ctx, WR_ERR_ARG, "%s: feature %d is not a feature index (the model has %d)", what, features[i], m->features.n);
     int *copy = n ? wr__malloc((size_t)n * sizeof *copy) : NULL;
-    if (n && !copy) return wr__oom(m->ctx, "keeping the visitor's features");
+    if (n && !copy) return wr__oom(m->ctx, "keeping the features");
     if (n) memcpy(copy, features, (size_t)n * sizeof *copy);
-    free(m->visitor);
-    m->visitor = copy, m->n_visitor = n;
+    free(*dst);
+    *dst = copy, *ndst = n;
     return WR_OK;
 }
+
+int wr_model_visitor(wr_model *m, const int *features, int n) { return keep_features(m, features, n, "wr_model_visitor", &m->visitor, &m->n_visitor); }
+int wr_model_context(wr_model *m, const int *features, int n) { return keep_features(m, features, n, "wr_model_context", &m->context, &m->n_context); }
 
 static int score_one(wr_model *m, const wr_query *q, float *scores) {
     if (!answers(m, q)) {

@@ -29,6 +29,8 @@ typedef struct {
     int len;
     const int *features;  /* user -1: the visitor's side features (the model's feature ids), or NULL */
     int n_features;
+    const int *context;   /* the query's context features (the model's feature ids, "ctx.device=mobile"), or NULL */
+    int n_context;
 } wr_query;
 
 /* What a family declares about itself (wr_model_vt.caps): the CLI, the binding and the page read
@@ -106,6 +108,8 @@ struct wr_model {
     wr_vocab features;     /* families with WR_USES_FEATURES: the side-feature keys ("user.device=mobile") */
     int *visitor;          /* wr_model_visitor: the unknown user's feature ids, n_visitor of them */
     int n_visitor;
+    int *context;          /* wr_model_context: the query context's feature ids, n_context of them */
+    int n_context;
     int fitted;
     void *state;
     char *params_json;
@@ -214,7 +218,7 @@ double wr__ncf_loss_grad(wr_model *m, const int32_t *users, const int32_t *items
                          const float **grad);
 /* LR's and FM's loss and gradient on a mini-batch, as wr__mf_loss_grad (fm.c). */
 double wr__fm_loss_grad(wr_model *m, const int32_t *users, const int32_t *items, const float *y, const int32_t *negs, int n,
-                        const float **grad);
+                        const wr_seqs *train, const int64_t *at, const float **grad); /* at: the events' positions in train, for their context (NULL: none) */
 /* Two-tower's in-batch softmax loss and gradient over n events (users, items; at: each event's
  * index in the training sequences, its history being what came before) with n_neg shared
  * uniform negatives; drop (2n + n_neg, or NULL) marks the query rows and then the item columns

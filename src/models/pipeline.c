@@ -240,7 +240,8 @@ static int retrieve(wr_model *m, const wr_query *q, int *out_n) {
     int excl = wr__resolve_seen(m, WR_SEEN_AUTO, -1, NULL, 0);
     for (int i = 0; excl && i < q->len; i++) s->mask[q->items[i]] = 1;
     int user = r->users.n ? q->user : -1, rc = WR_OK, n = 0;
-    wr_query rq = {user, q->items, q->len, r->features.n ? q->features : NULL, r->features.n ? q->n_features : 0};
+    wr_query rq = {user, q->items, q->len, r->features.n ? q->features : NULL, r->features.n ? q->n_features : 0,
+                   r->features.n ? q->context : NULL, r->features.n ? q->n_context : 0};
     if (s->index && wr__hp(m, "index") == 0) { /* index=exact set after loading: the full scan */
         int k = N + (excl ? q->len : 0), ef = (int)wr__hp(m, "ef_search");
         if (k > V) k = V;
@@ -269,7 +270,8 @@ static int candidates(wr_model *m, const wr_query *q, int *out_n, const float **
     *out_n = n, *out = s->cs;
     if (rc || wr__hp(m, "rerank") == 0) return rc;
     wr_model *k = s->stage[1];
-    wr_query kq = {k->users.n ? q->user : -1, q->items, q->len, k->features.n ? q->features : NULL, k->features.n ? q->n_features : 0};
+    wr_query kq = {k->users.n ? q->user : -1, q->items, q->len, k->features.n ? q->features : NULL, k->features.n ? q->n_features : 0,
+                   k->features.n ? q->context : NULL, k->features.n ? q->n_context : 0};
     /* stage 1's scores stay in s->cs; stage 2's for the candidates into s->s1[0..n) */
     if (k->vt->score_items) {
         if ((rc = wr__check_history(k, q->items, q->len)) || (rc = k->vt->score_items(k, &kq, s->cand, n, s->s1))) return rc;

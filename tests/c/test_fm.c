@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../src/eval/metrics.h"
+#include "../../src/eval/split.h"
 #include "../../src/models/model.h"
 #include "check.h"
 
@@ -40,6 +41,28 @@ static wr_data *planted(int with_side) {
     return d;
 }
 
+/* 60 users x 20 items, each event in a context (device mobile or desktop): label 1 when a mobile
+ * event meets an odd item or a desktop one an even item: only the context x item cross tells.
+ * The CSV's extra columns: device (the context), order (a different value on every event: left
+ * out), hour (numeric). */
+static wr_data *planted_context(void) {
+    wr_buf b = {0};
+    wr__buf_puts(&b, "user,item,label,timestamp,device,order,hour\n");
+    wr_rng r;
+    wr__rng_seed(&r, 12);
+    for (int u = 0; u < 60; u++)
+        for (int i = 0; i < 20; i++) {
+            int mobile = (int)wr__rng_below(&r, 2);
+            wr__buf_printf(&b, "u%d,i%d,%d,%u,%s,o%d,%u\n", u, i, mobile == (i % 2), wr__rng_below(&r, 100000), mobile ? "mobile" : "desktop", u * 20 + i,
+                           wr__rng_below(&r, 24));
+        }
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, b.data, b.len, "csv", "context.csv", 0, &d) == WR_OK);
+    CHECK(wr_data_label(d, "label==1", NULL) == WR_OK);
+    wr__buf_free(&b);
+    return d;
+}
+
 static wr_model *make(const char *name, const char *const *sets) {
     wr_model *m = NULL;
     CHECK(wr_model_new(ctx, name, 5, &m) == WR_OK);
@@ -48,7 +71,7 @@ static wr_model *make(const char *name, const char *const *sets) {
 }
 
 static void gradient_check(const char *name, const char *loss, int labelled) {
-    wr_data *d = planted(1);
+    wr_data *d = labelled == 2 ? planted_context() : planted(1);
     if (!labelled) {
         wr_data_free(d);
         const char *seq = "a x\na y\nb y\nb z\nc x\nc z\n";
@@ -65,7 +88,17 @@ static void gradient_check(const char *name, const char *loss, int labelled) {
     float y[3] = {1, 0, 1};
     if (!strcmp(loss, "mse")) y[0] = 0.4f, y[1] = 0.2f, y[2] = 0.5f; /* small, so the float loss keeps its digits */
     const float *yy = labelled ? y : NULL, *g;
-    wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+    /* with a context: the events at positions 0, 5 and 9 of the data lend theirs */
+    wr_seqs seqs;
+    int32_t *lens = NULL;
+    int64_t at[3] = {0, 5, 9};
+    CHECK(wr__seqs_from_data(d, 0, &seqs, &lens) == WR_OK);
+    const wr_seqs *tr = labelled == 2 ? &seqs : NULL;
+    if (tr) {
+        const int32_t *cf;
+        CHECK(wr__seq_context(tr, 0, &cf) == 2); /* device and hour */
+    }
+    wr__fm_loss_grad(m, users, items, yy, negs, 3, tr, at, &g);
     float *grad = malloc(m->n_params * sizeof *grad);
     memcpy(grad, g, m->n_params * sizeof *grad);
     int bad = 0, nonzero = 0;
@@ -76,9 +109,9 @@ static void gradient_check(const char *name, const char *loss, int labelled) {
          * disagree, so a mismatch is retried with a step four times smaller before it counts */
         for (float h = 3e-4f; h > 1e-5f; h /= 4) {
             m->params[i] = keep + h;
-            double up = wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+            double up = wr__fm_loss_grad(m, users, items, yy, negs, 3, tr, at, &g);
             m->params[i] = keep - h;
-            double down = wr__fm_loss_grad(m, users, items, yy, negs, 3, &g);
+            double down = wr__fm_loss_grad(m, users, items, yy, negs, 3, tr, at, &g);
             m->params[i] = keep;
             num = (up - down) / (2.0 * h);
             if (fabs(num - grad[i]) <= 2e-3 + 2e-2 * fabs(num) || h < 3e-5f) break;
@@ -89,6 +122,7 @@ static void gradient_check(const char *name, const char *loss, int labelled) {
     CHECK(bad == 0);
     CHECK(nonzero > 3);
     free(grad);
+    free(lens);
     wr_train_end(m);
     wr_model_free(m);
     wr_data_free(d);
@@ -265,7 +299,7 @@ static void feature_kinds(void) {
     /* the specs and tables refused, each naming what is wrong */
     static const char *const bad[][2] = {
         {"user.age=num", "user.age: unknown kind \"num\" (the kinds: categorical, multi, numeric)"},
-        {"age=numeric", "\"age=numeric\" is not field=kind with the field named user.<column> or item.<column>"},
+        {"age=numeric", "\"age=numeric\" is not field=kind with the field named user.<column>, item.<column> or ctx.<column>"},
         {"user.age", "\"user.age\" is not field=kind"},
         {"user.=numeric", "is not field=kind"},
         {"user.age=numeric,user.age=multi", "user.age is given twice"},
@@ -288,6 +322,104 @@ static void feature_kinds(void) {
     wr__buf_free(&users);
 }
 
+/* The context columns: parsed, encoded, learned by fm (not without them), carried by a query,
+ * kept by the model file, and settable kinds. */
+static void context_features(void) {
+    wr_data *d = planted_context();
+    CHECK_CONTAINS(wr_data_context_note(d), "context: device (categorical), hour (numeric, bucketed); left out: order (a different value on 100% of the events;");
+    CHECK(d->features.n_fields == 2 && wr_data_n_features(d) == 2 + 10);
+    /* --drop keeps each event's context with it */
+    const char *dropcsv = "user,item,rating,timestamp,device\nu1,a,5,1,m\nu1,b,1,2,d\nu1,c,4,3,t\nu2,a,4,4,d\nu2,b,2,5,m\n";
+    wr_data *dd = NULL;
+    CHECK(wr_data_load(ctx, dropcsv, strlen(dropcsv), "csv", "drop.csv", 0, &dd) == WR_OK);
+    CHECK(wr_data_drop(dd, "rating<3", NULL) == WR_OK);
+    wr_seqs sq;
+    int32_t *ln = NULL;
+    CHECK(wr__seqs_from_data(dd, 0, &sq, &ln) == WR_OK);
+    const char *want[3] = {"ctx.device=m", "ctx.device=t", "ctx.device=d"}; /* u1: a, c; u2: a */
+    for (int k = 0; k < 3; k++) {
+        const int32_t *cf;
+        CHECK(wr__seq_context(&sq, k, &cf) == 1 && !strcmp(dd->features.values.keys[cf[0]], want[k]));
+    }
+    free(ln);
+    /* kinds: ctx columns set as categorical (the order kept), before side tables only */
+    CHECK(wr_data_feature_kinds(dd, "ctx.device=numeric") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "drop.csv: line 2, column device: \"m\" is not a number (its kind is set to numeric: ctx.device=numeric)");
+    CHECK(dd->features.start[2] && wr_data_n_features(dd) == 3); /* the detected encoding is back */
+    CHECK(wr_data_feature_kinds(dd, "ctx.devices=multi") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "has no column \"devices\"; its columns: device");
+    wr_data_free(dd);
+    wr_data *kept = planted_context();
+    CHECK(wr_data_feature_kinds(kept, "ctx.order=categorical,ctx.hour=categorical") == WR_OK);
+    CHECK(kept->features.n_fields == 3 && wr_data_n_features(kept) == 2 + 1200 + 24);
+    const char *users = "user,segment\nu1,A\n";
+    CHECK(wr_data_load_side(kept, 0, users, strlen(users), "users.csv") == WR_OK);
+    CHECK(wr_data_feature_kinds(kept, "ctx.hour=numeric") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "set the context's kinds (ctx.<column>) before loading side tables");
+    wr_data_free(kept);
+    const char *plain = "user,item\na,x\na,y\n";
+    CHECK(wr_data_load(ctx, plain, strlen(plain), "csv", "plain.csv", 0, &dd) == WR_OK);
+    CHECK(!strcmp(wr_data_context_note(dd), "") && wr_data_feature_kinds(dd, "ctx.device=categorical") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "the data has no context columns");
+    wr_data_free(dd);
+
+    /* fm learns the context x item cross: held-out AUC near 1 with the context, ~0.5 for lr */
+    wr_split *sp = NULL;
+    CHECK(wr_split_new(d, "random", "0.7,0.1,0.2", 3, &sp) == WR_OK);
+    const char *sets[] = {"epochs", "30", "lr", "0.05", "batch", "64", NULL};
+    double auc[2];
+    for (int f = 0; f < 2; f++) {
+        wr_model *m = make(f ? "fm" : "lr", sets);
+        double p[WR_PROGRESS_N];
+        CHECK(wr_train_begin(m, d, sp, p) == WR_OK);
+        while (wr_train_steps(m, 1000, p) == WR_OK && !p[WR_PROGRESS_DONE]) {
+        }
+        wr_train_end(m);
+        wr_split_metrics r = {0};
+        CHECK(wr__eval_split(m, sp, WR_PART_TEST, 10, 0, &r) == WR_OK);
+        auc[f] = r.auc;
+        if (f) { /* a query's context decides: mobile puts odd items first, desktop even ones */
+            int dev[2] = {wr_model_feature_index(m, "ctx.device=mobile"), wr_model_feature_index(m, "ctx.device=desktop")}, top[3], got;
+            float sc[3];
+            CHECK(dev[0] >= 0 && dev[1] >= 0 && wr_model_feature_index(m, "ctx.order=o1") < 0);
+            int u = wr_model_user_index(m, "u3");
+            for (int c = 0; c < 2; c++) {
+                CHECK(wr_model_context(m, &dev[c], 1) == WR_OK);
+                CHECK(wr_model_recommend(m, u, NULL, 0, 3, WR_SEEN_KEEP, top, sc, &got) == WR_OK && got == 3);
+                int odd = 0;
+                for (int j = 0; j < 3; j++) odd += atoi(wr_model_item_id(m, top[j]) + 1) % 2;
+                CHECK(odd == (c ? 0 : 3));
+            }
+            /* the file keeps the context's keys: the loaded model answers the same */
+            uint8_t *bytes = NULL;
+            size_t len = 0;
+            CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+            wr_model *back = NULL;
+            CHECK(wr_model_load(ctx, bytes, len, "fm.safetensors", &back) == WR_OK);
+            CHECK(wr_model_feature_index(back, "ctx.device=desktop") == dev[1]);
+            int top2[3];
+            float sc2[3];
+            CHECK(wr_model_context(back, &dev[1], 1) == WR_OK);
+            CHECK(wr_model_recommend(back, u, NULL, 0, 3, WR_SEEN_KEEP, top2, sc2, &got) == WR_OK);
+            CHECK(!memcmp(top, top2, sizeof top) && !memcmp(sc, sc2, sizeof sc));
+            int bad = 99;
+            CHECK(wr_model_context(back, &bad, 1) == WR_ERR_ARG);
+            CHECK_CONTAINS(wr_last_error(ctx), "wr_model_context: feature 99 is not a feature index");
+            wr_free(bytes);
+            wr_model_free(back);
+        }
+        wr_model_free(m);
+    }
+    printf("context cross: AUC lr %.3f, fm %.3f\n", auc[0], auc[1]);
+    CHECK(auc[1] > 0.95 && auc[0] < 0.6);
+    wr_model *sas = make("sasrec", NULL);
+    int one = 0;
+    CHECK(wr_model_context(sas, &one, 1) == WR_ERR_STATE);
+    wr_model_free(sas);
+    wr_split_free(sp);
+    wr_data_free(d);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     gradient_check("lr", "bce", 1);
@@ -304,6 +436,11 @@ int main(void) {
     planted_cross();
     side_tables();
     feature_kinds();
+    gradient_check("lr", "bce", 2);
+    gradient_check("fm", "bce", 2);
+    gradient_check("ffm", "bce", 2);
+    gradient_check("deepfm", "bce", 2);
+    context_features();
     wr_ctx_free(ctx);
     TEST_END("fm");
 }

@@ -165,7 +165,7 @@ static void run(const torch_fixture *fx) {
             for (int b = 0; b < n; b++) at[b] = d->user_start[users[b]] + pos[b];
             loss = wr__twotower_loss_grad(t, users, items, at, (int)n, negs, (int)nn, NULL, &grad);
             free(pos);
-        } else loss = wr__fm_loss_grad(t, users, items, NULL, negs, (int)n, &grad);
+        } else loss = wr__fm_loss_grad(t, users, items, NULL, negs, (int)n, NULL, NULL, &grad);
         free(users), free(items), free(negs);
     }
     CHECK(grad != NULL);

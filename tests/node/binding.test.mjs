@@ -4,6 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { instantiate, loadEngine, simdSupported, WasmrecError } from '../../wasm/wasmrec.mjs';
+import { createWorkerEngine } from '../../wasm/worker-client.mjs';
 
 const SMALL_CSV = `session,item,timestamp
 u1,apple,1
@@ -524,4 +525,39 @@ test('compare and experiment through the binding: the same statistics as the CLI
     assert.throws(() => engine.experiment(d, models[0], models[1], { click: 'always' }), /click must be/);
     for (const m of models) m.dispose();
     d.dispose();
+});
+
+test('context: a CSV\'s extra columns are each event\'s context; fm learns from it, a query carries it (in-thread and in the worker)', async () => {
+    const rows = ['user,item,label,timestamp,device'];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let u = 0; u < 50; u++) for (let i = 0; i < 16; i++) {
+        const mobile = rand() < 0.5;
+        rows.push(`u${u},i${i},${+(mobile === (i % 2 === 1))},${u * 100 + i},${mobile ? 'mobile' : 'desktop'}`);
+    }
+    const csv = rows.join('\n') + '\n';
+    const d = engine.dataset(csv, { label: 'label==1' });
+    assert.equal(d.context, 'context: device (categorical)');
+    assert.equal(d.features, 2);
+    const m = engine.model('fm', { epochs: 30, lr: 0.05, batch: 64 });
+    await m.train(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2] });
+    assert.ok(m.evaluate(d, { protocol: 'random', fractions: [0.7, 0.1, 0.2] }).full.AUC > 0.95);
+    const odd = (recs) => recs.filter((r) => +r.item.slice(1) % 2 === 1).length;
+    assert.equal(odd(m.recommend([], { user: 'u3', k: 4, context: { device: 'mobile' } })), 4);
+    assert.equal(odd(m.recommend([], { user: 'u3', k: 4, context: { device: 'desktop' } })), 0);
+    assert.throws(() => m.recommend([], { context: { device: 'tablet' } }), /knows no context feature "device" = "tablet"/);
+    assert.throws(() => m.recommend([], { context: 'mobile' }), TypeError);
+    assert.throws(() => engine.model('sasrec', { epochs: 1 }).recommend([], { context: { device: 'mobile' } }), /sasrec reads no side features or context/);
+    // the same through the worker
+    const w = await createWorkerEngine();
+    try {
+        const wd = await w.dataset(csv, { label: 'label==1' });
+        assert.equal(wd.context, 'context: device (categorical)');
+        const wm = await w.model('fm', { epochs: 30, lr: 0.05, batch: 64 });
+        await wm.fit(wd);
+        assert.equal(odd(await wm.recommend([], { user: 'u3', k: 4, context: { device: 'mobile' } })), 4);
+    } finally {
+        await w.terminate();
+    }
+    m.dispose(), d.dispose();
 });
