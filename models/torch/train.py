@@ -346,12 +346,16 @@ class Negatives:
         return j.reshape(-1, k)
 
 
-def event_trainer(ap, a, sets, data, train, V, gen):
+def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
     """mf, gmf/mlp/neumf and lr/fm/ffm/deepfm (on the user and item ids) as src/models/mf.c, ncf.c
     and fm.c train them: the training events (bpr, bce: the positives, each with n_neg sampled
-    items the user never touched; mse: every event and its rating) shuffled into mini-batches of
-    batch events, the twin's loss (the same as our wr__*_loss_grad, checked by the fixtures), lazy
-    Adam on the embedding rows the step used. run_epoch(epoch) -> (mean loss, events)."""
+    items the user never touched; mse: every event and its rating; on labelled data, bce: every
+    event and its label, with label_neg sampled label-0 items each for lr/fm/ffm/deepfm, while
+    mf's bpr takes the positives against n_neg negatives) shuffled into mini-batches of batch
+    events, the twin's loss (the same as our wr__*_loss_grad, checked by the fixtures), lazy Adam
+    on the embedding rows the step used. train: per user the training events' items (labelled:
+    positives and negatives), labels/ratings alongside (None: unlabelled / leave-one-out's prefix
+    of data.ratings). run_epoch(epoch) -> (mean loss, events)."""
     U, fam = len(data.users), a.model
     if fam == "mf":
         model = mf_mod.MF(U, V, sets)
@@ -364,18 +368,25 @@ def event_trainer(ap, a, sets, data, train, V, gen):
     if fam in ("lr", "fm", "ffm", "deepfm") and kind not in ("bce", "mse"):
         ap.error(f"{fam}: loss {kind!r} (bce or mse)")
     mse = kind == "mse"
-    users = torch.tensor([u for u, q in enumerate(train) for _ in q], dtype=torch.long)
-    items = torch.tensor([i for q in train for i in q], dtype=torch.long)
+    # the events: mse every one with its rating, labelled bce every one with its label, else the positives
+    labelled = labels is not None and not mse and (fam != "mf" or kind == "bce")
+    ev = [(u, t) for u, q in enumerate(train) for t in range(len(q))
+          if mse or labelled or labels is None or labels[u][t]]
+    users = torch.tensor([u for u, _ in ev], dtype=torch.long)
+    items = torch.tensor([train[u][t] for u, t in ev], dtype=torch.long)
     ys = None
     if mse:
         if data.ratings is None:
             ap.error(f"{fam}: loss mse needs ratings (MovieLens, or a CSV rating column); this data has none")
-        ys = torch.tensor([r for u, q in enumerate(train) for r in data.ratings[u][:len(q)]], dtype=torch.float32)
+        rs = ratings if ratings is not None else data.ratings
+        ys = torch.tensor([rs[u][t] for u, t in ev], dtype=torch.float32)
         with torch.no_grad():  # start at the mean rating, as ours
             (model.global_bias if fam == "mf" else model.bias).fill_(float(ys.double().mean()))
+    elif labelled:
+        ys = torch.tensor([float(labels[u][t]) for u, t in ev], dtype=torch.float32)
     if not len(users):
         sys.exit(f"{fam}: no training events")
-    n_neg = 0 if mse else int(p["n_neg"])
+    n_neg = 0 if mse else (int(p.get("label_neg", 0)) if labelled else int(p["n_neg"]))
     neg = Negatives(train, V, float(p.get("neg_alpha", 0)) if fam == "mf" else 0.0, gen)
     if fam == "mf":
         user_t, item_t, feat_t = [model.user_emb.weight, model.user_bias], [model.item_emb.weight, model.item_bias], []
@@ -397,7 +408,7 @@ def event_trainer(ap, a, sets, data, train, V, gen):
             idx = perm[s0:s0 + B]
             bu, bi = users[idx], items[idx]
             negs = neg.draw(bu, n_neg) if n_neg else None
-            loss = model.loss(bu, bi, ys[idx] if mse else None, negs)
+            loss = model.loss(bu, bi, ys[idx] if ys is not None else None, negs)
             model.zero_grad()
             loss.backward()
             used = bi if negs is None else torch.cat([bi, negs.reshape(-1)])
@@ -410,7 +421,7 @@ def event_trainer(ap, a, sets, data, train, V, gen):
             count += 1
         return total / max(count, 1), n
 
-    return model, run_epoch, f"{n} events{f' with {n_neg} negatives each' if n_neg else ''}"
+    return model, run_epoch, f"{n} {'labelled ' if labelled else ''}events{f' with {n_neg} negatives each' if n_neg else ''}"
 
 
 def twotower_trainer(ap, a, sets, data, train, V, gen):
@@ -477,7 +488,10 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--eval", default="loo", choices=["loo"])
+    ap.add_argument("--eval", default="loo", choices=["loo", "random", "temporal"])
+    ap.add_argument("--split", metavar="TRAIN,VALID,TEST", help="random/temporal: the parts' fractions (default 0.8,0.1,0.1)")
+    ap.add_argument("--label", metavar="EXPR", help='a binary label from the rating column, like "rating>=4" (>=, >, <=, <, ==, !=)')
+    ap.add_argument("--drop", metavar="EXPR", help='drop the events matching, like "rating==3" (before --label)')
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--exclude-seen", default="auto", choices=["auto", "yes", "no"])
     ap.add_argument("--out")
@@ -494,11 +508,23 @@ def main():
     say = (lambda *x: print(*x, file=sys.stderr, flush=True)) if rank == 0 else (lambda *x: None)
 
     data = wrdata.load(a.data, a.format)
+    loo = a.eval == "loo"
+    try:
+        if a.drop:
+            say(f"--drop {a.drop}: {wrdata.drop(data, a.drop)} events dropped")
+        if a.label:
+            say(f"--label {a.label}: {wrdata.label(data, a.label)} of {data.n_events} events positive")
+        if loo and a.label:
+            raise ValueError(f"labelled data (--label {a.label}) is evaluated on held-out events: use --eval random or temporal")
+        if loo and a.split:
+            raise ValueError("--split is for random and temporal; loo holds out each user's last two events")
+        if not loo and a.model not in EVENTS[:-1]:
+            raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS[:-1])} on held-out-events splits "
+                             f"({a.model}: --eval loo)")
+        parts = None if loo else wrdata.split(data, a.eval, a.split, a.seed)
+    except ValueError as e:
+        ap.error(str(e))
     V = len(data.items)
-    train = wrdata.loo_train(data)
-    share = wrdata.repeat_share(train)
-    exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
-    valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
     defaults = {"gru4rec": gru4rec.DEFAULTS, "mf": mf_mod.DEFAULTS, "twotower": twotower.DEFAULTS, "sasrec": sasrec.DEFAULTS.get("sasrec"),
                 "bert4rec": sasrec.DEFAULTS.get("bert4rec")}.get(a.model) or ncf.DEFAULTS.get(a.model) or fm_mod.DEFAULTS[a.model]
     sets = {}
@@ -509,13 +535,26 @@ def main():
         sets[k] = typed(v)
     if a.epochs:
         sets["epochs"] = a.epochs
+    held, report_parts = 0, parts  # the report evaluates the split as asked (ours: its held-out events train nothing, but are history)
+    if not loo and wrdata.PART_VALID not in {x for q in parts for x in q} and int(dict(defaults, **sets)["patience"]) > 0:
+        h = wrdata.hold_out(data, a.eval, parts, a.seed)  # no validation part: 10% of training held out to stop early, as ours
+        if h is not None:
+            parts, held = h, sum(q.count(wrdata.PART_VALID) for q in h)
+    if loo:
+        train, labels, ratings = wrdata.loo_train(data), None, None
+    else:  # every training event (these families learn from labels), in time order
+        train, labels, ratings = wrdata.train_events(data, parts, False)
+    share = wrdata.repeat_share(train)
+    exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
+    valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
     torch.manual_seed(a.seed)  # the same initial weights in every process
     rnd = random.Random(a.seed * 1000 + rank)
     if a.model in EVENTS:
         if world > 1:
             ap.error(f"{a.model} trains in one process here (torchrun trains sasrec, bert4rec and gru4rec data-parallel)")
         trainer = twotower_trainer if a.model == "twotower" else event_trainer
-        model, run_epoch, what = trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed))
+        kw = {} if a.model == "twotower" else {"labels": labels, "ratings": ratings}
+        model, run_epoch, what = trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed), **kw)
     elif a.model == "gru4rec":  # the lanes' order from one generator in every process
         model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, random.Random(a.seed * 1000), world, rank)
         if world > 1:
@@ -524,7 +563,15 @@ def main():
         model, run_epoch, what = sasrec_trainer(ap, a, sets, train, V, share, rnd, world, rank)
     p = model.params
     say(f"{data.source}: format {data.format}, {len(data.users)} users, {V} items, {data.n_events} events; "
-        f"training {a.model} on {what}{f' in {world} processes' if world > 1 else ''}")
+        f"training {a.model} on {what}{'' if loo else f' of the {a.eval} split'}{f' in {world} processes' if world > 1 else ''}")
+    if held:
+        say(f"note: the split has no validation part, so {held} training events (10%) were held out to stop early")
+    kind = p.get("loss")
+    predicts = (wrdata.PREDICTS_PROB if a.model in ("gmf", "mlp", "neumf") or (a.model != "mf" and kind != "mse") or kind == "bce"
+                else wrdata.PREDICTS_RATING if kind == "mse" else wrdata.PREDICTS_SCORE)
+    # what early stopping watches, as train.c's watches(): AUC on labelled data, -RMSE for a rating model, else NDCG@10
+    watch = ("NDCG@10" if loo else "AUC" if data.labels is not None else
+             "-RMSE" if data.ratings is not None and predicts == wrdata.PREDICTS_RATING else "NDCG@10")
 
     def scorer(hists, users):  # users: data user indices, the model's too (it trained on these users)
         model.eval()
@@ -539,9 +586,13 @@ def main():
         epochs_run = epoch
         # validation on rank 0; the decision goes to every process
         metric = torch.zeros(1, dtype=torch.float64)
-        if rank == 0:
+        if rank == 0 and loo:
             full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude, with_users=True)
             metric[0] = full.ndcg / max(full.users, 1)
+        elif rank == 0:
+            _, raw = wrdata.evaluate_split(scorer, data, parts, wrdata.PART_VALID, 10, valid_exclude, predicts)
+            x = raw["AUC"] if watch == "AUC" else -raw["RMSE"] if watch == "-RMSE" else raw["NDCG@10"]
+            metric[0] = 0.0 if x != x else x
         if world > 1:
             dist.broadcast(metric, 0)
         m = float(metric[0])
@@ -550,26 +601,43 @@ def main():
             best_state = {k: v.clone() for k, v in model.state_dict().items()}
         else:
             bad += 1
-        say(f"epoch {epoch}/{p['epochs']}  loss {last_loss:.4f}  valid NDCG@10 {m:.4f} (best: epoch {best_epoch})")
+        say(f"epoch {epoch}/{p['epochs']}  loss {last_loss:.4f}  valid {watch} {m:.4f} (best: epoch {best_epoch})")
         if patience and bad >= patience:
             break
     train_seconds = time.time() - t_train
     model.load_state_dict(best_state)
     if rank == 0:
-        full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True)
-        vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
-        report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" ({'data-parallel lanes' if a.model == 'gru4rec' else 'DDP'}, {world} processes)" if world > 1 else ""),
-                  "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
-                              "events": data.n_events, "skipped_lines": 0, "features": 0},
-                  "train_seconds": round(train_seconds, 3),
-                  "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
-                               "last_loss": round(last_loss, 6), "held_out_for_validation": 0},
-                  "eval": "loo",
-                  "protocol": {"split": "leave-one-out", "ranking": "full ranking over all items; ties count against the target",
-                               "exclude_seen": exclude, "exclude_seen_mode": a.exclude_seen, "repeat_share": wrdata.r6(share),
-                               "exclude_seen_reason": reason,
-                               "sampled": f"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed {a.seed}"},
-                  "test": full.json(cov), "test_sampled100": samp.json(), "valid": vfull.json(vcov)}
+        if not loo:
+            test, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_TEST, a.k, exclude, predicts)
+            valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts)
+            report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py",
+                      "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
+                                  "events": data.n_events, "skipped_lines": 0, "features": 0},
+                      "train_seconds": round(train_seconds, 3),
+                      "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
+                                   "last_loss": round(last_loss, 6), "held_out_for_validation": held},
+                      "eval": a.eval,
+                      "protocol": {"split": a.eval, "fractions": a.split or "0.8,0.1,0.1", "seed": a.seed, "label": a.label,
+                                   "queries": "each held-out event: its user, that user's training history, its item as the target",
+                                   "ranking": "full ranking over all items; ties count against the target",
+                                   "exclude_seen": exclude, "exclude_seen_mode": a.exclude_seen, "repeat_share": wrdata.r6(share),
+                                   "exclude_seen_reason": reason},
+                      "test": test, "valid": valid}
+        else:
+            full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True)
+            vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
+            report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" ({'data-parallel lanes' if a.model == 'gru4rec' else 'DDP'}, {world} processes)" if world > 1 else ""),
+                      "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
+                                  "events": data.n_events, "skipped_lines": 0, "features": 0},
+                      "train_seconds": round(train_seconds, 3),
+                      "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
+                                   "last_loss": round(last_loss, 6), "held_out_for_validation": 0},
+                      "eval": "loo",
+                      "protocol": {"split": "leave-one-out", "ranking": "full ranking over all items; ties count against the target",
+                                   "exclude_seen": exclude, "exclude_seen_mode": a.exclude_seen, "repeat_share": wrdata.r6(share),
+                                   "exclude_seen_reason": reason,
+                                   "sampled": f"target vs 100 uniformly drawn items the user never touched, at most 10000 users, seed {a.seed}"},
+                      "test": full.json(cov), "test_sampled100": samp.json(), "valid": vfull.json(vcov)}
         if a.out:
             counts = torch.zeros(V)
             for s in train:
@@ -581,9 +649,15 @@ def main():
         if a.report:
             with open(a.report, "w") as f:
                 f.write(json.dumps(report, separators=(",", ":")) + "\n")
-        print(json.dumps(report, separators=(",", ":")) if a.json else
-              f"test (leave-one-out, full ranking): HR@{a.k} {full.hr / max(full.users, 1):.4f}  NDCG@{a.k} {full.ndcg / max(full.users, 1):.4f}  "
-              f"({full.users} users; {reason})")
+        if a.json:
+            print(json.dumps(report, separators=(",", ":")))
+        elif loo:
+            print(f"test (leave-one-out, full ranking): HR@{a.k} {full.hr / max(full.users, 1):.4f}  NDCG@{a.k} {full.ndcg / max(full.users, 1):.4f}  "
+                  f"({full.users} users; {reason})")
+        else:
+            t = report["test"]
+            print(f"test ({a.eval} split, full ranking): HR@{a.k} {t[f'HR@{a.k}']}  NDCG@{a.k} {t[f'NDCG@{a.k}']} ({t['queries']} targets)"
+                  + "".join(f"  {key} {t[key]}" for key in ("AUC", "GAUC", "logloss", "RMSE", "MAE") if t[key] is not None) + f"  ({reason})")
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

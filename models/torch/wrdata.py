@@ -26,9 +26,12 @@ class Data:
     the events' ratings in the same order (movielens, or a csv "rating" column), or None; source,
     format."""
 
-    def __init__(self, users, items, seqs, source, fmt, ratings=None):
+    def __init__(self, users, items, seqs, source, fmt, ratings=None, ts=None, rating_col=""):
         self.users, self.items, self.seqs, self.source, self.format = users, items, seqs, source, fmt
         self.ratings = ratings
+        self.ts = ts if ts is not None else [[0] * len(s) for s in seqs]  # per user, the events' timestamps
+        self.rating_col = rating_col if ratings is not None else ""  # the rating/label column's name
+        self.labels, self.label_expr = None, ""  # per user the events' 0/1 labels (label()), or None
         self.n_events = sum(len(s) for s in seqs)
 
 
@@ -45,7 +48,7 @@ def load(path, fmt="auto"):
     text = open(path, encoding="utf-8").read()
     if fmt == "auto":
         fmt = detect(text)
-    events, rated = [], False  # (user, item, ts, line, rating)
+    events, rated, rating_col = [], False, "rating"  # (user, item, ts, line, rating)
     if fmt == "movielens":
         for n, line in enumerate(text.splitlines()):
             if not line.strip():
@@ -67,8 +70,10 @@ def load(path, fmt="auto"):
         rows = csv.reader(io.StringIO(text))
         header = [h.strip().lower() for h in next(rows)]
         pick = lambda names: next((header.index(c) for c in names if c in header), -1)
-        uc, ic, tc, rc = pick(USER_COLS), pick(ITEM_COLS), pick(TS_COLS), pick(["rating"])
+        uc, ic, tc = pick(USER_COLS), pick(ITEM_COLS), pick(TS_COLS)
+        rc = next((k for k, h in enumerate(header) if h in RATING_COLS), -1)  # the first rating or label column, as ours
         rated = rc >= 0
+        rating_col = next(csv.reader(io.StringIO(text)))[rc].strip() if rated else ""
         if uc < 0 or ic < 0:
             raise ValueError(f"{path}: the header has no user/session or item column")
         for n, r in enumerate(rows):
@@ -85,11 +90,12 @@ def load(path, fmt="auto"):
         uidx.setdefault(u, len(uidx))
         iidx.setdefault(i, len(iidx))
     events.sort(key=lambda e: (uidx[e[0]], e[2]))  # stable: file order on equal times
-    seqs, ratings = [[] for _ in uidx], [[] for _ in uidx]
-    for u, i, _, _, r in events:
+    seqs, ratings, ts = [[] for _ in uidx], [[] for _ in uidx], [[] for _ in uidx]
+    for u, i, t, _, r in events:
         seqs[uidx[u]].append(iidx[i])
-        ratings[uidx[u]].append(r)
-    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None)
+        ratings[uidx[u]].append(f32(r))
+        ts[uidx[u]].append(t)
+    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None, ts, rating_col)
 
 
 def loo_train(data):
@@ -319,3 +325,276 @@ def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, 
                     rk += bool(s[cand[i]] >= t)
                 samp.add(rk)
     return full, (samp if sampled else None), float(hit.float().mean()) if V else 0.0
+
+
+# ---- labels, drops and the held-out-events protocols (src/data/filter.c, src/eval/split.c, queries.c) ----
+
+PART_TRAIN, PART_VALID, PART_TEST = 0, 1, 2
+PROTOCOLS = ("loo", "random", "temporal", "cold-users", "cold-items")
+_OPS = [(">=", lambda x, v: x >= v), (">", lambda x, v: x > v), ("<=", lambda x, v: x <= v), ("<", lambda x, v: x < v),
+        ("==", lambda x, v: x == v), ("!=", lambda x, v: x != v)]
+
+
+def parse_condition(data, what, expr):
+    """"<column><op><number>" on the data's rating column (by its name or as "rating"), as
+    parse_condition in filter.c: -> a predicate on a float32 rating."""
+    s = expr.lstrip(" ")
+    n = 0
+    while n < len(s) and (s[n].isascii() and (s[n].isalnum() or s[n] == "_")):
+        n += 1
+    name, rest = s[:n], s[n:].lstrip(" ")
+    op = next(((o, f) for o, f in _OPS if rest.startswith(o)), None)
+    if not n or op is None:
+        raise ValueError(f"{what} \"{expr}\": expected <column><op><number>, like \"rating>=4\" (operators >=, >, <=, <, ==, !=)")
+    if data.ratings is None:
+        raise ValueError(f"{what} \"{expr}\": the data has no rating or label column (MovieLens has one; in CSV a column named "
+                         f"rating, label, score, click or clicked)")
+    if name.lower() not in (data.rating_col.lower(), "rating"):
+        raise ValueError(f"{what} \"{expr}\": unknown column \"{name}\" (the data's rating column is \"{data.rating_col}\")")
+    try:
+        value = f32(float(rest[len(op[0]):].strip()))
+    except ValueError:
+        raise ValueError(f"{what} \"{expr}\": \"{rest[len(op[0]):].strip()}\" is not a number") from None
+    return lambda x: op[1](x, value)
+
+
+def drop(data, expr):
+    """wr_data_drop: removes the events whose rating matches (users and items stay numbered as
+    loaded). -> how many were dropped."""
+    holds, before = parse_condition(data, "drop", expr), data.n_events
+    for u in range(len(data.seqs)):
+        keep = [k for k, r in enumerate(data.ratings[u]) if not holds(r)]
+        data.seqs[u] = [data.seqs[u][k] for k in keep]
+        data.ts[u] = [data.ts[u][k] for k in keep]
+        data.ratings[u] = [data.ratings[u][k] for k in keep]
+        if data.labels is not None:
+            data.labels[u] = [data.labels[u][k] for k in keep]
+    data.n_events = sum(len(s) for s in data.seqs)
+    if not data.n_events:
+        raise ValueError(f"drop \"{expr}\": every event matches, none is left")
+    return before - data.n_events
+
+
+def label(data, expr):
+    """wr_data_label: a 0/1 label per event from the rating column. -> the positives."""
+    holds = parse_condition(data, "label", expr)
+    data.labels = [[int(holds(r)) for r in rs] for rs in data.ratings]
+    data.label_expr = expr
+    return sum(map(sum, data.labels))
+
+
+def _shuffled(n, seed):
+    """split.c's shuffle: Fisher-Yates from the end with our generator."""
+    r, order = Rng(seed), list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = r.below(i + 1) if i + 1 <= 0xFFFFFFFF else r.u64() % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+def _by_time(data):
+    ts = [t for q in data.ts for t in q]
+    return sorted(range(len(ts)), key=ts.__getitem__)  # stable: ties keep the user order
+
+
+def parse_fractions(text):
+    if not text:
+        return [0.8, 0.1, 0.1]
+    f = text.split(",")
+    try:
+        frac = [float(x) for x in f]
+        ok = len(f) == 3 and all(0 <= x <= 1 for x in frac)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"--split \"{text}\": expected three fractions train,valid,test like 0.8,0.1,0.1")
+    s = frac[0] + frac[1] + frac[2]
+    if s < 0.999 or s > 1.001 or frac[0] <= 0 or frac[2] <= 0:
+        raise ValueError(f"--split \"{text}\": the fractions must add up to 1, with a training and a test part (they add up to {s:g})")
+    return frac
+
+
+def split(data, kind, fractions=None, seed=42):
+    """wr_split_new: -> parts, per user the part (PART_TRAIN, PART_VALID, PART_TEST) of each event,
+    the same bits as ours: random shuffles the events (in user, time order) with our generator,
+    temporal sorts them by time (stable), cold-users/cold-items shuffle the users/items; then the
+    first frac[0] of the order train, the next frac[1] validation, the rest test."""
+    frac = parse_fractions(fractions)
+    if kind == "loo":
+        if fractions:
+            raise ValueError("--split is for random, temporal, cold-users and cold-items; loo holds out each user's last two events")
+        return [[PART_TRAIN] * (len(s) - 2) + [PART_VALID, PART_TEST] if len(s) >= 3 else [PART_TRAIN] * len(s) for s in data.seqs]
+    if kind not in PROTOCOLS:
+        raise ValueError(f"unknown evaluation protocol \"{kind}\"; the protocols are {', '.join(PROTOCOLS)}")
+    n = data.n_events
+    units = len(data.users) if kind == "cold-users" else len(data.items) if kind == "cold-items" else n
+    order = _by_time(data) if kind == "temporal" else _shuffled(units, seed)
+    a, b = int(frac[0] * units + 0.5), int((frac[0] + frac[1]) * units + 0.5)
+    unit_part = [0] * units
+    for k, x in enumerate(order):
+        unit_part[x] = PART_TRAIN if k < a else PART_VALID if k < b else PART_TEST
+    parts, e = [], 0
+    for u, q in enumerate(data.seqs):
+        if kind == "cold-users":
+            parts.append([unit_part[u]] * len(q))
+        elif kind == "cold-items":
+            parts.append([unit_part[i] for i in q])
+        else:
+            parts.append(unit_part[e:e + len(q)])
+        e += len(q)
+    counts = [sum(p.count(x) for p in parts) for x in range(3)]
+    if not counts[PART_TRAIN]:
+        raise ValueError(f"{kind} split: no training events")
+    if not counts[PART_TEST]:
+        raise ValueError(f"{kind} split: no test events (the data has {n})")
+    return parts
+
+
+def hold_out(data, kind, parts, seed, share=0.1):
+    """wr__split_hold_out: for a split without a validation part, share of its training units
+    (events; temporal: the latest training events; cold-users/cold-items: whole users/items)
+    moved to validation, shuffled from seed ^ 0x5eed5eed. None when nothing or everything would be."""
+    n = data.n_events
+    units = len(data.users) if kind == "cold-users" else len(data.items) if kind == "cold-items" else n
+    unit_of = []
+    for u, q in enumerate(data.seqs):
+        unit_of += [u] * len(q) if kind == "cold-users" else list(q) if kind == "cold-items" else [None] * len(q)
+    if kind not in ("cold-users", "cold-items"):
+        unit_of = list(range(n))
+    flat = [x for p in parts for x in p]
+    train_unit = [0] * units
+    for e in range(n):
+        if flat[e] == PART_TRAIN:
+            train_unit[unit_of[e]] = 1
+    if kind == "temporal":
+        order = [e for e in reversed(_by_time(data)) if train_unit[e]]
+    else:
+        order = [x for x in _shuffled(units, seed ^ 0x5eed5eed) if train_unit[x]]
+    take = int(share * len(order) + 0.5)
+    held = set(order[:take])
+    out = [x if not (x == PART_TRAIN and unit_of[e] in held) else PART_VALID for e, x in enumerate(flat)]
+    if PART_VALID not in out or PART_TRAIN not in out:
+        return None
+    res, e = [], 0
+    for q in data.seqs:
+        res.append(out[e:e + len(q)])
+        e += len(q)
+    return res
+
+
+def train_events(data, parts, positives_only):
+    """wr__split_train_seqs: per user the training part's events (positives only when labelled
+    and asked) -> (items, labels or None, ratings or None), lists per user in time order."""
+    items, labels, ratings = [], [] if data.labels is not None else None, [] if data.ratings is not None else None
+    for u, q in enumerate(data.seqs):
+        keep = [k for k, x in enumerate(parts[u]) if x == PART_TRAIN and not (positives_only and data.labels is not None and not data.labels[u][k])]
+        items.append([q[k] for k in keep])
+        if labels is not None:
+            labels.append([data.labels[u][k] for k in keep])
+        if ratings is not None:
+            ratings.append([data.ratings[u][k] for k in keep])
+    return items, labels, ratings
+
+
+def auc(scores, labels):
+    """wr__auc: Mann-Whitney over the scores (float32), ties sharing their mean rank; None when
+    one class is missing."""
+    n, pos = len(scores), sum(1 for y in labels if y)
+    if pos == 0 or pos == n:
+        return None
+    order = sorted(range(n), key=scores.__getitem__)
+    ranks, i = 0.0, 0
+    while i < n:
+        j = i
+        while j + 1 < n and scores[order[j + 1]] == scores[order[i]]:
+            j += 1
+        mean_rank = (i + j) / 2.0 + 1.0
+        for t in range(i, j + 1):
+            ranks += mean_rank if labels[order[t]] else 0
+        i = j + 1
+    npos, nneg = float(pos), float(n - pos)
+    return (ranks - npos * (npos + 1) / 2) / (npos * nneg)
+
+
+def sigmoid_logloss(s, y):
+    p = 1.0 / (1.0 + wr_expf(-s))
+    p = min(max(p, 1e-7), 1 - 1e-7)
+    return -(wr_log(p) if y else wr_log(1 - p))
+
+
+PREDICTS_SCORE, PREDICTS_PROB, PREDICTS_RATING = 0, 1, 2
+
+
+def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predicts=PREDICTS_SCORE, batch=256):
+    """wr__eval_split for random and temporal splits: a query per user with events in part (its
+    user, its training history in time order, positives only when labelled), scored once against
+    every item (score_fn(histories, users) -> (Q, V)); each of its part's events is a ranking
+    target when positive or unlabelled (full ranking, ties against it, history items skipped with
+    exclude_seen but a repeated target kept) and a pointwise prediction (the target's score) for
+    AUC, GAUC (per-user AUC over users with both classes, weighted by their labelled events),
+    logloss (predicts PROB: the scores are logits) and RMSE/MAE (predicts RATING). -> (the dict our
+    report prints under "test"/"valid", the unrounded AUC, RMSE and NDCG@k that early stopping reads)."""
+    lab, V = data.labels, len(data.items)
+    qs = [u for u in range(len(data.seqs)) if part in parts[u]]
+    m = {"users": 0, "hr": 0.0, "ndcg": 0.0, "mrr": 0.0, "ndcg2": 0.0}
+    tscore, tlabel, tuser, ll, se, ae, rated = [], [], [], 0.0, 0.0, 0.0, 0
+    for b0 in range(0, len(qs), batch):
+        us = qs[b0:b0 + batch]
+        hists = [[i for t, i in enumerate(data.seqs[u]) if parts[u][t] == PART_TRAIN and (lab is None or lab[u][t])] for u in us]
+        with torch.no_grad():
+            sc = score_fn(hists, us).float()
+        for q, u in enumerate(us):
+            s, h = sc[q], hists[q]
+            skip = torch.zeros(V, dtype=torch.bool)
+            if exclude_seen and h:
+                skip[torch.as_tensor(h)] = True
+            sl = s.tolist()
+            for t, x in enumerate(parts[u]):
+                if x != part:
+                    continue
+                target = data.seqs[u][t]
+                st = sl[target]
+                if st != st:
+                    raise ValueError(f"the model produced a NaN score (item {target}): training diverged")
+                if lab is None or lab[u][t]:
+                    rank = int(((s >= s[target]) & ~skip).sum()) - (0 if skip[target] else 1)
+                    m["users"] += 1
+                    if rank < k:
+                        nd, rr = 0.69314718055994530942 / wr_log(rank + 2.0), 1.0 / (rank + 1.0)
+                        m["hr"] += 1
+                        m["ndcg"] += nd
+                        m["mrr"] += rr
+                        m["ndcg2"] += nd * nd
+                if lab is not None:
+                    tscore.append(st), tlabel.append(lab[u][t]), tuser.append(u)
+                    if predicts == PREDICTS_PROB:
+                        ll += sigmoid_logloss(st, lab[u][t])
+                if data.ratings is not None and predicts == PREDICTS_RATING:
+                    err = st - data.ratings[u][t]
+                    se, ae, rated = se + err * err, ae + abs(err), rated + 1
+    nan = float("nan")
+    a = g = logloss = nan
+    if tscore:
+        a = auc(tscore, tlabel)
+        a = nan if a is None else a
+        if predicts == PREDICTS_PROB:
+            logloss = ll / len(tscore)
+        s_, w, i = 0.0, 0.0, 0
+        while i < len(tscore):
+            j = i
+            while j < len(tscore) and tuser[j] == tuser[i]:
+                j += 1
+            x = auc(tscore[i:j], tlabel[i:j])
+            if x is not None:
+                s_, w = s_ + x * (j - i), w + (j - i)
+            i = j
+        if w > 0:
+            g = s_ / w
+    n = m["users"] or 1
+    raw = {"AUC": a, "RMSE": math.sqrt(se / rated) if rated else nan, f"NDCG@{k}": m["ndcg"] / n}
+    num = lambda x: None if x != x else r6(x)
+    lo, hi = ci95(m["ndcg"], m["ndcg2"], m["users"])
+    return {"queries": m["users"], f"HR@{k}": r6(m["hr"] / n), f"NDCG@{k}": r6(m["ndcg"] / n), f"MRR@{k}": r6(m["mrr"] / n),
+            "ci95": {f"NDCG@{k}": [lo, hi]}, "labelled": len(tscore), "AUC": num(a), "GAUC": num(g), "logloss": num(logloss),
+            "rated": rated, "RMSE": num(math.sqrt(se / rated)) if rated else None, "MAE": num(ae / rated) if rated else None,
+            "unknown_items": 0}, raw
