@@ -169,10 +169,14 @@ function renderDataView() {
     document.getElementById('data').dataset.view = 'pending';
 }
 
+/** What a CSV's extra columns became: each event's context, as the engine encoded it. */
+const contextNote = (ds) => `Events: ${ds.context} (read by ${featureModels().join(', ')})`;
+
 /** The rating values, the label's share and the side fields, from the data's text (async, chunked). */
 async function describe(d) {
     const ds = d.dataset;
     if (!ds.hasRatings && !SIDES.some((s) => d.source.sides[s])) { // nothing to read from the text
+        if (ds.context) ui.featuresNote.textContent = contextNote(ds);
         document.getElementById('data').dataset.view = 'ready';
         d.sideFields = {};
         emit('sides');
@@ -238,8 +242,12 @@ async function describe(d) {
                 el('td', { class: 'examples', dataset: { col: 'examples' } }, examples)));
         }
     }
+    // a CSV's extra columns: each event's context, as the engine encoded it
+    if (ds.context) notes.unshift(contextNote(ds));
     if (rows.length) {
-        notes.push(`${fmtInt(sum)} feature values in all${sum === ds.features ? ' (the engine counts the same)' : `; the engine counts ${fmtInt(ds.features)}`}` +
+        const counted = ds.context ? '; with the context, the engine counts ' + fmtInt(ds.features)
+            : sum === ds.features ? ' (the engine counts the same)' : `; the engine counts ${fmtInt(ds.features)}`;
+        notes.push(`${fmtInt(sum)} feature values in all${counted}` +
             `, used by ${featureModels().join(', ')}.`);
         ui.featuresBody.replaceChildren(...rows);
         ui.featuresNote.textContent = notes.join(' · ');

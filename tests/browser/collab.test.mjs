@@ -125,6 +125,17 @@ test('data view: a MovieLens file with its user and item tables, a label and a d
     assert.match(await page.textContent('#data-error'), /not applied/);
     assert.equal(await page.inputValue('#label-expr'), 'rating>=4', 'the label in use comes back');
     assert.equal(await page.evaluate(() => window.wasmrecDemo.state.data.source.label), 'rating>=4');
+
+    // a CSV with columns beyond user, item and time: each event's context, as the engine encoded it
+    const rows = ['user,item,timestamp,device,order_id'];
+    for (let i = 0; i < 300; i++) rows.push(`u${i % 30},i${i % 17},${i},${i % 3 ? 'mobile' : 'desktop'},o${i}`);
+    fs.writeFileSync(path.join(dir, 'events.csv'), rows.join('\n') + '\n');
+    await page.setInputFiles('#file', path.join(dir, 'events.csv'));
+    await page.waitForFunction(() => document.getElementById('sum-source').textContent.startsWith('events.csv'));
+    await page.waitForSelector('#data[data-view="ready"]');
+    assert.match(await page.textContent('#features-note'),
+        /Events: context: device \(categorical\); left out: order_id \(a different value on 100% of the events; ctx\.order_id=categorical keeps it\) \(read by [^)]*\bfm\b/);
+    assert.equal(await page.evaluate(() => window.wasmrecDemo.state.data.dataset.features), 2);
 });
 
 test('train and compare: every collaborative and CTR model, the protocol chosen, AUC and logloss columns where they apply', async (t) => {
