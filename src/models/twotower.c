@@ -1,6 +1,7 @@
 /* twotower.c: two-tower retrieval (Covington et al. 2016; Yi et al. 2019).
  *   query tower: [user id row ; mean of the user's side-feature rows ; mean of the item rows of
- *                the last `history` history items ; (pool=mean_last) the last item's row]
+ *                the last `history` history items ; (pool=mean_last) the last item's row ;
+ *                mean of the context's feature rows (a CSV's extra columns: the event's, or the query's)]
  *                -> MLP -> L2-normalised u (dim)
  *   item tower:  [item id row ; mean of the item's side-feature rows] -> MLP -> L2-normalised v
  *   score(q, i) = u . v_i / temperature (the temperature fixed, or learned as log_temperature)
@@ -59,7 +60,7 @@ typedef struct {
 
 typedef struct {
     int U, V, F, D, E, H, L;   /* F: side-feature rows; E = D; H: history items pooled */
-    int quser, qfeat, qhist, qlast; /* query parts present */
+    int quser, qfeat, qhist, qlast, qctx; /* query parts present */
     int iid, ifeats;           /* item parts present */
     int qw[MAX_LAYERS + 2], iw[MAX_LAYERS + 2]; /* tower widths: [input, hidden..., D] */
     wr_layout layout;
@@ -90,18 +91,25 @@ typedef struct {
 
 static inline float *view(const tt_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
 
-static int build_layout(wr_model *m, int U, int V, int F, int has_ufeat, int has_ifeat) {
+/* The query tower's parts but the context, from the settings: the input is E times these (+1 with a context). */
+static int query_parts(const wr_model *m, int has_ufeat) {
+    int H = (int)wr__hp(m, "history");
+    return (wr__hp(m, "user_id") != 0) + has_ufeat + (H > 0) + (H > 0 && wr__hp(m, "pool") == 1);
+}
+
+static int build_layout(wr_model *m, int U, int V, int F, int has_ufeat, int has_ifeat, int has_ctx) {
     tt_state *s = m->state;
     s->U = U, s->V = V, s->F = F, s->D = s->E = (int)wr__hp(m, "dim"), s->L = (int)wr__hp(m, "layers");
     s->H = (int)wr__hp(m, "history");
     s->quser = wr__hp(m, "user_id") != 0, s->qfeat = has_ufeat, s->qhist = s->H > 0, s->qlast = s->qhist && wr__hp(m, "pool") == 1;
+    s->qctx = has_ctx;
     s->iid = wr__hp(m, "item_id") != 0, s->ifeats = has_ifeat;
     if (!s->quser && !s->qfeat && !s->qhist)
         return wr__err(m->ctx, WR_ERR_ARG, "twotower: the query tower reads nothing: set user_id=1 or history > 0, or give user features (--users)");
     if (!s->iid && !s->ifeats)
         return wr__err(m->ctx, WR_ERR_ARG, "twotower: the item tower reads nothing: set item_id=1 or give item features (--items)");
     int E = s->E, hidden = (int)wr__hp(m, "hidden");
-    s->qw[0] = E * (s->quser + s->qfeat + s->qhist + s->qlast), s->iw[0] = E * (s->iid + s->ifeats);
+    s->qw[0] = E * (query_parts(m, has_ufeat) + s->qctx), s->iw[0] = E * (s->iid + s->ifeats);
     for (int l = 1; l <= s->L; l++) s->qw[l] = s->iw[l] = hidden;
     s->qw[s->L + 1] = s->iw[s->L + 1] = s->D;
     float init = (float)wr__hp(m, "init");
@@ -177,9 +185,10 @@ static void grad_row(tt_state *s, float *G, int t, int r, float scale, const flo
     if (k->mark && !k->mark[r]) k->mark[r] = 1, k->rows[k->n++] = r;
 }
 
-/* The query tower's input for (user, history), or its gradient din sent back (G non-NULL). */
+/* The query tower's input for (user, history, context cf: feature rows), or its gradient din sent
+ * back (G non-NULL). */
 static void query_input(tt_state *s, const float *P, float *G, int user, const int *hist, int len, int features_only, const int *vf, int nvf,
-                        float *x, const float *din) {
+                        const int32_t *cf, int ncf, float *x, const float *din) {
     int E = s->E, o = 0;
     if (x) memset(x, 0, (size_t)s->qw[0] * sizeof(float));
     if (features_only) len = 0;
@@ -208,9 +217,16 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
         }
         o += E;
     }
-    if (s->qlast && len > 0) {
-        if (G) grad_row(s, G, T_ITEM, hist[len - 1], 1, din + o);
-        else add_row(s, P, T_ITEM, hist[len - 1], 1, x + o);
+    if (s->qlast) {
+        if (len > 0) {
+            if (G) grad_row(s, G, T_ITEM, hist[len - 1], 1, din + o);
+            else add_row(s, P, T_ITEM, hist[len - 1], 1, x + o);
+        }
+        o += E;
+    }
+    for (int k = 0; s->qctx && k < ncf; k++) {
+        if (G) grad_row(s, G, T_FEAT, cf[k], 1.0f / (float)ncf, din + o);
+        else add_row(s, P, T_FEAT, cf[k], 1.0f / (float)ncf, x + o);
     }
 }
 
@@ -294,7 +310,9 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     for (int b = 0; b < n; b++) {
         int u = users[b];
         const int32_t *h = tr->items + tr->start[u];
-        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, s->qa[0] + (size_t)b * s->qw[0], NULL);
+        const int32_t *cf = NULL;
+        int ncf = wr__seq_context(tr, at[b], &cf);
+        query_input(s, P, NULL, u, h, (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, cf, ncf, s->qa[0] + (size_t)b * s->qw[0], NULL);
     }
     for (int j = 0; j < J; j++) {
         s->bitems[j] = j < n ? items[j] : negs[j - n];
@@ -336,7 +354,9 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
     tower_backward(s, P, s->grad, 1, J, s->in, s->inorm, s->ig);
     for (int b = 0; b < n; b++) {
         int u = users[b];
-        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, NULL, s->qd[0] + (size_t)b * s->qw[0]);
+        const int32_t *cf = NULL;
+        int ncf = wr__seq_context(tr, at[b], &cf);
+        query_input(s, P, s->grad, u, tr->items + tr->start[u], (int)(at[b] - tr->start[u]), drop && drop[b], NULL, 0, cf, ncf, NULL, s->qd[0] + (size_t)b * s->qw[0]);
     }
     for (int j = 0; j < J; j++) item_input(s, P, s->grad, s->bitems[j], drop && drop[n + j], NULL, s->id[0] + (size_t)j * s->iw[0]);
     float reg = (float)wr__hp(m, "reg");
@@ -368,7 +388,7 @@ static int tt_fit(wr_model *m, const wr_seqs *train) {
     const wr_features *X = train->features;
     int U = m->users.n, V = train->n_items, F = X ? X->values.n : 0;
     if (copy_csr(X, 0, U, &s->ustart, &s->ufeat) < 0 || copy_csr(X, 1, V, &s->istart, &s->ifeat) < 0) return wr__oom(m->ctx, "allocating twotower");
-    int rc = build_layout(m, U, V, F, s->ustart[U] > 0, s->istart[V] > 0);
+    int rc = build_layout(m, U, V, F, s->ustart[U] > 0, s->istart[V] > 0, X && X->start[2] && train->ctx_row);
     if (rc) return rc;
     wr__layout_init(&s->layout, m->params, &m->rng);
     *view(s, m->params, s->ltau) = 0;
@@ -468,7 +488,7 @@ static float inv_temperature(const wr_model *m) {
 static int tt_score_batch(wr_model *m, const wr_query *qs, int n, float *scores) {
     tt_state *s = m->state;
     if (item_vectors(m) < 0 || alloc_acts(s, n > 256 ? n : 256) < 0) return wr__oom(m->ctx, "scoring");
-    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, 0, qs[q].features, qs[q].n_features, s->qa[0] + (size_t)q * s->qw[0], NULL);
+    for (int q = 0; q < n; q++) query_input(s, m->params, NULL, qs[q].user, qs[q].items, qs[q].len, 0, qs[q].features, qs[q].n_features, qs[q].context, qs[q].n_context, s->qa[0] + (size_t)q * s->qw[0], NULL);
     tower_forward(s, m->params, 0, n, s->qn, s->qnorm);
     wr_linear_forward(scores, s->qn, s->ivec, NULL, n, s->D, s->V);
     wr_scale(scores, inv_temperature(m), (size_t)n * s->V);
@@ -480,7 +500,7 @@ static int tt_score(wr_model *m, const wr_query *q, float *scores) { return tt_s
 static int tt_score_items(wr_model *m, const wr_query *q, const int *items, int n, float *out) {
     tt_state *s = m->state;
     if (item_vectors(m) < 0 || alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "scoring");
-    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, s->qa[0], NULL);
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, q->context, q->n_context, s->qa[0], NULL);
     tower_forward(s, m->params, 0, 1, s->qn, s->qnorm);
     float it = inv_temperature(m);
     for (int j = 0; j < n; j++) out[j] = wr_dot(s->qn, s->ivec + (size_t)items[j] * s->D, s->D) * it;
@@ -502,7 +522,7 @@ static int tt_feature_item_vector(wr_model *m, const int *features, int n, float
 static int tt_query_vector(wr_model *m, const wr_query *q, float *out) {
     tt_state *s = m->state;
     if (alloc_acts(s, 256) < 0) return wr__oom(m->ctx, "computing a query vector");
-    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, s->qa[0], NULL);
+    query_input(s, m->params, NULL, q->user, q->items, q->len, 0, q->features, q->n_features, q->context, q->n_context, s->qa[0], NULL);
     tower_forward(s, m->params, 0, 1, out, s->qnorm);
     return WR_OK;
 }
@@ -534,7 +554,12 @@ static int tt_load(wr_model *m, const wr_st_file *f) {
     int U = m->users.n, V = m->items.n;
     int rc = wr__features_load(m, f, "twotower", "user", U, 0, (int)F, &s->ustart, &s->ufeat);
     if (!rc) rc = wr__features_load(m, f, "twotower", "item", V, 0, (int)F, &s->istart, &s->ifeat);
-    if (!rc) rc = build_layout(m, U, V, (int)F, s->ustart[U] > 0, s->istart[V] > 0);
+    /* a context part when the query tower's input is one row wider than the other parts */
+    int64_t width = 0, E = (int64_t)wr__hp(m, "dim");
+    for (int i = 0; i < f->n; i++)
+        if (!strcmp(f->t[i].name, "twotower.query.layer0.weight") && f->t[i].ndim == 2) width = f->t[i].shape[1];
+    int has_ctx = !rc && width == E * (query_parts(m, s->ustart[U] > 0) + 1);
+    if (!rc) rc = build_layout(m, U, V, (int)F, s->ustart[U] > 0, s->istart[V] > 0, has_ctx);
     return rc ? rc : wr__layout_load(m, &s->layout, m->params, f);
 }
 

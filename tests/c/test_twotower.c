@@ -15,13 +15,16 @@ static wr_ctx *ctx;
 
 /* 60 users (segment A or B) x 24 items (category X or Y): each user takes 8 items of their
  * segment's category (A: X, B: Y), in a random order of time. */
-static wr_data *planted(void) {
+static wr_data *planted(int with_ctx) {
     wr_buf b = {0}, users = {0}, items = {0};
-    wr__buf_puts(&b, "user,item,timestamp\n");
+    wr__buf_puts(&b, with_ctx ? "user,item,timestamp,device\n" : "user,item,timestamp\n");
     wr_rng r;
     wr__rng_seed(&r, 5);
     for (int u = 0; u < 60; u++)
-        for (int k = 0; k < 8; k++) wr__buf_printf(&b, "u%d,i%d,%d\n", u, 2 * (int)wr__rng_below(&r, 12) + (u % 2), 1000 + u * 100 + k);
+        for (int k = 0; k < 8; k++) {
+            wr__buf_printf(&b, "u%d,i%d,%d", u, 2 * (int)wr__rng_below(&r, 12) + (u % 2), 1000 + u * 100 + k);
+            wr__buf_puts(&b, !with_ctx ? "\n" : k % 3 ? ",mobile\n" : ",desktop\n");
+        }
     wr_data *d = NULL;
     CHECK(wr_data_load(ctx, b.data, b.len, "csv", "planted.csv", 0, &d) == WR_OK);
     wr__buf_puts(&users, "user_id,segment\n");
@@ -41,8 +44,8 @@ static wr_model *make(const char *const *sets) {
     return m;
 }
 
-static void gradient_check(int layers) {
-    wr_data *d = planted();
+static void gradient_check(int layers, int with_ctx) {
+    wr_data *d = planted(with_ctx);
     char L[8];
     snprintf(L, sizeof L, "%d", layers);
     const char *sets[] = {"dim", "3", "hidden", "5", "layers", L, "reg", "0.01", "init", "0.5", "history", "3", "learn_temperature", "1",
@@ -88,7 +91,11 @@ static void gradient_check(int layers) {
         }
         if (fabs(num - grad[i]) > 2e-3 + 2e-2 * fabs(num) && bad++ < 5) printf("twotower layers %d: param %zu analytic %.6g numeric %.6g\n", layers, i, grad[i], num);
     }
-    printf("twotower layers %d: %zu weights, %d with a gradient, %d at a kink\n", layers, m->n_params, nonzero, kinks);
+    printf("twotower layers %d%s: %zu weights, %d with a gradient, %d at a kink\n", layers, with_ctx ? " with a context" : "", m->n_params, nonzero, kinks);
+    if (with_ctx) { /* the context is among the features whose rows the check covered */
+        int f = wr_model_feature_index(m, "ctx.device=mobile");
+        CHECK(f >= 0);
+    }
     CHECK(kinks * 20 < (int)m->n_params);
     CHECK(bad == 0);
     CHECK(nonzero > 50);
@@ -191,7 +198,7 @@ static wr_model *train_cold(wr_data *d, const char *protocol, unsigned char *use
 }
 
 static void planted_cold_start(void) {
-    wr_data *d = planted();
+    wr_data *d = planted(0);
     unsigned char user_in[60], item_in[24];
     int n_cold;
     wr_model *m = train_cold(d, "cold-users", user_in, item_in, &n_cold);
@@ -286,10 +293,54 @@ static void planted_cold_start(void) {
     wr_data_free(d);
 }
 
+/* The query tower reads the context: users take odd items on mobile and even ones on desktop,
+ * whoever they are; a query's context decides, and the model file keeps the context part. */
+static void context_query(void) {
+    wr_buf b = {0};
+    wr__buf_puts(&b, "user,item,timestamp,device\n");
+    wr_rng r;
+    wr__rng_seed(&r, 9);
+    for (int u = 0; u < 80; u++)
+        for (int k = 0; k < 10; k++) {
+            int mobile = (int)wr__rng_below(&r, 2);
+            wr__buf_printf(&b, "u%d,i%d,%d,%s\n", u, 2 * (int)wr__rng_below(&r, 10) + mobile, u * 100 + k, mobile ? "mobile" : "desktop");
+        }
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, b.data, b.len, "csv", "ctx.csv", 0, &d) == WR_OK);
+    const char *sets[] = {"dim", "16", "epochs", "40", "patience", "0", "history", "0", "batch", "64", NULL};
+    wr_model *m = make(sets);
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    wr_model *back = NULL;
+    CHECK(wr_model_load(ctx, bytes, len, "tt.safetensors", &back) == WR_OK);
+    int u = wr_model_user_index(m, "u5");
+    for (int c = 0; c < 2; c++) {
+        int f = wr_model_feature_index(m, c ? "ctx.device=desktop" : "ctx.device=mobile"), top[5], top2[5], got, got2;
+        float sc[5], sc2[5];
+        CHECK(f >= 0 && wr_model_context(m, &f, 1) == WR_OK && wr_model_context(back, &f, 1) == WR_OK);
+        CHECK(wr_model_recommend(m, u, NULL, 0, 5, WR_SEEN_KEEP, top, sc, &got) == WR_OK && got == 5);
+        CHECK(wr_model_recommend(back, u, NULL, 0, 5, WR_SEEN_KEEP, top2, sc2, &got2) == WR_OK);
+        CHECK(!memcmp(top, top2, sizeof top) && !memcmp(sc, sc2, sizeof sc));
+        int odd = 0;
+        for (int j = 0; j < 5; j++) odd += atoi(wr_model_item_id(m, top[j]) + 1) % 2;
+        printf("twotower context %s: %d of the top 5 odd\n", c ? "desktop" : "mobile", odd);
+        CHECK(odd == (c ? 0 : 5));
+    }
+    wr_free(bytes);
+    wr_model_free(back);
+    wr_model_free(m);
+    wr_data_free(d);
+    wr__buf_free(&b);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
-    gradient_check(0);
-    gradient_check(2);
+    gradient_check(0, 0);
+    gradient_check(2, 0);
+    gradient_check(1, 1);
+    context_query();
     logq_sign();
     planted_cold_start();
     wr_ctx_free(ctx);
