@@ -111,7 +111,7 @@ WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
 /* A CSV event file's columns besides user, item, time, title, category and rating are each
  * event's context: features "ctx.<column>=<value>" (kinds as for side tables, settable as
  * ctx.<column> with wr_data_feature_kinds before any side table loads) that lr, fm, ffm and
- * deepfm read with the event, and that a query can carry (wr_model_context). A column whose
+ * deepfm read with the event (twotower in its query tower), and that a query can carry (wr_model_context). A column whose
  * values differ on most events (over 100 values, on more than half of the events) is left out
  * unless its kind is set. What the context became, as a sentence ("context: device
  * (categorical), ...; left out: ..."), or "" when the data has none: */
