@@ -146,7 +146,138 @@ class FM(nn.Module):
             y = y + h[:, 0]
         return y
 
+    # ---- batched, with side features: the pair as its user part and its item part ----
+
+    def _part_table(self, side):
+        """(n, P) feature rows of each entity's part (its id when ids=1, then its side features),
+        padded with 0, and the (n, P) mask of the real ones; cached."""
+        cache = self.__dict__.setdefault("_part_cache", {})
+        if side not in cache:
+            n, base = (self.V, self.U) if side else (self.U, 0)
+            st, f = self.item_csr if side else self.user_csr
+            st, f, ids = st.tolist(), f.tolist(), int(self.params["ids"]) != 0
+            rows = [([base + e] if ids else []) + f[st[e]:st[e + 1]] for e in range(n)]
+            P = max(1, max((len(r) for r in rows), default=1))
+            idx = torch.zeros(n, P, dtype=torch.long)
+            mask = torch.zeros(n, P)
+            for e, r in enumerate(rows):
+                idx[e, :len(r)] = torch.tensor(r, dtype=torch.long)
+                mask[e, :len(r)] = 1
+            cache[side] = (idx, mask)
+        return cache[side]
+
+    def _parts(self, side, ents):
+        """What the pair's y needs of the parts of entities ents (n): W (the weights' sum), self
+        (the pairs within the part: fm's 1/2 (|s|^2 - sum |v|^2), ffm's field-aware pairs), C (what
+        meets the other part: fm's factor sum s; ffm's per (own field, other field) sums of
+        v_{a, other field}, laid out so that C_u . C_i is the cross pairs; deepfm: s), M (deepfm:
+        each field's mean factor)."""
+        idx, mask = self._part_table(side)
+        idx, mask = idx[ents], mask[ents]
+        w = self.weight.weight[:, 0]
+        out = {"W": (w[idx] * mask).sum(1)}
+        if self.factors is None:
+            return out
+        n, P = idx.shape
+        v = self.factors.weight[idx] * mask[..., None]
+        if self.family == "ffm":
+            NF, K = self.NF, self.K
+            fl = self.field.long()[idx]
+            vv = v.reshape(n, P, NF, K)
+            # within: sum_{a<b} <v_{a, f(b)}, v_{b, f(a)}>
+            a_at_fb = vv.gather(2, fl[:, None, :, None].expand(n, P, P, K))  # [n, a, b] = v_{a, f(b)}
+            pair = (a_at_fb * a_at_fb.transpose(1, 2)).sum(-1)  # <v_{a,f(b)}, v_{b,f(a)}>
+            upper = torch.triu(torch.ones(P, P), 1)
+            out["self"] = (pair * upper).sum((1, 2))
+            onehot = torch.nn.functional.one_hot(fl, NF).to(v.dtype) * mask[..., None]
+            Cm = torch.einsum("npf,npgk->nfgk", onehot, vv)  # [own field f, other field g] = sum_{a in f} v_{a, g}
+            out["C"] = (Cm if side == 0 else Cm.transpose(1, 2)).reshape(n, -1)
+            return out
+        S = v.sum(1)
+        out["self"] = 0.5 * ((S * S).sum(-1) - (v * v).sum((1, 2)))
+        out["C"] = S
+        if self.deep is not None:
+            fl = self.field.long()[idx]
+            onehot = torch.nn.functional.one_hot(fl, self.NF).to(v.dtype) * mask[..., None]
+            sums, cnt = torch.einsum("npf,npk->nfk", onehot, v), onehot.sum(1)
+            out["M"] = sums / torch.where(cnt > 1, cnt, torch.ones_like(cnt))[..., None]
+        return out
+
+    def _deep(self, h):
+        for l, lin in enumerate(self.deep):
+            h = lin(h)
+            if l < len(self.deep) - 1:
+                h = F.relu(h)
+        return h[..., 0]
+
+    def forward_batched(self, u, i):
+        """forward_pairs's y for known users u (n) and items i (n), batched."""
+        pu, pi = self._parts(0, u), self._parts(1, i)
+        y = self.bias[0] + pu["W"] + pi["W"]
+        if self.factors is None:
+            return y
+        y = y + pu["self"] + pi["self"] + (pu["C"] * pi["C"]).sum(-1)
+        if self.deep is not None:  # user and item fields differ: each field's mean is one part's
+            y = y + self._deep((pu["M"] + pi["M"]).reshape(len(u), -1))
+        return y
+
+    def score_batched(self, users):
+        pi = self._parts(1, torch.arange(self.V))
+        out = []
+        for b0 in range(0, len(users), 64):
+            u = torch.as_tensor(users[b0:b0 + 64], dtype=torch.long)
+            pu = self._parts(0, u)
+            y = self.bias[0] + pu["W"][:, None] + pi["W"][None]
+            if self.factors is not None:
+                y = y + pu["self"][:, None] + pi["self"][None] + pu["C"] @ pi["C"].T
+                if self.deep is not None:  # the first layer on each part, then the pairs
+                    lin0 = self.deep[0]
+                    au = pu["M"].reshape(len(u), -1) @ lin0.weight.T + lin0.bias
+                    ai = pi["M"].reshape(self.V, -1) @ lin0.weight.T
+                    h = au[:, None] + ai[None]
+                    if len(self.deep) > 1:
+                        h = self._deep_rest(F.relu(h))
+                    else:
+                        h = h[..., 0]
+                    y = y + h
+            out.append(y)
+        return torch.cat(out)
+
+    def _deep_rest(self, h):
+        for l, lin in enumerate(self.deep[1:], 1):
+            h = lin(h)
+            if l < len(self.deep) - 1:
+                h = F.relu(h)
+        return h[..., 0]
+
+    def rows_used(self, users, items):
+        """The feature rows of the pairs (users[k], items[k]): what a step's lazy Adam and reg touch."""
+        iu, mu = self._part_table(0)
+        ii, mi = self._part_table(1)
+        return torch.unique(torch.cat([iu[users][mu[users] > 0], ii[items][mi[items] > 0]]))
+
+    def loss_batched(self, users, items, y=None, negs=None):
+        """loss()'s sums for known users with side features, batched."""
+        mse = self.params["loss"] == "mse"
+        nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
+        t1 = y.to(self.bias.dtype) if y is not None else torch.ones(len(users), dtype=self.bias.dtype)
+        u = torch.cat([users[:, None], users[:, None].expand(-1, nn_)], 1).reshape(-1)
+        i = torch.cat([items[:, None], negs[:, :nn_]], 1).reshape(-1) if nn_ else items
+        t = torch.cat([t1[:, None], torch.zeros(len(users), nn_, dtype=t1.dtype)], 1).reshape(-1)
+        out = self.forward_batched(u, i)
+        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
+        loss = total / len(users)
+        reg = float(self.params["reg"])
+        if reg > 0:
+            rows = self.rows_used(u, i)
+            loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
+            if self.factors is not None:
+                loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
+        return loss
+
     def score(self, histories, users):
+        if not self.ids_only() and all(u >= 0 for u in users):
+            return self.score_batched(list(users))
         if self.ids_only():
             items = torch.arange(self.V)
             return torch.stack([self.forward_ids(torch.full((self.V,), u, dtype=torch.long), items) if u >= 0 else
@@ -178,6 +309,8 @@ class FM(nn.Module):
         and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used."""
         if self.ids_only():
             return self.loss_ids(users, items, y, negs)
+        if getattr(self, "batched", False):
+            return self.loss_batched(users, items, y, negs)
         mse = self.params["loss"] == "mse"
         nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
         pairs, target = [], []

@@ -362,7 +362,18 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
     elif fam in ("gmf", "mlp", "neumf"):
         model = ncf.NCF(U, V, sets, fam)
     else:
-        model = fm_mod.FM(fam, U, V, sets, U + V)
+        X = getattr(data, "features", None)
+        if X is None:
+            model = fm_mod.FM(fam, U, V, sets, U + V)
+        else:  # the side features as ours lays them out: rows U + V + key, fields 2 + column
+            csr = [(torch.tensor(X.start[k] if X.start[k] is not None else [0] * ((V if k else U) + 1), dtype=torch.int64),
+                    torch.tensor([U + V + x for x in (X.feat[k] or [])], dtype=torch.int32)) for k in (0, 1)]
+            field = torch.tensor([0] * U + [1] * V + [2 + f for f in X.value_field], dtype=torch.int32)
+            model = fm_mod.FM(fam, U, V, sets, U + V + len(X.keys), 2 + len(X.fields), csr[0], csr[1], field)
+            model.feature_keys = list(X.keys)
+            model.batched = True
+        if not int(model.params["ids"]) and X is None:
+            ap.error(f"{fam}: ids=0 needs side features (--users FILE, --items FILE)")
     p = model.params
     kind = p.get("loss", "bce")
     if fam in ("lr", "fm", "ffm", "deepfm") and kind not in ("bce", "mse"):
@@ -414,7 +425,9 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
             used = bi if negs is None else torch.cat([bi, negs.reshape(-1)])
             rows = {t: torch.unique(bu) for t in user_t}
             rows.update({t: torch.unique(used) for t in item_t})
-            rows.update({t: torch.unique(torch.cat([bu, U + used])) for t in feat_t})
+            if feat_t:
+                fr = torch.unique(torch.cat([bu, U + used])) if model.ids_only() else model.rows_used(bu, used)
+                rows.update({t: fr for t in feat_t})
             rows.update({t: "skip" for t in skip})
             opt.step(rows)
             total += loss.item()
@@ -491,6 +504,9 @@ def main():
     ap.add_argument("--eval", default="loo", choices=["loo", "random", "temporal"])
     ap.add_argument("--split", metavar="TRAIN,VALID,TEST", help="random/temporal: the parts' fractions (default 0.8,0.1,0.1)")
     ap.add_argument("--label", metavar="EXPR", help='a binary label from the rating column, like "rating>=4" (>=, >, <=, <, ==, !=)')
+    ap.add_argument("--users", metavar="FILE", help="user side table: MovieLens u.user/users.dat, or CSV/TSV with a user id column")
+    ap.add_argument("--items", metavar="FILE", help="item side table: MovieLens u.item/movies.dat, or CSV/TSV with an item id column")
+    ap.add_argument("--feature-kinds", metavar="FIELD=KIND,...", help="user.age=categorical,item.year=numeric (categorical, multi, numeric)")
     ap.add_argument("--drop", metavar="EXPR", help='drop the events matching, like "rating==3" (before --label)')
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--exclude-seen", default="auto", choices=["auto", "yes", "no"])
@@ -510,6 +526,21 @@ def main():
     data = wrdata.load(a.data, a.format)
     loo = a.eval == "loo"
     try:
+        kinds = {}
+        for kv in (a.feature_kinds or "").split(","):
+            if kv.strip():
+                f, _, k = kv.partition("=")
+                if k.strip() not in ("categorical", "multi", "numeric") or f.strip()[:5] not in ("user.", "item."):
+                    raise ValueError(f"feature kinds: \"{kv}\" is not field=kind (user.<column> or item.<column>; categorical, multi, numeric)")
+                kinds[f.strip()] = k.strip()
+        for side, path in ((0, a.users), (1, a.items)):
+            if path:
+                n = wrdata.load_side(data, side, path, kinds)
+                say(f"{path}: {n} of the {len(data.items if side else data.users)} {'items' if side else 'users'} have features "
+                    f"({len(data.features.keys)} feature values in all)")
+        for f in kinds:
+            if getattr(data, "features", None) is None or f not in data.features.fields:
+                raise ValueError(f"feature kinds: {f}: no such column in the side tables given")
         if a.drop:
             say(f"--drop {a.drop}: {wrdata.drop(data, a.drop)} events dropped")
         if a.label:
@@ -521,10 +552,13 @@ def main():
         if not loo and a.model not in EVENTS[:-1]:
             raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS[:-1])} on held-out-events splits "
                              f"({a.model}: --eval loo)")
+        if (a.users or a.items) and a.model == "twotower":
+            raise ValueError("twotower with side tables is not trained here yet (its twin takes them; train.py trains it on ids)")
         parts = None if loo else wrdata.split(data, a.eval, a.split, a.seed)
     except ValueError as e:
         ap.error(str(e))
     V = len(data.items)
+    n_features = len(data.features.keys) if getattr(data, "features", None) is not None else 0
     defaults = {"gru4rec": gru4rec.DEFAULTS, "mf": mf_mod.DEFAULTS, "twotower": twotower.DEFAULTS, "sasrec": sasrec.DEFAULTS.get("sasrec"),
                 "bert4rec": sasrec.DEFAULTS.get("bert4rec")}.get(a.model) or ncf.DEFAULTS.get(a.model) or fm_mod.DEFAULTS[a.model]
     sets = {}
@@ -612,7 +646,7 @@ def main():
             valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts)
             report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py",
                       "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
-                                  "events": data.n_events, "skipped_lines": 0, "features": 0},
+                                  "events": data.n_events, "skipped_lines": 0, "features": n_features},
                       "train_seconds": round(train_seconds, 3),
                       "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
                                    "last_loss": round(last_loss, 6), "held_out_for_validation": held},
@@ -628,7 +662,7 @@ def main():
             vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
             report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" ({'data-parallel lanes' if a.model == 'gru4rec' else 'DDP'}, {world} processes)" if world > 1 else ""),
                       "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
-                                  "events": data.n_events, "skipped_lines": 0, "features": 0},
+                                  "events": data.n_events, "skipped_lines": 0, "features": n_features},
                       "train_seconds": round(train_seconds, 3),
                       "training": {"epochs": epochs_run, "best_epoch": best_epoch, "positions_per_s": round(positions / max(train_seconds, 1e-9)),
                                    "last_loss": round(last_loss, 6), "held_out_for_validation": 0},

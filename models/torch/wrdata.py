@@ -598,3 +598,174 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
             "ci95": {f"NDCG@{k}": [lo, hi]}, "labelled": len(tscore), "AUC": num(a), "GAUC": num(g), "logloss": num(logloss),
             "rated": rated, "RMSE": num(math.sqrt(se / rated)) if rated else None, "MAE": num(ae / rated) if rated else None,
             "unknown_items": 0}, raw
+
+
+# ---- side tables (src/data/side.c) ----
+
+ML_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
+             "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
+_WS = " \t\r\n\v\f"
+
+
+class Features:
+    """wr_features: keys (every feature value "user.age=q3", numbered as ours: the user table's
+    first, entity by entity, column by column), value_field (each key's column: the user table's
+    columns first, then the item table's), fields ("user.age", ...), kinds ('c', 'm', 'n' per
+    field), per side (0 users, 1 items) start (n + 1) and feat (the key ids), or None when that
+    side has no table."""
+
+    def __init__(self):
+        self.keys, self.index, self.value_field, self.fields, self.kinds = [], {}, [], [], []
+        self.start, self.feat, self.matched = [None, None], [None, None], [0, 0]
+
+
+def _parse_num(s):
+    try:
+        v = float(s.lstrip(_WS)) if s and not s[-1] in _WS else None  # strtod: leading blanks only
+    except ValueError:
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _side_table(path, users):
+    """-> (column names, multi flags, rows [id, cells...]) as parse_movielens / wr__parse_csv_table."""
+    raw = open(path, "rb").read()
+    if raw[:3] == b"\xef\xbb\xbf":
+        raw = raw[3:]
+    text = raw.decode("utf-8")
+    lines = text.split("\n")
+    first = next((l for l in lines if l.strip(_WS)), None)
+    if first is None:
+        raise ValueError(f"{path}: the file is empty")
+    nd, np_ = len(first.split("::")), len(first.split("|"))
+    if (users and (nd == 5 or np_ == 5)) or (not users and (nd == 3 or np_ == 24)):
+        dat = nd == 5 if users else nd == 3
+        names, multi = (["age", "gender", "occupation", "zip"], [0] * 4) if users else (["genre", "year"], [1, 0])
+        rows, want = [], 5 if users else 3 if dat else 24
+        for n, line in enumerate(lines):
+            if not line.strip(_WS):
+                continue
+            f = [x.strip(_WS) for x in line.split("::" if dat else "|")]
+            if len(f) != want:
+                raise ValueError(f"{path}:{n + 1}: expected {want} '{'::' if dat else '|'}'-separated fields, found {len(f)}")
+            if not f[0]:
+                raise ValueError(f"{path}:{n + 1}: field 1 (id): empty id")
+            if users:
+                rows.append([f[0]] + ([f[2], f[1], f[3], f[4]] if dat else f[1:5]))
+                continue
+            if dat:
+                genres, t = f[2][:255], f[1]
+                year = t[-5:-1] if len(t) >= 6 and t[-6] == "(" and t[-1] == ")" else ""
+            else:
+                gs = []
+                for g in range(19):
+                    if f[5 + g] == "1":
+                        gs.append(ML_GENRES[g])
+                    elif f[5 + g] != "0":
+                        raise ValueError(f"{path}:{n + 1}: field {6 + g} (genre {ML_GENRES[g]}): expected 0 or 1")
+                genres, year = "|".join(gs), f[2][-4:] if len(f[2]) >= 4 else ""
+            rows.append([f[0], genres, year])
+        return names, multi, rows
+    # CSV/TSV with a header naming the id column
+    tabs = commas = semis = 0
+    inq = False
+    for ch in first:
+        if ch == '"':
+            inq = not inq
+        elif not inq:
+            tabs, commas, semis = tabs + (ch == "\t"), commas + (ch == ","), semis + (ch == ";")
+    delim = "\t" if tabs and tabs >= commas and tabs >= semis else ";" if semis > commas else ","
+    body = text[text.index(first):]
+    reader = csv.reader(io.StringIO(body), delimiter=delim, skipinitialspace=True)
+    header = [h.strip(_WS) for h in next(reader)]
+    idcols = USER_COLS if users else ITEM_COLS
+    idcol = next((k for k, h in enumerate(header) if h.lower() in idcols or h.lower() == "id"), -1)
+    if idcol < 0:
+        raise ValueError(f"{path}: the header has no {'user' if users else 'item'} id column")
+    cols = [k for k in range(len(header)) if k != idcol]
+    names = [header[k][:31] for k in cols]
+    rows = []
+    for r in reader:
+        if not r or not "".join(r).strip(_WS):
+            continue
+        rid = r[idcol].strip(_WS) if idcol < len(r) else ""
+        if len(rid) >= 2 and rid[0] == '"' and rid[-1] == '"':
+            rid = rid[1:-1].strip(_WS)
+        rows.append([rid] + [r[k].rstrip("\r") if k < len(r) else "" for k in cols])
+    return names, [0] * len(names), rows
+
+
+def load_side(data, side, path, kinds=None):
+    """wr_data_load_side: a side table (0 users, 1 items) into data.features, as encode() in
+    side.c: per column its kind (multi: MovieLens genres or any value with '|'; numeric: every
+    value a number with more than 20 distinct ones, 10 quantile buckets over the table's rows
+    "q0".."q9"; else categorical; kinds {"user.age": "categorical"|"multi"|"numeric"} overrides),
+    each entity's features in column order, keys numbered as they first appear."""
+    F = data.features if getattr(data, "features", None) is not None else Features()
+    data.features = F
+    names, multi, rows = _side_table(path, side == 0)
+    if not names:
+        raise ValueError(f"{path}: no feature columns besides the id")
+    prefix = "item" if side else "user"
+    ids = data.items if side else data.users
+    pos = {x: k for k, x in enumerate(ids)}
+    row_of, matched = [-1] * len(ids), 0
+    for r, row in enumerate(rows):
+        e = pos.get(row[0], -1)
+        if e >= 0 and row_of[e] < 0:
+            row_of[e], matched = r, matched + 1
+    base, kinds = len(F.fields), kinds or {}
+    ckind, cuts = [], []
+    for c, name in enumerate(names):
+        field = f"{prefix}.{name}"
+        forced = {"categorical": "c", "multi": "m", "numeric": "n"}.get(kinds.get(field, ""), "")
+        numeric, vals, any_bar = (forced == "n") if forced else not multi[c], [], False
+        for row in rows:
+            v = row[c + 1]
+            any_bar |= "|" in v
+            if not v or not numeric:
+                continue
+            x = _parse_num(v)
+            if x is not None:
+                vals.append(x)
+            elif forced:
+                raise ValueError(f"{path}: {prefix} \"{row[0]}\", column {name}: \"{v[:40]}\" is not a number (its kind is set to numeric: {field}=numeric)")
+            else:
+                numeric = False
+        distinct, edges = 0, None
+        if numeric and vals:
+            vals.sort()
+            distinct = sum(1 for k in range(len(vals)) if k == 0 or vals[k] != vals[k - 1])
+            edges = [vals[(q + 1) * len(vals) // 10] for q in range(9)]
+        ckind.append(forced or ("m" if multi[c] or any_bar else "n" if numeric and distinct > 20 else "c"))
+        cuts.append(edges)
+        F.fields.append(field)
+        F.kinds.append(ckind[-1])
+    start, feat = [0] * (len(ids) + 1), []
+    for e in range(len(ids)):
+        start[e] = len(feat)
+        if row_of[e] < 0:
+            continue
+        row = rows[row_of[e]]
+        for c in range(len(names)):
+            v, f = row[c + 1], base + c
+            for q in (v.split("|") if ckind[c] == "m" else [v]) if v else []:
+                q = q.strip(_WS)
+                if not q:
+                    continue
+                if ckind[c] == "n":
+                    x, b = _parse_num(q), 0
+                    if x is not None:
+                        while b < 9 and x >= cuts[c][b]:
+                            b += 1
+                    key = f"{F.fields[f]}=q{b}"
+                else:
+                    key = f"{F.fields[f]}={q}"
+                if key not in F.index:
+                    F.index[key] = len(F.keys)
+                    F.keys.append(key)
+                    F.value_field.append(f)
+                feat.append(F.index[key])
+    start[len(ids)] = len(feat)
+    F.start[side], F.feat[side], F.matched[side] = start, feat, matched
+    return matched
