@@ -116,6 +116,10 @@ WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
  * unless its kind is set. What the context became, as a sentence ("context: device
  * (categorical), ...; left out: ..."), or "" when the data has none: */
 const char *wr_data_context_note(const wr_data *data);
+/* Adds context columns from each event's timestamp (Unix seconds, or milliseconds when they are
+ * that large; UTC): spec "hour" (0-23), "weekday" (Mon..Sun) or "hour,weekday", both categorical.
+ * Before any side table loads; refused when the data has no timestamps. */
+WR_NODISCARD int wr_data_time_context(wr_data *data, const char *spec);
 /* Distinct feature values: side tables' and context's (0 without). */
 int wr_data_n_features(const wr_data *data);
 /* Whether data has a rating or label per event: MovieLens' ratings, or a CSV column named

@@ -94,6 +94,8 @@ export interface DatasetOptions {
     /** Override the detected kind of side-table columns, like { 'user.age': 'categorical',
      * 'item.year': 'numeric' } (numeric: 10 quantile buckets; multi: '|'-separated values). */
     featureKinds?: Record<string, FeatureKind>;
+    /** Context columns from each event's timestamp (Unix seconds or milliseconds, UTC): 'hour' (0-23), 'weekday' (Mon..Sun). */
+    timeContext?: ('hour' | 'weekday')[];
 }
 export type FeatureKind = 'categorical' | 'multi' | 'numeric';
 /** The evaluation protocols (README "Evaluation"). */

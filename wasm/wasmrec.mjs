@@ -493,8 +493,10 @@ export class Engine {
      * are conditions on the rating column; users and items are side tables (README "Input formats").
      */
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items, featureKinds } =
-            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds']);
+        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items, featureKinds, timeContext } =
+            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext']);
+        if (timeContext !== undefined && (!Array.isArray(timeContext) || timeContext.some((x) => typeof x !== 'string' || x.includes(','))))
+            throw new TypeError("dataset: timeContext must be an array like ['hour', 'weekday']");
         const sides = [users, items].map((v, i) => (v === undefined ? undefined : toBytes(i ? 'items' : 'users', v)));
         if (featureKinds !== undefined && (featureKinds === null || typeof featureKinds !== 'object' || Array.isArray(featureKinds)))
             throw new TypeError("dataset: featureKinds must be an object like { 'user.age': 'categorical' }");
@@ -520,13 +522,14 @@ export class Engine {
                 if (p) rt.exports.wr_data_free(p);
                 this._check(rc);
             }
-            // the kinds, side tables (--users, --items), then --drop, then --label, as the CLI
+            // the time context, the kinds, side tables (--users, --items), then --drop, then --label, as the CLI
             const fail = (rc2) => {
                 if (rc2 !== 0) {
                     rt.exports.wr_data_free(p);
                     this._check(rc2);
                 }
             };
+            if (timeContext !== undefined) fail(rt.exports.wr_data_time_context(p, s.string(timeContext.join(','))));
             if (kinds !== undefined) fail(rt.exports.wr_data_feature_kinds(p, s.string(kinds)));
             for (let side = 0; side < 2; side++) {
                 if (!sides[side]) continue;

@@ -21,7 +21,7 @@
 
 typedef struct {
     const char *cmd;
-    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *feature_kinds, *context, *pretrain, *users_out, *items_out, *click;
+    const char *data, *format, *model, *out, *eval, *history, *titles, *preset, *init, *split, *label, *drop, *user, *users, *items_file, *feature_kinds, *context, *time_context, *pretrain, *users_out, *items_out, *click;
     const char *sets[MAX_SETS];
     const char *arms[MAX_ARMS], *per_user;
     int n_arms;
@@ -53,7 +53,7 @@ static const char *usage =
     "  gen        --out FILE [--sessions N] [--items M] [--seed S] [--users-out FILE --items-out FILE]\n"
     "             write the synthetic demo store (CSV); with the side files, purchase labels and features too\n"
     "  train      --data FILE --model NAME [--format auto|csv|movielens|seq|otto] [--titles FILE] [--users FILE] [--items FILE]\n"
-    "             [--feature-kinds user.age=categorical,item.year=numeric,...]\n"
+    "             [--feature-kinds user.age=categorical,item.year=numeric,...] [--time-context hour,weekday]\n"
     "             [--preset models/NAME.json] [--set key=value]... [--epochs N] [--seed S] [--out MODEL.safetensors]\n"
 "             [--eval loo|random|temporal|cold-users|cold-items] [--split 0.8,0.1,0.1] [--k 10]\n"
     "             [--label \"rating>=4\"] [--drop \"rating==3\"] [--exclude-seen [auto|yes|no]] [--skip-bad] [--json]\n"
@@ -105,11 +105,11 @@ static int flag_allowed(const char *cmd, const char *flag) {
     static const char *const allowed[][2] = {
         {"gen", " --out --sessions --items --seed --users-out --items-out "},
         {"models", " --json "},
-        {"experiment", " --data --format --users --items --feature-kinds --model --epochs --seed --click --k --exclude-seen --skip-bad --memory-mb --threads --json "},
-        {"compare", " --data --format --users --items --feature-kinds --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --memory-mb --threads --json "},
+        {"experiment", " --time-context --data --format --users --items --feature-kinds --model --epochs --seed --click --k --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"compare", " --time-context --data --format --users --items --feature-kinds --model --epochs --seed --eval --split --label --drop --k --exclude-seen --per-user --skip-bad --memory-mb --threads --json "},
         {"split", " --data --format --eval --split --label --drop --seed --out --skip-bad "},
-        {"train", " --data --format --titles --users --items --feature-kinds --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --threads --json "},
-        {"eval", " --model --data --format --titles --users --items --feature-kinds --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"train", " --time-context --data --format --titles --users --items --feature-kinds --pretrain --model --preset --init --set --epochs --seed --out --eval --split --label --drop --k --exclude-seen --skip-bad --memory-mb --threads --json "},
+        {"eval", " --time-context --model --data --format --titles --users --items --feature-kinds --eval --split --label --drop --k --seed --exclude-seen --skip-bad --memory-mb --threads --json "},
         {"recommend", " --model --history --user --context --k --exclude-seen --memory-mb --threads --json "},
     };
     char key[64];
@@ -163,6 +163,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--users")) o->users = v;
         else if (!strcmp(a, "--feature-kinds")) o->feature_kinds = v;
         else if (!strcmp(a, "--context")) o->context = v;
+        else if (!strcmp(a, "--time-context")) o->time_context = v;
         else if (!strcmp(a, "--users-out")) o->users_out = v;
         else if (!strcmp(a, "--items-out")) o->items_out = v;
         else if (!strcmp(a, "--pretrain")) o->pretrain = v;
@@ -220,6 +221,7 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
         say(2, "%s: %d of the %d items have a title%s\n", o->titles, titled, wr_data_n_items(*data),
             titled ? "" : ": none of its ids is an item of the data (is it the titles file of this data set?)");
     }
+    if (o->time_context && (rc = wr_data_time_context(*data, o->time_context))) return rc;
     if (o->feature_kinds && (rc = wr_data_feature_kinds(*data, o->feature_kinds))) return rc;
     for (int side = 0; side < 2; side++) {
         const char *path = side ? o->items_file : o->users;

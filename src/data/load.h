@@ -76,6 +76,7 @@ typedef struct wr__table {
     int ncol;                         /* feature columns (the id not counted) */
     char name[WR_MAX_FIELDS][32];
     uint8_t multi[WR_MAX_FIELDS];     /* the column's values are '|'-separated lists */
+    uint8_t categorical[WR_MAX_FIELDS]; /* the column is categorical whatever its values (an hour of the day) */
     int64_t nrow, cap;
     wr_buf text;                      /* cells, each NUL-terminated */
     size_t *off;                      /* (nrow, ncol + 1) cell offsets into text */

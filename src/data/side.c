@@ -306,7 +306,7 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         snprintf(field, sizeof field, "%s.%s", prefix, t->name[c]);
         wr_kind_override *o = override_of(d, field);
         char forced = o ? o->kind : 0;
-        int numeric = forced ? forced == 'n' : !t->multi[c], nv = 0, any_bar = 0;
+        int numeric = forced ? forced == 'n' : !t->multi[c] && !t->categorical[c], nv = 0, any_bar = 0;
         for (int64_t r = 0; r < t->nrow && rc == WR_OK; r++) {
             const char *v = cell(t, r, c + 1);
             any_bar |= strchr(v, '|') != NULL;
@@ -433,6 +433,101 @@ void wr__table_free(wr__table *t) {
 }
 
 const char *wr_data_context_note(const wr_data *d) { return d ? d->ctx_note : ""; }
+
+int wr_data_time_context(wr_data *d, const char *spec) {
+    if (!d) return WR_ERR_ARG;
+    wr_ctx *ctx = d->ctx;
+    static const char *const names[2] = {"hour", "weekday"};
+    int want[2] = {0, 0};
+    for (const char *p = spec ? spec : ""; *p;) {
+        size_t k = strcspn(p, ","), n = k;
+        const char *w = p;
+        p += k + (p[k] == ',');
+        wr__trim_ws(&w, &n);
+        int found = -1;
+        for (int i = 0; i < 2; i++)
+            if (n == strlen(names[i]) && !strncmp(w, names[i], n)) found = i;
+        if (found < 0) return wr__err(ctx, WR_ERR_ARG, "time context \"%.60s\": \"%.*s\" is not hour or weekday", spec, (int)(n > 30 ? 30 : n), w);
+        want[found] = 1;
+    }
+    if (!want[0] && !want[1]) return WR_OK;
+    if (d->features.start[0] || d->features.start[1]) return wr__err(ctx, WR_ERR_ARG, "time context: set it before loading side tables");
+    int64_t ne = d->n_events, lo = INT64_MAX, hi = INT64_MIN;
+    for (int64_t e = 0; e < ne; e++) lo = d->ts[e] < lo ? d->ts[e] : lo, hi = d->ts[e] > hi ? d->ts[e] : hi;
+    if (hi <= 0) return wr__err(ctx, WR_ERR_ARG, "time context: the data has no timestamps (the %s format has none, or every one is 0)", d->format);
+    int64_t unit = hi > 100000000000LL ? 1000 : 1; /* milliseconds past the year 5138 in seconds */
+    wr__table *old = d->ctx_table, *t = wr__calloc(1, sizeof *t);
+    int64_t nrow = old ? old->nrow : ne, *ts_of = wr__malloc((size_t)nrow * sizeof *ts_of + 8), *rows = NULL;
+    if (!t || !ts_of) {
+        free(t), free(ts_of);
+        return wr__oom(ctx, "adding the time context");
+    }
+    if (!old && !(rows = wr__malloc((size_t)ne * sizeof *rows + 8))) {
+        free(t), free(ts_of);
+        return wr__oom(ctx, "adding the time context");
+    }
+    for (int64_t r = 0; r < nrow; r++) ts_of[r] = INT64_MIN; /* a row whose event was dropped */
+    for (int64_t e = 0; e < ne; e++) {
+        int64_t r = old ? d->ctx_row[e] : e;
+        if (rows) rows[e] = e;
+        ts_of[r] = d->ts[e];
+    }
+    int keep = old ? old->ncol : 0, rc = WR_OK;
+    for (int c = 0; c < keep; c++) {
+        memcpy(t->name[c], old->name[c], sizeof t->name[c]);
+        t->multi[c] = old->multi[c], t->categorical[c] = old->categorical[c];
+    }
+    for (int i = 0; i < 2; i++) {
+        int dup = 0;
+        for (int c = 0; c < keep; c++) dup |= !strcmp(t->name[c], names[i]);
+        if (!want[i]) continue;
+        if (dup) rc = wr__err(ctx, WR_ERR_ARG, "time context: the data already has a column named %s", names[i]);
+        else if (t->ncol + keep >= WR_MAX_FIELDS) rc = wr__err(ctx, WR_ERR_ARG, "time context: more than %d context columns", WR_MAX_FIELDS);
+        else snprintf(t->name[keep + t->ncol], sizeof t->name[0], "%s", names[i]), t->categorical[keep + t->ncol++] = 1;
+    }
+    t->ncol += keep;
+    for (int64_t r = 0; rc == WR_OK && r < nrow; r++) {
+        const char *cells[WR_MAX_FIELDS + 1];
+        size_t lens[WR_MAX_FIELDS + 1];
+        char vals[2][8];
+        cells[0] = old ? cell(old, r, 0) : "-", lens[0] = strlen(cells[0]);
+        for (int c = 0; c < keep; c++) cells[c + 1] = cell(old, r, c + 1), lens[c + 1] = strlen(cells[c + 1]);
+        int64_t secs = ts_of[r] == INT64_MIN ? INT64_MIN : ts_of[r] / unit, days = secs == INT64_MIN ? 0 : (secs >= 0 ? secs / 86400 : (secs - 86399) / 86400);
+        for (int i = 0, j = 0; i < 2; i++) {
+            if (!want[i]) continue;
+            if (secs == INT64_MIN) vals[j][0] = 0;
+            else if (i == 0) snprintf(vals[j], sizeof vals[j], "%d", (int)((secs - days * 86400) / 3600));
+            else snprintf(vals[j], sizeof vals[j], "%s", (const char *[]){"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"}[((days % 7) + 7) % 7]);
+            cells[keep + 1 + j] = vals[j], lens[keep + 1 + j] = strlen(vals[j]);
+            j++;
+        }
+        if (wr__table_add(t, cells, lens) < 0) rc = wr__oom(ctx, "adding the time context");
+    }
+    free(ts_of);
+    if (rc) {
+        free(rows), wr__table_free(t), free(t);
+        return rc;
+    }
+    /* the context again with the new columns; as it was if that fails */
+    int64_t *old_rows = d->ctx_row;
+    char old_src[sizeof d->ctx_src];
+    memcpy(old_src, d->ctx_src, sizeof old_src);
+    if (rows) d->ctx_row = rows, snprintf(d->ctx_src, sizeof d->ctx_src, "%s", "data");
+    d->ctx_table = t;
+    wr__features_free(&d->features);
+    rc = wr__encode_context(d);
+    if (rc) {
+        d->ctx_table = old, d->ctx_row = old_rows;
+        memcpy(d->ctx_src, old_src, sizeof old_src);
+        wr__table_free(t), free(t), free(rows);
+        wr__features_free(&d->features);
+        (void)wr__encode_context(d);
+        return rc;
+    }
+    if (rows) free(old_rows); /* NULL: the data had no context rows */
+    if (old) wr__table_free(old), free(old);
+    return WR_OK;
+}
 
 int wr_data_load_side(wr_data *d, int side, const char *bytes, size_t len, const char *source) {
     if (!d || (side != 0 && side != 1)) return WR_ERR_ARG;

@@ -412,6 +412,38 @@ static void context_features(void) {
     }
     printf("context cross: AUC lr %.3f, fm %.3f\n", auc[0], auc[1]);
     CHECK(auc[1] > 0.95 && auc[0] < 0.6);
+    /* the time context: hour and weekday from Unix seconds (or milliseconds), UTC, beside the
+     * CSV's own context columns; 1700000000 is Tuesday 2023-11-14 22:13:20 */
+    const char *timed[2] = {"user,item,timestamp,device\nu1,a,1700000000,m\nu1,b,1700003600,d\nu2,a,1700090000,m\n",
+                            "user,item,timestamp\nu1,a,1700000000000\nu1,b,1700003600000\nu2,a,1700090000000\n"};
+    for (int ms = 0; ms < 2; ms++) {
+        CHECK(wr_data_load(ctx, timed[ms], strlen(timed[ms]), "csv", "timed.csv", 0, &dd) == WR_OK);
+        CHECK(wr_data_time_context(dd, "hour, weekday") == WR_OK);
+        CHECK(wr__seqs_from_data(dd, 0, &sq, &ln) == WR_OK);
+        const char *keys[3][3] = {{"ctx.device=m", "ctx.hour=22", "ctx.weekday=Tue"}, {"ctx.device=d", "ctx.hour=23", "ctx.weekday=Tue"},
+                                  {"ctx.device=m", "ctx.hour=23", "ctx.weekday=Wed"}};
+        for (int k = 0; k < 3; k++) {
+            const int32_t *cf;
+            int nc = wr__seq_context(&sq, k, &cf);
+            CHECK(nc == 3 - ms);
+            for (int j = 0; j < nc; j++) CHECK(!strcmp(dd->features.values.keys[cf[j]], keys[k][j + ms]));
+        }
+        CHECK_CONTAINS(wr_data_context_note(dd), "hour (categorical), weekday (categorical)");
+        free(ln);
+        wr_data_free(dd);
+    }
+    const char *seqtxt = "a x\na y\n", *hourcol = "user,item,timestamp,hour\nu1,a,5,1\nu1,b,6,2\n";
+    CHECK(wr_data_load(ctx, seqtxt, strlen(seqtxt), "seq", "s.txt", 0, &dd) == WR_OK);
+    CHECK(wr_data_time_context(dd, "hour") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "time context: the data has no timestamps");
+    wr_data_free(dd);
+    CHECK(wr_data_load(ctx, hourcol, strlen(hourcol), "csv", "h.csv", 0, &dd) == WR_OK);
+    CHECK(wr_data_time_context(dd, "hour") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "the data already has a column named hour");
+    CHECK(wr_data_time_context(dd, "minute") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "\"minute\" is not hour or weekday");
+    CHECK(wr_data_time_context(dd, "weekday") == WR_OK && wr_data_time_context(dd, "") == WR_OK);
+    wr_data_free(dd);
     wr_model *sas = make("sasrec", NULL);
     int one = 0;
     CHECK(wr_model_context(sas, &one, 1) == WR_ERR_STATE);

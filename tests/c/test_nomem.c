@@ -105,11 +105,13 @@ static void data_scenario(void) {
     CALL(wr_data_load(ctx, otto, strlen(otto), "otto", "o.jsonl", 0, &d[3]));
     CALL(wr_data_load(ctx, "session,item\na,x\nb\n", 19, "csv", "bad.csv", 1, &d[4])); /* skips a bad line */
     if (d[0]) {
+        CALL(wr_data_time_context(d[0], "hour,weekday"));
         CALL(wr_data_load_side(d[0], 1, items_csv, strlen(items_csv), "items.csv"));
         CALL(wr_data_drop(d[0], "rating==3", &n));
         CALL(wr_data_label(d[0], "rating>=4", &n));
     }
     if (d[1]) {
+        CALL(wr_data_time_context(d[1], "weekday"));
         CALL(wr_data_load_side(d[1], 0, uuser, strlen(uuser), "u.user"));
         CALL(wr_data_load_side(d[1], 1, uitem, strlen(uitem), "u.item"));
         CALL(wr_data_load_titles(d[1], uitem, strlen(uitem), "u.item"));

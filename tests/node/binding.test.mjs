@@ -536,6 +536,11 @@ test('context: a CSV\'s extra columns are each event\'s context; fm learns from 
         rows.push(`u${u},i${i},${+(mobile === (i % 2 === 1))},${u * 100 + i},${mobile ? 'mobile' : 'desktop'}`);
     }
     const csv = rows.join('\n') + '\n';
+    const timed = engine.dataset(csv, { label: 'label==1', timeContext: ['hour', 'weekday'] });
+    assert.equal(timed.context, 'context: device (categorical), hour (categorical), weekday (categorical)');
+    timed.dispose();
+    assert.throws(() => engine.dataset(csv, { timeContext: 'hour' }), TypeError);
+    assert.throws(() => engine.dataset(csv, { timeContext: ['minute'] }), /"minute" is not hour or weekday/);
     const d = engine.dataset(csv, { label: 'label==1' });
     assert.equal(d.context, 'context: device (categorical)');
     assert.equal(d.features, 2);
