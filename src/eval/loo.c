@@ -41,6 +41,72 @@ static void metrics_json(wr_buf *b, const wr_metrics *m, int with_recall, double
     wr__buf_puts(b, "}");
 }
 
+/* One batch's ranking over threads (wr__parallel_for): query q reads its scores and writes only
+ * its own slices (skip, cand, top) and results; the sampled protocol's draws were taken before,
+ * in user order, so every thread count gives the same ranks. */
+typedef struct {
+    const wr_data *data;
+    const int32_t *map;
+    const wr_query *bq;
+    const int *bu, *target, *take; /* take < 0: the user is not in the sampled protocol */
+    const uint32_t *draw;          /* per query, its ns draws */
+    const float *scores;
+    unsigned char *skip;
+    int32_t *cand;
+    int *top, *got, *nan_at;
+    float *topv;
+    int64_t *rank, *srank;
+    int n, kk, ns, exclude_seen; /* ns: the draws per query */
+} rank_job;
+
+static void rank_queries(void *arg, int lo, int hi) {
+    const rank_job *j = arg;
+    const int n = j->n;
+    for (int q = lo; q < hi; q++) {
+        const float *sc = j->scores + (size_t)q * n;
+        unsigned char *skip = j->skip + (size_t)q * n;
+        const int *hu = j->bq[q].items, h = j->bq[q].len, target = j->target[q];
+        j->nan_at[q] = -1;
+        for (int i = 0; i < n; i++)
+            if (sc[i] != sc[i]) {
+                j->nan_at[q] = i;
+                break;
+            }
+        if (j->nan_at[q] >= 0) continue;
+        if (j->exclude_seen)
+            for (int i = 0; i < h; i++) skip[hu[i]] = 1;
+        if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
+        j->rank[q] = target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1;
+        j->got[q] = wr_topk(sc, skip, n, j->kk, j->top + (size_t)q * j->kk, j->topv + (size_t)q * j->kk);
+        if (j->exclude_seen)
+            for (int i = 0; i < h; i++) skip[hu[i]] = 0;
+        if (j->take[q] < 0) continue;
+        /* Candidates: the target and `sampled` distinct items the user never touched (skip marks them). */
+        const int64_t b = j->data->user_start[j->bu[q]], len = j->data->user_start[j->bu[q] + 1] - b;
+        int32_t *cand = j->cand + (size_t)q * n;
+        const uint32_t *draw = j->draw + (size_t)q * j->ns;
+        for (int64_t t = 0; t < len; t++)
+            if (j->map[j->data->seq[b + t]] >= 0) skip[j->map[j->data->seq[b + t]]] = 1;
+        int nc = 0;
+        for (int i = 0; i < n; i++)
+            if (!skip[i]) cand[nc++] = i;
+        int64_t rank = -1;
+        if (target >= 0) {
+            rank = 0;
+            for (int i = 0; i < j->take[q]; i++) {
+                int k = i + (int)draw[i];
+                int32_t t = cand[i];
+                cand[i] = cand[k];
+                cand[k] = t;
+                if (sc[cand[i]] >= sc[target]) rank++;
+            }
+        }
+        j->srank[q] = rank;
+        for (int64_t t = 0; t < len; t++)
+            if (j->map[j->data->seq[b + t]] >= 0) skip[j->map[j->data->seq[b + t]]] = 0;
+    }
+}
+
 int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exclude_seen, int sampled,
                  uint64_t seed, wr_metrics *full_out, wr_metrics *samp_out, double *coverage) {
     wr_ctx *ctx = model->ctx;
@@ -50,31 +116,35 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     if (!model->fitted) return wr__err(ctx, WR_ERR_STATE, "%s: the model is not trained yet", model->vt->name);
     int n = model->items.n, n_users = data->users.n, rc = WR_OK;
     int offset = split == WR_SPLIT_TEST ? 1 : 2; /* target = len - offset */
-    /* Data items -> model items by id; -1 where the model never saw the item. */
-    int32_t *map = wr__malloc((size_t)data->items.n * sizeof *map + 1);
-    unsigned char *skip = wr__calloc((size_t)n + 1, 1), *hit = wr__calloc((size_t)n + 1, 1), *touched = wr__calloc((size_t)n + 1, 1);
-    int kk = k < n ? k : n; /* the top list (coverage) never holds more than the catalogue: k = 2^30 allocates nothing huge */
-    int *hist = NULL, *top = wr__malloc(((size_t)kk + 1) * sizeof *top), *eligible = wr__malloc(((size_t)n_users + 1) * sizeof *eligible);
-    float *topv = wr__malloc(((size_t)kk + 1) * sizeof *topv);
-    unsigned char *in_sample = wr__calloc((size_t)n_users + 1, 1);
-    int32_t *cand = wr__malloc(((size_t)n + 1) * sizeof *cand);
     int64_t maxlen = 0;
     for (int u = 0; u < n_users; u++) {
         int64_t l = data->user_start[u + 1] - data->user_start[u];
         if (l > maxlen) maxlen = l;
     }
-    /* users scored together: up to 64, with at most ~4M scores and history items (16 MB each) */
+    /* users scored together: up to 64, with at most ~4M scores and history items (16 MB each);
+     * each has its own slices of the ranking's scratch (skip marks and candidates: n each) */
     int64_t widest = n > maxlen ? n : maxlen;
     int batch = widest > (1 << 22) / 64 ? (int)((1 << 22) / widest) : 64;
     if (batch < 1) batch = 1;
-    float *scores = wr__malloc((size_t)batch * n * sizeof *scores + 1);
-    int *bu = wr__malloc((size_t)batch * sizeof *bu);
+    int kk = k < n ? k : n; /* the top list (coverage) never holds more than the catalogue: k = 2^30 allocates nothing huge */
+    int ns = sampled < n ? sampled : n; /* the sampled draws a user can take */
+    size_t bn = (size_t)batch * n;
+    /* Data items -> model items by id; -1 where the model never saw the item. */
+    int32_t *map = wr__malloc((size_t)data->items.n * sizeof *map + 1);
+    unsigned char *skip = wr__calloc(bn + 1, 1), *hit = wr__calloc((size_t)n + 1, 1), *touched = wr__calloc((size_t)n + 1, 1);
+    int *hist = wr__malloc((size_t)batch * maxlen * sizeof *hist + 1), *eligible = wr__malloc(((size_t)n_users + 1) * sizeof *eligible);
+    int *top = wr__malloc((size_t)batch * kk * sizeof *top + 1), *bu = wr__malloc((size_t)batch * 5 * sizeof *bu);
+    float *topv = wr__malloc((size_t)batch * kk * sizeof *topv + 1), *scores = wr__malloc(bn * sizeof *scores + 1);
+    unsigned char *in_sample = wr__calloc((size_t)n_users + 1, 1);
+    int32_t *cand = wr__malloc((sampled ? bn : 0) * sizeof *cand + 1);
+    uint32_t *draw = wr__malloc((size_t)batch * ns * sizeof *draw + 1);
+    int64_t *ranks = wr__malloc((size_t)batch * 2 * sizeof *ranks);
     wr_query *bq = wr__malloc((size_t)batch * sizeof *bq);
-    hist = wr__malloc((size_t)batch * maxlen * sizeof *hist + 1);
-    if (!bu || !bq || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand) {
+    if (!bu || !bq || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand || !draw || !ranks) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
+    int *target = bu + batch, *take = bu + 2 * batch, *got = bu + 3 * batch, *nan_at = bu + 4 * batch;
     for (int i = 0; i < data->items.n; i++) map[i] = wr__vocab_find(&model->items, data->items.keys[i], strlen(data->items.keys[i]));
 
     /* The sampled protocol's users: all eligible ones, or a fixed random 10,000 of them. */
@@ -84,8 +154,8 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     wr_rng rng;
     wr__rng_seed(&rng, seed);
     if (sampled) {
-        int take = n_elig < WR_SAMPLED_MAX_USERS ? n_elig : WR_SAMPLED_MAX_USERS;
-        for (int i = 0; i < take; i++) { /* partial Fisher-Yates */
+        int take_u = n_elig < WR_SAMPLED_MAX_USERS ? n_elig : WR_SAMPLED_MAX_USERS;
+        for (int i = 0; i < take_u; i++) { /* partial Fisher-Yates */
             int j = i + (int)wr__rng_below(&rng, (uint32_t)(n_elig - i));
             int t = eligible[i];
             eligible[i] = eligible[j];
@@ -94,8 +164,12 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
         }
     }
     wr_metrics full = {.k = k, .per = full_out->per, .per_user = full_out->per_user, .per_cap = full_out->per_cap}, samp = {.k = k};
+    rank_job job = {.data = data, .map = map, .bq = bq, .bu = bu, .target = target, .take = take, .draw = draw, .scores = scores,
+                    .skip = skip, .cand = cand, .top = top, .got = got, .nan_at = nan_at, .topv = topv, .rank = ranks,
+                    .srank = ranks + batch, .n = n, .kk = kk, .ns = ns, .exclude_seen = exclude_seen};
     for (int u0 = 0; u0 < n_users && rc == WR_OK;) {
-        /* the next batch of users with a target: their histories, mapped to the model's items */
+        /* the next batch of users with a target: their histories, mapped to the model's items,
+         * and the sampled protocol's draws, in user order from the one stream */
         int nb = 0;
         for (; u0 < n_users && nb < batch; u0++) {
             int64_t b = data->user_start[u0], len = data->user_start[u0 + 1] - b;
@@ -104,52 +178,32 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
             for (int64_t t = 0; t < len - offset; t++)
                 if (map[data->seq[b + t]] >= 0) hb[h++] = map[data->seq[b + t]];
             bu[nb] = u0;
+            target[nb] = map[data->seq[b + len - offset]];
+            take[nb] = -1;
+            if (sampled && in_sample[u0]) { /* nc: the items the user never touched */
+                int nc = n;
+                for (int64_t t = 0; t < len; t++) {
+                    int it = map[data->seq[b + t]];
+                    if (it >= 0 && !touched[it]) touched[it] = 1, nc--;
+                }
+                for (int64_t t = 0; t < len; t++)
+                    if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
+                take[nb] = nc < sampled ? nc : sampled;
+                for (int i = 0; target[nb] >= 0 && i < take[nb]; i++) draw[(size_t)nb * ns + i] = wr__rng_below(&rng, (uint32_t)(nc - i));
+            }
             bq[nb++] = (wr_query){.user = model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, .items = hb, .len = h};
         }
         if (nb == 0 || (rc = wr__score_batch(model, bq, nb, scores))) break;
-        for (int q = 0; q < nb && rc == WR_OK; q++) {
-            int u = bu[q], h = bq[q].len;
-            const int *hu = bq[q].items;
-            float *sc = scores + (size_t)q * n;
-            int64_t b = data->user_start[u], len = data->user_start[u + 1] - b;
-            int target = map[data->seq[b + len - offset]];
-            for (int i = 0; i < n; i++)
-                if (sc[i] != sc[i]) {
-                    rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", model->vt->name, i);
-                    break;
-                }
-            if (rc) break;
-            if (exclude_seen)
-                for (int i = 0; i < h; i++) skip[hu[i]] = 1;
-            if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
-            wr__metrics_add(&full, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, u);
-            int got = wr_topk(sc, skip, n, kk, top, topv);
-            for (int i = 0; i < got; i++) hit[top[i]] = 1;
-            if (exclude_seen)
-                for (int i = 0; i < h; i++) skip[hu[i]] = 0;
-            if (sampled && in_sample[u]) {
-                /* Candidates: the target and `sampled` distinct items the user never touched. */
-                for (int64_t t = 0; t < len; t++)
-                    if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 1;
-                int nc = 0;
-                for (int i = 0; i < n; i++)
-                    if (!touched[i]) cand[nc++] = i;
-                int take = nc < sampled ? nc : sampled;
-                int64_t rank = -1;
-                if (target >= 0) {
-                    rank = 0;
-                    for (int i = 0; i < take; i++) {
-                        int j = i + (int)wr__rng_below(&rng, (uint32_t)(nc - i));
-                        int32_t t = cand[i];
-                        cand[i] = cand[j];
-                        cand[j] = t;
-                        if (sc[cand[i]] >= sc[target]) rank++;
-                    }
-                }
-                wr__metrics_add(&samp, rank, u);
-                for (int64_t t = 0; t < len; t++)
-                    if (map[data->seq[b + t]] >= 0) touched[map[data->seq[b + t]]] = 0;
+        wr__parallel_for(nb, 1, (sampled ? 6.0 : 3.0) * nb * n, rank_queries, &job);
+        /* the metrics and coverage marks in user order */
+        for (int q = 0; q < nb; q++) {
+            if (nan_at[q] >= 0) {
+                rc = wr__err(ctx, WR_ERR_NAN, "%s produced a NaN score (item %d): training diverged", model->vt->name, nan_at[q]);
+                break;
             }
+            wr__metrics_add(&full, job.rank[q], bu[q]);
+            for (int i = 0; i < got[q]; i++) hit[top[(size_t)q * kk + i]] = 1;
+            if (take[q] >= 0) wr__metrics_add(&samp, job.srank[q], bu[q]);
         }
     }
     if (rc == WR_OK) {
@@ -173,6 +227,8 @@ done:
     free(eligible);
     free(in_sample);
     free(cand);
+    free(draw);
+    free(ranks);
     return rc;
 }
 

@@ -1,9 +1,9 @@
 /* test_threads.c: threads never change results. The split kernels (gemms, cross-entropy,
  * attention, layernorm, optimiser updates) give the same bits on 1, 2, 3 and 4 threads, and so
- * do whole training runs (byte-identical model files). Nested and repeated jobs finish, and the
- * pool can be resized. In the single-thread wasm build wr_threads_set answers 1 and the
- * comparisons hold trivially; the threaded wasm module is tested through the binding
- * (tests/node/threads.test.mjs). */
+ * do whole training runs (byte-identical model files) and leave-one-out evaluations (the same
+ * JSON). Nested and repeated jobs finish, and the pool can be resized. In the single-thread wasm
+ * build wr_threads_set answers 1 and the comparisons hold trivially; the threaded wasm module is
+ * tested through the binding (tests/node/threads.test.mjs). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +174,45 @@ static void test_training(void) {
     wr_ctx_free(ctx);
 }
 
+/* leave-one-out evaluation: the per-user ranking runs on the threads; the same JSON (full and
+ * sampled, history kept and excluded) for every thread count. 800 items: a batch is worth parts. */
+static void test_eval(void) {
+    wr_ctx *ctx = NULL;
+    CHECK(wr_ctx_new(&ctx) == WR_OK);
+    char *text = NULL;
+    size_t len = 0;
+    CHECK(wr_gen(ctx, 400, 800, 5, &text, &len) == WR_OK);
+    wr_data *data = NULL;
+    CHECK(wr_data_load(ctx, text, len, "csv", "gen", 0, &data) == WR_OK);
+    static const char *const models[] = {"sasrec", "mf"};
+    for (size_t k = 0; k < 2; k++) {
+        wr_threads_set(1);
+        wr_model *m = NULL;
+        CHECK(wr_model_new(ctx, models[k], 9, &m) == WR_OK);
+        CHECK(wr_model_set(m, "dim", "16") == WR_OK && wr_model_set(m, "epochs", "1") == WR_OK);
+        CHECK(wr_model_fit(m, data) == WR_OK);
+        for (int seen = WR_SEEN_KEEP; seen <= WR_SEEN_EXCLUDE; seen++) {
+            char *ref = NULL;
+            for (size_t t = 0; t < 4; t++) {
+                wr_threads_set(counts[t]);
+                char *json = NULL;
+                CHECK(wr_eval_loo(m, data, WR_SPLIT_TEST, 10, seen, 100, 3, &json) == WR_OK);
+                CHECK(json && strstr(json, "\"sampled100\""));
+                if (t == 0) ref = json;
+                else {
+                    CHECK(json && !strcmp(json, ref));
+                    wr_free(json);
+                }
+            }
+            wr_free(ref);
+        }
+        wr_model_free(m);
+    }
+    wr_data_free(data);
+    wr_free(text);
+    wr_ctx_free(ctx);
+}
+
 int main(void) {
     const int got = wr_threads_set(4);
 #if defined(__wasm__)
@@ -186,6 +225,7 @@ int main(void) {
     test_blocks();
     test_nesting();
     test_training();
+    test_eval();
     CHECK(wr_threads_set(1) == 1);
     TEST_END("threads");
 }
