@@ -215,7 +215,7 @@ static int parse_row(wr__loader *L, const record *r, const columns *c, int64_t l
     if (c->cat >= 0) cat = c->cat < r->n ? rec_field(r, c->cat, &cn) : "";
     char at[24]; /* the context row's first cell: its line, for messages */
     const char *cells[WR_MAX_FIELDS + 1] = {at};
-    size_t lens[WR_MAX_FIELDS + 1] = {(size_t)snprintf(at, sizeof at, "%lld", (long long)line)};
+    size_t lens[WR_MAX_FIELDS + 1] = {c->n_ctx ? (size_t)snprintf(at, sizeof at, "%lld", (long long)line) : 0};
     for (int j = 0; j < c->n_ctx; j++) {
         cells[j + 1] = c->ctx[j] < r->n ? rec_field(r, c->ctx[j], &lens[j + 1]) : "";
         wr__trim_id(&cells[j + 1], &lens[j + 1]);

@@ -289,9 +289,8 @@ static int pair(const fm_state *s, int u, const int32_t *ctx, int nc, int i, int
 }
 
 /* A query's context (the model's feature indices) as model feature ids, in x (q->n_context). */
-static const int32_t *query_context(const fm_state *s, const wr_query *q, int32_t *x) {
+static void query_context(const fm_state *s, const wr_query *q, int32_t *x) {
     for (int j = 0; j < q->n_context; j++) x[j] = s->U + s->V + q->context[j];
-    return x;
 }
 
 /* DeepFM's deep part over n rows of features (row r: nx[r] ids at xs + r * stride): adds its
