@@ -354,7 +354,8 @@ static int eval_json(wr_model *m, const wr_split *s, const options *o, int with_
         wr__buf_puts(b, strcmp(o->eval, "cold-users") ? ",\"queries\":\"each held-out event: its user, that user's training history, its item as the target\","
                                                  : ",\"queries\":\"each held-out user: no history (their side features alone), all of their held-out positive items as the relevant set\",");
     }
-    wr__buf_puts(b, "\"ranking\":\"full ranking over all items; ties count against the target\",");
+    wr__buf_puts(b, loo || strcmp(o->eval, "cold-items") ? "\"ranking\":\"full ranking over all items; ties count against the target\","
+                                                        : "\"ranking\":\"full ranking over the items with no training event (the held-out items); ties count against the target\",");
     wr__buf_printf(b, "\"exclude_seen\":%.*s,\"exclude_seen_mode\":\"%.*s\",\"repeat_share\":%.*s,\"exclude_seen_reason\":\"%.*s\",",
                    (int)(t[applied].end - t[applied].start), test + t[applied].start, (int)(t[mode].end - t[mode].start), test + t[mode].start,
                    (int)(t[share].end - t[share].start), test + t[share].start, (int)(t[reason].end - t[reason].start), test + t[reason].start);

@@ -58,7 +58,9 @@ int wr__auc(const float *score, const uint8_t *label, int64_t n, double *auc);
 typedef struct {
     wr_metrics rank;
     /* cold-users: most-popular and most-popular within the user's feature groups on the same
-     * queries (group_ok 0: no user features, or too many features x items to count) */
+     * queries (group_ok 0: no user features, or too many features x items to count);
+     * cold-items: pop_group, most-popular within the item's feature groups (group_ok 0: no item
+     * features) */
     wr_metrics pop, pop_group;
     int group_ok;
     int64_t labelled, rated, unknown; /* unknown: targets whose item the model lacks */

@@ -6,7 +6,12 @@
  * knows of them: their side features) with no history, and its relevant set is all of the user's
  * held-out positive items at once (NDCG@K and Recall@K over the set), next to most-popular and
  * most-popular within the user's feature groups (each item's share of the training events of
- * the users with each of the user's feature values, averaged over those values). */
+ * the users with each of the user's feature values, averaged over those values).
+ * cold-items: the targets are items with no training event, so they are ranked among the items
+ * with no training event (the held-out items): against the warm catalogue a cold item is never
+ * seen, and every model would score 0. Its baseline is most-popular within the item's feature
+ * groups (each cold item scored by the mean training positives of the warm items sharing each
+ * of its feature values, averaged over those values). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +71,34 @@ static void train_counts(const wr_split *s, const int32_t *map, int n, float *ou
         if (s->part[e] == WR_PART_TRAIN && (!d->label || d->label[e]) && map[d->seq[e]] >= 0) out[map[d->seq[e]]] += 1;
 }
 
+/* cold-items: each item's most-popular-within-its-feature-groups score into out (n); warm (n):
+ * the items with training events. 0 when the data has no item features. */
+static int item_group_scores(const wr_split *s, const int32_t *map, int n, const float *counts, const unsigned char *warm, float *out) {
+    const wr_data *d = s->data;
+    const wr_features *X = &d->features;
+    int F = X->values.n;
+    memset(out, 0, (size_t)n * sizeof *out);
+    if (!X->start[1] || F == 0) return 0;
+    double *sum = wr__calloc((size_t)F, sizeof *sum), *cnt = wr__calloc((size_t)F, sizeof *cnt);
+    if (!sum || !cnt) {
+        free(sum), free(cnt);
+        return -1;
+    }
+    for (int i = 0; i < d->items.n; i++)
+        if (map[i] >= 0 && warm[map[i]])
+            for (int64_t k = X->start[1][i]; k < X->start[1][i + 1]; k++) sum[X->feat[1][k]] += counts[map[i]], cnt[X->feat[1][k]] += 1;
+    for (int i = 0; i < d->items.n; i++) {
+        if (map[i] < 0 || warm[map[i]]) continue;
+        double a = 0;
+        int nf = 0;
+        for (int64_t k = X->start[1][i]; k < X->start[1][i + 1]; k++)
+            if (cnt[X->feat[1][k]] > 0) a += sum[X->feat[1][k]] / cnt[X->feat[1][k]], nf++;
+        out[map[i]] = nf ? (float)(a / nf) : 0;
+    }
+    free(sum), free(cnt);
+    return 0;
+}
+
 /* The group scores of data user u into out (n); the training counts when u has no features. */
 static void group_scores(const wr_data *d, const float *cnt, const float *tot, const float *counts, int u, int n, float *out) {
     const wr_features *X = &d->features;
@@ -123,11 +156,11 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     float *scores = wr__malloc((size_t)batch * n * sizeof *scores + 1), *tscore = wr__malloc((size_t)nt * sizeof *tscore + 1);
     int *hist = wr__malloc((size_t)batch * maxlen * sizeof *hist + 1);
     wr_query *bq = wr__malloc((size_t)batch * sizeof *bq);
-    int cold = s->kind == WR_EVAL_COLD_USERS;
+    int cold = s->kind == WR_EVAL_COLD_USERS, coldi = s->kind == WR_EVAL_COLD_ITEMS;
     int64_t *ranks = wr__malloc((size_t)(3 * maxlen + 1) * sizeof *ranks);
     unsigned char *relevant = wr__calloc((size_t)n + 1, 1);
-    float *gcnt = NULL, *gtot = NULL, *gsc = cold ? wr__malloc((size_t)n * sizeof *gsc + 4) : NULL;
-    float *popc = cold ? wr__malloc((size_t)n * sizeof *popc + 4) : NULL;
+    float *gcnt = NULL, *gtot = NULL, *gsc = cold || coldi ? wr__malloc((size_t)n * sizeof *gsc + 4) : NULL;
+    float *popc = cold || coldi ? wr__malloc((size_t)n * sizeof *popc + 4) : NULL;
     query_span *bs = wr__malloc((size_t)batch * sizeof *bs);
     uint8_t *tlabel = wr__malloc((size_t)nt + 1), *skip = wr__calloc((size_t)n + 1, 1);
     int *tuser = wr__malloc((size_t)nt * sizeof *tuser + 1);
@@ -136,7 +169,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
     int max_ctx = 0, *cbuf = NULL;
     if (!cold && (rc = wr__context_map(m, d, &cmap, &max_ctx))) goto done;
     if (cmap && !(cbuf = wr__malloc((size_t)batch * max_ctx * sizeof *cbuf + 4))) rc = wr__oom(ctx, "evaluating");
-    if (rc || !map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || (cold && (!gsc || !popc))) {
+    if (rc || !map || !scores || !tscore || !hist || !bq || !bs || !tlabel || !skip || !tuser || !ranks || !relevant || ((cold || coldi) && (!gsc || !popc))) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
@@ -145,6 +178,16 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                           .pop = {.k = k}, .pop_group = {.k = k}};
     if (cold) gcnt = group_counts(s, map, n, &gtot), train_counts(s, map, n, popc);
     r.group_ok = gcnt != NULL;
+    if (coldi) { /* the warm items are no candidates: skip holds them for every query */
+        for (int64_t t = 0; t < d->n_events; t++)
+            if (s->part[t] == WR_PART_TRAIN && map[d->seq[t]] >= 0) skip[map[d->seq[t]]] = 1;
+        train_counts(s, map, n, popc);
+        if (item_group_scores(s, map, n, popc, skip, gsc) < 0) {
+            rc = wr__oom(ctx, "evaluating");
+            goto done;
+        }
+        r.group_ok = d->features.start[1] != NULL;
+    }
     double se = 0, ae = 0, ll = 0;
     int64_t nl = 0;
     int u = 0;
@@ -176,7 +219,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
         for (int q = 0; q < nb; q++) {
             const float *sc = scores + (size_t)q * n;
             const wr_query *qq = &bq[q];
-            if (exclude_seen)
+            if (exclude_seen && !coldi) /* cold-items: history items are warm, skipped already */
                 for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 1;
             if (cold) { /* the user's distinct held-out positive items, as one relevant set */
                 int nr = 0;
@@ -211,6 +254,7 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                     int was = target >= 0 ? skip[target] : 0;
                     if (target >= 0) skip[target] = 0; /* a repeated target stays a candidate */
                     wr__metrics_add(&r.rank, target >= 0 ? wr__rank_conservative(sc, skip, n, target) : -1, bs[q].user);
+                    if (coldi && r.group_ok) wr__metrics_add(&r.pop_group, target >= 0 ? wr__rank_conservative(gsc, skip, n, target) : -1, bs[q].user);
                     if (target >= 0) skip[target] = (unsigned char)was;
                 }
                 if (target < 0) {
@@ -226,7 +270,8 @@ int wr__eval_split(wr_model *m, const wr_split *s, int part, int k, int exclude_
                     se += err * err, ae += fabs(err), r.rated++;
                 }
             }
-            for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 0;
+            if (!coldi)
+                for (int i = 0; i < qq->len; i++) skip[qq->items[i]] = 0;
         }
     }
     if (rc) goto done;
@@ -316,6 +361,19 @@ int wr_eval(wr_model *m, const wr_split *s, int part, int k, int exclude_seen, i
             wr__buf_json_num(&b, base[i]->ndcg / bu);
             wr__buf_printf(&b, ",\"Recall@%d\":", k);
             wr__buf_json_num(&b, base[i]->recall / bu);
+            wr__buf_puts(&b, "}");
+        }
+        wr__buf_puts(&b, "}");
+    }
+    if (s->kind == WR_EVAL_COLD_ITEMS) { /* pop is 0 for every candidate: only the feature groups */
+        wr__buf_puts(&b, ",\"baselines\":{\"pop_group\":");
+        if (!r.group_ok) wr__buf_puts(&b, "null");
+        else {
+            double bu = r.pop_group.users ? (double)r.pop_group.users : 1.0;
+            wr__buf_printf(&b, "{\"HR@%d\":", k);
+            wr__buf_json_num(&b, r.pop_group.hr / bu);
+            wr__buf_printf(&b, ",\"NDCG@%d\":", k);
+            wr__buf_json_num(&b, r.pop_group.ndcg / bu);
             wr__buf_puts(&b, "}");
         }
         wr__buf_puts(&b, "}");
