@@ -2,7 +2,8 @@
  * validation target, history = every event before the target; users with fewer than 3 events
  * are only trained on (as in the SASRec code). Full ranking over all items is the headline;
  * the papers' sampled variant ranks the target against `sampled` items the user never touched,
- * on at most 10,000 users drawn with a fixed seed, and is always labelled as such. */
+ * on at most 10,000 users drawn with a fixed seed, and is always labelled as such. With a
+ * context the model reads (a CSV's extra columns), each query carries its target event's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,7 +141,10 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
     uint32_t *draw = wr__malloc((size_t)batch * ns * sizeof *draw + 1);
     int64_t *ranks = wr__malloc((size_t)batch * 2 * sizeof *ranks);
     wr_query *bq = wr__malloc((size_t)batch * sizeof *bq);
-    if (!bu || !bq || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand || !draw || !ranks) {
+    int32_t *cmap = NULL;
+    int max_ctx = 0, *cbuf = NULL;
+    if ((rc = wr__context_map(model, data, &cmap, &max_ctx))) goto done;
+    if (!bu || !bq || (cmap && !(cbuf = wr__malloc((size_t)batch * max_ctx * sizeof *cbuf + 4))) || !map || !scores || !skip || !hit || !touched || !hist || !top || !topv || !eligible || !in_sample || !cand || !draw || !ranks) {
         rc = wr__oom(ctx, "evaluating");
         goto done;
     }
@@ -191,7 +195,9 @@ int wr__eval_loo(wr_model *model, const wr_data *data, int split, int k, int exc
                 take[nb] = nc < sampled ? nc : sampled;
                 for (int i = 0; target[nb] >= 0 && i < take[nb]; i++) draw[(size_t)nb * ns + i] = wr__rng_below(&rng, (uint32_t)(nc - i));
             }
-            bq[nb++] = (wr_query){.user = model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, .items = hb, .len = h};
+            bq[nb] = (wr_query){.user = model->users.n ? wr__vocab_find(&model->users, data->users.keys[u0], strlen(data->users.keys[u0])) : -1, .items = hb, .len = h};
+            if (cmap) bq[nb].context = cbuf + (size_t)nb * max_ctx, bq[nb].n_context = wr__event_context(data, cmap, b + len - offset, cbuf + (size_t)nb * max_ctx);
+            nb++;
         }
         if (nb == 0 || (rc = wr__score_batch(model, bq, nb, scores))) break;
         wr__parallel_for(nb, 1, (sampled ? 6.0 : 3.0) * nb * n, rank_queries, &job);
@@ -229,6 +235,7 @@ done:
     free(cand);
     free(draw);
     free(ranks);
+    free(cmap), free(cbuf);
     return rc;
 }
 

@@ -412,6 +412,36 @@ static void context_features(void) {
     }
     printf("context cross: AUC lr %.3f, fm %.3f\n", auc[0], auc[1]);
     CHECK(auc[1] > 0.95 && auc[0] < 0.6);
+    /* leave-one-out: each user's held-out last event is scored in its own context (mobile
+     * events take odd items, desktop ones even), so fm's top 10 of 20 is the target's half */
+    wr_buf lb = {0};
+    wr__buf_puts(&lb, "user,item,timestamp,device\n");
+    wr_rng lr;
+    wr__rng_seed(&lr, 4);
+    for (int u = 0; u < 60; u++)
+        for (int t = 0; t < 20; t++) {
+            int mobile = (int)wr__rng_below(&lr, 2);
+            wr__buf_printf(&lb, "u%d,i%d,%d,%s\n", u, 2 * (int)wr__rng_below(&lr, 10) + mobile, 1000 + t, mobile ? "mobile" : "desktop");
+        }
+    wr_data *ld = NULL;
+    CHECK(wr_data_load(ctx, lb.data, lb.len, "csv", "loo.csv", 0, &ld) == WR_OK);
+    wr__buf_free(&lb);
+    wr_split *loo = NULL;
+    CHECK(wr_split_new(ld, "loo", NULL, 1, &loo) == WR_OK);
+    wr_model *lm = make("fm", sets);
+    double lp[WR_PROGRESS_N];
+    CHECK(wr_train_begin(lm, ld, loo, lp) == WR_OK);
+    while (wr_train_steps(lm, 1000, lp) == WR_OK && !lp[WR_PROGRESS_DONE]) {
+    }
+    wr_train_end(lm);
+    wr_metrics full = {0}, samp = {0};
+    double cov;
+    CHECK(wr__eval_loo(lm, ld, WR_SPLIT_TEST, 10, WR_SEEN_KEEP, 0, 1, &full, &samp, &cov) == WR_OK);
+    printf("loo with context: fm HR@10 %.3f over %lld users\n", full.hr / (double)full.users, (long long)full.users);
+    CHECK(full.users == 60 && full.hr / (double)full.users > 0.95);
+    wr_model_free(lm);
+    wr_split_free(loo);
+    wr_data_free(ld);
     /* the time context: hour and weekday from Unix seconds (or milliseconds), UTC, beside the
      * CSV's own context columns; 1700000000 is Tuesday 2023-11-14 22:13:20 */
     const char *timed[2] = {"user,item,timestamp,device\nu1,a,1700000000,m\nu1,b,1700003600,d\nu2,a,1700090000,m\n",
