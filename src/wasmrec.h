@@ -99,6 +99,12 @@ void wr_data_free(wr_data *data);
  * ignored: wr_data_side_matched says how many matched. */
 WR_NODISCARD int wr_data_load_side(wr_data *data, int side, const char *bytes, size_t len, const char *source);
 int wr_data_side_matched(const wr_data *data, int side);
+/* The features as the engine encoded them, as JSON (free with wr_free): an array with, per field,
+ * {"field": "user.age", "side": "users"|"items"|"context", "kind": "categorical"|"multi"|"numeric",
+ * "values": distinct values, "rows": users/items with a value of the field (context: events),
+ * "counts": [[value, users/items/events with it], ...] (most frequent first; numeric: the buckets
+ * "q0".."q9" in order), "cuts": the 9 bucket edges and "range": [min, max] (numeric; else null)}. */
+WR_NODISCARD int wr_data_fields(const wr_data *data, char **out_json);
 /* Overrides the detected kind of side-table columns; call it before wr_data_load_side. spec is
  * "field=kind,..." with the fields named as the features are ("user.age", "item.year") and the kinds
  * categorical (each value one feature), multi ('|'-separated values, a feature each) or numeric

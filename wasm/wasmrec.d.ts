@@ -99,6 +99,24 @@ export interface DatasetOptions {
 }
 export type FeatureKind = 'categorical' | 'multi' | 'numeric';
 /** The evaluation protocols (README "Evaluation"). */
+/** A feature field of Dataset.fields. */
+export interface FeatureField {
+    /** 'user.age', 'item.genre', 'ctx.device'. */
+    field: string;
+    side: 'users' | 'items' | 'context';
+    /** numeric: bucketed into 10 quantile buckets, the values 'q0'..'q9'. */
+    kind: 'categorical' | 'multi' | 'numeric';
+    /** Distinct values. */
+    values: number;
+    /** Users or items with a value of this field (context: events). */
+    rows: number;
+    /** [value, users/items/events with it]: most frequent first (numeric: the buckets in order). */
+    counts: [string, number][];
+    /** numeric: the 9 bucket edges (a value below cuts[0] is q0, ...) and the smallest and largest value; else null. */
+    cuts: number[] | null;
+    range: [number, number] | null;
+}
+
 export type Protocol = 'loo' | 'random' | 'temporal' | 'cold-users' | 'cold-items';
 
 export interface GenerateOptions { sessions?: number; items?: number; seed?: number | bigint; features?: boolean }
@@ -362,6 +380,8 @@ export class Dataset {
     readonly features: number;
     /** What a CSV's extra columns became, the events' context: 'context: device (categorical); left out: ...', or ''. */
     readonly context: string;
+    /** Every feature field as the engine encoded it: side tables' and the context's ([] without). */
+    readonly fields: FeatureField[];
     readonly disposed: boolean;
     itemId(index: number): string;
     /** '' when the data has no titles. */

@@ -707,6 +707,24 @@ export class Dataset extends Handle {
         this.features = x.wr_data_n_features(ptr);
         this.context = engine._rt.string(x.wr_data_context_note(ptr));
     }
+    /** What each feature field became, as the engine encoded it (read once; see FeatureField in the .d.ts). */
+    get fields() {
+        if (this._fields) return this._fields;
+        const p = this._live();
+        const rt = this._engine._rt;
+        this._fields = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_data_fields(p, out);
+            const j = rt.u32(out);
+            try {
+                this._engine._check(rc);
+                return JSON.parse(rt.string(j));
+            } finally {
+                if (j) rt.exports.wr_free(j);
+            }
+        });
+        return this._fields;
+    }
     _item(name, i) {
         const p = this._live();
         if (!Number.isInteger(i) || i < 0 || i >= this.items) {

@@ -2,7 +2,7 @@
 // in a dedicated Web Worker (a worker_threads Worker in Node), every call a Promise.
 import type {
     Bytes, CatalogueItem, DataFormat, DatasetOptions, EvaluateOptions, GenerateOptions, ModelParams, ModelName, ParamsOf, EvalReport,
-    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore, CompareReport, ExperimentReport, ItemVectors, TwoStage, ExcludeSeen,
+    Recommendation, RecommendOptions, TrainProgress, Explanation, Attention, ItemMap, DetailedRecommendations, Protocol, ModelInfo, GeneratedStore, CompareReport, ExperimentReport, ItemVectors, TwoStage, ExcludeSeen, FeatureField,
 } from './wasmrec.js';
 
 export interface WorkerEngineOptions {
@@ -83,6 +83,8 @@ export class WorkerDataset {
     readonly features: number;
     /** As Dataset.context: what the CSV's extra columns became. */
     readonly context: string;
+    /** As Dataset.fields: every feature field as the engine encoded it. */
+    readonly fields: FeatureField[];
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;

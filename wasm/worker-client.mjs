@@ -219,7 +219,7 @@ export class WorkerEngine {
     }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
     async dataset(input, options) {
-        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items']);
+        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext']);
         const bytes = movable('input', input);
         const r = await this._request('dataset', { bytes, options }, { transfer: [bytes.buffer] });
         const d = new WorkerDataset(this, r);
@@ -265,6 +265,7 @@ export class WorkerDataset extends Remote {
         this.users = r.users; this.items = r.items; this.events = r.events;
         this.format = r.format; this.skipped = r.skipped; this.skipReason = r.skipReason; this.titled = r.titled;
         this.hasRatings = r.hasRatings; this.labelled = r.labelled; this.features = r.features; this.context = r.context;
+        this.fields = r.fields;
     }
     /** Adds titles (MovieLens u.item / movies.dat); the bytes are moved to the worker. */
     async loadTitles(input, options) {

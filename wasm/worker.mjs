@@ -68,6 +68,7 @@ export function createHost(post) {
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
                 skipped: d.skipped, skipReason: d.skipReason, titled: d.titled, hasRatings: d.hasRatings, labelled: d.labelled, features: d.features, context: d.context,
+                fields: d.fields,
             };
         },
         model({ name, params }) {

@@ -6,15 +6,16 @@
 // Features and labels: the demo store comes with its side tables (a session's device and region,
 // an item's category, group and price) and a purchase label; a file can get user and item tables
 // and a label or drop condition on its rating column. Each change parses the data again (the
-// engine's own check of every line), and the data view lists what the engine will use: each side
-// field with its kind, number of values and examples (read from the tables' text by
-// datatext.mjs, with the engine's feature count beside their sum), the rating column's values and
-// the label's positive share.
+// engine's own check of every line), and the data view lists what the engine will use: each field
+// of the side tables and of the events' context with its kind, number of values and examples (the
+// engine's own encoding, Dataset.fields), the rating column's values and the label's positive
+// share (read from the text by datatext.mjs). A field's kind can be set (user.age=categorical), and
+// the timestamps can give each event's hour and weekday as context.
 import { state, emit, STORE, DEMO_KEY } from './state.mjs';
 import { $, el, fmtInt, fmtBytes, errorText, nextFrame } from './ui.mjs';
 import { histogramChart } from './charts.mjs';
 import { countedWorker } from './privacy.mjs';
-import { summarize, histories, sideFields, parseCondition } from './datatext.mjs';
+import { summarize, histories, parseCondition } from './datatext.mjs';
 
 const ui = {
     useDemo: $('use-demo'), file: $('file'), drop: $('drop'), skipBad: $('skip-bad'), format: $('format'),
@@ -23,7 +24,8 @@ const ui = {
     skipReason: $('sum-skip-reason'), titled: $('sum-titles'), hist: $('hist'),
     ratingInfo: $('rating-info'), labelExpr: $('label-expr'), dropExpr: $('drop-expr'), labelApply: $('label-apply'),
     labelInfo: $('label-info'), usersFile: $('users-file'), itemsFile: $('items-file'), featuresNote: $('features-note'),
-    featuresBody: $('features-body'),
+    featuresBody: $('features-body'), kindsExpr: $('kinds-expr'), timeHour: $('time-hour'), timeWeekday: $('time-weekday'),
+    kindsApply: $('kinds-apply'),
 };
 
 /** The demo store's purchase label (the generator's label column: 1 = bought). */
@@ -74,7 +76,20 @@ function datasetOptions(src) {
     for (const side of SIDES) if (src.sides[side]) o[side] = src.sides[side].text;
     if (src.label) o.label = src.label;
     if (src.drop) o.drop = src.drop;
+    if (src.featureKinds) o.featureKinds = parseKinds(src.featureKinds);
+    if (src.timeContext?.length) o.timeContext = src.timeContext;
     return o;
+}
+
+/** 'user.age=categorical, ctx.hour=numeric' as the engine's featureKinds; the engine checks the fields and kinds. */
+function parseKinds(text) {
+    const kinds = {};
+    for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const eq = part.indexOf('=');
+        if (eq <= 0) throw new RangeError(`feature kinds: "${part}" is not field=kind (like user.age=categorical)`);
+        kinds[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+    }
+    return kinds;
 }
 
 /** Parses a source: the demo store here (a few hundred ms), a file in the parser worker. */
@@ -154,108 +169,105 @@ function featureModels() {
 function renderDataView() {
     const d = state.data;
     const ds = d.dataset;
-    const byUser = ds.format === 'movielens' || ds.format === 'seq';
     ui.labelExpr.disabled = ui.dropExpr.disabled = ui.labelApply.disabled = !ds.hasRatings;
     ui.ratingInfo.textContent = ds.hasRatings ? 'Reading the rating column…'
         : 'No rating or label column: every event is an interaction (implicit feedback). A label needs one ' +
           '(MovieLens ratings, or a CSV column named rating, label, score, click or clicked).';
     ui.labelInfo.textContent = '';
     ui.labelInfo.classList.remove('warn');
-    const sides = SIDES.filter((s) => d.source.sides[s]);
-    ui.featuresNote.textContent = sides.length ? 'Reading the side tables…'
-        : `No side features: add a ${byUser ? 'user' : 'user (session)'} or an item table. ` +
-          `${featureModels().join(', ')} use them; without, they learn from the ids alone.`;
-    ui.featuresBody.replaceChildren(el('tr', { class: 'empty' }, el('td', { colSpan: 4 }, sides.length ? '…' : 'No side tables.')));
+    showOptions(d.source);
+    renderFields(d);
     document.getElementById('data').dataset.view = 'pending';
+}
+
+/** The options in use, in their inputs. */
+function showOptions(src) {
+    ui.labelExpr.value = src.label;
+    ui.dropExpr.value = src.drop;
+    ui.kindsExpr.value = src.featureKinds ?? '';
+    ui.timeHour.checked = !!src.timeContext?.includes('hour');
+    ui.timeWeekday.checked = !!src.timeContext?.includes('weekday');
+}
+
+/** The fields as the engine encoded them (Dataset.fields): the table, the note, and d.sideFields for the panels that read them. */
+function renderFields(d) {
+    const ds = d.dataset;
+    const byUser = ds.format === 'movielens' || ds.format === 'seq';
+    const fields = ds.fields.map((f) => ({ ...f, name: f.field, examples: f.kind === 'numeric' ? [] : f.counts.slice(0, 4) }));
+    d.sideFields = {}; // each side table's fields, for the new-visitor and new-item panels
+    const notes = [];
+    for (const side of SIDES) {
+        const t = d.source.sides[side];
+        const own = fields.filter((f) => f.side === side);
+        if (!t || !own.length) continue;
+        const matched = Math.max(...own.map((f) => f.rows));
+        d.sideFields[side] = { matched, fields: own };
+        const unit = side === 'items' ? 'items' : byUser ? 'users' : 'sessions';
+        notes.push(`${t.name}: ${fmtInt(matched)} of ${fmtInt(side === 'users' ? ds.users : ds.items)} ${unit} have features`);
+    }
+    if (ds.context) notes.unshift(contextNote(ds));
+    if (fields.length) {
+        notes.push(`${fmtInt(ds.features)} feature values in all, used by ${featureModels().join(', ')}.`);
+    } else {
+        notes.push(`No side features: add a ${byUser ? 'user' : 'user (session)'} or an item table. ` +
+            `${featureModels().join(', ')} use them; without, they learn from the ids alone.`);
+    }
+    ui.featuresNote.textContent = notes.join(' · ');
+    ui.featuresBody.replaceChildren(...(fields.length ? fields.map((x) => el('tr', { dataset: { field: x.name, kind: x.kind, side: x.side } },
+        el('th', { scope: 'row' }, el('code', {}, x.name)),
+        el('td', { dataset: { col: 'kind' } }, KIND_NAMES[x.kind]),
+        el('td', { class: 'num', dataset: { col: 'values' } }, fmtInt(x.values)),
+        el('td', { class: 'examples', dataset: { col: 'examples' } }, x.kind === 'numeric'
+            ? `${fmtNum(x.range?.[0] ?? NaN)}–${fmtNum(x.range?.[1] ?? NaN)} in ${x.values} quantile buckets (q0–q9)`
+            : x.examples.map(([v, c]) => `${v} (${fmtInt(c)})`).join(', ') + (x.values > x.examples.length ? ', …' : ''))))
+        : [el('tr', { class: 'empty' }, el('td', { colSpan: 4 }, 'No side tables or context.'))]));
+    emit('sides');
 }
 
 /** What a CSV's extra columns became: each event's context, as the engine encoded it. */
 const contextNote = (ds) => `Events: ${ds.context} (read by ${featureModels().join(', ')})`;
 
-/** The rating values, the label's share and the side fields, from the data's text (async, chunked). */
+/** The rating values and the label's share, from the data's text (async, chunked). */
 async function describe(d) {
     const ds = d.dataset;
-    if (!ds.hasRatings && !SIDES.some((s) => d.source.sides[s])) { // nothing to read from the text
-        if (ds.context) ui.featuresNote.textContent = contextNote(ds);
-        document.getElementById('data').dataset.view = 'ready';
-        d.sideFields = {};
-        emit('sides');
-        return;
-    }
-    const summary = d.summary ?? await summarize(await textOf(d), ds.format);
-    d.summary = summary;
-    if (state.data !== d) return;
-    // ratings: their values (few: each with its share), or their range
-    if (ds.hasRatings && summary.ratings) {
-        const values = [...summary.ratings].sort((a, b) => a[0] - b[0]);
-        const total = values.reduce((a, [, c]) => a + c, 0);
-        const name = summary.ratingName;
-        ui.ratingInfo.replaceChildren(`Rating column `, el('code', {}, name), ': ',
-            values.length <= 12
-                ? `${values.length} values: ${values.map(([v, c]) => `${fmtNum(v)} (${pct(c, total)})`).join(' · ')}`
-                : `${fmtInt(values.length)} values from ${fmtNum(values[0][0])} to ${fmtNum(values.at(-1)[0])}, ` +
-                  `mean ${fmtNum(values.reduce((a, [v, c]) => a + v * c, 0) / total)}`,
-            '.');
-        const label = parseCondition(d.source.label);
-        const drop = parseCondition(d.source.drop);
-        const kept = values.filter(([v]) => !drop?.test(v));
-        const keptN = kept.reduce((a, [, c]) => a + c, 0);
-        const parts = [];
-        if (drop) parts.push(el('span', {}, 'Drop ', el('code', {}, d.source.drop), `: ${fmtInt(total - keptN)} events left out, ${fmtInt(ds.events)} kept. `));
-        if (label && ds.labelled) {
-            const pos = kept.filter(([v]) => label.test(v)).reduce((a, [, c]) => a + c, 0);
-            d.positiveShare = keptN ? pos / keptN : undefined; // train.mjs estimates a pipeline's steps with it
-            parts.push(el('span', { id: 'label-share', dataset: { positive: String(pos), events: String(keptN) } }, 'Label ', el('code', {}, d.source.label),
-                `: ${pct(pos, keptN)} positive (${fmtInt(pos)} of ${fmtInt(keptN)} events). `));
-            parts.push('Leave-one-out ranks each user\'s last event and leaves the label out; the held-out protocols (Train and compare) ' +
-                'rank the positive events and measure AUC, GAUC and logloss on every labelled one.');
-        } else {
-            parts.push(`No label: give one (${name}>=4, ${name}==1, …) for the CTR models and AUC and logloss.`);
-        }
-        ui.labelInfo.replaceChildren(...parts);
-    }
-    // side tables: what each field becomes
-    const rows = [];
-    const notes = [];
-    let sum = 0;
-    d.sideFields = {}; // the fields of each side table, for the new-visitor panel (visitor.mjs)
-    for (const side of SIDES) {
-        const t = d.source.sides[side];
-        if (!t) continue;
-        const ids = side === 'users' ? summary.users : d.byId;
-        let f;
-        try { f = sideFields(t.text, side, ids); } catch (e) { notes.push(`${t.name}: ${e.message}`); continue; }
+    if (ds.hasRatings) {
+        const summary = d.summary ?? await summarize(await textOf(d), ds.format);
+        d.summary = summary;
         if (state.data !== d) return;
-        d.sideFields[side] = f;
-        const unit = side === 'items' ? 'items' : ds.format === 'movielens' || ds.format === 'seq' ? 'users' : 'sessions';
-        notes.push(`${t.name}: ${fmtInt(f.matched)} of ${fmtInt(side === 'users' ? summary.users.size : d.byId.size)} ${unit} have features` +
-            (f.rows > f.matched ? ` (${fmtInt(f.rows - f.matched)} rows for ids the data lacks)` : ''));
-        for (const x of f.fields) {
-            sum += x.values;
-            const examples = x.kind === 'numeric'
-                ? `${fmtNum(x.range?.[0] ?? NaN)}–${fmtNum(x.range?.[1] ?? NaN)} in ${x.values} quantile buckets (q0–q9)`
-                : x.examples.map(([v, c]) => `${v} (${fmtInt(c)})`).join(', ') + (x.values > x.examples.length ? ', …' : '');
-            rows.push(el('tr', { dataset: { field: x.name, kind: x.kind, side } },
-                el('th', { scope: 'row' }, el('code', {}, x.name)),
-                el('td', { dataset: { col: 'kind' } }, KIND_NAMES[x.kind]),
-                el('td', { class: 'num', dataset: { col: 'values' } }, fmtInt(x.values)),
-                el('td', { class: 'examples', dataset: { col: 'examples' } }, examples)));
-        }
-    }
-    // a CSV's extra columns: each event's context, as the engine encoded it
-    if (ds.context) notes.unshift(contextNote(ds));
-    if (rows.length) {
-        const counted = ds.context ? '; with the context, the engine counts ' + fmtInt(ds.features)
-            : sum === ds.features ? ' (the engine counts the same)' : `; the engine counts ${fmtInt(ds.features)}`;
-        notes.push(`${fmtInt(sum)} feature values in all${counted}` +
-            `, used by ${featureModels().join(', ')}.`);
-        ui.featuresBody.replaceChildren(...rows);
-        ui.featuresNote.textContent = notes.join(' · ');
-    } else if (notes.length) {
-        ui.featuresNote.textContent = notes.join(' · ');
+        if (summary.ratings) renderRatings(d, summary);
     }
     document.getElementById('data').dataset.view = 'ready';
-    emit('sides');
+}
+
+/** The rating column's values (few: each with its share, or their range), the drop and the label's share. */
+function renderRatings(d, summary) {
+    const ds = d.dataset;
+    const values = [...summary.ratings].sort((a, b) => a[0] - b[0]);
+    const total = values.reduce((a, [, c]) => a + c, 0);
+    const name = summary.ratingName;
+    ui.ratingInfo.replaceChildren(`Rating column `, el('code', {}, name), ': ',
+        values.length <= 12
+            ? `${values.length} values: ${values.map(([v, c]) => `${fmtNum(v)} (${pct(c, total)})`).join(' · ')}`
+            : `${fmtInt(values.length)} values from ${fmtNum(values[0][0])} to ${fmtNum(values.at(-1)[0])}, ` +
+              `mean ${fmtNum(values.reduce((a, [v, c]) => a + v * c, 0) / total)}`,
+        '.');
+    const label = parseCondition(d.source.label);
+    const drop = parseCondition(d.source.drop);
+    const kept = values.filter(([v]) => !drop?.test(v));
+    const keptN = kept.reduce((a, [, c]) => a + c, 0);
+    const parts = [];
+    if (drop) parts.push(el('span', {}, 'Drop ', el('code', {}, d.source.drop), `: ${fmtInt(total - keptN)} events left out, ${fmtInt(ds.events)} kept. `));
+    if (label && ds.labelled) {
+        const pos = kept.filter(([v]) => label.test(v)).reduce((a, [, c]) => a + c, 0);
+        d.positiveShare = keptN ? pos / keptN : undefined; // train.mjs estimates a pipeline's steps with it
+        parts.push(el('span', { id: 'label-share', dataset: { positive: String(pos), events: String(keptN) } }, 'Label ', el('code', {}, d.source.label),
+            `: ${pct(pos, keptN)} positive (${fmtInt(pos)} of ${fmtInt(keptN)} events). `));
+        parts.push('Leave-one-out ranks each user\'s last event and leaves the label out; the held-out protocols (Train and compare) ' +
+            'rank the positive events and measure AUC, GAUC and logloss on every labelled one.');
+    } else {
+        parts.push(`No label: give one (${name}>=4, ${name}==1, …) for the CTR models and AUC and logloss.`);
+    }
+    ui.labelInfo.replaceChildren(...parts);
 }
 
 /** Generates the demo store in the page (a few hundred ms) and makes it the current data. */
@@ -276,8 +288,6 @@ export async function loadDemo() {
 /** Makes a parsed source the current data. */
 async function useSource(src, parsed, fields) {
     const dataset = await parsed;
-    ui.labelExpr.value = src.label;
-    ui.dropExpr.value = src.drop;
     await setData({ ...fields, dataset, source: src, bytes: src.bytes ?? null,
         options: datasetOptions(src), ...await catalogueOf(dataset) });
 }
@@ -300,8 +310,7 @@ async function reparse(changes, what) {
         dataset?.dispose();
         showError(`${what} not applied:`, errorText(e));
         emit('status', { text: `${what} not applied; the data stays as it was.`, kind: 'error' });
-        ui.labelExpr.value = d.source.label;
-        ui.dropExpr.value = d.source.drop;
+        showOptions(d.source);
         return false;
     }
     await useSource(src, dataset, { key: d.key, kind: d.kind, label: d.label, titles: d.titles, titlesAdded: d.titlesAdded });
@@ -344,6 +353,18 @@ async function addSide(side, file) {
     if (!state.data) return;
     const text = new TextDecoder().decode(await readFile(file));
     await reparse({ sides: { [side]: { name: file.name, text } } }, `${side === 'users' ? 'user' : 'item'} features from ${file.name}`);
+}
+
+function applyKinds() {
+    const d = state.data;
+    if (!d) return;
+    const featureKinds = ui.kindsExpr.value.trim();
+    const timeContext = [ui.timeHour.checked && 'hour', ui.timeWeekday.checked && 'weekday'].filter(Boolean);
+    const was = d.source.timeContext ?? [];
+    if (featureKinds === (d.source.featureKinds ?? '') && timeContext.join() === was.join()) return;
+    const what = [featureKinds !== (d.source.featureKinds ?? '') ? (featureKinds ? `the kinds ${featureKinds}` : 'the detected kinds') : '',
+        timeContext.join() !== was.join() ? (timeContext.length ? `the time context ${timeContext.join(', ')}` : 'no time context') : ''].filter(Boolean).join(' and ');
+    reparse({ featureKinds, timeContext }, what);
 }
 
 function applyLabel() {
@@ -403,6 +424,8 @@ export function initData() {
         });
     }
     ui.labelApply.addEventListener('click', applyLabel);
+    ui.kindsApply.addEventListener('click', applyKinds);
+    ui.kindsExpr.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyKinds(); });
     for (const input of [ui.labelExpr, ui.dropExpr]) input.addEventListener('keydown', (e) => { if (e.key === 'Enter') applyLabel(); });
     // Drag and drop anywhere on the page; the drop zone lights up.
     let depth = 0;

@@ -1,10 +1,10 @@
 // datatext.mjs: what the page reads from the data's own text, beside the engine's parse (the
 // binding gives counts, not the rows): each user's events in time order (the "pick a user"
 // playground's histories), the values of the rating or label column (the data view's label share
-// and rating distribution) and the side tables' fields (name, kind, values, examples). The rules
-// are the engine's loaders' (src/data/load.c, parse_csv.c, parse_text.c, parse_otto.c, side.c):
-// the same column names, the same side-table kinds and quantile buckets, so the data view's sum of
-// values per field equals the engine's feature count (it shows both). No DOM here.
+// and rating distribution) and each id's raw side-table cells (the new-item panel's profiles; the
+// fields' kinds and values come from the engine, Dataset.fields). The rules are the engine's
+// loaders' (src/data/load.c, parse_csv.c, parse_text.c, parse_otto.c, side.c): the same column
+// names and side-table layouts. No DOM here.
 
 const USER_COLS = ['user', 'user_id', 'userid', 'session', 'session_id', 'sessionid', 'visitor', 'visitorid'];
 const ITEM_COLS = ['item', 'item_id', 'itemid', 'aid', 'movie_id', 'movieid', 'product_id', 'productid'];
@@ -173,20 +173,13 @@ export async function scanEvents(text, format, onEvent) {
     return { ratingName: format === 'movielens' ? 'rating' : null };
 }
 
-/**
- * The data view's pass: the users (a Set), how many events carry each rating value (a Map), the
- * rating column's name, and the event count.
- */
+/** The data view's pass: how many events carry each rating value (a Map), and the rating column's name. */
 export async function summarize(text, format) {
-    const users = new Set();
     const ratings = new Map();
-    let events = 0;
-    const { ratingName } = await scanEvents(text, format, (u, _i, _t, r) => {
-        users.add(u);
-        events++;
+    const { ratingName } = await scanEvents(text, format, (_u, _i, _t, r) => {
         if (!Number.isNaN(r)) ratings.set(r, (ratings.get(r) ?? 0) + 1);
     });
-    return { users, ratings: ratingName ? ratings : null, ratingName, events };
+    return { ratings: ratingName ? ratings : null, ratingName };
 }
 
 /**
@@ -266,63 +259,4 @@ export function sideValues(text, side) {
         out.set(r[0], Object.fromEntries(t.names.map((name, c) => [name, trim(r[c + 1] ?? '')])));
     }
     return out;
-}
-
-/**
- * The fields of a side table (side 'users' or 'items') as the engine encodes them, counted over
- * the rows whose id is in `ids` (a Set or Map of the data's ids; every row when absent):
- * { format, rows, matched, fields: [{ name: 'user.age', kind: 'categorical' | 'multi' | 'numeric',
- * values, examples: [[value, count]] (the first four), counts: [[value, count]] (all; numeric: the
- * buckets q0..q9 in order), cuts (numeric: the nine bucket boundaries), range: [min, max] (numeric) }] }. Numeric: every value a
- * number and more than 20 distinct ones, bucketed into 10 quantile buckets over the whole table.
- */
-export function sideFields(text, side, ids) {
-    const t = sideTable(text, side);
-    const prefix = side === 'users' ? 'user' : 'item';
-    const rowOf = new Map(); // the first row of each id the data has
-    for (const r of t.rows) if (r[0] && (!ids || ids.has(r[0])) && !rowOf.has(r[0])) rowOf.set(r[0], r);
-    const fields = t.names.map((name, c) => {
-        const cells = t.rows.map((r) => r[c + 1]);
-        const anyBar = cells.some((v) => v.includes('|'));
-        const vals = [];
-        let numeric = !t.multi[c];
-        for (const v of cells) {
-            if (!v) continue;
-            const x = num(v);
-            if (Number.isNaN(x) || !Number.isFinite(x)) numeric = false;
-            else vals.push(x);
-        }
-        vals.sort((a, b) => a - b);
-        const distinct = vals.filter((v, i) => i === 0 || v !== vals[i - 1]).length;
-        const kind = t.multi[c] || anyBar ? 'multi' : numeric && distinct > 20 ? 'numeric' : 'categorical';
-        const cuts = kind === 'numeric' ? Array.from({ length: 9 }, (_, q) => vals[Math.floor(((q + 1) * vals.length) / 10)]) : null;
-        const counts = new Map();
-        const raw = new Map();
-        for (const r of rowOf.values()) {
-            const v = r[c + 1];
-            const parts = kind === 'multi' ? v.split('|') : [v];
-            for (const part of parts) {
-                const q = trim(part);
-                if (!q) continue;
-                let key = q;
-                if (kind === 'numeric') {
-                    const x = num(q);
-                    let b = 0;
-                    if (!Number.isNaN(x)) while (b < 9 && x >= cuts[b]) b++;
-                    key = `q${b}`;
-                    raw.set(x, true);
-                }
-                counts.set(key, (counts.get(key) ?? 0) + 1);
-            }
-        }
-        const examples = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-        const xs = [...raw.keys()];
-        return {
-            name: `${prefix}.${name}`, kind, values: counts.size, examples: kind === 'numeric' ? [] : examples.slice(0, 4),
-            // every value with its count, most frequent first (numeric: the buckets in order, with their cuts)
-            counts: kind === 'numeric' ? examples.sort((a, b) => Number(a[0].slice(1)) - Number(b[0].slice(1))) : examples, cuts,
-            range: kind === 'numeric' && xs.length ? [xs.reduce((a, b) => Math.min(a, b)), xs.reduce((a, b) => Math.max(a, b))] : null,
-        };
-    });
-    return { format: t.format, rows: t.rows.length, matched: rowOf.size, fields };
 }

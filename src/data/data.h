@@ -39,6 +39,8 @@ typedef struct {
     int64_t *start[3];                 /* [0] users, [1] items, [2] context rows: (n + 1) offsets into feat, or NULL */
     int32_t *feat[3];
     int matched[3];                    /* rows of the side table whose id the data has */
+    double cuts[3 * WR_MAX_FIELDS][9];  /* numeric fields: the bucket edges (q0 below cuts[0], ...) */
+    double range[3 * WR_MAX_FIELDS][2]; /* numeric fields: the smallest and largest value */
 } wr_features;
 
 void wr__features_free(wr_features *f);

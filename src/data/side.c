@@ -345,6 +345,7 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
         }
         if (fid[c] >= 0) {
             snprintf(F->field[nf], sizeof F->field[nf], "%s", field);
+            if (kinds[c] == 'n') memcpy(F->cuts[nf], cuts[c], sizeof cuts[c]), F->range[nf][0] = nv ? vals[0] : NAN, F->range[nf][1] = nv ? vals[nv - 1] : NAN;
             F->kind[nf++] = kinds[c];
         }
     }
@@ -548,6 +549,83 @@ int wr_data_load_side(wr_data *d, int side, const char *bytes, size_t len, const
     if (rc == WR_OK) rc = encode(d, side, src, &t);
     wr__table_free(&t);
     return rc;
+}
+
+/* Orders (feature, count) pairs: most frequent first, then by key. */
+typedef struct {
+    const char *key;
+    int64_t count;
+} value_count;
+static int cmp_value_count(const void *a, const void *b, void *unused) {
+    const value_count *x = a, *y = b;
+    (void)unused;
+    return x->count != y->count ? (x->count < y->count ? 1 : -1) : strcmp(x->key, y->key);
+}
+
+int wr_data_fields(const wr_data *d, char **out_json) {
+    if (!d || !out_json) return WR_ERR_ARG;
+    *out_json = NULL;
+    const wr_features *F = &d->features;
+    int V = F->values.n;
+    int64_t *count = wr__calloc((size_t)V + 1, sizeof *count), rows[3] = {d->users.n, d->items.n, d->n_events};
+    value_count *vc = wr__malloc(((size_t)V + 1) * sizeof *vc);
+    if (!count || !vc) {
+        free(count), free(vc);
+        return wr__oom(d->ctx, "describing the features");
+    }
+    /* how many users, items or events have each feature */
+    for (int s = 0; s < 2; s++)
+        for (int64_t r = 0; F->start[s] && r < rows[s]; r++)
+            for (int64_t k = F->start[s][r]; k < F->start[s][r + 1]; k++) count[F->feat[s][k]]++;
+    for (int64_t e = 0; F->start[2] && d->ctx_row && e < d->n_events; e++)
+        for (int64_t k = F->start[2][d->ctx_row[e]]; k < F->start[2][d->ctx_row[e] + 1]; k++) count[F->feat[2][k]]++;
+    static const char *const kind_json[] = {"categorical", "multi", "numeric"};
+    wr_buf b = {0};
+    wr__buf_puts(&b, "[");
+    for (int f = 0; f < F->n_fields; f++) {
+        const char *field = F->field[f];
+        int side = !strncmp(field, "user.", 5) ? 0 : !strncmp(field, "item.", 5) ? 1 : 2, n = 0;
+        size_t fl = strlen(field);
+        for (int v = 0; v < V; v++)
+            if (F->value_field[v] == f) vc[n++] = (value_count){F->values.keys[v] + fl + 1, count[v]};
+        int numeric = F->kind[f] == 'n';
+        if (!numeric && wr__sort_stable(vc, (size_t)n, sizeof *vc, cmp_value_count, NULL) < 0) b.failed = 1;
+        if (numeric) /* the buckets in order: q0 .. q9 */
+            for (int i = 1; i < n; i++)
+                for (int j = i; j > 0 && atoi(vc[j - 1].key + 1) > atoi(vc[j].key + 1); j--) {
+                    value_count t = vc[j];
+                    vc[j] = vc[j - 1], vc[j - 1] = t;
+                }
+        int64_t with = 0;
+        if (side < 2)
+            for (int64_t r = 0; F->start[side] && r < rows[side]; r++) {
+                int any = 0;
+                for (int64_t k = F->start[side][r]; k < F->start[side][r + 1] && !any; k++) any = F->value_field[F->feat[side][k]] == f;
+                with += any;
+            }
+        wr__buf_printf(&b, "%s{\"field\":", f ? "," : "");
+        wr__buf_json_str(&b, field);
+        wr__buf_printf(&b, ",\"side\":\"%s\",\"kind\":\"%s\",\"values\":%d,\"rows\":%lld,\"counts\":[", side == 0 ? "users" : side == 1 ? "items" : "context",
+                       kind_json[F->kind[f] == 'm' ? 1 : numeric ? 2 : 0], n, (long long)(side < 2 ? with : d->n_events));
+        for (int i = 0; i < n; i++) {
+            wr__buf_puts(&b, i ? ",[" : "[");
+            wr__buf_json_str(&b, vc[i].key);
+            wr__buf_printf(&b, ",%lld]", (long long)vc[i].count);
+        }
+        wr__buf_puts(&b, "],\"cuts\":");
+        if (numeric) {
+            for (int q = 0; q < 9; q++) wr__buf_puts(&b, q ? "," : "["), wr__buf_json_num(&b, F->cuts[f][q]);
+            wr__buf_puts(&b, "],\"range\":[");
+            wr__buf_json_num(&b, F->range[f][0]), wr__buf_puts(&b, ","), wr__buf_json_num(&b, F->range[f][1]);
+            wr__buf_puts(&b, "]}");
+        } else {
+            wr__buf_puts(&b, "null,\"range\":null}");
+        }
+    }
+    wr__buf_puts(&b, "]");
+    free(count), free(vc);
+    *out_json = wr__buf_take(&b, NULL);
+    return *out_json ? WR_OK : wr__oom(d->ctx, "describing the features");
 }
 
 int wr_data_side_matched(const wr_data *d, int side) { return d && (side == 0 || side == 1) ? d->features.matched[side] : 0; }

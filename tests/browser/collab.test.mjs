@@ -52,13 +52,13 @@ test('data view: the demo store\'s side fields with their kinds and values, and 
     assert.match(by['user.device'].examples, /desktop \([\d,]+\), mobile \([\d,]+\)/);
     assert.equal(by['item.group'].values, 2);
     assert.equal(by['item.price'].values, 3);
-    // the sum of the fields' values is the engine's own feature count
+    // the engine's own encoding: the fields' values add up to its feature count
     const engineCount = await page.evaluate(() => window.wasmrecDemo.state.data.dataset.features);
     assert.equal(fields.reduce((a, f) => a + f.values, 0), engineCount);
     const note = await page.textContent('#features-note');
     assert.match(note, /sessions\.csv: 5,000 of 5,000 sessions have features/);
     assert.match(note, /items\.csv: 400 of 400 items have features/);
-    assert.match(note, /\(the engine counts the same\)/);
+    assert.match(note, new RegExp(`${engineCount} feature values in all`));
     assert.match(note, /used by [^.]*\bfm\b/, 'the models that use side features, from their info');
     // the label: the purchase column, its share of positives
     assert.match(await page.textContent('#rating-info'), /Rating column label: 2 values: 0 \([\d.]+%\) · 1 \([\d.]+%\)/);
@@ -104,7 +104,37 @@ test('data view: a MovieLens file with its user and item tables, a label and a d
     assert.match(await page.textContent('#features-body tr[data-field="user.age"] [data-col="examples"]'), /^\d+–\d+ in 10 quantile buckets/);
     const note = await page.textContent('#features-note');
     assert.match(note, /u\.user: 40 of 40 users have features · u\.item: 30 of 30 items have features/);
-    assert.match(note, /\(the engine counts the same\)/);
+    const count = await page.evaluate(() => window.wasmrecDemo.state.data.dataset.features);
+    assert.equal(count, 10 + 2 + 4 + 6 + 19 + 10, 'the engine counts the fields\' values');
+    assert.match(note, new RegExp(`${count} feature values in all`));
+
+    // a kind set by hand: the age as a category (a feature per age), read again by the engine
+    await page.fill('#kinds-expr', 'user.age=categorical');
+    await page.click('#kinds-apply');
+    await page.waitForSelector('#features-body tr[data-field="user.age"][data-kind="categorical"]');
+    const ages = new Set(uuser.map((l) => l.split('|')[1])).size;
+    assert.equal(await page.textContent('#features-body tr[data-field="user.age"] [data-col="values"]'), String(ages));
+    assert.equal(await page.evaluate(() => window.wasmrecDemo.state.data.options.featureKinds['user.age']), 'categorical', 'the training workers parse with it too');
+    // a kind the engine refuses: its message, and the kinds in use come back
+    await page.fill('#kinds-expr', 'user.height=numeric');
+    await page.click('#kinds-apply');
+    await page.waitForSelector('#data-error:not([hidden])');
+    assert.match(await page.textContent('#data-error'), /not applied[\s\S]*height/);
+    assert.equal(await page.inputValue('#kinds-expr'), 'user.age=categorical');
+    // the time context: each event's hour and weekday, as context fields
+    await page.check('#time-hour');
+    await page.check('#time-weekday');
+    await page.click('#kinds-apply');
+    await page.waitForSelector('#features-body tr[data-field="ctx.weekday"]');
+    assert.equal(await page.getAttribute('#features-body tr[data-field="ctx.hour"]', 'data-side'), 'context');
+    assert.match(await page.textContent('#features-note'), /Events: context: hour \(categorical\), weekday \(categorical\)/);
+    // back to the detected kinds, without the time context
+    await page.fill('#kinds-expr', '');
+    await page.uncheck('#time-hour');
+    await page.uncheck('#time-weekday');
+    await page.click('#kinds-apply');
+    await page.waitForSelector('#features-body tr[data-field="user.age"][data-kind="numeric"]');
+    assert.equal(await page.locator('#features-body tr[data-side="context"]').count(), 0);
     await page.waitForFunction(() => window.wasmrecDemo.state.data.dataset.features > 0);
 
     // a label and a drop: the data is read again, the share is of the events left
@@ -136,6 +166,7 @@ test('data view: a MovieLens file with its user and item tables, a label and a d
     assert.match(await page.textContent('#features-note'),
         /Events: context: device \(categorical\); left out: order_id \(a different value on 100% of the events; ctx\.order_id=categorical keeps it\) \(read by [^)]*\bfm\b/);
     assert.equal(await page.evaluate(() => window.wasmrecDemo.state.data.dataset.features), 2);
+    assert.equal(await page.textContent('#features-body tr[data-field="ctx.device"] [data-col="examples"]'), 'mobile (200), desktop (100)');
 });
 
 test('train and compare: every collaborative and CTR model, the protocol chosen, AUC and logloss columns where they apply', async (t) => {

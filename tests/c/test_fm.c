@@ -278,6 +278,15 @@ static void feature_kinds(void) {
     CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
     CHECK(d->features.kind[0] == 'n' && d->features.kind[1] == 'm' && d->features.kind[2] == 'c');
     CHECK(has_key(d, "user.tags=a") && has_key(d, "user.code=2") && !has_key(d, "user.age=11"));
+    /* wr_data_fields: what each field became, counted over the data's users (1: age 11, a|b,
+     * code 1; 2: age 12, c, code 2); the age buckets cut at the table's deciles (11..40) */
+    char *fields = NULL;
+    CHECK(wr_data_fields(d, &fields) == WR_OK);
+    CHECK_CONTAINS(fields, "[{\"field\":\"user.age\",\"side\":\"users\",\"kind\":\"numeric\",\"values\":1,\"rows\":2,\"counts\":[[\"q0\",2]],"
+                           "\"cuts\":[14,17,20,23,26,29,32,35,38],\"range\":[11,40]}");
+    CHECK_CONTAINS(fields, "{\"field\":\"user.tags\",\"side\":\"users\",\"kind\":\"multi\",\"values\":3,\"rows\":2,\"counts\":[[\"a\",1],[\"b\",1],[\"c\",1]],\"cuts\":null,\"range\":null}");
+    CHECK_CONTAINS(fields, "{\"field\":\"user.code\",\"side\":\"users\",\"kind\":\"categorical\",\"values\":2,\"rows\":2,\"counts\":[[\"1\",1],[\"2\",1]],");
+    wr_free(fields);
     wr_data_free(d);
     /* overridden: age categorical (a feature per age), tags one value "a|b", code numeric
      * (bucketed although it has 3 distinct values), the items' year numeric */
@@ -342,6 +351,10 @@ static void context_features(void) {
         CHECK(wr__seq_context(&sq, k, &cf) == 1 && !strcmp(dd->features.values.keys[cf[0]], want[k]));
     }
     free(ln);
+    char *fields = NULL; /* counted over the events kept */
+    CHECK(wr_data_fields(dd, &fields) == WR_OK);
+    CHECK_CONTAINS(fields, "[{\"field\":\"ctx.device\",\"side\":\"context\",\"kind\":\"categorical\",\"values\":3,\"rows\":3,\"counts\":[[\"d\",1],[\"m\",1],[\"t\",1]],");
+    wr_free(fields);
     /* kinds: ctx columns set as categorical (the order kept), before side tables only */
     CHECK(wr_data_feature_kinds(dd, "ctx.device=numeric") == WR_ERR_PARSE);
     CHECK_CONTAINS(wr_last_error(ctx), "drop.csv: line 2, column device: \"m\" is not a number (its kind is set to numeric: ctx.device=numeric)");

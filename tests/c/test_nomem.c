@@ -115,6 +115,9 @@ static void data_scenario(void) {
         CALL(wr_data_load_side(d[1], 0, uuser, strlen(uuser), "u.user"));
         CALL(wr_data_load_side(d[1], 1, uitem, strlen(uitem), "u.item"));
         CALL(wr_data_load_titles(d[1], uitem, strlen(uitem), "u.item"));
+        char *fields = NULL;
+        CALL(wr_data_fields(d[1], &fields));
+        wr_free(fields);
     }
     for (int i = 0; i < 5; i++) wr_data_free(d[i]);
 }

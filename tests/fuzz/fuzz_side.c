@@ -28,6 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int matched = wr_data_side_matched(d, side);
     FZ_CHECK(matched >= 0 && matched <= (side ? wr_data_n_items(d) : wr_data_n_users(d)));
     FZ_CHECK(wr_data_n_features(d) >= 0);
+    /* the fields' values add up to the feature count (inside a JSON string a quote is escaped,
+     * so ,"values": only ever starts a key) */
+    char *fields = NULL;
+    if (fz_status(wr_data_fields(d, &fields)) == WR_OK) {
+        long sum = 0;
+        for (const char *p = strstr(fields, ",\"values\":"); p; p = strstr(p + 1, ",\"values\":")) sum += strtol(p + 10, NULL, 10);
+        FZ_CHECK(fields[0] == '[' && sum == wr_data_n_features(d));
+    }
+    wr_free(fields);
     const char *name = models[(b >> 3) & 3];
     if (rc == WR_OK && name) {
         wr_model *m = NULL;

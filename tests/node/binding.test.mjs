@@ -466,6 +466,34 @@ test('featureKinds: a detected kind overridden through the binding, wrong ones r
     assert.throws(() => count({ featureKinds: { 'item.year': 'numeric' } }), /item\.year: no item table was loaded/);
     assert.throws(() => count({ featureKinds: 'user.age=numeric' }), TypeError);
     assert.throws(() => count({ featureKinds: { 'user.age': 3 } }), TypeError);
+    // fields: what each field became, counted over the data's users
+    const d = engine.dataset(rows.join('\n') + '\n', { users });
+    const [age] = d.fields;
+    assert.deepEqual({ ...age, counts: age.counts.length }, { field: 'user.age', side: 'users', kind: 'numeric', values: 10, rows: 30, counts: 10,
+        cuts: [23, 26, 29, 32, 35, 38, 41, 44, 47], range: [20, 49] });
+    assert.deepEqual(age.counts.map(([v]) => v), ['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6', 'q7', 'q8', 'q9']);
+    assert.equal(age.counts.reduce((a, [, c]) => a + c, 0), 30);
+    assert.equal(d.fields[0], age, 'read once: the same objects');
+    d.dispose();
+});
+
+test('featureKinds, timeContext and fields through the worker, as in the engine', async () => {
+    const rows = ['user,item,timestamp'];
+    for (let u = 0; u < 30; u++) rows.push(`u${u},i${u % 5},${1700000000 + 3600 * u}`, `u${u},i${(u + 1) % 5},${1700000000 + 3600 * u + 60}`);
+    const users = 'user,age\n' + Array.from({ length: 30 }, (_, u) => `u${u},${20 + u}`).join('\n') + '\n';
+    const opts = { users, featureKinds: { 'user.age': 'categorical' }, timeContext: ['hour'] };
+    const local = engine.dataset(rows.join('\n') + '\n', opts);
+    const w = await createWorkerEngine();
+    try {
+        const remote = await w.dataset(rows.join('\n') + '\n', opts);
+        assert.equal(remote.features, 30 + 24);
+        assert.deepEqual(remote.fields, local.fields);
+        assert.deepEqual(remote.fields.map((f) => [f.field, f.side, f.kind]), [['ctx.hour', 'context', 'categorical'], ['user.age', 'users', 'categorical']]);
+        await assert.rejects(w.dataset(rows.join('\n') + '\n', { users, featureKinds: { 'user.agee': 'numeric' } }), /has no column "agee"/);
+    } finally {
+        local.dispose();
+        w.terminate();
+    }
 });
 
 test('modelInfo: what each model needs and can do, from the engine (no model names in callers)', () => {

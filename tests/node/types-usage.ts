@@ -1,7 +1,7 @@
 // types-usage.ts: typed use of the public API, checked by `tsc --noEmit` in api.test.mjs (never
 // run). It imports through the package's own exports map, so the map's "types" entries are
 // checked too. Lines marked @ts-expect-error must stay errors.
-import { loadEngine, WasmrecError, type FeatureKind, type Recommendation, type TrainProgress } from 'wasmrec';
+import { loadEngine, WasmrecError, type FeatureKind, type FeatureField, type Recommendation, type TrainProgress } from 'wasmrec';
 import { createWorkerEngine, type WorkerProgress } from 'wasmrec/worker';
 import { openStore, StoreError, DB_VERSION } from 'wasmrec/store';
 import { createRecommender, type FineTuneReport } from 'wasmrec/personal';
@@ -14,7 +14,11 @@ export async function inThread(): Promise<Recommendation[]> {
     const data = engine.dataset(engine.generate({ sessions: 100, items: 50, seed: 1n }), { format: 'csv', skipBad: false });
     const g = engine.generate({ features: true });
     const kind: FeatureKind = 'categorical';
-    engine.dataset(g.events, { users: g.users, items: g.items, featureKinds: { 'user.device': kind, 'item.price': 'multi' } }).dispose();
+    const side = engine.dataset(g.events, { users: g.users, items: g.items, featureKinds: { 'user.device': kind, 'item.price': 'multi' }, timeContext: ['hour'] });
+    const f: FeatureField = side.fields[0];
+    const top: [string, number] | undefined = f.counts[0];
+    console.log(f.field, f.side === 'context', f.cuts?.[0], f.range?.[1], top);
+    side.dispose();
     const model = engine.model('itemknn', { neighbors: 50, seed: 3 }).set('lambda', 10);
     model.fit(data);
     const ac = new AbortController();
@@ -61,6 +65,8 @@ export async function inWorker(): Promise<void> {
     const n: number = engine.threads;
     console.log(n, engine.build);
     const data = await engine.dataset(await engine.generate({ sessions: 100 }));
+    const kinds: string[] = data.fields.map((x) => x.kind);
+    console.log(kinds);
     const model = await engine.model('gru4rec', { dim: 16 });
     const ac = new AbortController();
     const last: WorkerProgress = await model.fit(data, { signal: ac.signal, epochs: 2, onProgress: (p) => console.log(p.epoch, p.elapsedMs) });
