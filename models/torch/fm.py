@@ -112,12 +112,7 @@ class FM(nn.Module):
             ys.append(y)
         y = torch.stack(ys)
         if self.deep is not None:
-            h = torch.stack(deep_in)
-            for l, lin in enumerate(self.deep):
-                h = lin(h)
-                if l < len(self.deep) - 1:
-                    h = F.relu(h)
-            y = y + h[:, 0]
+            y = y + self._deep(torch.stack(deep_in))
         return y
 
     def ids_only(self):
@@ -138,12 +133,7 @@ class FM(nn.Module):
             return y + (va.reshape(-1, self.NF, K)[:, 1] * vb.reshape(-1, self.NF, K)[:, 0]).sum(-1)
         y = y + (va * vb).sum(-1)  # fm's 1/2 (|v_u + v_i|^2 - |v_u|^2 - |v_i|^2)
         if self.deep is not None:  # each field's mean factor: the user's, the item's
-            h = torch.cat([va, vb] + [torch.zeros_like(va)] * (self.NF - 2), -1)
-            for l, lin in enumerate(self.deep):
-                h = lin(h)
-                if l < len(self.deep) - 1:
-                    h = F.relu(h)
-            y = y + h[:, 0]
+            y = y + self._deep(torch.cat([va, vb] + [torch.zeros_like(va)] * (self.NF - 2), -1))
         return y
 
     # ---- batched, with side features: the pair as its user part and its item part ----
@@ -203,9 +193,10 @@ class FM(nn.Module):
             out["M"] = sums / torch.where(cnt > 1, cnt, torch.ones_like(cnt))[..., None]
         return out
 
-    def _deep(self, h):
-        for l, lin in enumerate(self.deep):
-            h = lin(h)
+    def _deep(self, h, first=0):
+        """The deep part's output from layer `first` on (ReLU between layers)."""
+        for l in range(first, len(self.deep)):
+            h = self.deep[l](h)
             if l < len(self.deep) - 1:
                 h = F.relu(h)
         return h[..., 0]
@@ -236,44 +227,18 @@ class FM(nn.Module):
                     ai = pi["M"].reshape(self.V, -1) @ lin0.weight.T
                     h = au[:, None] + ai[None]
                     if len(self.deep) > 1:
-                        h = self._deep_rest(F.relu(h))
+                        h = self._deep(F.relu(h), 1)
                     else:
                         h = h[..., 0]
                     y = y + h
             out.append(y)
         return torch.cat(out)
 
-    def _deep_rest(self, h):
-        for l, lin in enumerate(self.deep[1:], 1):
-            h = lin(h)
-            if l < len(self.deep) - 1:
-                h = F.relu(h)
-        return h[..., 0]
-
     def rows_used(self, users, items):
         """The feature rows of the pairs (users[k], items[k]): what a step's lazy Adam and reg touch."""
         iu, mu = self._part_table(0)
         ii, mi = self._part_table(1)
         return torch.unique(torch.cat([iu[users][mu[users] > 0], ii[items][mi[items] > 0]]))
-
-    def loss_batched(self, users, items, y=None, negs=None):
-        """loss()'s sums for known users with side features, batched."""
-        mse = self.params["loss"] == "mse"
-        nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
-        t1 = y.to(self.bias.dtype) if y is not None else torch.ones(len(users), dtype=self.bias.dtype)
-        u = torch.cat([users[:, None], users[:, None].expand(-1, nn_)], 1).reshape(-1)
-        i = torch.cat([items[:, None], negs[:, :nn_]], 1).reshape(-1) if nn_ else items
-        t = torch.cat([t1[:, None], torch.zeros(len(users), nn_, dtype=t1.dtype)], 1).reshape(-1)
-        out = self.forward_batched(u, i)
-        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
-        loss = total / len(users)
-        reg = float(self.params["reg"])
-        if reg > 0:
-            rows = self.rows_used(u, i)
-            loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
-            if self.factors is not None:
-                loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
-        return loss
 
     def score(self, histories, users):
         if not self.ids_only() and all(u >= 0 for u in users):
@@ -284,49 +249,36 @@ class FM(nn.Module):
                                 self.forward_pairs([(u, i) for i in range(self.V)]) for u in users])
         return torch.stack([self.forward_pairs([(u, i) for i in range(self.V)]) for u in users])
 
-    def loss_ids(self, users, items, y=None, negs=None):
-        """loss() when ids_only(), batched: the same sums."""
+    def _pairs_of(self, users, items, y, negs):
+        """Each event's pair (target y, or 1 without labels) then its negatives' (target 0), flat:
+        u, i, t (n_pairs)."""
         mse = self.params["loss"] == "mse"
         nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
         t1 = y.to(self.bias.dtype) if y is not None else torch.ones(len(users), dtype=self.bias.dtype)
         u = torch.cat([users[:, None], users[:, None].expand(-1, nn_)], 1).reshape(-1)
         i = torch.cat([items[:, None], negs[:, :nn_]], 1).reshape(-1) if nn_ else items
         t = torch.cat([t1[:, None], torch.zeros(len(users), nn_, dtype=t1.dtype)], 1).reshape(-1)
-        out = self.forward_ids(u, i)
-        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
-        loss = total / len(users)
-        reg = float(self.params["reg"])
-        if reg > 0:
-            rows = torch.unique(torch.cat([u, self.U + i]))
-            loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
-            if self.factors is not None:
-                loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
-        return loss
+        return u, i, t
 
     def loss(self, users, items, y=None, negs=None):
         """wr__fm_loss_grad: every event (target y, or 1 without labels) and its negatives (n_neg
         per event without labels, label_neg with them; target 0): bce on the logits or mse, summed
-        and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used."""
+        and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used.
+        Batched for ids alone and (self.batched, what train.py sets) with side features; else pair
+        by pair through forward_pairs, the reference the fixtures are made with."""
+        u, i, t = self._pairs_of(users, items, y, negs)
         if self.ids_only():
-            return self.loss_ids(users, items, y, negs)
-        if getattr(self, "batched", False):
-            return self.loss_batched(users, items, y, negs)
-        mse = self.params["loss"] == "mse"
-        nn_ = negs.shape[1] if negs is not None and negs.numel() and not (mse and y is not None) else 0
-        pairs, target = [], []
-        for b in range(len(users)):
-            pairs.append((int(users[b]), int(items[b])))
-            target.append(float(y[b]) if y is not None else 1.0)
-            for k in range(nn_):
-                pairs.append((int(users[b]), int(negs[b, k])))
-                target.append(0.0)
-        out = self.forward_pairs(pairs)
-        t = torch.tensor(target, dtype=out.dtype)
-        total = ((out - t) ** 2).sum() if mse else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
+            out, rows = self.forward_ids(u, i), torch.unique(torch.cat([u, self.U + i]))
+        elif getattr(self, "batched", False):
+            out, rows = self.forward_batched(u, i), self.rows_used(u, i)
+        else:
+            pairs = list(zip(u.tolist(), i.tolist()))
+            out, rows = self.forward_pairs(pairs), sorted({j for a, b in pairs for j in self.pair_features(a, b)})
+        t = t.to(out.dtype)
+        total = ((out - t) ** 2).sum() if self.params["loss"] == "mse" else F.binary_cross_entropy_with_logits(out, t, reduction="sum")
         loss = total / len(users)
         reg = float(self.params["reg"])
         if reg > 0:
-            rows = sorted({j for u, i in pairs for j in self.pair_features(u, i)})
             loss = loss + reg * (self.weight.weight[rows] ** 2).sum()
             if self.factors is not None:
                 loss = loss + reg * (self.factors.weight[rows] ** 2).sum()
