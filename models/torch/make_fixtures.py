@@ -226,9 +226,9 @@ def fx_mf(out, gen):
     return write_fixture(out, "mf", "mf", m, items, users, SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
 
 
-def fx_twotower(out, gen):
+def fx_twotower(out, gen, pool="mean_last", name="twotower"):
     users, items = vocab(SEQS)
-    sets = {"dim": 4, "hidden": 6, "layers": 1, "history": 3, "pool": "mean_last", "n_uniform": 2, "reg": 0.01,
+    sets = {"dim": 4, "hidden": 6, "layers": 1, "history": 3, "pool": pool, "n_uniform": 2, "reg": 0.01,
             "learn_temperature": 1, "temperature": 0.5, "batch": 4}
     m = randomise(twotower.TwoTower(len(users), len(items), sets), gen)
     with torch.no_grad():
@@ -246,7 +246,7 @@ def fx_twotower(out, gen):
     queries = [(0, [1, 2]), (-1, [3, 4, 5, 0]), (2, []), (-1, [7])]
     batch = {"users": torch.tensor(bu, dtype=torch.int32), "items": torch.tensor(bi, dtype=torch.int32),
              "pos": torch.tensor([p for _, p in ev], dtype=torch.int32), "negs": torch.tensor(negs, dtype=torch.int32)}
-    return write_fixture(out, "twotower", "twotower", m, items, users, SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
+    return write_fixture(out, name, "twotower", m, items, users, SEQS, sets, queries, batch, loss, counts_of(SEQS, items))
 
 
 def fx_fm(out, gen, family):
@@ -308,7 +308,7 @@ def fx_features(out, gen, family, cli, work):
     if family == "deepfm":
         sets.update(hidden=5, layers=1)
     if family == "twotower":
-        sets.update(dim=4, hidden=5, layers=1, history=3, n_uniform=2, learn_temperature=1, temperature=0.5, cold_dropout=0)
+        sets.update(dim=4, hidden=5, layers=1, history=3, n_uniform=2, learn_temperature=1, temperature=0.5, cold_dropout=0, pool="mean_last")
     ours = ours_with_features(family, sets, cli, work)
     assert ours.items == items and ours.users == users, "our loader numbered the fixture's ids otherwise"
     params = {k: ours.params[k] for k in sets}
@@ -379,6 +379,7 @@ def main():
         names += [fx_features(a.out, gen, f, a.cli, work) for f in ("fm", "ffm", "deepfm", "twotower")]
     # the sampled losses last, so the fixtures above keep their random weights
     names += [fx_sasrec(a.out, gen, "sasrec", "bce"), fx_gru4rec(a.out, gen, "ce", 4), fx_gru4rec(a.out, gen, "bpr-max", 4)]
+    names += [fx_twotower(a.out, gen, "attention", "twotower_attention")]
     c_header(a.out, names)
     print(f"wrote {len(names)} fixtures and fixtures.h to {a.out}", file=sys.stderr)
 

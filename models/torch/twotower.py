@@ -1,7 +1,8 @@
 """Two-tower twin of src/models/twotower.c.
 
-  query: [user row ; mean of the user's feature rows ; mean of the last `history` history items' rows ;
-          (pool=mean_last) the last item's row] -> MLP -> u / |u|
+  query: [user row ; mean of the user's feature rows ; the last `history` history items' rows pooled
+          (pool=mean, mean_last: their mean; attention: weighted by softmax_t(a . e_t / sqrt(E) +
+          p[len - 1 - t])) ; (pool=mean_last, attention) the last item's row] -> MLP -> u / |u|
   item:  [item row ; mean of the item's feature rows] -> MLP -> v / |v|
   score(q, i) = u . v_i / (temperature * exp(log_temperature))
 
@@ -10,7 +11,8 @@ the file has them. The MLP: `layers` ReLU layers of `hidden` units, then a linea
 Our names -> state_dict: "twotower.user_emb" (U, E) -> user_emb.weight, "twotower.item_emb"
 (V, E) -> item_emb.weight, "twotower.feature_emb" (F, E) -> feature_emb.weight,
 "twotower.query.layerK.weight/bias" -> query.K.weight/bias (linear: out x in), the same for
-"item", "twotower.log_temperature" (1) -> log_temperature. The side features
+"item", "twotower.log_temperature" (1) -> log_temperature, "twotower.history_attention.query" (E)
+and ".position" (history) -> history_attention.query / .position (pool=attention). The side features
 ("twotower.user_feature_start" (U+1, I64) / "twotower.user_features" (I32), the same for items:
 CSR lists of feature-table rows) are kept as they are and written back."""
 import math
@@ -20,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 DEFAULTS = {"dim": 64, "hidden": 128, "layers": 1, "lr": 0.003, "reg": 0.003, "batch": 512, "epochs": 100, "patience": 5,
-            "temperature": 0.05, "learn_temperature": 0, "logq": 1, "n_uniform": 0, "history": 50, "pool": "mean_last",
+            "temperature": 0.05, "learn_temperature": 0, "logq": 1, "n_uniform": 0, "history": 50, "pool": "attention",
             "user_id": 1, "item_id": 1, "init": 0.05, "cold_dropout": 0.2}
 CSR = ["twotower.user_feature_start", "twotower.user_features", "twotower.item_feature_start", "twotower.item_features"]
 
@@ -39,7 +41,8 @@ class TwoTower(nn.Module):
         self.item_csr = item_csr or (z64(n_items), torch.zeros(0, dtype=torch.int32))
         self.quser, self.qhist = int(p["user_id"]) != 0, self.H > 0
         self.qfeat = int(self.user_csr[0][-1]) > 0
-        self.qlast = self.qhist and p["pool"] in ("mean_last", 1)
+        self.qlast = self.qhist and p["pool"] in ("mean_last", "attention", 1, 2)
+        self.attn = self.qhist and p["pool"] in ("attention", 2)
         self.iid, self.ifeats = int(p["item_id"]) != 0, int(self.item_csr[0][-1]) > 0
         qw = [E * (self.quser + self.qfeat + self.qhist + self.qlast)] + [hidden] * L + [D]
         iw = [E * (self.iid + self.ifeats)] + [hidden] * L + [D]
@@ -57,6 +60,33 @@ class TwoTower(nn.Module):
             nn.init.uniform_(lin.weight, -b, b)
             nn.init.zeros_(lin.bias)
         self.log_temperature = nn.Parameter(torch.zeros(1), requires_grad=int(p["learn_temperature"]) != 0)
+        if self.attn:  # zeros: training starts from the mean
+            self.history_attention = nn.Module()
+            self.history_attention.query = nn.Parameter(torch.zeros(E))
+            self.history_attention.position = nn.Parameter(torch.zeros(self.H))
+
+    def pool(self, idx, lens):
+        """The history rows idx (n, L; the last lens[r] of row r's are real, oldest first, padded
+        before) pooled: their mean, or (attention) their softmax-weighted sum; zeros when empty."""
+        e = self.item_emb.weight[idx]
+        L = idx.shape[1]
+        lens = torch.as_tensor(lens, dtype=torch.long)
+        back = torch.arange(L - 1, -1, -1)  # each column's distance from the end
+        real = back[None, :] < lens[:, None]
+        if self.attn:
+            a, pos = self.history_attention.query, self.history_attention.position
+            s = e @ a / math.sqrt(e.shape[-1]) + pos[back.clamp(max=self.H - 1)][None, :]
+            w = torch.softmax(s.masked_fill(~real, float("-inf")), 1).nan_to_num(0.0)
+        else:
+            w = real.to(e.dtype) / lens.clamp(min=1)[:, None].to(e.dtype)
+        return (w[..., None] * e).sum(1)
+
+    def pooled_history(self, hists):
+        """pool() of the last `history` items of each history (lists of 0-based items)."""
+        bags = [list(h)[-self.H:] if h else [] for h in hists]
+        L = max(1, max(len(b) for b in bags))
+        idx = torch.tensor([[0] * (L - len(b)) + b for b in bags], dtype=torch.long)
+        return self.pool(idx, [len(b) for b in bags])
 
     @classmethod
     def from_file(cls, mf):
@@ -86,7 +116,7 @@ class TwoTower(nn.Module):
             read["feature"] += f.tolist()
         if self.qhist:
             h = list(hist)[-self.H:] if hist else []
-            parts.append(self.item_emb.weight[torch.as_tensor(h, dtype=torch.long)].mean(0) if h else z)
+            parts.append(self.pooled_history([h])[0])
             read["item"] += h
         if self.qlast:
             parts.append(self.item_emb.weight[hist[-1]] if hist else z)
@@ -127,7 +157,7 @@ class TwoTower(nn.Module):
 
     def query_inputs(self, users, hists):
         """query_input for a batch when ids_only(): users (n, -1 = unknown), hists (lists of
-        0-based items): the mean of the last `history` items' rows through embedding_bag."""
+        0-based items)."""
         E = int(self.params["dim"])
         dt = self.query[0].weight.dtype
         parts = []
@@ -136,10 +166,7 @@ class TwoTower(nn.Module):
             known = (u >= 0)[:, None].to(dt)
             parts.append(self.user_emb.weight[u.clamp(min=0)] * known)
         if self.qhist:
-            bags = [list(h)[-self.H:] if h else [] for h in hists]
-            flat = torch.tensor([i for b in bags for i in b], dtype=torch.long)
-            offsets = torch.tensor([0] + [len(b) for b in bags[:-1]], dtype=torch.long).cumsum(0)
-            parts.append(F.embedding_bag(flat, self.item_emb.weight, offsets, mode="mean"))  # an empty bag: zeros
+            parts.append(self.pooled_history(hists))
             if self.qlast:
                 last = torch.tensor([h[-1] if h else 0 for h in hists], dtype=torch.long)
                 has = torch.tensor([bool(h) for h in hists])[:, None].to(dt)

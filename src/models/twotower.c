@@ -1,12 +1,16 @@
 /* twotower.c: two-tower retrieval (Covington et al. 2016; Yi et al. 2019).
- *   query tower: [user id row ; mean of the user's side-feature rows ; mean of the item rows of
- *                the last `history` history items ; (pool=mean_last) the last item's row ;
+ *   query tower: [user id row ; mean of the user's side-feature rows ; the item rows of the last
+ *                `history` history items pooled (pool=mean, mean_last, attention) ;
+ *                (pool=mean_last) the last item's row ;
  *                mean of the context's feature rows (a CSV's extra columns: the event's, or the query's)]
  *                -> MLP -> L2-normalised u (dim)
  *   item tower:  [item id row ; mean of the item's side-feature rows] -> MLP -> L2-normalised v
  *   score(q, i) = u . v_i / temperature (the temperature fixed, or learned as log_temperature)
  * A part is there when its setting is on (user_id, item_id, history > 0) and, for the features,
- * when the training data has them (--users, --items). The MLP: `layers` ReLU layers of `hidden`
+ * when the training data has them (--users, --items). pool=attention weighs the history's rows by
+ * softmax_t(a . e_t / sqrt(E) + p[len - 1 - t]): a learned query a (E) for what matters, and a
+ * learned bias p (history) per distance from the end for recency; both start at zero, so
+ * training starts from the mean. The MLP: `layers` ReLU layers of `hidden`
  * units, then a linear layer to dim.
  * Loss: in-batch softmax (InfoNCE) over the batch's positive items, plus `n_uniform` items drawn
  * uniformly and shared by the batch (mixed negative sampling, Yang et al. 2020). With logq on,
@@ -45,7 +49,7 @@ static const wr_param_def tt_params[] = {
     {"logq", WR_PARAM_INT, 1, 0, 1, NULL, "1 = subtract log of each negative's expected count (sampling-bias correction)"},
     {"n_uniform", WR_PARAM_INT, 0, 0, 1 << 14, NULL, "extra negatives drawn uniformly from the catalogue, shared by the batch"},
     {"history", WR_PARAM_INT, 50, 0, 10000, NULL, "recent history items the query tower pools (0 = none)"},
-    {"pool", WR_PARAM_ENUM, 1, 0, 1, "mean|mean_last", "how the history enters the query tower: the mean of its items, or that and the last item in a slot of its own (order matters in sessions)"},
+    {"pool", WR_PARAM_ENUM, 2, 0, 2, "mean|mean_last|attention", "how the history enters the query tower: the mean of its items; that and the last item in a slot of its own (order matters in sessions); or attention (learned weights by content and recency)"},
     {"user_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the query tower reads a row per user id"},
     {"item_id", WR_PARAM_INT, 1, 0, 1, NULL, "1 = the item tower reads a row per item id"},
     {"init", WR_PARAM_FLOAT, 0.05, 0, 10, NULL, "standard deviation of the initial embedding rows"},
@@ -61,6 +65,8 @@ typedef struct {
 typedef struct {
     int U, V, F, D, E, H, L;   /* F: side-feature rows; E = D; H: history items pooled */
     int quser, qfeat, qhist, qlast, qctx; /* query parts present */
+    int attn_q, attn_p;        /* pool=attention: views of the query a (E) and the recency biases p (H); -1 absent */
+    float *attn;               /* (H) scratch: the attention weights of one query */
     int iid, ifeats;           /* item parts present */
     int qw[MAX_LAYERS + 2], iw[MAX_LAYERS + 2]; /* tower widths: [input, hidden..., D] */
     wr_layout layout;
@@ -94,14 +100,14 @@ static inline float *view(const tt_state *s, float *buf, int v) { return buf + s
 /* The query tower's parts but the context, from the settings: the input is E times these (+1 with a context). */
 static int query_parts(const wr_model *m, int has_ufeat) {
     int H = (int)wr__hp(m, "history");
-    return (wr__hp(m, "user_id") != 0) + has_ufeat + (H > 0) + (H > 0 && wr__hp(m, "pool") == 1);
+    return (wr__hp(m, "user_id") != 0) + has_ufeat + (H > 0) + (H > 0 && wr__hp(m, "pool") >= 1);
 }
 
 static int build_layout(wr_model *m, int U, int V, int F, int has_ufeat, int has_ifeat, int has_ctx) {
     tt_state *s = m->state;
     s->U = U, s->V = V, s->F = F, s->D = s->E = (int)wr__hp(m, "dim"), s->L = (int)wr__hp(m, "layers");
     s->H = (int)wr__hp(m, "history");
-    s->quser = wr__hp(m, "user_id") != 0, s->qfeat = has_ufeat, s->qhist = s->H > 0, s->qlast = s->qhist && wr__hp(m, "pool") == 1;
+    s->quser = wr__hp(m, "user_id") != 0, s->qfeat = has_ufeat, s->qhist = s->H > 0, s->qlast = s->qhist && wr__hp(m, "pool") >= 1;
     s->qctx = has_ctx;
     s->iid = wr__hp(m, "item_id") != 0, s->ifeats = has_ifeat;
     if (!s->quser && !s->qfeat && !s->qhist)
@@ -131,6 +137,12 @@ static int build_layout(wr_model *m, int U, int V, int F, int has_ufeat, int has
         }
     }
     s->ltau = wr__layout_add(lay, "twotower.log_temperature", 1, 1, 0, 0, WR_INIT_ZERO, 0, 0);
+    s->attn_q = s->attn_p = -1;
+    if (s->qhist && wr__hp(m, "pool") == 2) {
+        s->attn_q = wr__layout_add(lay, "twotower.history_attention.query", 1, E, 0, 0, WR_INIT_ZERO, 0, 0);
+        s->attn_p = wr__layout_add(lay, "twotower.history_attention.position", 1, s->H, 0, 0, WR_INIT_ZERO, 0, 0);
+        if (!s->attn && !(s->attn = wr__malloc((size_t)s->H * sizeof(float) + 4))) return wr__oom(m->ctx, "allocating twotower");
+    }
     int rc = wr__layout_alloc(m, lay);
     if (rc) return rc;
     return m->params ? WR_OK : wr__oom(m->ctx, "allocating twotower");
@@ -167,7 +179,7 @@ static void tt_free(wr_model *m) {
     wr__events_free(&s->ev);
     free_acts(s);
     for (int t = 0; t < 3; t++) free(s->tt[t].rows), free(s->tt[t].mark);
-    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->logp, s->logits, s->bitems, s->target, s->negs, s->drop, s->ivec};
+    void *bufs[] = {s->grad, s->m1, s->m2, s->ustart, s->istart, s->ufeat, s->ifeat, s->logp, s->logits, s->bitems, s->target, s->negs, s->drop, s->ivec, s->attn};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(s);
 }
@@ -183,6 +195,37 @@ static void grad_row(tt_state *s, float *G, int t, int r, float scale, const flo
     for (int c = 0; c < s->E; c++) row[c] += scale * g[c];
     touched *k = &s->tt[t];
     if (k->mark && !k->mark[r]) k->mark[r] = 1, k->rows[k->n++] = r;
+}
+
+/* pool=attention over the n history items h (oldest first): their weighted rows into x, or (G
+ * non-NULL) the gradient g of the pooled vector sent back to the rows, the query and the biases.
+ * The weights are recomputed for the backward pass (s->attn holds one query's). */
+static void history_attention(tt_state *s, const float *P, float *G, const int *h, int n, float *x, const float *g) {
+    if (n <= 0) return;
+    int E = s->E;
+    const float *a = view(s, (float *)P, s->attn_q), *pos = view(s, (float *)P, s->attn_p), *items = view(s, (float *)P, s->tab[T_ITEM]);
+    float inv = 1.0f / sqrtf((float)E), mx = -INFINITY, sum = 0, *w = s->attn;
+    for (int t = 0; t < n; t++) {
+        w[t] = wr_dot(a, items + (size_t)h[t] * E, E) * inv + pos[n - 1 - t];
+        if (w[t] > mx) mx = w[t];
+    }
+    for (int t = 0; t < n; t++) sum += (w[t] = wr_expf(w[t] - mx));
+    for (int t = 0; t < n; t++) w[t] /= sum;
+    if (!G) {
+        for (int t = 0; t < n; t++) add_row(s, P, T_ITEM, h[t], w[t], x);
+        return;
+    }
+    /* through the softmax: ds_t = w_t (g . e_t - sum_j w_j g . e_j) */
+    float m = 0, *ga = view(s, G, s->attn_q), *gp = view(s, G, s->attn_p);
+    for (int t = 0; t < n; t++) m += w[t] * wr_dot(g, items + (size_t)h[t] * E, E);
+    for (int t = 0; t < n; t++) {
+        const float *e = items + (size_t)h[t] * E;
+        float ds = w[t] * (wr_dot(g, e, E) - m);
+        grad_row(s, G, T_ITEM, h[t], w[t], g);
+        grad_row(s, G, T_ITEM, h[t], ds * inv, a);
+        for (int c = 0; c < E; c++) ga[c] += ds * inv * e[c];
+        gp[n - 1 - t] += ds;
+    }
 }
 
 /* The query tower's input for (user, history, context cf: feature rows), or its gradient din sent
@@ -211,10 +254,12 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
     }
     if (s->qhist) {
         int from = len > s->H ? len - s->H : 0;
-        for (int t = from; t < len; t++) {
-            if (G) grad_row(s, G, T_ITEM, hist[t], 1.0f / (float)(len - from), din + o);
-            else add_row(s, P, T_ITEM, hist[t], 1.0f / (float)(len - from), x + o);
-        }
+        if (s->attn_q >= 0) history_attention(s, P, G, hist + from, len - from, x ? x + o : NULL, din ? din + o : NULL);
+        else
+            for (int t = from; t < len; t++) {
+                if (G) grad_row(s, G, T_ITEM, hist[t], 1.0f / (float)(len - from), din + o);
+                else add_row(s, P, T_ITEM, hist[t], 1.0f / (float)(len - from), x + o);
+            }
         o += E;
     }
     if (s->qlast) {

@@ -45,12 +45,12 @@ static wr_model *make(const char *const *sets) {
     return m;
 }
 
-static void gradient_check(int layers, int with_ctx) {
+static void gradient_check(int layers, int with_ctx, const char *pool) {
     wr_data *d = planted(with_ctx);
     char L[8];
     snprintf(L, sizeof L, "%d", layers);
     const char *sets[] = {"dim", "3", "hidden", "5", "layers", L, "reg", "0.01", "init", "0.5", "history", "3", "learn_temperature", "1",
-                          "temperature", "0.5", "n_uniform", "2", "batch", "32", NULL};
+                          "temperature", "0.5", "n_uniform", "2", "batch", "32", "pool", pool, NULL};
     wr_model *m = make(sets);
     double p[WR_PROGRESS_N];
     CHECK(wr_train_begin(m, d, NULL, p) == WR_OK);
@@ -92,7 +92,25 @@ static void gradient_check(int layers, int with_ctx) {
         }
         if (fabs(num - grad[i]) > 2e-3 + 2e-2 * fabs(num) && bad++ < 5) printf("twotower layers %d: param %zu analytic %.6g numeric %.6g\n", layers, i, grad[i], num);
     }
-    printf("twotower layers %d%s: %zu weights, %d with a gradient, %d at a kink\n", layers, with_ctx ? " with a context" : "", m->n_params, nonzero, kinks);
+    printf("twotower layers %d%s, pool %s: %zu weights, %d with a gradient, %d at a kink\n", layers, with_ctx ? " with a context" : "", pool, m->n_params, nonzero, kinks);
+    if (!strcmp(pool, "attention")) { /* the last views: the query (dim 3) and the 3 recency biases, each padded to 4 floats */
+        int attn = 0;
+        for (size_t i = m->n_params - 8; i < m->n_params; i++) attn += i % 4 != 3 && grad[i] != 0;
+        CHECK(attn == 6);
+        /* the file keeps them: the loaded model answers the same */
+        uint8_t *bytes = NULL;
+        size_t len = 0;
+        wr_model *back = NULL;
+        int top[2][5], got[2], hist[4] = {3, 5, 7, 1};
+        float sc[2][5];
+        CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+        CHECK(wr_model_load(ctx, bytes, len, "attention.safetensors", &back) == WR_OK);
+        CHECK(wr_model_recommend(m, -1, hist, 4, 5, WR_SEEN_KEEP, top[0], sc[0], &got[0]) == WR_OK);
+        CHECK(back && wr_model_recommend(back, -1, hist, 4, 5, WR_SEEN_KEEP, top[1], sc[1], &got[1]) == WR_OK);
+        CHECK(got[0] == 5 && got[1] == 5 && !memcmp(top[0], top[1], sizeof top[0]) && !memcmp(sc[0], sc[1], sizeof sc[0]));
+        wr_free(bytes);
+        wr_model_free(back);
+    }
     if (with_ctx) { /* the context is among the features whose rows the check covered */
         int f = wr_model_feature_index(m, "ctx.device=mobile");
         CHECK(f >= 0);
@@ -384,9 +402,10 @@ static void cold_items_protocol(void) {
 
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
-    gradient_check(0, 0);
-    gradient_check(2, 0);
-    gradient_check(1, 1);
+    gradient_check(0, 0, "mean_last");
+    gradient_check(2, 0, "mean");
+    gradient_check(1, 1, "mean_last");
+    gradient_check(1, 0, "attention");
     context_query();
     logq_sign();
     planted_cold_start();
