@@ -201,7 +201,6 @@ static void grad_row(tt_state *s, float *G, int t, int r, float scale, const flo
  * non-NULL) the gradient g of the pooled vector sent back to the rows, the query and the biases.
  * The weights are recomputed for the backward pass (s->attn holds one query's). */
 static void history_attention(tt_state *s, const float *P, float *G, const int *h, int n, float *x, const float *g) {
-    if (n <= 0) return;
     int E = s->E;
     const float *a = view(s, (float *)P, s->attn_q), *pos = view(s, (float *)P, s->attn_p), *items = view(s, (float *)P, s->tab[T_ITEM]);
     float inv = 1.0f / sqrtf((float)E), mx = -INFINITY, sum = 0, *w = s->attn;
@@ -254,8 +253,9 @@ static void query_input(tt_state *s, const float *P, float *G, int user, const i
     }
     if (s->qhist) {
         int from = len > s->H ? len - s->H : 0;
-        if (s->attn_q >= 0) history_attention(s, P, G, hist + from, len - from, x ? x + o : NULL, din ? din + o : NULL);
-        else
+        if (s->attn_q >= 0) {
+            if (len > from) history_attention(s, P, G, hist + from, len - from, x ? x + o : NULL, din ? din + o : NULL);
+        } else
             for (int t = from; t < len; t++) {
                 if (G) grad_row(s, G, T_ITEM, hist[t], 1.0f / (float)(len - from), din + o);
                 else add_row(s, P, T_ITEM, hist[t], 1.0f / (float)(len - from), x + o);

@@ -108,6 +108,9 @@ static void gradient_check(int layers, int with_ctx, const char *pool) {
         CHECK(wr_model_recommend(m, -1, hist, 4, 5, WR_SEEN_KEEP, top[0], sc[0], &got[0]) == WR_OK);
         CHECK(back && wr_model_recommend(back, -1, hist, 4, 5, WR_SEEN_KEEP, top[1], sc[1], &got[1]) == WR_OK);
         CHECK(got[0] == 5 && got[1] == 5 && !memcmp(top[0], top[1], sizeof top[0]) && !memcmp(sc[0], sc[1], sizeof sc[0]));
+        /* a user queried with no history at all (NULL: nothing to pool) */
+        float q[64];
+        CHECK(wr_model_vector_dim(back) <= 64 && wr_model_query_vector(back, 0, NULL, 0, q) == WR_OK && isfinite(q[0]));
         wr_free(bytes);
         wr_model_free(back);
     }
