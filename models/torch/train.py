@@ -2,7 +2,7 @@
 """Trains a twin of one of our trainable models (models/torch/*.py) in PyTorch and writes a model
 file our engine loads (CLI, binding, page), with the report our `train --eval loo --json` prints.
 
-  /usr/bin/python3 models/torch/train.py --model sasrec|bert4rec|gru4rec|mf|gmf|mlp|neumf|lr|fm|ffm|deepfm
+  /usr/bin/python3 models/torch/train.py --model sasrec|bert4rec|gru4rec|mf|gmf|mlp|neumf|lr|fm|ffm|deepfm|twotower
       --data FILE --format seq|csv|movielens|auto
       [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
       [--out MODEL.safetensors] [--json] [--threads N]
@@ -22,10 +22,12 @@ GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes,
 softmax or BPR-max, Adagrad. mf (bpr, bce, mse), gmf/mlp/neumf and
 lr/fm/ffm/deepfm on the user and item ids as src/models/mf.c, ncf.c, fm.c (event_trainer below):
 shuffled mini-batches of training events, negatives the user never touched, lazy Adam; in one
-process. What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's
-masking), and under torchrun each of the N processes takes batch / N windows of a step (the
-global batch stays batch). Only --eval loo (no labels, no side features: those need our
-held-out-events split and the side tables, which wrdata.py does not read)."""
+process. twotower as src/models/twotower.c (twotower_trainer below), on ids or with --users/--items
+side tables (cold dropout included), but not on a CSV with context columns. What differs: the
+random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under torchrun
+each of the N processes takes batch / N windows of a step (the global batch stays batch). Only
+--eval loo (no labels, no side features: those need our held-out-events split and the side
+tables, which wrdata.py does not read)."""
 import argparse
 import json
 import math
@@ -346,6 +348,13 @@ class Negatives:
         return j.reshape(-1, k)
 
 
+def side_csr(X, U, V, base):
+    """wrdata's side features (X: data.features) as our model files keep them: per side (users,
+    items) the CSR (start (n + 1) I64, rows I32) of each entity's feature rows, base + key id."""
+    return [(torch.tensor(X.start[k] if X.start[k] is not None else [0] * ((V if k else U) + 1), dtype=torch.int64),
+             torch.tensor([base + x for x in (X.feat[k] or [])], dtype=torch.int32)) for k in (0, 1)]
+
+
 def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
     """mf, gmf/mlp/neumf and lr/fm/ffm/deepfm (on the user and item ids) as src/models/mf.c, ncf.c
     and fm.c train them: the training events (bpr, bce: the positives, each with n_neg sampled
@@ -366,8 +375,7 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
         if X is None:
             model = fm_mod.FM(fam, U, V, sets, U + V)
         else:  # the side features as ours lays them out: rows U + V + key, fields 2 + column
-            csr = [(torch.tensor(X.start[k] if X.start[k] is not None else [0] * ((V if k else U) + 1), dtype=torch.int64),
-                    torch.tensor([U + V + x for x in (X.feat[k] or [])], dtype=torch.int32)) for k in (0, 1)]
+            csr = side_csr(X, U, V, U + V)
             field = torch.tensor([0] * U + [1] * V + [2 + f for f in X.value_field], dtype=torch.int32)
             model = fm_mod.FM(fam, U, V, sets, U + V + len(X.keys), 2 + len(X.fields), csr[0], csr[1], field)
             model.feature_keys = list(X.keys)
@@ -438,15 +446,24 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
 
 
 def twotower_trainer(ap, a, sets, data, train, V, gen):
-    """twotower on ids as src/models/twotower.c trains it: the training events shuffled into
+    """twotower as src/models/twotower.c trains it: the training events shuffled into
     mini-batches of batch, each event's query the user and the user's training events before it
     (the last `history`), in-batch softmax over the batch's items plus n_uniform uniform items
     shared by the batch, the log-Q correction from each item's share of the training events
     (0.5 for an item without one), ids without a training event kept at zero rows, lazy Adam on
-    the rows a step read, the learned temperature kept within [0.001, 10]. No side features, so
-    cold_dropout does nothing (as ours on ids). run_epoch(epoch) -> (mean loss, events)."""
+    the rows a step read, the learned temperature kept within [0.001, 10]. With side tables
+    (--users, --items) the towers also read the mean of the entity's feature rows (the keys
+    numbered as ours, rows 0..F-1), and cold_dropout draws, per query row and per item column,
+    whether that tower sees the features alone (ours draws only for a tower that has features;
+    on ids nothing is drawn, so the ids-only stream is as before). run_epoch(epoch) -> (mean
+    loss, events)."""
     U = len(data.users)
-    model = twotower.TwoTower(U, V, sets)
+    X = getattr(data, "features", None)
+    if X is None:
+        model = twotower.TwoTower(U, V, sets)
+    else:
+        model = twotower.TwoTower(U, V, sets, len(X.keys), *side_csr(X, U, V, 0))
+        model.feature_keys = list(X.keys)
     p = model.params
     counts = torch.zeros(V, dtype=torch.float64)
     for q in train:
@@ -465,6 +482,7 @@ def twotower_trainer(ap, a, sets, data, train, V, gen):
     B, S, n = int(p["batch"]), int(p["n_uniform"]), len(events)
     t0 = float(p["temperature"])
     lo, hi = math.log(0.001 / t0), math.log(10.0 / t0)
+    pd = float(p["cold_dropout"]) if model.qfeat or model.ifeats else 0.0
 
     def run_epoch(epoch):
         perm = torch.randperm(n, generator=gen).tolist()
@@ -475,7 +493,11 @@ def twotower_trainer(ap, a, sets, data, train, V, gen):
             bi = [train[u][t] for u, t in ev]
             hists = [train[u][:t] for u, t in ev]
             negs = torch.randint(0, V, (S,), generator=gen).tolist() if S else []
-            loss = model.loss(bu, bi, hists, negs, logp)
+            drop = None
+            if pd > 0:
+                r = (torch.rand(2 * len(ev) + S, generator=gen) < pd).tolist()
+                drop = ([model.qfeat and x for x in r[:len(ev)]], [model.ifeats and x for x in r[len(ev):]])
+            loss = model.loss(bu, bi, hists, negs, logp, drop)
             model.zero_grad()
             loss.backward()
             rows = {}
@@ -483,6 +505,8 @@ def twotower_trainer(ap, a, sets, data, train, V, gen):
                 rows[model.user_emb.weight] = torch.tensor(model.last_read["user"], dtype=torch.long)
             if model.item_emb is not None:
                 rows[model.item_emb.weight] = torch.tensor(model.last_read["item"], dtype=torch.long)
+            if model.feature_emb is not None:
+                rows[model.feature_emb.weight] = torch.tensor(model.last_read["feature"], dtype=torch.long)
             opt.step(rows)
             with torch.no_grad():
                 model.log_temperature.clamp_(lo, hi)
@@ -552,8 +576,10 @@ def main():
         if not loo and a.model not in EVENTS[:-1]:
             raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS[:-1])} on held-out-events splits "
                              f"({a.model}: --eval loo)")
-        if (a.users or a.items) and a.model == "twotower":
-            raise ValueError("twotower with side tables is not trained here yet (its twin takes them; train.py trains it on ids)")
+        if a.model == "twotower" and data.context:  # ours would add a context part to the query tower
+            raise ValueError(f"{a.data}: context columns ({', '.join(data.context)}): our twotower reads a CSV's extra columns as each "
+                             f"event's context (ctx.<column> features in its query tower), which wrdata.py does not encode; "
+                             f"train twotower here on a file without them")
         parts = None if loo else wrdata.split(data, a.eval, a.split, a.seed)
     except ValueError as e:
         ap.error(str(e))

@@ -101,14 +101,18 @@ class TwoTower(nn.Module):
         st, f = csr
         return f[int(st[e]):int(st[e + 1])].long()
 
-    def query_input(self, user, hist):
-        """The query tower's input row for (user index or -1, history); and the rows it read."""
+    def query_input(self, user, hist, features_only=False):
+        """The query tower's input row for (user index or -1, history); and the rows it read.
+        features_only (cold dropout): the user's features alone, no id and no history."""
         E, W = self.params["dim"], self.query[0].in_features
         parts, read = [], {"user": [], "item": [], "feature": []}
         z = torch.zeros(int(E), dtype=self.query[0].weight.dtype)
+        own = user >= 0 and not features_only  # the user's id row
+        if features_only:
+            hist = []
         if self.quser:
-            parts.append(self.user_emb.weight[user] if user >= 0 else z)
-            if user >= 0:
+            parts.append(self.user_emb.weight[user] if own else z)
+            if own:
                 read["user"].append(user)
         if self.qfeat:
             f = self._feats(self.user_csr, user) if user >= 0 else torch.zeros(0, dtype=torch.long)
@@ -124,13 +128,14 @@ class TwoTower(nn.Module):
                 read["item"].append(hist[-1])
         return torch.cat(parts), read
 
-    def item_input(self, item):
+    def item_input(self, item, features_only=False):
         E = int(self.params["dim"])
         z = torch.zeros(E, dtype=self.item[0].weight.dtype)
         parts, read = [], {"item": [], "feature": []}
         if self.iid:
-            parts.append(self.item_emb.weight[item])
-            read["item"].append(item)
+            parts.append(z if features_only else self.item_emb.weight[item])
+            if not features_only:
+                read["item"].append(item)
         if self.ifeats:
             f = self._feats(self.item_csr, item)
             parts.append(self.feature_emb.weight[f].mean(0) if len(f) else z)
@@ -188,14 +193,17 @@ class TwoTower(nn.Module):
             q = self.tower(self.query, torch.stack([self.query_input(u, h)[0] for h, u in zip(histories, users)]))
         return q @ self.item_vectors().T * self.inv_tau()
 
-    def loss(self, users, items, hists, negs, logp):
-        """wr__twotower_loss_grad without cold dropout: in-batch softmax over the n events' items
-        and the shared uniform negatives, the log-Q correction (logp: log of each item's share of
-        the training events), a column holding the row's own item masked; plus reg times the
-        squared norms of the embedding rows the batch read."""
+    def loss(self, users, items, hists, negs, logp, drop=None):
+        """wr__twotower_loss_grad: in-batch softmax over the n events' items and the shared uniform
+        negatives, the log-Q correction (logp: log of each item's share of the training events), a
+        column holding the row's own item masked; plus reg times the squared norms of the embedding
+        rows the batch read. drop (cold dropout; None: none): (n query flags, n + len(negs) column
+        flags), true where that row's tower sees its side features alone."""
         n, cols = len(users), [int(i) for i in items] + [int(i) for i in negs]
         items = [int(i) for i in items]
-        if self.ids_only() and self.iid:  # batched (what train.py trains with; the fixtures check it)
+        qdrop, idrop = drop if drop is not None else ([False] * n, [False] * len(cols))
+        if self.ids_only() and self.iid:  # batched (what train.py trains ids with; the fixtures check it)
+            assert not any(qdrop) and not any(idrop), "cold dropout needs side features"
             q = self.tower(self.query, self.query_inputs(list(users), hists))
             v = self.tower(self.item, self.item_inputs(cols))
             qs = [(None, {"user": [int(u)] if self.quser and u >= 0 else [],
@@ -203,8 +211,8 @@ class TwoTower(nn.Module):
                   for u, h in zip(users, hists)]
             vs = [(None, {"item": [i]}) for i in cols]
         else:
-            qs = [self.query_input(u, h) for u, h in zip(users, hists)]
-            vs = [self.item_input(i) for i in cols]
+            qs = [self.query_input(u, h, bool(d)) for u, h, d in zip(users, hists, qdrop)]
+            vs = [self.item_input(i, bool(d)) for i, d in zip(cols, idrop)]
             q = self.tower(self.query, torch.stack([x for x, _ in qs]))
             v = self.tower(self.item, torch.stack([x for x, _ in vs]))
         self.last_read = {k: sorted({r for _, rd in qs + vs for r in rd.get(k, [])}) for k in ("user", "item", "feature")}

@@ -17,6 +17,7 @@ USER_COLS = ["user", "user_id", "userid", "session", "session_id", "sessionid", 
 ITEM_COLS = ["item", "item_id", "itemid", "aid", "movie_id", "movieid", "product_id", "productid"]
 TS_COLS = ["timestamp", "ts", "time", "unix_time"]
 RATING_COLS = ["rating", "label", "score", "click", "clicked"]
+TITLE_COLS, CAT_COLS = ["title", "name", "item_name"], ["category", "genre", "genres", "cat"]
 REPEAT_SHARE_AUTO = 0.01
 SAMPLED_MAX_USERS = 10000
 
@@ -26,12 +27,13 @@ class Data:
     the events' ratings in the same order (movielens, or a csv "rating" column), or None; source,
     format."""
 
-    def __init__(self, users, items, seqs, source, fmt, ratings=None, ts=None, rating_col=""):
+    def __init__(self, users, items, seqs, source, fmt, ratings=None, ts=None, rating_col="", context=None):
         self.users, self.items, self.seqs, self.source, self.format = users, items, seqs, source, fmt
         self.ratings = ratings
         self.ts = ts if ts is not None else [[0] * len(s) for s in seqs]  # per user, the events' timestamps
         self.rating_col = rating_col if ratings is not None else ""  # the rating/label column's name
         self.labels, self.label_expr = None, ""  # per user the events' 0/1 labels (label()), or None
+        self.context = list(context or [])  # a CSV's context columns (ours encodes them as ctx.<column> features; not read here)
         self.n_events = sum(len(s) for s in seqs)
 
 
@@ -48,7 +50,7 @@ def load(path, fmt="auto"):
     text = open(path, encoding="utf-8").read()
     if fmt == "auto":
         fmt = detect(text)
-    events, rated, rating_col = [], False, "rating"  # (user, item, ts, line, rating)
+    events, rated, rating_col, context = [], False, "rating", []  # (user, item, ts, line, rating)
     if fmt == "movielens":
         for n, line in enumerate(text.splitlines()):
             if not line.strip():
@@ -76,6 +78,10 @@ def load(path, fmt="auto"):
         rating_col = next(csv.reader(io.StringIO(text)))[rc].strip() if rated else ""
         if uc < 0 or ic < 0:
             raise ValueError(f"{path}: the header has no user/session or item column")
+        # the other columns, as parse_csv.c names them context: the first title and category
+        # columns are metadata, a second outcome column is no context
+        meta = [next((k for k, h in enumerate(header) if h in names), -1) for names in (TITLE_COLS, CAT_COLS)]
+        context = [h for k, h in enumerate(header) if h and k not in (uc, ic, tc, rc, *meta) and h not in RATING_COLS]
         for n, r in enumerate(rows):
             if not r or not "".join(r).strip():
                 continue
@@ -95,7 +101,7 @@ def load(path, fmt="auto"):
         seqs[uidx[u]].append(iidx[i])
         ratings[uidx[u]].append(f32(r))
         ts[uidx[u]].append(t)
-    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None, ts, rating_col)
+    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None, ts, rating_col, context)
 
 
 def loo_train(data):
