@@ -576,10 +576,10 @@ def main():
         if not loo and a.model not in EVENTS[:-1]:
             raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS[:-1])} on held-out-events splits "
                              f"({a.model}: --eval loo)")
-        if a.model == "twotower" and data.context:  # ours would add a context part to the query tower
-            raise ValueError(f"{a.data}: context columns ({', '.join(data.context)}): our twotower reads a CSV's extra columns as each "
-                             f"event's context (ctx.<column> features in its query tower), which wrdata.py does not encode; "
-                             f"train twotower here on a file without them")
+        if a.model in ("lr", "fm", "ffm", "deepfm", "twotower") and data.context:  # ours would read them: a silently different model
+            raise ValueError(f"{a.data}: context columns ({', '.join(data.context)}): our {a.model} reads a CSV's extra columns as each "
+                             f"event's context (ctx.<column> features), which wrdata.py does not encode; "
+                             f"train {a.model} here on a file without them")
         parts = None if loo else wrdata.split(data, a.eval, a.split, a.seed)
     except ValueError as e:
         ap.error(str(e))
