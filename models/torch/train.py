@@ -20,14 +20,14 @@ NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-
 evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
 GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, the full
 softmax or BPR-max, Adagrad. mf (bpr, bce, mse), gmf/mlp/neumf and
-lr/fm/ffm/deepfm on the user and item ids as src/models/mf.c, ncf.c, fm.c (event_trainer below):
-shuffled mini-batches of training events, negatives the user never touched, lazy Adam; in one
-process. twotower as src/models/twotower.c (twotower_trainer below), on ids or with --users/--items
-side tables (cold dropout included), but not on a CSV with context columns. What differs: the
-random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under torchrun
-each of the N processes takes batch / N windows of a step (the global batch stays batch). Only
---eval loo (no labels, no side features: those need our held-out-events split and the side
-tables, which wrdata.py does not read)."""
+lr/fm/ffm/deepfm as src/models/mf.c, ncf.c, fm.c (event_trainer below; with --users/--items side
+tables, --label/--drop and --eval random|temporal too): shuffled mini-batches of training events,
+negatives the user never touched, lazy Adam; in one process. twotower as src/models/twotower.c
+(twotower_trainer below; --eval loo), on ids or with side tables (cold dropout included). Not on a
+CSV with context columns (wrdata.py does not encode them), not --eval cold-users/cold-items. What
+differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under
+torchrun each of the N processes takes batch / N windows of a step (the global batch stays
+batch)."""
 import argparse
 import json
 import math
