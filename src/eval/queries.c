@@ -119,12 +119,36 @@ static double sigmoid_logloss(float s, int y) {
     return -(y ? wr__log(p) : wr__log(1 - p));
 }
 
+/* Whether some context value of the data maps to a model key of the field of model key k
+ * ("ctx.hour" of "ctx.hour=13"). */
+static int field_in_data(const wr_model *m, const wr_data *d, const int32_t *map, int k) {
+    const char *key = m->features.keys[k], *eq = strchr(key, '=');
+    size_t len = eq ? (size_t)(eq - key) + 1 : strlen(key);
+    for (int f = 0; map && f < d->features.values.n; f++)
+        if (map[f] >= 0 && !strncmp(m->features.keys[map[f]], key, len)) return 1;
+    return 0;
+}
+
 int wr__context_map(const wr_model *m, const wr_data *d, int32_t **map, int *max_ctx) {
     const wr_features *F = &d->features;
     *map = NULL, *max_ctx = 0;
-    if (!d->ctx_row || !F->start[2] || !(m->vt->caps & WR_USES_FEATURES) || !m->features.n) return WR_OK;
-    if (!(*map = wr__malloc((size_t)F->values.n * sizeof **map + 4))) return wr__oom(m->ctx, "evaluating");
-    for (int f = 0; f < F->values.n; f++) (*map)[f] = wr__vocab_find(&m->features, F->values.keys[f], strlen(F->values.keys[f]));
+    if (!(m->vt->caps & WR_USES_FEATURES) || !m->features.n) return WR_OK;
+    if (d->ctx_row && F->start[2]) {
+        if (!(*map = wr__malloc((size_t)F->values.n * sizeof **map + 4))) return wr__oom(m->ctx, "evaluating");
+        for (int f = 0; f < F->values.n; f++) (*map)[f] = wr__vocab_find(&m->features, F->values.keys[f], strlen(F->values.keys[f]));
+    }
+    /* a context field the model was trained on must be in the data: without it every query would
+     * silently lose that part (a timestamp context not asked for again, other CSV columns) */
+    for (int k = 0; k < m->features.n; k++)
+        if (!strncmp(m->features.keys[k], "ctx.", 4) && !field_in_data(m, d, *map, k)) {
+            const char *key = m->features.keys[k], *eq = strchr(key, '=');
+            int len = eq ? (int)(eq - key) : (int)strlen(key);
+            free(*map), *map = NULL;
+            int timed = !strncmp(key, "ctx.hour", 8) || !strncmp(key, "ctx.weekday", 11);
+            return wr__err(m->ctx, WR_ERR_ARG, "%s was trained with the context field %.*s, which the data does not have: give it the context it was trained with (%s)",
+                           m->vt->name, len, key, timed ? "--time-context, timeContext in JS" : "the event file's own columns");
+        }
+    if (!*map) return WR_OK;
     for (int64_t e = 0; e < d->n_events; e++) {
         int64_t r = d->ctx_row[e], c = F->start[2][r + 1] - F->start[2][r];
         if (c > *max_ctx) *max_ctx = (int)c;

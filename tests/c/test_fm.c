@@ -427,14 +427,16 @@ static void context_features(void) {
     CHECK(auc[1] > 0.95 && auc[0] < 0.6);
     /* leave-one-out: each user's held-out last event is scored in its own context (mobile
      * events take odd items, desktop ones even), so fm's top 10 of 20 is the target's half */
-    wr_buf lb = {0};
+    wr_buf lb = {0}, bare = {0}; /* bare: the same events without their context column */
     wr__buf_puts(&lb, "user,item,timestamp,device\n");
+    wr__buf_puts(&bare, "user,item,timestamp\n");
     wr_rng lr;
     wr__rng_seed(&lr, 4);
     for (int u = 0; u < 60; u++)
         for (int t = 0; t < 20; t++) {
-            int mobile = (int)wr__rng_below(&lr, 2);
-            wr__buf_printf(&lb, "u%d,i%d,%d,%s\n", u, 2 * (int)wr__rng_below(&lr, 10) + mobile, 1000 + t, mobile ? "mobile" : "desktop");
+            int mobile = (int)wr__rng_below(&lr, 2), item = 2 * (int)wr__rng_below(&lr, 10) + mobile;
+            wr__buf_printf(&lb, "u%d,i%d,%d,%s\n", u, item, 1000 + t, mobile ? "mobile" : "desktop");
+            wr__buf_printf(&bare, "u%d,i%d,%d\n", u, item, 1000 + t);
         }
     wr_data *ld = NULL;
     CHECK(wr_data_load(ctx, lb.data, lb.len, "csv", "loo.csv", 0, &ld) == WR_OK);
@@ -452,6 +454,13 @@ static void context_features(void) {
     CHECK(wr__eval_loo(lm, ld, WR_SPLIT_TEST, 10, WR_SEEN_KEEP, 0, 1, &full, &samp, &cov) == WR_OK);
     printf("loo with context: fm HR@10 %.3f over %lld users\n", full.hr / (double)full.users, (long long)full.users);
     CHECK(full.users == 60 && full.hr / (double)full.users > 0.95);
+    /* the same events without the context the model was trained with: refused, not scored without it */
+    wr_data *bd = NULL;
+    CHECK(wr_data_load(ctx, bare.data, bare.len, "csv", "bare.csv", 0, &bd) == WR_OK);
+    CHECK(wr__eval_loo(lm, bd, WR_SPLIT_TEST, 10, WR_SEEN_KEEP, 0, 1, &full, &samp, &cov) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "fm was trained with the context field ctx.device, which the data does not have");
+    wr_data_free(bd);
+    wr__buf_free(&bare);
     wr_model_free(lm);
     wr_split_free(loo);
     wr_data_free(ld);
