@@ -105,6 +105,10 @@ int wr_data_side_matched(const wr_data *data, int side);
  * "counts": [[value, users/items/events with it], ...] (most frequent first; numeric: the buckets
  * "q0".."q9" in order), "cuts": the 9 bucket edges and "range": [min, max] (numeric; else null)}. */
 WR_NODISCARD int wr_data_fields(const wr_data *data, char **out_json);
+/* Each user's (side 0) or item's (side 1) encoded features, as JSON (free with wr_free):
+ * {"<id>": [["user.age", "q3"], ["user.genre", "a"], ...], ...} (the field and the value, as in
+ * wr_data_fields' counts; a multi field once per value), for the ids with any feature. */
+WR_NODISCARD int wr_data_side_features(const wr_data *data, int side, char **out_json);
 /* Overrides the detected kind of side-table columns; call it before wr_data_load_side. spec is
  * "field=kind,..." with the fields named as the features are ("user.age", "item.year") and the kinds
  * categorical (each value one feature), multi ('|'-separated values, a feature each) or numeric

@@ -5,5 +5,5 @@
 // moved to the worker, batches) are written out in both files instead.
 export const FORWARDED = {
     Model: ['recommendDetailed', 'addSession', 'explain', 'attention', 'itemMap', 'itemVectors', 'queryVector', 'itemVectorFor', 'twoStage', 'itemTitle', 'knownItems', 'evaluate', 'save'],
-    Dataset: ['catalogue', 'lengths'],
+    Dataset: ['catalogue', 'lengths', 'sideFeatures'],
 };

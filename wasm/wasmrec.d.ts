@@ -382,6 +382,9 @@ export class Dataset {
     readonly context: string;
     /** Every feature field as the engine encoded it: side tables' and the context's ([] without). */
     readonly fields: FeatureField[];
+    /** Each user's or item's features as the engine encoded them: id -> { field: values }
+     * ("user.age" -> ["q3"], the values of `fields`' counts), for the ids with any feature. */
+    sideFeatures(side: 'users' | 'items'): Map<string, Record<string, string[]>>;
     readonly disposed: boolean;
     itemId(index: number): string;
     /** '' when the data has no titles. */

@@ -725,6 +725,34 @@ export class Dataset extends Handle {
         });
         return this._fields;
     }
+    /**
+     * Each user's ('users') or item's ('items') features as the engine encoded them:
+     * Map(id -> { field: [values] }) with the fields and values of `fields` ("user.age" -> ["q3"]),
+     * for the ids with any feature.
+     */
+    sideFeatures(side) {
+        if (side !== 'users' && side !== 'items') throw new TypeError(`sideFeatures: side must be 'users' or 'items', got ${show(side)}`);
+        const p = this._live();
+        const rt = this._engine._rt;
+        const json = rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = rt.exports.wr_data_side_features(p, side === 'items' ? 1 : 0, out);
+            const j = rt.u32(out);
+            try {
+                this._engine._check(rc);
+                return JSON.parse(rt.string(j));
+            } finally {
+                if (j) rt.exports.wr_free(j);
+            }
+        });
+        const byId = new Map();
+        for (const [id, pairs] of Object.entries(json)) {
+            const row = {};
+            for (const [field, value] of pairs) (row[field] ??= []).push(value);
+            byId.set(id, row);
+        }
+        return byId;
+    }
     _item(name, i) {
         const p = this._live();
         if (!Number.isInteger(i) || i < 0 || i >= this.items) {

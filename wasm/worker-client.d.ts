@@ -88,6 +88,8 @@ export class WorkerDataset {
     readonly disposed: boolean;
     catalogue(): Promise<CatalogueItem[]>;
     lengths(): Promise<Int32Array>;
+    /** As Dataset.sideFeatures, from the worker. */
+    sideFeatures(side: 'users' | 'items'): Promise<Map<string, Record<string, string[]>>>;
     /** Adds titles (MovieLens u.item / movies.dat); a Uint8Array input is moved to the worker. */
     loadTitles(input: string | Bytes, options?: { source?: string }): Promise<this>;
     dispose(): Promise<void>;

@@ -1,10 +1,9 @@
 // datatext.mjs: what the page reads from the data's own text, beside the engine's parse (the
 // binding gives counts, not the rows): each user's events in time order (the "pick a user"
 // playground's histories), the values of the rating or label column (the data view's label share
-// and rating distribution) and each id's raw side-table cells (the new-item panel's profiles; the
-// fields' kinds and values come from the engine, Dataset.fields). The rules are the engine's
-// loaders' (src/data/load.c, parse_csv.c, parse_text.c, parse_otto.c, side.c): the same column
-// names and side-table layouts. No DOM here.
+// and rating distribution); the side tables' fields and each id's features come from the engine
+// (Dataset.fields, Dataset.sideFeatures). The rules are the engine's loaders' (src/data/load.c,
+// parse_csv.c, parse_text.c, parse_otto.c): the same column names. No DOM here.
 
 const USER_COLS = ['user', 'user_id', 'userid', 'session', 'session_id', 'sessionid', 'visitor', 'visitorid'];
 const ITEM_COLS = ['item', 'item_id', 'itemid', 'aid', 'movie_id', 'movieid', 'product_id', 'productid'];
@@ -12,8 +11,6 @@ const TS_COLS = ['timestamp', 'ts', 'time', 'unix_time'];
 const TITLE_COLS = ['title', 'name', 'item_name'];
 const CAT_COLS = ['category', 'genre', 'genres', 'cat'];
 const RATING_COLS = ['rating', 'label', 'score', 'click', 'clicked'];
-const ML_GENRES = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'Comedy', 'Crime', 'Documentary', 'Drama',
-    'Fantasy', 'Film-Noir', 'Horror', 'Musical', 'Mystery', 'Romance', 'Sci-Fi', 'Thriller', 'War', 'Western'];
 
 const trim = (s) => s.trim(); // the engine trims blanks; JS also trims other Unicode spaces (ids rarely hold them)
 const isBlank = (s) => /^[ \t\r\n\v\f]*$/.test(s);
@@ -199,64 +196,4 @@ export async function histories(text, format, { drop } = {}) {
         if (list.some((e, i) => i && e.ts < list[i - 1].ts)) list.sort((a, b) => a.ts - b.ts); // Array sort is stable
     }
     return by;
-}
-
-/** strtod on a whole cell, as the engine's side tables read numbers (leading blanks, nothing after). */
-function num(s) {
-    if (!/^[ \t\r\n\v\f]*[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(s)) return NaN;
-    return Number(s);
-}
-
-/** A side table's rows: { format, names: [column], multi: [bool], rows: [[id, ...cells]] }; throws on a table the engine refuses. */
-function sideTable(text, side) {
-    const lines = text.replace(/^\uFEFF/, '').split('\n');
-    const firstLine = lines.find((l) => !isBlank(l));
-    if (firstLine === undefined) throw new Error('the file is empty');
-    const nd = firstLine.split('::').length;
-    const np = firstLine.split('|').length;
-    const users = side === 'users';
-    if (users ? nd === 5 || np === 5 : nd === 3 || np === 24) { // MovieLens u.user, users.dat, u.item, movies.dat
-        const dat = users ? nd === 5 : nd === 3;
-        const rows = [];
-        for (const l of lines) {
-            if (isBlank(l)) continue;
-            const f = l.split(dat ? '::' : '|').map(trim);
-            if (users) {
-                if (f.length !== 5) continue;
-                rows.push(dat ? [f[0], f[2], f[1], f[3], f[4]] : f);
-            } else if (dat) {
-                if (f.length !== 3) continue;
-                const y = /\((\d{4})\)$/.exec(f[1]);
-                rows.push([f[0], f[2], y ? y[1] : '']);
-            } else {
-                if (f.length !== 24) continue;
-                const genres = ML_GENRES.filter((_, g) => f[5 + g] === '1').join('|');
-                rows.push([f[0], genres, f[2].length >= 4 ? f[2].slice(-4) : '']);
-            }
-        }
-        return { format: 'movielens', names: users ? ['age', 'gender', 'occupation', 'zip'] : ['genre', 'year'], multi: users ? [false, false, false, false] : [true, false], rows };
-    }
-    const start = lines.indexOf(firstLine);
-    const delim = csvDelim(firstLine);
-    const records = csvRecords(lines.slice(start).join('\n'), delim);
-    const head = records.next().value.fields.map(trim);
-    const idNames = users ? USER_COLS : ITEM_COLS;
-    const idcol = head.findIndex((h) => idNames.includes(h.toLowerCase()) || h.toLowerCase() === 'id');
-    if (idcol < 0) throw new Error(`the header has no ${users ? 'user' : 'item'} id column`);
-    const cols = head.map((h, i) => i).filter((i) => i !== idcol);
-    if (!cols.length) throw new Error('no feature columns besides the id');
-    const rows = [];
-    for (const { fields } of records) rows.push([trim(fields[idcol] ?? ''), ...cols.map((c) => fields[c] ?? '')]);
-    return { format: 'csv', names: cols.map((c) => head[c].slice(0, 31)), multi: cols.map(() => false), rows };
-}
-
-/** Each id's raw cells of a side table: Map(id -> { column: value }), the first row of an id (as the engine keeps). */
-export function sideValues(text, side) {
-    const t = sideTable(text, side);
-    const out = new Map();
-    for (const r of t.rows) {
-        if (!r[0] || out.has(r[0])) continue;
-        out.set(r[0], Object.fromEntries(t.names.map((name, c) => [name, trim(r[c + 1] ?? '')])));
-    }
-    return out;
 }

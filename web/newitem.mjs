@@ -11,7 +11,6 @@ import { state, on, currentModels } from './state.mjs';
 import { $, el, fmtInt, modelColour } from './ui.mjs';
 import { mapChart } from './charts.mjs';
 import { historiesOf } from './data.mjs';
-import { sideValues } from './datatext.mjs';
 
 const K = 10;
 const NEAR = 8;
@@ -94,12 +93,9 @@ async function prepare(entry) {
         s.sort();
         return s[Math.max(0, items.length - K)];
     });
-    // the side tables' cells: the sessions' fields (who gets it, by field) and the items' (which share the new item's)
-    const cells = (side) => {
-        const t = d.source?.sides?.[side];
-        try { return t ? sideValues(t.text, side) : null; } catch { return null; }
-    };
-    const out = { vectors, dim, items, axes: principal(vectors, items.length, dim), picked, queries, tenth, profiles: cells('users'), itemRows: cells('items') };
+    // the engine's encoding of each session (who gets it, by field) and item (which share the new item's fields)
+    const [profiles, itemRows] = await Promise.all(['users', 'items'].map((side) => d.dataset.sideFeatures(side)));
+    const out = { vectors, dim, items, axes: principal(vectors, items.length, dim), picked, queries, tenth, profiles, itemRows };
     cache.set(entry.model, out);
     return out;
 }
@@ -162,7 +158,7 @@ async function show() {
     const project = (x, o) => axes.pcs.map((pc) => { let s = 0; for (let j = 0; j < dim; j++) s += (x[o + j] - axes.mean[j]) * pc[j]; return s; });
     const label = given.map(([f, val]) => `${f} ${val}`).join(', ');
     const nearest = new Set(scores.slice(0, NEAR).map(([, id]) => id));
-    const same = (id) => itemRows && given.every(([f, val]) => itemRows.get(id)?.[f] === val);
+    const same = (id) => given.every(([f, val]) => itemRows.get(id)?.[`item.${f}`]?.includes(val));
     const groups = ['other items', `items with ${label}`, `its ${NEAR} nearest`, NEW];
     const points = items.map((id, i) => {
         const [x, y] = project(vectors, i * dim);
@@ -184,11 +180,11 @@ async function show() {
     // by each field of the user table (the data view's kinds: categorical fields with few values)
     const rows = [];
     const userFields = (state.data?.sideFields?.users?.fields ?? []).filter((f) => f.kind === 'categorical' && f.counts.length <= 12);
-    if (profiles) {
+    if (profiles.size) {
         for (const f of userFields) {
             const name = f.name.replace(/^user\./, '');
             for (const [value] of f.counts) {
-                const idx = picked.map((u, i) => (profiles.get(u)?.[name] === value ? i : -1)).filter((i) => i >= 0);
+                const idx = picked.map((u, i) => (profiles.get(u)?.[f.name]?.includes(value) ? i : -1)).filter((i) => i >= 0);
                 if (!idx.length) continue;
                 const got = idx.filter((i) => gets[i]).length;
                 const share = got / idx.length;

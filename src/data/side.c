@@ -628,6 +628,36 @@ int wr_data_fields(const wr_data *d, char **out_json) {
     return *out_json ? WR_OK : wr__oom(d->ctx, "describing the features");
 }
 
+int wr_data_side_features(const wr_data *d, int side, char **out_json) {
+    if (!d || !out_json) return WR_ERR_ARG;
+    *out_json = NULL;
+    if (side != 0 && side != 1) return wr__err(d->ctx, WR_ERR_ARG, "wr_data_side_features: side must be 0 (users) or 1 (items), got %d", side);
+    const wr_features *F = &d->features;
+    const wr_vocab *ids = side ? &d->items : &d->users;
+    wr_buf b = {0};
+    wr__buf_puts(&b, "{");
+    int first = 1;
+    for (int r = 0; F->start[side] && r < ids->n; r++) {
+        if (F->start[side][r] == F->start[side][r + 1]) continue;
+        wr__buf_puts(&b, first ? "" : ","), first = 0;
+        wr__buf_json_str(&b, ids->keys[r]);
+        wr__buf_puts(&b, ":[");
+        for (int64_t k = F->start[side][r]; k < F->start[side][r + 1]; k++) {
+            int v = F->feat[side][k];
+            const char *field = F->field[F->value_field[v]];
+            wr__buf_puts(&b, k > F->start[side][r] ? ",[" : "[");
+            wr__buf_json_str(&b, field);
+            wr__buf_puts(&b, ",");
+            wr__buf_json_str(&b, F->values.keys[v] + strlen(field) + 1);
+            wr__buf_puts(&b, "]");
+        }
+        wr__buf_puts(&b, "]");
+    }
+    wr__buf_puts(&b, "}");
+    *out_json = wr__buf_take(&b, NULL);
+    return *out_json ? WR_OK : wr__oom(d->ctx, "listing the side features");
+}
+
 int wr_data_side_matched(const wr_data *d, int side) { return d && (side == 0 || side == 1) ? d->features.matched[side] : 0; }
 int wr_data_n_features(const wr_data *d) { return d ? d->features.values.n : 0; }
 

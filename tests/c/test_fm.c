@@ -287,6 +287,16 @@ static void feature_kinds(void) {
     CHECK_CONTAINS(fields, "{\"field\":\"user.tags\",\"side\":\"users\",\"kind\":\"multi\",\"values\":3,\"rows\":2,\"counts\":[[\"a\",1],[\"b\",1],[\"c\",1]],\"cuts\":null,\"range\":null}");
     CHECK_CONTAINS(fields, "{\"field\":\"user.code\",\"side\":\"users\",\"kind\":\"categorical\",\"values\":2,\"rows\":2,\"counts\":[[\"1\",1],[\"2\",1]],");
     wr_free(fields);
+    /* wr_data_side_features: each user's values, as the counts name them; no item table: none */
+    CHECK(wr_data_side_features(d, 0, &fields) == WR_OK);
+    printf("side features: %s\n", fields);
+    CHECK(!strcmp(fields, "{\"1\":[[\"user.age\",\"q0\"],[\"user.tags\",\"a\"],[\"user.tags\",\"b\"],[\"user.code\",\"1\"]],"
+                          "\"2\":[[\"user.age\",\"q0\"],[\"user.tags\",\"c\"],[\"user.code\",\"2\"]]}"));
+    wr_free(fields);
+    CHECK(wr_data_side_features(d, 1, &fields) == WR_OK && !strcmp(fields, "{}"));
+    wr_free(fields);
+    CHECK(wr_data_side_features(d, 2, &fields) == WR_ERR_ARG && !fields);
+    CHECK_CONTAINS(wr_last_error(ctx), "side must be 0 (users) or 1 (items), got 2");
     wr_data_free(d);
     /* overridden: age categorical (a feature per age), tags one value "a|b", code numeric
      * (bucketed although it has 3 distinct values), the items' year numeric */

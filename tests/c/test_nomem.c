@@ -118,6 +118,11 @@ static void data_scenario(void) {
         char *fields = NULL;
         CALL(wr_data_fields(d[1], &fields));
         wr_free(fields);
+        for (int side = 0; side < 2; side++) {
+            fields = NULL;
+            CALL(wr_data_side_features(d[1], side, &fields));
+            wr_free(fields);
+        }
     }
     for (int i = 0; i < 5; i++) wr_data_free(d[i]);
 }

@@ -474,6 +474,13 @@ test('featureKinds: a detected kind overridden through the binding, wrong ones r
     assert.deepEqual(age.counts.map(([v]) => v), ['q0', 'q1', 'q2', 'q3', 'q4', 'q5', 'q6', 'q7', 'q8', 'q9']);
     assert.equal(age.counts.reduce((a, [, c]) => a + c, 0), 30);
     assert.equal(d.fields[0], age, 'read once: the same objects');
+    // sideFeatures: each user's values, named as the counts name them (u0 is 20, the lowest decile)
+    const byUser = d.sideFeatures('users');
+    assert.equal(byUser.size, 30);
+    assert.deepEqual(byUser.get('u0'), { 'user.age': ['q0'] });
+    assert.deepEqual(byUser.get('u29'), { 'user.age': ['q9'] });
+    assert.equal(d.sideFeatures('items').size, 0);
+    assert.throws(() => d.sideFeatures('sessions'), /side must be 'users' or 'items', got "sessions"/);
     d.dispose();
 });
 
@@ -489,6 +496,8 @@ test('featureKinds, timeContext and fields through the worker, as in the engine'
         assert.equal(remote.features, 30 + 24);
         assert.deepEqual(remote.fields, local.fields);
         assert.deepEqual(remote.fields.map((f) => [f.field, f.side, f.kind]), [['ctx.hour', 'context', 'categorical'], ['user.age', 'users', 'categorical']]);
+        assert.deepEqual(await remote.sideFeatures('users'), local.sideFeatures('users'));
+        assert.deepEqual((await remote.sideFeatures('users')).get('u7'), { 'user.age': ['27'] });
         await assert.rejects(w.dataset(rows.join('\n') + '\n', { users, featureKinds: { 'user.agee': 'numeric' } }), /has no column "agee"/);
     } finally {
         local.dispose();

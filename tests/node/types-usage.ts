@@ -18,6 +18,10 @@ export async function inThread(): Promise<Recommendation[]> {
     const f: FeatureField = side.fields[0];
     const top: [string, number] | undefined = f.counts[0];
     console.log(f.field, f.side === 'context', f.cuts?.[0], f.range?.[1], top);
+    const devices: string[] | undefined = side.sideFeatures('users').get('s1')?.['user.device'];
+    console.log(devices);
+    // @ts-expect-error: the sides are 'users' and 'items'
+    side.sideFeatures('sessions');
     side.dispose();
     const model = engine.model('itemknn', { neighbors: 50, seed: 3 }).set('lambda', 10);
     model.fit(data);
@@ -66,7 +70,8 @@ export async function inWorker(): Promise<void> {
     console.log(n, engine.build);
     const data = await engine.dataset(await engine.generate({ sessions: 100 }));
     const kinds: string[] = data.fields.map((x) => x.kind);
-    console.log(kinds);
+    const items: Map<string, Record<string, string[]>> = await data.sideFeatures('items');
+    console.log(kinds, items.size);
     const model = await engine.model('gru4rec', { dim: 16 });
     const ac = new AbortController();
     const last: WorkerProgress = await model.fit(data, { signal: ac.signal, epochs: 2, onProgress: (p) => console.log(p.epoch, p.elapsedMs) });
