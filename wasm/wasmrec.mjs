@@ -380,6 +380,21 @@ export class Engine {
         const msg = rt.string(rt.exports.wr_last_error(this._ptr));
         throw new WasmrecError(rc, msg || rt.string(rt.exports.wr_status_str(rc)));
     }
+    /** call(out, scope): an engine function that leaves a JSON string (ours to free) at out; its status checked, the JSON parsed. */
+    _json(call) {
+        const rt = this._rt;
+        return rt.scoped((s) => {
+            const out = s.zeros(4);
+            const rc = call(out, s);
+            const j = rt.u32(out);
+            try {
+                this._check(rc);
+                return JSON.parse(rt.string(j));
+            } finally {
+                if (j) rt.exports.wr_free(j);
+            }
+        });
+    }
 
     /** The names of all models. */
     modelNames() {
@@ -397,13 +412,7 @@ export class Engine {
         str('name', name);
         this._infos ??= new Map();
         if (!this._infos.has(name)) {
-            const rt = this._rt;
-            this._infos.set(name, rt.scoped((s) => {
-                const out = s.zeros(4);
-                this._check(rt.exports.wr_model_info(this._live(), s.string(name), out));
-                const p = rt.u32(out);
-                try { return JSON.parse(rt.string(p)); } finally { rt.exports.wr_free(p); }
-            }));
+            this._infos.set(name, this._json((out, s) => this._rt.exports.wr_model_info(this._live(), s.string(name), out)));
         }
         return this._infos.get(name);
     }
@@ -454,18 +463,8 @@ export class Engine {
         if (click !== 'next' && click !== 'position') throw new RangeError(`click must be 'next' or 'position', got ${show(click)}`);
         const d = dataset instanceof Dataset ? dataset._live() : (() => { throw new TypeError(`dataset must be a Dataset, got ${show(dataset)}`); })();
         posInt('k', k);
-        const ex = seenMode('excludeSeen', excludeSeen), s64 = seed64('seed', seed), rt = this._rt;
-        return rt.scoped((s) => {
-            const out = s.zeros(4);
-            const rc = rt.exports.wr_experiment(a._live(), b._live(), d, k, ex, click === 'position' ? 1 : 0, s64, out);
-            const p = rt.u32(out);
-            try {
-                this._check(rc);
-                return JSON.parse(rt.string(p));
-            } finally {
-                if (p) rt.exports.wr_free(p);
-            }
-        });
+        const ex = seenMode('excludeSeen', excludeSeen), s64 = seed64('seed', seed);
+        return this._json((out) => this._rt.exports.wr_experiment(a._live(), b._live(), d, k, ex, click === 'position' ? 1 : 0, s64, out));
     }
 
     /** A wr_split over dataset pointer d (the caller frees it): protocol 'loo', 'random', 'temporal',
@@ -711,18 +710,7 @@ export class Dataset extends Handle {
     get fields() {
         if (this._fields) return this._fields;
         const p = this._live();
-        const rt = this._engine._rt;
-        this._fields = rt.scoped((s) => {
-            const out = s.zeros(4);
-            const rc = rt.exports.wr_data_fields(p, out);
-            const j = rt.u32(out);
-            try {
-                this._engine._check(rc);
-                return JSON.parse(rt.string(j));
-            } finally {
-                if (j) rt.exports.wr_free(j);
-            }
-        });
+        this._fields = this._engine._json((out) => this._engine._rt.exports.wr_data_fields(p, out));
         return this._fields;
     }
     /**
@@ -733,18 +721,7 @@ export class Dataset extends Handle {
     sideFeatures(side) {
         if (side !== 'users' && side !== 'items') throw new TypeError(`sideFeatures: side must be 'users' or 'items', got ${show(side)}`);
         const p = this._live();
-        const rt = this._engine._rt;
-        const json = rt.scoped((s) => {
-            const out = s.zeros(4);
-            const rc = rt.exports.wr_data_side_features(p, side === 'items' ? 1 : 0, out);
-            const j = rt.u32(out);
-            try {
-                this._engine._check(rc);
-                return JSON.parse(rt.string(j));
-            } finally {
-                if (j) rt.exports.wr_free(j);
-            }
-        });
+        const json = this._engine._json((out) => this._engine._rt.exports.wr_data_side_features(p, side === 'items' ? 1 : 0, out));
         const byId = new Map();
         for (const [id, pairs] of Object.entries(json)) {
             const row = {};
@@ -1256,17 +1233,7 @@ export class Model extends Handle {
         const rt = this._engine._rt;
         const sp = this._engine._split(d, protocol, fractions, seed); // the same seed gives the training split
         try {
-            return rt.scoped((s) => {
-                const out = s.zeros(4);
-                const rc = rt.exports.wr_eval(p, sp, splits[split], k, ex, protocol === 'loo' ? sampled : 0, s64, out);
-                const j = rt.u32(out);
-                try {
-                    this._engine._check(rc);
-                    return JSON.parse(rt.string(j));
-                } finally {
-                    if (j) rt.exports.wr_free(j);
-                }
-            });
+            return this._engine._json((out) => rt.exports.wr_eval(p, sp, splits[split], k, ex, protocol === 'loo' ? sampled : 0, s64, out));
         } finally {
             rt.exports.wr_split_free(sp);
         }

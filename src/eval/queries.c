@@ -119,13 +119,11 @@ static double sigmoid_logloss(float s, int y) {
     return -(y ? wr__log(p) : wr__log(1 - p));
 }
 
-/* Whether some context value of the data maps to a model key of the field of model key k
- * ("ctx.hour" of "ctx.hour=13"). */
-static int field_in_data(const wr_model *m, const wr_data *d, const int32_t *map, int k) {
-    const char *key = m->features.keys[k], *eq = strchr(key, '=');
-    size_t len = eq ? (size_t)(eq - key) + 1 : strlen(key);
+/* Whether some value of the data maps (map) to a model key of field (its first len bytes, "ctx.hour"
+ * of "ctx.hour=13"). */
+static int field_in_data(const wr_model *m, const wr_data *d, const int32_t *map, const char *field, size_t len) {
     for (int f = 0; map && f < d->features.values.n; f++)
-        if (map[f] >= 0 && !strncmp(m->features.keys[map[f]], key, len)) return 1;
+        if (map[f] >= 0 && !strncmp(m->features.keys[map[f]], field, len) && m->features.keys[map[f]][len] == '=') return 1;
     return 0;
 }
 
@@ -139,15 +137,15 @@ int wr__context_map(const wr_model *m, const wr_data *d, int32_t **map, int *max
     }
     /* a context field the model was trained on must be in the data: without it every query would
      * silently lose that part (a timestamp context not asked for again, other CSV columns) */
-    for (int k = 0; k < m->features.n; k++)
-        if (!strncmp(m->features.keys[k], "ctx.", 4) && !field_in_data(m, d, *map, k)) {
-            const char *key = m->features.keys[k], *eq = strchr(key, '=');
-            int len = eq ? (int)(eq - key) : (int)strlen(key);
-            free(*map), *map = NULL;
-            int timed = !strncmp(key, "ctx.hour", 8) || !strncmp(key, "ctx.weekday", 11);
-            return wr__err(m->ctx, WR_ERR_ARG, "%s was trained with the context field %.*s, which the data does not have: give it the context it was trained with (%s)",
-                           m->vt->name, len, key, timed ? "--time-context, timeContext in JS" : "the event file's own columns");
-        }
+    for (int k = 0; k < m->features.n; k++) {
+        const char *key = m->features.keys[k];
+        size_t len = strcspn(key, "=");
+        if (strncmp(key, "ctx.", 4) || field_in_data(m, d, *map, key, len)) continue;
+        free(*map), *map = NULL;
+        int timed = !strncmp(key, "ctx.hour=", 9) || !strncmp(key, "ctx.weekday=", 12);
+        return wr__err(m->ctx, WR_ERR_ARG, "%s was trained with the context field %.*s, which the data does not have: give it the context it was trained with (%s)",
+                       m->vt->name, (int)len, key, timed ? "--time-context, timeContext in JS" : "the event file's own columns");
+    }
     if (!*map) return WR_OK;
     for (int64_t e = 0; e < d->n_events; e++) {
         int64_t r = d->ctx_row[e], c = F->start[2][r + 1] - F->start[2][r];
