@@ -118,6 +118,12 @@ WR_NODISCARD int wr_data_side_features(const wr_data *data, int side, char **out
  * after the tables are loaded, refuses an override whose table was never loaded. */
 WR_NODISCARD int wr_data_feature_kinds(wr_data *data, const char *spec);
 WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
+/* Data for a trained model: its numeric fields (user, item and context columns) are bucketed by
+ * the model's edges, the training data's quantiles, instead of this data's, so that "user.age=q3"
+ * means to the model what it meant in training (a model trained on features saves its edges).
+ * Call it after wr_data_feature_kinds and before wr_data_load_side; a field the data lacks is no
+ * error, a kind set to other than numeric for one of them is, and so is a non-number in one. */
+WR_NODISCARD int wr_data_model_buckets(wr_data *data, const wr_model *model);
 /* A CSV event file's columns besides user, item, time, title, category and rating are each
  * event's context: features "ctx.<column>=<value>" (kinds as for side tables, settable as
  * ctx.<column> with wr_data_feature_kinds before any side table loads) that lr, fm, ffm and

@@ -96,6 +96,10 @@ export interface DatasetOptions {
     featureKinds?: Record<string, FeatureKind>;
     /** Context columns from each event's timestamp (Unix seconds or milliseconds, UTC): 'hour' (0-23), 'weekday' (Mon..Sun). */
     timeContext?: ('hour' | 'weekday')[];
+    /** A trained model this data is for (evaluate, fineTune): numeric features are bucketed by the
+     * model's edges (its training data's quantiles), not this data's, so that 'user.age=q3' means
+     * what it meant in training. */
+    model?: Model;
 }
 export type FeatureKind = 'categorical' | 'multi' | 'numeric';
 /** The evaluation protocols (README "Evaluation"). */

@@ -489,11 +489,16 @@ export class Engine {
     /**
      * Parses interaction data (text or bytes). format: 'auto', 'csv', 'movielens', 'seq', 'otto';
      * source names the input in error messages; skipBad skips and counts bad lines; label and drop
-     * are conditions on the rating column; users and items are side tables (README "Input formats").
+     * are conditions on the rating column; users and items are side tables (README "Input formats");
+     * model: a trained model the data is for (evaluate, fineTune), whose bucket edges its numeric
+     * features take.
      */
     dataset(input, opts) {
-        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items, featureKinds, timeContext } =
-            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext']);
+        const { format = 'auto', source = 'data', skipBad = false, label, drop, users, items, featureKinds, timeContext, model } =
+            checkOptions('dataset', opts, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext', 'model']);
+        if (model !== undefined && !(model instanceof Model)) throw new TypeError(`dataset: model must be a Model, got ${show(model)}`);
+        if (model !== undefined && model._engine !== this) throw new TypeError('dataset: model belongs to another Engine');
+        const modelPtr = model === undefined ? 0 : model._live();
         if (timeContext !== undefined && (!Array.isArray(timeContext) || timeContext.some((x) => typeof x !== 'string' || x.includes(','))))
             throw new TypeError("dataset: timeContext must be an array like ['hour', 'weekday']");
         const sides = [users, items].map((v, i) => (v === undefined ? undefined : toBytes(i ? 'items' : 'users', v)));
@@ -521,7 +526,7 @@ export class Engine {
                 if (p) rt.exports.wr_data_free(p);
                 this._check(rc);
             }
-            // the time context, the kinds, side tables (--users, --items), then --drop, then --label, as the CLI
+            // the time context, the kinds, the model's buckets, side tables (--users, --items), then --drop, then --label, as the CLI
             const fail = (rc2) => {
                 if (rc2 !== 0) {
                     rt.exports.wr_data_free(p);
@@ -530,6 +535,7 @@ export class Engine {
             };
             if (timeContext !== undefined) fail(rt.exports.wr_data_time_context(p, s.string(timeContext.join(','))));
             if (kinds !== undefined) fail(rt.exports.wr_data_feature_kinds(p, s.string(kinds)));
+            if (modelPtr) fail(rt.exports.wr_data_model_buckets(p, modelPtr));
             for (let side = 0; side < 2; side++) {
                 if (!sides[side]) continue;
                 const b = sides[side];

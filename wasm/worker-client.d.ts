@@ -59,7 +59,7 @@ export class WorkerEngine {
     /** The demo store generated and parsed in the worker (the text never crosses threads). */
     generateDataset(options?: GenerateOptions): Promise<WorkerDataset>;
     /** A Uint8Array/ArrayBuffer spanning its whole buffer is moved to the worker (detached here). */
-    dataset(input: string | Bytes, options?: DatasetOptions): Promise<WorkerDataset>;
+    dataset(input: string | Bytes, options?: Omit<DatasetOptions, 'model'> & { model?: WorkerModel }): Promise<WorkerDataset>;
     model<N extends ModelName>(name: N, params?: ParamsOf[N]): Promise<WorkerModel>;
     /** The bytes are moved to the worker (detached here) when they span their whole buffer. */
     loadModel(bytes: Bytes, options?: { source?: string }): Promise<WorkerModel>;

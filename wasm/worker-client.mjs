@@ -219,9 +219,13 @@ export class WorkerEngine {
     }
     /** Parses interaction data in the worker; a byte array is moved there (see the top of this file). */
     async dataset(input, options) {
-        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext']);
+        checkOptions('dataset', options, ['format', 'source', 'skipBad', 'label', 'drop', 'users', 'items', 'featureKinds', 'timeContext', 'model']);
+        const model = options?.model;
+        if (model !== undefined && !(model instanceof WorkerModel)) throw new TypeError(`dataset: model must be a WorkerModel, got ${show(model)}`);
+        if (model !== undefined && model._engine !== this) throw new TypeError('dataset: model belongs to another WorkerEngine');
         const bytes = movable('input', input);
-        const r = await this._request('dataset', { bytes, options }, { transfer: [bytes.buffer] });
+        const opts = model === undefined ? options : { ...options, model: model._live() }; // the model by its handle in the worker
+        const r = await this._request('dataset', { bytes, options: opts }, { transfer: [bytes.buffer] });
         const d = new WorkerDataset(this, r);
         this._owned.add(d);
         return d;

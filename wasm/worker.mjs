@@ -64,7 +64,8 @@ export function createHost(post) {
         generate({ options }) { return live().generate(options); },
         dataset({ bytes, options, generate }) {
             const e = live();
-            const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, options);
+            const opts = options?.model === undefined ? options : { ...options, model: get(options.model, 'model') };
+            const d = generate ? e.dataset(e.generate(generate), { source: 'generated store' }) : e.dataset(bytes, opts);
             return {
                 handle: adopt(d), users: d.users, items: d.items, events: d.events, format: d.format,
                 skipped: d.skipped, skipReason: d.skipReason, titled: d.titled, hasRatings: d.hasRatings, labelled: d.labelled, features: d.features, context: d.context,

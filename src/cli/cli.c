@@ -204,7 +204,9 @@ static int read_file(const char *path, char **bytes, size_t *len) {
     return 0;
 }
 
-static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
+/* The data of o (--data and what goes with it); for a trained model (eval, --init) encoded with
+ * the model's bucket edges, when like is given. */
+static int load_data(wr_ctx *ctx, const options *o, const wr_model *like, wr_data **data) {
     char *bytes = NULL;
     size_t len = 0;
     if (read_file(o->data, &bytes, &len) < 0) return WR_ERR_IO;
@@ -223,6 +225,7 @@ static int load_data(wr_ctx *ctx, const options *o, wr_data **data) {
     }
     if (o->time_context && (rc = wr_data_time_context(*data, o->time_context))) return rc;
     if (o->feature_kinds && (rc = wr_data_feature_kinds(*data, o->feature_kinds))) return rc;
+    if (like && (rc = wr_data_model_buckets(*data, like))) return rc;
     for (int side = 0; side < 2; side++) {
         const char *path = side ? o->items_file : o->users;
         if (!path) continue;
@@ -571,7 +574,7 @@ static int cmd_train(wr_ctx *ctx, const options *o) {
         snprintf(paths[1], sizeof paths[1], "%s", comma + 1);
         for (int k = 0; k < 2 && rc == WR_OK; k++) rc = load_model(ctx, paths[k], &pre[k]);
     }
-    if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) rc = load_data(ctx, o, o->init ? m : NULL, &d);
     if (rc == WR_OK && o->eval) rc = wr_split_new(d, o->eval, o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) {
         say(2, "%s %s on %s%s%s...\n", o->init ? "fine-tuning" : "training", model, o->eval ? "the training part of the split " : "", o->eval ? o->eval : "", o->data);
@@ -627,7 +630,7 @@ static int cmd_eval(wr_ctx *ctx, const options *o) {
     wr_buf out = {0};
     wr_split *split = NULL;
     int rc = load_model(ctx, o->model, &m);
-    if (rc == WR_OK) rc = load_data(ctx, o, &d);
+    if (rc == WR_OK) rc = load_data(ctx, o, m, &d);
     if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) {
         int known = wr_model_known_items(m, d);
@@ -670,7 +673,7 @@ static int cmd_compare(wr_ctx *ctx, const options *o) {
     wr_split *split = NULL;
     wr_model *m[MAX_ARMS] = {NULL};
     char *json = NULL, *csv = NULL;
-    int rc = load_data(ctx, o, &d);
+    int rc = load_data(ctx, o, NULL, &d);
     if (rc == WR_OK) rc = wr_split_new(d, o->eval ? o->eval : "loo", o->split, (uint64_t)o->seed, &split);
     if (rc == WR_OK) rc = train_arms(ctx, o, d, split, o->n_arms, m);
     if (rc == WR_OK) rc = wr_compare(m, o->n_arms, split, (int)o->k, o->exclude_seen, (uint64_t)o->seed, &json, o->per_user ? &csv : NULL);
@@ -720,7 +723,7 @@ static int cmd_experiment(wr_ctx *ctx, const options *o) {
     wr_split *split = NULL;
     wr_model *m[2] = {NULL, NULL};
     char *json = NULL;
-    int rc = load_data(ctx, o, &d);
+    int rc = load_data(ctx, o, NULL, &d);
     if (rc == WR_OK) rc = wr_split_new(d, "loo", NULL, 0, &split);
     if (rc == WR_OK) rc = train_arms(ctx, o, d, split, 2, m);
     if (rc == WR_OK) rc = wr_experiment(m[0], m[1], d, (int)o->k, o->exclude_seen, position, (uint64_t)o->seed, &json);
@@ -794,7 +797,7 @@ static int cmd_split(wr_ctx *ctx, const options *o) {
     if (!o->data || !o->eval || !o->out) return usage_error("split needs --data FILE, --eval PROTOCOL and --out FILE.csv");
     wr_data *d = NULL;
     wr_split *s = NULL;
-    int rc = load_data(ctx, o, &d);
+    int rc = load_data(ctx, o, NULL, &d);
     if (rc == WR_OK) rc = wr_split_new(d, o->eval, o->split, (uint64_t)o->seed, &s);
     wr_buf b = {0};
     static const char *const parts[] = {"train", "valid", "test"};

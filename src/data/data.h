@@ -45,12 +45,25 @@ typedef struct {
 
 void wr__features_free(wr_features *f);
 
-/* A column kind set by wr_data_feature_kinds ("user.age=numeric"), applied when its table loads. */
+/* A numeric field's bucket edges: a value below cuts[0] is q0, ..., at or above cuts[8] q9. */
+typedef struct {
+    char field[40]; /* "user.age" */
+    double cuts[9];
+} wr_bucket_edges;
+
+/* A column kind set by wr_data_feature_kinds ("user.age=numeric"), applied when its table loads;
+ * or a model's numeric field (wr_data_model_buckets): bucketed by the model's edges, and no error
+ * when the data lacks it. */
 typedef struct {
     char field[40]; /* "user.age" */
     char kind;      /* 'c', 'm' or 'n', as wr_features.kind */
     int applied;
+    int from_model; /* cuts holds the model's edges */
+    double cuts[9];
 } wr_kind_override;
+
+/* The n numeric fields b become overrides from a model (wr_data_model_buckets, model.c). */
+int wr__data_model_buckets(wr_data *d, const wr_bucket_edges *b, int n, const char *model);
 
 struct wr_data {
     wr_ctx *ctx;

@@ -160,6 +160,8 @@ static int side_of(const char *field, size_t n) {
     return -1;
 }
 
+static int set_kinds(wr_data *d, const wr_kind_override *kinds, int n, int ctx, const char *what);
+
 static wr_kind_override *override_of(wr_data *d, const char *field) {
     for (int i = 0; i < d->n_kinds; i++)
         if (!strcmp(d->kinds[i].field, field)) return &d->kinds[i];
@@ -174,7 +176,7 @@ static int check_overrides(wr_data *d, int side, const char *src, const wr__tabl
         const char *col = o->field + strlen(side_prefix[side]) + 1;
         int found = 0;
         for (int c = 0; c < t->ncol && !found; c++) found = !strcmp(col, t->name[c]);
-        if (!found) {
+        if (!found && !o->from_model) {
             char cols[WR_MAX_FIELDS * 34] = "";
             size_t n = 0;
             for (int c = 0; c < t->ncol && n < sizeof cols; c++) n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", c ? ", " : "", t->name[c]);
@@ -215,8 +217,8 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
                            (int)(vl > 30 ? 30 : vl), kind);
         if (n == 3 * WR_MAX_FIELDS) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: more than %d fields", 3 * WR_MAX_FIELDS);
         wr_kind_override *o = &kinds[n];
+        *o = (wr_kind_override){.kind = kind_codes[code]};
         snprintf(o->field, sizeof o->field, "%.*s", (int)fl, field);
-        o->kind = kind_codes[code], o->applied = 0;
         for (int i = 0; i < n; i++)
             if (!strcmp(kinds[i].field, o->field)) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s is given twice", o->field);
         if (side < 2 && d->features.start[side])
@@ -226,24 +228,30 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
         ctx_kinds |= side == 2;
         n++;
     }
-    if (!ctx_kinds && !had_ctx) {
-        memcpy(d->kinds, kinds, (size_t)n * sizeof kinds[0]);
-        d->n_kinds = n;
-        return WR_OK;
-    }
-    /* the context is encoded at load; it is encoded again with these kinds, before any side table
-     * (so that the features can be numbered afresh) */
-    if (d->features.start[0] || d->features.start[1])
-        return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: set the context's kinds (ctx.<column>) before loading side tables");
+    for (int i = 0; i < d->n_kinds; i++)
+        if (d->kinds[i].from_model) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: set them before the model's bucket edges (wr_data_model_buckets)");
+    return set_kinds(d, kinds, n, ctx_kinds || had_ctx, "feature kinds");
+}
+
+/* d's overrides become kinds (n); when the context's change (ctx), it is encoded again with them,
+ * before any side table (so that the features can be numbered afresh), and with the old ones when
+ * that fails. */
+static int set_kinds(wr_data *d, const wr_kind_override *kinds, int n, int ctx, const char *what) {
+    if (ctx && (d->features.start[0] || d->features.start[1]))
+        return wr__err(d->ctx, WR_ERR_ARG, "%s: set the context's kinds (ctx.<column>) before loading side tables", what);
+    wr_kind_override old[3 * WR_MAX_FIELDS];
+    int n_old = d->n_kinds;
+    memcpy(old, d->kinds, (size_t)n_old * sizeof old[0]);
     memcpy(d->kinds, kinds, (size_t)n * sizeof kinds[0]);
     d->n_kinds = n;
-    /* the context again with these kinds (and back with the detected ones when it fails) */
+    if (!ctx) return WR_OK;
     wr__features_free(&d->features);
     int rc = wr__encode_context(d);
     if (rc) {
         char msg[WR_ERR_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", wr_last_error(d->ctx));
-        d->n_kinds = 0;
+        memcpy(d->kinds, old, (size_t)n_old * sizeof old[0]);
+        d->n_kinds = n_old;
         wr__features_free(&d->features);
         if (wr__encode_context(d) == WR_ERR_NOMEM) return wr__oom(d->ctx, "encoding the context");
         return wr__err(d->ctx, rc, "%s", msg);
@@ -251,11 +259,38 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
     return WR_OK;
 }
 
+int wr__data_model_buckets(wr_data *d, const wr_bucket_edges *b, int n, const char *model) {
+    wr_kind_override kinds[3 * WR_MAX_FIELDS];
+    int nk = d->n_kinds, ctx = 0;
+    memcpy(kinds, d->kinds, (size_t)nk * sizeof kinds[0]);
+    for (int i = 0; i < n; i++) {
+        int side = side_of(b[i].field, strlen(b[i].field));
+        wr_kind_override *o = NULL;
+        for (int k = 0; k < nk && !o; k++)
+            if (!strcmp(kinds[k].field, b[i].field)) o = &kinds[k];
+        if (o && !o->from_model && o->kind != 'n')
+            return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s=%s, but the %s model was trained with %s numeric", o->field, kind_names[o->kind == 'm'],
+                           model, o->field);
+        if (side < 2 && d->features.start[side])
+            return wr__err(d->ctx, WR_ERR_ARG, "%s: the %s is already loaded; give the model's bucket edges before loading it", b[i].field, side_table[side]);
+        if (!o) {
+            if (nk == 3 * WR_MAX_FIELDS) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: more than %d fields", 3 * WR_MAX_FIELDS);
+            o = &kinds[nk++];
+            *o = (wr_kind_override){.kind = 'n'};
+            snprintf(o->field, sizeof o->field, "%s", b[i].field);
+        }
+        o->from_model = 1;
+        memcpy(o->cuts, b[i].cuts, sizeof o->cuts);
+        ctx |= side == 2 && d->ctx_table;
+    }
+    return set_kinds(d, kinds, nk, ctx, "the model's bucket edges");
+}
+
 int wr_data_feature_kinds_applied(const wr_data *d) {
     if (!d) return WR_ERR_ARG;
     for (int i = 0; i < d->n_kinds; i++) {
         int side = side_of(d->kinds[i].field, strlen(d->kinds[i].field));
-        if (!d->kinds[i].applied)
+        if (!d->kinds[i].applied && !d->kinds[i].from_model)
             return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: no %s was loaded (--%s FILE)", d->kinds[i].field, side_table[side], side ? "items" : "users");
     }
     return WR_OK;
@@ -315,7 +350,9 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
                 nv++;
             } else if (forced) {
                 where(who, sizeof who, side, t, r);
-                rc = wr__err(ctx, WR_ERR_PARSE, "%s: %s, column %s: \"%.40s\" is not a number (its kind is set to numeric: %s=numeric)", src, who, t->name[c], v, field);
+                rc = wr__err(ctx, WR_ERR_PARSE, o->from_model ? "%s: %s, column %s: \"%.40s\" is not a number (the model was trained with %s numeric)"
+                                                             : "%s: %s, column %s: \"%.40s\" is not a number (its kind is set to numeric: %s=numeric)",
+                             src, who, t->name[c], v, field);
             } else {
                 numeric = 0;
             }
@@ -327,6 +364,7 @@ static int encode(wr_data *d, int side, const char *src, wr__table *t) {
             for (int q = 0; q < 9; q++) edges[q] = vals[(int64_t)(q + 1) * nv / 10];
             memcpy(cuts[c], edges, sizeof edges);
         }
+        if (o && o->from_model) memcpy(cuts[c], o->cuts, sizeof o->cuts); /* the model's buckets, not this table's */
         kinds[c] = forced ? forced : t->multi[c] || any_bar ? 'm' : numeric && distinct > 20 ? 'n' : 'c';
         fid[c] = nf;
         if (rc == WR_OK && side == 2 && !forced && kinds[c] == 'c') { /* near-unique context values: left out */

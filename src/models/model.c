@@ -118,6 +118,7 @@ void wr_model_free(wr_model *m) {
     wr__vocab_free(&m->items);
     wr__vocab_free(&m->users);
     wr__vocab_free(&m->features);
+    free(m->buckets);
     free(m->visitor);
     free(m->context);
     free(m->params_json);
@@ -554,6 +555,18 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
         snprintf(fbuf, sizeof fbuf, "%d", m->features.n);
         if (feats.failed || wr__st_set_meta(&f, "features", feats.data) < 0 || wr__st_set_meta(&f, "n_features", fbuf) < 0) rc = wr__oom(m->ctx, "saving the model");
     }
+    wr_buf buckets = {0};
+    if (rc == WR_OK && m->n_buckets) { /* {"user.age": [9 edges], ...}: what its q0..q9 mean */
+        wr__buf_puts(&buckets, "{");
+        for (int i = 0; i < m->n_buckets; i++) {
+            wr__buf_puts(&buckets, i ? "," : "");
+            wr__buf_json_str(&buckets, m->buckets[i].field);
+            for (int q = 0; q < 9; q++) wr__buf_printf(&buckets, "%s%.17g", q ? "," : ":[", m->buckets[i].cuts[q]);
+            wr__buf_puts(&buckets, "]");
+        }
+        wr__buf_puts(&buckets, "}");
+        if (buckets.failed || wr__st_set_meta(&f, "buckets", buckets.data) < 0) rc = wr__oom(m->ctx, "saving the model");
+    }
     wr_buf titles = {0};
     if (rc == WR_OK && m->titles) {
         wr__buf_puts(&titles, "[");
@@ -574,7 +587,69 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
     wr__buf_free(&titles);
     wr__buf_free(&users);
     wr__buf_free(&feats);
+    wr__buf_free(&buckets);
     return rc;
+}
+
+int wr__model_take_buckets(wr_model *m, const wr_features *F) {
+    free(m->buckets);
+    m->buckets = NULL, m->n_buckets = 0;
+    int n = 0;
+    for (int f = 0; (m->vt->caps & WR_USES_FEATURES) && f < F->n_fields; f++) n += F->kind[f] == 'n';
+    if (!n) return WR_OK;
+    if (!(m->buckets = wr__calloc((size_t)n, sizeof *m->buckets))) return wr__oom(m->ctx, "copying the bucket edges");
+    for (int f = 0; f < F->n_fields; f++)
+        if (F->kind[f] == 'n') {
+            wr_bucket_edges *b = &m->buckets[m->n_buckets++];
+            snprintf(b->field, sizeof b->field, "%s", F->field[f]);
+            memcpy(b->cuts, F->cuts[f], sizeof b->cuts);
+        }
+    return WR_OK;
+}
+
+/* The "buckets" metadata: {"user.age": [9 rising edges], ...}, each field one of the feature keys'
+ * with bucket values ("user.age=q3"). */
+static int load_buckets(wr_model *m, const char *src, const char *json) {
+    wr_json_tok *t = NULL;
+    int n = 0, rc = WR_OK;
+    char err[160];
+    int jr = wr__json_parse(json, strlen(json), &t, &n, err, sizeof err);
+    if (jr == WR_ERR_NOMEM) return wr__oom(m->ctx, "reading the bucket edges");
+    if (jr < 0 || t[0].type != WR_JSON_OBJ || t[0].size < 1 || t[0].size > 3 * WR_MAX_FIELDS) {
+        free(t);
+        return wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"buckets\" is not a JSON object of at most %d fields, each with its 9 bucket edges", src, 3 * WR_MAX_FIELDS);
+    }
+    if (!(m->buckets = wr__calloc((size_t)t[0].size, sizeof *m->buckets))) rc = wr__oom(m->ctx, "reading the bucket edges");
+    for (int i = 1; rc == WR_OK && i < n; i = t[i + 1].skip) {
+        wr_bucket_edges *b = &m->buckets[m->n_buckets];
+        const wr_json_tok *a = &t[i + 1];
+        size_t fl = t[i].end - t[i].start;
+        int known = 0;
+        if (fl < sizeof b->field) {
+            snprintf(b->field, sizeof b->field, "%.*s", (int)fl, json + t[i].start);
+            char key[48];
+            snprintf(key, sizeof key, "%s=q", b->field);
+            for (int k = 0; k < m->features.n && !known; k++) known = !strncmp(m->features.keys[k], key, strlen(key));
+        }
+        if (!known) {
+            rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"buckets\": \"%.*s\" is not a numeric field of the model's features", src, (int)(fl > 40 ? 40 : fl), json + t[i].start);
+            break;
+        }
+        for (int k = 0; k < m->n_buckets; k++)
+            if (!strcmp(m->buckets[k].field, b->field)) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"buckets\": %s appears twice", src, b->field);
+        int ok = rc == WR_OK && a->type == WR_JSON_ARR && a->size == 9;
+        for (int q = 0; ok && q < 9; q++)
+            ok = wr__json_num(json, &t[i + 2 + q], &b->cuts[q]) == 0 && isfinite(b->cuts[q]) && (q == 0 || b->cuts[q] >= b->cuts[q - 1]);
+        if (rc == WR_OK && !ok) rc = wr__err(m->ctx, WR_ERR_FORMAT, "%s: metadata \"buckets\": %s is not an array of 9 rising numbers", src, b->field);
+        m->n_buckets++;
+    }
+    free(t);
+    return rc;
+}
+
+int wr_data_model_buckets(wr_data *d, const wr_model *m) {
+    if (!d || !m) return WR_ERR_ARG;
+    return wr__data_model_buckets(d, m->buckets, m->n_buckets, m->vt->name);
 }
 
 static int load_params(wr_model *m, const char *src, const char *json) {
@@ -743,6 +818,8 @@ int wr_model_load(wr_ctx *ctx, const uint8_t *bytes, size_t len, const char *sou
         if (!feats || !nfeats || *end || nf < 1 || nf > 100000000) rc = wr__err(ctx, WR_ERR_FORMAT, "%s: metadata \"features\" and \"n_features\" do not match", src);
         else rc = load_ids(m, src, feats, nf, "features", &m->features);
     }
+    const char *buckets = wr__st_meta(&f, "buckets");
+    if (rc == WR_OK && buckets) rc = load_buckets(m, src, buckets);
     if (rc == WR_OK) rc = load_data_info(m, src, wr__st_meta(&f, "titles"), &f);
     if (rc == WR_OK) {
         m->loading_bytes = 0;

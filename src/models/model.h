@@ -106,6 +106,8 @@ struct wr_model {
     wr_vocab items;        /* the model's item vocabulary */
     wr_vocab users;        /* families with WR_USES_USERS: the training data's users (else empty) */
     wr_vocab features;     /* families with WR_USES_FEATURES: the side-feature keys ("user.device=mobile") */
+    wr_bucket_edges *buckets; /* its numeric fields' bucket edges ("user.age=q3" means what the */
+    int n_buckets;         /* training data's edges said): data for the model is encoded with them */
     int *visitor;          /* wr_model_visitor: the unknown user's feature ids, n_visitor of them */
     int n_visitor;
     int *context;          /* wr_model_context: the query context's feature ids, n_context of them */
@@ -180,6 +182,9 @@ int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dty
 
 /* A side-feature list per entity (CSR: start (n + 1), feat) as the tensors <pre>.<what>_feature_start
  * and <pre>.<what>_features, and back, checked (offsets rising from 0, ids in [lo, F)) (pop.c). */
+/* The numeric fields' bucket edges of F (the training data's) into m->buckets (families with
+ * WR_USES_FEATURES; the others keep none). */
+int wr__model_take_buckets(wr_model *m, const wr_features *F);
 int wr__features_save(wr_model *m, wr_st_file *f, const char *pre, const char *what, int n, const int64_t *start, const int32_t *feat);
 int wr__features_load(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat);
 

@@ -111,6 +111,8 @@ int wr_train_begin(wr_model *m, const wr_data *data, const wr_split *split, doub
     if ((m->vt->caps & WR_USES_USERS) && wr__vocab_copy(&m->users, &data->users) < 0) return wr__oom(m->ctx, "copying the user vocabulary");
     wr__vocab_free(&m->features);
     if ((m->vt->caps & WR_USES_FEATURES) && wr__vocab_copy(&m->features, &data->features.values) < 0) return wr__oom(m->ctx, "copying the feature keys");
+    int brc = wr__model_take_buckets(m, &data->features);
+    if (brc) return brc;
     wr_train *t = wr__calloc(1, sizeof *t);
     if (!t) return wr__oom(m->ctx, "starting training");
     m->train = t;

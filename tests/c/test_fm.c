@@ -514,6 +514,107 @@ static void context_features(void) {
     wr_data_free(d);
 }
 
+/* Events "user,item,timestamp,price" for model_buckets: 40 of 10 users, with the prices lo .. lo + 39
+ * (numeric, bucketed). */
+static wr_data *priced(int lo) {
+    wr_buf b = {0};
+    wr__buf_puts(&b, "user,item,timestamp,price\n");
+    for (int e = 0; e < 40; e++) wr__buf_printf(&b, "u%d,i%d,%d,%d\n", e % 10, e % 7, e, lo + e);
+    wr_data *d = NULL;
+    CHECK(wr_data_load(ctx, b.data, b.len, "csv", "priced.csv", 0, &d) == WR_OK);
+    wr__buf_free(&b);
+    return d;
+}
+
+/* A model keeps its numeric fields' bucket edges; data for it is encoded with them, not with its
+ * own quantiles (else "ctx.price=q9" would mean another range to the model); hostile edges in a
+ * file are refused. */
+static void model_buckets(void) {
+    wr_data *d = priced(1);
+    wr_buf users = {0};
+    wr__buf_puts(&users, "user,age\n");
+    for (int e = 0; e < 40; e++) wr__buf_printf(&users, "u%d,%d\n", e, 11 + e);
+    CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
+    wr_model *m = make("lr", (const char *const[]){"epochs", "1", NULL});
+    CHECK(wr_model_fit(m, d) == WR_OK);
+    CHECK(m->n_buckets == 2 && !strcmp(m->buckets[0].field, "ctx.price") && !strcmp(m->buckets[1].field, "user.age"));
+    CHECK(m->buckets[0].cuts[0] == 5 && m->buckets[0].cuts[8] == 37 && m->buckets[1].cuts[8] == 47); /* prices 1..40, ages 11..50 */
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK(wr_model_save(m, &bytes, &len) == WR_OK);
+    wr_model *back = NULL;
+    CHECK(wr_model_load(ctx, bytes, len, "lr.safetensors", &back) == WR_OK);
+    CHECK(back->n_buckets == 2 && !memcmp(back->buckets, m->buckets, 2 * sizeof *m->buckets));
+    /* later data, all prices 101..140 and ages 61..100: by its own deciles they spread over q0..q9;
+     * by the model's edges they are all above its largest: q9 */
+    wr_buf later = {0};
+    wr__buf_puts(&later, "user,age\n");
+    for (int e = 0; e < 40; e++) wr__buf_printf(&later, "u%d,%d\n", e, 61 + e);
+    for (int like = 0; like < 2; like++) {
+        wr_data *d2 = priced(101);
+        if (like) CHECK(wr_data_model_buckets(d2, back) == WR_OK);
+        CHECK(wr_data_load_side(d2, 0, later.data, later.len, "later.csv") == WR_OK && wr_data_feature_kinds_applied(d2) == WR_OK);
+        CHECK(has_key(d2, "ctx.price=q9") && has_key(d2, "user.age=q9") == like); /* its users u0..u9: ages 61..70 */
+        CHECK(has_key(d2, "ctx.price=q0") == !like && has_key(d2, "user.age=q0") == !like && wr_data_n_features(d2) == (like ? 2 : 10 + 3));
+        wr_data_free(d2);
+    }
+    /* a field the data lacks is no error; a kind set against the model's, or a non-number, is */
+    const char *bare = "user,item\nu1,i1\nu1,i2\nu2,i1\nu2,i2\n";
+    wr_data *d3 = NULL;
+    CHECK(wr_data_load(ctx, bare, strlen(bare), "csv", "bare.csv", 0, &d3) == WR_OK);
+    CHECK(wr_data_model_buckets(d3, back) == WR_OK && wr_data_feature_kinds_applied(d3) == WR_OK);
+    CHECK(wr_data_feature_kinds(d3, "user.age=numeric") == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "set them before the model's bucket edges");
+    wr_data_free(d3);
+    wr_data *d4 = priced(101);
+    CHECK(wr_data_feature_kinds(d4, "user.age=categorical") == WR_OK);
+    CHECK(wr_data_model_buckets(d4, back) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "feature kinds: user.age=categorical, but the lr model was trained with user.age numeric");
+    CHECK(wr_data_feature_kinds(d4, "") == WR_OK && wr_data_model_buckets(d4, back) == WR_OK);
+    const char *odd = "user,age\nu1,40\nu2,old\n";
+    CHECK(wr_data_load_side(d4, 0, odd, strlen(odd), "odd.csv") == WR_ERR_PARSE);
+    CHECK_CONTAINS(wr_last_error(ctx), "odd.csv: user \"u2\", column age: \"old\" is not a number (the model was trained with user.age numeric)");
+    CHECK(wr_data_load_side(d4, 0, later.data, later.len, "later.csv") == WR_OK);
+    CHECK(wr_data_model_buckets(d4, back) == WR_ERR_ARG);
+    CHECK_CONTAINS(wr_last_error(ctx), "user.age: the user table is already loaded; give the model's bucket edges before loading it");
+    wr_data_free(d4);
+    /* hostile "buckets" metadata */
+    static const char *const bad[][2] = {
+        {"[1,2]", "metadata \"buckets\" is not a JSON object"},
+        {"{}", "metadata \"buckets\" is not a JSON object"},
+        {"{\"user.height\":[1,2,3,4,5,6,7,8,9]}", "\"user.height\" is not a numeric field of the model's features"},
+        {"{\"user.age\":[1,2,3,4,5,6,7,8]}", "user.age is not an array of 9 rising numbers"},
+        {"{\"user.age\":[1,2,3,4,5,6,7,9,8]}", "user.age is not an array of 9 rising numbers"},
+        {"{\"user.age\":[1,2,3,4,5,6,7,8,\"9\"]}", "user.age is not an array of 9 rising numbers"},
+        {"{\"user.age\":[1,2,3,4,5,6,7,8,1e999]}", "user.age is not an array of 9 rising numbers"},
+        {"{\"user.age\":[1,2,3,4,5,6,7,8,9],\"user.age\":[1,2,3,4,5,6,7,8,9]}", "user.age appears twice"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        wr_st_file f;
+        CHECK(wr__st_parse(ctx, bytes, len, "lr.safetensors", &f) == WR_OK);
+        int at = -1; /* the file's own "buckets" replaced */
+        for (int k = 0; k < f.n_meta; k++)
+            if (!strcmp(f.meta[2 * k], "buckets")) at = k;
+        CHECK(at >= 0);
+        free(f.meta[2 * at + 1]);
+        f.meta[2 * at + 1] = wr__strdup(bad[i][0]);
+        uint8_t *b2 = NULL;
+        size_t l2 = 0;
+        CHECK(wr__st_serialize(&f, &b2, &l2) == 0);
+        wr__st_free(&f);
+        wr_model *h = NULL;
+        CHECK(wr_model_load(ctx, b2, l2, "hostile.safetensors", &h) == WR_ERR_FORMAT && !h);
+        CHECK_CONTAINS(wr_last_error(ctx), bad[i][1]);
+        free(b2);
+    }
+    wr_free(bytes);
+    wr_model_free(back);
+    wr_model_free(m);
+    wr_data_free(d);
+    wr__buf_free(&users);
+    wr__buf_free(&later);
+}
+
 int main(void) {
     CHECK(wr_ctx_new(&ctx) == WR_OK);
     gradient_check("lr", "bce", 1);
@@ -535,6 +636,7 @@ int main(void) {
     gradient_check("ffm", "bce", 2);
     gradient_check("deepfm", "bce", 2);
     context_features();
+    model_buckets();
     wr_ctx_free(ctx);
     TEST_END("fm");
 }

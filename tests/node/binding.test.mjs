@@ -505,6 +505,37 @@ test('featureKinds, timeContext and fields through the worker, as in the engine'
     }
 });
 
+test('dataset({ model }): data for a trained model bucketed by its edges, in the engine and the worker', async () => {
+    const rows = ['user,item,timestamp'];
+    for (let u = 0; u < 30; u++) rows.push(`u${u},i${u % 5},${u}`, `u${u},i${(u + 1) % 5},${u + 100}`);
+    const table = (lo) => 'user,age\n' + Array.from({ length: 30 }, (_, u) => `u${u},${lo + u}`).join('\n') + '\n';
+    const d = engine.dataset(rows.join('\n') + '\n', { users: table(20) });
+    const m = engine.model('lr', { epochs: 1 });
+    await m.train(d);
+    // later users, ages 50..79: by their own deciles u0 is q0; by the model's (20..49: 23, ..., 47) all are q9
+    const later = table(50);
+    const own = engine.dataset(rows.join('\n') + '\n', { users: later });
+    const forModel = engine.dataset(rows.join('\n') + '\n', { users: later, model: m });
+    assert.deepEqual(own.sideFeatures('users').get('u0'), { 'user.age': ['q0'] });
+    assert.deepEqual(forModel.sideFeatures('users').get('u0'), { 'user.age': ['q9'] });
+    assert.deepEqual(forModel.fields[0].cuts, d.fields[0].cuts);
+    assert.throws(() => engine.dataset(rows.join('\n') + '\n', { users: later, model: d }), /dataset: model must be a Model/);
+    assert.throws(() => engine.dataset(rows.join('\n') + '\n', { users: 'user,age\nu1,old\n' + later.slice(9), model: m }),
+        /column age: "old" is not a number \(the model was trained with user\.age numeric\)/);
+    // a saved model keeps its edges; the worker applies them the same way
+    const bytes = m.save();
+    const w = await createWorkerEngine();
+    try {
+        const wm = await w.loadModel(bytes);
+        const remote = await w.dataset(rows.join('\n') + '\n', { users: later, model: wm });
+        assert.deepEqual(await remote.sideFeatures('users'), forModel.sideFeatures('users'));
+        await assert.rejects(w.dataset(rows.join('\n') + '\n', { users: later, model: m }), /dataset: model must be a WorkerModel/);
+    } finally {
+        w.terminate();
+        for (const x of [d, m, own, forModel]) x.dispose();
+    }
+});
+
 test('modelInfo: what each model needs and can do, from the engine (no model names in callers)', () => {
     for (const name of engine.modelNames()) {
         const info = engine.modelInfo(name);

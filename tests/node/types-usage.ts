@@ -1,7 +1,7 @@
 // types-usage.ts: typed use of the public API, checked by `tsc --noEmit` in api.test.mjs (never
 // run). It imports through the package's own exports map, so the map's "types" entries are
 // checked too. Lines marked @ts-expect-error must stay errors.
-import { loadEngine, WasmrecError, type FeatureKind, type FeatureField, type Recommendation, type TrainProgress } from 'wasmrec';
+import { loadEngine, WasmrecError, type FeatureKind, type FeatureField, type Model, type Recommendation, type TrainProgress } from 'wasmrec';
 import { createWorkerEngine, type WorkerProgress } from 'wasmrec/worker';
 import { openStore, StoreError, DB_VERSION } from 'wasmrec/store';
 import { createRecommender, type FineTuneReport } from 'wasmrec/personal';
@@ -51,6 +51,10 @@ export async function inThread(): Promise<Recommendation[]> {
     const unknown: string[] = detail.unknown;
     const again = engine.loadModel(model.save(), { source: 'copy' });
     const report = again.evaluate(data, { split: 'valid', k: 20, sampled: 0 });
+    const later = engine.dataset('user,item\na,x\n', { model: again });
+    // @ts-expect-error: model is a Model
+    engine.dataset('user,item\na,x\n', { model: 'copy' });
+    later.dispose();
     // @ts-expect-error: k is a number
     model.recommend(['a'], { k: '10' });
     // @ts-expect-error: unknown option
@@ -79,6 +83,10 @@ export async function inWorker(): Promise<void> {
     const bytes: Uint8Array = await model.save();
     const m2 = await engine.loadModel(bytes);
     const idx: number[] = await m2.itemIndexes(['x']);
+    const d3 = await engine.dataset('user,item\na,x\n', { model: m2 });
+    // @ts-expect-error: the worker's dataset takes a WorkerModel
+    await engine.dataset('user,item\na,x\n', { model: {} as Model });
+    void d3;
     await using d2 = await engine.dataset(new Uint8Array(10));
     // @ts-expect-error: fit needs a WorkerDataset
     await model.fit('data');
