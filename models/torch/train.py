@@ -703,8 +703,13 @@ def main():
             for s in train:
                 for i in s:
                     counts[i] += 1
-            twins.save(model, a.out, data.items, p, users=data.users if a.model in EVENTS else None, counts=counts,
-                       meta={"repeat_share": f"{share:.9g}"})
+            meta = {"repeat_share": f"{share:.9g}"}
+            X = getattr(data, "features", None)
+            used = {k.split("=", 1)[0] for k in getattr(model, "feature_keys", None) or ()}  # the fields the file keeps keys of
+            buckets = {f: e for f, e in (X.cuts.items() if X is not None else ()) if f in used and e is not None}
+            if buckets:  # what their q0..q9 mean, as ours keep it
+                meta["buckets"] = json.dumps(buckets, separators=(",", ":"))
+            twins.save(model, a.out, data.items, p, users=data.users if a.model in EVENTS else None, counts=counts, meta=meta)
             say(f"saved {a.out}")
         if a.report:
             with open(a.report, "w") as f:

@@ -623,6 +623,7 @@ class Features:
     def __init__(self):
         self.keys, self.index, self.value_field, self.fields, self.kinds = [], {}, [], [], []
         self.start, self.feat, self.matched = [None, None], [None, None], [0, 0]
+        self.cuts = {}  # numeric fields: their 9 bucket edges (a model file's "buckets")
 
 
 def _parse_num(s):
@@ -745,6 +746,8 @@ def load_side(data, side, path, kinds=None):
             edges = [vals[(q + 1) * len(vals) // 10] for q in range(9)]
         ckind.append(forced or ("m" if multi[c] or any_bar else "n" if numeric and distinct > 20 else "c"))
         cuts.append(edges)
+        if ckind[-1] == "n":
+            F.cuts[field] = edges
         F.fields.append(field)
         F.kinds.append(ckind[-1])
     start, feat = [0] * (len(ids) + 1), []
