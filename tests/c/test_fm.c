@@ -535,6 +535,11 @@ static void model_buckets(void) {
     wr__buf_puts(&users, "user,age\n");
     for (int e = 0; e < 40; e++) wr__buf_printf(&users, "u%d,%d\n", e, 11 + e);
     CHECK(wr_data_load_side(d, 0, users.data, users.len, "users.csv") == WR_OK);
+    wr_buf others = {0}; /* numeric, but of items the data lacks: no keys, so no edges kept */
+    wr__buf_puts(&others, "item,year\n");
+    for (int e = 0; e < 30; e++) wr__buf_printf(&others, "z%d,%d\n", e, 1960 + e);
+    CHECK(wr_data_load_side(d, 1, others.data, others.len, "others.csv") == WR_OK && d->features.kind[2] == 'n');
+    wr__buf_free(&others);
     wr_model *m = make("lr", (const char *const[]){"epochs", "1", NULL});
     CHECK(wr_model_fit(m, d) == WR_OK);
     CHECK(m->n_buckets == 2 && !strcmp(m->buckets[0].field, "ctx.price") && !strcmp(m->buckets[1].field, "user.age"));
