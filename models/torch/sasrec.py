@@ -28,7 +28,7 @@ COMMON = {"dim": 64, "blocks": 2, "heads": 1, "max_len": 50, "dropout": 0.3, "lr
           "sample_alpha": -1, "repeat_bias": 1}
 DEFAULTS = {
     "sasrec": dict(COMMON),
-    "bert4rec": dict(COMMON, heads=2, max_len=20, dropout=0.1, weight_decay=0.01, decay_embeddings=0, patience=50,
+    "bert4rec": dict(COMMON, heads=2, max_len=20, dropout=0.3, epochs=500, weight_decay=0.01, decay_embeddings=0, patience=50,
                      mask_prob=0.2, last_prob=0.5, unscaled_embeddings=1),
 }
 # parameters a file without them means 0 (files written before they existed; vt->absent_off)
