@@ -274,6 +274,29 @@ test('held-out events, labels and mf: native and wasm print the same report and 
     }
 });
 
+test('eval buckets a numeric column by the model\'s edges, not the new file\'s own quantiles', () => {
+    // the label is price > 50; trained on prices 1..100, evaluated on 26..125: by that file's own
+    // deciles price 51 would be its q2, which the model learned as cheap (AUC 0.83 before the fix)
+    for (const lo of [1, 26]) {
+        const rows = ['user,item,label,timestamp,price'];
+        for (let e = 0; e < 600; e++) {
+            const p = lo + (e * 37) % 100;
+            rows.push(`u${Math.floor(e / 10)},i${e % 10},${p > 50 ? 1 : 0},${e},${p}`);
+        }
+        fs.writeFileSync(path.join(dir, `priced-${lo}.csv`), rows.join('\n') + '\n');
+    }
+    const split = ['--label', 'label==1', '--eval', 'random', '--split', '0.7,0.1,0.2', '--json'];
+    ok('native', ['train', '--data', 'priced-1.csv', '--model', 'lr', '--set', 'ids=0', '--set', 'lr=0.1', '--set', 'epochs=100', '--set', 'patience=0',
+        '--out', 'priced.safetensors', ...split]);
+    const out = {};
+    for (const kind of ['native', 'wasm']) out[kind] = JSON.parse(ok(kind, ['eval', '--model', 'priced.safetensors', '--data', 'priced-26.csv', ...split]).stdout).test;
+    assert.deepEqual(out.wasm, out.native);
+    assert.ok(out.native.AUC > 0.99 && out.native.logloss < 0.1, `AUC ${out.native.AUC}, logloss ${out.native.logloss}`);
+    const r = run('native', ['eval', '--model', 'priced.safetensors', '--data', 'priced-26.csv', '--feature-kinds', 'ctx.price=categorical', ...split]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /ctx\.price=categorical, but the lr model was trained with ctx\.price numeric/);
+});
+
 test('split and models: the protocol as CSV, identical native and wasm; what each model can do', () => {
     const lines = ['user\titem\trating\ttimestamp'];
     for (let u = 0; u < 30; u++) for (let i = 0; i < 10; i++) lines.push(`${u}\t${i + (u % 3) * 10}\t${1 + ((u + i) % 5)}\t${1000 + u * 20 + i}`);
