@@ -62,6 +62,12 @@ int main(void) {
             wr_gemm_nt(Z, Y, X, 6400, 1682, 64, 0));
     WR_TIME("gemm_tn_1682x64x6400", 2.0 * 1682 * 64 * 6400, 2,
             wr_gemm_tn(Z, X, Y, 1682, 64, 6400, 0));
+    /* GRU4Rec's output layer per time step (128 sessions, dim 64, 1,682 items, full softmax):
+     * the logits (nt), the hidden state's gradient (nn over the items) and the item table's (tn
+     * over the sessions) */
+    WR_TIME("gemm_nt_128x1682x64", 2.0 * 128 * 1682 * 64, 40, wr_gemm_nt(Z, Y, X, 128, 1682, 64, 0));
+    WR_TIME("gemm_nn_128x64x1682", 2.0 * 128 * 64 * 1682, 40, wr_gemm_nn(Z, X, Y, 128, 64, 1682, 0));
+    WR_TIME("gemm_tn_1682x64x128", 2.0 * 1682 * 64 * 128, 40, wr_gemm_tn(Z, X, Y, 1682, 64, 128, 0));
     printf("}\n");
     wr_sink += C[7] + Z[7];
     free(a), free(b), free(A), free(B), free(C), free(X), free(Y), free(Z);
