@@ -18,8 +18,9 @@ each), full softmax cross-entropy (loss=ce) or BCE against uniform negatives (lo
 repeat bias), the repeat bias started at our wr__repeat_bias_init, early stopping on validation
 NDCG@10 (exclude-seen auto's rule) with patience, keeping the best epoch; leave-one-out
 evaluation by models/torch/wrdata.py (full ranking and sampled-100 with our random numbers).
-GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, the full
-softmax or BPR-max, Adagrad. mf (bpr, bce, mse), gmf/mlp/neumf and
+GRU4Rec as src/models/gru4rec.c (gru4rec_trainer below): session-parallel lanes, cross-entropy
+or BPR-max over the full catalogue or (n_sample below it) the lanes' targets and n_sample shared
+negatives from popularity^sample_alpha, Adagrad. mf (bpr, bce, mse), gmf/mlp/neumf and
 lr/fm/ffm/deepfm as src/models/mf.c, ncf.c, fm.c (event_trainer below; with --users/--items side
 tables, --label/--drop and --eval random|temporal too): shuffled mini-batches of training events,
 negatives the user never touched, lazy Adam; in one process. twotower as src/models/twotower.c
@@ -208,9 +209,17 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd, world=1, rank=0):
     p = model.params
     if p["loss"] not in ("ce", "bpr-max"):
         ap.error(f"loss {p['loss']!r}: gru4rec trains ce or bpr-max")
-    if 0 < int(p["n_sample"]) < V:
-        ap.error(f"n_sample {p['n_sample']} samples negatives from {V} items: this script trains gru4rec with the full "
-                 f"softmax (n_sample 0, or at least the catalogue, as the default 8192 is on catalogues up to 8192 items)")
+    # n_sample < V: each step's columns are the lanes' targets and n_sample shared negatives drawn
+    # from popularity^sample_alpha over the training events (wr__sampler; alpha 0: every item alike)
+    n_sample = int(p["n_sample"]) if 0 < int(p["n_sample"]) < V else 0
+    if n_sample:
+        counts = torch.zeros(V, dtype=torch.float64)
+        for q in train:
+            for i in q:
+                counts[i] += 1
+        alpha = float(p["sample_alpha"])
+        weights = torch.ones(V, dtype=torch.float64) if alpha == 0 else counts.pow(alpha) * (counts > 0)
+        draws = torch.Generator().manual_seed(rnd.getrandbits(62))
     order = [u for u, s in enumerate(train) if len(s) >= 2]
     if not order:
         sys.exit("no training sequence has 2 or more events")
@@ -251,7 +260,8 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd, world=1, rank=0):
             opt.zero_grad()
             loss_sum, hn = 0.0, None
             if len(act):
-                loss, hn = model.step_loss(inp, tgt, h, None, True, seen)
+                negs = (torch.multinomial(weights, n_sample, replacement=True, generator=draws) + 1).tolist() if n_sample else None
+                loss, hn = model.step_loss(inp, tgt, h, None, True, seen, negs)
                 (loss * len(act)).backward()  # the sum over this process's lanes
                 loss_sum = loss.item() * len(act)
             if world > 1:  # sum the gradients, the loss, the active lanes and the busy flags over the processes
