@@ -162,11 +162,14 @@ static int side_of(const char *field, size_t n) {
 
 static int set_kinds(wr_data *d, const wr_kind_override *kinds, int n, int ctx, const char *what);
 
-static wr_kind_override *override_of(wr_data *d, const char *field) {
-    for (int i = 0; i < d->n_kinds; i++)
-        if (!strcmp(d->kinds[i].field, field)) return &d->kinds[i];
+/* The override of field among the n of kinds, or NULL. */
+static wr_kind_override *find_kind(wr_kind_override *kinds, int n, const char *field) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(kinds[i].field, field)) return &kinds[i];
     return NULL;
 }
+
+static wr_kind_override *override_of(wr_data *d, const char *field) { return find_kind(d->kinds, d->n_kinds, field); }
 
 /* Every override of the side's table names one of its columns (then marked applied). */
 static int check_overrides(wr_data *d, int side, const char *src, const wr__table *t) {
@@ -219,8 +222,7 @@ int wr_data_feature_kinds(wr_data *d, const char *spec) {
         wr_kind_override *o = &kinds[n];
         *o = (wr_kind_override){.kind = kind_codes[code]};
         snprintf(o->field, sizeof o->field, "%.*s", (int)fl, field);
-        for (int i = 0; i < n; i++)
-            if (!strcmp(kinds[i].field, o->field)) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s is given twice", o->field);
+        if (find_kind(kinds, n, o->field)) return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s is given twice", o->field);
         if (side < 2 && d->features.start[side])
             return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s: the %s is already loaded; set the kinds before loading it", o->field, side_table[side]);
         if (side == 2 && !d->ctx_table)
@@ -265,9 +267,7 @@ int wr__data_model_buckets(wr_data *d, const wr_bucket_edges *b, int n, const ch
     memcpy(kinds, d->kinds, (size_t)nk * sizeof kinds[0]);
     for (int i = 0; i < n; i++) {
         int side = side_of(b[i].field, strlen(b[i].field));
-        wr_kind_override *o = NULL;
-        for (int k = 0; k < nk && !o; k++)
-            if (!strcmp(kinds[k].field, b[i].field)) o = &kinds[k];
+        wr_kind_override *o = find_kind(kinds, nk, b[i].field);
         if (o && !o->from_model && o->kind != 'n')
             return wr__err(d->ctx, WR_ERR_ARG, "feature kinds: %s=%s, but the %s model was trained with %s numeric", o->field, kind_names[o->kind == 'm'],
                            model, o->field);

@@ -594,8 +594,9 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
 int wr__model_take_buckets(wr_model *m, const wr_features *F) {
     free(m->buckets);
     m->buckets = NULL, m->n_buckets = 0;
+    if (!(m->vt->caps & WR_USES_FEATURES)) return WR_OK;
     int n = 0, used[3 * WR_MAX_FIELDS] = {0}; /* the numeric fields with a value in the data: their keys are the model's */
-    for (int v = 0; (m->vt->caps & WR_USES_FEATURES) && v < F->values.n; v++) used[F->value_field[v]] = F->kind[F->value_field[v]] == 'n';
+    for (int v = 0; v < F->values.n; v++) used[F->value_field[v]] = F->kind[F->value_field[v]] == 'n';
     for (int f = 0; f < F->n_fields; f++) n += used[f];
     if (!n) return WR_OK;
     if (!(m->buckets = wr__calloc((size_t)n, sizeof *m->buckets))) return wr__oom(m->ctx, "copying the bucket edges");

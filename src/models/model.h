@@ -180,11 +180,11 @@ void wr__count_items(const wr_seqs *train, float *counts);
  * of another dtype or length. */
 int wr__load_1d(wr_model *m, const wr_st_file *f, const char *name, wr_dtype dtype, int64_t n, void **out);
 
-/* A side-feature list per entity (CSR: start (n + 1), feat) as the tensors <pre>.<what>_feature_start
- * and <pre>.<what>_features, and back, checked (offsets rising from 0, ids in [lo, F)) (pop.c). */
 /* The numeric fields' bucket edges of F (the training data's) into m->buckets (families with
  * WR_USES_FEATURES; the others keep none). */
 int wr__model_take_buckets(wr_model *m, const wr_features *F);
+/* A side-feature list per entity (CSR: start (n + 1), feat) as the tensors <pre>.<what>_feature_start
+ * and <pre>.<what>_features, and back, checked (offsets rising from 0, ids in [lo, F)) (pop.c). */
 int wr__features_save(wr_model *m, wr_st_file *f, const char *pre, const char *what, int n, const int64_t *start, const int32_t *feat);
 int wr__features_load(wr_model *m, const wr_st_file *f, const char *pre, const char *what, int n, int lo, int F, int64_t **start, int32_t **feat);
 
