@@ -210,16 +210,10 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd, world=1, rank=0):
     if p["loss"] not in ("ce", "bpr-max"):
         ap.error(f"loss {p['loss']!r}: gru4rec trains ce or bpr-max")
     # n_sample < V: each step's columns are the lanes' targets and n_sample shared negatives drawn
-    # from popularity^sample_alpha over the training events (wr__sampler; alpha 0: every item alike)
+    # from popularity^sample_alpha over the training sequences, by our sampler's own table
     n_sample = int(p["n_sample"]) if 0 < int(p["n_sample"]) < V else 0
     if n_sample:
-        counts = torch.zeros(V, dtype=torch.float64)
-        for q in train:
-            for i in q:
-                counts[i] += 1
-        alpha = float(p["sample_alpha"])
-        weights = torch.ones(V, dtype=torch.float64) if alpha == 0 else counts.pow(alpha) * (counts > 0)
-        draws = torch.Generator().manual_seed(rnd.getrandbits(62))
+        sampler, draws = wrdata.Sampler(train, V, float(p["sample_alpha"])), wrdata.Rng(rnd.getrandbits(62))
     order = [u for u, s in enumerate(train) if len(s) >= 2]
     if not order:
         sys.exit("no training sequence has 2 or more events")
@@ -260,7 +254,7 @@ def gru4rec_trainer(ap, sets, train, V, share, rnd, world=1, rank=0):
             opt.zero_grad()
             loss_sum, hn = 0.0, None
             if len(act):
-                negs = (torch.multinomial(weights, n_sample, replacement=True, generator=draws) + 1).tolist() if n_sample else None
+                negs = [sampler.draw(draws) for _ in range(n_sample)] if n_sample else None
                 loss, hn = model.step_loss(inp, tgt, h, None, True, seen, negs)
                 (loss * len(act)).backward()  # the sum over this process's lanes
                 loss_sum = loss.item() * len(act)
