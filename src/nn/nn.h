@@ -148,9 +148,9 @@ void wr_ffn_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2
 
 /* ---- dropout (dropout.c) ----------------------------------------------------------------- */
 
-/* Inverted dropout: out (N) = inp * keep / (1 - p), keep drawn from rng with probability 1 - p
- * and stored in mask (N bytes). Identity (out = inp, mask all 1, rng untouched) when p == 0 or
- * !train. out may equal inp. */
+/* Inverted dropout: out (N) = inp * keep / (1 - p), keep drawn with probability 1 - p from one
+ * seed that rng gives (counter-based: the same mask on any number of threads), stored in mask (N
+ * bytes). Identity (out = inp, mask all 1, rng untouched) when p == 0 or !train. out may equal inp. */
 void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, float p, int train,
                         wr_rng *rng, int N);
 /* dinp (N) += dout * mask / (1 - p), with the p the forward pass used (0 at evaluation). */

@@ -312,6 +312,23 @@ static void test_dropout(wr_rng *rng) {
     float *dinp = fnew(d.N);
     wr_dropout_backward(dinp, d.w, d.mask, d.p, d.N);
     gradcheck("dropout.inp", d.inp, dinp, (size_t)d.N, drop_loss, &d, 1e-2f, 2e-3, 1e-2, rng);
+    /* the keep rate at other rates, and two calls draw two masks */
+    const float rates[] = {0.05f, 0.5f, 0.9f};
+    for (int k = 0; k < 3; k++) {
+        wr_rng r;
+        wr__rng_seed(&r, 7 + k);
+        wr_dropout_forward(d.out, d.mask, d.inp, rates[k], 1, &r, d.N);
+        int n = 0, same = 0;
+        for (int i = 0; i < d.N; i++) n += d.mask[i];
+        unsigned char *first = malloc(d.N);
+        memcpy(first, d.mask, d.N);
+        wr_dropout_forward(d.out, d.mask, d.inp, rates[k], 1, &r, d.N);
+        for (int i = 0; i < d.N; i++) same += first[i] == d.mask[i];
+        free(first);
+        double keep = 1.0 - rates[k], sd = sqrt(d.N * keep * (1 - keep));
+        CHECK(fabs(n - keep * d.N) < 5 * sd);
+        CHECK(same < d.N); /* independent masks agree on keep^2 + (1 - keep)^2 of the elements, not all */
+    }
     /* identity at p = 0 and at evaluation, and the rng is not consumed */
     wr_rng r1, r2;
     wr__rng_seed(&r1, 5), wr__rng_seed(&r2, 5);

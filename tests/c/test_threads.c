@@ -1,5 +1,5 @@
 /* test_threads.c: threads never change results. The split kernels (gemms, cross-entropy,
- * attention, layernorm, optimiser updates) give the same bits on 1, 2, 3 and 4 threads, and so
+ * attention, layernorm, dropout's masks, optimiser updates) give the same bits on 1, 2, 3 and 4 threads, and so
  * do whole training runs (byte-identical model files) and leave-one-out evaluations (the same
  * JSON). Nested and repeated jobs finish, and the pool can be resized. In the single-thread wasm
  * build wr_threads_set answers 1 and the comparisons hold trivially; the threaded wasm module is
@@ -108,6 +108,21 @@ static void test_blocks(void) {
         free(att), free(mean), free(rstd);
     }
     free(r_out), free(r_dqkv), free(r_ln), free(r_dln), free(qkv), free(dout), free(w), free(bb);
+}
+
+/* dropout's mask and output over a span long enough to split */
+static void test_dropout(void) {
+    const int N = 300000;
+    float *inp = fnew(N), *ref = malloc((size_t)N * 4), *out = malloc((size_t)N * 4);
+    unsigned char *rmask = malloc(N), *mask = malloc(N);
+    for (size_t t = 0; t < 4; t++) {
+        wr_threads_set(counts[t]);
+        wr_rng r;
+        wr__rng_seed(&r, 3);
+        wr_dropout_forward(t ? out : ref, t ? mask : rmask, inp, 0.3f, 1, &r, N);
+        if (t) CHECK(!memcmp(ref, out, (size_t)N * 4) && !memcmp(rmask, mask, N));
+    }
+    free(inp), free(ref), free(out), free(rmask), free(mask);
 }
 
 /* a job inside a job runs in the calling thread; every index is visited once */
@@ -223,6 +238,7 @@ int main(void) {
     test_gemms();
     test_losses();
     test_blocks();
+    test_dropout();
     test_nesting();
     test_training();
     test_eval();
