@@ -76,5 +76,5 @@ void wr_layernorm_backward(float *dinp, float *dw, float *db, const float *dout,
     ln_job j = {.dinp = dinp, .dw = dw, .db = db, .dout = dout, .inp = inp, .cmean = mean, .crstd = rstd,
                 .w = w, .N = N, .C = C};
     wr__parallel_for(N, 8, 8.0 * N * C, backward_rows, &j);
-    wr__parallel_for(C, 16, 3.0 * N * C, weight_grads, &j);
+    wr__parallel_for(C, 64, 3.0 * N * C, weight_grads, &j); /* 64 columns a part at least: see linear.c */
 }

@@ -10,7 +10,9 @@
 #include "nn.h"
 
 /* Threads split an update by rows, or a dense buffer by spans of ELEMS (wr__parallel_for): every
- * element's update is the same arithmetic on its own values, so any split gives the same bits. */
+ * element's update is the same arithmetic on its own values, so any split gives the same bits.
+ * An update is a few loads and stores per element, bound by memory: it splits from 128k
+ * elements (GRU4Rec's 108k-float tables gained 1.09x on two threads, SASRec's small views lost). */
 #define ELEMS 4096
 
 typedef struct {
@@ -41,7 +43,7 @@ static void update(const update_job *u, int R) {
     const size_t n = u->rows ? (size_t)R * u->C : u->n;
     if (!u->rows && n > (size_t)ELEMS * 0x7fffffff) { update_span(u, 0, n); return; }
     const int parts = u->rows ? R : (int)((n + ELEMS - 1) / ELEMS);
-    wr__parallel_for(parts, 1, 4.0 * (double)n, update_parts, (void *)u);
+    wr__parallel_for(parts, 1, (double)n, update_parts, (void *)u);
 }
 
 // ----------------------------------------------------------------------------
