@@ -5,18 +5,26 @@
  * that step in a loop. */
 #include <string.h>
 
+#include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
 
-void wr_gru_step_forward(float *h, float *gh, float *gates, const float *xg, const float *hp,
-                         const float *W, const float *b, int B, int G) {
-    // h, hp (B,G); gh, gates, xg (B,3G); W (3G,G); b (3G)
-    wr_linear_forward(gh, hp, W, b, B, G, 3 * G);
+/* The gates over threads (wr__parallel_for): rows (lanes) are independent, each computed as on
+ * one thread. */
+typedef struct {
+    float *h, *gates_out, *dxg, *dhp, *dgh; /* forward writes h and the gates; backward the rest */
+    const float *gates, *xg, *gh, *hp, *dh;
+    int G;
+} gate_job;
+
+static void gates_forward(void *arg, int lo, int hi) {
+    const gate_job *g = arg;
+    const int G = g->G;
     /* sigmoid(x) = 1 / (1 + exp(-x)) and tanh(a) = 2 sigmoid(2a) - 1 in passes over each row, so
      * the exps go through the 4-lane exp (the same bits as the scalar wr_expf) */
-    for (int i = 0; i < B; i++) {
-        const float *xg_i = xg + (size_t)i * 3 * G, *gh_i = gh + (size_t)i * 3 * G, *hp_i = hp + (size_t)i * G;
-        float *r = gates + (size_t)i * 3 * G, *z = r + G, *n = z + G, *h_i = h + (size_t)i * G;
+    for (int i = lo; i < hi; i++) {
+        const float *xg_i = g->xg + (size_t)i * 3 * G, *gh_i = g->gh + (size_t)i * 3 * G, *hp_i = g->hp + (size_t)i * G;
+        float *r = g->gates_out + (size_t)i * 3 * G, *z = r + G, *n = z + G, *h_i = g->h + (size_t)i * G;
         for (int j = 0; j < 2 * G; j++) r[j] = -(xg_i[j] + gh_i[j]); /* r and z, side by side */
         wr__exp_array(r, r, 2 * G);
         for (int j = 0; j < 2 * G; j++) r[j] = 1.0f / (1.0f + r[j]);
@@ -27,15 +35,21 @@ void wr_gru_step_forward(float *h, float *gh, float *gates, const float *xg, con
     }
 }
 
-void wr_gru_step_backward(float *dxg, float *dhp, float *dW, float *db, float *scratch,
-                          const float *dh, const float *hp, const float *gh, const float *gates,
-                          const float *W, int B, int G) {
-    // dxg (B,3G), dhp (B,G) or NULL, dW (3G,G), db (3G); scratch (B,3G) = the gradient at gh
-    float *dgh = scratch;
-    for (int i = 0; i < B; i++) {
-        const float *r = gates + (size_t)i * 3 * G, *z = r + G, *n = z + G;
-        const float *dh_i = dh + (size_t)i * G, *hp_i = hp + (size_t)i * G, *ghn = gh + (size_t)i * 3 * G + 2 * G;
-        float *dxg_i = dxg + (size_t)i * 3 * G, *dgh_i = dgh + (size_t)i * 3 * G;
+void wr_gru_step_forward(float *h, float *gh, float *gates, const float *xg, const float *hp,
+                         const float *W, const float *b, int B, int G) {
+    // h, hp (B,G); gh, gates, xg (B,3G); W (3G,G); b (3G)
+    wr_linear_forward(gh, hp, W, b, B, G, 3 * G);
+    gate_job j = {.h = h, .gates_out = gates, .xg = xg, .gh = gh, .hp = hp, .G = G};
+    wr__parallel_for(B, 1, 40.0 * B * G, gates_forward, &j);
+}
+
+static void gates_backward(void *arg, int lo, int hi) {
+    const gate_job *g = arg;
+    const int G = g->G;
+    for (int i = lo; i < hi; i++) {
+        const float *r = g->gates + (size_t)i * 3 * G, *z = r + G, *n = z + G;
+        const float *dh_i = g->dh + (size_t)i * G, *hp_i = g->hp + (size_t)i * G, *ghn = g->gh + (size_t)i * 3 * G + 2 * G;
+        float *dxg_i = g->dxg + (size_t)i * 3 * G, *dgh_i = g->dgh + (size_t)i * 3 * G;
         for (int j = 0; j < G; j++) {
             // h = (1-z) n + z hp;  n = tanh(xg_n + r gh_n);  r, z = sigmoid(xg + gh)
             float dn = dh_i[j] * (1.0f - z[j]) * (1.0f - n[j] * n[j]);
@@ -43,10 +57,18 @@ void wr_gru_step_backward(float *dxg, float *dhp, float *dW, float *db, float *s
             float dr = dn * ghn[j] * r[j] * (1.0f - r[j]);
             dxg_i[j] += dr, dxg_i[G + j] += dz, dxg_i[2 * G + j] += dn;
             dgh_i[j] = dr, dgh_i[G + j] = dz, dgh_i[2 * G + j] = dn * r[j];
-            if (dhp) dhp[(size_t)i * G + j] += dh_i[j] * z[j];
+            if (g->dhp) g->dhp[(size_t)i * G + j] += dh_i[j] * z[j];
         }
     }
-    wr_linear_backward(dhp, dW, db, dgh, hp, W, B, G, 3 * G);
+}
+
+void wr_gru_step_backward(float *dxg, float *dhp, float *dW, float *db, float *scratch,
+                          const float *dh, const float *hp, const float *gh, const float *gates,
+                          const float *W, int B, int G) {
+    // dxg (B,3G), dhp (B,G) or NULL, dW (3G,G), db (3G); scratch (B,3G) = the gradient at gh
+    gate_job j = {.gates = gates, .dxg = dxg, .dhp = dhp, .dgh = scratch, .gh = gh, .hp = hp, .dh = dh, .G = G};
+    wr__parallel_for(B, 1, 16.0 * B * G, gates_backward, &j);
+    wr_linear_backward(dhp, dW, db, scratch, hp, W, B, G, 3 * G);
 }
 
 void wr_gru_forward(float *h, float *hprev, float *gh, float *gates, const float *xg,
