@@ -12,7 +12,11 @@ Our names -> state_dict: "<m>.bias" (1) -> bias, "<m>.weight" (F, 1) -> weight.w
 nn.Embedding of width 1), "<m>.factors" (F, R) -> factors.weight, "deepfm.deep.layerK.weight/bias"
 -> deep.K.weight/bias. Kept as they are and written back: "<m>.user_feature_start" (U+1, I64) /
 "<m>.user_features" (I32) (the same for items; CSR lists of feature rows) and
-"<m>.feature_field" (F, I32; ffm and deepfm)."""
+"<m>.feature_field" (F, I32; ffm and deepfm).
+
+Context (a CSV's extra columns, "ctx.device=mobile": feature rows U + V + key, a field each) joins
+the user part, as ours: ctx, where the batched paths take it, is (rows (n, C), mask (n, C)) of
+each pair's or query's context rows (a training event's negatives share its own)."""
 import math
 
 import torch
@@ -156,7 +160,7 @@ class FM(nn.Module):
             cache[side] = (idx, mask)
         return cache[side]
 
-    def _parts(self, side, ents):
+    def _parts(self, side, ents, ctx=None):
         """What the pair's y needs of the parts of entities ents (n): W (the weights' sum), self
         (the pairs within the part: fm's 1/2 (|s|^2 - sum |v|^2), ffm's field-aware pairs), C (what
         meets the other part: fm's factor sum s; ffm's per (own field, other field) sums of
@@ -164,6 +168,8 @@ class FM(nn.Module):
         each field's mean factor)."""
         idx, mask = self._part_table(side)
         idx, mask = idx[ents], mask[ents]
+        if ctx is not None:  # the query part: the user's, then the context's rows
+            idx, mask = torch.cat([idx, ctx[0]], 1), torch.cat([mask, ctx[1].to(mask.dtype)], 1)
         w = self.weight.weight[:, 0]
         out = {"W": (w[idx] * mask).sum(1)}
         if self.factors is None:
@@ -201,9 +207,9 @@ class FM(nn.Module):
                 h = F.relu(h)
         return h[..., 0]
 
-    def forward_batched(self, u, i):
-        """forward_pairs's y for known users u (n) and items i (n), batched."""
-        pu, pi = self._parts(0, u), self._parts(1, i)
+    def forward_batched(self, u, i, ctx=None):
+        """forward_pairs's y for known users u (n) and items i (n), batched (ctx: each pair's context)."""
+        pu, pi = self._parts(0, u, ctx), self._parts(1, i)
         y = self.bias[0] + pu["W"] + pi["W"]
         if self.factors is None:
             return y
@@ -212,12 +218,12 @@ class FM(nn.Module):
             y = y + self._deep((pu["M"] + pi["M"]).reshape(len(u), -1))
         return y
 
-    def score_batched(self, users):
+    def score_batched(self, users, ctx=None):
         pi = self._parts(1, torch.arange(self.V))
         out = []
         for b0 in range(0, len(users), 64):
             u = torch.as_tensor(users[b0:b0 + 64], dtype=torch.long)
-            pu = self._parts(0, u)
+            pu = self._parts(0, u, None if ctx is None else (ctx[0][b0:b0 + 64], ctx[1][b0:b0 + 64]))
             y = self.bias[0] + pu["W"][:, None] + pi["W"][None]
             if self.factors is not None:
                 y = y + pu["self"][:, None] + pi["self"][None] + pu["C"] @ pi["C"].T
@@ -234,13 +240,16 @@ class FM(nn.Module):
             out.append(y)
         return torch.cat(out)
 
-    def rows_used(self, users, items):
+    def rows_used(self, users, items, ctx=None):
         """The feature rows of the pairs (users[k], items[k]): what a step's lazy Adam and reg touch."""
         iu, mu = self._part_table(0)
         ii, mi = self._part_table(1)
-        return torch.unique(torch.cat([iu[users][mu[users] > 0], ii[items][mi[items] > 0]]))
+        extra = [ctx[0][ctx[1] > 0]] if ctx is not None else []
+        return torch.unique(torch.cat([iu[users][mu[users] > 0], ii[items][mi[items] > 0]] + extra))
 
-    def score(self, histories, users):
+    def score(self, histories, users, ctx=None):
+        if ctx is not None:  # every query carries its context: the batched path
+            return self.score_batched(list(users), ctx)
         if not self.ids_only() and all(u >= 0 for u in users):
             return self.score_batched(list(users))
         if self.ids_only():
@@ -260,14 +269,18 @@ class FM(nn.Module):
         t = torch.cat([t1[:, None], torch.zeros(len(users), nn_, dtype=t1.dtype)], 1).reshape(-1)
         return u, i, t
 
-    def loss(self, users, items, y=None, negs=None):
+    def loss(self, users, items, y=None, negs=None, ctx=None):
         """wr__fm_loss_grad: every event (target y, or 1 without labels) and its negatives (n_neg
         per event without labels, label_neg with them; target 0): bce on the logits or mse, summed
         and divided by the events; plus reg (w_j^2 + |v_j|^2) over the feature rows the batch used.
         Batched for ids alone and (self.batched, what train.py sets) with side features; else pair
         by pair through forward_pairs, the reference the fixtures are made with."""
         u, i, t = self._pairs_of(users, items, y, negs)
-        if self.ids_only():
+        if ctx is not None:  # each event's context, for its pair and its negatives' (batched)
+            per = len(u) // len(users)
+            ctx = tuple(c.repeat_interleave(per, 0) for c in ctx)
+            out, rows = self.forward_batched(u, i, ctx), self.rows_used(u, i, ctx)
+        elif self.ids_only():
             out, rows = self.forward_ids(u, i), torch.unique(torch.cat([u, self.U + i]))
         elif getattr(self, "batched", False):
             out, rows = self.forward_batched(u, i), self.rows_used(u, i)

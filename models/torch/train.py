@@ -5,6 +5,8 @@ file our engine loads (CLI, binding, page), with the report our `train --eval lo
   /usr/bin/python3 models/torch/train.py --model sasrec|bert4rec|gru4rec|mf|gmf|mlp|neumf|lr|fm|ffm|deepfm|twotower
       --data FILE --format seq|csv|movielens|auto
       [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
+      [--eval loo|random|temporal] [--split 0.8,0.1,0.1] [--label EXPR] [--drop EXPR] [--users FILE] [--items FILE]
+      [--feature-kinds FIELD=KIND,...] [--time-context hour,weekday]
       [--out MODEL.safetensors] [--json] [--threads N]
   torchrun --nproc_per_node N models/torch/train.py ...   (sasrec, bert4rec: data-parallel, DDP over
       gloo, or NCCL with --backend nccl on GPUs; gru4rec: batch / N lanes per process, gradients
@@ -24,9 +26,12 @@ negatives from popularity^sample_alpha, Adagrad. mf (bpr, bce, mse), gmf/mlp/neu
 lr/fm/ffm/deepfm as src/models/mf.c, ncf.c, fm.c (event_trainer below; with --users/--items side
 tables, --label/--drop and --eval random|temporal too): shuffled mini-batches of training events,
 negatives the user never touched, lazy Adam; in one process. twotower as src/models/twotower.c
-(twotower_trainer below; --eval loo), on ids or with side tables (cold dropout included). Not on a
-CSV with context columns (wrdata.py does not encode them), not --eval cold-users/cold-items. What
-differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under
+(twotower_trainer below; --eval loo, random, temporal), on ids or with side tables (cold dropout
+included). A CSV's context columns (and --time-context hour,weekday) are encoded by wrdata.py as
+ours (ctx.<column>=<value> features, the same keys and ids): lr/fm/ffm/deepfm put a training
+event's context into its user part (its negatives share it), twotower pools it in a query-tower
+slot, and every held-out event is scored in its own context (loo: the target's). Not --eval
+cold-users/cold-items. What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under
 torchrun each of the N processes takes batch / N windows of a step (the global batch stays
 batch)."""
 import argparse
@@ -359,7 +364,14 @@ def side_csr(X, U, V, base):
              torch.tensor([base + x for x in (X.feat[k] or [])], dtype=torch.int32)) for k in (0, 1)]
 
 
-def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
+def ctx_rows(ctxs, base):
+    """Lists of context feature ids as the FM twin's (rows (n, C): base + id, mask (n, C))."""
+    C = max(1, max((len(c) for c in ctxs), default=1))
+    return (torch.tensor([[base + x for x in c] + [0] * (C - len(c)) for c in ctxs], dtype=torch.long),
+            torch.tensor([[1.0] * len(c) + [0.0] * (C - len(c)) for c in ctxs]))
+
+
+def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None, ctx=None):
     """mf, gmf/mlp/neumf and lr/fm/ffm/deepfm (on the user and item ids) as src/models/mf.c, ncf.c
     and fm.c train them: the training events (bpr, bce: the positives, each with n_neg sampled
     items the user never touched; mse: every event and its rating; on labelled data, bce: every
@@ -368,7 +380,9 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
     events, the twin's loss (the same as our wr__*_loss_grad, checked by the fixtures), lazy Adam
     on the embedding rows the step used. train: per user the training events' items (labelled:
     positives and negatives), labels/ratings alongside (None: unlabelled / leave-one-out's prefix
-    of data.ratings). run_epoch(epoch) -> (mean loss, events)."""
+    of data.ratings), ctx alongside (lr/fm/ffm/deepfm on data with a context: each training
+    event's context feature ids, joining its user part; its negatives share it). run_epoch(epoch)
+    -> (mean loss, events)."""
     U, fam = len(data.users), a.model
     if fam == "mf":
         model = mf_mod.MF(U, V, sets)
@@ -397,6 +411,7 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
           if mse or labelled or labels is None or labels[u][t]]
     users = torch.tensor([u for u, _ in ev], dtype=torch.long)
     items = torch.tensor([train[u][t] for u, t in ev], dtype=torch.long)
+    cx = ctx_rows([ctx[u][t] for u, t in ev], U + V) if ctx is not None else None
     ys = None
     if mse:
         if data.ratings is None:
@@ -431,14 +446,16 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
             idx = perm[s0:s0 + B]
             bu, bi = users[idx], items[idx]
             negs = neg.draw(bu, n_neg) if n_neg else None
-            loss = model.loss(bu, bi, ys[idx] if ys is not None else None, negs)
+            bc = (cx[0][idx], cx[1][idx]) if cx is not None else None
+            loss = model.loss(bu, bi, ys[idx] if ys is not None else None, negs, **({"ctx": bc} if bc is not None else {}))
             model.zero_grad()
             loss.backward()
             used = bi if negs is None else torch.cat([bi, negs.reshape(-1)])
             rows = {t: torch.unique(bu) for t in user_t}
             rows.update({t: torch.unique(used) for t in item_t})
             if feat_t:
-                fr = torch.unique(torch.cat([bu, U + used])) if model.ids_only() else model.rows_used(bu, used)
+                fr = (model.rows_used(bu, used, bc) if bc is not None else torch.unique(torch.cat([bu, U + used])) if model.ids_only()
+                      else model.rows_used(bu, used))
                 rows.update({t: fr for t in feat_t})
             rows.update({t: "skip" for t in skip})
             opt.step(rows)
@@ -449,7 +466,7 @@ def event_trainer(ap, a, sets, data, train, V, gen, labels=None, ratings=None):
     return model, run_epoch, f"{n} {'labelled ' if labelled else ''}events{f' with {n_neg} negatives each' if n_neg else ''}"
 
 
-def twotower_trainer(ap, a, sets, data, train, V, gen):
+def twotower_trainer(ap, a, sets, data, train, V, gen, ctx=None):
     """twotower as src/models/twotower.c trains it: the training events shuffled into
     mini-batches of batch, each event's query the user and the user's training events before it
     (the last `history`), in-batch softmax over the batch's items plus n_uniform uniform items
@@ -459,14 +476,15 @@ def twotower_trainer(ap, a, sets, data, train, V, gen):
     (--users, --items) the towers also read the mean of the entity's feature rows (the keys
     numbered as ours, rows 0..F-1), and cold_dropout draws, per query row and per item column,
     whether that tower sees the features alone (ours draws only for a tower that has features;
-    on ids nothing is drawn, so the ids-only stream is as before). run_epoch(epoch) -> (mean
-    loss, events)."""
+    on ids nothing is drawn, so the ids-only stream is as before). On data with a context (ctx:
+    each training event's context feature ids) the query tower reads their mean in a slot of its
+    own, cold dropout or not. run_epoch(epoch) -> (mean loss, events)."""
     U = len(data.users)
     X = getattr(data, "features", None)
     if X is None:
         model = twotower.TwoTower(U, V, sets)
     else:
-        model = twotower.TwoTower(U, V, sets, len(X.keys), *side_csr(X, U, V, 0))
+        model = twotower.TwoTower(U, V, sets, len(X.keys), *side_csr(X, U, V, 0), has_ctx=ctx is not None)
         model.feature_keys = list(X.keys)
     p = model.params
     counts = torch.zeros(V, dtype=torch.float64)
@@ -501,7 +519,7 @@ def twotower_trainer(ap, a, sets, data, train, V, gen):
             if pd > 0:
                 r = (torch.rand(2 * len(ev) + S, generator=gen) < pd).tolist()
                 drop = ([model.qfeat and x for x in r[:len(ev)]], [model.ifeats and x for x in r[len(ev):]])
-            loss = model.loss(bu, bi, hists, negs, logp, drop)
+            loss = model.loss(bu, bi, hists, negs, logp, drop, [ctx[u][t] for u, t in ev] if ctx is not None else None)
             model.zero_grad()
             loss.backward()
             rows = {}
@@ -535,6 +553,7 @@ def main():
     ap.add_argument("--users", metavar="FILE", help="user side table: MovieLens u.user/users.dat, or CSV/TSV with a user id column")
     ap.add_argument("--items", metavar="FILE", help="item side table: MovieLens u.item/movies.dat, or CSV/TSV with an item id column")
     ap.add_argument("--feature-kinds", metavar="FIELD=KIND,...", help="user.age=categorical,item.year=numeric (categorical, multi, numeric)")
+    ap.add_argument("--time-context", metavar="hour,weekday", help="the events' UTC hour and/or weekday as context columns")
     ap.add_argument("--drop", metavar="EXPR", help='drop the events matching, like "rating==3" (before --label)')
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--exclude-seen", default="auto", choices=["auto", "yes", "no"])
@@ -558,9 +577,19 @@ def main():
         for kv in (a.feature_kinds or "").split(","):
             if kv.strip():
                 f, _, k = kv.partition("=")
-                if k.strip() not in ("categorical", "multi", "numeric") or f.strip()[:5] not in ("user.", "item."):
-                    raise ValueError(f"feature kinds: \"{kv}\" is not field=kind (user.<column> or item.<column>; categorical, multi, numeric)")
+                if k.strip() not in ("categorical", "multi", "numeric") or f.strip().split(".")[0] not in ("user", "item", "ctx"):
+                    raise ValueError(f"feature kinds: \"{kv}\" is not field=kind (user.<column>, item.<column> or ctx.<column>; "
+                                     f"categorical, multi, numeric)")
                 kinds[f.strip()] = k.strip()
+        if a.time_context:
+            wrdata.time_context(data, a.time_context)
+        for f in kinds:
+            if f.startswith("ctx.") and f[4:] not in data.context:
+                raise ValueError(f"feature kinds: {f}: the data has no such context column "
+                                 f"(a CSV's columns besides user, item, time, title, category and rating: {', '.join(data.context) or 'none'})")
+        note = wrdata.encode_context(data, kinds)  # before the side tables: its keys and fields come first, as ours
+        if note:
+            say(f"{a.data}: {note}")
         for side, path in ((0, a.users), (1, a.items)):
             if path:
                 n = wrdata.load_side(data, side, path, kinds)
@@ -577,13 +606,9 @@ def main():
             raise ValueError(f"labelled data (--label {a.label}) is evaluated on held-out events: use --eval random or temporal")
         if loo and a.split:
             raise ValueError("--split is for random and temporal; loo holds out each user's last two events")
-        if not loo and a.model not in EVENTS[:-1]:
-            raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS[:-1])} on held-out-events splits "
+        if not loo and a.model not in EVENTS:
+            raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS)} on held-out-events splits "
                              f"({a.model}: --eval loo)")
-        if a.model in ("lr", "fm", "ffm", "deepfm", "twotower") and data.context:  # ours would read them: a silently different model
-            raise ValueError(f"{a.data}: context columns ({', '.join(data.context)}): our {a.model} reads a CSV's extra columns as each "
-                             f"event's context (ctx.<column> features), which wrdata.py does not encode; "
-                             f"train {a.model} here on a file without them")
         parts = None if loo else wrdata.split(data, a.eval, a.split, a.seed)
     except ValueError as e:
         ap.error(str(e))
@@ -606,8 +631,14 @@ def main():
             parts, held = h, sum(q.count(wrdata.PART_VALID) for q in h)
     if loo:
         train, labels, ratings = wrdata.loo_train(data), None, None
-    else:  # every training event (these families learn from labels), in time order
-        train, labels, ratings = wrdata.train_events(data, parts, False)
+    else:  # every training event (these families learn from labels; twotower: the positives), in time order
+        train, labels, ratings = wrdata.train_events(data, parts, a.model == "twotower")
+    # the families that read features read the data's context: each training event's feature ids
+    ctx_on = a.model in ("lr", "fm", "ffm", "deepfm", "twotower") and wrdata.has_context(data)
+    train_ctx = None
+    if ctx_on:
+        pos = [list(range(len(q))) for q in train] if loo else wrdata.train_positions(data, parts, a.model == "twotower")
+        train_ctx = [[wrdata.event_context(data, u, t) for t in ts] for u, ts in enumerate(pos)]
     share = wrdata.repeat_share(train)
     exclude, reason = wrdata.resolve_seen(a.exclude_seen, share)
     valid_exclude, _ = wrdata.resolve_seen("auto", share)  # early stopping follows the auto rule, as ours
@@ -617,7 +648,7 @@ def main():
         if world > 1:
             ap.error(f"{a.model} trains in one process here (torchrun trains sasrec, bert4rec and gru4rec data-parallel)")
         trainer = twotower_trainer if a.model == "twotower" else event_trainer
-        kw = {} if a.model == "twotower" else {"labels": labels, "ratings": ratings}
+        kw = {"ctx": train_ctx} if a.model == "twotower" else {"labels": labels, "ratings": ratings, "ctx": train_ctx}
         model, run_epoch, what = trainer(ap, a, sets, data, train, V, torch.Generator().manual_seed(a.seed), **kw)
     elif a.model == "gru4rec":  # the lanes' order from one generator in every process
         model, run_epoch, what = gru4rec_trainer(ap, sets, train, V, share, random.Random(a.seed * 1000), world, rank)
@@ -631,15 +662,18 @@ def main():
     if held:
         say(f"note: the split has no validation part, so {held} training events (10%) were held out to stop early")
     kind = p.get("loss")
-    predicts = (wrdata.PREDICTS_PROB if a.model in ("gmf", "mlp", "neumf") or (a.model != "mf" and kind != "mse") or kind == "bce"
+    predicts = (wrdata.PREDICTS_SCORE if a.model == "twotower" else
+                wrdata.PREDICTS_PROB if a.model in ("gmf", "mlp", "neumf") or (a.model != "mf" and kind != "mse") or kind == "bce"
                 else wrdata.PREDICTS_RATING if kind == "mse" else wrdata.PREDICTS_SCORE)
     # what early stopping watches, as train.c's watches(): AUC on labelled data, -RMSE for a rating model, else NDCG@10
     watch = ("NDCG@10" if loo else "AUC" if data.labels is not None else
              "-RMSE" if data.ratings is not None and predicts == wrdata.PREDICTS_RATING else "NDCG@10")
 
-    def scorer(hists, users):  # users: data user indices, the model's too (it trained on these users)
+    def scorer(hists, users, ctxs=None):  # users: data user indices, the model's too (it trained on these users)
         model.eval()
-        return model.score(hists, users)
+        if ctxs is None:
+            return model.score(hists, users)
+        return model.score(hists, users, ctxs if a.model == "twotower" else ctx_rows(ctxs, len(data.users) + V))
 
     best, best_epoch, bad, patience = -1.0, 0, 0, int(p["patience"])
     best_state, epochs_run, last_loss, positions, t_train = None, 0, 0.0, 0, time.time()
@@ -651,10 +685,10 @@ def main():
         # validation on rank 0; the decision goes to every process
         metric = torch.zeros(1, dtype=torch.float64)
         if rank == 0 and loo:
-            full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude, with_users=True)
+            full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude, with_users=True, context=ctx_on)
             metric[0] = full.ndcg / max(full.users, 1)
         elif rank == 0:
-            _, raw = wrdata.evaluate_split(scorer, data, parts, wrdata.PART_VALID, 10, valid_exclude, predicts)
+            _, raw = wrdata.evaluate_split(scorer, data, parts, wrdata.PART_VALID, 10, valid_exclude, predicts, context=ctx_on)
             x = raw["AUC"] if watch == "AUC" else -raw["RMSE"] if watch == "-RMSE" else raw["NDCG@10"]
             metric[0] = 0.0 if x != x else x
         if world > 1:
@@ -672,8 +706,8 @@ def main():
     model.load_state_dict(best_state)
     if rank == 0:
         if not loo:
-            test, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_TEST, a.k, exclude, predicts)
-            valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts)
+            test, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_TEST, a.k, exclude, predicts, context=ctx_on)
+            valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts, context=ctx_on)
             report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py",
                       "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
                                   "events": data.n_events, "skipped_lines": 0, "features": n_features},
@@ -688,8 +722,8 @@ def main():
                                    "exclude_seen_reason": reason},
                       "test": test, "valid": valid}
         else:
-            full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True)
-            vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True)
+            full, samp, cov = wrdata.evaluate(scorer, data, "test", a.k, exclude, 100, a.seed, with_users=True, context=ctx_on)
+            vfull, _, vcov = wrdata.evaluate(scorer, data, "valid", a.k, exclude, with_users=True, context=ctx_on)
             report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py" + (f" ({'data-parallel lanes' if a.model == 'gru4rec' else 'DDP'}, {world} processes)" if world > 1 else ""),
                       "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
                                   "events": data.n_events, "skipped_lines": 0, "features": n_features},

@@ -2,7 +2,8 @@
 
   query: [user row ; mean of the user's feature rows ; the last `history` history items' rows pooled
           (pool=mean, mean_last: their mean; attention: weighted by softmax_t(a . e_t / sqrt(E) +
-          p[len - 1 - t])) ; (pool=mean_last, attention) the last item's row] -> MLP -> u / |u|
+          p[len - 1 - t])) ; (pool=mean_last, attention) the last item's row ; (has_ctx) the mean of
+          the context's feature rows (a CSV's extra columns: the event's, or the query's)] -> MLP -> u / |u|
   item:  [item row ; mean of the item's feature rows] -> MLP -> v / |v|
   score(q, i) = u . v_i / (temperature * exp(log_temperature))
 
@@ -30,7 +31,7 @@ CSR = ["twotower.user_feature_start", "twotower.user_features", "twotower.item_f
 class TwoTower(nn.Module):
     family = "twotower"
 
-    def __init__(self, n_users, n_items, params, n_features=0, user_csr=None, item_csr=None):
+    def __init__(self, n_users, n_items, params, n_features=0, user_csr=None, item_csr=None, has_ctx=False):
         super().__init__()
         p = self.params = dict(DEFAULTS, **(params or {}))
         self.U, self.V, self.F = n_users, n_items, n_features
@@ -44,7 +45,8 @@ class TwoTower(nn.Module):
         self.qlast = self.qhist and p["pool"] in ("mean_last", "attention", 1, 2)
         self.attn = self.qhist and p["pool"] in ("attention", 2)
         self.iid, self.ifeats = int(p["item_id"]) != 0, int(self.item_csr[0][-1]) > 0
-        qw = [E * (self.quser + self.qfeat + self.qhist + self.qlast)] + [hidden] * L + [D]
+        self.qctx = bool(has_ctx)
+        qw = [E * (self.quser + self.qfeat + self.qhist + self.qlast + self.qctx)] + [hidden] * L + [D]
         iw = [E * (self.iid + self.ifeats)] + [hidden] * L + [D]
         init = float(p["init"])
         self.user_emb = nn.Embedding(n_users, E) if self.quser else None
@@ -93,7 +95,11 @@ class TwoTower(nn.Module):
         t = mf.tensors
         F_ = t["twotower.feature_emb"].shape[0] if "twotower.feature_emb" in t else 0
         csr = lambda w: (t[f"twotower.{w}_feature_start"].long(), t[f"twotower.{w}_features"].int()) if f"twotower.{w}_feature_start" in t else None
-        m = cls(len(mf.users), len(mf.items), mf.params, F_, csr("user"), csr("item"))
+        p = dict(DEFAULTS, **mf.params)
+        uc = csr("user")
+        parts = (int(p["user_id"]) != 0) + (uc is not None and int(uc[0][-1]) > 0) + (int(p["history"]) > 0) * (1 + (p["pool"] in ("mean_last", "attention", 1, 2)))
+        ctx = t["twotower.query.layer0.weight"].shape[1] == int(p["dim"]) * (parts + 1)  # one row wider: a context part, as tt_load
+        m = cls(len(mf.users), len(mf.items), mf.params, F_, uc, csr("item"), ctx)
         m.feature_keys = mf.features
         return m
 
@@ -101,9 +107,10 @@ class TwoTower(nn.Module):
         st, f = csr
         return f[int(st[e]):int(st[e + 1])].long()
 
-    def query_input(self, user, hist, features_only=False):
-        """The query tower's input row for (user index or -1, history); and the rows it read.
-        features_only (cold dropout): the user's features alone, no id and no history."""
+    def query_input(self, user, hist, features_only=False, ctx=()):
+        """The query tower's input row for (user index or -1, history, context feature rows); and
+        the rows it read. features_only (cold dropout): the user's features alone, no id and no
+        history (the context stays, as ours)."""
         E, W = self.params["dim"], self.query[0].in_features
         parts, read = [], {"user": [], "item": [], "feature": []}
         z = torch.zeros(int(E), dtype=self.query[0].weight.dtype)
@@ -126,6 +133,10 @@ class TwoTower(nn.Module):
             parts.append(self.item_emb.weight[hist[-1]] if hist else z)
             if hist:
                 read["item"].append(hist[-1])
+        if self.qctx:
+            c = torch.as_tensor(list(ctx), dtype=torch.long)
+            parts.append(self.feature_emb.weight[c].mean(0) if len(c) else z)
+            read["feature"] += c.tolist()
         return torch.cat(parts), read
 
     def item_input(self, item, features_only=False):
@@ -160,9 +171,9 @@ class TwoTower(nn.Module):
         """No side features: the towers read id rows and history rows only (the batched path)."""
         return not self.qfeat and not self.ifeats
 
-    def query_inputs(self, users, hists):
+    def query_inputs(self, users, hists, ctxs=None):
         """query_input for a batch when ids_only(): users (n, -1 = unknown), hists (lists of
-        0-based items)."""
+        0-based items), ctxs (with a context part: lists of feature rows)."""
         E = int(self.params["dim"])
         dt = self.query[0].weight.dtype
         parts = []
@@ -176,6 +187,11 @@ class TwoTower(nn.Module):
                 last = torch.tensor([h[-1] if h else 0 for h in hists], dtype=torch.long)
                 has = torch.tensor([bool(h) for h in hists])[:, None].to(dt)
                 parts.append(self.item_emb.weight[last] * has)
+        if self.qctx:
+            C = max(1, max((len(c) for c in ctxs), default=1))
+            idx = torch.tensor([list(c) + [0] * (C - len(c)) for c in ctxs], dtype=torch.long)
+            w = torch.tensor([[1.0 / len(c)] * len(c) + [0.0] * (C - len(c)) for c in ctxs], dtype=dt)
+            parts.append((self.feature_emb.weight[idx] * w[..., None]).sum(1))
         return torch.cat(parts, -1) if parts else torch.zeros(len(hists), 0, dtype=dt)
 
     def item_inputs(self, items):
@@ -186,14 +202,15 @@ class TwoTower(nn.Module):
             return self.tower(self.item, self.item_inputs(torch.arange(self.V)))
         return self.tower(self.item, torch.stack([self.item_input(i)[0] for i in range(self.V)]))
 
-    def score(self, histories, users):
+    def score(self, histories, users, ctxs=None):
+        ctxs = ctxs if ctxs is not None else [()] * len(users)
         if self.ids_only():
-            q = self.tower(self.query, self.query_inputs(users, histories))
+            q = self.tower(self.query, self.query_inputs(users, histories, ctxs))
         else:
-            q = self.tower(self.query, torch.stack([self.query_input(u, h)[0] for h, u in zip(histories, users)]))
+            q = self.tower(self.query, torch.stack([self.query_input(u, h, False, c)[0] for h, u, c in zip(histories, users, ctxs)]))
         return q @ self.item_vectors().T * self.inv_tau()
 
-    def loss(self, users, items, hists, negs, logp, drop=None):
+    def loss(self, users, items, hists, negs, logp, drop=None, ctxs=None):
         """wr__twotower_loss_grad: in-batch softmax over the n events' items and the shared uniform
         negatives, the log-Q correction (logp: log of each item's share of the training events), a
         column holding the row's own item masked; plus reg times the squared norms of the embedding
@@ -202,16 +219,18 @@ class TwoTower(nn.Module):
         n, cols = len(users), [int(i) for i in items] + [int(i) for i in negs]
         items = [int(i) for i in items]
         qdrop, idrop = drop if drop is not None else ([False] * n, [False] * len(cols))
+        ctxs = ctxs if ctxs is not None else [()] * n
         if self.ids_only() and self.iid:  # batched (what train.py trains ids with; the fixtures check it)
             assert not any(qdrop) and not any(idrop), "cold dropout needs side features"
-            q = self.tower(self.query, self.query_inputs(list(users), hists))
+            q = self.tower(self.query, self.query_inputs(list(users), hists, ctxs))
             v = self.tower(self.item, self.item_inputs(cols))
             qs = [(None, {"user": [int(u)] if self.quser and u >= 0 else [],
-                          "item": (list(h)[-self.H:] + ([h[-1]] if self.qlast and h else [])) if self.qhist and h else []})
-                  for u, h in zip(users, hists)]
+                          "item": (list(h)[-self.H:] + ([h[-1]] if self.qlast and h else [])) if self.qhist and h else [],
+                          "feature": list(c) if self.qctx else []})
+                  for u, h, c in zip(users, hists, ctxs)]
             vs = [(None, {"item": [i]}) for i in cols]
         else:
-            qs = [self.query_input(u, h, bool(d)) for u, h, d in zip(users, hists, qdrop)]
+            qs = [self.query_input(u, h, bool(d), c) for u, h, d, c in zip(users, hists, qdrop, ctxs)]
             vs = [self.item_input(i, bool(d)) for i, d in zip(cols, idrop)]
             q = self.tower(self.query, torch.stack([x for x, _ in qs]))
             v = self.tower(self.item, torch.stack([x for x, _ in vs]))

@@ -27,13 +27,16 @@ class Data:
     the events' ratings in the same order (movielens, or a csv "rating" column), or None; source,
     format."""
 
-    def __init__(self, users, items, seqs, source, fmt, ratings=None, ts=None, rating_col="", context=None):
+    def __init__(self, users, items, seqs, source, fmt, ratings=None, ts=None, rating_col="", context=None, ctx_rows=None, crow=None):
         self.users, self.items, self.seqs, self.source, self.format = users, items, seqs, source, fmt
         self.ratings = ratings
         self.ts = ts if ts is not None else [[0] * len(s) for s in seqs]  # per user, the events' timestamps
         self.rating_col = rating_col if ratings is not None else ""  # the rating/label column's name
         self.labels, self.label_expr = None, ""  # per user the events' 0/1 labels (label()), or None
-        self.context = list(context or [])  # a CSV's context columns (ours encodes them as ctx.<column> features; not read here)
+        self.context = list(context or [])  # a CSV's context columns, encoded as ctx.<column> features by encode_context
+        self.ctx_rows = ctx_rows  # the context table: per event in file order its cells (context's order), or None
+        self.crow = crow  # per user each event's row of the context table (as ts), or None
+        self.features = None  # Features: the context's and the side tables' (encode_context, load_side)
         self.n_events = sum(len(s) for s in seqs)
 
 
@@ -81,27 +84,116 @@ def load(path, fmt="auto"):
         # the other columns, as parse_csv.c names them context: the first title and category
         # columns are metadata, a second outcome column is no context
         meta = [next((k for k, h in enumerate(header) if h in names), -1) for names in (TITLE_COLS, CAT_COLS)]
-        context = [h for k, h in enumerate(header) if h and k not in (uc, ic, tc, rc, *meta) and h not in RATING_COLS]
+        names = [h.strip(_WS)[:31] for h in next(csv.reader(io.StringIO(text)))]  # as written, not lowercased
+        ccols = [k for k, h in enumerate(header) if h and k not in (uc, ic, tc, rc, *meta) and h not in RATING_COLS]
+        context = [names[k] for k in ccols]
         for n, r in enumerate(rows):
             if not r or not "".join(r).strip():
                 continue
             ts = 0
             if tc >= 0 and r[tc].strip():
                 ts = int(float(r[tc]))
-            events.append((r[uc].strip(), r[ic].strip(), ts, n, float(r[rc]) if rated else 0.0))
+            events.append((r[uc].strip(), r[ic].strip(), ts, n, float(r[rc]) if rated else 0.0,
+                           [_trim_id(r[k]) if k < len(r) else "" for k in ccols]))
     else:
         raise ValueError(f"format {fmt!r}: this script reads seq, csv and movielens")
     uidx, iidx = {}, {}
     for u, i, *_ in events:
         uidx.setdefault(u, len(uidx))
         iidx.setdefault(i, len(iidx))
-    events.sort(key=lambda e: (uidx[e[0]], e[2]))  # stable: file order on equal times
-    seqs, ratings, ts = [[] for _ in uidx], [[] for _ in uidx], [[] for _ in uidx]
-    for u, i, t, _, r in events:
+    ctx_rows = [e[5] for e in events] if context else None  # the context table's rows: the events in file order
+    order = sorted(range(len(events)), key=lambda k: (uidx[events[k][0]], events[k][2]))  # stable: file order on equal times
+    seqs, ratings, ts, crow = [[] for _ in uidx], [[] for _ in uidx], [[] for _ in uidx], [[] for _ in uidx]
+    for k in order:
+        u, i, t, _, r = events[k][:5]
         seqs[uidx[u]].append(iidx[i])
         ratings[uidx[u]].append(f32(r))
         ts[uidx[u]].append(t)
-    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None, ts, rating_col, context)
+        crow[uidx[u]].append(k)
+    return Data(list(uidx), list(iidx), seqs, path, fmt, ratings if rated else None, ts, rating_col, context, ctx_rows,
+                crow if context else None)
+
+
+def _trim_id(s):
+    """wr__trim_id: blanks off, then one pair of enclosing quotes and the blanks inside them."""
+    s = s.strip(_WS)
+    return s[1:-1].strip(_WS) if len(s) >= 2 and s[0] == '"' and s[-1] == '"' else s
+
+
+def time_context(data, spec):
+    """wr_data_time_context: the UTC hour ("0".."23") and weekday ("Mon".."Sun") of each event's
+    timestamp (milliseconds when the latest is past 10^11) as context columns hour, weekday, after
+    the CSV's own (a table of the events in time order per user when it has none)."""
+    want = []
+    for w in (spec or "").split(","):
+        w = w.strip(_WS)
+        if w and w not in ("hour", "weekday"):
+            raise ValueError(f"time context \"{spec[:60]}\": \"{w[:30]}\" is not hour or weekday")
+        if w and w not in want:
+            want.append(w)
+    want = [w for w in ("hour", "weekday") if w in want]
+    if not want:
+        return
+    flat = [t for q in data.ts for t in q]
+    if max(flat, default=0) <= 0:
+        raise ValueError(f"time context: the data has no timestamps (the {data.format} format has none, or every one is 0)")
+    for w in want:
+        if w in data.context:
+            raise ValueError(f"time context: the data already has a column named {w}")
+    unit = 1000 if max(flat) > 100000000000 else 1
+    if data.ctx_rows is None:  # a row per event, in the data's order
+        data.ctx_rows, data.crow, e = [[] for _ in flat], [], 0
+        for q in data.seqs:
+            data.crow.append(list(range(e, e + len(q))))
+            e += len(q)
+    ts_of = [None] * len(data.ctx_rows)
+    for u, rows in enumerate(data.crow):
+        for t, r in enumerate(rows):
+            ts_of[r] = data.ts[u][t]
+    days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+    for r, cells in enumerate(data.ctx_rows):
+        secs = None if ts_of[r] is None else int(ts_of[r] / unit)  # C's division truncates
+        for w in want:
+            if secs is None:
+                cells.append("")
+                continue
+            d = secs // 86400
+            cells.append(str((secs - d * 86400) // 3600) if w == "hour" else days[d % 7])
+    data.time_columns = getattr(data, "time_columns", []) + want
+    data.context += want
+
+
+def encode_context(data, kinds=None):
+    """wr__encode_context: the context table into data.features (before any side table, so its
+    keys and fields come first), each column as a side table's (categorical, multi, numeric in
+    10 quantile buckets over the table's rows; kinds {"ctx.device": ...} overrides) but a
+    categorical column with more than 100 distinct values on over half the events, left out
+    unless its kind is set. -> the note ours prints ("context: ..."), or ""."""
+    if data.ctx_rows is None:
+        return ""
+    F = data.features = Features()
+    timed = set(getattr(data, "time_columns", []))
+    rows = [[str(k)] + cells for k, cells in enumerate(data.ctx_rows)]
+    kept, out = _encode(F, 2, "ctx", data.context, [0] * len(data.context), rows, list(range(len(rows))), kinds or {},
+                        [c in timed for c in data.context])
+    note = ", ".join(f"{data.context[c]} ({'numeric, bucketed' if k == 'n' else 'multi-valued' if k == 'm' else 'categorical'})" for c, k in kept)
+    note = (f"context: {note}" if note else "") + ("; " if note and out else "") + (
+        "left out: " + ", ".join(f"{data.context[c]} (a different value on {100.0 * nd / max(len(rows), 1):.0f}% of the events; "
+                                 f"ctx.{data.context[c]}=categorical keeps it)" for c, nd in out) if out else "")
+    return note
+
+
+def event_context(data, u, t):
+    """The feature ids (data.features keys) of user u's event t's context, or []."""
+    F = data.features
+    if data.crow is None or F is None or F.start[2] is None:
+        return []
+    r = data.crow[u][t]
+    return F.feat[2][F.start[2][r]:F.start[2][r + 1]]
+
+
+def has_context(data):
+    return data.crow is not None and data.features is not None and data.features.start[2] is not None
 
 
 def loo_train(data):
@@ -285,10 +377,11 @@ def ci95(s, s2, n):
     return [r6(max(mean - half, 0)), r6(min(mean + half, 1))]
 
 
-def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, seed=42, batch=256, with_users=False):
+def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, seed=42, batch=256, with_users=False, context=False):
     """Leave-one-out over data (users with >= 3 events): score_fn(histories) -> (Q, V) scores
-    (with_users: score_fn(histories, data user indices)). Returns (full Metrics, sampled Metrics
-    or None, coverage)."""
+    (with_users: score_fn(histories, data user indices); context, for a model that reads the
+    data's context: score_fn(histories, users, each query's context: its target event's feature
+    ids), as loo.c). Returns (full Metrics, sampled Metrics or None, coverage)."""
     offset = 1 if split == "test" else 2
     V = len(data.items)
     elig = [u for u, s in enumerate(data.seqs) if len(s) >= 3]
@@ -306,7 +399,10 @@ def evaluate(score_fn, data, split="test", k=10, exclude_seen=False, sampled=0, 
         us = elig[b0:b0 + batch]
         hists = [data.seqs[u][:len(data.seqs[u]) - offset] for u in us]
         with torch.no_grad():
-            sc = (score_fn(hists, us) if with_users else score_fn(hists)).float()
+            if context:
+                sc = score_fn(hists, us, [event_context(data, u, len(data.seqs[u]) - offset) for u in us]).float()
+            else:
+                sc = (score_fn(hists, us) if with_users else score_fn(hists)).float()
         if torch.isnan(sc).any():
             raise ValueError("the model produced a NaN score: training diverged")
         for q, u in enumerate(us):
@@ -373,6 +469,8 @@ def drop(data, expr):
         data.seqs[u] = [data.seqs[u][k] for k in keep]
         data.ts[u] = [data.ts[u][k] for k in keep]
         data.ratings[u] = [data.ratings[u][k] for k in keep]
+        if data.crow is not None:
+            data.crow[u] = [data.crow[u][k] for k in keep]
         if data.labels is not None:
             data.labels[u] = [data.labels[u][k] for k in keep]
     data.n_events = sum(len(s) for s in data.seqs)
@@ -488,12 +586,17 @@ def hold_out(data, kind, parts, seed, share=0.1):
     return res
 
 
+def train_positions(data, parts, positives_only):
+    """Per user the positions (in data.seqs[u]) of the events train_events keeps."""
+    return [[k for k, x in enumerate(parts[u]) if x == PART_TRAIN and not (positives_only and data.labels is not None and not data.labels[u][k])]
+            for u in range(len(data.seqs))]
+
+
 def train_events(data, parts, positives_only):
     """wr__split_train_seqs: per user the training part's events (positives only when labelled
     and asked) -> (items, labels or None, ratings or None), lists per user in time order."""
     items, labels, ratings = [], [] if data.labels is not None else None, [] if data.ratings is not None else None
-    for u, q in enumerate(data.seqs):
-        keep = [k for k, x in enumerate(parts[u]) if x == PART_TRAIN and not (positives_only and data.labels is not None and not data.labels[u][k])]
+    for u, (q, keep) in enumerate(zip(data.seqs, train_positions(data, parts, positives_only))):
         items.append([q[k] for k in keep])
         if labels is not None:
             labels.append([data.labels[u][k] for k in keep])
@@ -531,7 +634,7 @@ def sigmoid_logloss(s, y):
 PREDICTS_SCORE, PREDICTS_PROB, PREDICTS_RATING = 0, 1, 2
 
 
-def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predicts=PREDICTS_SCORE, batch=256):
+def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predicts=PREDICTS_SCORE, batch=256, context=False):
     """wr__eval_split for random and temporal splits: a query per user with events in part (its
     user, its training history in time order, positives only when labelled), scored once against
     every item (score_fn(histories, users) -> (Q, V)); each of its part's events is a ranking
@@ -539,25 +642,27 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
     exclude_seen but a repeated target kept) and a pointwise prediction (the target's score) for
     AUC, GAUC (per-user AUC over users with both classes, weighted by their labelled events),
     logloss (predicts PROB: the scores are logits) and RMSE/MAE (predicts RATING). -> (the dict our
-    report prints under "test"/"valid", the unrounded AUC, RMSE and NDCG@k that early stopping reads)."""
+    report prints under "test"/"valid", the unrounded AUC, RMSE and NDCG@k that early stopping reads).
+    context (a model that reads the data's context): each held-out event is a query of its own, in
+    its context (score_fn(histories, users, contexts: lists of feature ids)), as ours."""
     lab, V = data.labels, len(data.items)
-    qs = [u for u in range(len(data.seqs)) if part in parts[u]]
+    spans = [(u, [t for t, x in enumerate(parts[u]) if x == part]) for u in range(len(data.seqs))]
+    spans = [(u, [t]) for u, ts in spans for t in ts] if context else [(u, ts) for u, ts in spans if ts]
     m = {"users": 0, "hr": 0.0, "ndcg": 0.0, "mrr": 0.0, "ndcg2": 0.0}
     tscore, tlabel, tuser, ll, se, ae, rated = [], [], [], 0.0, 0.0, 0.0, 0
-    for b0 in range(0, len(qs), batch):
-        us = qs[b0:b0 + batch]
+    for b0 in range(0, len(spans), batch):
+        span = spans[b0:b0 + batch]
+        us = [u for u, _ in span]
         hists = [[i for t, i in enumerate(data.seqs[u]) if parts[u][t] == PART_TRAIN and (lab is None or lab[u][t])] for u in us]
         with torch.no_grad():
-            sc = score_fn(hists, us).float()
-        for q, u in enumerate(us):
+            sc = (score_fn(hists, us, [event_context(data, u, ts[0]) for u, ts in span]) if context else score_fn(hists, us)).float()
+        for q, (u, ts) in enumerate(span):
             s, h = sc[q], hists[q]
             skip = torch.zeros(V, dtype=torch.bool)
             if exclude_seen and h:
                 skip[torch.as_tensor(h)] = True
             sl = s.tolist()
-            for t, x in enumerate(parts[u]):
-                if x != part:
-                    continue
+            for t in ts:
                 target = data.seqs[u][t]
                 st = sl[target]
                 if st != st:
@@ -622,8 +727,9 @@ class Features:
 
     def __init__(self):
         self.keys, self.index, self.value_field, self.fields, self.kinds = [], {}, [], [], []
-        self.start, self.feat, self.matched = [None, None], [None, None], [0, 0]
+        self.start, self.feat, self.matched = [None, None, None], [None, None, None], [0, 0, 0]  # users, items, the context's rows
         self.cuts = {}  # numeric fields: their 9 bucket edges (a model file's "buckets")
+        self.src = ["", "", "data"]  # each side's file, for messages
 
 
 def _parse_num(s):
@@ -711,6 +817,7 @@ def load_side(data, side, path, kinds=None):
     F = data.features if getattr(data, "features", None) is not None else Features()
     data.features = F
     names, multi, rows = _side_table(path, side == 0)
+    F.src[side] = path
     if not names:
         raise ValueError(f"{path}: no feature columns besides the id")
     prefix = "item" if side else "user"
@@ -721,12 +828,22 @@ def load_side(data, side, path, kinds=None):
         e = pos.get(row[0], -1)
         if e >= 0 and row_of[e] < 0:
             row_of[e], matched = r, matched + 1
-    base, kinds = len(F.fields), kinds or {}
-    ckind, cuts = [], []
+    _encode(F, side, prefix, names, multi, rows, row_of, kinds or {})
+    F.matched[side] = matched
+    return matched
+
+
+def _encode(F, side, prefix, names, multi, rows, row_of, kinds, categorical=None):
+    """encode() in side.c: the columns' kinds, then each entity's (row_of[e]: its row of rows, or
+    -1) features into F.start[side], F.feat[side]. Context (side 2): a detected categorical column
+    with more than 100 distinct values on over half the rows is left out. -> ([(column, kind)]
+    kept, [(column, distinct values)] left out)."""
+    base = len(F.fields)
+    ckind, cuts, fid, kept, out = [], [], [], [], []
     for c, name in enumerate(names):
         field = f"{prefix}.{name}"
         forced = {"categorical": "c", "multi": "m", "numeric": "n"}.get(kinds.get(field, ""), "")
-        numeric, vals, any_bar = (forced == "n") if forced else not multi[c], [], False
+        numeric, vals, any_bar = (forced == "n") if forced else not multi[c] and not (categorical and categorical[c]), [], False
         for row in rows:
             v = row[c + 1]
             any_bar |= "|" in v
@@ -736,7 +853,8 @@ def load_side(data, side, path, kinds=None):
             if x is not None:
                 vals.append(x)
             elif forced:
-                raise ValueError(f"{path}: {prefix} \"{row[0]}\", column {name}: \"{v[:40]}\" is not a number (its kind is set to numeric: {field}=numeric)")
+                who = f"line {row[0]}" if side == 2 else f"{prefix} \"{row[0]}\""
+                raise ValueError(f"{F.src[side]}: {who}, column {name}: \"{v[:40]}\" is not a number (its kind is set to numeric: {field}=numeric)")
             else:
                 numeric = False
         distinct, edges = 0, None
@@ -746,18 +864,28 @@ def load_side(data, side, path, kinds=None):
             edges = [vals[(q + 1) * len(vals) // 10] for q in range(9)]
         ckind.append(forced or ("m" if multi[c] or any_bar else "n" if numeric and distinct > 20 else "c"))
         cuts.append(edges)
+        fid.append(base + len(kept))
+        if side == 2 and not forced and ckind[-1] == "c":
+            nd = len({row[c + 1] for row in rows})
+            if nd > 100 and 2 * nd > len(rows):
+                fid[-1] = -1
+                out.append((c, nd))
+                continue
+        kept.append((c, ckind[-1]))
         if ckind[-1] == "n":
             F.cuts[field] = edges
         F.fields.append(field)
         F.kinds.append(ckind[-1])
-    start, feat = [0] * (len(ids) + 1), []
-    for e in range(len(ids)):
+    start, feat = [0] * (len(row_of) + 1), []
+    for e in range(len(row_of)):
         start[e] = len(feat)
         if row_of[e] < 0:
             continue
         row = rows[row_of[e]]
         for c in range(len(names)):
-            v, f = row[c + 1], base + c
+            v, f = row[c + 1], fid[c]
+            if f < 0:
+                continue
             for q in (v.split("|") if ckind[c] == "m" else [v]) if v else []:
                 q = q.strip(_WS)
                 if not q:
@@ -775,6 +903,7 @@ def load_side(data, side, path, kinds=None):
                     F.keys.append(key)
                     F.value_field.append(f)
                 feat.append(F.index[key])
-    start[len(ids)] = len(feat)
-    F.start[side], F.feat[side], F.matched[side] = start, feat, matched
-    return matched
+    start[len(row_of)] = len(feat)
+    F.start[side], F.feat[side] = start, feat
+    return kept, out
+
