@@ -11,7 +11,8 @@
 
 typedef struct {
     float *out, *dinp;
-    unsigned char *mask;
+    unsigned char *mask;       /* forward writes it */
+    const unsigned char *keep; /* backward reads it */
     const float *inp, *dout;
     uint64_t seed;
     uint32_t threshold;
@@ -53,12 +54,12 @@ static void backward_span(void *arg, int lo, int hi) {
     const drop_job *j = arg;
     float *restrict dinp = j->dinp;
     const float *restrict dout = j->dout, scale = j->keep_scale;
-    const unsigned char *restrict mask = j->mask;
-    for (int i = lo; i < hi; i++) dinp[i] += dout[i] * (mask[i] ? scale : 0.0f);
+    const unsigned char *restrict keep = j->keep;
+    for (int i = lo; i < hi; i++) dinp[i] += dout[i] * (keep[i] ? scale : 0.0f);
 }
 
 void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *mask, float p, int N) {
     // dinp (N), dout (N), mask (N)
-    drop_job j = {.dinp = dinp, .dout = dout, .mask = (unsigned char *)mask, .keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
+    drop_job j = {.dinp = dinp, .dout = dout, .keep = mask, .keep_scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
     wr__parallel_for(N, 1024, 2.0 * N, backward_span, &j);
 }
