@@ -547,8 +547,8 @@ def main():
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--epochs", type=int)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--eval", default="loo", choices=["loo", "random", "temporal"])
-    ap.add_argument("--split", metavar="TRAIN,VALID,TEST", help="random/temporal: the parts' fractions (default 0.8,0.1,0.1)")
+    ap.add_argument("--eval", default="loo", choices=list(wrdata.PROTOCOLS))
+    ap.add_argument("--split", metavar="TRAIN,VALID,TEST", help="random/temporal/cold-users/cold-items: the parts' fractions (default 0.8,0.1,0.1)")
     ap.add_argument("--label", metavar="EXPR", help='a binary label from the rating column, like "rating>=4" (>=, >, <=, <, ==, !=)')
     ap.add_argument("--users", metavar="FILE", help="user side table: MovieLens u.user/users.dat, or CSV/TSV with a user id column")
     ap.add_argument("--items", metavar="FILE", help="item side table: MovieLens u.item/movies.dat, or CSV/TSV with an item id column")
@@ -605,7 +605,7 @@ def main():
         if loo and a.label:
             raise ValueError(f"labelled data (--label {a.label}) is evaluated on held-out events: use --eval random or temporal")
         if loo and a.split:
-            raise ValueError("--split is for random and temporal; loo holds out each user's last two events")
+            raise ValueError("--split is for random, temporal, cold-users and cold-items; loo holds out each user's last two events")
         if not loo and a.model not in EVENTS:
             raise ValueError(f"--eval {a.eval}: this script trains {', '.join(EVENTS)} on held-out-events splits "
                              f"({a.model}: --eval loo)")
@@ -688,7 +688,7 @@ def main():
             full, _, _ = wrdata.evaluate(scorer, data, "valid", 10, valid_exclude, with_users=True, context=ctx_on)
             metric[0] = full.ndcg / max(full.users, 1)
         elif rank == 0:
-            _, raw = wrdata.evaluate_split(scorer, data, parts, wrdata.PART_VALID, 10, valid_exclude, predicts, context=ctx_on)
+            _, raw = wrdata.evaluate_split(scorer, data, parts, wrdata.PART_VALID, 10, valid_exclude, predicts, context=ctx_on, kind=a.eval)
             x = raw["AUC"] if watch == "AUC" else -raw["RMSE"] if watch == "-RMSE" else raw["NDCG@10"]
             metric[0] = 0.0 if x != x else x
         if world > 1:
@@ -706,8 +706,8 @@ def main():
     model.load_state_dict(best_state)
     if rank == 0:
         if not loo:
-            test, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_TEST, a.k, exclude, predicts, context=ctx_on)
-            valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts, context=ctx_on)
+            test, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_TEST, a.k, exclude, predicts, context=ctx_on, kind=a.eval)
+            valid, _ = wrdata.evaluate_split(scorer, data, report_parts, wrdata.PART_VALID, a.k, exclude, predicts, context=ctx_on, kind=a.eval)
             report = {"model": a.model, "params": p, "trained_by": "models/torch/train.py",
                       "dataset": {"source": data.source, "format": data.format, "users": len(data.users), "items": V,
                                   "events": data.n_events, "skipped_lines": 0, "features": n_features},
@@ -716,8 +716,10 @@ def main():
                                    "last_loss": round(last_loss, 6), "held_out_for_validation": held},
                       "eval": a.eval,
                       "protocol": {"split": a.eval, "fractions": a.split or "0.8,0.1,0.1", "seed": a.seed, "label": a.label,
-                                   "queries": "each held-out event: its user, that user's training history, its item as the target",
-                                   "ranking": "full ranking over all items; ties count against the target",
+                                   "queries": "each held-out user: no history (their side features alone), all of their held-out positive items as the relevant set"
+                                   if a.eval == "cold-users" else "each held-out event: its user, that user's training history, its item as the target",
+                                   "ranking": "full ranking over the items with no training event (the held-out items); ties count against the target"
+                                   if a.eval == "cold-items" else "full ranking over all items; ties count against the target",
                                    "exclude_seen": exclude, "exclude_seen_mode": a.exclude_seen, "repeat_share": wrdata.r6(share),
                                    "exclude_seen_reason": reason},
                       "test": test, "valid": valid}

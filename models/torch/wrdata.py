@@ -634,7 +634,81 @@ def sigmoid_logloss(s, y):
 PREDICTS_SCORE, PREDICTS_PROB, PREDICTS_RATING = 0, 1, 2
 
 
-def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predicts=PREDICTS_SCORE, batch=256, context=False):
+def _set_metrics(m, ranks, k):
+    """wr__metrics_add_set: one query's relevant set (ranks; one: as a single target) into m."""
+    if len(ranks) == 1:
+        r = ranks[0]
+        m["users"] += 1
+        if r < k:
+            nd = 0.69314718055994530942 / wr_log(r + 2.0)
+            m["hr"], m["recall"], m["ndcg"], m["mrr"], m["ndcg2"] = m["hr"] + 1, m["recall"] + 1, m["ndcg"] + nd, m["mrr"] + 1.0 / (r + 1.0), m["ndcg2"] + nd * nd
+        return
+    hits = [r for r in ranks if r < k]
+    dcg = sum(0.69314718055994530942 / wr_log(r + 2.0) for r in hits)
+    ideal = min(len(ranks), k)
+    idcg = sum(0.69314718055994530942 / wr_log(j + 2.0) for j in range(ideal))
+    nd = dcg / idcg if idcg > 0 else 0.0
+    m["users"] += 1
+    m["hr"] += bool(hits)
+    m["ndcg"] += nd
+    m["mrr"] += 1.0 / (min(hits) + 1.0) if hits else 0.0
+    m["recall"] += len(hits) / ideal if ideal else 0.0
+    m["ndcg2"] += nd * nd
+
+
+def _rank(s, skip, target):
+    """wr__rank_conservative: the candidates (not skipped) other than target at or above its score."""
+    return int(((s >= s[target]) & ~skip).sum()) - (0 if skip[target] else 1)
+
+
+def _cold_baselines(data, parts, kind):
+    """queries.c's cold-start baselines from the training part's positives: (popularity (V),
+    group(u or item scores) or None). cold-users: an item's share among the users with each of u's
+    features, summed over them (float32), or popularity when none counts; cold-items: each cold
+    item's mean over its features of the warm items' mean popularity (None: no such features)."""
+    V, F, lab = len(data.items), data.features, data.labels
+    pop = torch.zeros(V)
+    ev = [(u, q[t]) for u, q in enumerate(data.seqs) for t in range(len(q)) if parts[u][t] == PART_TRAIN and (lab is None or lab[u][t])]
+    for _, i in ev:
+        pop[i] += 1
+    if F is None or F.start[0 if kind == "cold-users" else 1] is None or not F.keys:
+        return pop, None
+    st, ft, nk = F.start[0], F.feat[0], len(F.keys)
+    if kind == "cold-users":
+        if nk * V > 1 << 26:
+            return pop, None
+        cnt, tot = torch.zeros(nk, V), torch.zeros(nk)
+        for u, i in ev:
+            for f in ft[st[u]:st[u + 1]]:
+                cnt[f, i] += 1
+                tot[f] += 1
+
+        def group(u):
+            out, nf = torch.zeros(V), 0
+            for f in ft[st[u]:st[u + 1]]:
+                if tot[f] > 0:
+                    out, nf = out + (1.0 / tot[f]) * cnt[f], nf + 1
+            return out if nf else pop
+        return pop, group
+    st, ft = F.start[1], F.feat[1]
+    warm = [False] * V
+    for u, q in enumerate(data.seqs):
+        for t, i in enumerate(q):
+            warm[i] |= parts[u][t] == PART_TRAIN
+    sm, cn = [0.0] * nk, [0.0] * nk
+    for i in range(V):
+        if warm[i]:
+            for f in ft[st[i]:st[i + 1]]:
+                sm[f], cn[f] = sm[f] + float(pop[i]), cn[f] + 1
+    out = torch.zeros(V)
+    for i in range(V):
+        if not warm[i]:
+            a = [sm[f] / cn[f] for f in ft[st[i]:st[i + 1]] if cn[f] > 0]
+            out[i] = f32(sum(a) / len(a)) if a else 0.0
+    return pop, lambda u: out
+
+
+def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predicts=PREDICTS_SCORE, batch=256, context=False, kind="random"):
     """wr__eval_split for random and temporal splits: a query per user with events in part (its
     user, its training history in time order, positives only when labelled), scored once against
     every item (score_fn(histories, users) -> (Q, V)); each of its part's events is a ranking
@@ -644,11 +718,24 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
     logloss (predicts PROB: the scores are logits) and RMSE/MAE (predicts RATING). -> (the dict our
     report prints under "test"/"valid", the unrounded AUC, RMSE and NDCG@k that early stopping reads).
     context (a model that reads the data's context): each held-out event is a query of its own, in
-    its context (score_fn(histories, users, contexts: lists of feature ids)), as ours."""
+    its context (score_fn(histories, users, contexts: lists of feature ids)), as ours. kind
+    cold-users: a query per held-out user (no history, no context), its distinct positive items one
+    relevant set (NDCG@k, Recall@k over it), with the baselines pop and pop_group; cold-items: the
+    candidates are the items with no training event, the baseline pop_group."""
     lab, V = data.labels, len(data.items)
+    cold, coldi = kind == "cold-users", kind == "cold-items"
+    context = context and not cold
+    if cold or coldi:
+        pop, group = _cold_baselines(data, parts, kind)
+        bm = {b: {"users": 0, "hr": 0.0, "ndcg": 0.0, "mrr": 0.0, "ndcg2": 0.0, "recall": 0.0} for b in ("pop", "pop_group")}
+    warm = torch.zeros(V, dtype=torch.bool)
+    if coldi:  # the warm items are no candidates
+        for u, q in enumerate(data.seqs):
+            for t, i in enumerate(q):
+                warm[i] |= parts[u][t] == PART_TRAIN
     spans = [(u, [t for t, x in enumerate(parts[u]) if x == part]) for u in range(len(data.seqs))]
     spans = [(u, [t]) for u, ts in spans for t in ts] if context else [(u, ts) for u, ts in spans if ts]
-    m = {"users": 0, "hr": 0.0, "ndcg": 0.0, "mrr": 0.0, "ndcg2": 0.0}
+    m = {"users": 0, "hr": 0.0, "ndcg": 0.0, "mrr": 0.0, "ndcg2": 0.0, "recall": 0.0}
     tscore, tlabel, tuser, ll, se, ae, rated = [], [], [], 0.0, 0.0, 0.0, 0
     for b0 in range(0, len(spans), batch):
         span = spans[b0:b0 + batch]
@@ -658,16 +745,26 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
             sc = (score_fn(hists, us, [event_context(data, u, ts[0]) for u, ts in span]) if context else score_fn(hists, us)).float()
         for q, (u, ts) in enumerate(span):
             s, h = sc[q], hists[q]
-            skip = torch.zeros(V, dtype=torch.bool)
-            if exclude_seen and h:
+            skip = warm.clone()
+            if exclude_seen and h and not coldi:
                 skip[torch.as_tensor(h)] = True
             sl = s.tolist()
+            if cold:  # the user's distinct held-out positive items: one relevant set
+                rel = list(dict.fromkeys(data.seqs[u][t] for t in ts if lab is None or lab[u][t]))
+                if rel:
+                    _set_metrics(m, [_rank(s, skip, i) for i in rel], k)
+                    _set_metrics(bm["pop"], [_rank(pop, skip, i) for i in rel], k)
+                    if group is not None:
+                        g = group(u)
+                        _set_metrics(bm["pop_group"], [_rank(g, skip, i) for i in rel], k)
             for t in ts:
                 target = data.seqs[u][t]
                 st = sl[target]
                 if st != st:
                     raise ValueError(f"the model produced a NaN score (item {target}): training diverged")
-                if lab is None or lab[u][t]:
+                if coldi and group is not None and (lab is None or lab[u][t]):
+                    _set_metrics(bm["pop_group"], [_rank(group(u), skip, target)], k)
+                if not cold and (lab is None or lab[u][t]):
                     rank = int(((s >= s[target]) & ~skip).sum()) - (0 if skip[target] else 1)
                     m["users"] += 1
                     if rank < k:
@@ -705,10 +802,19 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
     raw = {"AUC": a, "RMSE": math.sqrt(se / rated) if rated else nan, f"NDCG@{k}": m["ndcg"] / n}
     num = lambda x: None if x != x else r6(x)
     lo, hi = ci95(m["ndcg"], m["ndcg2"], m["users"])
-    return {"queries": m["users"], f"HR@{k}": r6(m["hr"] / n), f"NDCG@{k}": r6(m["ndcg"] / n), f"MRR@{k}": r6(m["mrr"] / n),
-            "ci95": {f"NDCG@{k}": [lo, hi]}, "labelled": len(tscore), "AUC": num(a), "GAUC": num(g), "logloss": num(logloss),
+    out = {"queries": m["users"], f"HR@{k}": r6(m["hr"] / n), f"NDCG@{k}": r6(m["ndcg"] / n), f"MRR@{k}": r6(m["mrr"] / n),
+           "ci95": {f"NDCG@{k}": [lo, hi]}}
+    if cold:
+        b = lambda x: {f"NDCG@{k}": r6(x["ndcg"] / (x["users"] or 1)), f"Recall@{k}": r6(x["recall"] / (x["users"] or 1))}
+        out[f"Recall@{k}"] = r6(m["recall"] / n)
+        out["baselines"] = {"pop": b(bm["pop"]), "pop_group": b(bm["pop_group"]) if group is not None else None}
+    if coldi:
+        x = bm["pop_group"]
+        out["baselines"] = {"pop_group": {f"HR@{k}": r6(x["hr"] / (x["users"] or 1)), f"NDCG@{k}": r6(x["ndcg"] / (x["users"] or 1))}
+                            if group is not None else None}
+    return dict(out, **{"labelled": len(tscore), "AUC": num(a), "GAUC": num(g), "logloss": num(logloss),
             "rated": rated, "RMSE": num(math.sqrt(se / rated)) if rated else None, "MAE": num(ae / rated) if rated else None,
-            "unknown_items": 0}, raw
+            "unknown_items": 0}), raw
 
 
 # ---- side tables (src/data/side.c) ----
