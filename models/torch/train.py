@@ -5,7 +5,7 @@ file our engine loads (CLI, binding, page), with the report our `train --eval lo
   /usr/bin/python3 models/torch/train.py --model sasrec|bert4rec|gru4rec|mf|gmf|mlp|neumf|lr|fm|ffm|deepfm|twotower
       --data FILE --format seq|csv|movielens|auto
       [--set key=value]... [--epochs N] [--seed S] [--k 10] [--exclude-seen auto|yes|no]
-      [--eval loo|random|temporal] [--split 0.8,0.1,0.1] [--label EXPR] [--drop EXPR] [--users FILE] [--items FILE]
+      [--eval loo|random|temporal|cold-users|cold-items] [--split 0.8,0.1,0.1] [--label EXPR] [--drop EXPR] [--users FILE] [--items FILE]
       [--feature-kinds FIELD=KIND,...] [--time-context hour,weekday]
       [--out MODEL.safetensors] [--json] [--threads N]
   torchrun --nproc_per_node N models/torch/train.py ...   (sasrec, bert4rec: data-parallel, DDP over
@@ -30,8 +30,12 @@ negatives the user never touched, lazy Adam; in one process. twotower as src/mod
 included). A CSV's context columns (and --time-context hour,weekday) are encoded by wrdata.py as
 ours (ctx.<column>=<value> features, the same keys and ids): lr/fm/ffm/deepfm put a training
 event's context into its user part (its negatives share it), twotower pools it in a query-tower
-slot, and every held-out event is scored in its own context (loo: the target's). Not --eval
-cold-users/cold-items. What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under
+slot, and every held-out event is scored in its own context (loo: the target's). --eval
+cold-users/cold-items (every event family; twotower and lr/fm/ffm/deepfm with side tables are the
+cold-start ones) hold out whole users/items as our split does: a cold user is one query with no
+history and no context whose relevant set is all of their held-out positives (NDCG@10, Recall@10,
+baselines pop and pop_group), cold items are ranked among the items with no training event
+(baseline pop_group). What differs: the random streams (shuffling, negatives, dropout masks, BERT4Rec's masking), and under
 torchrun each of the N processes takes batch / N windows of a step (the global batch stays
 batch)."""
 import argparse
