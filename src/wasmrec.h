@@ -124,6 +124,10 @@ WR_NODISCARD int wr_data_feature_kinds_applied(const wr_data *data);
  * Call it after wr_data_feature_kinds and before wr_data_load_side; a field the data lacks is no
  * error, a kind set to other than numeric for one of them is, and so is a non-number in one. */
 WR_NODISCARD int wr_data_model_buckets(wr_data *data, const wr_model *model);
+/* The bucket edges of the model's numeric fields as JSON, {"user.age": [9 rising edges], ...}
+ * ({} when it has none): bucket q0 is below the first edge, q9 at or above the last. The caller
+ * frees *out_json with wr_free. */
+WR_NODISCARD int wr_model_buckets(const wr_model *model, char **out_json);
 /* A CSV event file's columns besides user, item, time, title, category and rating are each
  * event's context: features "ctx.<column>=<value>" (kinds as for side tables, settable as
  * ctx.<column> with wr_data_feature_kinds before any side table loads) that lr, fm, ffm and

@@ -413,6 +413,9 @@ export class Model {
     readonly info: ModelInfo;
     /** Hyper-parameters as parsed JSON. */
     readonly params: Record<string, unknown>;
+    /** The bucket edges of its numeric side and context fields ({} without): value 'qk' of
+     * 'user.age' means buckets['user.age'][k - 1] <= age < buckets['user.age'][k]. */
+    readonly buckets: Record<string, number[]>;
     /** Size of the item vocabulary (0 before fit). */
     readonly items: number;
     /** Users the model scores by (mf); 0 for the models that score by the history alone. */

@@ -798,6 +798,9 @@ export class Model extends Handle {
     get info() { return this._engine.modelInfo(this.name); }
     /** Hyper-parameters (parsed from wr_model_params_json). */
     get params() { const p = this._live(); return JSON.parse(this._engine._rt.string(this._engine._rt.exports.wr_model_params_json(p)) || '{}'); }
+    /** The bucket edges of its numeric side and context fields, { 'user.age': [9 rising edges] }
+     * (wr_model_buckets): value 'qk' of such a field means edge k-1 <= x < edge k. */
+    get buckets() { const p = this._live(); return this._engine._json((out) => this._engine._rt.exports.wr_model_buckets(p, out)); }
     /** Size of the model's item vocabulary (0 before fit). */
     get items() { const p = this._live(); return this._engine._rt.exports.wr_model_n_items(p); }
     /** Users the model scores by (mf); 0 for models that score by the history alone. */

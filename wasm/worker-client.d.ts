@@ -105,6 +105,8 @@ export class WorkerModel {
     /** Users the model scores by (mf), else 0. */
     readonly users: number;
     readonly params: Record<string, unknown>;
+    /** As Model.buckets (updated after fit). */
+    readonly buckets: Record<string, number[]>;
     readonly disposed: boolean;
     fit(dataset: WorkerDataset, options?: WorkerFitOptions): Promise<WorkerProgress>;
     /** Fine-tunes this trained or loaded model (see Model.fineTune). */

@@ -282,7 +282,7 @@ export class WorkerDataset extends Remote {
 
 export class WorkerModel extends Remote {
     constructor(engine, r) { super(engine, r.handle, 'Model'); this._set(r); }
-    _set(r) { this.name = r.name; this.items = r.items; this.users = r.users; this.params = r.params; }
+    _set(r) { this.name = r.name; this.items = r.items; this.users = r.users; this.params = r.params; this.buckets = r.buckets; }
     /** What this model's family needs and can do (WorkerEngine.modelInfo). */
     get info() { return this._engine.modelInfo(this.name); }
     _data(d) {

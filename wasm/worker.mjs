@@ -37,7 +37,7 @@ export function createHost(post) {
         if (!engine) throw new Error('the worker engine is not initialised (or was disposed)');
         return engine;
     };
-    const modelInfo = (m, handle) => ({ handle, name: m.name, items: m.items, users: m.users, params: m.params });
+    const modelInfo = (m, handle) => ({ handle, name: m.name, items: m.items, users: m.users, params: m.params, buckets: m.buckets });
 
     /** fit and fineTune: Model.train / Model.fineTune with progress posted and cancellation. */
     async function train(how, { model, data, options }, id) {

@@ -509,6 +509,27 @@ int wr_model_add_session(wr_model *m, const int *items, int len) {
 
 /* ---- model files ---------------------------------------------------------------------------- */
 
+/* {"user.age": [9 edges], ...}: what the model's q0..q9 of each numeric field mean ({} without). */
+static void buckets_json(const wr_model *m, wr_buf *b) {
+    wr__buf_puts(b, "{");
+    for (int i = 0; i < m->n_buckets; i++) {
+        wr__buf_puts(b, i ? "," : "");
+        wr__buf_json_str(b, m->buckets[i].field);
+        for (int q = 0; q < 9; q++) wr__buf_printf(b, "%s%.17g", q ? "," : ":[", m->buckets[i].cuts[q]);
+        wr__buf_puts(b, "]");
+    }
+    wr__buf_puts(b, "}");
+}
+
+int wr_model_buckets(const wr_model *m, char **out_json) {
+    if (!out_json) return WR_ERR_ARG;
+    *out_json = NULL;
+    if (!m) return WR_ERR_ARG;
+    wr_buf b = {0};
+    buckets_json(m, &b);
+    return (*out_json = wr__buf_take(&b, NULL)) ? WR_OK : wr__oom(m->ctx, "listing the bucket edges");
+}
+
 int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
     if (!m || !out_bytes || !out_len) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_save: model and outputs are required");
     if (!m->fitted) return wr__err(m->ctx, WR_ERR_STATE, "%s: nothing to save, the model is not trained yet", m->vt->name);
@@ -556,15 +577,8 @@ int wr_model_save(wr_model *m, uint8_t **out_bytes, size_t *out_len) {
         if (feats.failed || wr__st_set_meta(&f, "features", feats.data) < 0 || wr__st_set_meta(&f, "n_features", fbuf) < 0) rc = wr__oom(m->ctx, "saving the model");
     }
     wr_buf buckets = {0};
-    if (rc == WR_OK && m->n_buckets) { /* {"user.age": [9 edges], ...}: what its q0..q9 mean */
-        wr__buf_puts(&buckets, "{");
-        for (int i = 0; i < m->n_buckets; i++) {
-            wr__buf_puts(&buckets, i ? "," : "");
-            wr__buf_json_str(&buckets, m->buckets[i].field);
-            for (int q = 0; q < 9; q++) wr__buf_printf(&buckets, "%s%.17g", q ? "," : ":[", m->buckets[i].cuts[q]);
-            wr__buf_puts(&buckets, "]");
-        }
-        wr__buf_puts(&buckets, "}");
+    if (rc == WR_OK && m->n_buckets) {
+        buckets_json(m, &buckets);
         if (buckets.failed || wr__st_set_meta(&f, "buckets", buckets.data) < 0) rc = wr__oom(m->ctx, "saving the model");
     }
     wr_buf titles = {0};

@@ -5,7 +5,8 @@
 // every collaborative and CTR model, the protocol is chosen (leave-one-out, random with fractions),
 // and the AUC, GAUC and logloss columns appear on labelled held-out data only, with a number for
 // FM and "–" (and the reason from the model's info) where a model's scores are no probabilities;
-// the "pick a user" playground shows two users different top 10s from MF, with their histories.
+// the "pick a user" playground shows two users different top 10s from MF, with their histories;
+// the new-visitor panel labels a numeric field by a loaded model file's own bucket edges.
 // Screenshots (build/screenshots/, 1280 x 720): data-features, data-features-movielens,
 // results-ctr, pick-a-user.
 import test from 'node:test';
@@ -13,6 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { launch, openDemo, shot, texts } from './demo-helpers.mjs';
+import { loadEngine } from '../../wasm/wasmrec.mjs';
 
 const b = await launch({ width: 1280, height: 720 });
 const { page } = b;
@@ -276,5 +278,45 @@ test('pick a user: MF gives two users two different top 10s, with their historie
     assert.equal(await page.getAttribute('#user-recs', 'data-user'), '4999');
 
     assert.deepEqual(b.foreign(), [], 'every request went to the page origin');
+    assert.deepEqual(b.problems, [], 'no errors in the console');
+});
+
+test('new visitor: a model file trained on other users labels a numeric field by its own bucket edges', async () => {
+    await ready();
+    const dir = b.tmp;
+    const events = [];
+    for (let u = 1; u <= 40; u++) for (let j = 0; j < 6; j++) events.push(`${u}\t${1 + ((u * 5 + j * 7) % 30)}\t${1 + ((u + j) % 5)}\t${881250000 + u * 100 + j}`);
+    const users = (from) => Array.from({ length: 40 }, (_, i) => `${i + 1}|${from + i}|${i % 3 ? 'M' : 'F'}|student|55100`).join('\n') + '\n';
+    fs.writeFileSync(path.join(dir, 'v.data'), events.join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'v.user'), users(14)); // the page's users: 14..53
+    // a two-tower trained elsewhere, on users aged 54..93: its "q3" is another range than this data's
+    const engine = await loadEngine();
+    const other = engine.dataset(events.join('\n') + '\n', { users: users(54) });
+    const tt = engine.model('twotower', { epochs: 1 });
+    await tt.train(other);
+    const edges = tt.buckets['user.age'];
+    fs.writeFileSync(path.join(dir, 'elsewhere.safetensors'), tt.save());
+    other.dispose(), tt.dispose();
+
+    await page.setInputFiles('#file', path.join(dir, 'v.data'));
+    await page.waitForFunction(() => document.getElementById('sum-source').textContent.startsWith('v.data'));
+    await page.setInputFiles('#users-file', path.join(dir, 'v.user'));
+    await page.waitForFunction(() => document.getElementById('features-body').textContent.includes('user.age'));
+    await page.waitForSelector('#data[data-view="ready"]');
+    const own = await page.evaluate(() => window.wasmrecDemo.state.data.sideFields.users.fields.find((f) => f.name === 'user.age').cuts);
+    assert.notDeepEqual(own, edges, 'the two tables cut their ages differently');
+    const options = () => page.locator('#visitor-field-age option').allTextContents();
+    await page.waitForSelector('#visitor-field-age');
+    const before = await options();
+    assert.match(before[1], /^q0: 14 to /, 'no model file: the data\'s own ranges');
+    await page.setInputFiles('#model-file', path.join(dir, 'elsewhere.safetensors'));
+    await page.waitForSelector('#model-list li[data-origin="file"]');
+    await page.waitForFunction((e) => [...document.querySelectorAll('#visitor-field-age option')].some((o) => o.textContent.startsWith(`q0: under ${e}`)),
+        edges[0].toLocaleString('en', { maximumFractionDigits: 2 }));
+    const after = await options();
+    const num = (x) => x.toLocaleString('en', { maximumFractionDigits: 2 });
+    assert.equal(after[1], `q0: under ${num(edges[0])}`);
+    assert.equal(after[4], `q3: ${num(edges[2])} to ${num(edges[3])}`);
+    assert.equal(after[10], `q9: ${num(edges[8])} or more`);
     assert.deepEqual(b.problems, [], 'no errors in the console');
 });

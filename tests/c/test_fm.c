@@ -550,6 +550,14 @@ static void model_buckets(void) {
     wr_model *back = NULL;
     CHECK(wr_model_load(ctx, bytes, len, "lr.safetensors", &back) == WR_OK);
     CHECK(back->n_buckets == 2 && !memcmp(back->buckets, m->buckets, 2 * sizeof *m->buckets));
+    char *json = NULL; /* what the edges are, for labels: the same from the trained and the loaded model */
+    CHECK(wr_model_buckets(back, &json) == WR_OK && json && !strncmp(json, "{\"ctx.price\":[5,", 16) && strstr(json, "\"user.age\":[") &&
+          strstr(json, ",47]}"));
+    wr_free(json);
+    wr_model *plain = make("pop", NULL);
+    CHECK(wr_model_fit(plain, d) == WR_OK && wr_model_buckets(plain, &json) == WR_OK && !strcmp(json, "{}"));
+    wr_free(json), wr_model_free(plain);
+    CHECK(wr_model_buckets(back, NULL) == WR_ERR_ARG);
     /* later data, all prices 101..140 and ages 61..100: by its own deciles they spread over q0..q9;
      * by the model's edges they are all above its largest: q9 */
     wr_buf later = {0};

@@ -519,6 +519,13 @@ test('dataset({ model }): data for a trained model bucketed by its edges, in the
     assert.deepEqual(own.sideFeatures('users').get('u0'), { 'user.age': ['q0'] });
     assert.deepEqual(forModel.sideFeatures('users').get('u0'), { 'user.age': ['q9'] });
     assert.deepEqual(forModel.fields[0].cuts, d.fields[0].cuts);
+    // the model says what its buckets mean (labels for "user.age=q3"); a model without numeric fields has none
+    assert.deepEqual(m.buckets, { 'user.age': d.fields[0].cuts });
+    assert.equal(m.buckets['user.age'].length, 9);
+    const plain = engine.model('pop');
+    await plain.train(d);
+    assert.deepEqual(plain.buckets, {});
+    plain.dispose();
     assert.throws(() => engine.dataset(rows.join('\n') + '\n', { users: later, model: d }), /dataset: model must be a Model/);
     assert.throws(() => engine.dataset(rows.join('\n') + '\n', { users: 'user,age\nu1,old\n' + later.slice(9), model: m }),
         /column age: "old" is not a number \(the model was trained with user\.age numeric\)/);
@@ -527,6 +534,10 @@ test('dataset({ model }): data for a trained model bucketed by its edges, in the
     const w = await createWorkerEngine();
     try {
         const wm = await w.loadModel(bytes);
+        assert.deepEqual(wm.buckets, m.buckets, 'the worker model carries them, from the file');
+        const loaded = engine.loadModel(m.save());
+        assert.deepEqual(loaded.buckets, m.buckets, 'and so does a model loaded from the file');
+        loaded.dispose();
         const remote = await w.dataset(rows.join('\n') + '\n', { users: later, model: wm });
         assert.deepEqual(await remote.sideFeatures('users'), forModel.sideFeatures('users'));
         await assert.rejects(w.dataset(rows.join('\n') + '\n', { users: later, model: m }), /dataset: model must be a WorkerModel/);

@@ -52,6 +52,8 @@ export async function inThread(): Promise<Recommendation[]> {
     const again = engine.loadModel(model.save(), { source: 'copy' });
     const report = again.evaluate(data, { split: 'valid', k: 20, sampled: 0 });
     const later = engine.dataset('user,item\na,x\n', { model: again });
+    const ageEdges: number[] | undefined = again.buckets['user.age'];
+    void ageEdges;
     // @ts-expect-error: model is a Model
     engine.dataset('user,item\na,x\n', { model: 'copy' });
     later.dispose();
@@ -84,6 +86,8 @@ export async function inWorker(): Promise<void> {
     const m2 = await engine.loadModel(bytes);
     const idx: number[] = await m2.itemIndexes(['x']);
     const d3 = await engine.dataset('user,item\na,x\n', { model: m2 });
+    const edges: Record<string, number[]> = m2.buckets;
+    void edges;
     // @ts-expect-error: the worker's dataset takes a WorkerModel
     await engine.dataset('user,item\na,x\n', { model: {} as Model });
     void d3;
