@@ -177,6 +177,9 @@ static inline void fz_use_model(wr_model *m, const wr_data *d, unsigned flags, i
     }
     FZ_CHECK(*wr_model_item_id(m, n) == 0 && *wr_model_item_id(m, -1) == 0);
     FZ_CHECK(wr_model_params_json(m)[0] == '{');
+    char *edges = NULL; /* the bucket edges as JSON: an object, whatever the file held */
+    if (fz_status(wr_model_buckets(m, &edges)) == WR_OK) FZ_CHECK(edges && edges[0] == '{' && edges[strlen(edges) - 1] == '}');
+    wr_free(edges);
     double share = wr_model_repeat_share(m);
     FZ_CHECK(share == -1 || (share >= 0 && share <= 1));
     const char *why = NULL;
