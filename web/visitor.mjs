@@ -19,11 +19,12 @@ const visitor = { profile: {}, clicks: [], fieldsFor: null };
 /** The models that can serve a visitor: they read user side features and the session (their info). */
 const visitorModels = () => currentModels().filter((m) => m.model.info?.uses.features && m.model.info?.uses.history);
 
-/** The bucket edges the visitor models give a numeric field (Model.buckets: a model read from a
- * file trained on other data means other ranges by "q3" than this data's quantiles), when every
- * model that has the field agrees; else null (the data's own edges label it). */
-function modelEdges(name) {
-    const all = visitorModels().map((m) => m.model.buckets?.[name]).filter(Boolean);
+/** The bucket edges the visitor models (their Model.buckets, one object each) give a numeric
+ * field: a model read from a file trained on other data means other ranges by "q3" than this
+ * data's quantiles. When every model that has the field agrees; else null (the data's own edges
+ * label it). */
+function modelEdges(buckets, name) {
+    const all = buckets.map((b) => b?.[name]).filter(Boolean);
     return all.length && all.every((e) => e.join() === all[0].join()) ? all[0] : null;
 }
 
@@ -32,8 +33,9 @@ function profileFields() {
     const f = state.data?.sideFields?.users;
     if (!f) return [];
     const num = (x) => (Number.isFinite(x) ? x.toLocaleString('en', { maximumFractionDigits: 2 }) : '?');
+    const buckets = visitorModels().map((m) => m.model.buckets); // read once: each is a call into the engine
     return f.fields.filter((x) => x.counts.length >= 2 && x.counts.length <= MAX_VALUES).map((x) => {
-        let edges = x.kind === 'numeric' ? modelEdges(x.name) : null;
+        let edges = x.kind === 'numeric' ? modelEdges(buckets, x.name) : null;
         if (edges && x.cuts && edges.join() === x.cuts.join()) edges = null; // trained on this data: its own labels
         return {
             field: x.name.replace(/^user\./, ''),
@@ -41,7 +43,7 @@ function profileFields() {
             choices: x.counts.map(([v, c]) => {
                 if (x.kind !== 'numeric') return { value: v, text: `${v} (${fmtInt(c)})` };
                 const b = Number(v.slice(1));
-                if (edges) { // the models' ranges; the count is of this data's users in the bucket as the data cut it
+                if (edges) { // the models' ranges, no count: this data's users were cut by its own edges
                     const range = b === 0 ? `under ${num(edges[0])}` : b === 9 ? `${num(edges[8])} or more` : `${num(edges[b - 1])} to ${num(edges[b])}`;
                     return { value: v, text: `${v}: ${range}` };
                 }

@@ -522,9 +522,8 @@ static void buckets_json(const wr_model *m, wr_buf *b) {
 }
 
 int wr_model_buckets(const wr_model *m, char **out_json) {
-    if (!out_json) return WR_ERR_ARG;
-    *out_json = NULL;
-    if (!m) return WR_ERR_ARG;
+    if (out_json) *out_json = NULL;
+    if (!m || !out_json) return wr__err(m ? m->ctx : NULL, WR_ERR_ARG, "wr_model_buckets: model and out_json are required");
     wr_buf b = {0};
     buckets_json(m, &b);
     return (*out_json = wr__buf_take(&b, NULL)) ? WR_OK : wr__oom(m->ctx, "listing the bucket edges");
