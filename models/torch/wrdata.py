@@ -765,14 +765,7 @@ def evaluate_split(score_fn, data, parts, part, k=10, exclude_seen=False, predic
                 if coldi and group is not None and (lab is None or lab[u][t]):
                     _set_metrics(bm["pop_group"], [_rank(group(u), skip, target)], k)
                 if not cold and (lab is None or lab[u][t]):
-                    rank = int(((s >= s[target]) & ~skip).sum()) - (0 if skip[target] else 1)
-                    m["users"] += 1
-                    if rank < k:
-                        nd, rr = 0.69314718055994530942 / wr_log(rank + 2.0), 1.0 / (rank + 1.0)
-                        m["hr"] += 1
-                        m["ndcg"] += nd
-                        m["mrr"] += rr
-                        m["ndcg2"] += nd * nd
+                    _set_metrics(m, [_rank(s, skip, target)], k)
                 if lab is not None:
                     tscore.append(st), tlabel.append(lab[u][t]), tuser.append(u)
                     if predicts == PREDICTS_PROB:
