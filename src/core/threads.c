@@ -6,13 +6,16 @@
  * over the shared memory, and each one calls wr_thread_main, which never returns. The
  * single-thread wasm build (no -matomics) has no helpers: wr_threads_set returns 1.
  *
- * Parts are claimed, not assigned: the caller and any helper that is awake take the next part
- * until none is left, so a helper the system has not scheduled yet (a busy machine, a worker
- * that is still starting) never holds the caller up, and the caller alone finishes a job when no
- * helper runs. A part's range depends only on the number of parts, so results do not depend on
- * who ran it. The claim word carries the job's generation: a helper that wakes late cannot take
- * a part of a newer job with the fields of an older one, and the caller rewrites the fields only
- * after every claimed part is done. */
+ * Parts are claimed, not assigned: the caller and any helper that is awake take parts until none
+ * is left, so a helper the system has not scheduled yet (a busy machine, a worker that is still
+ * starting) never holds the caller up, and the caller alone finishes a job when no helper runs.
+ * Each thread claims its own part first (part k for thread k, the caller being 0) and then any
+ * part left: consecutive jobs over the same rows then run each row on the same core, whose cache
+ * holds what the last job wrote there (when the part a thread took changed from job to job, the
+ * rows moved between the cores' caches). A part's range depends only on the number of parts, so
+ * results do not depend on who ran it. The claim word carries the job's generation: a helper
+ * that wakes late cannot take a part of a newer job with the fields of an older one, and the
+ * caller rewrites the fields only after every claimed part is done. */
 #define _DEFAULT_SOURCE /* syscall() */
 #include <stdatomic.h>
 
@@ -34,19 +37,21 @@
 #endif
 
 #define WR_MAX_THREADS 64
+#define WR_MAX_PARTS 32 /* bits of the claim word; threads beyond it take the parts left */
 #define WR_SPINS 20000 /* atomic loads before a helper sleeps: a training step's next gemm comes sooner */
 
 static struct {
     atomic_int gen;          /* bumped once per job: what sleeping helpers wait on */
-    _Atomic uint64_t claim;  /* generation << 32 | parts << 16 | next part to take */
+    _Atomic uint64_t claim;  /* generation << 32 | bit k set: part k taken (or no part k) */
     atomic_int done;         /* parts finished */
     atomic_int busy;         /* a job is running: nested or concurrent calls run alone */
-    atomic_int registered;   /* helpers in their loop */
+    atomic_int registered;   /* helpers in their loop; a helper's number is its order here */
+    atomic_int sleepers;     /* helpers asleep on gen: a job wakes them only when there are some */
     atomic_int quit;         /* native: helpers leave their loop */
     int threads;             /* threads a job is split over, counting the caller */
     wr__range_fn fn;
     void *arg;
-    int n, grain;
+    int n, grain, parts;
 } pool = {.threads = 1};
 
 #if WR_POOL
@@ -77,16 +82,19 @@ static void wake_all(atomic_int *p) {
 #endif
 }
 
-/* runs parts of job g until none is left (or the job is no longer g) */
-static void take_parts(uint32_t g) {
+/* runs parts of job g, thread self's own part first, until none is left (or the job is no
+ * longer g) */
+static void take_parts(uint32_t g, int self) {
     uint64_t w = atomic_load(&pool.claim);
     for (;;) {
-        const uint32_t parts = (uint32_t)(w >> 16) & 0xffff, next = (uint32_t)w & 0xffff;
-        if ((uint32_t)(w >> 32) != g || next >= parts) return;
-        if (!atomic_compare_exchange_weak(&pool.claim, &w, w + 1)) continue; /* w reloaded */
-        /* the part's range: boundaries on multiples of grain, parts as equal as that allows */
-        const int units = (pool.n + pool.grain - 1) / pool.grain;
-        const int u0 = (int)((int64_t)units * next / parts), u1 = (int)((int64_t)units * (next + 1) / parts);
+        const uint32_t left = ~(uint32_t)w;
+        if ((uint32_t)(w >> 32) != g || !left) return;
+        const int k = self < WR_MAX_PARTS && (left >> self & 1) ? self : __builtin_ctz(left);
+        if (!atomic_compare_exchange_weak(&pool.claim, &w, w | 1u << k)) continue; /* w reloaded */
+        /* the part's range: boundaries on multiples of grain, parts as equal as that allows (the
+         * fields are this job's: claimed, it cannot end before this part is done) */
+        const int units = (pool.n + pool.grain - 1) / pool.grain, parts = pool.parts;
+        const int u0 = (int)((int64_t)units * k / parts), u1 = (int)((int64_t)units * (k + 1) / parts);
         const int lo = u0 * pool.grain, hi = u1 * pool.grain < pool.n ? u1 * pool.grain : pool.n;
         if (lo < hi) pool.fn(pool.arg, lo, hi);
         atomic_fetch_add(&pool.done, 1);
@@ -96,20 +104,26 @@ static void take_parts(uint32_t g) {
 
 void wr_thread_main(void) {
     int seen = atomic_load(&pool.gen);
-    atomic_fetch_add(&pool.registered, 1);
+    const int self = atomic_fetch_add(&pool.registered, 1) + 1;
     for (;;) {
         int g = atomic_load(&pool.gen);
         for (int s = 0; g == seen && s < WR_SPINS; s++) {
             cpu_relax();
             g = atomic_load(&pool.gen);
         }
-        while (g == seen) {
-            wait_while(&pool.gen, seen);
-            g = atomic_load(&pool.gen);
+        if (g == seen) {
+            /* counted before the wait, which sleeps only while gen is still seen: a job either
+             * sees this helper among the sleepers or changed gen before it slept */
+            atomic_fetch_add(&pool.sleepers, 1);
+            while (g == seen) {
+                wait_while(&pool.gen, seen);
+                g = atomic_load(&pool.gen);
+            }
+            atomic_fetch_sub(&pool.sleepers, 1);
         }
         seen = g;
         if (atomic_load(&pool.quit)) break;
-        take_parts((uint32_t)g);
+        take_parts((uint32_t)g, self);
     }
     atomic_fetch_sub(&pool.registered, 1);
 }
@@ -118,10 +132,12 @@ void wr_thread_main(void) {
 static void run_job(int parts) {
     const uint32_t g = (uint32_t)atomic_load(&pool.gen) + 1;
     atomic_store(&pool.done, 0);
-    atomic_store(&pool.claim, (uint64_t)g << 32 | (uint64_t)parts << 16);
+    pool.parts = parts;
+    /* the bits from parts up stand for parts that do not exist: taken */
+    atomic_store(&pool.claim, (uint64_t)g << 32 | (parts < WR_MAX_PARTS ? ~0u << parts : 0u));
     atomic_store(&pool.gen, (int)g);
-    wake_all(&pool.gen);
-    take_parts(g);
+    if (atomic_load(&pool.sleepers)) wake_all(&pool.gen); /* a system call: most jobs find every helper spinning */
+    take_parts(g, 0);
     for (int s = 0; atomic_load(&pool.done) < parts; s++) {
         cpu_relax();
 #if !defined(__wasm__)
@@ -138,6 +154,7 @@ void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg)
     if (grain < 1) grain = 1;
     const int units = (n + grain - 1) / grain;
     int parts = pool.threads < units ? pool.threads : units;
+    if (parts > WR_MAX_PARTS) parts = WR_MAX_PARTS;
     const double per = work / WR_PARALLEL_MIN_WORK; /* parts worth their start-up */
     if (per < parts) parts = per < 1 ? 1 : (int)per;
     int expected = 0;
