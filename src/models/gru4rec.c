@@ -71,7 +71,7 @@ typedef struct {
     int n_rows;
     int32_t *rep_cols;       /* the full softmax: each lane's distinct history columns, ascending */
     size_t rep_cap;
-    uint32_t *rep_bits;      /* (V / 32 + 1) one lane's history as a bit set over the columns */
+    uint32_t *rep_bits;      /* (B, V / 32 + 1) each lane's history as a bit set over the columns */
 } gru_state;
 
 static inline float *view(const gru_state *s, float *buf, int v) { return buf + s->layout.v[v].offset; }
@@ -172,6 +172,42 @@ static int gru_fit(wr_model *m, const wr_seqs *train) {
     return WR_OK;
 }
 
+/* The repeat bias of the full softmax over threads (wr__parallel_for), lane by lane: each lane's
+ * distinct history columns, ascending, go to cols[off[a]..off[a] + cnt[a]) (off: room for each
+ * lane's history length, or N if fewer) and the bias onto each of them once. A lane's
+ * history goes into its own bit set, whose words are read in order (N / 32 of them) and cleared
+ * again; the gradient below adds the columns in the order a scan of the row would. */
+typedef struct {
+    const int32_t *const *hist;
+    const int *hist_len, *act;
+    const size_t *off;
+    int *cnt;
+    int32_t *cols;
+    uint32_t *bits;
+    float *logits, rb;
+    int N;
+} repeat_job;
+
+static void repeat_lanes(void *arg, int lo, int hi) {
+    const repeat_job *j = arg;
+    const int W = (j->N - 1) / 32 + 1;
+    for (int a = lo; a < hi; a++) {
+        const int32_t *h = j->hist[j->act[a]];
+        const int len = j->hist_len[j->act[a]];
+        uint32_t *bits = j->bits + (size_t)a * W;
+        int32_t *cols = j->cols + j->off[a];
+        int n = 0;
+        for (int t = 0; t < len; t++) bits[h[t] >> 5] |= 1u << (h[t] & 31);
+        for (int w = 0; w < W; w++) {
+            for (uint32_t b = bits[w]; b; b &= b - 1) cols[n++] = (w << 5) + __builtin_ctz(b);
+            bits[w] = 0;
+        }
+        j->cnt[a] = n;
+        float *row = j->logits + (size_t)a * j->N;
+        for (int k = 0; k < n; k++) row[cols[k]] += j->rb;
+    }
+}
+
 /* Loss and gradients of one step: inp, tgt (B) 1-based (tgt 0 = idle lane), h (B, C) the
  * previous hidden states (already reset where a lane started a sequence). Leaves the new states
  * in s->hn (active lanes, in order) and the gradients in s->grad (*grad): dense views whole,
@@ -230,36 +266,23 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
             for (int j = 0; j < N; j++) row[j] += ob[s->cand[j]];
         s->pos[a] = n_sample == 0 ? tgt[act[a]] - 1 : a;
     }
-    int rep = s->repeat >= 0 && hist, rep_off[4097];
+    int rep = s->repeat >= 0 && hist, rep_cnt[4096];
+    size_t rep_off[4097];
     float rb = rep ? *view(s, P, s->repeat) : 0.0f;
     if (rep && n_sample == 0) { /* the full softmax: item i is column i - 1 */
-        size_t need = 1; /* never a zero-byte allocation, which may return NULL */
-        for (int a = 0; a < A; a++) need += (size_t)hist_len[act[a]];
+        rep_off[0] = 0;
+        for (int a = 0; a < A; a++) rep_off[a + 1] = rep_off[a] + (size_t)(hist_len[act[a]] < N ? hist_len[act[a]] : N);
+        size_t need = rep_off[A] + 1; /* never a zero-byte allocation, which may return NULL */
         if (need > s->rep_cap) {
             int32_t *grown = wr__realloc_array(s->rep_cols, need, sizeof(int32_t));
             if (!grown) return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
             s->rep_cols = grown, s->rep_cap = need;
         }
-        if (!s->rep_bits && !(s->rep_bits = wr__calloc((size_t)N / 32 + 1, sizeof(uint32_t))))
+        const size_t W = (size_t)(N - 1) / 32 + 1;
+        if (!s->rep_bits && !(s->rep_bits = wr__calloc((size_t)B * W, sizeof(uint32_t))))
             return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
-        /* each lane's distinct history columns, ascending: the bias goes on each once, and its
-         * gradient below adds them in the order a scan of the row would. The history goes into a
-         * bit set, whose words are read in order (N / 32 of them) and cleared again. */
-        uint32_t *bits = s->rep_bits;
-        rep_off[0] = 0;
-        for (int a = 0; a < A; a++) {
-            const int32_t *h = hist[act[a]];
-            const int len = hist_len[act[a]];
-            int32_t *cols = s->rep_cols;
-            int n = rep_off[a];
-            for (int t = 0; t < len; t++) bits[h[t] >> 5] |= 1u << (h[t] & 31);
-            for (int w = 0; w <= (N - 1) >> 5; w++)
-                for (uint32_t b = bits[w]; b; b &= b - 1) cols[n++] = (w << 5) + __builtin_ctz(b);
-            for (int t = 0; t < len; t++) bits[h[t] >> 5] = 0;
-            rep_off[a + 1] = n;
-            float *row = s->logits + (size_t)a * N;
-            for (int k = rep_off[a]; k < n; k++) row[s->rep_cols[k]] += rb;
-        }
+        repeat_job j = {hist, hist_len, act, rep_off, rep_cnt, s->rep_cols, s->rep_bits, s->logits, rb, N};
+        wr__parallel_for(A, 1, 2.0 * (double)rep_off[A] + (double)A * W, repeat_lanes, &j);
     }
     for (int a = 0; rep && n_sample && a < A; a++) {
         float *row = s->logits + (size_t)a * N;
@@ -277,7 +300,7 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     if (rep) { /* one running sum, in column order (kept in a register, not through memory) */
         float drb = *view(s, G, s->repeat);
         for (int a = 0; n_sample == 0 && a < A; a++)
-            for (int k = rep_off[a]; k < rep_off[a + 1]; k++) drb += dl[(size_t)a * N + s->rep_cols[k]];
+            for (size_t k = rep_off[a]; k < rep_off[a] + rep_cnt[a]; k++) drb += dl[(size_t)a * N + s->rep_cols[k]];
         for (int a = 0; n_sample && a < A; a++) {
             int id = mark_history(s, hist[act[a]], hist_len[act[a]]);
             const float *row = dl + (size_t)a * N;
