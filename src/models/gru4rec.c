@@ -323,15 +323,13 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         const float *row = dl + (size_t)a * N;
         for (int j = 0; j < N; j++) dob[s->cand[j]] += row[j];
     }
-    memset(s->dh, 0, AC * sizeof(float));
     wr_dropout_backward(s->dh, s->dhd, s->mask_h, ph, AC);
     memset(s->dgi, 0, 3 * AC * sizeof(float));
     wr_gru_step_backward(s->dgi, NULL, view(s, G, s->w_hh), view(s, G, s->b_hh), s->dgh, s->dh, s->hp, s->gh, s->gates,
                          view(s, P, s->w_hh), A, C);
     memset(s->dx, 0, AC * sizeof(float));
     wr_linear_backward(s->dx, view(s, G, s->w_ih), view(s, G, s->b_ih), s->dgi, s->x, view(s, P, s->w_ih), A, C, 3 * C);
-    memset(s->dh, 0, AC * sizeof(float)); /* now the gradient at the embeddings before dropout */
-    wr_dropout_backward(s->dh, s->dx, s->mask_e, pe, AC);
+    wr_dropout_backward(s->dh, s->dx, s->mask_e, pe, AC); /* now the gradient at the embeddings before dropout */
     wr_embedding_backward(view(s, G, s->emb), s->rows, &s->n_rows, s->touched, s->dh, s->ids, 1.0f, A, C);
     *n_rows = s->n_rows;
     return WR_OK;

@@ -292,7 +292,6 @@ static void backward(wr_model *m, int Bn) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
         /* x_out = x_mid + dropout(FFN(LN2(x_mid))) */
-        memset(dbr, 0, bytes);
         wr_dropout_backward(dbr, dres, a->drop2, s->p, NC);
         memset(d1, 0, bytes);
         wr_ffn_backward(d1, view(s, G, v->fc1_w), view(s, G, v->fc1_b), view(s, G, v->fc2_w), view(s, G, v->fc2_b), d2, dbr,
@@ -300,7 +299,6 @@ static void backward(wr_model *m, int Bn) {
         wr_layernorm_backward(dres, view(s, G, v->ln2_w), view(s, G, v->ln2_b), d1, a->x_mid, a->b_mean, a->b_rstd,
                               view(s, P, v->ln2_w), N, C);
         /* x_mid = x_in + dropout(proj(attention(qkv(LN1(x_in))))) */
-        memset(dbr, 0, bytes);
         wr_dropout_backward(dbr, dres, a->drop1, s->p, NC);
         memset(d1, 0, bytes);
         wr_linear_backward(d1, view(s, G, v->proj_w), view(s, G, v->proj_b), dbr, a->o, view(s, P, v->proj_w), N, C, C);
@@ -312,7 +310,6 @@ static void backward(wr_model *m, int Bn) {
                               view(s, P, v->ln1_w), N, C);
     }
     /* x0 = E[item] sqrt(C) + P[t], through the embedding dropout */
-    memset(dbr, 0, bytes);
     wr_dropout_backward(dbr, dres, s->drop0, s->p, NC);
     wr_embedding_backward(view(s, G, s->item), NULL, NULL, NULL, dbr, s->r_item, emb_scale(m), N, C);
     wr_position_backward(view(s, G, s->pos), dbr, s->r_pos, N, C);

@@ -55,7 +55,7 @@ static void backward_span(void *arg, int lo, int hi) {
     float *restrict dinp = j->dinp;
     const float *restrict dout = j->dout, scale = j->keep_scale;
     const unsigned char *restrict keep = j->keep;
-    for (int i = lo; i < hi; i++) dinp[i] += dout[i] * (keep[i] ? scale : 0.0f);
+    for (int i = lo; i < hi; i++) dinp[i] = dout[i] * (keep[i] ? scale : 0.0f);
 }
 
 void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *mask, float p, int N) {

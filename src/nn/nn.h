@@ -153,7 +153,9 @@ void wr_ffn_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2
  * bytes). Identity (out = inp, mask all 1, rng untouched) when p == 0 or !train. out may equal inp. */
 void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, float p, int train,
                         wr_rng *rng, int N);
-/* dinp (N) += dout * mask / (1 - p), with the p the forward pass used (0 at evaluation). */
+/* dinp (N) = dout * mask / (1 - p), with the p the forward pass used (0 at evaluation). Unlike
+ * the other backward passes it writes dinp instead of adding to it: every caller took the
+ * gradient of one dropout alone, and zeroing first was a pass over the buffer on one thread. */
 void wr_dropout_backward(float *dinp, const float *dout, const unsigned char *mask, float p, int N);
 
 /* ---- losses (loss.c) ----------------------------------------------------------------------

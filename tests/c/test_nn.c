@@ -310,6 +310,7 @@ static void test_dropout(wr_rng *rng) {
     CHECK(exact);
     CHECK(kept > 0.7 * d.N - 120 && kept < 0.7 * d.N + 120); /* ~4.7 sigma */
     float *dinp = fnew(d.N);
+    for (int i = 0; i < d.N; i++) dinp[i] = 5.0f; /* written, not added to */
     wr_dropout_backward(dinp, d.w, d.mask, d.p, d.N);
     gradcheck("dropout.inp", d.inp, dinp, (size_t)d.N, drop_loss, &d, 1e-2f, 2e-3, 1e-2, rng);
     /* the keep rate at other rates, and two calls draw two masks */
