@@ -7,7 +7,9 @@
 #   2. a MovieLens-100k-shaped set (943 long sequences, ~1,682 items): our models against the
 #      PyTorch reference with the same settings (SASRec dim 64, 2 blocks, 1 head, max_len 50,
 #      batch 128, BCE and full CE; GRU4Rec full CE), on one thread and on two (the _2t keys:
-#      --threads 2, the threaded wasm module, torch.set_num_threads(2));
+#      --threads 2, the threaded wasm module, torch.set_num_threads(2)); each figure is the median
+#      of RUNS rounds (default 3) that run every build and thread count in turn: a shared
+#      machine's speed drifts between runs by more than the differences measured;
 #   3. top-10 latency after a 50-event session (wasm) over ~1,682 and 25,000 items, and wasm
 #      memory while training SASRec over 25,000 items.
 set -euo pipefail
@@ -31,24 +33,44 @@ for spec in "gru4rec --set dim=64" "sasrec --set dim=64"; do
   n=$(pps "$native" 1 "$out/store20k.csv" $spec); w=$(pps "$wasm" 1 "$out/store20k.csv" $spec)
   results+=("\"$name\":{\"native\":$n,\"wasm\":$w,\"wasm_over_native\":$(node -e "console.log(($w/$n).toFixed(3))")}")
 done
+runs=${RUNS:-3}
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
 ml=()
 for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" "gru4rec_ce:gru4rec --set n_sample=0 --set batch=128 --set dropout_embed=0 --set dropout_hidden=0"; do
   key=${spec%%:*}; args=${spec#*:}
-  echo "bench/train: $key on $out/ml.seq" >&2
-  n=$(pps "$native" 1 "$out/ml.seq" $args); w=$(pps "$wasm" 1 "$out/ml.seq" $args)
-  n2=$(pps "$native" 2 "$out/ml.seq" $args); w2=$(pps "$wasm" 2 "$out/ml.seq" $args)
-  ml+=("\"$key\":{\"native\":$n,\"wasm\":$w,\"native_2t\":$n2,\"wasm_2t\":$w2}")
+  echo "bench/train: $key on $out/ml.seq, $runs rounds" >&2
+  n=() w=() n2=() w2=()
+  for ((r = 0; r < runs; r++)); do
+    n+=("$(pps "$native" 1 "$out/ml.seq" $args)"); w+=("$(pps "$wasm" 1 "$out/ml.seq" $args)")
+    n2+=("$(pps "$native" 2 "$out/ml.seq" $args)"); w2+=("$(pps "$wasm" 2 "$out/ml.seq" $args)")
+  done
+  ml+=("\"$key\":{\"native\":$(median "${n[@]}"),\"wasm\":$(median "${w[@]}"),\"native_2t\":$(median "${n2[@]}"),\"wasm_2t\":$(median "${w2[@]}")}")
 done
-torch=null torch2=null torch2b=null
+torch=null torch2=null
+# each *_positions_per_s key's median over the runs given (one JSON object each), the other keys
+# from the first run
+median_json() { node -e '
+const runs = process.argv.slice(1).map((s) => JSON.parse(s)), out = runs[0];
+for (const k of Object.keys(out)) if (k.endsWith("_positions_per_s")) {
+  const v = runs.map((r) => r[k]).sort((a, b) => a - b);
+  out[k] = v[(v.length - 1) >> 1];
+}
+console.log(JSON.stringify(out));' "$@"; }
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  echo "bench/train: PyTorch reference, 1 and 2 threads" >&2
+  echo "bench/train: PyTorch reference, 1 and 2 threads, $runs rounds" >&2
   source bench/openblas.sh
   openblas_fastest
-  torch=$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)
-  # two threads: torch's own (set_num_threads(2)) with OpenBLAS on one, and with OpenBLAS on two
-  # as well; each model takes the faster (here the first: the second oversubscribes 2 cores)
-  torch2=$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40 --threads 2)
-  torch2b=$(env "${OPENBLAS_ENV[@]}" OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40 --threads 2)
+  t1=() t2=() t2b=()
+  for ((r = 0; r < runs; r++)); do
+    t1+=("$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40)")
+    # two threads: torch's own (set_num_threads(2)) with OpenBLAS on one, and with OpenBLAS on
+    # two as well; each model takes the faster (here the first: the second oversubscribes 2 cores)
+    t2+=("$(env "${OPENBLAS_ENV[@]}" /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40 --threads 2)")
+    t2b+=("$(env "${OPENBLAS_ENV[@]}" OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/train/torch_ref.py "$out/ml.seq" --steps 40 --threads 2)")
+  done
+  torch=$(median_json "${t1[@]}")
+  torch2=$(median_json "${t2[@]}")
+  torch2b=$(median_json "${t2b[@]}")
   torch2=$(node -e '
 const [a, b] = process.argv.slice(1).map((s) => JSON.parse(s));
 for (const k of Object.keys(a)) if (k.endsWith("_positions_per_s")) {
@@ -57,7 +79,7 @@ for (const k of Object.keys(a)) if (k.endsWith("_positions_per_s")) {
 }
 console.log(JSON.stringify(a));' "$torch2" "$torch2b")
   # the peer at its best: Debian's torch runs on the reference BLAS unless OpenBLAS provides libblas
-  grep -q '"blas": "openblas"' <<<"$torch" || echo "bench/train: warning: PyTorch is not on OpenBLAS (apt-get install libopenblas0-pthread); its figures are a handicapped peer's" >&2
+  grep -Eq '"blas": ?"openblas"' <<<"$torch" || echo "bench/train: warning: PyTorch is not on OpenBLAS (apt-get install libopenblas0-pthread); its figures are a handicapped peer's" >&2
 fi
 echo "bench/train: inference and memory" >&2
 small=$(node bench/train/infer.mjs 1682)
@@ -73,4 +95,4 @@ for (const [key, r] of Object.entries(ml)) {
     native_2t_over_1t: q(r.native_2t, r.native), wasm_2t_over_1t: q(r.wasm_2t, r.wasm), wasm_2t_over_pytorch_2t: q(r.wasm_2t, r.pytorch_2t) });
 }
 console.log(JSON.stringify(ml));' "{$(IFS=,; echo "${ml[*]}")}" "$torch" "$torch2" > "$out/ml.json"
-echo "{\"bench\":\"train\",\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":$(cat "$out/ml.json"),\"pytorch\":$torch,\"pytorch_2t\":$torch2,\"inference_wasm\":[$small,$large]}"
+echo "{\"bench\":\"train\",\"runs\":$runs,\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":$(cat "$out/ml.json"),\"pytorch\":$torch,\"pytorch_2t\":$torch2,\"inference_wasm\":[$small,$large]}"
