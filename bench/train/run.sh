@@ -10,6 +10,8 @@
 #      --threads 2, the threaded wasm module, torch.set_num_threads(2)); each figure is the median
 #      of RUNS rounds (default 3) that run every build and thread count in turn: a shared
 #      machine's speed drifts between runs by more than the differences measured;
+#      and natively, both thread counts inside one run, step by step (interleave.c), which drift
+#      between runs does not move (the JSON's "interleaved");
 #   3. top-10 latency after a 50-event session (wasm) over ~1,682 and 25,000 items, and wasm
 #      memory while training SASRec over 25,000 items.
 set -euo pipefail
@@ -46,6 +48,15 @@ for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" 
   done
   ml+=("\"$key\":{\"native\":$(median "${n[@]}"),\"wasm\":$(median "${w[@]}"),\"native_2t\":$(median "${n2[@]}"),\"wasm_2t\":$(median "${w2[@]}")}")
 done
+echo "bench/train: one thread against two inside one run (native)" >&2
+${CC:-gcc} $(make -s --no-print-directory -f - print <<'MK'
+include Makefile
+print: ; @echo $(NATIVE_CFLAGS)
+MK
+) bench/train/interleave.c build/libwasmrec.a -lm -pthread -o "$out/interleave"
+interleaved=$(printf '{"sasrec_bce":%s,"sasrec_ce":%s,"gru4rec_ce":%s}' \
+  "$("$out/interleave" "$out/ml.seq" sasrec 96 loss=bce)" "$("$out/interleave" "$out/ml.seq" sasrec 96 loss=ce)" \
+  "$("$out/interleave" "$out/ml.seq" gru4rec 800 n_sample=0 batch=128 dropout_embed=0 dropout_hidden=0)")
 torch=null torch2=null
 # each *_positions_per_s key's median over the runs given (one JSON object each), the other keys
 # from the first run
@@ -95,4 +106,4 @@ for (const [key, r] of Object.entries(ml)) {
     native_2t_over_1t: q(r.native_2t, r.native), wasm_2t_over_1t: q(r.wasm_2t, r.wasm), wasm_2t_over_pytorch_2t: q(r.wasm_2t, r.pytorch_2t) });
 }
 console.log(JSON.stringify(ml));' "{$(IFS=,; echo "${ml[*]}")}" "$torch" "$torch2" > "$out/ml.json"
-echo "{\"bench\":\"train\",\"runs\":$runs,\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":$(cat "$out/ml.json"),\"pytorch\":$torch,\"pytorch_2t\":$torch2,\"inference_wasm\":[$small,$large]}"
+echo "{\"bench\":\"train\",\"runs\":$runs,\"store_20k_items\":{$(IFS=,; echo "${results[*]}")},\"movielens100k_shaped\":$(cat "$out/ml.json"),\"interleaved\":$interleaved,\"pytorch\":$torch,\"pytorch_2t\":$torch2,\"inference_wasm\":[$small,$large]}"
