@@ -103,6 +103,9 @@ int wr__sort_stable(void *base, size_t n, size_t size,
 typedef void (*wr__range_fn)(void *arg, int lo, int hi);
 #define WR_PARALLEL_MIN_WORK 65536.0
 void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg);
+/* x[0, n) = 0 over the threads: the buffers a backward pass adds into, megabytes a step, were
+ * one thread's memset while the helpers waited. */
+void wr__zero(float *x, size_t n);
 
 /* Monotonic milliseconds from the host (native clock, or the wasm host's performance.now). */
 double wr__now_ms(void);

@@ -18,6 +18,7 @@
  * caller rewrites the fields only after every claimed part is done. */
 #define _DEFAULT_SOURCE /* syscall() */
 #include <stdatomic.h>
+#include <string.h>
 
 #include "core.h"
 
@@ -170,6 +171,28 @@ void wr__parallel_for(int n, int grain, double work, wr__range_fn fn, void *arg)
     run_job(parts);
     atomic_store(&pool.busy, 0);
 #endif
+}
+
+#define WR_ZERO_SPAN 16384 /* floats in a unit of wr__zero */
+
+typedef struct {
+    float *x;
+    size_t n;
+} zero_job;
+
+static void zero_spans(void *arg, int lo, int hi) {
+    const zero_job *z = arg;
+    const size_t a = (size_t)lo * WR_ZERO_SPAN, b = (size_t)hi * WR_ZERO_SPAN < z->n ? (size_t)hi * WR_ZERO_SPAN : z->n;
+    memset(z->x + a, 0, (b - a) * sizeof(float));
+}
+
+void wr__zero(float *x, size_t n) {
+    if (n / WR_ZERO_SPAN >= 0x7fffffff) { /* more units than an int counts: one thread */
+        memset(x, 0, n * sizeof(float));
+        return;
+    }
+    zero_job z = {x, n};
+    wr__parallel_for((int)((n + WR_ZERO_SPAN - 1) / WR_ZERO_SPAN), 1, (double)n, zero_spans, &z);
 }
 
 #if WR_POOL && !defined(__wasm__)

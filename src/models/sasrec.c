@@ -283,9 +283,8 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
 static void backward(wr_model *m, int Bn) {
     sas_state *s = m->state;
     int C = s->C, N = s->N, NC = N * C;
-    size_t bytes = (size_t)NC * sizeof(float);
     float *P = m->params, *G = s->grad, *dres = s->dtmp, *dbr = s->dx, *d1 = s->d2, *d2 = s->d2 + NC;
-    memset(dres, 0, bytes);
+    wr__zero(dres, (size_t)NC);
     wr_layernorm_backward(dres, view(s, G, s->lnf_w), view(s, G, s->lnf_b), s->dx, s->x_out, s->h_mean, s->h_rstd,
                           view(s, P, s->lnf_w), N, C);
     for (int k = s->L - 1; k >= 0; k--) {
@@ -293,18 +292,18 @@ static void backward(wr_model *m, int Bn) {
         block_acts *a = &s->ba[k];
         /* x_out = x_mid + dropout(FFN(LN2(x_mid))) */
         wr_dropout_backward(dbr, dres, a->drop2, s->p, NC);
-        memset(d1, 0, bytes);
+        wr__zero(d1, (size_t)NC);
         wr_ffn_backward(d1, view(s, G, v->fc1_w), view(s, G, v->fc1_b), view(s, G, v->fc2_w), view(s, G, v->fc2_b), d2, dbr,
                         a->b, a->f1, a->post, view(s, P, v->fc1_w), view(s, P, v->fc2_w), s->bert ? WR_ACT_GELU : WR_ACT_RELU, N, C, C);
         wr_layernorm_backward(dres, view(s, G, v->ln2_w), view(s, G, v->ln2_b), d1, a->x_mid, a->b_mean, a->b_rstd,
                               view(s, P, v->ln2_w), N, C);
         /* x_mid = x_in + dropout(proj(attention(qkv(LN1(x_in))))) */
         wr_dropout_backward(dbr, dres, a->drop1, s->p, NC);
-        memset(d1, 0, bytes);
+        wr__zero(d1, (size_t)NC);
         wr_linear_backward(d1, view(s, G, v->proj_w), view(s, G, v->proj_b), dbr, a->o, view(s, P, v->proj_w), N, C, C);
-        memset(s->dqkv, 0, 3 * bytes);
+        wr__zero(s->dqkv, 3 * (size_t)NC);
         wr_attention_backward(s->dqkv, d1, a->qkv, a->att, s->off, !s->bert, Bn, s->T, C, s->H);
-        memset(dbr, 0, bytes);
+        wr__zero(dbr, (size_t)NC);
         wr_linear_backward(dbr, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, P, v->qkv_w), N, C, 3 * C);
         wr_layernorm_backward(dres, view(s, G, v->ln1_w), view(s, G, v->ln1_b), dbr, a->x_in, a->a_mean, a->a_rstd,
                               view(s, P, v->ln1_w), N, C);
@@ -344,7 +343,7 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
     int64_t P = 0;
     for (int n = 0; n < N; n++) P += s->r_tgt[n] > 0;
     *positions = P;
-    memset(s->dx, 0, (size_t)N * C * sizeof(float));
+    wr__zero(s->dx, (size_t)N * C);
     if (P == 0) return 0;
     float inv = 1.0f / (float)P;
     double total = 0;
@@ -410,7 +409,7 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
  * Used by the training step and the gradient check test (which passes rng = NULL: no dropout). */
 double wr__sasrec_loss_grad(wr_model *m, int Bn, wr_rng *dropout_rng, int64_t *positions, const float **grad) {
     sas_state *s = m->state;
-    memset(s->grad, 0, m->n_params * sizeof(float));
+    wr__zero(s->grad, m->n_params);
     forward(m, Bn, dropout_rng);
     double loss = loss_and_dh(m, positions);
     if (*positions > 0) backward(m, Bn);

@@ -1,5 +1,5 @@
 /* test_threads.c: threads never change results. The split kernels (gemms, cross-entropy,
- * attention, layernorm, dropout's masks, optimiser updates) give the same bits on 1, 2, 3 and 4 threads, and so
+ * attention, layernorm, dropout's masks, optimiser updates, zero fills) give the same bits on 1, 2, 3 and 4 threads, and so
  * do whole training runs (byte-identical model files) and leave-one-out evaluations (the same
  * JSON). Nested and repeated jobs finish, and the pool can be resized. In the single-thread wasm
  * build wr_threads_set answers 1 and the comparisons hold trivially; the threaded wasm module is
@@ -125,6 +125,21 @@ static void test_dropout(void) {
     free(inp), free(ref), free(out), free(rmask), free(mask);
 }
 
+/* wr__zero clears every float of a span that ends inside a unit, and none past it */
+static void test_zero(void) {
+    const size_t n = 3 * 16384 + 70001;
+    float *x = fnew(n + 1);
+    for (size_t t = 0; t < 4; t++) {
+        wr_threads_set(counts[t]);
+        for (size_t i = 0; i <= n; i++) x[i] = 1.0f;
+        wr__zero(x, n);
+        size_t zeros = 0;
+        for (size_t i = 0; i < n; i++) zeros += x[i] == 0.0f;
+        CHECK(zeros == n && x[n] == 1.0f);
+    }
+    free(x);
+}
+
 /* a job inside a job runs in the calling thread; every index is visited once */
 typedef struct {
     int *hits;
@@ -239,6 +254,7 @@ int main(void) {
     test_losses();
     test_blocks();
     test_dropout();
+    test_zero();
     test_nesting();
     test_training();
     test_eval();
