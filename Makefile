@@ -77,6 +77,10 @@ build/libwasmrec.a: $(NATIVE_OBJ) build/native/cli/host_stdio.o
 	ar rcs $@ $^
 build/wasmrec: src/cli/main.c build/libwasmrec.a
 	$(CC) $(NATIVE_CFLAGS) $^ -lm -pthread -o $@
+# bench/train's one-against-two-threads timing inside one run
+build/bench/interleave: bench/train/interleave.c build/libwasmrec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(NATIVE_CFLAGS) $^ -lm -pthread -o $@
 
 # ---- wasm -----------------------------------------------------------------------------------
 wasm: wasm/wasmrec.wasm wasm/wasmrec-mt.wasm

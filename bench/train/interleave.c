@@ -1,10 +1,11 @@
 /* interleave.c: two threads against one inside a single training run, natively. Steps run in
  * runs of CHUNK on one thread, then on two, in turn; the second half of each run is timed (the
  * first absorbs the switch: wr_threads_set starts or stops the helper, which the system then
- * places). On a shared machine whose speed
- * drifts from minute to minute, this ratio of the median step times compares the two thread
- * counts at the same moments, which separate runs cannot. Prints one JSON object.
- *   interleave FILE MODEL STEPS [key=value ...]   (bench/train/run.sh builds and runs it) */
+ * places). On a shared machine whose speed drifts from minute to minute, this ratio of the
+ * median step times compares the two thread counts at the same moments, which separate runs
+ * cannot. Prints one JSON object.
+ *   build/bench/interleave FILE MODEL STEPS [key=value ...]   (`make build/bench/interleave`;
+ *   bench/train/run.sh builds and runs it) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -49,14 +49,10 @@ for spec in "sasrec_bce:sasrec --set loss=bce" "sasrec_ce:sasrec --set loss=ce" 
   ml+=("\"$key\":{\"native\":$(median "${n[@]}"),\"wasm\":$(median "${w[@]}"),\"native_2t\":$(median "${n2[@]}"),\"wasm_2t\":$(median "${w2[@]}")}")
 done
 echo "bench/train: one thread against two inside one run (native)" >&2
-${CC:-gcc} $(make -s --no-print-directory -f - print <<'MK'
-include Makefile
-print: ; @echo $(NATIVE_CFLAGS)
-MK
-) bench/train/interleave.c build/libwasmrec.a -lm -pthread -o "$out/interleave"
+make -s --no-print-directory build/bench/interleave >&2
 interleaved=$(printf '{"sasrec_bce":%s,"sasrec_ce":%s,"gru4rec_ce":%s}' \
-  "$("$out/interleave" "$out/ml.seq" sasrec 96 loss=bce)" "$("$out/interleave" "$out/ml.seq" sasrec 96 loss=ce)" \
-  "$("$out/interleave" "$out/ml.seq" gru4rec 800 n_sample=0 batch=128 dropout_embed=0 dropout_hidden=0)")
+  "$(build/bench/interleave "$out/ml.seq" sasrec 96 loss=bce)" "$(build/bench/interleave "$out/ml.seq" sasrec 96 loss=ce)" \
+  "$(build/bench/interleave "$out/ml.seq" gru4rec 800 n_sample=0 batch=128 dropout_embed=0 dropout_hidden=0)")
 torch=null torch2=null
 # each *_positions_per_s key's median over the runs given (one JSON object each), the other keys
 # from the first run

@@ -137,7 +137,7 @@ static void run_job(int parts) {
     /* the bits from parts up stand for parts that do not exist: taken */
     atomic_store(&pool.claim, (uint64_t)g << 32 | (parts < WR_MAX_PARTS ? ~0u << parts : 0u));
     atomic_store(&pool.gen, (int)g);
-    if (atomic_load(&pool.sleepers)) wake_all(&pool.gen); /* a system call: most jobs find every helper spinning */
+    if (atomic_load(&pool.sleepers)) wake_all(&pool.gen); /* natively a system call: most jobs find every helper spinning */
     take_parts(g, 0);
     for (int s = 0; atomic_load(&pool.done) < parts; s++) {
         cpu_relax();

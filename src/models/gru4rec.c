@@ -185,12 +185,12 @@ typedef struct {
     int32_t *cols;
     uint32_t *bits;
     float *logits, rb;
-    int N;
+    int N, W; /* W = the words of a bit set, (N - 1) / 32 + 1 */
 } repeat_job;
 
 static void repeat_lanes(void *arg, int lo, int hi) {
     const repeat_job *j = arg;
-    const int W = (j->N - 1) / 32 + 1;
+    const int W = j->W;
     for (int a = lo; a < hi; a++) {
         const int32_t *h = j->hist[j->act[a]];
         const int len = j->hist_len[j->act[a]];
@@ -278,10 +278,10 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
             if (!grown) return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
             s->rep_cols = grown, s->rep_cap = need;
         }
-        const size_t W = (size_t)(N - 1) / 32 + 1;
+        const int W = (N - 1) / 32 + 1;
         if (!s->rep_bits && !(s->rep_bits = wr__calloc((size_t)B * W, sizeof(uint32_t))))
             return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
-        repeat_job j = {hist, hist_len, act, rep_off, rep_cnt, s->rep_cols, s->rep_bits, s->logits, rb, N};
+        repeat_job j = {hist, hist_len, act, rep_off, rep_cnt, s->rep_cols, s->rep_bits, s->logits, rb, N, W};
         wr__parallel_for(A, 1, 2.0 * (double)rep_off[A] + (double)A * W, repeat_lanes, &j);
     }
     for (int a = 0; rep && n_sample && a < A; a++) {
