@@ -43,7 +43,7 @@ export async function launch({ width = 1440, height = 900 } = {}) {
         async close() {
             await context.close();
             await this.server.close(); // a test may have restarted it
-            fs.rmSync(profile, { recursive: true, force: true });
+            fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10 }); // see killed-tab.test.mjs
             fs.rmSync(downloads, { recursive: true, force: true });
         },
     };

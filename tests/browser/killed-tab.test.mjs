@@ -101,7 +101,9 @@ async function stop() {
 test.after(async () => {
     await stop();
     await server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes (crash handler, utilities) can outlive the one we waited for
+    // and still write into the profile for a moment: ENOTEMPTY, seen here once; retried
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10 });
 });
 
 async function openPage() {

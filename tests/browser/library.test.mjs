@@ -37,7 +37,7 @@ for (const p of context.pages()) watch(p);
 test.after(async () => {
     await context.close();
     await server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10 }); // see killed-tab.test.mjs
 });
 
 async function openExample(page) {
