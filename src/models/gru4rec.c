@@ -239,10 +239,10 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     float pe = (float)wr__hp(m, "dropout_embed"), ph = (float)wr__hp(m, "dropout_hidden");
     wr_embedding_forward(s->x, s->ids, view(s, P, s->emb), 1.0f, A, C);
     for (int a = 0; a < A; a++) memcpy(s->hp + a * C, h + act[a] * C, C * sizeof(float));
-    wr_dropout_forward(s->x, s->mask_e, s->x, pe, 1, &m->rng, AC);
+    wr_dropout_forward(s->x, s->mask_e, s->x, NULL, pe, 1, &m->rng, AC);
     wr_linear_forward(s->gi, s->x, view(s, P, s->w_ih), view(s, P, s->b_ih), A, C, 3 * C);
     wr_gru_step_forward(s->hn, s->gh, s->gates, s->gi, s->hp, view(s, P, s->w_hh), view(s, P, s->b_hh), A, C);
-    wr_dropout_forward(s->hd, s->mask_h, s->hn, ph, 1, &m->rng, AC); /* hn itself carries over */
+    wr_dropout_forward(s->hd, s->mask_h, s->hn, NULL, ph, 1, &m->rng, AC); /* hn itself carries over */
     /* candidates: every item, or the batch's targets then the shared negatives; a lane's target
      * column is its item (full) or its own target (sampled) */
     int N = 0;
@@ -311,7 +311,6 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     }
     /* backward: into the output rows and bias, then through the GRU into the input rows */
     if (n_sample) memset(s->doc, 0, (size_t)N * C * sizeof(float));
-    memset(s->dhd, 0, AC * sizeof(float));
     wr_linear_backward(s->dhd, doc, NULL, dl, s->hd, oc, A, C, N);
     if (n_sample) wr_embedding_backward(view(s, G, s->out), s->rows, &s->n_rows, s->touched, s->doc, s->cand, 1.0f, N, C);
     else
@@ -327,7 +326,6 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
     memset(s->dgi, 0, 3 * AC * sizeof(float));
     wr_gru_step_backward(s->dgi, NULL, view(s, G, s->w_hh), view(s, G, s->b_hh), s->dgh, s->dh, s->hp, s->gh, s->gates,
                          view(s, P, s->w_hh), A, C);
-    memset(s->dx, 0, AC * sizeof(float));
     wr_linear_backward(s->dx, view(s, G, s->w_ih), view(s, G, s->b_ih), s->dgi, s->x, view(s, P, s->w_ih), A, C, 3 * C);
     wr_dropout_backward(s->dh, s->dx, s->mask_e, pe, AC); /* now the gradient at the embeddings before dropout */
     wr_embedding_backward(view(s, G, s->emb), s->rows, &s->n_rows, s->touched, s->dh, s->ids, 1.0f, A, C);

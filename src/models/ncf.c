@@ -159,7 +159,6 @@ static void touch(int32_t *rows, unsigned char *mark, int *n, int r) {
 /* dlogit (n) in s->logit's place: gradients of every weight the pairs used. */
 static void backward(ncf_state *s, const float *P, float *G, int n, const float *dlogit) {
     int D = s->D, E = s->E, W = phi_width(s);
-    memset(s->dphi, 0, (size_t)n * W * sizeof(float));
     wr_linear_backward(s->dphi, view(s, G, s->h), view(s, G, s->c), dlogit, s->phi, view(s, (float *)P, s->h), n, W, 1);
     if (s->kind & MLP) {
         for (int r = 0; r < n; r++) memcpy(s->dact[s->L] + (size_t)r * D, s->dphi + (size_t)r * W + (s->kind & GMF ? D : 0), (size_t)D * sizeof(float));

@@ -258,22 +258,20 @@ static void forward(wr_model *m, int Bn, wr_rng *rng) {
     float *P = m->params, p = s->p = train ? (float)wr__hp(m, "dropout") : 0.0f;
     wr_embedding_forward(s->x0, s->r_item, view(s, P, s->item), emb_scale(m), N, C);
     wr_position_forward(s->x0, s->r_pos, view(s, P, s->pos), N, C);
-    wr_dropout_forward(s->x_out, s->drop0, s->x0, p, train, rng, NC);
+    /* each block reads its x_in and writes the next one's (the last, x_out): kept for backward */
+    wr_dropout_forward(s->ba[0].x_in, s->drop0, s->x0, NULL, p, train, rng, NC);
     for (int k = 0; k < s->L; k++) {
         const block_views *v = &s->bv[k];
         block_acts *a = &s->ba[k];
-        memcpy(a->x_in, s->x_out, NC * sizeof(float));
         wr_layernorm_forward(a->a, a->a_mean, a->a_rstd, a->x_in, view(s, P, v->ln1_w), view(s, P, v->ln1_b), N, C);
         wr_linear_forward(a->qkv, a->a, view(s, P, v->qkv_w), view(s, P, v->qkv_b), N, C, 3 * C);
         wr_attention_forward(a->o, a->att, a->qkv, s->off, !s->bert, Bn, s->T, C, s->H);
         wr_linear_forward(a->proj, a->o, view(s, P, v->proj_w), view(s, P, v->proj_b), N, C, C);
-        wr_dropout_forward(s->dtmp, a->drop1, a->proj, p, train, rng, NC);
-        for (int i = 0; i < NC; i++) a->x_mid[i] = a->x_in[i] + s->dtmp[i];
+        wr_dropout_forward(a->x_mid, a->drop1, a->proj, a->x_in, p, train, rng, NC);
         wr_layernorm_forward(a->b, a->b_mean, a->b_rstd, a->x_mid, view(s, P, v->ln2_w), view(s, P, v->ln2_b), N, C);
         wr_ffn_forward(a->f2, a->f1, a->post, a->b, view(s, P, v->fc1_w), view(s, P, v->fc1_b), view(s, P, v->fc2_w),
                        view(s, P, v->fc2_b), s->bert ? WR_ACT_GELU : WR_ACT_RELU, N, C, C);
-        wr_dropout_forward(s->dtmp, a->drop2, a->f2, p, train, rng, NC);
-        for (int i = 0; i < NC; i++) s->x_out[i] = a->x_mid[i] + s->dtmp[i];
+        wr_dropout_forward(k + 1 < s->L ? s->ba[k + 1].x_in : s->x_out, a->drop2, a->f2, a->x_mid, p, train, rng, NC);
     }
     wr_layernorm_forward(s->h, s->h_mean, s->h_rstd, s->x_out, view(s, P, s->lnf_w), view(s, P, s->lnf_b), N, C);
 }
@@ -292,18 +290,15 @@ static void backward(wr_model *m, int Bn) {
         block_acts *a = &s->ba[k];
         /* x_out = x_mid + dropout(FFN(LN2(x_mid))) */
         wr_dropout_backward(dbr, dres, a->drop2, s->p, NC);
-        wr__zero(d1, (size_t)NC);
         wr_ffn_backward(d1, view(s, G, v->fc1_w), view(s, G, v->fc1_b), view(s, G, v->fc2_w), view(s, G, v->fc2_b), d2, dbr,
                         a->b, a->f1, a->post, view(s, P, v->fc1_w), view(s, P, v->fc2_w), s->bert ? WR_ACT_GELU : WR_ACT_RELU, N, C, C);
         wr_layernorm_backward(dres, view(s, G, v->ln2_w), view(s, G, v->ln2_b), d1, a->x_mid, a->b_mean, a->b_rstd,
                               view(s, P, v->ln2_w), N, C);
         /* x_mid = x_in + dropout(proj(attention(qkv(LN1(x_in))))) */
         wr_dropout_backward(dbr, dres, a->drop1, s->p, NC);
-        wr__zero(d1, (size_t)NC);
         wr_linear_backward(d1, view(s, G, v->proj_w), view(s, G, v->proj_b), dbr, a->o, view(s, P, v->proj_w), N, C, C);
         wr__zero(s->dqkv, 3 * (size_t)NC);
         wr_attention_backward(s->dqkv, d1, a->qkv, a->att, s->off, !s->bert, Bn, s->T, C, s->H);
-        wr__zero(dbr, (size_t)NC);
         wr_linear_backward(dbr, view(s, G, v->qkv_w), view(s, G, v->qkv_b), s->dqkv, a->a, view(s, P, v->qkv_w), N, C, 3 * C);
         wr_layernorm_backward(dres, view(s, G, v->ln1_w), view(s, G, v->ln1_b), dbr, a->x_in, a->a_mean, a->a_rstd,
                               view(s, P, v->ln1_w), N, C);

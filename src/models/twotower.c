@@ -392,7 +392,6 @@ double wr__twotower_loss_grad(wr_model *m, const int32_t *users, const int32_t *
         }
     }
     *view(s, s->grad, s->ltau) += dlt;
-    memset(s->qg, 0, (size_t)n * D * sizeof(float));
     memset(s->ig, 0, (size_t)J * D * sizeof(float));
     wr_linear_backward(s->qg, s->ig, NULL, s->logits, s->qn, s->in, n, D, J);
     tower_backward(s, P, s->grad, 0, n, s->qn, s->qnorm, s->qg);

@@ -13,7 +13,7 @@ typedef struct {
     float *out, *dinp;
     unsigned char *mask;       /* forward writes it */
     const unsigned char *keep; /* backward reads it */
-    const float *inp, *dout;
+    const float *inp, *res, *dout;
     uint64_t seed;
     uint32_t threshold;
     float keep_scale;
@@ -33,19 +33,29 @@ static void forward_span(void *arg, int lo, int hi) {
         if (i + 1 < hi) mask[i + 1] = ((uint32_t)(z >> 8) & 0xFFFFFFu) >= j->threshold;
     }
     // a multiply, not a branch on the random mask: vectorised and never mispredicted
-    for (int i = lo; i < hi; i++) out[i] = inp[i] * (mask[i] ? scale : 0.0f);
+    if (j->res)
+        for (int i = lo; i < hi; i++) out[i] = j->res[i] + inp[i] * (mask[i] ? scale : 0.0f);
+    else
+        for (int i = lo; i < hi; i++) out[i] = inp[i] * (mask[i] ? scale : 0.0f);
 }
 
-void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, float p, int train,
-                        wr_rng *rng, int N) {
-    // out (N), mask (N), inp (N)
+static void add_span(void *arg, int lo, int hi) {
+    const drop_job *j = arg;
+    for (int i = lo; i < hi; i++) j->out[i] = j->res[i] + j->inp[i];
+}
+
+void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, const float *res, float p,
+                        int train, wr_rng *rng, int N) {
+    // out (N), mask (N), inp (N), res (N) or NULL
     if (p <= 0.0f || !train) {
-        if (out != inp) memmove(out, inp, (size_t)N * sizeof(float));
+        drop_job j = {.out = out, .inp = inp, .res = res};
+        if (res) wr__parallel_for(N, 1024, 2.0 * N, add_span, &j);
+        else if (out != inp) memmove(out, inp, (size_t)N * sizeof(float));
         memset(mask, 1, (size_t)N);
         return;
     }
     double t = (double)p * 16777216.0;
-    drop_job j = {.out = out, .mask = mask, .inp = inp, .seed = wr__rng_u64(rng), .keep_scale = 1.0f / (1.0f - p),
+    drop_job j = {.out = out, .mask = mask, .inp = inp, .res = res, .seed = wr__rng_u64(rng), .keep_scale = 1.0f / (1.0f - p),
                   .threshold = (uint32_t)t + ((double)(uint32_t)t < t)}; // ceil(p 2^24): u >= p for u = bits / 2^24
     wr__parallel_for(N, 1024, 8.0 * N, forward_span, &j); /* even part boundaries */
 }

@@ -1,7 +1,5 @@
 /* feedforward.c: the Transformer's position-wise feed-forward layer, two linear layers with ReLU
  * (SASRec) or GELU (BERT4Rec; the tanh approximation BERT used) between them. */
-#include <string.h>
-
 #include "../core/core.h"
 #include "../kernels/kernels.h"
 #include "nn.h"
@@ -66,8 +64,6 @@ void wr_ffn_forward(float *out, float *pre, float *post, const float *inp, const
 void wr_ffn_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2, float *dpost,
                      const float *dout, const float *inp, const float *pre, const float *post,
                      const float *W1, const float *W2, int act, int N, int C, int F) {
-    // dpost (N,F) scratch: zeroed here because linear backward accumulates into it
-    memset(dpost, 0, (size_t)N * F * sizeof(float));
     wr_linear_backward(dpost, dW2, db2, dout, post, W2, N, F, C);
     activate(dpost, pre, act, 1, (size_t)N * F); // now d(pre)
     wr_linear_backward(dinp, dW1, db1, dpost, inp, W1, N, C, F);

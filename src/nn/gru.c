@@ -68,7 +68,8 @@ void wr_gru_step_backward(float *dxg, float *dhp, float *dW, float *db, float *s
     // dxg (B,3G), dhp (B,G) or NULL, dW (3G,G), db (3G); scratch (B,3G) = the gradient at gh
     gate_job j = {.gates = gates, .dxg = dxg, .dhp = dhp, .dgh = scratch, .gh = gh, .hp = hp, .dh = dh, .G = G};
     wr__parallel_for(B, 1, 16.0 * B * G, gates_backward, &j);
-    wr_linear_backward(dhp, dW, db, scratch, hp, W, B, G, 3 * G);
+    wr_linear_backward(NULL, dW, db, scratch, hp, W, B, G, 3 * G);
+    if (dhp) wr_gemm_nn(dhp, scratch, W, B, G, 3 * G, 1); /* onto the gates' share above */
 }
 
 void wr_gru_forward(float *h, float *hprev, float *gh, float *gates, const float *xg,

@@ -42,7 +42,7 @@ void wr_linear_forward(float *out, const float *inp, const float *W, const float
 void wr_linear_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
                         const float *W, int N, int C, int OC) {
     // dinp (N,C) or NULL, dW (OC,C), dbias (OC) or NULL, dout (N,OC), inp (N,C), W (OC,C)
-    if (dinp) wr_gemm_nn(dinp, dout, W, N, C, OC, 1);  // dout (N,OC) W (OC,C)
+    if (dinp) wr_gemm_nn(dinp, dout, W, N, C, OC, 0);  // dout (N,OC) W (OC,C), overwriting dinp
     wr_gemm_tn(dW, dout, inp, OC, C, N, 1);            // dout^T (OC,N) inp (N,C)
     if (dbias) wr_bias_backward(dbias, dout, N, OC);
 }

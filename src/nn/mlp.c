@@ -1,6 +1,4 @@
 /* mlp.c: a tower of linear layers with ReLU between them (NCF's MLP, DeepFM's deep part). */
-#include <string.h>
-
 #include "nn.h"
 
 void wr_mlp_forward(float *const *act, const float *const *W, const float *const *b, const int *width, int L, int N, int relu_last) {
@@ -17,7 +15,6 @@ void wr_mlp_backward(float *const *dact, float *const *dW, float *const *db, con
         if (l < L - 1 || relu_last)
             for (size_t k = 0; k < (size_t)N * width[l + 1]; k++)
                 if (act[l + 1][k] <= 0) dact[l + 1][k] = 0;
-        memset(dact[l], 0, (size_t)N * width[l] * sizeof(float));
         wr_linear_backward(dact[l], dW[l], db[l], dact[l + 1], act[l], W[l], N, width[l], width[l + 1]);
     }
 }

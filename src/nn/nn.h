@@ -63,8 +63,8 @@ void wr_bias_backward(float *dbias, const float *dout, int N, int OC);
 /* out (N,OC) = inp (N,C) W^T + bias;  W (OC,C), bias (OC) or NULL. */
 void wr_linear_forward(float *out, const float *inp, const float *W, const float *bias, int N,
                        int C, int OC);
-/* dinp (N,C) += dout W;  dW (OC,C) += dout^T inp;  dbias (OC) += sum of dout's rows.
- * dinp and dbias may be NULL. */
+/* dinp (N,C) = dout W (overwritten: its callers' buffers need no clearing);  dW (OC,C) += dout^T inp;
+ * dbias (OC) += sum of dout's rows. dinp and dbias may be NULL. */
 void wr_linear_backward(float *dinp, float *dW, float *dbias, const float *dout, const float *inp,
                         const float *W, int N, int C, int OC);
 
@@ -141,18 +141,20 @@ enum { WR_ACT_RELU = 0, WR_ACT_GELU = 1 }; /* GELU: the tanh approximation (BERT
  * pre (N,F) before the activation, post (N,F) after it: both kept for backward. */
 void wr_ffn_forward(float *out, float *pre, float *post, const float *inp, const float *W1,
                     const float *b1, const float *W2, const float *b2, int act, int N, int C, int F);
-/* dinp (N,C), dW1, db1, dW2, db2 += ...; dpost: scratch of N*F floats, overwritten. */
+/* dinp (N,C) = ... (overwritten); dW1, db1, dW2, db2 += ...; dpost: scratch of N*F floats, overwritten. */
 void wr_ffn_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2, float *dpost,
                      const float *dout, const float *inp, const float *pre, const float *post,
                      const float *W1, const float *W2, int act, int N, int C, int F);
 
 /* ---- dropout (dropout.c) ----------------------------------------------------------------- */
 
-/* Inverted dropout: out (N) = inp * keep / (1 - p), keep drawn with probability 1 - p from one
- * seed that rng gives (counter-based: the same mask on any number of threads), stored in mask (N
- * bytes). Identity (out = inp, mask all 1, rng untouched) when p == 0 or !train. out may equal inp. */
-void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, float p, int train,
-                        wr_rng *rng, int N);
+/* Inverted dropout: out (N) = [res +] inp * keep / (1 - p), keep drawn with probability 1 - p
+ * from one seed that rng gives (counter-based: the same mask on any number of threads), stored in
+ * mask (N bytes). Identity (out = [res +] inp, mask all 1, rng untouched) when p == 0 or !train.
+ * res (N) or NULL: the residual a Transformer adds the dropped branch to, in the same pass over
+ * the threads. out may equal inp. */
+void wr_dropout_forward(float *out, unsigned char *mask, const float *inp, const float *res, float p,
+                        int train, wr_rng *rng, int N);
 /* dinp (N) = dout * mask / (1 - p), with the p the forward pass used (0 at evaluation). Unlike
  * the other backward passes it writes dinp instead of adding to it: every caller took the
  * gradient of one dropout alone, and zeroing first was a pass over the buffer on one thread. */

@@ -170,14 +170,14 @@ static void test_linear(wr_rng *rng) {
     frand(l.inp, (size_t)l.N * l.C, 1.0f, rng), frand(l.W, (size_t)l.OC * l.C, 0.5f, rng);
     frand(l.b, (size_t)l.OC, 0.5f, rng), frand(l.w, (size_t)l.N * l.OC, 1.0f, rng);
     float *dinp = fnew((size_t)l.N * l.C), *dW = fnew((size_t)l.OC * l.C), *db = fnew((size_t)l.OC);
-    /* accumulation: start the gradients at 1 and subtract it after */
-    for (int i = 0; i < l.N * l.C; i++) dinp[i] = 1.0f;
+    /* dW and db accumulate: start them at 1 and subtract it after; dinp is overwritten: start it
+     * at a value no gradient has */
+    for (int i = 0; i < l.N * l.C; i++) dinp[i] = 1e30f;
     for (int i = 0; i < l.OC * l.C; i++) dW[i] = 1.0f;
     for (int i = 0; i < l.OC; i++) db[i] = 1.0f;
     int dummy;
     lin_loss(&l, &dummy);
     wr_linear_backward(dinp, dW, db, l.w, l.inp, l.W, l.N, l.C, l.OC);
-    for (int i = 0; i < l.N * l.C; i++) dinp[i] -= 1.0f;
     for (int i = 0; i < l.OC * l.C; i++) dW[i] -= 1.0f;
     for (int i = 0; i < l.OC; i++) db[i] -= 1.0f;
     gradcheck("linear.inp", l.inp, dinp, (size_t)l.N * l.C, lin_loss, &l, 1e-2f, 2e-3, 1e-2, rng);
@@ -247,6 +247,8 @@ static void test_ffn(wr_rng *rng, int act) {
     frand(f.W2, wf, 0.5f, rng), frand(f.b2, f.C, 0.3f, rng), frand(f.w, nc, 1.0f, rng);
     float *dinp = fnew(nc), *dW1 = fnew(wf), *db1 = fnew(f.F), *dW2 = fnew(wf), *db2 = fnew(f.C);
     float *dpost = fnew(nf);
+    for (size_t i = 0; i < nc; i++) dinp[i] = 1e30f; /* both overwritten */
+    for (size_t i = 0; i < nf; i++) dpost[i] = 1e30f;
     int dummy;
     ffn_loss(&f, &dummy);
     f.sign = malloc(nf);
@@ -293,7 +295,7 @@ static double drop_loss(void *arg, int *kink) {
     drop_case *d = arg;
     wr_rng rng;
     wr__rng_seed(&rng, 99); /* the same mask at every evaluation */
-    wr_dropout_forward(d->out, d->mask, d->inp, d->p, 1, &rng, d->N);
+    wr_dropout_forward(d->out, d->mask, d->inp, NULL, d->p, 1, &rng, d->N);
     return probe(d->out, d->w, (size_t)d->N);
 }
 
@@ -318,12 +320,12 @@ static void test_dropout(wr_rng *rng) {
     for (int k = 0; k < 3; k++) {
         wr_rng r;
         wr__rng_seed(&r, 7 + k);
-        wr_dropout_forward(d.out, d.mask, d.inp, rates[k], 1, &r, d.N);
+        wr_dropout_forward(d.out, d.mask, d.inp, NULL, rates[k], 1, &r, d.N);
         int n = 0, same = 0;
         for (int i = 0; i < d.N; i++) n += d.mask[i];
         unsigned char *first = malloc(d.N);
         memcpy(first, d.mask, d.N);
-        wr_dropout_forward(d.out, d.mask, d.inp, rates[k], 1, &r, d.N);
+        wr_dropout_forward(d.out, d.mask, d.inp, NULL, rates[k], 1, &r, d.N);
         for (int i = 0; i < d.N; i++) same += first[i] == d.mask[i];
         free(first);
         double keep = 1.0 - rates[k], sd = sqrt(d.N * keep * (1 - keep));
@@ -333,11 +335,25 @@ static void test_dropout(wr_rng *rng) {
     /* identity at p = 0 and at evaluation, and the rng is not consumed */
     wr_rng r1, r2;
     wr__rng_seed(&r1, 5), wr__rng_seed(&r2, 5);
-    wr_dropout_forward(d.out, d.mask, d.inp, 0.5f, 0, &r1, d.N);
+    wr_dropout_forward(d.out, d.mask, d.inp, NULL, 0.5f, 0, &r1, d.N);
     CHECK(memcmp(d.out, d.inp, (size_t)d.N * sizeof(float)) == 0 && d.mask[17] == 1);
-    wr_dropout_forward(d.out, d.mask, d.inp, 0.0f, 1, &r1, d.N);
+    wr_dropout_forward(d.out, d.mask, d.inp, NULL, 0.0f, 1, &r1, d.N);
     CHECK(memcmp(d.out, d.inp, (size_t)d.N * sizeof(float)) == 0);
     CHECK(wr__rng_u64(&r1) == wr__rng_u64(&r2));
+    /* with a residual: res + the dropped input, the same mask as without (same seed), and res +
+     * inp at evaluation */
+    float *res = fnew(d.N), *plain = fnew(d.N);
+    unsigned char *mask2 = malloc(d.N);
+    frand(res, (size_t)d.N, 1.0f, rng);
+    wr__rng_seed(&r1, 9), wr__rng_seed(&r2, 9);
+    wr_dropout_forward(plain, d.mask, d.inp, NULL, 0.3f, 1, &r1, d.N);
+    wr_dropout_forward(d.out, mask2, d.inp, res, 0.3f, 1, &r2, d.N);
+    int same_res = memcmp(mask2, d.mask, (size_t)d.N) == 0, eval_res = 1;
+    for (int i = 0; i < d.N; i++) same_res &= d.out[i] == res[i] + plain[i];
+    wr_dropout_forward(d.out, mask2, d.inp, res, 0.3f, 0, &r2, d.N);
+    for (int i = 0; i < d.N; i++) eval_res &= d.out[i] == res[i] + d.inp[i] && mask2[i] == 1;
+    CHECK(same_res && eval_res);
+    free(res), free(plain), free(mask2);
     free(d.inp), free(d.out), free(d.w), free(d.mask), free(dinp);
 }
 

@@ -110,19 +110,21 @@ static void test_blocks(void) {
     free(r_out), free(r_dqkv), free(r_ln), free(r_dln), free(qkv), free(dout), free(w), free(bb);
 }
 
-/* dropout's mask and output over a span long enough to split */
+/* dropout's mask and output over a span long enough to split, without and with a residual, and
+ * the residual alone (evaluation) */
 static void test_dropout(void) {
     const int N = 300000;
-    float *inp = fnew(N), *ref = malloc((size_t)N * 4), *out = malloc((size_t)N * 4);
+    float *inp = fnew(N), *res = fnew(N), *ref = malloc((size_t)N * 4), *out = malloc((size_t)N * 4);
     unsigned char *rmask = malloc(N), *mask = malloc(N);
-    for (size_t t = 0; t < 4; t++) {
-        wr_threads_set(counts[t]);
-        wr_rng r;
-        wr__rng_seed(&r, 3);
-        wr_dropout_forward(t ? out : ref, t ? mask : rmask, inp, 0.3f, 1, &r, N);
-        if (t) CHECK(!memcmp(ref, out, (size_t)N * 4) && !memcmp(rmask, mask, N));
-    }
-    free(inp), free(ref), free(out), free(rmask), free(mask);
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t t = 0; t < 4; t++) {
+            wr_threads_set(counts[t]);
+            wr_rng r;
+            wr__rng_seed(&r, 3);
+            wr_dropout_forward(t ? out : ref, t ? mask : rmask, inp, kind ? res : NULL, 0.3f, kind < 2, &r, N);
+            if (t) CHECK(!memcmp(ref, out, (size_t)N * 4) && !memcmp(rmask, mask, N));
+        }
+    free(inp), free(res), free(ref), free(out), free(rmask), free(mask);
 }
 
 /* wr__zero clears every float of a span that ends inside a unit, and none past it */
