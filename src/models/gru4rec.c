@@ -282,7 +282,9 @@ int wr__gru4rec_loss_grad(wr_model *m, const int32_t *inp, const int32_t *tgt, c
         if (!s->rep_bits && !(s->rep_bits = wr__calloc((size_t)B * W, sizeof(uint32_t))))
             return wr__oom(m->ctx, "gru4rec: the histories of a step (the repeat bias)");
         repeat_job j = {hist, hist_len, act, rep_off, rep_cnt, s->rep_cols, s->rep_bits, s->logits, rb, N, W};
-        wr__parallel_for(A, 1, 2.0 * (double)rep_off[A] + (double)A * W, repeat_lanes, &j);
+        /* an entry costs about what 64 multiply-adds of a gemm do (its bit, its column, a write to a
+         * row of N): at 2 per entry the job never split, 2.6% of a two-thread step on one thread */
+        wr__parallel_for(A, 1, 64.0 * (double)rep_off[A] + 4.0 * A * W, repeat_lanes, &j);
     }
     for (int a = 0; rep && n_sample && a < A; a++) {
         float *row = s->logits + (size_t)a * N;
