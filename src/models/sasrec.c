@@ -361,7 +361,6 @@ static double loss_and_dh(wr_model *m, int64_t *positions) {
             if (s->repeat >= 0)
                 for (int r = 0; r < R; r++)
                     for (int k = 0; k < s->seen_len[r]; k++) drb += s->logits[(size_t)r * V + s->seen[(size_t)r * s->T + k]];
-            memset(s->drowbuf, 0, (size_t)R * C * sizeof(float));
             wr_linear_backward(s->drowbuf, dE + C, NULL, s->logits, s->rowbuf, E + C, R, C, V);
             for (int r = 0; r < R; r++) memcpy(s->dx + (size_t)rows[r] * C, s->drowbuf + (size_t)r * C, C * sizeof(float));
             R = 0;
